@@ -1,0 +1,3 @@
+"""boxoffice: ticket commerce for concerts, performances and their merchandise."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,123 @@
+"""The composition root: ``create_app(settings, contexts)`` wires the contexts into one app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI
+
+from boxoffice import __version__
+from boxoffice.platform import errors, health
+from boxoffice.platform.clock import Clock
+from boxoffice.platform.config import Settings
+from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
+from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
+from boxoffice.platform.runtime import Runtime, build_runtime
+
+API_PREFIX = "/api/v1"
+Startup = Callable[[Runtime, AsyncExitStack], Awaitable[None]]
+
+
+@dataclass
+class ContextModule:
+    """How a context plugs in: its routers and what it starts with the process."""
+
+    name: str
+    routers: list[APIRouter] = field(default_factory=list)
+    root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
+    startup: Startup | None = None
+
+
+def _identity() -> ContextModule:
+    from boxoffice.identity import oauth_routes, routes
+
+    return ContextModule(
+        "identity", routers=[routes.router, oauth_routes.router], root_routers=[routes.wellknown]
+    )
+
+
+CONTEXTS: dict[str, Callable[[], ContextModule]] = {
+    "identity": _identity,
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    contexts: Iterable[str] | None = None,
+    *,
+    clock: Clock | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """Build the app with the chosen contexts (all by default).
+
+    ``background=False`` leaves out in-process loops (sweepers, dispatchers) so tests can
+    drive them by hand.
+    """
+    settings = settings or Settings()
+    chosen = list(contexts) if contexts is not None else list(CONTEXTS)
+    unknown = set(chosen) - set(CONTEXTS)
+    if unknown:
+        raise ValueError(f"unknown contexts: {', '.join(sorted(unknown))}")
+    modules = [CONTEXTS[name]() for name in chosen]
+    configure_logging(settings.log_level, settings.log_json)
+    settings.refuse_unsafe_production()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, clock)
+        runtime.extensions["background"] = background
+        app.state.runtime = runtime
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(runtime.close)
+            for module in modules:
+                if module.startup is not None:
+                    await module.startup(runtime, stack)
+            yield
+
+    app = FastAPI(
+        title="boxoffice",
+        version=__version__,
+        summary="Tickets and merchandise for concerts and performances.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in modules:
+        for router in module.routers:
+            api.include_router(router)
+        for router in module.root_routers:
+            app.include_router(router)
+    app.include_router(api)
+
+    # Metrics need the runtime's registry, which exists only once the lifespan has run.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_json=settings.max_json_body_bytes,
+        max_upload=settings.max_upload_bytes,
+    )
+    app.add_middleware(_LazyRequestContext, fastapi_app=app)
+    return app
+
+
+class _LazyRequestContext:
+    """RequestContextMiddleware bound to the runtime's metrics once the lifespan made them."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.fastapi_app = fastapi_app
+        self._inner: RequestContextMiddleware | None = None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:  # type: ignore[type-arg]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._inner is None:
+            runtime: Runtime = self.fastapi_app.state.runtime
+            self._inner = RequestContextMiddleware(self.app, runtime.metrics, self.fastapi_app)
+        await self._inner(scope, receive, send)

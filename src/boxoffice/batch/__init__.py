@@ -1,0 +1,1 @@
+"""batch: scheduled jobs, their run history and monitoring."""

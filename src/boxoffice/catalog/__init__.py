@@ -1,0 +1,1 @@
+"""catalog: venues and seat maps, events, shows, price grades, categories, images, view counts."""

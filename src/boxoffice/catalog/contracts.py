@@ -1,0 +1,56 @@
+"""What other contexts may know of the catalog (plain data; no tables, no ORM).
+
+``catalog.service.show_sale_info(uow, show_id)`` returns :class:`ShowSaleInfo`; waitroom,
+seating, orders and merch read sale windows, limits, prices and queue settings from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    enabled: bool = False
+    admit_per_second: float = 50.0
+    max_active: int = 1000
+    # Joiners before the sale opens are shuffled at opening (fair pre-queue) when allowed.
+    pre_queue_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class CancellationPolicy:
+    """Refund rules in force for an event (see orders' fee function)."""
+
+    free_days_after_booking: int = 7
+    fixed_fee: int = 4000
+    cutoff_hours_before_show: int = 24
+    # (days before the show, fee percent); e.g. ((9, 10), (6, 20), (2, 30)).
+    tiers: tuple[tuple[int, int], ...] = ((9, 10), (6, 20), (2, 30))
+
+
+@dataclass(frozen=True)
+class ShowSaleInfo:
+    show_id: str
+    event_id: str
+    seller_id: str
+    title: str
+    event_status: str  # draft | published | cancelled
+    show_status: str  # scheduled | cancelled
+    starts_at: datetime
+    sale_opens_at: datetime
+    sale_closes_at: datetime
+    max_tickets_per_user: int
+    hold_minutes: int
+    currency: str
+    grade_prices: dict[str, int] = field(default_factory=dict)  # grade code -> minor units
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+
+    def sale_open_at(self, moment: datetime) -> bool:
+        return (
+            self.event_status == "published"
+            and self.show_status == "scheduled"
+            and self.sale_opens_at <= moment < self.sale_closes_at
+        )

@@ -1,0 +1,113 @@
+"""The ``boxoffice`` command: run, serve, migrate, demo (and later roles as they become real)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from boxoffice import migrations
+from boxoffice.platform.config import Settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="boxoffice ticket commerce.")
+CONTEXTS_ENV = "BOXOFFICE_SERVE_CONTEXTS"
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.refuse_unsafe_production()
+    return settings
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every database migration (Alembic upgrade to heads)."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    typer.echo("database is at the newest schema")
+
+
+@cli.command()
+def demo() -> None:
+    """Seed demo users (and demo catalog data) and print their credentials. Safe to re-run."""
+    settings = _settings()
+    typer.echo(asyncio.run(_seed(settings)))
+
+
+async def _seed(settings: Settings) -> str:
+    from boxoffice import demo as demo_data
+    from boxoffice.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        return demo_data.describe(await demo_data.seed(runtime))
+    finally:
+        await runtime.close()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    contexts: Annotated[
+        str | None, typer.Option(help="comma-separated contexts (default: all)")
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="proxies whose X-Forwarded-For is trusted")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the HTTP API (the database must already be migrated)."""
+    _settings()
+    if contexts:
+        os.environ[CONTEXTS_ENV] = contexts
+    uvicorn.run(
+        "boxoffice.cli:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@cli.command()
+def run(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    seed_demo: Annotated[bool, typer.Option("--demo/--no-demo", help="seed demo data")] = True,
+) -> None:
+    """Everything in one process, embedded by default: migrate, seed demo data, serve."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    if seed_demo and not settings.is_production:
+        typer.echo(asyncio.run(_seed(settings)))
+    typer.echo(
+        f"boxoffice is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+    )
+    uvicorn.run(
+        "boxoffice.cli:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def app_from_env():  # type: ignore[no-untyped-def]
+    """uvicorn factory: the app with the contexts named in BOXOFFICE_SERVE_CONTEXTS (or all)."""
+    from boxoffice.app import create_app
+
+    names = os.environ.get(CONTEXTS_ENV)
+    return create_app(Settings(), [n.strip() for n in names.split(",")] if names else None)
+
+
+def main() -> None:
+    cli()

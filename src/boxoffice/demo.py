@@ -1,0 +1,59 @@
+"""Demo data for the embedded run: users of every role, and each context's demo data.
+
+Idempotent: running it again finds what exists and creates only what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boxoffice.identity import service as identity
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Role
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    password: str
+    name: str
+    role: Role
+    business: str | None = None
+
+
+DEMO_USERS = (
+    DemoUser("admin@boxoffice.local", "admin-pass-1234", "Demo Admin", Role.ADMIN),
+    DemoUser(
+        "seller@boxoffice.local", "seller-pass-1234", "Demo Seller", Role.SELLER, "Demo Live Co."
+    ),
+    DemoUser("staff@boxoffice.local", "staff-pass-1234", "Demo Staff", Role.STAFF),
+    DemoUser("fan@boxoffice.local", "fan-pass-1234", "Demo Fan", Role.CUSTOMER),
+)
+
+
+async def seed(runtime: Runtime) -> list[tuple[DemoUser, bool]]:
+    """Create the demo users; returns each with whether it was created now."""
+    if runtime.settings.is_production:
+        raise RuntimeError("demo data is not seeded in production")
+    results = []
+    for demo in DEMO_USERS:
+        async with runtime.uow() as uow:
+            _, created = await identity.ensure_user(
+                uow,
+                runtime,
+                email=demo.email,
+                password=demo.password,
+                name=demo.name,
+                role=demo.role,
+                seller_business=demo.business,
+            )
+        results.append((demo, created))
+    return results
+
+
+def describe(results: list[tuple[DemoUser, bool]]) -> str:
+    lines = ["Demo accounts (development only):"]
+    for demo, created in results:
+        state = "created" if created else "exists"
+        lines.append(f"  {demo.role.value:<9} {demo.email:<26} {demo.password:<18} ({state})")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""identity: users, credentials, refresh tokens, social accounts, roles, seller profiles."""

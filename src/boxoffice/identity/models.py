@@ -1,0 +1,66 @@
+"""identity's tables (prefix ``identity_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+
+class User(Base):
+    __tablename__ = "identity_users"
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    locale: Mapped[str] = mapped_column(String(8), default="ko")
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RefreshToken(Base):
+    """One refresh token; every token of one login shares ``family_id``."""
+
+    __tablename__ = "identity_refresh_tokens"
+    __table_args__ = (Index("ix_identity_refresh_tokens_family", "family_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    family_id: Mapped[str] = mapped_column(Id())
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SocialAccount(Base):
+    __tablename__ = "identity_social_accounts"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SellerProfile(Base):
+    __tablename__ = "identity_seller_profiles"
+
+    user_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("identity_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    business_name: Mapped[str] = mapped_column(String(200))
+    business_number: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,118 @@
+"""identity's HTTP routes: parse, call one service function, shape the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from boxoffice.identity import service
+from boxoffice.identity.schemas import (
+    AdminUserRead,
+    AdminUserUpdate,
+    Login,
+    ProfileUpdate,
+    RefreshRequest,
+    SellerApplication,
+    SellerProfileRead,
+    SignUp,
+    TokenPair,
+    UserCreated,
+    UserRead,
+)
+from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, RuntimeDep, UoW
+
+router = APIRouter(tags=["identity"])
+wellknown = APIRouter(tags=["identity"])
+
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in, or the token is invalid or expired"}
+}
+
+
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserCreated,
+    operation_id="signup",
+    responses={409: {"description": "e-mail already registered"}},
+)
+async def signup(body: SignUp, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
+    return await service.sign_up(uow, runtime, body, client)
+
+
+@router.post(
+    "/auth/login",
+    response_model=TokenPair,
+    operation_id="login",
+    responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+)
+async def login(body: Login, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
+    return await service.log_in(uow, runtime, body.email, body.password, client)
+
+
+@router.post(
+    "/auth/refresh", response_model=TokenPair, operation_id="refresh", responses=_AUTH_ERRORS
+)
+async def refresh(body: RefreshRequest, uow: UoW, runtime: RuntimeDep) -> Any:
+    return await service.refresh(uow, runtime, body.refresh_token)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="logout",
+    responses=_AUTH_ERRORS,
+)
+async def logout(body: RefreshRequest, uow: UoW, user: CurrentUser) -> Response:
+    await service.log_out(uow, user, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/me", response_model=UserRead, operation_id="get_me", responses=_AUTH_ERRORS)
+async def get_me(uow: UoW, user: CurrentUser) -> Any:
+    return await service.get_user(uow, user.id)
+
+
+@router.patch(
+    "/users/me", response_model=UserRead, operation_id="update_me", responses=_AUTH_ERRORS
+)
+async def update_me(body: ProfileUpdate, uow: UoW, user: CurrentUser) -> Any:
+    return await service.update_profile(uow, user, body)
+
+
+@router.post(
+    "/users/me/seller",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SellerProfileRead,
+    operation_id="apply_as_seller",
+    responses=_AUTH_ERRORS,
+)
+async def apply_as_seller(
+    body: SellerApplication, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    return await service.apply_as_seller(uow, runtime, user, body)
+
+
+@router.patch(
+    "/admin/users/{user_id}",
+    response_model=AdminUserRead,
+    operation_id="admin_update_user",
+    responses={
+        **_AUTH_ERRORS,
+        403: {"description": "admins only"},
+        404: {"description": "no user"},
+    },
+)
+async def admin_update_user(user_id: str, body: AdminUserUpdate, uow: UoW, admin: AdminUser) -> Any:
+    user, profile = await service.admin_update_user(uow, admin, user_id, body)
+    read = AdminUserRead.model_validate(user)
+    read.seller_status = profile.status if profile else None
+    return read
+
+
+@wellknown.get("/.well-known/jwks.json", operation_id="jwks")
+async def jwks(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+    """Public keys that verify access and admission tokens."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return runtime.keys.jwks()

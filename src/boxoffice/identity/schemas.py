@@ -1,0 +1,93 @@
+"""identity's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 -]{7,20}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignUp(Strict):
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(max_length=256)
+    name: Name
+
+
+class Login(Strict):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class RefreshRequest(Strict):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    phone: str | None = None
+    role: str
+    locale: str = "ko"
+    created_at: datetime
+
+
+class UserCreated(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    role: str
+
+
+class ProfileUpdate(Strict):
+    name: Name | None = None
+    phone: Phone | None = None
+    locale: Literal["ko", "en"] | None = None
+
+
+class SellerApplication(Strict):
+    business_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    business_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{5}$")
+    ]
+
+
+class SellerProfileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    business_name: str
+    business_number: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class AdminUserUpdate(Strict):
+    role: Literal["customer", "seller", "staff", "admin"] | None = None
+    seller_status: Literal["pending", "approved", "rejected"] | None = None
+
+
+class AdminUserRead(UserRead):
+    seller_status: str | None = None

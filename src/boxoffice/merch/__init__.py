@@ -1,0 +1,1 @@
+"""merch: goods, variants (SKU), stock and stock reservations."""

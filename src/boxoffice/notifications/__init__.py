@@ -1,0 +1,1 @@
+"""notifications: e-mail templates, delivery, retries and dead letters."""

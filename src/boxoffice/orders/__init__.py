@@ -1,0 +1,1 @@
+"""orders: orders of tickets and goods, payments, refunds, payment providers."""

@@ -1,0 +1,81 @@
+"""FastAPI dependencies as ``Annotated`` aliases: ``UoW``, ``CurrentUser``, role guards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from boxoffice.platform.errors import Forbidden, Unauthorized
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, Role, TokenUse, principal_from_claims
+from boxoffice.platform.uow import UnitOfWork
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    async with runtime.uow() as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def get_optional_user(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    if credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Use a Bearer access token.")
+    claims = runtime.keys.verify(credentials.credentials, use=TokenUse.ACCESS)
+    return principal_from_claims(claims)
+
+
+OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> Principal:
+    if user is None:
+        raise Unauthorized("Sign in and send the access token as 'Authorization: Bearer ...'.")
+    return user
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Any]:
+    """A dependency admitting only ``roles``; declared on the route, like the seeds' AOP."""
+    allowed = ", ".join(r.value for r in roles)
+
+    def guard(user: CurrentUser) -> Principal:
+        if not user.has_role(*roles):
+            raise Forbidden(f"This needs one of these roles: {allowed}.")
+        return user
+
+    return guard
+
+
+AdminUser = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+SellerUser = Annotated[Principal, Depends(require_roles(Role.SELLER, Role.ADMIN))]
+StaffUser = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.SELLER, Role.ADMIN))]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn applies X-Forwarded-For only from trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

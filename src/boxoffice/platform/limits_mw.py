@@ -1,0 +1,57 @@
+"""Request body limits: refuse oversized bodies with 413 before they are read into memory."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from boxoffice.platform.errors import PayloadTooLarge, problem
+
+
+class BodySizeLimitMiddleware:
+    """JSON bodies up to ``max_json``; multipart uploads up to ``max_upload`` plus form overhead."""
+
+    def __init__(self, app: ASGIApp, *, max_json: int, max_upload: int) -> None:
+        self.app = app
+        self.max_json = max_json
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        limit = (
+            self.max_upload + 64 * 1024 if content_type.startswith("multipart/") else self.max_json
+        )
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                response = problem(
+                    413,
+                    "payload_too_large",
+                    "Payload too large",
+                    f"The request body exceeds {limit} bytes.",
+                    max_bytes=limit,
+                )
+                await response(scope, receive, send)
+                return
+
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(
+                        f"The request body exceeds {limit} bytes.", max_bytes=limit
+                    )
+            return message
+
+        await self.app(scope, counting_receive, send)

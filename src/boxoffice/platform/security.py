@@ -1,0 +1,205 @@
+"""Signing keys and JWTs for access and admission tokens.
+
+Tokens are EdDSA (Ed25519) JWTs with a ``kid`` header: the RFC 7638 thumbprint of the
+public key. The key ring signs with one private key and verifies with it and any
+older public keys still configured, so a rotation keeps issued tokens valid until they
+expire. ``/.well-known/jwks.json`` publishes every verifying key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from boxoffice.platform.errors import InvalidToken, TokenExpired
+from boxoffice.platform.ids import new_id
+
+ALGORITHM = "EdDSA"
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    SELLER = "seller"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class TokenUse(StrEnum):
+    ACCESS = "access"
+    ADMISSION = "admission"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the access token says; no database lookup."""
+
+    id: str
+    email: str
+    role: Role
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _public_raw(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def thumbprint(public: Ed25519PublicKey) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256) of an Ed25519 public key."""
+    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(_public_raw(public))}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return _b64url(hashlib.sha256(canonical).digest())
+
+
+def generate_key_file(path: Path) -> None:
+    """Write a new Ed25519 private key (PEM, mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+
+
+def _load_private(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _load_public(path: Path) -> Ed25519PublicKey:
+    raw = path.read_bytes()
+    key: Any
+    try:
+        key = serialization.load_pem_public_key(raw)
+    except ValueError:
+        key = serialization.load_pem_private_key(raw, password=None).public_key()
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key
+
+
+class KeyRing:
+    def __init__(
+        self,
+        signing_key: Ed25519PrivateKey | None,
+        verifying_keys: list[Ed25519PublicKey],
+        issuer: str,
+    ) -> None:
+        self._signing_key = signing_key
+        self.issuer = issuer
+        self._public: dict[str, Ed25519PublicKey] = {}
+        if signing_key is not None:
+            public = signing_key.public_key()
+            self.signing_kid: str | None = thumbprint(public)
+            self._public[self.signing_kid] = public
+        else:
+            self.signing_kid = None
+        for key in verifying_keys:
+            self._public.setdefault(thumbprint(key), key)
+
+    @classmethod
+    def from_files(
+        cls, private_key_file: Path, extra_public_files: list[Path], issuer: str
+    ) -> KeyRing:
+        return cls(
+            _load_private(private_key_file),
+            [_load_public(p) for p in extra_public_files],
+            issuer,
+        )
+
+    @classmethod
+    def from_jwks(cls, jwks: dict[str, Any], issuer: str) -> KeyRing:
+        """A verify-only ring, e.g. for a process that reads another's JWKS."""
+        keys = []
+        for jwk in jwks.get("keys", []):
+            keys.append(jwt.PyJWK(jwk, algorithm=ALGORITHM).key)
+        return cls(None, keys, issuer)
+
+    def jwks(self) -> dict[str, Any]:
+        return {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": _b64url(_public_raw(key)),
+                    "kid": kid,
+                    "use": "sig",
+                    "alg": ALGORITHM,
+                }
+                for kid, key in self._public.items()
+            ]
+        }
+
+    def sign(self, claims: dict[str, Any], *, use: TokenUse, now: datetime, ttl: timedelta) -> str:
+        if self._signing_key is None:
+            raise RuntimeError("this key ring can only verify")
+        body = {
+            **claims,
+            "iss": self.issuer,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()) - 5,
+            "exp": int((now + ttl).timestamp()),
+            "jti": new_id(),
+            "token_use": use.value,
+        }
+        return jwt.encode(
+            body, self._signing_key, algorithm=ALGORITHM, headers={"kid": self.signing_kid}
+        )
+
+    def verify(self, token: str, *, use: TokenUse) -> dict[str, Any]:
+        """Claims of a token this ring signed; raises ``InvalidToken`` / ``TokenExpired``."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("The token is malformed.") from exc
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("The token's algorithm is not accepted.")
+        key = self._public.get(str(header.get("kid", "")))
+        if key is None:
+            raise InvalidToken("The token was signed by an unknown key.")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "token_use"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("The token is not valid.") from exc
+        if claims.get("token_use") != use.value:
+            raise InvalidToken(f"This is not an {use.value} token.")
+        return claims
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        return Principal(
+            id=str(claims["sub"]), email=str(claims.get("email", "")), role=Role(claims["role"])
+        )
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("The token does not name a user and role.") from exc

@@ -1,0 +1,1 @@
+"""seating: the seat inventory of each show and holds that expire."""

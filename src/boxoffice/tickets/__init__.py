@@ -1,0 +1,1 @@
+"""tickets: issued tickets, ticket codes, QR and check-in."""

@@ -1,0 +1,1 @@
+"""waitroom: per-show waiting queues, positions, admission tokens, the dispatcher."""

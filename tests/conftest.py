@@ -1,0 +1,128 @@
+"""Shared fixtures: settings per backend, a migrated database per test, the app and a client.
+
+Pick a backend with ``@pytest.mark.parametrize("backend", BACKENDS)`` and Redis with
+``@pytest.mark.parametrize("use_redis", [True])``; the defaults are SQLite and memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from boxoffice.app import create_app
+from boxoffice.migrations import upgrade_async
+from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import Environment, Settings
+from boxoffice.platform.runtime import Runtime
+from tests.support import backends
+from tests.support.running import run_sync
+
+BACKENDS = ["sqlite", "postgresql", "mariadb"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per worker; each test gets a copy (cheaper than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "boxoffice.db"
+    run_sync(upgrade_async(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def use_redis() -> bool:
+    return False
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
+    if backend == "sqlite":
+        target = tmp_path / "boxoffice.db"
+        shutil.copyfile(sqlite_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    backends.require_service(backend)
+    url = backends.prepared_database(backend)
+    run_sync(backends.clean_database(url))
+    return url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"bo-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def redis_url(use_redis: bool, redis_prefix: str) -> Iterator[str | None]:
+    if not use_redis:
+        yield None
+        return
+    backends.require_service("redis")
+    yield backends.REDIS_URL
+    run_sync(backends.clean_redis(redis_prefix))
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path: Path, database_url: str, redis_url: str | None, redis_prefix: str
+) -> Callable[..., Settings]:
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": Environment.TEST,
+            "data_dir": tmp_path,
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "redis_prefix": redis_prefix,
+            # cheapest argon2id the library accepts: tests check behaviour, not hash cost
+            "argon2_time_cost": 1,
+            "argon2_memory_kib": 8 * 1024,
+            "log_json": False,
+            "log_level": "WARNING",
+            "seed_demo": False,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def clock() -> FrozenClock | None:
+    """Override with a FrozenClock to control time."""
+    return None
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock | None) -> FastAPI:
+    return create_app(settings, clock=clock, background=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@pytest.fixture
+def runtime(app: FastAPI, client: httpx.AsyncClient) -> Runtime:
+    """The app's runtime (available once ``client`` has started the lifespan)."""
+    result: Runtime = app.state.runtime
+    return result
