@@ -28,6 +28,12 @@ from tests.support.running import run_sync
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_worker_databases() -> Iterator[None]:
+    yield
+    backends.drop_prepared_databases()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file per worker; each test gets a copy (cheaper than migrating)."""

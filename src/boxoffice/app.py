@@ -12,6 +12,7 @@ from boxoffice import __version__
 from boxoffice.platform import errors, health
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
+from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
@@ -28,6 +29,7 @@ class ContextModule:
     routers: list[APIRouter] = field(default_factory=list)
     root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
     startup: Startup | None = None
+    jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
 
 
 def _identity() -> ContextModule:

@@ -6,7 +6,6 @@ the test is skipped with a reason that names the service and how it was looked f
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from functools import cache
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from boxoffice.migrations import upgrade_async
 from boxoffice.platform.db import backend_name, create_engine
+from tests.support.running import run_sync
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "BOXOFFICE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -57,7 +57,9 @@ def require_service(name: str) -> None:
 
 
 def worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Unique per pytest run and worker: concurrent runs on one machine never share a database."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{run}"
 
 
 def worker_database_url(backend: str) -> str:
@@ -93,10 +95,32 @@ async def _recreate(backend: str) -> str:
 _prepared: dict[str, str] = {}
 
 
+async def _drop(backend: str, url: str) -> None:
+    admin_url = POSTGRES_ADMIN_URL if backend == "postgresql" else MARIADB_ADMIN_URL
+    name = make_url(url).database
+    engine = create_engine(admin_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            if backend == "postgresql":
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    finally:
+        await engine.dispose()
+
+
+def drop_prepared_databases() -> None:
+    """Drop this worker's databases at the end of the session."""
+    for backend, url in list(_prepared.items()):
+        run_sync(_drop(backend, url))
+        del _prepared[backend]
+
+
 def prepared_database(backend: str) -> str:
     """A migrated database for this worker on ``backend`` (postgresql or mariadb)."""
     if backend not in _prepared:
-        _prepared[backend] = asyncio.run(_recreate(backend))
+        _prepared[backend] = run_sync(_recreate(backend))
     return _prepared[backend]
 
 
