@@ -1,0 +1,50 @@
+"""What other contexts may know of seating (plain data).
+
+Catalog creates a show's inventory with :class:`SeatSpec` through
+``seating.service.create_show_inventory(uow, show_id=..., event_id=..., seats=[...])``
+(inside catalog's transaction; seating does not commit). Orders reads holds as
+:class:`HeldSeats` and sells them inside its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SeatSpec:
+    seat_id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+    x: float | None = None
+    y: float | None = None
+
+
+@dataclass(frozen=True)
+class HeldSeat:
+    seat_id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+    price: int
+
+
+@dataclass(frozen=True)
+class HeldSeats:
+    """A hold as orders sees it: whose, which seats, at what price, until when."""
+
+    hold_id: str
+    show_id: str
+    user_id: str
+    status: str  # active | released | expired | sold
+    expires_at: datetime
+    currency: str
+    seats: tuple[HeldSeat, ...]
+
+    @property
+    def amount(self) -> int:
+        return sum(seat.price for seat in self.seats)
