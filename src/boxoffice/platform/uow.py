@@ -6,9 +6,11 @@ state change and the messages it implies are saved together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock
@@ -17,6 +19,9 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.outbox import OutboxMessage
 
+AfterCommit = Callable[[], Awaitable[None]]
+log = structlog.get_logger("boxoffice.uow")
+
 
 class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -24,6 +29,7 @@ class UnitOfWork:
         self.clock = clock
         self._session: AsyncSession | None = None
         self._events: list[DomainEvent] = []
+        self._after_commit: list[AfterCommit] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -34,6 +40,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         self._events = []
+        self._after_commit = []
         return self
 
     async def __aexit__(
@@ -53,6 +60,14 @@ class UnitOfWork:
         """Publish ``event`` when (and only if) this unit of work commits."""
         self._events.append(event)
 
+    def on_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` after the next successful commit (cache and snapshot updates).
+
+        Callbacks are best-effort: the database already holds the truth, so a failing
+        callback is logged and does not undo the commit. Durable effects use events.
+        """
+        self._after_commit.append(callback)
+
     async def commit(self) -> None:
         session = self.session
         now = self.clock.now()
@@ -70,7 +85,16 @@ class UnitOfWork:
             )
         self._events = []
         await session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                log.exception(
+                    "after_commit_failed", callback=getattr(callback, "__qualname__", "?")
+                )
 
     async def rollback(self) -> None:
         self._events = []
+        self._after_commit = []
         await self.session.rollback()
