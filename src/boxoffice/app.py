@@ -90,11 +90,14 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
+    templates: dict[int, str] = {id(r): getattr(r, "path", "") for r in health.router.routes}
     for module in modules:
         for router in module.routers:
             api.include_router(router)
+            templates.update({id(r): API_PREFIX + getattr(r, "path", "") for r in router.routes})
         for router in module.root_routers:
             app.include_router(router)
+            templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
@@ -103,16 +106,22 @@ def create_app(
         max_json=settings.max_json_body_bytes,
         max_upload=settings.max_upload_bytes,
     )
-    app.add_middleware(_LazyRequestContext, fastapi_app=app)
+    app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app
 
 
 class _LazyRequestContext:
     """RequestContextMiddleware bound to the runtime's metrics once the lifespan made them."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], fastapi_app: FastAPI) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        fastapi_app: FastAPI,
+        route_templates: dict[int, str],
+    ) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
+        self.route_templates = route_templates
         self._inner: RequestContextMiddleware | None = None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:  # type: ignore[type-arg]
@@ -121,5 +130,5 @@ class _LazyRequestContext:
             return
         if self._inner is None:
             runtime: Runtime = self.fastapi_app.state.runtime
-            self._inner = RequestContextMiddleware(self.app, runtime.metrics, self.fastapi_app)
+            self._inner = RequestContextMiddleware(self.app, runtime.metrics, self.route_templates)
         await self._inner(scope, receive, send)

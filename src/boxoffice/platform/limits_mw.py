@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.errors import PayloadTooLarge, problem
@@ -21,37 +22,45 @@ class BodySizeLimitMiddleware:
             return
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        limit = (
-            self.max_upload + 64 * 1024 if content_type.startswith("multipart/") else self.max_json
-        )
+        multipart = content_type.startswith("multipart/")
+        limit = self.max_upload + 64 * 1024 if multipart else self.max_json
         declared = headers.get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > limit
-            except ValueError:
-                too_big = False
-            if too_big:
-                response = problem(
-                    413,
-                    "payload_too_large",
-                    "Payload too large",
-                    f"The request body exceeds {limit} bytes.",
-                    max_bytes=limit,
-                )
-                await response(scope, receive, send)
-                return
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
 
         received = 0
+        exceeded = False
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(
-                        f"The request body exceeds {limit} bytes.", max_bytes=limit
-                    )
+                    exceeded = True
+                    raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # Whatever the app made of the aborted read (FastAPI says 400), the answer is 413.
+            nonlocal answered
+            if not exceeded:
+                await send(message)
+                return
+            if message["type"] == "http.response.start" and not answered:
+                answered = True
+                await _too_large(limit)(scope, receive, send)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+
+def _too_large(limit: int) -> Response:
+    return problem(
+        413,
+        "payload_too_large",
+        "Payload too large",
+        f"The request body exceeds {limit} bytes.",
+        max_bytes=limit,
+    )

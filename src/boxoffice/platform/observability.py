@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.ids import new_id
@@ -70,22 +69,13 @@ class Metrics:
         )
 
 
-def _route_template(app: Any, scope: Scope) -> str:
-    route = scope.get("route")
-    if route is not None and hasattr(route, "path"):
-        return str(route.path)
-    for candidate in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = candidate.matches(scope)
-        if match is Match.FULL:
-            return str(candidate.path)
-    return "<unmatched>"
-
-
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, fastapi_app: Any) -> None:
+    """``route_templates`` maps a route object's id to its full path template (with prefix)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, route_templates: dict[int, str]) -> None:
         self.app = app
         self.metrics = metrics
-        self.fastapi_app = fastapi_app
+        self.route_templates = route_templates
         self.log = structlog.get_logger("boxoffice.http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,7 +100,12 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(self.fastapi_app, scope)
+            matched = scope.get("route")
+            route = (
+                self.route_templates.get(id(matched), getattr(matched, "path", "<unmatched>"))
+                if matched is not None
+                else "<unmatched>"
+            )
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
