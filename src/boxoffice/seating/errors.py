@@ -1,0 +1,43 @@
+"""seating's refusals (mapped to problem+json by platform.errors)."""
+
+from __future__ import annotations
+
+from boxoffice.platform.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+
+
+class SeatUnavailable(Conflict):
+    """Some requested seats are taken; ``seat_ids`` names them."""
+
+    code, title = "seat_unavailable", "Seats are not available"
+
+
+class HoldExpired(Conflict):
+    code, title = "hold_expired", "The hold has expired"
+
+
+class HoldNotFound(NotFound):
+    title = "Hold not found"
+
+
+class ShowNotFound(NotFound):
+    title = "Show not found"
+
+
+class SaleNotOpen(Unprocessable):
+    code, title = "sale_not_open", "The sale is not open"
+
+
+class PurchaseLimitExceeded(Unprocessable):
+    code, title = "purchase_limit_exceeded", "Purchase limit exceeded"
+
+
+class UnknownSeats(Unprocessable):
+    code, title = "validation_error", "Unknown seats"
+
+
+class InventoryExists(Conflict):
+    title = "The show already has a seat inventory"
+
+
+class SeatingBusy(ServiceUnavailable):
+    title = "Seat selection is busy; try again"

@@ -1,0 +1,47 @@
+"""Events seating publishes (written to the outbox in the transaction that caused them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boxoffice.platform.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeatsHeld(DomainEvent):
+    context, name = "seating", "SeatsHeld"
+    hold_id: str
+    show_id: str
+    user_id: str
+    seat_ids: list[str]
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.hold_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldReleased(DomainEvent):
+    context, name = "seating", "HoldReleased"
+    hold_id: str
+    show_id: str
+    user_id: str
+    seat_ids: list[str]
+    reason: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.hold_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldExpired(DomainEvent):
+    context, name = "seating", "HoldExpired"
+    hold_id: str
+    show_id: str
+    user_id: str
+    seat_ids: list[str]
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.hold_id

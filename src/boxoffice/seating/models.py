@@ -1,0 +1,89 @@
+"""seating's tables (prefix ``seating_``).
+
+A seat row carries everything the one conditional claim needs (status, hold, holder,
+expiry), so claiming seats is a single-table ``UPDATE ... WHERE`` that the database
+judges row by row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+SEAT_ID_LENGTH = 64
+
+
+class ShowInventory(Base):
+    """One show whose seats seating owns."""
+
+    __tablename__ = "seating_shows"
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id())
+    seat_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Seat(Base):
+    """One seat of one show: ``available``, ``held`` (by ``hold_id`` until
+    ``hold_expires_at``) or ``sold`` (to ``holder_id`` through ``order_id``)."""
+
+    __tablename__ = "seating_seats"
+    __table_args__ = (
+        Index("ix_seating_seats_hold_id", "hold_id"),
+        Index("ix_seating_seats_show_id_holder_id", "show_id", "holder_id"),
+    )
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    seat_id: Mapped[str] = mapped_column(String(SEAT_ID_LENGTH), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # order on the seat map
+    section: Mapped[str] = mapped_column(String(64))
+    row: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(16))
+    grade: Mapped[str] = mapped_column(String(32))
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    hold_id: Mapped[str | None] = mapped_column(Id())
+    holder_id: Mapped[str | None] = mapped_column(Id())
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(Id())
+
+
+class Hold(Base):
+    """A user's claim on some seats until ``expires_at``; ``seat_ids`` is kept (JSON) after
+    the seats are released, for history and events."""
+
+    __tablename__ = "seating_holds"
+    __table_args__ = (
+        Index("ix_seating_holds_status_expires_at", "status", "expires_at"),
+        Index("ix_seating_holds_show_id_user_id", "show_id", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    status: Mapped[str] = mapped_column(String(16))  # active | released | expired | sold
+    seat_ids: Mapped[str] = mapped_column(Text())
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(Id())
+
+
+class BuyerLock(Base):
+    """One row per (show, user): claiming it first serialises one user's holds on one show,
+    so two devices racing cannot both pass the per-user limit."""
+
+    __tablename__ = "seating_buyer_locks"
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
