@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 
 class KeyValueStore(Protocol):
@@ -118,9 +118,18 @@ class MemoryStore:
 class RedisStore:
     """Redis adapter (redis-py asyncio). ``client`` is shared with context adapters."""
 
-    def __init__(self, url: str, prefix: str = "bo") -> None:
+    def __init__(self, url: str, prefix: str = "bo", max_connections: int = 64) -> None:
         self.prefix = prefix
-        self.client: Redis = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        # A blocking pool: a burst waits for a free connection instead of failing
+        # with "Too many connections" (redis-py's default pool raises).
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=5,
+            decode_responses=True,
+            health_check_interval=30,
+        )
+        self.client: Redis = Redis(connection_pool=pool)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
@@ -169,6 +178,7 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()  # a pool we passed in is ours to close
 
 
 def key(store: KeyValueStore, *parts: str) -> str:

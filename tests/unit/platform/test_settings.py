@@ -1,0 +1,72 @@
+"""Settings fail fast: production refuses development secrets and keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from boxoffice.platform.config import Environment, Settings, UnsafeSettings
+from boxoffice.platform.security import generate_key_file
+
+
+def _settings(tmp_path: Path, **values: object) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path, **values)  # type: ignore[arg-type]
+
+
+def test_no_settings_means_embedded(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.redis_url is None
+    settings.refuse_unsafe_production()  # dev mode accepts the dev secret
+
+
+def test_production_refuses_dev_secret_and_generated_key(tmp_path: Path) -> None:
+    generate_key_file(tmp_path / "keys" / "jwt-dev-ed25519.pem")
+    settings = _settings(
+        tmp_path,
+        environment=Environment.PRODUCTION,
+        database_url="postgresql+asyncpg://db/boxoffice",
+        jwt_private_key_file=tmp_path / "keys" / "jwt-dev-ed25519.pem",
+    )
+    with pytest.raises(UnsafeSettings) as refused:
+        settings.refuse_unsafe_production()
+    message = str(refused.value)
+    assert "SECRET_KEY" in message
+    assert "generated dev key" in message
+
+
+def test_production_refuses_sqlite_and_missing_key(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, environment=Environment.PRODUCTION, secret_key="x" * 40)
+    with pytest.raises(UnsafeSettings, match="JWT_PRIVATE_KEY_FILE is not set"):
+        settings.refuse_unsafe_production()
+    with pytest.raises(UnsafeSettings, match="SQLite"):
+        settings.refuse_unsafe_production()
+
+
+def test_production_with_real_secrets_starts(tmp_path: Path) -> None:
+    generate_key_file(tmp_path / "prod.pem")
+    settings = _settings(
+        tmp_path,
+        environment=Environment.PRODUCTION,
+        secret_key="s" * 48,
+        jwt_private_key_file=tmp_path / "prod.pem",
+        database_url="postgresql+asyncpg://db/boxoffice",
+    )
+    settings.refuse_unsafe_production()
+
+
+def test_secrets_are_masked_when_settings_are_logged(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, secret_key="super-secret-value-123")
+    assert "super-secret-value-123" not in str(settings.redacted())
+    assert "super-secret-value-123" not in repr(settings)
+
+
+def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOXOFFICE_REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("BOXOFFICE_ACCESS_TOKEN_TTL_MINUTES", "30")
+    monkeypatch.setenv("BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID", "gid")
+    settings = _settings(tmp_path)
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.access_token_ttl_minutes == 30
+    assert settings.oauth["google"].client_id == "gid"
