@@ -5,13 +5,14 @@ Each public function that changes state commits once, through the unit of work i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.identity import domain, passwords
+from boxoffice.identity import domain, oauth, passwords
 from boxoffice.identity.domain import SellerStatus
 from boxoffice.identity.errors import (
     EmailTaken,
@@ -445,3 +446,29 @@ def _apply_seller_decision(
 async def _user_by_email(uow: UnitOfWork, email: str) -> User | None:
     result = await uow.session.execute(select(User).where(User.email == email))
     return result.scalar_one_or_none()
+
+
+async def social_login_callback(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    provider: str,
+    params: Mapping[str, str],
+    binding: str | None,
+) -> TokenPair:
+    """Finish a social login from the provider's callback parameters.
+
+    Checks the one-time state, exchanges the code and verifies the provider's answer
+    (``oauth.complete``), then signs in as :func:`social_login` decides. Raises the
+    ``oauth`` errors (400, 401, 404, 502) and ``Forbidden`` for an unverified e-mail that
+    belongs to an existing account.
+    """
+    identity = await oauth.complete(runtime, provider, params, binding)
+    return await social_login(
+        uow,
+        runtime,
+        provider=identity.provider,
+        subject=identity.subject,
+        email=identity.email,
+        email_verified=identity.email_verified,
+        name=identity.name,
+    )
