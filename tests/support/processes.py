@@ -1,0 +1,75 @@
+"""Real server processes for tests: free ports, start, wait until healthy, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def boxoffice_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "boxoffice", *args]
+
+
+@contextmanager
+def running_server(
+    args: Sequence[str],
+    env: dict[str, str],
+    port: int,
+    *,
+    log_path: Path,
+    startup_timeout: float = 60.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``boxoffice <args>`` and yield once ``/health`` answers; stop it afterwards."""
+    full_env = {**os.environ, **env}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            boxoffice_command(*args), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", process, startup_timeout, log_path)
+            yield process
+        finally:
+            stop(process)
+
+
+def wait_healthy(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float, log_path: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"server not healthy in {timeout}s:\n{log_path.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
