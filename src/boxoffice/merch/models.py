@@ -1,0 +1,129 @@
+"""merch's tables (prefix ``merch_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+
+class Product(Base):
+    """Goods sold for one event by that event's seller."""
+
+    __tablename__ = "merch_products"
+    __table_args__ = (Index("ix_merch_products_event_id", "event_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id())  # catalog's event (no cross-context FK)
+    seller_id: Mapped[str] = mapped_column(Id())
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text())
+    price: Mapped[int] = mapped_column(Integer())  # minor units of ``currency``
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    max_per_user: Mapped[int | None] = mapped_column(Integer())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Variant(Base):
+    """One SKU of a product (a size, a colour) with its own stock.
+
+    ``stock`` counts the units still free to reserve; the check constraint is the last
+    guard behind the conditional decrement.
+    """
+
+    __tablename__ = "merch_variants"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_nonnegative"),
+        Index("ix_merch_variants_product_id", "product_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    product_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    option: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer())
+    stock: Mapped[int] = mapped_column(Integer())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProductImage(Base):
+    __tablename__ = "merch_product_images"
+    __table_args__ = (Index("ix_merch_product_images_product_id", "product_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    product_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
+    )
+    url: Mapped[str] = mapped_column(String(1000))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StockAdjustment(Base):
+    """Audit of every manual stock change: who, when, how much, why."""
+
+    __tablename__ = "merch_stock_adjustments"
+    __table_args__ = (Index("ix_merch_stock_adjustments_product_id", "product_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    product_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
+    )
+    variant_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("merch_variants.id", ondelete="CASCADE")
+    )
+    sku: Mapped[str] = mapped_column(String(64))
+    delta: Mapped[int] = mapped_column(Integer())
+    stock_after: Mapped[int] = mapped_column(Integer())
+    reason: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[str] = mapped_column(Id())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Reservation(Base):
+    """Units of one SKU taken for one order: reserved → consumed → returned, or released."""
+
+    __tablename__ = "merch_reservations"
+    __table_args__ = (
+        Index("ix_merch_reservations_order_id", "order_id"),
+        Index("ix_merch_reservations_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(Id())  # orders' order (no cross-context FK)
+    user_id: Mapped[str] = mapped_column(Id())
+    product_id: Mapped[str] = mapped_column(Id(), ForeignKey("merch_products.id"))
+    variant_id: Mapped[str] = mapped_column(Id(), ForeignKey("merch_variants.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer())
+    unit_price: Mapped[int] = mapped_column(Integer())
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UserProductUnits(Base):
+    """Units of a product a user has reserved or bought (the per-user limit's counter).
+
+    One row per (user, product), changed only by conditional UPDATEs: the row lock makes
+    two concurrent orders of one user count against each other.
+    """
+
+    __tablename__ = "merch_user_product_units"
+
+    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    product_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("merch_products.id", ondelete="CASCADE"), primary_key=True
+    )
+    units: Mapped[int] = mapped_column(Integer())
