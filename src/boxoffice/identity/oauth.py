@@ -191,7 +191,7 @@ async def complete(
     raw = await runtime.kv.pop(_state_key(runtime, state)) if state else None
     error = params.get("error")
     if error:
-        log.info("oauth.provider_refused", provider=name, error=error[:64])
+        log.info("oauth.provider_refused", provider=name, error=_safe_code(error))
         if error in USER_REFUSALS:
             raise OAuthDenied("Sign-in was cancelled or refused at the provider; nothing changed.")
         raise OAuthProviderError(
@@ -262,7 +262,7 @@ async def _exchange(
         )
     except OAuthError as exc:
         # e.g. Kakao's {"error": "invalid_grant", "error_code": "KOE320"}: a spent or bad code
-        log.warning("oauth.token_refused", provider=name, error=str(exc.error)[:64])
+        log.warning("oauth.token_refused", provider=name, error=_safe_code(str(exc.error)))
         raise OAuthProviderError(
             "The sign-in provider refused to exchange the authorization code; start again.",
             provider_error=_safe_code(str(exc.error)),
