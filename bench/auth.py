@@ -113,7 +113,7 @@ def verify_in_process(seconds: float = 2.0) -> dict[str, Any]:
     return {"verifications_per_second_one_core": round(count / (time.perf_counter() - started))}
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-auth-"))
     env = {**os.environ, "BOXOFFICE_DATA_DIR": str(data_dir), "BOXOFFICE_LOG_LEVEL": "WARNING"}
@@ -122,12 +122,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     backend = "sqlite"
     if args.postgres:
         backend = "postgresql"
-        env["BOXOFFICE_DATABASE_URL"] = await _scratch_postgres()
+        env["BOXOFFICE_DATABASE_URL"] = asyncio.run(_scratch_postgres())
     if args.redis:
         env["BOXOFFICE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         env["BOXOFFICE_REDIS_PREFIX"] = f"bo-bench-{port}"
     python = sys.executable
-    subprocess.run([python, "-m", "boxoffice", "migrate"], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [python, "-m", "boxoffice", "migrate"], env=env, check=True, cwd=ROOT, stdout=sys.stderr
+    )
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
@@ -140,39 +142,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, server, 60, log_path)
-        limits = httpx.Limits(
-            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-        )
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-            users = []
-            for index in range(args.concurrency):
-                email = f"bench-{index}@example.com"
-                await client.post(
-                    f"{API}/auth/signup",
-                    json={"email": email, "password": "bench-password", "name": "B"},
-                )
-                users.append(email)
-            token = (
-                await client.post(
-                    f"{API}/auth/login", json={"email": users[0], "password": "bench-password"}
-                )
-            ).json()["access_token"]
-            counter = iter(range(10**9))
-
-            async def login(c: httpx.AsyncClient) -> httpx.Response:
-                email = users[next(counter) % len(users)]
-                return await c.post(
-                    f"{API}/auth/login", json={"email": email, "password": "bench-password"}
-                )
-
-            async def verify(c: httpx.AsyncClient) -> httpx.Response:
-                return await c.get(f"{API}/users/me", headers={"Authorization": f"Bearer {token}"})
-
-            await load(client, verify, args.concurrency, 1.0)  # warm-up
-            results = {
-                "login": await load(client, login, args.concurrency, args.seconds),
-                "verify_token_users_me": await load(client, verify, args.concurrency, args.seconds),
-            }
+        results = asyncio.run(measure(base, args))
     finally:
         stop(server)
     return {
@@ -185,6 +155,42 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "results": results,
         "in_process": verify_in_process(),
     }
+
+
+async def measure(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        users = []
+        for index in range(args.concurrency):
+            email = f"bench-{index}@example.com"
+            await client.post(
+                f"{API}/auth/signup",
+                json={"email": email, "password": "bench-password", "name": "B"},
+            )
+            users.append(email)
+        token = (
+            await client.post(
+                f"{API}/auth/login", json={"email": users[0], "password": "bench-password"}
+            )
+        ).json()["access_token"]
+        counter = iter(range(10**9))
+
+        async def login(c: httpx.AsyncClient) -> httpx.Response:
+            email = users[next(counter) % len(users)]
+            return await c.post(
+                f"{API}/auth/login", json={"email": email, "password": "bench-password"}
+            )
+
+        async def verify(c: httpx.AsyncClient) -> httpx.Response:
+            return await c.get(f"{API}/users/me", headers={"Authorization": f"Bearer {token}"})
+
+        await load(client, verify, args.concurrency, 1.0)  # warm-up
+        return {
+            "login": await load(client, login, args.concurrency, args.seconds),
+            "verify_token_users_me": await load(client, verify, args.concurrency, args.seconds),
+        }
 
 
 async def _scratch_postgres() -> str:
@@ -206,7 +212,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis")
-    print(json.dumps(asyncio.run(run(parser.parse_args())), indent=2))
+    print(json.dumps(run(parser.parse_args()), indent=2))
 
 
 if __name__ == "__main__":
