@@ -1,0 +1,7 @@
+from tests.support.orders import (  # noqa: F401 - fixtures
+    _kakaopay_server,
+    _toss_server,
+    kakaopay,
+    payment_env,
+    toss,
+)
