@@ -61,9 +61,16 @@ class ProductImage(Base):
     product_id: Mapped[str] = mapped_column(
         Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
     )
+    # URLs are kept as written (read paths such as bundles have no storage adapter at hand);
+    # keys are what the storage port deletes by.
     url: Mapped[str] = mapped_column(String(1000))
-    storage_key: Mapped[str] = mapped_column(String(500))
-    content_type: Mapped[str] = mapped_column(String(100))
+    thumbnail_url: Mapped[str] = mapped_column(String(1000))
+    key: Mapped[str] = mapped_column(String(255))
+    thumbnail_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer())
+    height: Mapped[int] = mapped_column(Integer())
+    size_bytes: Mapped[int] = mapped_column(Integer())
     position: Mapped[int] = mapped_column(Integer())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
