@@ -9,21 +9,40 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import TokenUse
 from boxoffice.waitroom.contracts import Admission
+from boxoffice.waitroom.domain import Entry
 from boxoffice.waitroom.errors import AdmissionInvalid, AdmissionRequired
 
 
-def issue(runtime: Runtime, *, show_id: str, user_id: str, ttl: timedelta) -> tuple[str, Admission]:
+def issue(
+    runtime: Runtime,
+    *,
+    show_id: str,
+    user_id: str,
+    ttl: timedelta | None = None,
+    expires_at: datetime | None = None,
+    admission_id: str | None = None,
+) -> tuple[str, Admission]:
+    """A token for (show, user) valid for ``ttl`` or until ``expires_at`` (the admission's end).
+
+    The waiting room passes the entry's admission end and id, so every token issued for one
+    admission (each poll may ask again) names the same admission and expires at once.
+    """
+    now = runtime.clock.now()
+    if expires_at is None:
+        if ttl is None:
+            raise ValueError("issue() needs ttl or expires_at")
+        expires_at = now + ttl
     admission = Admission(
-        admission_id=new_id(),
+        admission_id=admission_id or new_id(),
         show_id=show_id,
         user_id=user_id,
-        expires_at=runtime.clock.now() + ttl,
+        expires_at=expires_at,
     )
     token = runtime.keys.sign(
         {"sub": user_id, "show_id": show_id, "aid": admission.admission_id},
         use=TokenUse.ADMISSION,
-        now=runtime.clock.now(),
-        ttl=ttl,
+        now=now,
+        ttl=max(expires_at - now, timedelta(seconds=1)),
     )
     return token, admission
 
@@ -50,3 +69,18 @@ def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) ->
         user_id=user_id,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
     )
+
+
+def for_entry(runtime: Runtime, entry: Entry) -> tuple[str, datetime]:
+    """A token for an admitted entry: the same admission id and end on every call."""
+    if entry.admitted_until_ms is None:
+        raise ValueError("the entry was not admitted")
+    expires_at = datetime.fromtimestamp(entry.admitted_until_ms / 1000, UTC)
+    token, _ = issue(
+        runtime,
+        show_id=entry.show_id,
+        user_id=entry.user_id,
+        expires_at=expires_at,
+        admission_id=entry.entry_id,
+    )
+    return token, expires_at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import Forbidden
+from boxoffice.platform.errors import Conflict, Forbidden, Unprocessable
 
 
 class AdmissionRequired(Forbidden):
@@ -11,3 +11,11 @@ class AdmissionRequired(Forbidden):
 
 class AdmissionInvalid(Forbidden):
     code, title = "admission_invalid", "Admission token is not valid"
+
+
+class SaleNotOpen(Unprocessable):
+    code, title = "sale_not_open", "The sale is not open"
+
+
+class QueueNotUsed(Conflict):
+    title = "This show sells without a waiting room"

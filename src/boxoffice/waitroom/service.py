@@ -1,10 +1,101 @@
-"""waitroom's use cases: the only module other contexts may call."""
+"""waitroom's use cases: the only module other contexts may call.
+
+The per-process adapters (queue store, serving board, sale-info cache) live in
+``runtime.extensions["waitroom"]``, built by :func:`startup` (or on first use).
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.errors import NotFound
+from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
-from boxoffice.waitroom import admission
+from boxoffice.platform.security import Principal
+from boxoffice.waitroom import admission, streams
+from boxoffice.waitroom.board import ServingBoard
 from boxoffice.waitroom.contracts import Admission
+from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue
+from boxoffice.waitroom.domain import Entry, Status, eta_seconds, position
+from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
+from boxoffice.waitroom.redis_store import RedisQueueStore
+from boxoffice.waitroom.schemas import QueueEntryRead
+from boxoffice.waitroom.settings import WaitroomSettings
+from boxoffice.waitroom.shows import SaleInfoCache, SaleInfoLoader, catalog_loader
+from boxoffice.waitroom.store import MemoryQueueStore, OpeningNeeded, QueueStore
+
+EXTENSION = "waitroom"
+
+
+@dataclass
+class Waitroom:
+    """This process's waiting-room adapters."""
+
+    settings: WaitroomSettings
+    store: QueueStore
+    board: ServingBoard
+    sale_info: SaleInfoCache
+    left: set[str] = field(default_factory=set)  # entries given up through this process
+
+    def dispatcher(self, runtime: Runtime) -> Dispatcher:
+        return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock)
+
+
+def build(
+    runtime: Runtime,
+    settings: WaitroomSettings | None = None,
+    *,
+    sale_info: SaleInfoLoader | None = None,
+) -> Waitroom:
+    """The adapters for this runtime: Redis when configured, memory otherwise."""
+    settings = settings or WaitroomSettings()
+    store: QueueStore = (
+        RedisQueueStore(
+            runtime.settings.redis_url,
+            runtime.settings.redis_prefix,
+            retention_ms=settings.retention_hours * 3_600_000,
+            max_connections=settings.redis_max_connections,
+        )
+        if runtime.settings.redis_url
+        else MemoryQueueStore()
+    )
+    board = ServingBoard(
+        store,
+        heartbeat_seconds=settings.heartbeat_seconds,
+        stale_after_seconds=settings.stale_after_seconds,
+    )
+    cache = SaleInfoCache(sale_info or catalog_loader(runtime), settings.sale_info_cache_seconds)
+    return Waitroom(settings, store, board, cache)
+
+
+def room(runtime: Runtime) -> Waitroom:
+    """This process's waiting room; built on first use where startup did not run."""
+    existing = runtime.extensions.get(EXTENSION)
+    if existing is None:
+        existing = runtime.extensions[EXTENSION] = build(runtime)
+    assert isinstance(existing, Waitroom)
+    return existing
+
+
+async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
+    """Attach the queue store, start the serving subscriber, and the dispatcher if asked."""
+    waitroom = room(runtime)
+    stack.push_async_callback(waitroom.store.close)
+    waitroom.board.start()
+    stack.push_async_callback(waitroom.board.stop)
+    runtime.extensions.setdefault("readiness", {})["waitroom"] = waitroom.store.ping
+    if runtime.extensions.get("background"):
+        from boxoffice.waitroom import runner
+
+        await runner.start_in_process(runtime, waitroom, stack)
+
+
+# --- contracts other contexts call -------------------------------------------------------
 
 
 def check_admission(
@@ -12,3 +103,133 @@ def check_admission(
 ) -> Admission:
     """Verify an admission token for (show, user); raises AdmissionRequired / AdmissionInvalid."""
     return admission.check(runtime, token, show_id=show_id, user_id=user_id)
+
+
+async def admission_finished(runtime: Runtime, *, show_id: str, user_id: str) -> None:
+    """The admitted person is done (paid, released, expired): they stop counting as active.
+
+    Idempotent; does nothing for someone who was never admitted.
+    """
+    await room(runtime).store.finish(show_id, user_id)
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def _show_of(entry_id: str) -> str:
+    show_id, dot, _ = entry_id.rpartition(".")
+    if not dot or not show_id:
+        raise NotFound("No such queue entry.")
+    return show_id
+
+
+async def _sale_info(waitroom: Waitroom, show_id: str) -> ShowSaleInfo:
+    info = await waitroom.sale_info.get(show_id)
+    if info is None:
+        raise NotFound("No such show.")
+    return info
+
+
+async def join(
+    runtime: Runtime, user: Principal, show_id: str, client_address: str
+) -> tuple[QueueEntryRead, bool]:
+    """Take a place in the show's queue, or the place the user already has (created False).
+
+    Raises ``SaleNotOpen`` before the sale (unless the pre-queue is open: early joiners get
+    their numbers in a random order at opening), ``QueueNotUsed`` when the show sells
+    without a queue, ``RateLimited`` for too many joins per user or per address.
+    """
+    waitroom = room(runtime)
+    settings = waitroom.settings
+    await runtime.limiter.hit(
+        Rule("waitroom-join-user", settings.joins_per_user_per_minute, 60),
+        user.id,
+        detail="Too many queue joins; wait a little.",
+    )
+    await runtime.limiter.hit(
+        Rule("waitroom-join-address", settings.joins_per_address_per_minute, 60),
+        client_address,
+        detail="Too many queue joins from this address; wait a little.",
+    )
+    info = await _sale_info(waitroom, show_id)
+    if not info.queue.enabled:
+        raise QueueNotUsed("This show's sale needs no queue: hold seats directly.")
+    now = runtime.clock.now()
+    pre_queue = _in_pre_queue(info, now)
+    if not pre_queue and not info.sale_open_at(now):
+        raise SaleNotOpen("The sale is not open.", sale_opens_at=info.sale_opens_at.isoformat())
+    entry_id = f"{show_id}.{secrets.token_urlsafe(9)}"
+    try:
+        entry, created = await waitroom.store.join(
+            show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=pre_queue
+        )
+    except OpeningNeeded:  # the sale just opened and the dispatcher has not numbered yet
+        await open_pre_queue(waitroom.store, show_id)
+        entry, created = await waitroom.store.join(
+            show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=False
+        )
+    return await _read(runtime, waitroom, entry, info), created
+
+
+def _in_pre_queue(info: ShowSaleInfo, now: datetime) -> bool:
+    minutes = info.queue.pre_queue_minutes
+    return (
+        minutes > 0
+        and info.event_status == "published"
+        and info.show_status == "scheduled"
+        and info.sale_opens_at - timedelta(minutes=minutes) <= now < info.sale_opens_at
+    )
+
+
+async def _owned(runtime: Runtime, user: Principal, entry_id: str) -> tuple[Waitroom, Entry]:
+    waitroom = room(runtime)
+    entry = await waitroom.store.get(_show_of(entry_id), entry_id)
+    if entry is None or entry.user_id != user.id:
+        raise NotFound("No such queue entry.")  # someone else's entry is nobody's business
+    return waitroom, entry
+
+
+async def get_entry(runtime: Runtime, user: Principal, entry_id: str) -> QueueEntryRead:
+    """The user's entry with its position from this process's serving number (no scan)."""
+    waitroom, entry = await _owned(runtime, user, entry_id)
+    return await _read(runtime, waitroom, entry, await _sale_info(waitroom, entry.show_id))
+
+
+async def leave(runtime: Runtime, user: Principal, entry_id: str) -> None:
+    """Give the place up (an admitted person frees their active slot). Idempotent."""
+    waitroom, entry = await _owned(runtime, user, entry_id)
+    await waitroom.store.leave(entry.show_id, entry_id)
+    waitroom.left.add(entry_id)
+    waitroom.board.wake_show(entry.show_id)
+
+
+async def open_stream(
+    runtime: Runtime, user: Principal, entry_id: str, last_event_id: str | None
+) -> AsyncIterator[str]:
+    """The entry's Server-Sent Events; raises NotFound before the stream starts."""
+    waitroom, entry = await _owned(runtime, user, entry_id)
+    info = await _sale_info(waitroom, entry.show_id)
+    return streams.entry_events(runtime, waitroom, entry, info, last_event_id)
+
+
+async def _read(
+    runtime: Runtime, waitroom: Waitroom, entry: Entry, info: ShowSaleInfo
+) -> QueueEntryRead:
+    at_ms = now_ms(runtime.clock)
+    status = entry.status(at_ms)
+    read = QueueEntryRead(
+        entry_id=entry.entry_id,
+        show_id=entry.show_id,
+        number=entry.number,
+        position=None,
+        status=status,
+        eta_seconds=None,
+    )
+    if status is Status.WAITING:
+        state = await waitroom.board.serving(entry.show_id, at_ms)
+        read.position = position(entry.number, state.serving)
+        read.eta_seconds = eta_seconds(read.position, state.rate, info.queue.admit_per_second)
+    elif status is Status.ADMITTED:
+        read.position, read.eta_seconds = 0, 0
+        read.admission_token, read.admission_expires_at = admission.for_entry(runtime, entry)
+    return read

@@ -1,0 +1,171 @@
+"""Per process: the serving number of every show this process serves, and the streams on it.
+
+One subscription per show per process (Redis pub/sub in production) keeps the value in
+memory; polls read it, and each update wakes every SSE stream of that show at once. No
+stream and no poll queries Redis for the serving number. A show nobody published for a
+while (dispatcher restarting, pub/sub reconnecting) is re-read once per show, not per
+stream. One process-wide timer wakes every stream for its heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+
+import structlog
+
+from boxoffice.waitroom.domain import ServingState
+from boxoffice.waitroom.store import QueueStore
+
+log = structlog.get_logger("boxoffice.waitroom")
+
+
+class Listener:
+    """One SSE stream's mailbox: woken by ticks, by heartbeats and when its show closes."""
+
+    __slots__ = ("_waiter", "heartbeat_due", "show_id")
+
+    def __init__(self, show_id: str) -> None:
+        self.show_id = show_id
+        self.heartbeat_due = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def wake(self, *, heartbeat: bool = False) -> None:
+        if heartbeat:
+            self.heartbeat_due = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+
+class ServingBoard:
+    def __init__(
+        self,
+        store: QueueStore,
+        *,
+        heartbeat_seconds: float,
+        stale_after_seconds: float,
+    ) -> None:
+        self._store = store
+        self._heartbeat = heartbeat_seconds
+        self._stale_after = stale_after_seconds
+        self._states: dict[str, ServingState] = {}
+        self._seen: dict[str, float] = {}  # monotonic time of the last update per show
+        self._listeners: dict[str, set[Listener]] = {}
+        self._asked: dict[str, float] = {}  # monotonic time of the last poll per show
+        self._tasks: list[asyncio.Task[None]] = []
+        self.updates = 0
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="waitroom-serving-listener"),
+            asyncio.create_task(self._heartbeats(), name="waitroom-heartbeats"),
+            asyncio.create_task(self._refresh_stale(), name="waitroom-refresh"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    # --- the serving value -----------------------------------------------------------
+    async def serving(self, show_id: str, now_ms: int) -> ServingState:
+        """This process's value for the show; the first call subscribes and reads it once."""
+        self._asked[show_id] = time.monotonic()
+        state = self._states.get(show_id)
+        if state is not None:
+            return state
+        await self._store.watch(show_id)  # subscribe first: no update is lost in between
+        fresh = await self._store.state(show_id, now_ms)
+        return self.deliver(fresh)
+
+    def deliver(self, state: ServingState) -> ServingState:
+        """Take an update (from pub/sub or a read); newer serving numbers win, never older."""
+        current = self._states.get(state.show_id)
+        if current is not None and (
+            state.serving < current.serving
+            or (state.serving == current.serving and state.at_ms < current.at_ms)
+        ):
+            return current
+        self._states[state.show_id] = state
+        self._seen[state.show_id] = time.monotonic()
+        self.updates += 1
+        for listener in self._listeners.get(state.show_id, ()):
+            listener.wake()
+        return state
+
+    def _take(self, state: ServingState) -> None:
+        self.deliver(state)
+
+    # --- streams ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def listening(self, show_id: str) -> Iterator[Listener]:
+        listener = Listener(show_id)
+        self._listeners.setdefault(show_id, set()).add(listener)
+        try:
+            yield listener
+        finally:
+            listeners = self._listeners.get(show_id)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[show_id]
+
+    def wake_show(self, show_id: str) -> None:
+        for listener in self._listeners.get(show_id, ()):
+            listener.wake()
+
+    def stream_count(self, show_id: str | None = None) -> int:
+        if show_id is not None:
+            return len(self._listeners.get(show_id, ()))
+        return sum(len(group) for group in self._listeners.values())
+
+    # --- loops -----------------------------------------------------------------------
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._store.listen(self._take)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a dropped connection: stale values are re-read meanwhile
+                log.warning("waitroom.listen_failed", exc_info=True)
+                await asyncio.sleep(1.0)
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            for group in list(self._listeners.values()):
+                for listener in list(group):
+                    listener.wake(heartbeat=True)
+
+    async def _refresh_stale(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self._stale_after))
+            now = time.monotonic()
+            stale = [
+                show_id
+                for show_id, seen in self._seen.items()
+                if now - seen > self._stale_after
+                and (show_id in self._listeners or now - self._asked.get(show_id, 0) < 60)
+            ]
+            for show_id in stale:
+                try:
+                    state = await self._store.state(show_id, int(time.time() * 1000))
+                except Exception:
+                    log.warning("waitroom.refresh_failed", show_id=show_id, exc_info=True)
+                    continue
+                self._seen[show_id] = now
+                self.deliver(state)

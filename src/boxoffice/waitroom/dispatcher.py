@@ -1,0 +1,141 @@
+"""The dispatcher: advances every open show's serving number at its admit rate.
+
+Each tick, for each show with people queued whose sale is open and queue enabled, one
+atomic store call admits up to ``admit_per_second`` x elapsed (the elapsed time is kept
+in the store, so two dispatchers overlapping for a moment cannot double the rate),
+bounded by ``max_active``; then the new serving number and the measured rate are
+published to every API process. Shows are ticked concurrently. A leader lease makes
+one dispatcher the active one; the others stand by and take over when it stops renewing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections import deque
+from datetime import datetime
+
+import structlog
+
+from boxoffice.platform.clock import Clock
+from boxoffice.platform.lease import LeaseStore
+from boxoffice.waitroom.domain import AdmitResult, ServingState
+from boxoffice.waitroom.settings import WaitroomSettings
+from boxoffice.waitroom.shows import SaleInfoCache
+from boxoffice.waitroom.store import QueueStore
+
+log = structlog.get_logger("boxoffice.waitroom.dispatcher")
+LEASE_NAME = "waitroom-dispatcher"
+
+
+def now_ms(clock: Clock) -> int:
+    return int(clock.now().timestamp() * 1000)
+
+
+async def open_pre_queue(store: QueueStore, show_id: str) -> int:
+    """Number the pre-queue in a random order (fair to everyone who came early)."""
+    order = await store.pre_queue(show_id)
+    secrets.SystemRandom().shuffle(order)
+    return await store.open(show_id, order)
+
+
+class AdmitRate:
+    """Admits per second over a sliding window of ticks: what eta_seconds is based on."""
+
+    def __init__(self, window_ms: int) -> None:
+        self._window_ms = window_ms
+        self._ticks: deque[tuple[int, int]] = deque()
+
+    def record(self, at_ms: int, admitted: int) -> float:
+        self._ticks.append((at_ms, admitted))
+        while self._ticks and self._ticks[0][0] <= at_ms - self._window_ms:
+            self._ticks.popleft()
+        if len(self._ticks) < 2:
+            return 0.0
+        span_ms = at_ms - self._ticks[0][0]
+        # The oldest tick only marks where the window starts; its admits happened before.
+        admitted_in_span = sum(count for _, count in list(self._ticks)[1:])
+        return admitted_in_span * 1000.0 / span_ms if span_ms > 0 else 0.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: QueueStore,
+        sale_info: SaleInfoCache,
+        settings: WaitroomSettings,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.sale_info = sale_info
+        self.settings = settings
+        self.clock = clock
+        self._rates: dict[str, AdmitRate] = {}
+        self._opened: set[str] = set()
+        self.ticks = 0
+
+    async def tick(self, at: datetime | None = None) -> dict[str, AdmitResult]:
+        """Admit in every show that can; returns what each admitted show did this tick."""
+        moment = at or self.clock.now()
+        shows = await self.store.shows()
+        outcomes = await asyncio.gather(
+            *(self._tick_show(show_id, moment) for show_id in shows), return_exceptions=True
+        )
+        self.ticks += 1
+        results: dict[str, AdmitResult] = {}
+        for show_id, outcome in zip(shows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.warning("waitroom.tick_failed", show_id=show_id, error=repr(outcome))
+            elif outcome is not None:
+                results[show_id] = outcome
+        return results
+
+    async def _tick_show(self, show_id: str, moment: datetime) -> AdmitResult | None:
+        info = await self.sale_info.get(show_id)
+        if info is None or not info.queue.enabled or moment >= info.sale_closes_at:
+            await self.store.forget(show_id)  # nobody will be admitted here any more
+            self._rates.pop(show_id, None)
+            return None
+        if not info.sale_open_at(moment):
+            return None
+        if show_id not in self._opened:
+            if not await self.store.is_open(show_id):
+                await open_pre_queue(self.store, show_id)
+            self._opened.add(show_id)
+        at_ms = int(moment.timestamp() * 1000)
+        result = await self.store.admit(
+            show_id,
+            now_ms=at_ms,
+            rate=info.queue.admit_per_second,
+            max_active=info.queue.max_active,
+            ttl_ms=self.settings.admission_ttl_seconds * 1000,
+            # A dispatcher that paused (or a standby taking over) admits one second's worth.
+            burst_ms=max(1000, int(self.settings.tick_seconds * 2000)),
+        )
+        rate = self._rates.setdefault(
+            show_id, AdmitRate(int(self.settings.rate_window_seconds * 1000))
+        ).record(at_ms, len(result.admitted))
+        await self.store.publish(
+            ServingState(show_id, result.serving, result.issued, round(rate, 3), at_ms)
+        )
+        return result
+
+    async def run(self, leases: LeaseStore, holder: str, stop: asyncio.Event) -> None:
+        """Tick while holding the lease; stand by otherwise. Returns when ``stop`` is set."""
+        leading = False
+        while not stop.is_set():
+            try:
+                held = await leases.acquire(LEASE_NAME, holder, self.settings.lease_seconds)
+                if held != leading:
+                    log.info("waitroom.dispatcher_lease", holder=holder, leading=held)
+                    leading = held
+                if held:
+                    await self.tick()
+            except Exception:
+                log.warning("waitroom.dispatcher_failed", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.tick_seconds)
+        if leading:
+            with contextlib.suppress(Exception):
+                await leases.release(LEASE_NAME, holder)

@@ -1,0 +1,133 @@
+"""The waiting room's rules in plain Python: entries, positions, statuses, the admit budget."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    ADMITTED = "admitted"
+    EXPIRED = "expired"
+    LEFT = "left"
+
+
+# What the stores keep per entry (short, because 300,000 of them live in one hash).
+STORED_WAITING, STORED_ADMITTED, STORED_LEFT = "w", "a", "l"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One user's place in one show's queue.
+
+    ``number`` is None while the entry waits in the pre-queue (numbers are drawn at
+    opening). ``admitted_until_ms`` is set when the dispatcher admitted it.
+    """
+
+    entry_id: str
+    show_id: str
+    user_id: str
+    number: int | None
+    joined_ms: int
+    stored_status: str
+    admitted_until_ms: int | None = None
+
+    def status(self, now_ms: int) -> Status:
+        if self.stored_status == STORED_LEFT:
+            return Status.LEFT
+        if self.stored_status == STORED_ADMITTED:
+            assert self.admitted_until_ms is not None
+            return Status.ADMITTED if now_ms < self.admitted_until_ms else Status.EXPIRED
+        return Status.WAITING
+
+    def to_record(self) -> dict[str, object]:
+        return {
+            "id": self.entry_id,
+            "u": self.user_id,
+            "n": self.number if self.number is not None else False,
+            "j": self.joined_ms,
+            "st": self.stored_status,
+            "x": self.admitted_until_ms if self.admitted_until_ms is not None else False,
+        }
+
+    @classmethod
+    def from_record(cls, show_id: str, record: dict[str, object]) -> Entry:
+        return cls(
+            entry_id=str(record["id"]),
+            show_id=show_id,
+            user_id=str(record["u"]),
+            number=_whole(record.get("n")),
+            joined_ms=_whole(record.get("j")) or 0,
+            stored_status=str(record["st"]),
+            admitted_until_ms=_whole(record.get("x")),
+        )
+
+
+def _whole(value: object) -> int | None:
+    """A stored number (Lua's cjson may write 12 as 12.0); False/None mean "none"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """What every API process keeps in memory per show: the dispatcher's last word."""
+
+    show_id: str
+    serving: int  # highest number admitted so far
+    issued: int  # numbers handed out so far
+    rate: float  # measured admits per second
+    at_ms: int  # when the dispatcher (or a read) produced this state
+
+    def to_message(self) -> dict[str, object]:
+        return {
+            "s": self.show_id,
+            "v": self.serving,
+            "i": self.issued,
+            "r": self.rate,
+            "t": self.at_ms,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict[str, object]) -> ServingState:
+        return cls(
+            show_id=str(message["s"]),
+            serving=int(message["v"]),  # type: ignore[call-overload]
+            issued=int(message["i"]),  # type: ignore[call-overload]
+            rate=float(message["r"]),  # type: ignore[arg-type]
+            at_ms=int(message["t"]),  # type: ignore[call-overload]
+        )
+
+
+@dataclass(frozen=True)
+class AdmitResult:
+    """One dispatcher tick for one show: who got in, where serving stands, how many are active."""
+
+    serving: int
+    issued: int
+    active: int
+    admitted: tuple[str, ...]  # entry ids, in number order
+
+
+def position(number: int | None, serving: int) -> int | None:
+    """People ahead of you plus one; None in the pre-queue (no number yet)."""
+    if number is None:
+        return None
+    return max(number - serving, 0)
+
+
+def eta_seconds(
+    position_now: int | None, measured_rate: float, configured_rate: float
+) -> int | None:
+    """Seconds until admission at the measured rate (the configured one until a rate is known)."""
+    if position_now is None:
+        return None
+    if position_now <= 0:
+        return 0
+    rate = measured_rate if measured_rate > 0 else configured_rate
+    if rate <= 0:
+        return None
+    return math.ceil(position_now / rate)

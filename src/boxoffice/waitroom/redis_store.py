@@ -1,0 +1,271 @@
+"""The Redis queue store: one Lua script per change, every key of a show hash-tagged ``{show_id}``.
+
+Keys of a show (all in one Redis Cluster slot): ``meta`` (hash: issued, serving, opened,
+last tick, carried allowance, measured rate), ``entries`` (hash: entry id -> JSON),
+``users`` (user id -> entry id), ``numbers`` (number -> entry id), ``active`` (sorted
+set: user id scored by admission expiry) and ``pre`` (the pre-queue, a list). The set of
+shows with a queue is one key outside the shows' slots, touched by a separate command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+
+from boxoffice.waitroom.domain import AdmitResult, Entry, ServingState
+from boxoffice.waitroom.store import SCAN_SLACK, Deliver, OpeningNeeded
+
+_JOIN = """
+local meta, entries, users, numbers, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local user, entry_id, now, mode, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local existing = redis.call('HGET', users, user)
+if existing then
+  local raw = redis.call('HGET', entries, existing)
+  if raw and cjson.decode(raw).st ~= 'l' then return {0, raw} end
+end
+local opened = redis.call('HGET', meta, 'opened')
+if not opened and mode ~= 'pre' then
+  if redis.call('LLEN', pre) > 0 then return {2, ''} end
+  redis.call('HSET', meta, 'opened', '1')
+  opened = '1'
+end
+local entry = {id = entry_id, u = user, j = now, st = 'w', x = false, n = false}
+if opened then
+  local number = redis.call('HINCRBY', meta, 'issued', 1)
+  entry.n = number
+  redis.call('HSET', numbers, number, entry_id)
+else
+  redis.call('RPUSH', pre, entry_id)
+end
+local raw = cjson.encode(entry)
+redis.call('HSET', entries, entry_id, raw)
+redis.call('HSET', users, user, entry_id)
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], keep) end
+return {1, raw}
+"""
+
+_LEAVE = """
+local entries, users, active, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local raw = redis.call('HGET', entries, ARGV[1])
+if not raw then return false end
+local entry = cjson.decode(raw)
+if entry.st ~= 'l' then
+  entry.st = 'l'
+  raw = cjson.encode(entry)
+  redis.call('HSET', entries, ARGV[1], raw)
+  redis.call('LREM', pre, 0, ARGV[1])
+  if redis.call('HGET', users, entry.u) == ARGV[1] then redis.call('ZREM', active, entry.u) end
+end
+return raw
+"""
+
+_OPEN = """
+local meta, entries, numbers, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('HGET', meta, 'opened') then return 0 end
+local waiting = {}
+for _, id in ipairs(redis.call('LRANGE', pre, 0, -1)) do waiting[id] = true end
+local order = {}
+for i = 1, #ARGV do order[#order + 1] = ARGV[i] end
+for _, id in ipairs(redis.call('LRANGE', pre, 0, -1)) do order[#order + 1] = id end
+local numbered = 0
+for _, id in ipairs(order) do
+  if waiting[id] then
+    waiting[id] = nil
+    local number = redis.call('HINCRBY', meta, 'issued', 1)
+    local entry = cjson.decode(redis.call('HGET', entries, id))
+    entry.n = number
+    redis.call('HSET', entries, id, cjson.encode(entry))
+    redis.call('HSET', numbers, number, id)
+    numbered = numbered + 1
+  end
+end
+redis.call('DEL', pre)
+redis.call('HSET', meta, 'opened', '1')
+return numbered
+"""
+
+_ADMIT = """
+local meta, entries, numbers, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, rate, max_active = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ttl, burst, slack = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
+local m = redis.call('HMGET', meta, 'issued', 'serving', 'last', 'carry')
+local issued, serving = tonumber(m[1] or '0'), tonumber(m[2] or '0')
+local last, carry = tonumber(m[3] or ARGV[1]), tonumber(m[4] or '0')
+local elapsed = math.min(math.max(now - last, 0), burst)
+local allowance = carry + rate * elapsed / 1000
+local whole = math.floor(allowance)
+local count = redis.call('ZCARD', active)
+local budget = math.min(whole, math.max(max_active - count, 0))
+local admitted = {}
+local limit = math.min(issued, serving + budget + slack)
+while #admitted < budget and serving < limit do
+  serving = serving + 1
+  local id = redis.call('HGET', numbers, serving)
+  local raw = id and redis.call('HGET', entries, id)
+  if raw then
+    local entry = cjson.decode(raw)
+    if entry.st == 'w' then
+      entry.st = 'a'
+      entry.x = now + ttl
+      redis.call('HSET', entries, id, cjson.encode(entry))
+      redis.call('ZADD', active, now + ttl, entry.u)
+      admitted[#admitted + 1] = id
+      redis.call('PEXPIRE', active, ttl)
+    end
+  end
+end
+redis.call('HSET', meta, 'serving', serving, 'last', now, 'carry', tostring(allowance - whole))
+return {serving, issued, redis.call('ZCARD', active), admitted}
+"""
+
+
+class RedisQueueStore:
+    """Queues in Redis: any number of API processes and dispatchers share them."""
+
+    def __init__(
+        self, url: str, prefix: str, *, retention_ms: int, max_connections: int = 64
+    ) -> None:
+        # A bounded pool that waits for a free connection: a join burst queues here instead
+        # of opening thousands of sockets (or failing with "too many connections").
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=10,
+            decode_responses=True,
+            health_check_interval=30,
+        )
+        self._client: Redis = Redis(connection_pool=pool)
+        self._prefix = prefix
+        self._retention_ms = retention_ms
+        self._join = self._client.register_script(_JOIN)
+        self._leave = self._client.register_script(_LEAVE)
+        self._open = self._client.register_script(_OPEN)
+        self._admit = self._client.register_script(_ADMIT)
+        self._pubsub: PubSub | None = None
+        self._subscribed = asyncio.Event()
+
+    def _key(self, show_id: str, part: str) -> str:
+        return f"{self._prefix}:wr:{{{show_id}}}:{part}"
+
+    def _channel(self, show_id: str) -> str:
+        return f"{self._prefix}:wr:serving:{show_id}"
+
+    @property
+    def _shows_key(self) -> str:
+        return f"{self._prefix}:wr:shows"
+
+    async def join(
+        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+    ) -> tuple[Entry, bool]:
+        keys = [self._key(show_id, p) for p in ("meta", "entries", "users", "numbers", "pre")]
+        args: list[str | int] = [
+            user_id,
+            entry_id,
+            now_ms,
+            "pre" if pre_queue else "open",
+            self._retention_ms,
+        ]
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._shows_key, show_id)
+            await self._join(keys=keys, args=args, client=pipe)
+            _, (code, raw) = await pipe.execute()
+        if int(code) == 2:
+            raise OpeningNeeded(show_id)
+        return Entry.from_record(show_id, json.loads(raw)), int(code) == 1
+
+    async def get(self, show_id: str, entry_id: str) -> Entry | None:
+        raw = await self._client.hget(self._key(show_id, "entries"), entry_id)  # type: ignore[misc]
+        return Entry.from_record(show_id, json.loads(raw)) if raw else None
+
+    async def leave(self, show_id: str, entry_id: str) -> Entry | None:
+        keys = [self._key(show_id, p) for p in ("entries", "users", "active", "pre")]
+        raw = await self._leave(keys=keys, args=[entry_id])
+        return Entry.from_record(show_id, json.loads(raw)) if raw else None
+
+    async def pre_queue(self, show_id: str) -> list[str]:
+        items = await self._client.lrange(self._key(show_id, "pre"), 0, -1)  # type: ignore[misc]
+        return [str(item) for item in items]
+
+    async def open(self, show_id: str, order: Sequence[str]) -> int:
+        keys = [self._key(show_id, p) for p in ("meta", "entries", "numbers", "pre")]
+        return int(await self._open(keys=keys, args=list(order)))
+
+    async def is_open(self, show_id: str) -> bool:
+        return bool(await self._client.hget(self._key(show_id, "meta"), "opened"))  # type: ignore[misc]
+
+    async def admit(
+        self,
+        show_id: str,
+        *,
+        now_ms: int,
+        rate: float,
+        max_active: int,
+        ttl_ms: int,
+        burst_ms: int,
+    ) -> AdmitResult:
+        keys = [self._key(show_id, p) for p in ("meta", "entries", "numbers", "active")]
+        args: list[str | int] = [
+            now_ms,
+            repr(float(rate)),
+            max_active,
+            ttl_ms,
+            burst_ms,
+            SCAN_SLACK,
+        ]
+        serving, issued, active, admitted = await self._admit(keys=keys, args=args)
+        return AdmitResult(int(serving), int(issued), int(active), tuple(admitted))
+
+    async def finish(self, show_id: str, user_id: str) -> None:
+        await self._client.zrem(self._key(show_id, "active"), user_id)
+
+    async def state(self, show_id: str, now_ms: int) -> ServingState:
+        serving, issued, rate = await self._client.hmget(  # type: ignore[misc]
+            self._key(show_id, "meta"), ["serving", "issued", "rate"]
+        )
+        return ServingState(show_id, int(serving or 0), int(issued or 0), float(rate or 0), now_ms)
+
+    async def publish(self, state: ServingState) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.hset(self._key(state.show_id, "meta"), "rate", repr(state.rate))
+            pipe.publish(self._channel(state.show_id), json.dumps(state.to_message()))
+            await pipe.execute()
+
+    async def shows(self) -> list[str]:
+        members = await self._client.smembers(self._shows_key)  # type: ignore[misc]
+        return sorted(str(member) for member in members)
+
+    async def forget(self, show_id: str) -> None:
+        await self._client.srem(self._shows_key, show_id)  # type: ignore[misc]
+
+    def _ensure_pubsub(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        return self._pubsub
+
+    async def watch(self, show_id: str) -> None:
+        await self._ensure_pubsub().subscribe(self._channel(show_id))
+        self._subscribed.set()
+
+    async def listen(self, deliver: Deliver) -> None:
+        pubsub = self._ensure_pubsub()
+        await self._subscribed.wait()  # redis-py reads nothing before the first SUBSCRIBE
+        while True:
+            message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
+            if message is not None and message.get("type") == "message":
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    deliver(ServingState.from_message(json.loads(message["data"])))
+
+    async def ping(self) -> bool:
+        return bool(await self._client.ping())  # type: ignore[misc]
+
+    async def close(self) -> None:
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._client.aclose()

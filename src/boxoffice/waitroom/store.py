@@ -1,0 +1,262 @@
+"""The queue store port and its in-memory adapter (the embedded run, one process).
+
+A show's queue is a counter of issued numbers, a *serving* number (the highest number
+admitted), the entries, and the set of admitted people still active. Every operation
+that changes several of these does so atomically: here because no operation awaits
+half-way, in Redis because each is one Lua script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from boxoffice.waitroom.domain import (
+    STORED_ADMITTED,
+    STORED_LEFT,
+    STORED_WAITING,
+    AdmitResult,
+    Entry,
+    ServingState,
+)
+
+Deliver = Callable[[ServingState], None]
+
+# Entries scanned per tick past those admitted (people who left are skipped, not admitted).
+SCAN_SLACK = 10_000
+
+
+class OpeningNeeded(Exception):
+    """The sale opened but the pre-queue has not been numbered yet; open it, then retry."""
+
+
+class QueueStore(Protocol):
+    async def join(
+        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+    ) -> tuple[Entry, bool]:
+        """The user's live entry (False) or a new one (True). Raises OpeningNeeded."""
+        ...
+
+    async def get(self, show_id: str, entry_id: str) -> Entry | None: ...
+    async def leave(self, show_id: str, entry_id: str) -> Entry | None: ...
+    async def pre_queue(self, show_id: str) -> list[str]: ...
+    async def open(self, show_id: str, order: Sequence[str]) -> int:
+        """Number the pre-queue in ``order`` (then any latecomers); 0 when already open."""
+        ...
+
+    async def is_open(self, show_id: str) -> bool: ...
+    async def admit(
+        self,
+        show_id: str,
+        *,
+        now_ms: int,
+        rate: float,
+        max_active: int,
+        ttl_ms: int,
+        burst_ms: int,
+    ) -> AdmitResult:
+        """Admit the next waiting numbers: rate x elapsed, bounded by max_active."""
+        ...
+
+    async def finish(self, show_id: str, user_id: str) -> None: ...
+    async def state(self, show_id: str, now_ms: int) -> ServingState: ...
+    async def publish(self, state: ServingState) -> None: ...
+    async def shows(self) -> list[str]: ...
+    async def forget(self, show_id: str) -> None: ...
+    async def watch(self, show_id: str) -> None:
+        """Deliver this show's serving updates to :meth:`listen` from now on."""
+        ...
+
+    async def listen(self, deliver: Deliver) -> None:
+        """Run forever, calling ``deliver`` for each published serving state watched."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+def admit_budget(
+    *, carry: float, rate: float, elapsed_ms: int, burst_ms: int, active: int, max_active: int
+) -> tuple[int, float]:
+    """How many to admit now, and the fractional allowance carried to the next tick.
+
+    Allowance accrues at ``rate`` per second for the time since the last tick (capped at
+    ``burst_ms`` so a pause does not turn into a stampede); ``max_active`` caps the people
+    admitted and still active. Unused whole admits are dropped, only the fraction carries.
+    """
+    elapsed = min(max(elapsed_ms, 0), burst_ms)
+    allowance = carry + rate * elapsed / 1000.0
+    budget = min(math.floor(allowance), max(max_active - active, 0))
+    return budget, allowance - math.floor(allowance)
+
+
+@dataclass
+class _Show:
+    issued: int = 0
+    serving: int = 0
+    last_ms: int | None = None
+    carry: float = 0.0
+    opened: bool = False
+    rate: float = 0.0
+    entries: dict[str, Entry] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    numbers: dict[int, str] = field(default_factory=dict)
+    active: dict[str, int] = field(default_factory=dict)  # user id -> admitted until (ms)
+    pre: dict[str, None] = field(default_factory=dict)  # entry ids in join order
+
+
+class MemoryQueueStore:
+    """One process's queues; what ``boxoffice run`` uses without Redis."""
+
+    def __init__(self) -> None:
+        self._shows: dict[str, _Show] = {}
+        self._watched: set[str] = set()
+        self._updates: asyncio.Queue[ServingState] = asyncio.Queue()
+
+    def _show(self, show_id: str) -> _Show:
+        return self._shows.setdefault(show_id, _Show())
+
+    async def join(
+        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+    ) -> tuple[Entry, bool]:
+        show = self._show(show_id)
+        existing = show.users.get(user_id)
+        if existing is not None and show.entries[existing].stored_status != STORED_LEFT:
+            return show.entries[existing], False
+        if not show.opened and not pre_queue:
+            if show.pre:
+                raise OpeningNeeded(show_id)
+            show.opened = True
+        number: int | None = None
+        if show.opened:
+            show.issued += 1
+            number = show.issued
+            show.numbers[number] = entry_id
+        else:
+            show.pre[entry_id] = None
+        entry = Entry(entry_id, show_id, user_id, number, now_ms, STORED_WAITING)
+        show.entries[entry_id] = entry
+        show.users[user_id] = entry_id
+        return entry, True
+
+    async def get(self, show_id: str, entry_id: str) -> Entry | None:
+        show = self._shows.get(show_id)
+        return show.entries.get(entry_id) if show else None
+
+    async def leave(self, show_id: str, entry_id: str) -> Entry | None:
+        show = self._shows.get(show_id)
+        entry = show.entries.get(entry_id) if show else None
+        if show is None or entry is None:
+            return None
+        if entry.stored_status != STORED_LEFT:
+            entry = replace(entry, stored_status=STORED_LEFT)
+            show.entries[entry_id] = entry
+            show.pre.pop(entry_id, None)
+            if show.users.get(entry.user_id) == entry_id:
+                show.active.pop(entry.user_id, None)
+        return entry
+
+    async def pre_queue(self, show_id: str) -> list[str]:
+        show = self._shows.get(show_id)
+        return list(show.pre) if show else []
+
+    async def open(self, show_id: str, order: Sequence[str]) -> int:
+        show = self._show(show_id)
+        if show.opened:
+            return 0
+        numbered = 0
+        for entry_id in [*order, *show.pre]:
+            if show.pre.pop(entry_id, False) is None:
+                show.issued += 1
+                show.numbers[show.issued] = entry_id
+                show.entries[entry_id] = replace(show.entries[entry_id], number=show.issued)
+                numbered += 1
+        show.opened = True
+        return numbered
+
+    async def is_open(self, show_id: str) -> bool:
+        show = self._shows.get(show_id)
+        return show is not None and show.opened
+
+    async def admit(
+        self,
+        show_id: str,
+        *,
+        now_ms: int,
+        rate: float,
+        max_active: int,
+        ttl_ms: int,
+        burst_ms: int,
+    ) -> AdmitResult:
+        show = self._show(show_id)
+        for user_id, until in list(show.active.items()):
+            if until <= now_ms:
+                del show.active[user_id]
+        last = show.last_ms if show.last_ms is not None else now_ms
+        budget, show.carry = admit_budget(
+            carry=show.carry,
+            rate=rate,
+            elapsed_ms=now_ms - last,
+            burst_ms=burst_ms,
+            active=len(show.active),
+            max_active=max_active,
+        )
+        show.last_ms = now_ms
+        admitted: list[str] = []
+        scan_limit = show.serving + budget + SCAN_SLACK
+        while len(admitted) < budget and show.serving < min(show.issued, scan_limit):
+            show.serving += 1
+            entry_id = show.numbers.get(show.serving)
+            entry = show.entries.get(entry_id) if entry_id else None
+            if entry is None or entry.stored_status != STORED_WAITING:
+                continue
+            until = now_ms + ttl_ms
+            show.entries[entry.entry_id] = replace(
+                entry, stored_status=STORED_ADMITTED, admitted_until_ms=until
+            )
+            show.active[entry.user_id] = until
+            admitted.append(entry.entry_id)
+        return AdmitResult(show.serving, show.issued, len(show.active), tuple(admitted))
+
+    async def finish(self, show_id: str, user_id: str) -> None:
+        show = self._shows.get(show_id)
+        if show is not None:
+            show.active.pop(user_id, None)
+
+    async def state(self, show_id: str, now_ms: int) -> ServingState:
+        show = self._show(show_id)
+        return ServingState(show_id, show.serving, show.issued, show.rate, now_ms)
+
+    async def publish(self, state: ServingState) -> None:
+        self._show(state.show_id).rate = state.rate
+        if state.show_id in self._watched:
+            self._updates.put_nowait(state)
+
+    async def shows(self) -> list[str]:
+        return [
+            show_id
+            for show_id, show in self._shows.items()
+            if show.serving < show.issued or show.active or show.pre
+        ]
+
+    async def forget(self, show_id: str) -> None:
+        """Nothing to do in memory: :meth:`shows` lists only queues with people in them."""
+
+    async def watch(self, show_id: str) -> None:
+        self._watched.add(show_id)
+
+    async def listen(self, deliver: Deliver) -> None:
+        while True:
+            deliver(await self._updates.get())
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._shows.clear()
+
+
+Listener = Callable[[Deliver], Awaitable[None]]

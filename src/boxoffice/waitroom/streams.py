@@ -1,0 +1,79 @@
+"""One entry's Server-Sent Events, driven by this process's serving board (no Redis per tick).
+
+Events: ``position`` ``{position, eta_seconds}`` when it changes, ``admitted``
+``{admission_token, expires_at}``, ``expired`` (admission ran out, or the place was
+given up) and a comment heartbeat. Event ids (``p<position>``, ``a``, ``x``) let a
+reconnecting client (``Last-Event-ID``) skip what it already has.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.runtime import Runtime
+from boxoffice.waitroom import admission
+from boxoffice.waitroom.dispatcher import now_ms
+from boxoffice.waitroom.domain import Entry, Status, eta_seconds, position
+
+if TYPE_CHECKING:
+    from boxoffice.waitroom.service import Waitroom
+
+HEARTBEAT = ": heartbeat\n\n"
+
+
+def event(name: str, event_id: str, data: dict[str, object]) -> str:
+    return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def entry_events(
+    runtime: Runtime,
+    waitroom: Waitroom,
+    entry: Entry,
+    info: ShowSaleInfo,
+    last_event_id: str | None,
+) -> AsyncIterator[str]:
+    board, show_id = waitroom.board, entry.show_id
+    sent = last_event_id
+    with board.listening(show_id) as listener:
+        yield f"retry: {waitroom.settings.stream_retry_ms}\n\n"
+        while True:
+            at_ms = now_ms(runtime.clock)
+            status = Status.LEFT if entry.entry_id in waitroom.left else entry.status(at_ms)
+            if status in (Status.LEFT, Status.EXPIRED):
+                if sent != "x":
+                    yield event("expired", "x", {"status": status.value})
+                return
+            state = await board.serving(show_id, at_ms)
+            if status is Status.ADMITTED:
+                if sent != "a":
+                    token, expires_at = admission.for_entry(runtime, entry)
+                    yield event(
+                        "admitted",
+                        "a",
+                        {"admission_token": token, "expires_at": expires_at.isoformat()},
+                    )
+                    sent = "a"
+            elif (entry.number is None and state.issued > 0) or (
+                entry.number is not None and entry.number <= state.serving
+            ):
+                # The pre-queue was numbered, or the dispatcher passed this number: re-read once.
+                fresh = await waitroom.store.get(show_id, entry.entry_id)
+                if fresh is None:
+                    return
+                if fresh != entry:
+                    entry = fresh
+                    continue
+            else:
+                place = position(entry.number, state.serving)
+                event_id = f"p{place if place is not None else '-'}"
+                if event_id != sent:
+                    eta = eta_seconds(place, state.rate, info.queue.admit_per_second)
+                    yield event("position", event_id, {"position": place, "eta_seconds": eta})
+                    sent = event_id
+            await listener.wait()
+            if listener.heartbeat_due:
+                listener.heartbeat_due = False
+                yield HEARTBEAT
