@@ -6,6 +6,7 @@ comes back to the app's callback with ``code`` and ``state``, exactly as in prod
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -13,9 +14,14 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from boxoffice.app import create_app
+from boxoffice.identity.models import RefreshToken, SocialAccount, User
 from boxoffice.platform.config import Settings
+from boxoffice.platform.kv import RedisStore
+from boxoffice.platform.runtime import Runtime
+from tests.conftest import BACKENDS
 from tests.e2e.identity.conftest import APP_URL, google_user, kakao_user, query_of
 from tests.stubs.kakao import KakaoStub
 from tests.stubs.oidc import TamperingOIDCProvider
@@ -452,3 +458,76 @@ async def test_state_is_shared_by_replicas_and_spent_once(
             response = await replica_b.get(back)
             assert response.status_code == 200, response.text
             assert_problem(await replica_a.get(back), 400, "bad_request")
+
+
+@pytest.mark.parametrize("use_redis", [False, pytest.param(True, marks=pytest.mark.services)])
+async def test_concurrent_callbacks_with_one_state_sign_in_once(
+    client: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
+    google_url: str,
+    runtime: Runtime,
+    use_redis: bool,
+) -> None:
+    email = unique_email("race")
+    sub = await google_user(google_url, email=email, email_verified=True)
+    back = await consent(browser, await authorize(client, "google"), {"sub": sub})
+
+    responses = await asyncio.gather(*(client.get(back) for _ in range(8)))
+
+    assert sorted(r.status_code for r in responses) == [200] + [400] * 7
+    async with runtime.uow() as uow:
+        users = (await uow.session.execute(select(User).where(User.email == email))).all()
+        tokens = (
+            await uow.session.execute(
+                select(func.count())
+                .select_from(RefreshToken)
+                .join(User, User.id == RefreshToken.user_id)
+                .where(User.email == email)
+            )
+        ).scalar_one()
+    assert len(users) == 1
+    assert tokens == 1
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("use_redis", [True])
+async def test_state_lives_ten_minutes_in_redis(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await authorize(client, "google")
+    assert isinstance(runtime.kv, RedisStore)
+    keys = [
+        k async for k in runtime.kv.client.scan_iter(f"{runtime.kv.prefix}:identity:oauth-state:*")
+    ]
+    assert len(keys) == 1
+    assert 590_000 < await runtime.kv.client.pttl(keys[0]) <= 600_000
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_first_sign_in_racing_itself_makes_one_account(
+    client: httpx.AsyncClient,
+    browser: httpx.AsyncClient,
+    google_url: str,
+    runtime: Runtime,
+    backend: str,
+) -> None:
+    """Several tabs finish the first Google sign-in of one person at the same moment."""
+    email = unique_email("first")
+    sub = await google_user(google_url, email=email, email_verified=True)
+    callbacks = [
+        await consent(browser, await authorize(client, "google"), {"sub": sub}) for _ in range(6)
+    ]
+
+    responses = await asyncio.gather(*(client.get(url) for url in callbacks))
+
+    # the losers of the race retry, find the winner's account and sign in as well
+    assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]
+    async with runtime.uow() as uow:
+        users = (await uow.session.execute(select(User.id).where(User.email == email))).all()
+        accounts = (
+            await uow.session.execute(select(SocialAccount.id).where(SocialAccount.subject == sub))
+        ).all()
+    assert len(users) == 1
+    assert len(accounts) == 1
+    signed_in = {(await me(client, r.json()))["id"] for r in responses}
+    assert signed_in == {users[0].id}
