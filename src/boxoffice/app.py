@@ -40,8 +40,22 @@ def _identity() -> ContextModule:
     )
 
 
+def _catalog() -> ContextModule:
+    from boxoffice.catalog import adapters, jobs, routes
+    from boxoffice.platform.storage import media_router
+
+    return ContextModule(
+        "catalog",
+        routers=[routes.router],
+        root_routers=[media_router],
+        startup=adapters.startup,
+        jobs=jobs.JOBS,
+    )
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
+    "catalog": _catalog,
 }
 
 

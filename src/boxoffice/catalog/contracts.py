@@ -54,3 +54,19 @@ class ShowSaleInfo:
             and self.show_status == "scheduled"
             and self.sale_opens_at <= moment < self.sale_closes_at
         )
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """Who owns an event and its state (merch checks ownership and currency with it)."""
+
+    id: str
+    seller_id: str
+    title: str
+    status: str  # draft | published | cancelled
+    currency: str
+    venue_id: str = ""
+
+    @property
+    def event_id(self) -> str:
+        return self.id

@@ -1,0 +1,95 @@
+"""What catalog attaches to the runtime at start-up: cache, view counter, storage, settings."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boxoffice.catalog.views import MemoryViewCounter, RedisViewCounter, ViewCounter
+from boxoffice.platform.cache import Cache, attach_cache
+from boxoffice.platform.kv import RedisStore
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.storage import Storage, attach_storage
+
+EXTENSION = "catalog"
+LIST_TAG = "catalog:list"
+
+
+class CatalogSettings(BaseSettings):
+    """``BOXOFFICE_CATALOG_*``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOXOFFICE_CATALOG_", env_file=".env", extra="ignore"
+    )
+
+    detail_cache_seconds: float = Field(default=300.0, gt=0)
+    listing_cache_seconds: float = Field(default=60.0, gt=0)
+    sale_info_cache_seconds: float = Field(default=300.0, gt=0)
+    max_image_pixels: int = Field(default=60_000_000, ge=1)
+
+
+@dataclass
+class CatalogAdapters:
+    settings: CatalogSettings
+    cache: Cache
+    views: ViewCounter
+    storage: Storage
+
+
+def event_tag(event_id: str) -> str:
+    return f"ev:{event_id}"
+
+
+def show_tag(show_id: str) -> str:
+    return f"show:{show_id}"
+
+
+async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
+    attach(runtime)
+    runtime.extensions[EXTENSION].storage = await attach_storage(runtime, stack)
+
+
+def attach(runtime: Runtime) -> CatalogAdapters:
+    """Catalog's adapters, made once per runtime (the app's start-up, or the CLI's flush)."""
+    existing: CatalogAdapters | None = runtime.extensions.get(EXTENSION)
+    if existing is not None:
+        return existing
+    views: ViewCounter = (
+        RedisViewCounter(runtime.kv.client, runtime.kv.prefix)
+        if isinstance(runtime.kv, RedisStore)
+        else MemoryViewCounter()
+    )
+    adapters = CatalogAdapters(
+        settings=CatalogSettings(),
+        cache=attach_cache(runtime),
+        views=views,
+        storage=_NoStorage(),
+    )
+    runtime.extensions[EXTENSION] = adapters
+    return adapters
+
+
+def adapters(runtime: Runtime) -> CatalogAdapters:
+    return attach(runtime)
+
+
+class _NoStorage:
+    """Placeholder until start-up attaches the real storage (jobs and CLI need none)."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        raise RuntimeError("catalog storage not attached")
+
+    async def get(self, key: str) -> bytes | None:
+        raise RuntimeError("catalog storage not attached")
+
+    async def delete(self, key: str) -> None:
+        raise RuntimeError("catalog storage not attached")
+
+    def url(self, key: str) -> str:
+        raise RuntimeError("catalog storage not attached")
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,165 @@
+"""catalog's tables (prefix ``catalog_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+# Lengths match seating's seat columns, which copy these values per show.
+SECTION_LENGTH = 64
+ROW_LENGTH = 16
+NUMBER_LENGTH = 16
+GRADE_LENGTH = 32
+
+
+class Category(Base):
+    """A managed category (concert, musical, ...); seeded by migration, edited by admins."""
+
+    __tablename__ = "catalog_categories"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Venue(Base):
+    __tablename__ = "catalog_venues"
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(Id())
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    seat_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class VenueSection(Base):
+    __tablename__ = "catalog_venue_sections"
+    __table_args__ = (UniqueConstraint("venue_id", "name"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(SECTION_LENGTH))
+    grade: Mapped[str] = mapped_column(String(GRADE_LENGTH))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class VenueSeat(Base):
+    """One seat of a venue's map; inserted in bulk, read back by ``(venue_id, position)``."""
+
+    __tablename__ = "catalog_venue_seats"
+    __table_args__ = (
+        UniqueConstraint("venue_id", "section", "row", "number"),
+        Index("ix_catalog_venue_seats_venue_id_position", "venue_id", "position"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str] = mapped_column(String(SECTION_LENGTH))
+    row: Mapped[str] = mapped_column(String(ROW_LENGTH))
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH))
+    grade: Mapped[str] = mapped_column(String(GRADE_LENGTH))
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+
+
+class Event(Base):
+    __tablename__ = "catalog_events"
+    __table_args__ = (
+        Index("ix_catalog_events_status_first_starts_at_id", "status", "first_starts_at", "id"),
+        Index("ix_catalog_events_seller_id", "seller_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(Id())
+    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id"))
+    category: Mapped[str] = mapped_column(String(32), ForeignKey("catalog_categories.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text())
+    status: Mapped[str] = mapped_column(String(16))  # draft | published | cancelled
+    currency: Mapped[str] = mapped_column(String(3))
+    sale_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sale_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_tickets_per_user: Mapped[int] = mapped_column(Integer)
+    hold_minutes: Mapped[int] = mapped_column(Integer)
+    queue_enabled: Mapped[bool] = mapped_column(Boolean)
+    queue_admit_per_second: Mapped[float] = mapped_column(Float)
+    queue_max_active: Mapped[int] = mapped_column(Integer)
+    queue_pre_queue_minutes: Mapped[int] = mapped_column(Integer)
+    cancellation_policy: Mapped[str] = mapped_column(Text())  # JSON of CancellationPolicy
+    # The earliest and latest show, kept on the event so listing filters and orders on one table.
+    first_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    view_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EventGrade(Base):
+    __tablename__ = "catalog_event_grades"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(GRADE_LENGTH))
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Show(Base):
+    __tablename__ = "catalog_shows"
+    __table_args__ = (UniqueConstraint("event_id", "starts_at"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
+    seat_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventImage(Base):
+    __tablename__ = "catalog_event_images"
+    __table_args__ = (Index("ix_catalog_event_images_event_id_kind", "event_id", "kind"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # poster | detail
+    key: Mapped[str] = mapped_column(String(255))
+    thumbnail_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ViewFlush(Base):
+    """A view-count batch already applied: makes a retried flush apply it at most once."""
+
+    __tablename__ = "catalog_view_flushes"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+    views: Mapped[int] = mapped_column(BigInteger)
+    flushed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,361 @@
+"""Public reads: event detail, listing and show detail, rendered once and cached.
+
+Each read is a fixed number of queries whatever the data (detail 4, listing 3, show 2):
+related rows are fetched for the whole page with ``IN``, never one query per event.
+Rendered JSON is cached under generational tags (``platform.cache``); every change to an
+event, its shows, grades or images invalidates its tags after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from boxoffice.catalog import domain
+from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
+from boxoffice.catalog.domain import EventStatus, ShowStatus
+from boxoffice.catalog.errors import EventNotFound, InvalidCursor, ShowNotFound
+from boxoffice.catalog.models import Event, EventGrade, EventImage, Show, Venue
+from boxoffice.catalog.schemas import (
+    CancellationRead,
+    EventCard,
+    EventPage,
+    EventRead,
+    FeeTier,
+    GradeRead,
+    ImageRead,
+    ListingQuery,
+    QueueRead,
+    ShowDetail,
+    ShowRead,
+    VenueBrief,
+)
+from boxoffice.platform.cache import cached
+from boxoffice.platform.jsonutil import dumps, loads
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.uow import UnitOfWork
+
+
+def _may_see_draft(principal: Principal | None, seller_id: str) -> bool:
+    return principal is not None and (principal.id == seller_id or principal.has_role(Role.ADMIN))
+
+
+def _queue(event: Event) -> QueueRead:
+    return QueueRead(
+        enabled=event.queue_enabled,
+        admit_per_second=event.queue_admit_per_second,
+        max_active=event.queue_max_active,
+        pre_queue_minutes=event.queue_pre_queue_minutes,
+    )
+
+
+def _image(runtime: Runtime, image: EventImage) -> ImageRead:
+    storage = adapters(runtime).storage
+    return ImageRead(
+        id=image.id,
+        kind=image.kind,
+        url=storage.url(image.key),
+        thumbnail_url=storage.url(image.thumbnail_key),
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+    )
+
+
+async def _grades(uow: UnitOfWork, event_id: str) -> list[GradeRead]:
+    rows = await uow.session.execute(
+        select(EventGrade.code, EventGrade.name, EventGrade.price)
+        .where(EventGrade.event_id == event_id)
+        .order_by(EventGrade.position)
+    )
+    return [GradeRead(code=c, name=n, price=int(p)) for c, n, p in rows]
+
+
+async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> EventRead | None:
+    row = (
+        await uow.session.execute(
+            select(Event, Venue.name, Venue.address)
+            .join(Venue, Venue.id == Event.venue_id)
+            .where(Event.id == event_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    event, venue_name, venue_address = row
+    grades = await _grades(uow, event.id)
+    shows = await uow.session.scalars(
+        select(Show).where(Show.event_id == event.id).order_by(Show.starts_at, Show.id)
+    )
+    images = list(
+        await uow.session.scalars(
+            select(EventImage)
+            .where(EventImage.event_id == event.id)
+            .order_by(EventImage.created_at, EventImage.id)
+        )
+    )
+    posters = [i for i in images if i.kind == "poster"]
+    policy = domain.policy_from_json(event.cancellation_policy)
+    return EventRead(
+        id=event.id,
+        seller_id=event.seller_id,
+        title=event.title,
+        description=event.description,
+        category=event.category,
+        status=EventStatus(event.status).value,
+        currency=event.currency,
+        venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
+        sale_opens_at=event.sale_opens_at,
+        sale_closes_at=event.sale_closes_at,
+        max_tickets_per_user=event.max_tickets_per_user,
+        hold_minutes=event.hold_minutes,
+        queue=_queue(event),
+        cancellation=CancellationRead(
+            free_days_after_booking=policy.free_days_after_booking,
+            fixed_fee=policy.fixed_fee,
+            cutoff_hours_before_show=policy.cutoff_hours_before_show,
+            tiers=[FeeTier(days_before=d, fee_percent=f) for d, f in policy.tiers],
+        ),
+        grades=grades,
+        shows=[
+            ShowRead(
+                id=s.id,
+                event_id=s.event_id,
+                starts_at=s.starts_at,
+                status=s.status,
+                seat_count=s.seat_count,
+            )
+            for s in shows
+        ],
+        images=[_image(runtime, i) for i in images],
+        poster_url=_image(runtime, posters[-1]).url if posters else None,
+        view_count=int(event.view_count),
+        cancel_reason=event.cancel_reason,
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+        published_at=event.published_at,
+        cancelled_at=event.cancelled_at,
+    )
+
+
+async def event_detail(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    principal: Principal | None,
+    event_id: str,
+    *,
+    count_view: bool = True,
+) -> bytes:
+    """The event as JSON, counting a view of a published event.
+
+    Drafts are visible to their seller and admins only (404 for everyone else) and are
+    never cached; ``view_count`` adds the views not yet flushed to the database.
+    """
+    state = adapters(runtime)
+    key, tags = f"event:{event_id}", [event_tag(event_id)]
+    lookup = await state.cache.get(key, tags)
+    raw = lookup.value
+    if raw is None:
+        rendered = await _render_event(uow, runtime, event_id)
+        if rendered is None:
+            raise EventNotFound()
+        raw = rendered.model_dump_json()
+        if rendered.status != EventStatus.DRAFT.value:
+            await state.cache.set(key, raw, lookup, tags, state.settings.detail_cache_seconds)
+    body: dict[str, Any] = loads(raw)
+    if body["status"] == EventStatus.DRAFT and not _may_see_draft(principal, body["seller_id"]):
+        raise EventNotFound()
+    if count_view and body["status"] == EventStatus.PUBLISHED:
+        await state.views.add(event_id)
+    unflushed = await state.views.unflushed([event_id])
+    body["view_count"] += unflushed.get(event_id, 0)
+    return dumps(body)
+
+
+def _listing_key(query: ListingQuery, starts_from: datetime) -> str:
+    parts = [
+        query.q or "",
+        query.category or "",
+        starts_from.isoformat(),
+        query.starts_to.isoformat() if query.starts_to else "",
+        query.cursor or "",
+        str(query.limit),
+    ]
+    return "list:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+async def list_events(uow: UnitOfWork, runtime: Runtime, query: ListingQuery) -> str:
+    """Published events with a show still to come (or in the asked range), ordered by
+    first show then id, keyset-paginated. Three queries per page, cached per query."""
+    if query.cursor:
+        try:
+            cursor = domain.decode_cursor(query.cursor)
+        except domain.BadCursor as exc:
+            raise InvalidCursor(str(exc)) from exc
+    else:
+        cursor = None
+    # Whole minutes keep the cache key stable for a minute; the filter is "still to come".
+    now = uow.clock.now().replace(second=0, microsecond=0)
+    starts_from = query.starts_from or now
+    state = adapters(runtime)
+
+    async def compute() -> str:
+        page = await _listing_page(uow, runtime, query, starts_from, cursor)
+        return page.model_dump_json()
+
+    result = await cached(
+        state.cache,
+        _listing_key(query, starts_from),
+        [LIST_TAG],
+        compute,
+        ttl=state.settings.listing_cache_seconds,
+    )
+    assert result is not None
+    return result
+
+
+async def _listing_page(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    query: ListingQuery,
+    starts_from: datetime,
+    cursor: tuple[datetime, str] | None,
+) -> EventPage:
+    show_filter = [
+        Show.event_id == Event.id,
+        Show.status == ShowStatus.SCHEDULED.value,
+        Show.starts_at >= starts_from,
+    ]
+    if query.starts_to is not None:
+        show_filter.append(Show.starts_at < query.starts_to)
+    statement = (
+        select(Event, Venue.name, Venue.address)
+        .join(Venue, Venue.id == Event.venue_id)
+        .where(Event.status == EventStatus.PUBLISHED.value)
+        .where(exists(select(Show.id).where(*show_filter)))
+    )
+    if query.q:
+        pattern = domain.like_pattern(query.q)
+        statement = statement.where(
+            or_(
+                func.lower(Event.title).like(pattern, escape="\\"),
+                func.lower(Event.description).like(pattern, escape="\\"),
+            )
+        )
+    if query.category:
+        statement = statement.where(Event.category == query.category)
+    if cursor is not None:
+        after_starts, after_id = cursor
+        statement = statement.where(
+            or_(
+                Event.first_starts_at > after_starts,
+                and_(Event.first_starts_at == after_starts, Event.id > after_id),
+            )
+        )
+    statement = statement.order_by(Event.first_starts_at, Event.id).limit(query.limit + 1)
+    rows = list((await uow.session.execute(statement)).all())
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    ids = [row[0].id for row in rows]
+    min_prices, posters = await _page_extras(uow, ids)
+    items = []
+    for event, venue_name, venue_address in rows:
+        poster = posters.get(event.id)
+        storage = adapters(runtime).storage
+        items.append(
+            EventCard(
+                id=event.id,
+                title=event.title,
+                category=event.category,
+                status=event.status,
+                currency=event.currency,
+                venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
+                first_starts_at=event.first_starts_at,
+                last_starts_at=event.last_starts_at,
+                sale_opens_at=event.sale_opens_at,
+                sale_closes_at=event.sale_closes_at,
+                min_price=min_prices.get(event.id),
+                poster_url=storage.url(poster.key) if poster else None,
+                thumbnail_url=storage.url(poster.thumbnail_key) if poster else None,
+            )
+        )
+    next_cursor = None
+    if more and rows:
+        last = rows[-1][0]
+        assert last.first_starts_at is not None  # published events have shows
+        next_cursor = domain.encode_cursor(last.first_starts_at, last.id)
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+async def _page_extras(
+    uow: UnitOfWork, ids: Sequence[str]
+) -> tuple[dict[str, int], dict[str, EventImage]]:
+    """Lowest price and newest poster of every event on the page: two queries in all."""
+    if not ids:
+        return {}, {}
+    prices = await uow.session.execute(
+        select(EventGrade.event_id, func.min(EventGrade.price))
+        .where(EventGrade.event_id.in_(ids))
+        .group_by(EventGrade.event_id)
+    )
+    images = await uow.session.scalars(
+        select(EventImage)
+        .where(EventImage.event_id.in_(ids), EventImage.kind == "poster")
+        .order_by(EventImage.created_at, EventImage.id)
+    )
+    posters = {image.event_id: image for image in images}  # the newest wins
+    return {e: int(p) for e, p in prices}, posters
+
+
+async def show_detail(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal | None, show_id: str
+) -> str:
+    """A show with its event's sale terms and prices; a draft's shows only for its seller."""
+    state = adapters(runtime)
+    key, tags = f"show:{show_id}", [show_tag(show_id)]
+    lookup = await state.cache.get(key, tags)
+    raw = lookup.value
+    if raw is None:
+        row = (
+            await uow.session.execute(
+                select(Show, Event, Venue.name, Venue.address)
+                .join(Event, Event.id == Show.event_id)
+                .join(Venue, Venue.id == Event.venue_id)
+                .where(Show.id == show_id)
+            )
+        ).first()
+        if row is None:
+            raise ShowNotFound()
+        show, event, venue_name, venue_address = row
+        detail = ShowDetail(
+            id=show.id,
+            event_id=event.id,
+            starts_at=show.starts_at,
+            status=show.status,
+            seat_count=show.seat_count,
+            event_title=event.title,
+            event_status=event.status,
+            venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
+            sale_opens_at=event.sale_opens_at,
+            sale_closes_at=event.sale_closes_at,
+            max_tickets_per_user=event.max_tickets_per_user,
+            hold_minutes=event.hold_minutes,
+            currency=event.currency,
+            queue=_queue(event),
+            grades=await _grades(uow, event.id),
+        )
+        raw = detail.model_dump_json()
+        if event.status != EventStatus.DRAFT:
+            await state.cache.set(key, raw, lookup, tags, state.settings.detail_cache_seconds)
+        seller_id = event.seller_id
+        status = event.status
+    else:
+        peek = loads(raw)
+        status, seller_id = peek["event_status"], None
+    if status == EventStatus.DRAFT and not _may_see_draft(principal, seller_id or ""):
+        raise ShowNotFound()
+    return raw

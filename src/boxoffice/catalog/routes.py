@@ -1,0 +1,239 @@
+"""catalog's HTTP routes: parse, call one service function, shape the response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+
+from boxoffice.catalog import reads, service
+from boxoffice.catalog.errors import ImageTooLarge
+from boxoffice.catalog.schemas import (
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    EventCancel,
+    EventCreate,
+    EventPage,
+    EventRead,
+    EventUpdate,
+    ImageCreated,
+    ListingQuery,
+    ShowCreate,
+    ShowDetail,
+    ShowRead,
+    VenueCreate,
+    VenueRead,
+)
+from boxoffice.platform.deps import AdminUser, OptionalUser, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.jsonutil import dumps
+
+router = APIRouter(tags=["catalog"])
+
+_OWNER: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the event's seller (or an admin), or the seller is not approved"},
+    404: {"description": "no such event"},
+}
+
+
+def _json(body: Any, status_code: int = 200) -> Response:
+    payload = body if isinstance(body, bytes | str) else dumps(body)
+    return Response(payload, status_code=status_code, media_type="application/json")
+
+
+# Categories
+
+
+@router.get("/categories", response_model=list[CategoryRead], operation_id="list_categories")
+async def list_categories(uow: UoW) -> Any:
+    return await service.list_categories(uow)
+
+
+@router.post(
+    "/categories",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CategoryRead,
+    operation_id="create_category",
+    responses={403: {"description": "admins only"}, 409: {"description": "code taken"}},
+)
+async def create_category(body: CategoryCreate, uow: UoW, admin: AdminUser) -> Any:
+    return await service.create_category(uow, body)
+
+
+@router.patch(
+    "/categories/{code}",
+    response_model=CategoryRead,
+    operation_id="update_category",
+    responses={403: {"description": "admins only"}, 404: {"description": "no category"}},
+)
+async def update_category(code: str, body: CategoryUpdate, uow: UoW, admin: AdminUser) -> Any:
+    return await service.update_category(uow, code, body)
+
+
+# Venues
+
+
+@router.post(
+    "/venues",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VenueRead,
+    operation_id="create_venue",
+    responses={403: {"description": "sellers only"}, 422: {"description": "invalid seat map"}},
+)
+async def create_venue(body: VenueCreate, uow: UoW, seller: SellerUser) -> Response:
+    return _json(await service.create_venue(uow, seller, body), status.HTTP_201_CREATED)
+
+
+@router.get(
+    "/venues/{venue_id}",
+    response_model=VenueRead,
+    operation_id="get_venue",
+    responses={404: {"description": "no venue"}},
+)
+async def get_venue(venue_id: str, uow: UoW) -> Response:
+    return _json(await service.get_venue(uow, venue_id))
+
+
+# Events
+
+
+@router.get("/events", response_model=EventPage, operation_id="list_events")
+async def list_events(
+    query: Annotated[ListingQuery, Query()], uow: UoW, runtime: RuntimeDep
+) -> Response:
+    return _json(await reads.list_events(uow, runtime, query))
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EventRead,
+    operation_id="create_event",
+    responses={403: {"description": "approved sellers only"}, 422: {"description": "invalid"}},
+)
+async def create_event(
+    body: EventCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Response:
+    event = await service.create_event(uow, runtime, seller, body)
+    return _json(await reads.event_detail(uow, runtime, seller, event.id, count_view=False), 201)
+
+
+@router.get(
+    "/events/{event_id}",
+    response_model=EventRead,
+    operation_id="get_event",
+    responses={404: {"description": "no such event (or a draft of someone else)"}},
+)
+async def get_event(event_id: str, uow: UoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
+    return _json(await reads.event_detail(uow, runtime, user, event_id))
+
+
+@router.patch(
+    "/events/{event_id}", response_model=EventRead, operation_id="update_event", responses=_OWNER
+)
+async def update_event(
+    event_id: str, body: EventUpdate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Response:
+    await service.update_event(uow, runtime, seller, event_id, body)
+    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+
+
+@router.post(
+    "/events/{event_id}/publish",
+    response_model=EventRead,
+    operation_id="publish_event",
+    responses=_OWNER,
+)
+async def publish_event(
+    event_id: str, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Response:
+    await service.publish_event(uow, runtime, seller, event_id)
+    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+
+
+@router.post(
+    "/events/{event_id}/cancel",
+    response_model=EventRead,
+    operation_id="cancel_event",
+    responses=_OWNER,
+)
+async def cancel_event(
+    event_id: str,
+    uow: UoW,
+    runtime: RuntimeDep,
+    seller: SellerUser,
+    body: EventCancel | None = None,
+) -> Response:
+    reason = body.reason if body is not None else ""
+    await service.cancel_event(uow, runtime, seller, event_id, reason)
+    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+
+
+@router.post(
+    "/events/{event_id}/shows",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ShowRead,
+    operation_id="create_show",
+    responses=_OWNER,
+)
+async def create_show(
+    event_id: str, body: ShowCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Any:
+    show = await service.create_show(uow, runtime, seller, event_id, body.starts_at)
+    return ShowRead(
+        id=show.id,
+        event_id=show.event_id,
+        starts_at=show.starts_at,
+        status=show.status,
+        seat_count=show.seat_count,
+    )
+
+
+@router.post(
+    "/events/{event_id}/images",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImageCreated,
+    operation_id="upload_event_image",
+    responses={
+        **_OWNER,
+        413: {"description": "file over the upload limit"},
+        415: {"description": "not a JPEG, PNG or WebP image"},
+    },
+)
+async def upload_event_image(
+    event_id: str,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+    kind: Annotated[Literal["poster", "detail"], Form()],
+    uow: UoW,
+    runtime: RuntimeDep,
+    seller: SellerUser,
+) -> Any:
+    limit = runtime.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    image = await service.add_image(uow, runtime, seller, event_id, kind=kind, data=data)
+    url, thumbnail_url = service.image_urls(runtime, image)
+    return ImageCreated(
+        id=image.id,
+        kind=image.kind,
+        url=url,
+        thumbnail_url=thumbnail_url,
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+    )
+
+
+# Shows
+
+
+@router.get(
+    "/shows/{show_id}",
+    response_model=ShowDetail,
+    operation_id="get_show",
+    responses={404: {"description": "no such show"}},
+)
+async def get_show(show_id: str, uow: UoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
+    return _json(await reads.show_detail(uow, runtime, user, show_id))

@@ -1,0 +1,629 @@
+"""catalog's use cases: the only module other contexts may call.
+
+Each public function that changes state commits once, through the unit of work it is
+given, and invalidates the cached reads it affects after the commit. ``show_sale_info`` and
+``event_summary`` are read-only and never commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from boxoffice.catalog import domain, images
+from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
+from boxoffice.catalog.contracts import (
+    CancellationPolicy,
+    EventSummary,
+    QueueSettings,
+    ShowSaleInfo,
+)
+from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
+from boxoffice.catalog.errors import (
+    CategoryExists,
+    CategoryNotFound,
+    EventNotFound,
+    EventStateConflict,
+    ImageTooLarge,
+    InvalidEvent,
+    NotEventOwner,
+    ShowExists,
+    VenueNotFound,
+)
+from boxoffice.catalog.events import EventCancelled, EventPublished
+from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show, ViewFlush
+from boxoffice.catalog.schemas import (
+    CancellationIn,
+    CategoryCreate,
+    CategoryUpdate,
+    EventCreate,
+    EventUpdate,
+    GradeIn,
+    QueueIn,
+)
+from boxoffice.catalog.venues import (
+    create_venue,
+    get_venue,
+    require_approved_seller,
+    seat_specs,
+    venue_grades,
+)
+from boxoffice.platform.cache import cached
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.jsonutil import dumps, loads
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.uow import UnitOfWork
+from boxoffice.seating import service as seating
+
+__all__ = ["create_venue", "get_venue"]
+
+
+def _invalid(problems: list[Problem], cls: type[InvalidEvent] = InvalidEvent) -> InvalidEvent:
+    return cls(
+        problems[0].msg,
+        errors=[{"loc": ["body", *map(str, p.loc)], "msg": p.msg} for p in problems],
+    )
+
+
+def _policy(body: CancellationIn) -> CancellationPolicy:
+    return CancellationPolicy(
+        free_days_after_booking=body.free_days_after_booking,
+        fixed_fee=body.fixed_fee,
+        cutoff_hours_before_show=body.cutoff_hours_before_show,
+        tiers=tuple((t.days_before, t.fee_percent) for t in body.tiers),
+    )
+
+
+def _apply_queue(event: Event, queue: QueueIn) -> None:
+    event.queue_enabled = queue.enabled
+    event.queue_admit_per_second = queue.admit_per_second
+    event.queue_max_active = queue.max_active
+    event.queue_pre_queue_minutes = queue.pre_queue_minutes
+
+
+async def _check_category(uow: UnitOfWork, code: str) -> None:
+    category = await uow.session.get(Category, code)
+    if category is None or not category.active:
+        raise InvalidEvent(
+            f"Unknown category {code!r}.",
+            errors=[{"loc": ["body", "category"], "msg": f"unknown category {code!r}"}],
+        )
+
+
+async def _check_grades(uow: UnitOfWork, venue_id: str, grades: list[GradeIn]) -> None:
+    try:
+        used = await venue_grades(uow, venue_id)
+    except VenueNotFound as exc:
+        raise InvalidEvent(
+            f"Venue {venue_id} does not exist.",
+            errors=[{"loc": ["body", "venue_id"], "msg": "unknown venue"}],
+        ) from exc
+    problems = domain.grade_problems(used, [g.code for g in grades])
+    if problems:
+        raise _invalid(problems)
+
+
+def _grade_rows(event_id: str, grades: list[GradeIn]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(),
+            "event_id": event_id,
+            "code": g.code,
+            "name": g.name or g.code,
+            "price": g.price,
+            "position": i,
+        }
+        for i, g in enumerate(grades)
+    ]
+
+
+async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> None:
+    """After the commit, drop cached reads of the event, its shows and the listings."""
+    show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
+    tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
+    cache = adapters(runtime).cache
+
+    async def invalidate() -> None:
+        await cache.invalidate_tags(*tags)
+
+    uow.on_commit(invalidate)
+
+
+# Events
+
+
+async def create_event(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, body: EventCreate
+) -> Event:
+    """A draft event of the caller. Raises ``SellerNotApproved`` (403), ``InvalidEvent`` (422:
+    category, venue grades not all priced, sale window, fee tiers)."""
+    await require_approved_seller(uow, principal)
+    problems = domain.sale_window_problems(body.sale_opens_at, body.sale_closes_at)
+    tiers = [(t.days_before, t.fee_percent) for t in body.cancellation.tiers]
+    problems += domain.tier_problems(tiers)
+    if problems:
+        raise _invalid(problems)
+    await _check_category(uow, body.category)
+    await _check_grades(uow, body.venue_id, body.grades)
+    now = uow.clock.now()
+    event = Event(
+        id=new_id(),
+        seller_id=principal.id,
+        venue_id=body.venue_id,
+        category=body.category,
+        title=body.title,
+        description=body.description,
+        status=EventStatus.DRAFT.value,
+        currency=body.currency,
+        sale_opens_at=body.sale_opens_at,
+        sale_closes_at=body.sale_closes_at,
+        max_tickets_per_user=body.max_tickets_per_user,
+        hold_minutes=body.hold_minutes,
+        cancellation_policy=domain.policy_to_json(_policy(body.cancellation)),
+        view_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply_queue(event, body.queue)
+    uow.session.add(event)
+    await uow.session.flush()
+    await uow.session.execute(insert(EventGrade), _grade_rows(event.id, body.grades))
+    await uow.commit()
+    return event
+
+
+async def _owned_event(
+    uow: UnitOfWork, principal: Principal, event_id: str, *, lock: bool = True
+) -> Event:
+    """The event, if the caller may change it: its seller, or an admin."""
+    statement = select(Event).where(Event.id == event_id)
+    if lock:
+        statement = statement.with_for_update()
+    event = await uow.session.scalar(statement)
+    if event is None:
+        raise EventNotFound()
+    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+        raise NotEventOwner("Only the event's seller or an admin may change it.")
+    return event
+
+
+async def _has_shows(uow: UnitOfWork, event_id: str) -> bool:
+    found = await uow.session.scalar(select(Show.id).where(Show.event_id == event_id).limit(1))
+    return found is not None
+
+
+async def update_event(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str, body: EventUpdate
+) -> Event:
+    """Change an event. Grades and venue change only in a draft without shows (seat
+    inventories and holds are priced from them); a cancelled event changes no more (409)."""
+    event = await _owned_event(uow, principal, event_id)
+    if not domain.can_edit(event.status):
+        raise EventStateConflict("A cancelled event cannot be edited.")
+    changes = body.model_dump(exclude_unset=True)
+    structural = "venue_id" in changes or "grades" in changes
+    if structural and (event.status != EventStatus.DRAFT or await _has_shows(uow, event.id)):
+        raise EventStateConflict("Venue and grades change only in a draft without shows.")
+    opens = body.sale_opens_at or event.sale_opens_at
+    closes = body.sale_closes_at or event.sale_closes_at
+    problems = domain.sale_window_problems(opens, closes)
+    if body.cancellation is not None:
+        problems += domain.tier_problems(
+            [(t.days_before, t.fee_percent) for t in body.cancellation.tiers]
+        )
+    if problems:
+        raise _invalid(problems)
+    if body.category is not None:
+        await _check_category(uow, body.category)
+        event.category = body.category
+    venue_id = body.venue_id or event.venue_id
+    if body.venue_id is not None or body.grades is not None:
+        grades = body.grades
+        if grades is None:
+            existing = await uow.session.scalars(
+                select(EventGrade).where(EventGrade.event_id == event.id)
+            )
+            grades = [GradeIn(code=g.code, name=g.name, price=g.price) for g in existing]
+        await _check_grades(uow, venue_id, grades)
+        await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
+        await uow.session.execute(insert(EventGrade), _grade_rows(event.id, grades))
+        event.venue_id = venue_id
+    for field in ("title", "description", "max_tickets_per_user", "hold_minutes"):
+        value = getattr(body, field)
+        if value is not None:
+            setattr(event, field, value)
+    event.sale_opens_at, event.sale_closes_at = opens, closes
+    if body.queue is not None:
+        _apply_queue(event, body.queue)
+    if body.cancellation is not None:
+        event.cancellation_policy = domain.policy_to_json(_policy(body.cancellation))
+    event.updated_at = uow.clock.now()
+    await _invalidate_event(uow, runtime, event.id)
+    await uow.commit()
+    return event
+
+
+async def publish_event(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str
+) -> Event:
+    """draft → published (needs at least one show); records ``EventPublished``."""
+    event = await _owned_event(uow, principal, event_id)
+    if not domain.can_publish(event.status):
+        raise EventStateConflict(f"A {event.status} event cannot be published.")
+    if not await _has_shows(uow, event.id):
+        raise InvalidEvent(
+            "Add at least one show before publishing.",
+            errors=[{"loc": ["shows"], "msg": "an event needs a show to be published"}],
+        )
+    now = uow.clock.now()
+    event.status = EventStatus.PUBLISHED.value
+    event.published_at = event.updated_at = now
+    uow.record(EventPublished(event_id=event.id, seller_id=event.seller_id, title=event.title))
+    await _invalidate_event(uow, runtime, event.id)
+    await uow.commit()
+    return event
+
+
+async def cancel_event(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str, reason: str
+) -> Event:
+    """draft or published → cancelled; records ``EventCancelled`` (orders refunds every
+    paid order when it hears it). Cancelling twice is a 409."""
+    event = await _owned_event(uow, principal, event_id)
+    if not domain.can_cancel(event.status):
+        raise EventStateConflict(f"A {event.status} event cannot be cancelled.")
+    now = uow.clock.now()
+    event.status = EventStatus.CANCELLED.value
+    event.cancelled_at = event.updated_at = now
+    event.cancel_reason = reason or None
+    uow.record(
+        EventCancelled(
+            event_id=event.id, seller_id=event.seller_id, title=event.title, reason=reason
+        )
+    )
+    await _invalidate_event(uow, runtime, event.id)
+    await uow.commit()
+    return event
+
+
+# Shows
+
+
+async def create_show(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str, starts_at: datetime
+) -> Show:
+    """A show of the event and, in the same transaction, its seat inventory in seating.
+
+    Raises ``EventStateConflict`` for a cancelled event, ``InvalidEvent`` for a start in the
+    past or before the sale opens, ``ShowExists`` (409) for a second show at the same time.
+    """
+    event = await _owned_event(uow, principal, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateConflict("A cancelled event gets no new shows.")
+    now = uow.clock.now()
+    if starts_at <= now:
+        raise _invalid([Problem(("starts_at",), "a show starts in the future")])
+    if starts_at <= event.sale_opens_at:
+        raise _invalid([Problem(("starts_at",), "a show starts after its sale opens")])
+    taken = await uow.session.scalar(
+        select(Show.id).where(Show.event_id == event.id, Show.starts_at == starts_at)
+    )
+    if taken is not None:
+        raise ShowExists("The event already has a show at that time.")
+    seats = await seat_specs(uow, event.venue_id)
+    show = Show(
+        id=new_id(),
+        event_id=event.id,
+        starts_at=starts_at,
+        status=ShowStatus.SCHEDULED.value,
+        seat_count=len(seats),
+        created_at=now,
+    )
+    uow.session.add(show)
+    await uow.session.flush()
+    await seating.create_show_inventory(
+        uow, runtime, show_id=show.id, event_id=event.id, seats=seats
+    )
+    event.first_starts_at = min(filter(None, (event.first_starts_at, starts_at)))
+    event.last_starts_at = max(filter(None, (event.last_starts_at, starts_at)))
+    event.updated_at = now
+    await _invalidate_event(uow, runtime, event.id)
+    try:
+        await uow.commit()
+    except IntegrityError as exc:  # a concurrent request added the same start time
+        raise ShowExists("The event already has a show at that time.") from exc
+    return show
+
+
+# Images
+
+
+async def add_image(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    principal: Principal,
+    event_id: str,
+    *,
+    kind: str,
+    data: bytes,
+) -> EventImage:
+    """Check the content (Pillow), store the image and a thumbnail, attach them to the event.
+
+    Raises ``ImageTooLarge`` (413), ``UnsupportedImage`` (415), ``InvalidImage`` (422).
+    """
+    event = await _owned_event(uow, principal, event_id, lock=False)
+    if not domain.can_edit(event.status):
+        raise EventStateConflict("A cancelled event cannot be edited.")
+    limit = runtime.settings.max_upload_bytes
+    if len(data) > limit:
+        raise ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    state = adapters(runtime)
+    checked = await asyncio.to_thread(
+        images.check_and_thumbnail, data, max_pixels=state.settings.max_image_pixels
+    )
+    image_id = new_id()
+    key = f"events/{event.id}/{image_id}.{checked.extension}"
+    thumbnail_key = f"events/{event.id}/{image_id}.thumb.webp"
+    await state.storage.put(key, checked.data, checked.content_type)
+    await state.storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    image = EventImage(
+        id=image_id,
+        event_id=event.id,
+        kind=kind,
+        key=key,
+        thumbnail_key=thumbnail_key,
+        content_type=checked.content_type,
+        width=checked.width,
+        height=checked.height,
+        size_bytes=len(data),
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(image)
+    await uow.session.execute(
+        update(Event).where(Event.id == event.id).values(updated_at=uow.clock.now())
+    )
+    await _invalidate_event(uow, runtime, event.id)
+    await uow.commit()
+    return image
+
+
+def image_urls(runtime: Runtime, image: EventImage) -> tuple[str, str]:
+    storage = adapters(runtime).storage
+    return storage.url(image.key), storage.url(image.thumbnail_key)
+
+
+# Categories
+
+
+async def list_categories(uow: UnitOfWork, *, include_inactive: bool = False) -> list[Category]:
+    statement = select(Category).order_by(Category.position, Category.code)
+    if not include_inactive:
+        statement = statement.where(Category.active.is_(True))
+    return list(await uow.session.scalars(statement))
+
+
+async def create_category(uow: UnitOfWork, body: CategoryCreate) -> Category:
+    if await uow.session.get(Category, body.code) is not None:
+        raise CategoryExists(f"Category {body.code!r} exists.")
+    category = Category(code=body.code, name=body.name, position=body.position, active=True)
+    uow.session.add(category)
+    try:
+        await uow.commit()
+    except IntegrityError as exc:
+        raise CategoryExists(f"Category {body.code!r} exists.") from exc
+    return category
+
+
+async def update_category(uow: UnitOfWork, code: str, body: CategoryUpdate) -> Category:
+    """Rename, reorder or retire a category (retired ones stay on existing events)."""
+    category = await uow.session.get(Category, code)
+    if category is None:
+        raise CategoryNotFound()
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(category, field, value)
+    await uow.commit()
+    return category
+
+
+async def ensure_default_categories(uow: UnitOfWork) -> int:
+    """Add the standard categories that are missing (a database emptied by hand); no commit."""
+    existing = set(await uow.session.scalars(select(Category.code)))
+    missing = [
+        {"code": code, "name": name, "position": position, "active": True}
+        for code, name, position in domain.DEFAULT_CATEGORIES
+        if code not in existing
+    ]
+    if missing:
+        await uow.session.execute(insert(Category), missing)
+    return len(missing)
+
+
+# What other contexts read
+
+
+async def event_summary(uow: UnitOfWork, event_id: str) -> EventSummary | None:
+    """Owner, title, status and currency of an event (read-only, no commit)."""
+    row = (
+        await uow.session.execute(
+            select(
+                Event.id, Event.seller_id, Event.title, Event.status, Event.currency, Event.venue_id
+            ).where(Event.id == event_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return EventSummary(*row)
+
+
+async def _load_sale_info(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
+    row = (
+        await uow.session.execute(
+            select(Show, Event).join(Event, Event.id == Show.event_id).where(Show.id == show_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    show, event = row
+    prices = await uow.session.execute(
+        select(EventGrade.code, EventGrade.price).where(EventGrade.event_id == event.id)
+    )
+    return ShowSaleInfo(
+        show_id=show.id,
+        event_id=event.id,
+        seller_id=event.seller_id,
+        title=event.title,
+        event_status=event.status,
+        show_status=show.status,
+        starts_at=show.starts_at,
+        sale_opens_at=event.sale_opens_at,
+        sale_closes_at=event.sale_closes_at,
+        max_tickets_per_user=event.max_tickets_per_user,
+        hold_minutes=event.hold_minutes,
+        currency=event.currency,
+        grade_prices={code: int(price) for code, price in prices},
+        queue=QueueSettings(
+            enabled=event.queue_enabled,
+            admit_per_second=event.queue_admit_per_second,
+            max_active=event.queue_max_active,
+            pre_queue_minutes=event.queue_pre_queue_minutes,
+        ),
+        cancellation=domain.policy_from_json(event.cancellation_policy),
+    )
+
+
+def _sale_info_json(info: ShowSaleInfo) -> str:
+    data = {
+        "show_id": info.show_id,
+        "event_id": info.event_id,
+        "seller_id": info.seller_id,
+        "title": info.title,
+        "event_status": info.event_status,
+        "show_status": info.show_status,
+        "starts_at": info.starts_at.isoformat(),
+        "sale_opens_at": info.sale_opens_at.isoformat(),
+        "sale_closes_at": info.sale_closes_at.isoformat(),
+        "max_tickets_per_user": info.max_tickets_per_user,
+        "hold_minutes": info.hold_minutes,
+        "currency": info.currency,
+        "grade_prices": info.grade_prices,
+        "queue": [
+            info.queue.enabled,
+            info.queue.admit_per_second,
+            info.queue.max_active,
+            info.queue.pre_queue_minutes,
+        ],
+        "cancellation": domain.policy_to_json(info.cancellation),
+    }
+    return dumps(data).decode()
+
+
+def _sale_info_from_json(raw: str) -> ShowSaleInfo:
+    data = loads(raw)
+    enabled, rate, max_active, pre_queue = data["queue"]
+    return ShowSaleInfo(
+        show_id=data["show_id"],
+        event_id=data["event_id"],
+        seller_id=data["seller_id"],
+        title=data["title"],
+        event_status=data["event_status"],
+        show_status=data["show_status"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        sale_opens_at=datetime.fromisoformat(data["sale_opens_at"]),
+        sale_closes_at=datetime.fromisoformat(data["sale_closes_at"]),
+        max_tickets_per_user=data["max_tickets_per_user"],
+        hold_minutes=data["hold_minutes"],
+        currency=data["currency"],
+        grade_prices={k: int(v) for k, v in data["grade_prices"].items()},
+        queue=QueueSettings(bool(enabled), float(rate), int(max_active), int(pre_queue)),
+        cancellation=domain.policy_from_json(data["cancellation"]),
+    )
+
+
+async def show_sale_info(
+    uow: UnitOfWork, show_id: str, *, runtime: Runtime | None = None
+) -> ShowSaleInfo | None:
+    """What a sale needs of a show (status, window, limits, prices, queue, fees). Read-only.
+
+    Pass ``runtime`` to read through catalog's cache (holds call this on every request);
+    every change to the event or show invalidates it. Without it: two indexed queries.
+    """
+    if runtime is None:
+        return await _load_sale_info(uow, show_id)
+
+    async def compute() -> str | None:
+        info = await _load_sale_info(uow, show_id)
+        return None if info is None else _sale_info_json(info)
+
+    state = adapters(runtime)
+    raw = await cached(
+        state.cache,
+        f"sale:{show_id}",
+        [show_tag(show_id)],
+        compute,
+        ttl=state.settings.sale_info_cache_seconds,
+    )
+    return None if raw is None else _sale_info_from_json(raw)
+
+
+# View counts
+
+
+async def count_view(runtime: Runtime, event_id: str) -> None:
+    await adapters(runtime).views.add(event_id)
+
+
+async def flush_view_counts(runtime: Runtime) -> int:
+    """Move counted views from Redis (or memory) into ``catalog_events.view_count``.
+
+    Returns how many views were written. Safe against views arriving meanwhile (atomic
+    swap) and against a crash or a second flusher (each batch is applied once, by id).
+    """
+    state = adapters(runtime)
+    total = 0
+    for _ in range(3):  # a batch left over by a failed flush, then the live one
+        batch = await state.views.take_batch()
+        if batch is None:
+            break
+        counts = {e: n for e, n in batch.counts.items() if n}
+        async with runtime.uow() as uow:
+            applied = await uow.session.get(ViewFlush, batch.batch_id)
+            if applied is None and counts:
+                table = cast(Table, Event.__table__)
+                events = table.c
+                await uow.session.execute(
+                    update(table)
+                    .where(events.id == bindparam("event_id"))
+                    .values(view_count=events.view_count + bindparam("views")),
+                    [{"event_id": e, "views": n} for e, n in sorted(counts.items())],
+                )
+            if applied is None:
+                uow.session.add(
+                    ViewFlush(
+                        batch_id=batch.batch_id,
+                        events=len(counts),
+                        views=sum(counts.values()),
+                        flushed_at=uow.clock.now(),
+                    )
+                )
+                try:
+                    await uow.commit()
+                    total += sum(counts.values())
+                except IntegrityError:
+                    await uow.rollback()  # another flusher applied this batch first
+        await state.views.finish_batch(batch.batch_id)
+        if counts:
+            await state.cache.invalidate_tags(*(event_tag(e) for e in counts))
+    return total
+
+
+async def total_views(uow: UnitOfWork, runtime: Runtime, event_id: str) -> int:
+    """Flushed plus not yet flushed views."""
+    stored = await uow.session.scalar(select(Event.view_count).where(Event.id == event_id))
+    live = await adapters(runtime).views.unflushed([event_id])
+    return int(stored or 0) + live.get(event_id, 0)
