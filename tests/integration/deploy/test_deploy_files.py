@@ -1,0 +1,137 @@
+"""deploy/ checked as far as this machine allows: Kubernetes schemas, nginx -t, real commands."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from typer.main import get_command
+
+from boxoffice.cli import cli
+from tests.support.backends import services_required
+
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+K8S = DEPLOY / "kubernetes"
+KUBERNETES_VERSION = "1.30.0"
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def _cli_commands() -> set[str]:
+    return set(get_command(cli).commands)  # type: ignore[attr-defined]
+
+
+def test_every_kubernetes_manifest_is_valid_for_the_schema() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == on_disk, "kustomization.yaml must list every manifest"
+    kinds = []
+    for name in sorted(listed):
+        for document in _documents(K8S / name):
+            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+            kinds.append(document["kind"])
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap", "Secret", "Job"):
+        assert kind in kinds
+
+
+def test_api_probes_use_ready_and_health() -> None:
+    api = next(d for d in _documents(K8S / "api.yaml") if d["kind"] == "Deployment")
+    container = api["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_roles_run_commands_the_cli_has() -> None:
+    commands = _cli_commands()
+    used: set[str] = set()
+    for path in K8S.glob("*.yaml"):
+        for document in _documents(path):
+            if document["kind"] in ("Deployment", "Job"):
+                for container in document["spec"]["template"]["spec"]["containers"]:
+                    if container["image"].startswith("boxoffice"):
+                        used.add(container["args"][0])
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    for service in compose["services"].values():
+        if service.get("image", "").startswith("boxoffice") or "build" in service:
+            used.add(service["command"][0])
+    missing = used - commands
+    assert not missing, f"deploy files run commands the CLI lacks: {sorted(missing)}"
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found:
+        return found
+    installed = subprocess.run(["bash", str(DEPLOY / "ensure-nginx.sh")], check=False)
+    if installed.returncode == 0 and Path("/usr/sbin/nginx").exists():
+        return "/usr/sbin/nginx"
+    message = "nginx is not installed and deploy/ensure-nginx.sh could not install it"
+    if services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def render_gateway(
+    listen: int, upstreams: list[str], rate: str = "200r/s", burst: int = 400
+) -> str:
+    """Fill the ${BOXOFFICE_*} placeholders only, as the nginx image's envsubst does."""
+    values = {
+        "BOXOFFICE_LISTEN": str(listen),
+        "BOXOFFICE_UPSTREAMS": " ".join(f"server {u} max_fails=0;" for u in upstreams),
+        "BOXOFFICE_RATE": rate,
+        "BOXOFFICE_BURST": str(burst),
+    }
+    template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
+    return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)
+
+
+def test_gateway_config_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = _nginx()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "boxoffice.conf").write_text(
+        render_gateway(18080, ["127.0.0.1:8001", "127.0.0.1:8002"])
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"""pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/logs/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi; uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    include {tmp_path}/boxoffice.conf;
+}}
+"""
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_sse_route_is_unbuffered_and_api_is_rate_limited() -> None:
+    text = render_gateway(8080, ["api:8000"])
+    sse = text.split("location ~ ^/api/v1/queue/[^/]+/stream$", 1)[1].split("}", 1)[0]
+    assert "proxy_buffering off" in sse
+    assert "proxy_read_timeout 1h" in sse
+    api = text.split("location /api/ {", 1)[1].split("}", 1)[0]
+    assert "limit_req zone=boxoffice_per_ip" in api
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in text
