@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck contracts unit setup clean
+.PHONY: run test lint typecheck contracts unit setup clean topology topology-down
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boxoffice needs Python 3.11+"'
@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/boxoffice run
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy
+	$(BIN)/ruff format --check src tests bench deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -35,6 +35,13 @@ test: $(STAMP) lint typecheck contracts
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+## A production-like topology on this machine: 3 API processes, dispatcher, worker, scheduler, nginx
+topology: $(STAMP)
+	$(BIN)/python deploy/local.py up
+
+topology-down: $(STAMP)
+	$(BIN)/python deploy/local.py down
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

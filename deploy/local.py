@@ -1,0 +1,274 @@
+"""A production-like topology on one machine: `make topology` (or `python deploy/local.py up`).
+
+Starts, on the machine's PostgreSQL and Redis: N API processes (`boxoffice serve`), the
+dispatcher, a worker, the scheduler, and nginx in front as the gateway (installed from
+Debian's packages when missing). `down` stops everything it started; `status` shows it.
+
+    python deploy/local.py up [--api 3] [--port 8080] [--database-url URL] [--redis-url URL]
+    python deploy/local.py down
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+DEFAULT_STATE_DIR = ROOT / "var" / "topology"
+DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/boxoffice_topology"
+ROLES = ("dispatcher", "worker", "scheduler")
+
+
+@dataclass
+class Topology:
+    state_dir: str
+    gateway_url: str
+    database_url: str
+    redis_url: str
+    api_ports: list[int]
+    pids: dict[str, int] = field(default_factory=dict)
+
+    def save(self) -> None:
+        Path(self.state_dir, "topology.json").write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, state_dir: Path) -> Topology | None:
+        path = state_dir / "topology.json"
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+
+def nginx_binary() -> str:
+    subprocess.run(["bash", str(DEPLOY / "ensure-nginx.sh")], check=True)
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(found).exists():
+        raise SystemExit("nginx is not available")
+    return found
+
+
+def render_gateway(listen: int, api_ports: list[int], rate: str, burst: int) -> str:
+    values = {
+        "BOXOFFICE_LISTEN": f"127.0.0.1:{listen}",
+        "BOXOFFICE_UPSTREAMS": " ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in api_ports),
+        "BOXOFFICE_RATE": rate,
+        "BOXOFFICE_BURST": str(burst),
+    }
+    template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
+    return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)
+
+
+def nginx_main_config(prefix: Path) -> str:
+    return f"""worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/nginx-error.log warn;
+events {{ worker_connections 16384; }}
+worker_rlimit_nofile 32768;
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body; proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi; uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    include {prefix}/boxoffice.conf;
+}}
+"""
+
+
+def _create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            exists = await conn.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname=$1", parsed.database
+            )
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _wait(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in {timeout:.0f}s")
+
+
+def up(args: argparse.Namespace) -> Topology:
+    state_dir = Path(args.state_dir)
+    if (existing := Topology.load(state_dir)) and _alive(existing):
+        raise SystemExit(
+            f"a topology is already running (gateway {existing.gateway_url}); run down"
+        )
+    for sub in ("logs", "tmp", "data"):
+        (state_dir / sub).mkdir(parents=True, exist_ok=True)
+    nginx = nginx_binary()
+    env = {
+        **os.environ,
+        "BOXOFFICE_DATABASE_URL": args.database_url,
+        "BOXOFFICE_REDIS_URL": args.redis_url,
+        "BOXOFFICE_REDIS_PREFIX": args.redis_prefix,
+        "BOXOFFICE_DATA_DIR": str(state_dir / "data"),
+        "BOXOFFICE_LOG_LEVEL": "WARNING",
+        "BOXOFFICE_PUBLIC_URL": f"http://127.0.0.1:{args.port}",
+    }
+    if args.broker_url:
+        env["BOXOFFICE_BROKER_URL"] = args.broker_url
+    _create_database(args.database_url)
+    python = sys.executable
+    subprocess.run([python, "-m", "boxoffice", "migrate"], env=env, cwd=ROOT, check=True)
+    if args.demo:
+        subprocess.run([python, "-m", "boxoffice", "demo"], env=env, cwd=ROOT, check=True)
+
+    api_ports = [args.api_base_port + i for i in range(args.api)]
+    topology = Topology(
+        state_dir=str(state_dir),
+        gateway_url=f"http://127.0.0.1:{args.port}",
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        api_ports=api_ports,
+    )
+    for port in api_ports:
+        serve = [python, "-m", "boxoffice", "serve", "--port", str(port)]
+        process = _spawn(serve, env, state_dir / "logs" / f"api-{port}.log")
+        topology.pids[f"api-{port}"] = process.pid
+    for role in ROLES:
+        process = _spawn([python, "-m", "boxoffice", role], env, state_dir / "logs" / f"{role}.log")
+        topology.pids[role] = process.pid
+    topology.save()
+    for port in api_ports:
+        _wait(f"http://127.0.0.1:{port}/ready")
+
+    (state_dir / "boxoffice.conf").write_text(
+        render_gateway(args.port, api_ports, args.rate, args.burst)
+    )
+    (state_dir / "nginx.conf").write_text(nginx_main_config(state_dir))
+    subprocess.run(
+        [nginx, "-t", "-q", "-p", str(state_dir), "-c", str(state_dir / "nginx.conf")], check=True
+    )
+    subprocess.run([nginx, "-p", str(state_dir), "-c", str(state_dir / "nginx.conf")], check=True)
+    topology.pids["nginx"] = int((state_dir / "nginx.pid").read_text().strip())
+    topology.save()
+    _wait(f"{topology.gateway_url}/ready")
+    for role in ROLES:  # a role that died at start-up is a failed start
+        if not _pid_alive(topology.pids[role]):
+            log = (state_dir / "logs" / f"{role}.log").read_text()[-2000:]
+            down(argparse.Namespace(state_dir=str(state_dir)))
+            raise SystemExit(f"{role} exited at start-up:\n{log}")
+    return topology
+
+
+def _pid_alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap our own exited children, or they look alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _alive(topology: Topology) -> bool:
+    return any(_pid_alive(pid) for pid in topology.pids.values())
+
+
+def down(args: argparse.Namespace) -> None:
+    state_dir = Path(args.state_dir)
+    topology = Topology.load(state_dir)
+    if topology is None:
+        return
+    for name, pid in topology.pids.items():
+        if not _pid_alive(pid):
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if name == "nginx":
+                os.kill(pid, signal.SIGQUIT)  # graceful: finish open requests
+            else:
+                os.killpg(pid, signal.SIGTERM)  # the process and anything it started
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _alive(topology):
+        time.sleep(0.2)
+    for pid in topology.pids.values():
+        if _pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    (state_dir / "topology.json").unlink(missing_ok=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="boxoffice's production-like topology on one machine")
+    sub = p.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("up", help="start the topology")
+    start.add_argument("--api", type=int, default=3, help="API processes")
+    start.add_argument("--port", type=int, default=8080, help="gateway port")
+    start.add_argument("--api-base-port", type=int, default=8101)
+    start.add_argument(
+        "--database-url", default=os.environ.get("BOXOFFICE_DATABASE_URL", DEFAULT_DATABASE)
+    )
+    start.add_argument(
+        "--redis-url", default=os.environ.get("BOXOFFICE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    start.add_argument("--redis-prefix", default="bo-topology")
+    start.add_argument("--broker-url", default=os.environ.get("BOXOFFICE_BROKER_URL"))
+    start.add_argument("--rate", default="2000r/s", help="gateway limit per client address")
+    start.add_argument("--burst", type=int, default=4000)
+    start.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
+    for command in (start, sub.add_parser("down", help="stop it"), sub.add_parser("status")):
+        command.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
+    return p
+
+
+def main() -> None:
+    args = parser().parse_args()
+    if args.command == "up":
+        topology = up(args)
+        print(json.dumps({"gateway": topology.gateway_url, "processes": topology.pids}, indent=2))
+    elif args.command == "down":
+        down(args)
+    else:
+        topology = Topology.load(Path(args.state_dir))
+        print(json.dumps(asdict(topology) if topology else {"running": False}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
