@@ -53,9 +53,16 @@ def _catalog() -> ContextModule:
     )
 
 
+def _waitroom() -> ContextModule:
+    from boxoffice.waitroom import routes, service
+
+    return ContextModule("waitroom", routers=[routes.router], startup=service.startup)
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
     "catalog": _catalog,
+    "waitroom": _waitroom,
 }
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 
@@ -15,14 +14,11 @@ SaleInfoLoader = Callable[[str], Awaitable[ShowSaleInfo | None]]
 
 
 def catalog_loader(runtime: Runtime) -> SaleInfoLoader:
-    """Read ``catalog.service.show_sale_info`` in a unit of work of its own (read-only)."""
+    """Read ``catalog.service.show_sale_info`` (through catalog's cache) in its own unit of work."""
 
     async def load(show_id: str) -> ShowSaleInfo | None:
-        # Looked up at call time: the catalog context may be deployed without this module.
-        catalog: Any = importlib.import_module("boxoffice.catalog.service")
         async with runtime.uow() as uow:
-            info: ShowSaleInfo | None = await catalog.show_sale_info(uow, show_id)
-            return info
+            return await catalog.show_sale_info(uow, show_id, runtime=runtime)
 
     return load
 

@@ -1,0 +1,63 @@
+"""A real uvicorn server on a free port, in the test's event loop, with the waiting room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from boxoffice.app import create_app
+from boxoffice.platform.config import Settings
+from boxoffice.platform.runtime import Runtime
+from boxoffice.waitroom import service
+from boxoffice.waitroom.shows import SaleInfoCache, catalog_loader
+
+
+@dataclass
+class Server:
+    url: str
+    app: FastAPI
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    @property
+    def room(self) -> service.Waitroom:
+        return service.room(self.runtime)
+
+
+@pytest.fixture
+async def server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
+    monkeypatch.setenv("BOXOFFICE_WAITROOM_HEARTBEAT_SECONDS", "0.2")
+    monkeypatch.setenv("BOXOFFICE_WAITROOM_STALE_AFTER_SECONDS", "60")
+    app = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
+    )
+    uvicorn_server = uvicorn.Server(config)
+    task = asyncio.create_task(uvicorn_server.serve())
+    while not uvicorn_server.started:
+        assert not task.done(), "the server did not start"
+        await asyncio.sleep(0.01)
+    port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
+    service.room(app.state.runtime).sale_info = SaleInfoCache(
+        catalog_loader(app.state.runtime), 0
+    )  # each test changes sales as it goes: no stale copies
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app)
+    finally:
+        uvicorn_server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client

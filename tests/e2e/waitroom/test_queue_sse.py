@@ -1,0 +1,211 @@
+"""The waiting room over real HTTP: join, poll, leave, and the SSE stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from boxoffice.waitroom import service as waitroom
+from boxoffice.waitroom.errors import AdmissionInvalid
+from tests.e2e.waitroom.conftest import Server
+from tests.support.api import API, Caller, assert_problem, customer
+from tests.support.catalog import open_show
+
+
+class EventReader:
+    """Server-Sent Events as a browser's EventSource parses them (comments kept too)."""
+
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self._lines = lines
+
+    async def next(self) -> dict[str, str]:
+        return await asyncio.wait_for(self._next(), 10)
+
+    async def _next(self) -> dict[str, str]:
+        fields: dict[str, str] = {}
+        async for line in self._lines:
+            if line == "":
+                if fields:
+                    return fields
+                continue
+            name, _, value = line.partition(":")
+            if name == "":
+                fields["comment"] = value.strip()
+            else:
+                fields[name] = value.removeprefix(" ")
+        raise EOFError
+
+    async def next_event(self) -> dict[str, str]:
+        while "event" not in (event := await self.next()):
+            pass
+        return event
+
+
+def stream(http: httpx.AsyncClient, caller: Caller, entry_id: str, **headers: str):  # type: ignore[no-untyped-def]
+    return http.stream(
+        "GET", f"{API}/queue/{entry_id}/stream", headers={**caller.headers, **headers}
+    )
+
+
+QUEUE = {"enabled": True, "admit_per_second": 1, "max_active": 100}
+
+
+async def queued_show(server: Server, http: httpx.AsyncClient, **queue: int | bool) -> str:
+    setup = await open_show(http, server.runtime, queue={**QUEUE, **queue})
+    return setup.show_id
+
+
+async def join(http: httpx.AsyncClient, caller: Caller, show_id: str) -> httpx.Response:
+    return await http.post(f"{API}/shows/{show_id}/queue", headers=caller.headers)
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_positions_fall_then_admitted_with_a_valid_token(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    start = datetime.now(UTC)
+    show_id = await queued_show(server, http)
+    fans = [await customer(http) for _ in range(3)]
+    entries = []
+    for fan in fans:
+        response = await join(http, fan, show_id)
+        assert response.status_code == 201, response.text
+        entries.append(response.json())
+    assert [entry["number"] for entry in entries] == [1, 2, 3]
+    assert entries[2]["position"] == 3
+    assert entries[2]["status"] == "waiting"
+    again = await join(http, fans[2], show_id)
+    assert again.status_code == 200
+    assert again.json()["entry_id"] == entries[2]["entry_id"]
+    assert again.json()["number"] == 3
+
+    dispatcher = server.room.dispatcher(server.runtime)
+    await dispatcher.tick(start)
+    last = fans[2]
+    async with stream(http, last, entries[2]["entry_id"]) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        reader = EventReader(response.aiter_lines())
+        assert (await reader.next())["retry"] == "3000"
+        first = await reader.next_event()
+        assert (first["event"], json.loads(first["data"])["position"]) == ("position", 3)
+        positions = []
+        for second in (1, 2):
+            await dispatcher.tick(start + timedelta(seconds=second))
+            event = await reader.next_event()
+            assert event["event"] == "position"
+            positions.append(json.loads(event["data"])["position"])
+        assert positions == [2, 1]
+        polled = await http.get(f"{API}/queue/{entries[2]['entry_id']}", headers=last.headers)
+        assert polled.json()["position"] == 1
+
+        await dispatcher.tick(start + timedelta(seconds=3))
+        admitted = await reader.next_event()
+        assert admitted["event"] == "admitted"
+        assert admitted["id"] == "a"
+        body = json.loads(admitted["data"])
+        granted = waitroom.check_admission(
+            server.runtime, body["admission_token"], show_id=show_id, user_id=last.id
+        )
+        assert granted.expires_at.isoformat() <= body["expires_at"]
+        with pytest.raises(AdmissionInvalid):
+            waitroom.check_admission(
+                server.runtime, body["admission_token"], show_id=show_id, user_id=fans[0].id
+            )
+        heartbeat = await reader.next()
+        assert heartbeat == {"comment": "heartbeat"}
+
+    polled = await http.get(f"{API}/queue/{entries[2]['entry_id']}", headers=last.headers)
+    assert polled.json()["status"] == "admitted"
+    assert polled.json()["admission_token"]
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_disconnected_streams_are_cleaned_up_and_reconnect_resumes(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    start = datetime.now(UTC)
+    show_id = await queued_show(server, http)
+    fans = [await customer(http) for _ in range(3)]
+    entry_ids = [(await join(http, fan, show_id)).json()["entry_id"] for fan in fans]
+    dispatcher = server.room.dispatcher(server.runtime)
+    await dispatcher.tick(start)
+    board = server.room.board
+
+    async with stream(http, fans[2], entry_ids[2]) as response:
+        reader = EventReader(response.aiter_lines())
+        assert (await reader.next_event())["id"] == "p3"
+        assert board.stream_count(show_id) == 1
+    for _ in range(200):  # the server notices the closed connection at once; bounded wait
+        if board.stream_count(show_id) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert board.stream_count(show_id) == 0
+
+    # Reconnecting with the id last seen: nothing repeated, only what changed since.
+    async with stream(http, fans[2], entry_ids[2], **{"Last-Event-ID": "p3"}) as response:
+        reader = EventReader(response.aiter_lines())
+        assert "retry" in await reader.next()
+        assert await reader.next() == {"comment": "heartbeat"}  # no repeated position 3
+        await dispatcher.tick(start + timedelta(seconds=1))
+        assert (await reader.next_event())["id"] == "p2"
+
+    # Giving the place up ends the stream with `expired`.
+    async with stream(http, fans[1], entry_ids[1]) as response:
+        reader = EventReader(response.aiter_lines())
+        assert (await reader.next_event())["id"] == "p1"
+        gone = await http.delete(f"{API}/queue/{entry_ids[1]}", headers=fans[1].headers)
+        assert gone.status_code == 204
+        assert (await reader.next_event())["event"] == "expired"
+
+
+async def test_entries_are_private_and_sales_must_be_open(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    show_id = await queued_show(server, http)
+    later = (await open_show(http, server.runtime, queue=QUEUE, sale_open=False)).show_id
+    early = await open_show(
+        http, server.runtime, queue={**QUEUE, "pre_queue_minutes": 24 * 60}, sale_open=False
+    )
+    no_queue = (await open_show(http, server.runtime)).show_id
+    owner, other = await customer(http), await customer(http)
+    entry_id = (await join(http, owner, show_id)).json()["entry_id"]
+
+    for method, path in [
+        ("GET", f"/queue/{entry_id}"),
+        ("GET", f"/queue/{entry_id}/stream"),
+        ("DELETE", f"/queue/{entry_id}"),
+        ("GET", "/queue/not-an-entry"),
+    ]:
+        response = await http.request(method, f"{API}{path}", headers=other.headers)
+        assert_problem(response, 404, "not_found")
+    assert_problem(await http.get(f"{API}/queue/{entry_id}"), 401, "unauthorized")
+    assert_problem(await join(http, owner, later), 422, "sale_not_open")
+    assert_problem(await join(http, owner, no_queue), 409, "conflict")
+    assert_problem(await join(http, owner, "no-such-show"), 404, "not_found")
+
+    pre = await join(http, owner, early.show_id)
+    assert pre.status_code == 201
+    assert pre.json()["number"] is None  # drawn at opening, in random order
+    assert pre.json()["status"] == "waiting"
+
+    left = await http.delete(f"{API}/queue/{entry_id}", headers=owner.headers)
+    assert left.status_code == 204
+    read = await http.get(f"{API}/queue/{entry_id}", headers=owner.headers)
+    assert read.json()["status"] == "left"
+
+
+async def test_joins_are_rate_limited_per_user(server: Server, http: httpx.AsyncClient) -> None:
+    server.room.settings.joins_per_user_per_minute = 3
+    show_id = await queued_show(server, http)
+    fan = await customer(http)
+    for _ in range(3):
+        assert (await join(http, fan, show_id)).status_code in (200, 201)
+    limited = await join(http, fan, show_id)
+    assert_problem(limited, 429, "rate_limited")
+    assert int(limited.headers["retry-after"]) >= 1
