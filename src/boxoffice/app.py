@@ -59,8 +59,15 @@ def _waitroom() -> ContextModule:
     return ContextModule("waitroom", routers=[routes.router], startup=service.startup)
 
 
+def _batch() -> ContextModule:
+    from boxoffice.batch import jobs, routes, startup
+
+    return ContextModule("batch", routers=[routes.router], startup=startup.startup, jobs=jobs.JOBS)
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
+    "batch": _batch,
     "catalog": _catalog,
     "waitroom": _waitroom,
 }
@@ -91,6 +98,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, clock)
         runtime.extensions["background"] = background
+        runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
         app.state.runtime = runtime
         async with AsyncExitStack() as stack:
             stack.push_async_callback(runtime.close)
@@ -129,6 +137,27 @@ def create_app(
     )
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, contexts: Iterable[str] | None = None, *, clock: Clock | None = None
+) -> AsyncIterator[Runtime]:
+    """The runtime of a standalone role (``boxoffice scheduler``): every context's
+    start-up run with ``background=False`` (adapters attached, no loops) and every
+    context's jobs on ``runtime.extensions["jobs"]``."""
+    chosen = list(contexts) if contexts is not None else list(CONTEXTS)
+    modules = [CONTEXTS[name]() for name in chosen]
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = build_runtime(settings, clock)
+    runtime.extensions["background"] = False
+    runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(runtime.close)
+        for module in modules:
+            if module.startup is not None:
+                await module.startup(runtime, stack)
+        yield runtime
 
 
 class _LazyRequestContext:

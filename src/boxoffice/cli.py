@@ -101,6 +101,33 @@ def run(
     )
 
 
+@cli.command()
+def scheduler(
+    grace: Annotated[
+        float, typer.Option(help="seconds running jobs get to finish on SIGTERM")
+    ] = 30.0,
+) -> None:
+    """Run the batch jobs on their schedules: one instance is active, others stand by."""
+    settings = _settings()
+    asyncio.run(_run_scheduler(settings, grace))
+
+
+async def _run_scheduler(settings: Settings, grace: float) -> None:
+    import signal
+
+    from boxoffice.app import open_runtime
+    from boxoffice.batch.scheduler import Scheduler
+
+    async with open_runtime(settings) as runtime:
+        role = Scheduler(runtime)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        typer.echo(f"scheduler {role.holder} is running {len(role.jobs)} jobs")
+        await role.run(stop, grace=grace)
+
+
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory: the app with the contexts named in BOXOFFICE_SERVE_CONTEXTS (or all)."""
     from boxoffice.app import create_app

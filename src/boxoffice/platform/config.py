@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     # Demo data on `boxoffice run`.
     seed_demo: bool = True
 
+    # Batch: the scheduler role and its jobs (docs/batch.md).
+    # Statistics refresh connects with this URL (a least-privilege user); unset: database_url.
+    stats_database_url: SecretStr | None = None
+    # Per-job cron overrides, e.g. {"batch.purge_outbox": "30 4 * * *"}; "off" disables.
+    batch_schedules: dict[str, str] = Field(default_factory=dict)
+    batch_timezone: str = "UTC"  # the zone cron schedules are read in
+    batch_outbox_retention_days: int = Field(default=7, ge=1)
+    batch_run_retention_days: int = Field(default=90, ge=1)
+    scheduler_in_process: bool = True  # `run`/`serve` also schedule (leases keep it single)
+    scheduler_lease_ttl_seconds: float = Field(default=15.0, gt=0)
+    scheduler_poll_seconds: float = Field(default=1.0, gt=0)
+    batch_run_claim_ttl_seconds: float = Field(default=60.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,0 +1,118 @@
+"""Executing claimed runs: one asyncio task per run, its claim renewed while it lives.
+
+Used by the scheduler for ticks and by the API for manual triggers. A failure is recorded
+with its error (the job is retried at its next tick); a run cut short by shutdown is
+recorded as failed, so the history never shows a run as running forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+
+import structlog
+from sqlalchemy.exc import StatementError
+
+from boxoffice.batch import claims
+from boxoffice.batch.schedule import ScheduledJob
+from boxoffice.platform.runtime import Runtime
+
+log = structlog.get_logger("boxoffice.batch")
+
+
+def instance_id() -> str:
+    """Who runs: host, process and a random part (a restarted process is someone new)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error for the run history: type and message, never SQL parameters."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        return f"{type(exc.orig).__name__}: {exc.orig}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class JobRunner:
+    def __init__(self, runtime: Runtime, holder: str) -> None:
+        self.runtime = runtime
+        self.holder = holder
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # job name -> its run here
+
+    @property
+    def claim_ttl(self) -> float:
+        return self.runtime.settings.batch_run_claim_ttl_seconds
+
+    def active(self, job: str) -> bool:
+        task = self._tasks.get(job)
+        return task is not None and not task.done()
+
+    def start(self, job: ScheduledJob, run_id: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._execute(job, run_id), name=f"batch:{job.name}:{run_id}")
+        self._tasks[job.name] = task
+        task.add_done_callback(lambda t: self._forget(job.name, t))
+        return task
+
+    def _forget(self, name: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
+
+    async def _execute(self, job: ScheduledJob, run_id: str) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(job.name, run_id))
+        rows: int | None = None
+        error: str | None = None
+        log.info("job_started", job=job.name, run_id=run_id)
+        try:
+            rows = int(await job.spec.run(self.runtime))
+        except asyncio.CancelledError:
+            error = "Interrupted: the process running it shut down."
+            await asyncio.shield(self._finish(job.name, run_id, None, error))
+            raise
+        except Exception as exc:
+            error = describe_error(exc)
+            log.exception("job_failed", job=job.name, run_id=run_id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        await self._finish(job.name, run_id, rows, error)
+        if error is None:
+            log.info("job_succeeded", job=job.name, run_id=run_id, rows=rows)
+
+    async def _finish(self, job: str, run_id: str, rows: int | None, error: str | None) -> None:
+        try:
+            async with self.runtime.uow() as uow:
+                await claims.finish(uow, job, run_id, rows=rows, error=error)
+        except Exception:
+            # The claim will lapse and the next taker records this run as abandoned.
+            log.exception("job_finish_not_recorded", job=job, run_id=run_id)
+
+    async def _heartbeat(self, job: str, run_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.claim_ttl / 3)
+            try:
+                async with self.runtime.uow() as uow:
+                    if not await claims.renew(uow, job, run_id, self.claim_ttl):
+                        log.warning("job_claim_lost", job=job, run_id=run_id)
+                        return
+            except Exception:
+                log.exception("job_claim_renewal_failed", job=job, run_id=run_id)
+
+    async def drain(self, wait_seconds: float | None = None) -> bool:
+        """Wait for the runs in progress; True when all ended within ``wait_seconds``."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        if not tasks:
+            return True
+        _, pending = await asyncio.wait(tasks, timeout=wait_seconds)
+        return not pending
+
+    async def close(self, grace: float = 0.0) -> None:
+        """Let runs finish for ``grace`` seconds, then interrupt the rest."""
+        if await self.drain(grace):
+            return
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,227 @@
+"""batch's use cases: the job list, manual runs, the run history and the health summary.
+
+Jobs come from every registered context (``runtime.extensions["jobs"]``, set by the app)
+with the schedule overrides of the settings applied.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from boxoffice.batch import claims
+from boxoffice.batch.errors import InvalidCursor, JobAlreadyRunning, JobNotFound, RunNotFound
+from boxoffice.batch.models import JobRun, JobState
+from boxoffice.batch.runner import JobRunner, instance_id
+from boxoffice.batch.schedule import ScheduledJob, effective_jobs
+from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.uow import UnitOfWork
+
+JOBS_KEY, RUNNER_KEY = "batch.jobs", "batch.runner"
+FAILING = frozenset({claims.FAILED, claims.ABANDONED})
+
+
+def registered_jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
+    """Every registered job with its effective schedule (computed once per runtime)."""
+    jobs: dict[str, ScheduledJob] | None = runtime.extensions.get(JOBS_KEY)
+    if jobs is None:
+        settings = runtime.settings
+        jobs = effective_jobs(
+            list(runtime.extensions.get("jobs", [])),
+            settings.batch_schedules,
+            settings.batch_timezone,
+        )
+        runtime.extensions[JOBS_KEY] = jobs
+    return jobs
+
+
+def job_runner(runtime: Runtime) -> JobRunner:
+    runner: JobRunner | None = runtime.extensions.get(RUNNER_KEY)
+    if runner is None:
+        runner = JobRunner(runtime, instance_id())
+        runtime.extensions[RUNNER_KEY] = runner
+    return runner
+
+
+@dataclass(frozen=True)
+class JobView:
+    name: str
+    schedule: str
+    timezone: str
+    description: str
+    enabled: bool
+    running_run_id: str | None
+    last_run: JobRun | None
+    next_run_at: datetime | None
+
+    @property
+    def last_status(self) -> str | None:
+        return None if self.last_run is None else self.last_run.status
+
+    @property
+    def last_run_at(self) -> datetime | None:
+        return None if self.last_run is None else self.last_run.started_at
+
+
+async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
+    """Each registered job with its schedule, last finished run and next fire time."""
+    jobs = registered_jobs(runtime)
+    now = uow.clock.now()
+    states = {
+        s.job: s
+        for s in (
+            await uow.session.scalars(select(JobState).where(JobState.job.in_(list(jobs))))
+        ).all()
+    }
+    last_ids = [s.last_run_id for s in states.values() if s.last_run_id is not None]
+    runs = {
+        r.id: r
+        for r in (await uow.session.scalars(select(JobRun).where(JobRun.id.in_(last_ids)))).all()
+    }
+    views = []
+    for name, job in sorted(jobs.items()):
+        state = states.get(name)
+        running = None
+        if state is not None and state.running_expires_at is not None:
+            running = state.running_run_id if state.running_expires_at > now else None
+        next_run = None
+        if job.schedule is not None:
+            base = state.last_tick_at if state is not None and state.last_tick_at else now
+            next_run = job.schedule.next_after(base)
+        views.append(
+            JobView(
+                name=name,
+                schedule=job.expression,
+                timezone=runtime.settings.batch_timezone,
+                description=job.spec.description,
+                enabled=job.schedule is not None,
+                running_run_id=running,
+                last_run=runs.get(state.last_run_id) if state and state.last_run_id else None,
+                next_run_at=next_run,
+            )
+        )
+    return views
+
+
+async def trigger_run(
+    uow: UnitOfWork, runtime: Runtime, name: str, *, requested_by: str | None
+) -> JobRun:
+    """Start ``name`` now, in this process, outside its schedule.
+
+    Raises ``JobNotFound``, and ``JobAlreadyRunning`` (with the running run's id) when a
+    run of the job is in progress anywhere, scheduled or manual.
+    """
+    job = registered_jobs(runtime).get(name)
+    if job is None:
+        raise JobNotFound(f"There is no job named {name!r}.")
+    runner = job_runner(runtime)
+    state = await claims.ensure_state(uow, name, uow.clock.now())
+    taken = await claims.claim(
+        uow,
+        state,
+        holder=runner.holder,
+        claim_ttl=runner.claim_ttl,
+        trigger=claims.MANUAL,
+        requested_by=requested_by,
+    )
+    if taken.outcome is not claims.Outcome.CLAIMED or taken.run_id is None:
+        raise JobAlreadyRunning(
+            f"Job {name!r} is running already; wait for it to finish.",
+            run_id=taken.busy_run_id,
+        )
+    run = await uow.session.get(JobRun, taken.run_id)
+    assert run is not None
+    runner.start(job, taken.run_id)
+    return run
+
+
+def _encode_cursor(run: JobRun) -> str:
+    raw = json.dumps([run.started_at.isoformat(), run.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        started, run_id = json.loads(raw)
+        moment = datetime.fromisoformat(started)
+        if moment.tzinfo is None or not isinstance(run_id, str):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise InvalidCursor("The cursor is not one this API returned.") from exc
+    return moment, run_id
+
+
+async def list_runs(
+    uow: UnitOfWork,
+    *,
+    job: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[JobRun], str | None]:
+    """Runs newest first, optionally of one job or status; keyset-paginated."""
+    query = select(JobRun)
+    if job is not None:
+        query = query.where(JobRun.job == job)
+    if status is not None:
+        query = query.where(JobRun.status == status)
+    if cursor is not None:
+        started, run_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                JobRun.started_at < started,
+                and_(JobRun.started_at == started, JobRun.id < run_id),
+            )
+        )
+    query = query.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit + 1)
+    runs = list((await uow.session.scalars(query)).all())
+    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
+    return runs[:limit], next_cursor
+
+
+async def get_run(uow: UnitOfWork, run_id: str) -> JobRun:
+    run = await uow.session.get(JobRun, run_id)
+    if run is None:
+        raise RunNotFound(f"There is no run {run_id!r}.")
+    return run
+
+
+async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[str, Any]:
+    """The scheduler's state for monitoring: ``ok``, ``degraded`` (a job's latest run
+    failed) or ``down`` (no scheduler holds the lease). ``detailed`` (admins) adds the
+    lease holder and the errors."""
+    holder = await leases_for(runtime).holder(SCHEDULER_LEASE)
+    views = await list_jobs(uow, runtime)
+    jobs = []
+    for view in views:
+        entry: dict[str, Any] = {
+            "name": view.name,
+            "enabled": view.enabled,
+            "running": view.running_run_id is not None,
+            "last_status": view.last_status,
+            "last_run_at": view.last_run_at,
+            "next_run_at": view.next_run_at,
+        }
+        if detailed:
+            entry["last_error"] = None if view.last_run is None else view.last_run.error
+        jobs.append(entry)
+    failing = sorted(v.name for v in views if v.last_status in FAILING)
+    status = "down" if holder is None else ("degraded" if failing else "ok")
+    scheduler: dict[str, Any] = {"alive": holder is not None}
+    if detailed:
+        scheduler["lease_holder"] = holder
+    return {
+        "status": status,
+        "checked_at": uow.clock.now(),
+        "scheduler": scheduler,
+        "failing_jobs": failing,
+        "jobs": jobs,
+    }

@@ -1,0 +1,32 @@
+"""batch's start-up: resolve the jobs' schedules (fail fast), and in background mode run
+the scheduler inside the process (``boxoffice run``)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from boxoffice.batch import service
+from boxoffice.batch.scheduler import Scheduler
+from boxoffice.platform.runtime import Runtime
+
+MANUAL_RUN_GRACE_SECONDS = 10.0
+
+
+async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
+    service.registered_jobs(runtime)  # raises InvalidSchedule on a bad cron expression
+    runner = service.job_runner(runtime)
+    stack.push_async_callback(runner.close, MANUAL_RUN_GRACE_SECONDS)
+    if runtime.extensions.get("background") and runtime.settings.scheduler_in_process:
+        scheduler = Scheduler(
+            runtime, [job.spec for job in service.registered_jobs(runtime).values()]
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run(stop), name="batch:scheduler")
+        runtime.extensions["batch.scheduler"] = scheduler
+
+        async def stop_scheduler() -> None:
+            stop.set()
+            await task
+
+        stack.push_async_callback(stop_scheduler)
