@@ -28,6 +28,7 @@ import structlog
 from boxoffice.platform.config import OAuthProvider
 from boxoffice.platform.errors import BadGateway, BadRequest, InvalidToken, NotFound
 from boxoffice.platform.kv import key
+from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 
 with warnings.catch_warnings():  # Authlib 1.9 prefers "httpx2" and warns when given httpx
@@ -45,6 +46,8 @@ JWKS_TTL_SECONDS = 3600
 ID_TOKEN_LEEWAY_SECONDS = 60
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 BINDING_COOKIE = "bo_oauth_binding"
+# Each start stores ten minutes of state: bound per client address so nobody fills the store.
+AUTHORIZE_RULE = Rule("oauth-authorize", 30, 60)
 
 KAKAO_AUTHORIZE_URL = "https://kauth.kakao.com/oauth/authorize"
 KAKAO_TOKEN_URL = "https://kauth.kakao.com/oauth/token"  # noqa: S105 - an endpoint, not a secret
@@ -145,14 +148,19 @@ class Authorization:
     binding: str  # the browser-binding secret for the cookie
 
 
-async def begin(runtime: Runtime, name: str, binding: str | None) -> Authorization:
+async def begin(runtime: Runtime, name: str, binding: str | None, address: str) -> Authorization:
     """The provider's authorization URL; the flow's secrets stay server-side for ten minutes.
 
     ``binding`` is the caller's browser-binding cookie (a new one is made when absent): the
     callback must come from the browser that started the flow, so a stolen callback URL
-    cannot log a victim into the attacker's account (login CSRF).
+    cannot log a victim into the attacker's account (login CSRF). Raises
+    ``OAuthProviderUnknown``, ``RateLimited`` (30 starts a minute per client address) and
+    ``OAuthProviderError`` when discovery fails.
     """
     config = provider_config(runtime, name)
+    await runtime.limiter.hit(
+        AUTHORIZE_RULE, address, detail="Too many sign-in attempts; wait a minute."
+    )
     state = secrets.token_urlsafe(32)
     code_verifier = secrets.token_urlsafe(64)  # 86 characters, within RFC 7636's 43..128
     nonce = secrets.token_urlsafe(32) if config.kind == "oidc" else None

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from boxoffice.identity import oauth, service
 from boxoffice.identity.schemas import TokenPair
-from boxoffice.platform.deps import RuntimeDep, UoW
+from boxoffice.platform.deps import ClientAddress, RuntimeDep, UoW
 
 router = APIRouter(tags=["identity"])
 
@@ -26,14 +26,15 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy
     responses={
         302: {"description": "to the provider's sign-in page"},
         404: {"description": "no such provider configured"},
+        429: {"description": "too many sign-in starts from this address"},
         502: {"description": "the provider's discovery document could not be fetched"},
     },
 )
 async def oauth_authorize(
-    provider: str, runtime: RuntimeDep, binding: BindingCookie = None
+    provider: str, runtime: RuntimeDep, client: ClientAddress, binding: BindingCookie = None
 ) -> RedirectResponse:
     """Start social login: 302 to the provider with state, nonce (OIDC) and PKCE S256."""
-    started = await oauth.begin(runtime, provider, binding)
+    started = await oauth.begin(runtime, provider, binding, client)
     response = RedirectResponse(started.url, status_code=302, headers=_NO_STORE)
     response.set_cookie(
         oauth.BINDING_COOKIE,

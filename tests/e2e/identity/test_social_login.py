@@ -531,3 +531,12 @@ async def test_a_first_sign_in_racing_itself_makes_one_account(
     assert len(accounts) == 1
     signed_in = {(await me(client, r.json()))["id"] for r in responses}
     assert signed_in == {users[0].id}
+
+
+async def test_starting_sign_ins_is_rate_limited_per_address(client: httpx.AsyncClient) -> None:
+    """Every start keeps state for ten minutes, so one address cannot start without end."""
+    for _ in range(30):
+        await authorize(client, "kakao")
+    response = await client.get(f"{API}/auth/oauth/kakao/authorize")
+    assert_problem(response, 429, "rate_limited")
+    assert int(response.headers["retry-after"]) >= 1
