@@ -128,6 +128,26 @@ async def _run_scheduler(settings: Settings, grace: float) -> None:
         await role.run(stop, grace=grace)
 
 
+@cli.command()
+def dispatcher() -> None:
+    """Admit people from the shows' waiting rooms at each show's rate (BOXOFFICE_REDIS_URL).
+
+    Run two or more: a leader lease in Redis lets one admit while the others stand by and
+    take over within a few seconds when it dies.
+    """
+    settings = _settings()
+    if not settings.redis_url:
+        typer.echo(
+            "BOXOFFICE_REDIS_URL is not set: the queues live in Redis "
+            "(without it, `boxoffice run` dispatches in-process)"
+        )
+        raise typer.Exit(2)
+    from boxoffice.platform.runtime import build_runtime
+    from boxoffice.waitroom import runner
+
+    asyncio.run(runner.run_standalone(build_runtime(settings)))
+
+
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory: the app with the contexts named in BOXOFFICE_SERVE_CONTEXTS (or all)."""
     from boxoffice.app import create_app

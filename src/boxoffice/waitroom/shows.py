@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 
@@ -17,6 +16,9 @@ def catalog_loader(runtime: Runtime) -> SaleInfoLoader:
     """Read ``catalog.service.show_sale_info`` (through catalog's cache) in its own unit of work."""
 
     async def load(show_id: str) -> ShowSaleInfo | None:
+        # Imported here: catalog.service imports seating.service, which imports ours.
+        from boxoffice.catalog import service as catalog
+
         async with runtime.uow() as uow:
             return await catalog.show_sale_info(uow, show_id, runtime=runtime)
 
