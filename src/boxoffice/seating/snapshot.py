@@ -1,0 +1,191 @@
+"""The seat map, served from the board without touching the database once warm.
+
+Per process it keeps each show's layout (seats never move once a show exists), the
+show's prices for a few seconds, and the last board version it read. A request checks
+the board's version at most every ``REFRESH_SECONDS`` (one Redis round trip) and re-reads
+the marks only when the version moved; this process's own changes invalidate at once.
+The rendered body (and its gzip) is cached per ETag, so a 70,000-seat map is rendered
+once per change, not once per viewer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+from dataclasses import dataclass, field
+
+import orjson
+import structlog
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from boxoffice.platform.uow import UnitOfWork
+from boxoffice.seating.board import SeatBoard
+from boxoffice.seating.domain import (
+    HELD,
+    HELD_MARK,
+    SOLD,
+    SOLD_MARK,
+    BoardView,
+    Mark,
+    epoch_ms,
+)
+from boxoffice.seating.errors import ShowNotFound
+from boxoffice.seating.models import Seat, ShowInventory
+
+log = structlog.get_logger("boxoffice.seating")
+REFRESH_SECONDS = 0.2
+_STATUS_BYTES = {s: s.encode() for s in ("available", "held", "sold")}
+
+
+@dataclass(frozen=True)
+class SeatPlace:
+    seat_id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+
+
+@dataclass
+class Layout:
+    show_id: str
+    event_id: str
+    seats: list[SeatPlace]
+    index: dict[str, SeatPlace]
+    # Rendered JSON prefixes per seat for one price list: b'{"id":...,"status":"'.
+    _fragments: tuple[tuple[tuple[str, int], ...], list[bytes]] | None = None
+
+    def fragments(self, prices: dict[str, int]) -> list[bytes]:
+        key = tuple(sorted(prices.items()))
+        if self._fragments is None or self._fragments[0] != key:
+            rendered = []
+            for seat in self.seats:
+                head = orjson.dumps(
+                    {
+                        "id": seat.seat_id,
+                        "section": seat.section,
+                        "row": seat.row,
+                        "number": seat.number,
+                        "grade": seat.grade,
+                        "price": prices.get(seat.grade, 0),
+                        "status": "",
+                    }
+                )
+                rendered.append(head[:-2])  # drop the closing '"}' of the empty status
+            self._fragments = (key, rendered)
+        return self._fragments[1]
+
+
+@dataclass
+class _Cached:
+    view: BoardView
+    checked_at: float
+
+
+@dataclass
+class SeatMap:
+    etag: str
+    body: bytes
+    gzipped: bytes | None = None
+
+
+@dataclass
+class SnapshotCache:
+    """This process's view of every show's board (see the module docstring)."""
+
+    board: SeatBoard
+    layouts: dict[str, Layout] = field(default_factory=dict)
+    views: dict[str, _Cached] = field(default_factory=dict)
+    rendered: dict[str, SeatMap] = field(default_factory=dict)
+
+    async def layout(self, uow: UnitOfWork, show_id: str) -> Layout:
+        layout = self.layouts.get(show_id)
+        if layout is not None:
+            return layout
+        event_id = await uow.session.scalar(
+            select(ShowInventory.event_id).where(ShowInventory.show_id == show_id)
+        )
+        if event_id is None:
+            raise ShowNotFound(f"Show {show_id} has no seats.")
+        rows = await uow.session.execute(
+            select(Seat.seat_id, Seat.section, Seat.row, Seat.number, Seat.grade)
+            .where(Seat.show_id == show_id)
+            .order_by(Seat.position)
+        )
+        seats = [SeatPlace(*row) for row in rows]
+        layout = Layout(show_id, event_id, seats, {s.seat_id: s for s in seats})
+        self.layouts[show_id] = layout
+        return layout
+
+    def invalidate(self, show_id: str) -> None:
+        """This process changed the board: the next read checks its version."""
+        cached = self.views.get(show_id)
+        if cached is not None:
+            cached.checked_at = 0.0
+
+    async def view(self, uow: UnitOfWork, show_id: str) -> BoardView:
+        """The board as of at most ``REFRESH_SECONDS`` ago (rebuilt from the database if
+        cold; read from the database alone if the board cannot be reached)."""
+        cached = self.views.get(show_id)
+        now = time.monotonic()
+        if cached is not None and now - cached.checked_at < REFRESH_SECONDS:
+            return cached.view
+        try:
+            version = await self.board.version(show_id)
+            if cached is not None and version == cached.view.version:
+                cached.checked_at = now
+                return cached.view
+            if version is None:
+                await self.board.load(show_id, await marks_from_database(uow, show_id))
+            read = await self.board.read(show_id)
+            if read is None:  # emptied again between load and read: the database answers
+                view = BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
+            else:
+                view = BoardView.build(*read)
+        except (RedisError, OSError) as error:
+            log.warning("seat_board_unreachable", show_id=show_id, error=str(error))
+            view = BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
+            self.views.pop(show_id, None)
+            return view
+        self.views[show_id] = _Cached(view, now)
+        return view
+
+    def render(
+        self, layout: Layout, view: BoardView, prices: dict[str, int], etag: str, now_ms: int
+    ) -> SeatMap:
+        cached = self.rendered.get(layout.show_id)
+        if cached is not None and cached.etag == etag:
+            return cached
+        fragments = layout.fragments(prices)
+        parts = [
+            fragment + _STATUS_BYTES[view.status_of(seat.seat_id, now_ms)] + b'"}'
+            for fragment, seat in zip(fragments, layout.seats, strict=True)
+        ]
+        body = b'{"show_id":' + orjson.dumps(layout.show_id) + b',"seats":['
+        body += b",".join(parts) + b"]}"
+        seat_map = SeatMap(etag, body)
+        self.rendered[layout.show_id] = seat_map
+        return seat_map
+
+    @staticmethod
+    def gzip(seat_map: SeatMap) -> bytes:
+        if seat_map.gzipped is None:
+            seat_map.gzipped = gzip.compress(seat_map.body, compresslevel=5)
+        return seat_map.gzipped
+
+
+async def marks_from_database(uow: UnitOfWork, show_id: str) -> list[tuple[str, Mark]]:
+    """The board as the database has it: held seats (with their expiry) and sold ones."""
+    rows = await uow.session.execute(
+        select(Seat.seat_id, Seat.status, Seat.hold_id, Seat.hold_expires_at, Seat.order_id).where(
+            Seat.show_id == show_id, Seat.status.in_((HELD, SOLD))
+        )
+    )
+    marks = []
+    for seat_id, status, hold_id, expires_at, order_id in rows:
+        if status == SOLD:
+            marks.append((seat_id, Mark(SOLD_MARK, hold_id or order_id or "", 0)))
+        elif expires_at is not None:
+            marks.append((seat_id, Mark(HELD_MARK, hold_id or "", epoch_ms(expires_at))))
+    return marks

@@ -1,0 +1,47 @@
+"""Seating integration fixtures: a show with seats on sale, users to race with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.runtime import Runtime
+from boxoffice.seating import adapters
+from boxoffice.seating.contracts import SeatSpec
+from tests.support.seating import make_inventory, sale_info
+
+
+@dataclass
+class OnSale:
+    info: ShowSaleInfo
+    seats: list[SeatSpec]
+
+    @property
+    def show_id(self) -> str:
+        return self.info.show_id
+
+    @property
+    def seat_ids(self) -> list[str]:
+        return [s.seat_id for s in self.seats]
+
+
+@pytest.fixture
+def seat_count() -> int:
+    return 100
+
+
+@pytest.fixture
+async def on_sale(runtime: Runtime, seat_count: int) -> OnSale:
+    show_id, event_id = new_id(), new_id()
+    seats = await make_inventory(runtime, show_id, event_id, seat_count)
+    return OnSale(sale_info(show_id, event_id, now=runtime.clock.now(), limit=4), seats)
+
+
+@pytest.fixture(autouse=True)
+def seating_started(runtime: Runtime) -> None:
+    """Seating's adapters on the runtime (the app attaches them when seating is registered)."""
+    if "seating" not in runtime.extensions:
+        runtime.extensions["seating"] = adapters.build(runtime)
