@@ -58,8 +58,11 @@ def nginx_binary() -> str:
     return found
 
 
-def render_gateway(listen: int, api_ports: list[int], rate: str, burst: int) -> str:
+def render_gateway(
+    listen: int, api_ports: list[int], rate: str, burst: int, sse_per_address: int
+) -> str:
     values = {
+        "BOXOFFICE_SSE_PER_ADDRESS": str(sse_per_address),
         "BOXOFFICE_LISTEN": f"127.0.0.1:{listen}",
         "BOXOFFICE_UPSTREAMS": " ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in api_ports),
         "BOXOFFICE_RATE": rate,
@@ -69,12 +72,13 @@ def render_gateway(listen: int, api_ports: list[int], rate: str, burst: int) -> 
     return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)
 
 
-def nginx_main_config(prefix: Path) -> str:
-    return f"""worker_processes 1;
+def nginx_main_config(prefix: Path, workers: int) -> str:
+    # Each proxied stream holds two descriptors; several workers share the load of many streams.
+    return f"""worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/nginx-error.log warn;
 events {{ worker_connections 16384; }}
-worker_rlimit_nofile 32768;
+worker_rlimit_nofile 18000;
 http {{
     access_log off;
     client_body_temp_path {prefix}/tmp/body; proxy_temp_path {prefix}/tmp/proxy;
@@ -178,9 +182,9 @@ def up(args: argparse.Namespace) -> Topology:
         _wait(f"http://127.0.0.1:{port}/ready")
 
     (state_dir / "boxoffice.conf").write_text(
-        render_gateway(args.port, api_ports, args.rate, args.burst)
+        render_gateway(args.port, api_ports, args.rate, args.burst, args.sse_per_address)
     )
-    (state_dir / "nginx.conf").write_text(nginx_main_config(state_dir))
+    (state_dir / "nginx.conf").write_text(nginx_main_config(state_dir, args.nginx_workers))
     subprocess.run(
         [nginx, "-t", "-q", "-p", str(state_dir), "-c", str(state_dir / "nginx.conf")], check=True
     )
@@ -252,6 +256,8 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("--broker-url", default=os.environ.get("BOXOFFICE_BROKER_URL"))
     start.add_argument("--rate", default="2000r/s", help="gateway limit per client address")
     start.add_argument("--burst", type=int, default=4000)
+    start.add_argument("--sse-per-address", type=int, default=20, help="queue streams per address")
+    start.add_argument("--nginx-workers", type=int, default=2)
     start.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
     for command in (start, sub.add_parser("down", help="stop it"), sub.add_parser("status")):
         command.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))

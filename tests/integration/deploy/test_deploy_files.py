@@ -92,6 +92,7 @@ def render_gateway(
         "BOXOFFICE_UPSTREAMS": " ".join(f"server {u} max_fails=0;" for u in upstreams),
         "BOXOFFICE_RATE": rate,
         "BOXOFFICE_BURST": str(burst),
+        "BOXOFFICE_SSE_PER_ADDRESS": "20",
     }
     template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
     return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)

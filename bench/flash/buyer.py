@@ -1,0 +1,295 @@
+"""One simulated buyer, and a process that runs thousands of them.
+
+A buyer joins the show's queue, waits on the SSE stream until admitted, looks at the
+seat map, picks seats the way fans do (most want the front sections), holds them,
+orders, pays with the internal provider, and sometimes cancels. Every step is timed;
+every buyer ends with exactly one outcome, or is counted as left without one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import aiohttp
+
+API = "/api/v1"
+OUTCOMES = ("bought", "bought_then_cancelled", "sold_out", "queue_expired")
+SECTION_WEIGHTS = {0: 8.0, 1: 4.0, 2: 2.0, 3: 1.0}  # by section rank: front is most wanted
+
+
+@dataclass
+class BuyerResult:
+    user_id: str
+    outcome: str | None = None
+    error: str | None = None
+    seats: list[str] = field(default_factory=list)
+    order_id: str | None = None
+    paid: bool = False
+    cancelled: bool = False
+    joined_at: float = 0.0
+    admitted_at: float | None = None
+    paid_at: float | None = None
+    cancelled_at: float | None = None
+    steps: dict[str, list[float]] = field(default_factory=dict)
+
+    def timed(self, step: str, seconds: float) -> None:
+        self.steps.setdefault(step, []).append(seconds)
+
+
+@dataclass
+class Plan:
+    base_url: str
+    show_id: str
+    section_rank: dict[str, int]
+    cancel_rate: float
+    max_tickets: int
+    arrival_seconds: float
+    started_at: float  # wall clock (time.time()) when the sale opened
+
+
+class SeatMap:
+    """This process's view of the seat map, refreshed with If-None-Match."""
+
+    def __init__(self) -> None:
+        self.etag: str | None = None
+        self.available: list[dict[str, Any]] = []
+        self.fetched_at = 0.0
+        self.lock = asyncio.Lock()
+
+    async def refresh(
+        self, session: aiohttp.ClientSession, plan: Plan, result: BuyerResult
+    ) -> None:
+        async with self.lock:
+            if time.monotonic() - self.fetched_at < 0.25:  # shared by the buyers of this process
+                return
+            headers = {"If-None-Match": self.etag} if self.etag else {}
+            started = time.monotonic()
+            async with session.get(
+                f"{plan.base_url}{API}/shows/{plan.show_id}/seats", headers=headers
+            ) as r:
+                if r.status == 200:
+                    body = await r.json()
+                    self.etag = r.headers.get("ETag")
+                    self.available = [s for s in body["seats"] if s["status"] == "available"]
+                elif r.status != 304:
+                    raise RuntimeError(f"seat map answered {r.status}")
+            result.timed("seat_map", time.monotonic() - started)
+            self.fetched_at = time.monotonic()
+
+
+def choose_seats(available: list[dict[str, Any]], plan: Plan, rng: random.Random) -> list[str]:
+    """Most fans want two seats in the front sections; some want one, three or four."""
+    if not available:
+        return []
+    wanted = rng.choices([1, 2, 3, 4], weights=[2, 6, 1, 1])[0]
+    wanted = min(wanted, plan.max_tickets, len(available))
+    weights = [SECTION_WEIGHTS.get(plan.section_rank.get(s["section"], 3), 1.0) for s in available]
+    first = rng.choices(range(len(available)), weights=weights)[0]
+    anchor = available[first]
+    # Neighbours in the same row, as people sit together.
+    same_row = [
+        s for s in available if s["section"] == anchor["section"] and s["row"] == anchor["row"]
+    ]
+    same_row.sort(
+        key=lambda s: (
+            abs(int(s["number"]) - int(anchor["number"])) if str(s["number"]).isdigit() else 0
+        )
+    )
+    chosen = same_row[:wanted]
+    return [s["id"] for s in chosen]
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = await response.json(content_type=None)
+    except (aiohttp.ContentTypeError, json.JSONDecodeError, ValueError):
+        body = {"raw": (await response.text())[:200]}
+    return body
+
+
+async def wait_for_admission(
+    session: aiohttp.ClientSession, plan: Plan, entry_id: str, headers: dict[str, str]
+) -> tuple[str | None, str]:
+    """Follow the SSE stream until `admitted` (token) or `expired`; reconnect with Last-Event-ID."""
+    last_event_id: str | None = None
+    for _attempt in range(20):
+        stream_headers = dict(headers, Accept="text/event-stream")
+        if last_event_id:
+            stream_headers["Last-Event-ID"] = last_event_id
+        try:
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+            async with session.get(
+                f"{plan.base_url}{API}/queue/{entry_id}/stream",
+                headers=stream_headers,
+                timeout=timeout,
+            ) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"stream answered {r.status}")
+                event, data = "message", ""
+                async for raw in r.content:
+                    line = raw.decode().rstrip("\r\n")
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
+                    elif line.startswith("id:"):
+                        last_event_id = line[3:].strip()
+                    elif line == "":
+                        if event == "admitted":
+                            return json.loads(data)["admission_token"], "admitted"
+                        if event == "expired":
+                            return None, "expired"
+                        event, data = "message", ""
+        except (TimeoutError, aiohttp.ClientError):
+            await asyncio.sleep(0.5)
+    raise RuntimeError("stream kept failing")
+
+
+async def buy(
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    token: str,
+    user_id: str,
+    seat_map: SeatMap,
+    rng: random.Random,
+) -> BuyerResult:
+    result = BuyerResult(user_id=user_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    await asyncio.sleep(rng.uniform(0, plan.arrival_seconds))
+    try:
+        await _buy(session, plan, auth, seat_map, rng, result)
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    return result
+
+
+async def _buy(
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    auth: dict[str, str],
+    seat_map: SeatMap,
+    rng: random.Random,
+    result: BuyerResult,
+) -> None:
+    result.joined_at = time.time() - plan.started_at
+    started = time.monotonic()
+    async with session.post(f"{plan.base_url}{API}/shows/{plan.show_id}/queue", headers=auth) as r:
+        entry = await _json(r)
+        if r.status not in (200, 201):
+            raise RuntimeError(f"join answered {r.status} {entry}")
+    result.timed("join", time.monotonic() - started)
+
+    started = time.monotonic()
+    admission: str | None = entry.get("admission_token")
+    if entry.get("status") != "admitted" or not admission:
+        admission, state = await wait_for_admission(session, plan, entry["entry_id"], auth)
+        if state == "expired":
+            result.outcome = "queue_expired"
+            return
+    result.admitted_at = time.time() - plan.started_at
+    result.timed("wait", time.monotonic() - started)
+    headers = dict(auth, **{"X-Admission-Token": admission or ""})
+
+    hold: dict[str, Any] | None = None
+    for _attempt in range(8):
+        await seat_map.refresh(session, plan, result)
+        seats = choose_seats(seat_map.available, plan, rng)
+        if not seats:
+            result.outcome = "sold_out"
+            return
+        started = time.monotonic()
+        async with session.post(
+            f"{plan.base_url}{API}/shows/{plan.show_id}/holds",
+            json={"seat_ids": seats},
+            headers=headers,
+        ) as r:
+            body = await _json(r)
+            result.timed("hold", time.monotonic() - started)
+            if r.status == 201:
+                hold = body
+                break
+            if r.status == 409:
+                taken = set(body.get("seat_ids", seats))
+                seat_map.available = [s for s in seat_map.available if s["id"] not in taken]
+                continue
+            raise RuntimeError(f"hold answered {r.status} {body}")
+    if hold is None:
+        result.outcome = "sold_out"
+        return
+    result.seats = list(hold["seat_ids"])
+
+    started = time.monotonic()
+    order_headers = dict(auth, **{"Idempotency-Key": str(uuid.uuid4())})
+    order_body = {"hold_id": hold["hold_id"], "items": [], "payment_provider": "internal"}
+    async with session.post(
+        f"{plan.base_url}{API}/orders", json=order_body, headers=order_headers
+    ) as r:
+        order = await _json(r)
+        if r.status != 201:
+            raise RuntimeError(f"order answered {r.status} {order}")
+    result.order_id = order["id"]
+    result.timed("order", time.monotonic() - started)
+
+    started = time.monotonic()
+    async with session.post(f"{plan.base_url}{API}/orders/{order['id']}/pay", headers=auth) as r:
+        paid = await _json(r)
+        if r.status != 200 or paid.get("status") != "paid":
+            raise RuntimeError(f"pay answered {r.status} {paid}")
+    result.paid = True
+    result.paid_at = time.time() - plan.started_at
+    result.timed("pay", time.monotonic() - started)
+    result.outcome = "bought"
+
+    if rng.random() < plan.cancel_rate:
+        started = time.monotonic()
+        async with session.post(
+            f"{plan.base_url}{API}/orders/{order['id']}/cancel",
+            json={"reason": "changed my mind"},
+            headers=auth,
+        ) as r:
+            cancelled = await _json(r)
+            if r.status != 200:
+                raise RuntimeError(f"cancel answered {r.status} {cancelled}")
+        result.cancelled = True
+        result.cancelled_at = time.time() - plan.started_at
+        result.timed("cancel", time.monotonic() - started)
+        result.outcome = "bought_then_cancelled"
+
+
+async def run_buyers(
+    plan: Plan, buyers: list[tuple[str, str]], seed: int, progress: Any
+) -> list[BuyerResult]:
+    rng = random.Random(seed)
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
+    seat_map = SeatMap()
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def one(user_id: str, token: str) -> BuyerResult:
+            result = await buy(session, plan, token, user_id, seat_map, random.Random(rng.random()))
+            if progress is not None:
+                with progress.get_lock():
+                    progress.value += 1
+            return result
+
+        return await asyncio.gather(*(one(uid, tok) for uid, tok in buyers))
+
+
+def process_main(
+    plan_dict: dict[str, Any],
+    buyers: list[tuple[str, str]],
+    seed: int,
+    out_path: str,
+    progress: Any,
+) -> None:
+    """Entry point of one load-generator process: results go to ``out_path`` as JSON."""
+    plan = Plan(**plan_dict)
+    results = asyncio.run(run_buyers(plan, buyers, seed, progress))
+    with open(out_path, "w") as handle:
+        json.dump([asdict(r) for r in results], handle)
