@@ -1,0 +1,135 @@
+"""merch's HTTP routes: parse, call one service function, shape the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from boxoffice.merch import service
+from boxoffice.merch.schemas import (
+    ImageRead,
+    ProductCreate,
+    ProductList,
+    ProductRead,
+    ProductUpdate,
+    StockAdjust,
+    StockAdjustmentList,
+    StockAdjustmentRead,
+    VariantCreate,
+    VariantRead,
+)
+from boxoffice.platform.deps import OptionalUser, SellerUser, UoW
+
+router = APIRouter(tags=["merch"])
+
+_SELLER_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the event's seller"},
+    404: {"description": "no such event or product"},
+}
+
+
+def product_read(view: service.ProductView) -> ProductRead:
+    product = view.product
+    return ProductRead(
+        id=product.id,
+        event_id=product.event_id,
+        seller_id=product.seller_id,
+        name=product.name,
+        description=product.description,
+        price=product.price,
+        currency=product.currency,
+        status=view.shown_status.value,
+        max_per_user=product.max_per_user,
+        variants=[
+            VariantRead(
+                sku=v.sku,
+                option=v.option,
+                in_stock=v.stock > 0,
+                stock=v.stock if view.owner_view else None,
+            )
+            for v in view.variants
+        ],
+        images=[ImageRead(id=i.id, url=i.url) for i in view.images],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+@router.post(
+    "/events/{event_id}/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductRead,
+    operation_id="create_product",
+    responses={**_SELLER_ERRORS, 409: {"description": "SKU in use, or event cancelled"}},
+)
+async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: SellerUser) -> Any:
+    return product_read(await service.create_product(uow, user, event_id, body))
+
+
+@router.get(
+    "/events/{event_id}/products",
+    response_model=ProductList,
+    operation_id="list_event_products",
+    responses={404: {"description": "no such event"}},
+)
+async def list_event_products(event_id: str, uow: UoW, user: OptionalUser) -> Any:
+    views = await service.list_products(uow, user, event_id)
+    return ProductList(items=[product_read(v) for v in views])
+
+
+@router.get(
+    "/products/{product_id}",
+    response_model=ProductRead,
+    operation_id="get_product",
+    responses={404: {"description": "no such product"}},
+)
+async def get_product(product_id: str, uow: UoW, user: OptionalUser) -> Any:
+    return product_read(await service.get_product(uow, user, product_id))
+
+
+@router.patch(
+    "/products/{product_id}",
+    response_model=ProductRead,
+    operation_id="update_product",
+    responses=_SELLER_ERRORS,
+)
+async def update_product(product_id: str, body: ProductUpdate, uow: UoW, user: SellerUser) -> Any:
+    return product_read(await service.update_product(uow, user, product_id, body))
+
+
+@router.post(
+    "/products/{product_id}/variants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductRead,
+    operation_id="add_product_variant",
+    responses={**_SELLER_ERRORS, 409: {"description": "SKU in use"}},
+)
+async def add_product_variant(
+    product_id: str, body: VariantCreate, uow: UoW, user: SellerUser
+) -> Any:
+    return product_read(await service.add_variant(uow, user, product_id, body))
+
+
+@router.post(
+    "/products/{product_id}/variants/{sku}/stock",
+    response_model=StockAdjustmentRead,
+    operation_id="adjust_variant_stock",
+    responses={**_SELLER_ERRORS, 409: {"description": "would take stock below zero"}},
+)
+async def adjust_variant_stock(
+    product_id: str, sku: str, body: StockAdjust, uow: UoW, user: SellerUser
+) -> Any:
+    return await service.adjust_stock(uow, user, product_id, sku, body)
+
+
+@router.get(
+    "/products/{product_id}/stock-adjustments",
+    response_model=StockAdjustmentList,
+    operation_id="list_stock_adjustments",
+    responses=_SELLER_ERRORS,
+)
+async def list_stock_adjustments(product_id: str, uow: UoW, user: SellerUser) -> Any:
+    items = await service.stock_adjustments(uow, user, product_id)
+    return StockAdjustmentList(items=[StockAdjustmentRead.model_validate(a) for a in items])

@@ -1,0 +1,366 @@
+"""merch's use cases: the only module other contexts may call.
+
+Seller and catalogue use cases commit once each. The stock functions for orders
+(``reserve_items``, ``release_items``, ``consume_items``, ``return_items``) and
+``suggested_products`` never commit: they run in the caller's unit of work
+(see ``merch/reservations.py`` and docs/contracts.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from boxoffice.catalog import service as catalog
+from boxoffice.merch import domain
+from boxoffice.merch.contracts import ProductSuggestion, SuggestedVariant
+from boxoffice.merch.domain import ProductStatus
+from boxoffice.merch.errors import (
+    EventClosed,
+    EventNotFound,
+    NotEventSeller,
+    ProductNotFound,
+    SkuTaken,
+    StockConflict,
+    VariantNotFound,
+)
+from boxoffice.merch.models import Product, ProductImage, StockAdjustment, Variant
+from boxoffice.merch.reservations import (
+    SWEEP_GRACE,
+    consume_items,
+    release_expired,
+    release_items,
+    reserve_items,
+    return_items,
+)
+from boxoffice.merch.schemas import ProductCreate, ProductUpdate, StockAdjust, VariantCreate
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.uow import UnitOfWork
+
+__all__ = [
+    "SWEEP_GRACE",
+    "ProductView",
+    "add_variant",
+    "adjust_stock",
+    "consume_items",
+    "create_product",
+    "get_product",
+    "list_products",
+    "release_expired",
+    "release_items",
+    "reserve_items",
+    "return_items",
+    "stock_adjustments",
+    "suggested_products",
+    "update_product",
+]
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """A product with its variants and images, and whether the viewer may see stock counts."""
+
+    product: Product
+    variants: list[Variant]
+    images: list[ProductImage]
+    owner_view: bool
+
+    @property
+    def shown_status(self) -> ProductStatus:
+        return domain.shown_status(self.product.status, (v.stock for v in self.variants))
+
+
+def _manages(principal: Principal | None, seller_id: str) -> bool:
+    return principal is not None and (
+        principal.role is Role.ADMIN
+        or (principal.role is Role.SELLER and principal.id == seller_id)
+    )
+
+
+async def create_product(
+    uow: UnitOfWork, principal: Principal, event_id: str, request: ProductCreate
+) -> ProductView:
+    """Add a product with its variants to an event of the caller (or any event, for admins).
+
+    The initial stock of each variant is audited as an adjustment. Raises
+    ``EventNotFound``, ``NotEventSeller`` (403), ``EventClosed`` (409, cancelled event),
+    ``SkuTaken`` (409 naming the ``sku``).
+    """
+    event = await catalog.event_summary(uow, event_id)
+    if event is None:
+        raise EventNotFound("No such event.")
+    if not _manages(principal, event.seller_id):
+        raise NotEventSeller("Only the event's seller may add goods to it.")
+    if event.status == "cancelled":
+        raise EventClosed("The event is cancelled; no goods can be added.")
+    await _refuse_taken_skus(uow, [v.sku for v in request.variants])
+    now = uow.clock.now()
+    product = Product(
+        id=new_id(),
+        event_id=event_id,
+        seller_id=event.seller_id,
+        name=request.name,
+        description=request.description,
+        price=request.price,
+        currency=event.currency,
+        status=request.status,
+        max_per_user=request.max_per_user,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(product)
+    await uow.session.flush()  # the variants' foreign key needs the product row first
+    await _add_variants(uow, principal, product, request.variants, 0)
+    await uow.commit()
+    return await _view(uow, product, owner_view=True)
+
+
+async def add_variant(
+    uow: UnitOfWork, principal: Principal, product_id: str, request: VariantCreate
+) -> ProductView:
+    """Add a variant (a new size, say) to the caller's product. Raises as ``create_product``."""
+    product = await _managed_product(uow, principal, product_id)
+    await _refuse_taken_skus(uow, [request.sku])
+    count = await uow.session.scalar(
+        select(Variant.position)
+        .where(Variant.product_id == product.id)
+        .order_by(Variant.position.desc())
+        .limit(1)
+    )
+    await _add_variants(uow, principal, product, [request], (count or 0) + 1)
+    product.updated_at = uow.clock.now()
+    await uow.commit()
+    return await _view(uow, product, owner_view=True)
+
+
+async def list_products(
+    uow: UnitOfWork, viewer: Principal | None, event_id: str
+) -> list[ProductView]:
+    """An event's goods: hidden ones (and a draft event's) only for its seller and admins."""
+    event = await catalog.event_summary(uow, event_id)
+    if event is None:
+        raise EventNotFound("No such event.")
+    owner = _manages(viewer, event.seller_id)
+    if not owner and event.status == "draft":
+        raise EventNotFound("No such event.")
+    query = select(Product).where(Product.event_id == event_id)
+    if not owner:
+        query = query.where(Product.status != ProductStatus.HIDDEN.value)
+    products = list(
+        (await uow.session.scalars(query.order_by(Product.created_at, Product.id))).all()
+    )
+    return await _views(uow, products, owner_view=owner)
+
+
+async def get_product(uow: UnitOfWork, viewer: Principal | None, product_id: str) -> ProductView:
+    """One product; a hidden one (or one of a draft event) is not found for others."""
+    product = await uow.session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFound("No such product.")
+    owner = _manages(viewer, product.seller_id)
+    if not owner:
+        event = await catalog.event_summary(uow, product.event_id)
+        if product.status == ProductStatus.HIDDEN or event is None or event.status == "draft":
+            raise ProductNotFound("No such product.")
+    return await _view(uow, product, owner_view=owner)
+
+
+async def update_product(
+    uow: UnitOfWork, principal: Principal, product_id: str, request: ProductUpdate
+) -> ProductView:
+    """Change name, description, price, status or per-user limit of the caller's product.
+
+    Pending orders keep the price they were created with.
+    """
+    product = await _managed_product(uow, principal, product_id)
+    for name in ("name", "description", "price", "status", "max_per_user"):
+        if name in request.model_fields_set:
+            setattr(product, name, getattr(request, name))
+    product.updated_at = uow.clock.now()
+    await uow.commit()
+    return await _view(uow, product, owner_view=True)
+
+
+async def adjust_stock(
+    uow: UnitOfWork, principal: Principal, product_id: str, sku: str, request: StockAdjust
+) -> StockAdjustment:
+    """Add or remove units of a variant, audited (who, when, how much, why).
+
+    A conditional UPDATE, so it composes with concurrent orders: removing more units than
+    are free raises ``StockConflict`` (409) and changes nothing.
+    """
+    product = await _managed_product(uow, principal, product_id)
+    variant = await uow.session.scalar(
+        select(Variant).where(Variant.product_id == product.id, Variant.sku == sku)
+    )
+    if variant is None:
+        raise VariantNotFound(f"This product has no variant {sku}.")
+    result = await uow.session.execute(
+        update(Variant)
+        .where(Variant.id == variant.id, Variant.stock + request.delta >= 0)
+        .values(stock=Variant.stock + request.delta)
+        .execution_options(synchronize_session=False)
+    )
+    current = await uow.session.scalar(select(Variant.stock).where(Variant.id == variant.id))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StockConflict(
+            f"Only {current} units of {sku} are free; cannot remove {-request.delta}.",
+            sku=sku,
+            stock=current,
+        )
+    adjustment = StockAdjustment(
+        id=new_id(),
+        product_id=product.id,
+        variant_id=variant.id,
+        sku=variant.sku,
+        delta=request.delta,
+        stock_after=int(current or 0),
+        reason=request.reason,
+        actor_id=principal.id,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(adjustment)
+    await uow.commit()
+    return adjustment
+
+
+async def stock_adjustments(
+    uow: UnitOfWork, principal: Principal, product_id: str
+) -> list[StockAdjustment]:
+    """The audit trail of a product's stock, newest first (its seller and admins)."""
+    product = await _managed_product(uow, principal, product_id)
+    rows = await uow.session.scalars(
+        select(StockAdjustment)
+        .where(StockAdjustment.product_id == product.id)
+        .order_by(StockAdjustment.created_at.desc(), StockAdjustment.id.desc())
+    )
+    return list(rows.all())
+
+
+async def suggested_products(
+    uow: UnitOfWork, *, event_id: str, limit: int = 3
+) -> list[ProductSuggestion]:
+    """Goods to offer next to an event's tickets: on sale, at least one variant in stock.
+
+    Read-only, does not commit; oldest listed first (the seller's headline goods).
+    """
+    in_stock = select(Variant.product_id).where(Variant.stock > 0)
+    products = list(
+        (
+            await uow.session.scalars(
+                select(Product)
+                .where(
+                    Product.event_id == event_id,
+                    Product.status == ProductStatus.ON_SALE.value,
+                    Product.id.in_(in_stock),
+                )
+                .order_by(Product.created_at, Product.id)
+                .limit(max(0, limit))
+            )
+        ).all()
+    )
+    views = await _views(uow, products, owner_view=False)
+    return [
+        ProductSuggestion(
+            product_id=view.product.id,
+            event_id=view.product.event_id,
+            name=view.product.name,
+            price=view.product.price,
+            currency=view.product.currency,
+            image_url=view.images[0].url if view.images else None,
+            variants=tuple(SuggestedVariant(v.sku, v.option, v.stock > 0) for v in view.variants),
+        )
+        for view in views
+    ]
+
+
+# --- internals -------------------------------------------------------------------------
+
+
+async def _managed_product(uow: UnitOfWork, principal: Principal, product_id: str) -> Product:
+    product = await uow.session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFound("No such product.")
+    if not _manages(principal, product.seller_id):
+        raise NotEventSeller("Only the event's seller may change its goods.")
+    return product
+
+
+async def _add_variants(
+    uow: UnitOfWork,
+    principal: Principal,
+    product: Product,
+    specs: list[VariantCreate],
+    first_position: int,
+) -> None:
+    """Insert variants with their initial stock audited; ``SkuTaken`` if one is in use."""
+    now = uow.clock.now()
+    variants = [
+        Variant(
+            id=new_id(),
+            product_id=product.id,
+            sku=spec.sku,
+            option=spec.option,
+            position=first_position + offset,
+            stock=spec.stock,
+            created_at=now,
+        )
+        for offset, spec in enumerate(specs)
+    ]
+    uow.session.add_all(variants)
+    try:
+        await uow.session.flush()  # the audit rows' foreign key needs the variants first
+    except IntegrityError as exc:  # a concurrent request took one of the SKUs first
+        raise SkuTaken("One of the SKUs is already in use.", sku=specs[0].sku) from exc
+    uow.session.add_all(
+        StockAdjustment(
+            id=new_id(),
+            product_id=product.id,
+            variant_id=variant.id,
+            sku=variant.sku,
+            delta=variant.stock,
+            stock_after=variant.stock,
+            reason="initial stock",
+            actor_id=principal.id,
+            created_at=now,
+        )
+        for variant in variants
+        if variant.stock
+    )
+
+
+async def _refuse_taken_skus(uow: UnitOfWork, skus: list[str]) -> None:
+    taken = await uow.session.scalar(select(Variant.sku).where(Variant.sku.in_(skus)).limit(1))
+    if taken is not None:
+        raise SkuTaken(f"The SKU {taken} is already in use.", sku=taken)
+
+
+async def _view(uow: UnitOfWork, product: Product, *, owner_view: bool) -> ProductView:
+    return (await _views(uow, [product], owner_view=owner_view))[0]
+
+
+async def _views(
+    uow: UnitOfWork, products: list[Product], *, owner_view: bool
+) -> list[ProductView]:
+    ids = [p.id for p in products]
+    variants: dict[str, list[Variant]] = defaultdict(list)
+    images: dict[str, list[ProductImage]] = defaultdict(list)
+    if ids:
+        for variant in await uow.session.scalars(
+            select(Variant)
+            .where(Variant.product_id.in_(ids))
+            .order_by(Variant.position, Variant.sku)
+            .execution_options(populate_existing=True)
+        ):
+            variants[variant.product_id].append(variant)
+        for image in await uow.session.scalars(
+            select(ProductImage)
+            .where(ProductImage.product_id.in_(ids))
+            .order_by(ProductImage.position, ProductImage.id)
+        ):
+            images[image.product_id].append(image)
+    return [ProductView(p, variants[p.id], images[p.id], owner_view) for p in products]
