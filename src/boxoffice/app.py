@@ -65,11 +65,18 @@ def _batch() -> ContextModule:
     return ContextModule("batch", routers=[routes.router], startup=startup.startup, jobs=jobs.JOBS)
 
 
+def _merch() -> ContextModule:
+    from boxoffice.merch import module, routes
+
+    return ContextModule("merch", routers=[routes.router], startup=module.startup, jobs=module.JOBS)
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
     "batch": _batch,
     "catalog": _catalog,
     "waitroom": _waitroom,
+    "merch": _merch,
 }
 
 
