@@ -175,3 +175,37 @@ def image_bytes(kind: str = "PNG", size: tuple[int, int] = (640, 900)) -> bytes:
     out = io.BytesIO()
     image.save(out, format=kind)
     return out.getvalue()
+
+
+async def create_venue(client: httpx.AsyncClient, seller: Caller, **kwargs: Any) -> dict[str, Any]:
+    response = await client.post(f"{API}/venues", json=venue_body(**kwargs), headers=seller.headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def published_event(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    seller: Caller,
+    venue_id: str,
+    *,
+    days: Sequence[int] = (40,),
+    **kwargs: Any,
+) -> str:
+    """A published event at ``venue_id`` with a show ``days`` from now each; returns its id."""
+    body = event_body(venue_id, runtime, **kwargs)
+    event = await client.post(f"{API}/events", json=body, headers=seller.headers)
+    assert event.status_code == 201, event.text
+    event_id: str = event.json()["id"]
+    for day in days:
+        starts_at = runtime.clock.now().replace(microsecond=0) + timedelta(days=day)
+        show = await client.post(
+            f"{API}/events/{event_id}/shows",
+            json={"starts_at": starts_at.isoformat()},
+            headers=seller.headers,
+        )
+        assert show.status_code == 201, show.text
+    published = await client.post(f"{API}/events/{event_id}/publish", headers=seller.headers)
+    assert published.status_code == 200, published.text
+    return event_id
