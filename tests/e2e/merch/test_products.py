@@ -6,11 +6,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from boxoffice.merch import service as merch
+from boxoffice.merch.errors import SaleNotOpen
+from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
 from tests.conftest import BACKENDS
 from tests.e2e.merch.conftest import Shop
 from tests.support.api import API, assert_problem, customer, user_with_role
+from tests.support.catalog import event_body, venue_body
 from tests.support.merch import create_product, product_body
 
 SHIRT = [
@@ -231,3 +235,51 @@ async def test_bad_input_is_refused_with_the_api_codes(
     assert_problem(
         await client.patch(f"{API}/products/nope", json={}, headers=seller), 404, "not_found"
     )
+
+
+async def test_goods_follow_their_events_state(
+    client: httpx.AsyncClient, runtime: Runtime, shop: Shop
+) -> None:
+    """A draft event's goods are the seller's secret and cannot be bought; a cancelled
+    event takes no new goods and sells none."""
+    seller = shop.seller.headers
+    venue = await client.post(f"{API}/venues", json=venue_body(1, 4, ["R"]), headers=seller)
+    draft = await client.post(
+        f"{API}/events",
+        json=event_body(venue.json()["id"], runtime, grades=[("R", 99000)]),
+        headers=seller,
+    )
+    assert draft.status_code == 201, draft.text
+    draft_id = draft.json()["id"]
+    product = await create_product(
+        client, shop.seller, draft_id, variants=[{"sku": "DR-1", "stock": 5}]
+    )
+    assert_problem(await client.get(f"{API}/events/{draft_id}/products"), 404, "not_found")
+    assert_problem(await client.get(f"{API}/products/{product['id']}"), 404, "not_found")
+    mine = await client.get(f"{API}/events/{draft_id}/products", headers=seller)
+    assert [p["id"] for p in mine.json()["items"]] == [product["id"]]
+    async with runtime.uow() as uow:
+        with pytest.raises(SaleNotOpen) as caught:
+            await merch.reserve_items(
+                uow, runtime, order_id=new_id(), user_id=new_id(), items=[("DR-1", 1)]
+            )
+    assert caught.value.extra["sku"] == "DR-1"
+
+    await create_product(client, shop.seller, shop.event_id)
+    cancelled = await client.post(
+        f"{API}/events/{shop.event_id}/cancel", json={"reason": "weather"}, headers=seller
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    late = await client.post(
+        f"{API}/events/{shop.event_id}/products",
+        json=product_body(variants=[{"sku": "LATE-1", "stock": 1}]),
+        headers=seller,
+    )
+    assert_problem(late, 409, "conflict")
+    listed = await client.get(f"{API}/events/{shop.event_id}/products")
+    assert [p["variants"][0]["sku"] for p in listed.json()["items"]] == ["LS-01"]
+    async with runtime.uow() as uow:
+        with pytest.raises(SaleNotOpen):
+            await merch.reserve_items(
+                uow, runtime, order_id=new_id(), user_id=new_id(), items=[("LS-01", 1)]
+            )
