@@ -71,12 +71,28 @@ def _merch() -> ContextModule:
     return ContextModule("merch", routers=[routes.router], startup=module.startup, jobs=module.JOBS)
 
 
+def _orders() -> ContextModule:
+    from boxoffice.orders import module, routes
+
+    return ContextModule(
+        "orders", routers=[routes.router], startup=module.startup, jobs=module.JOBS
+    )
+
+
+def _tickets() -> ContextModule:
+    from boxoffice.tickets import routes
+
+    return ContextModule("tickets", routers=[routes.router])
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
     "batch": _batch,
     "catalog": _catalog,
     "waitroom": _waitroom,
     "merch": _merch,
+    "orders": _orders,
+    "tickets": _tickets,
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,10 +27,12 @@ from tests.stubs.toss import StandInServer
 
 TEST_SECRET_KEY = "DEV_standin_kakaopay_0000"
 TEST_CID = "TC0ONETIME"
+KST = timezone(timedelta(hours=9))
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    """Korean time without an offset, as KakaoPay writes it."""
+    return datetime.now(KST).replace(microsecond=0, tzinfo=None).isoformat()
 
 
 def _error(code: int, message: str, status: int = 400) -> JSONResponse:

@@ -5,13 +5,20 @@ Import the fixtures into a ``conftest.py``: ``from tests.support.orders import *
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import text
 
+from boxoffice.platform.runtime import Runtime
 from tests.stubs.kakaopay import TEST_CID, KakaoPayStandIn
 from tests.stubs.kakaopay import TEST_SECRET_KEY as KAKAOPAY_SECRET
 from tests.stubs.toss import TEST_CLIENT_KEY, TEST_SECRET_KEY, TossStandIn
+from tests.support.api import API, Caller
+from tests.support.catalog import ShowSetup
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +69,84 @@ def payment_env(
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+# --- driving the sale over HTTP ------------------------------------------------------------
+
+
+async def hold_seats(
+    client: httpx.AsyncClient, caller: Caller, show_id: str, seat_ids: list[str]
+) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/shows/{show_id}/holds", json={"seat_ids": seat_ids}, headers=caller.headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def place_order(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    hold_id: str | None,
+    provider: str = "internal",
+    *,
+    key: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+) -> httpx.Response:
+    body: dict[str, Any] = {"payment_provider": provider, "items": items or []}
+    if hold_id is not None:
+        body["hold_id"] = hold_id
+    headers = {**caller.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+    return await client.post(f"{API}/orders", json=body, headers=headers)
+
+
+async def new_order(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    show: ShowSetup,
+    provider: str = "internal",
+    *,
+    seats: int = 2,
+    offset: int = 0,
+) -> dict[str, Any]:
+    hold = await hold_seats(client, caller, show.show_id, show.seat_ids[offset : offset + seats])
+    response = await place_order(client, caller, hold["hold_id"], provider)
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
+async def pay(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    order: dict[str, Any],
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> httpx.Response:
+    """Pay the order the way its provider's buyer would; returns the order (or the error)."""
+    provider = order["payment"]["provider"]
+    if provider == "internal":
+        return await client.post(f"{API}/orders/{order['id']}/pay", headers=caller.headers)
+    if provider == "toss":
+        key = toss.authorize(order["id"], order["amount"])
+        return await client.post(
+            f"{API}/payments/toss/confirm",
+            json={"paymentKey": key, "orderId": order["id"], "amount": order["amount"]},
+            headers=caller.headers,
+        )
+    token = kakaopay.authorize(order["payment"]["tid"])
+    redirect = await client.get(
+        f"{API}/payments/kakaopay/approve",
+        params={"order_id": order["id"], "pg_token": token},
+    )
+    assert redirect.status_code == 302, redirect.text
+    response = await client.get(f"{API}/orders/{order['id']}", headers=caller.headers)
+    if response.json()["status"] != "paid":
+        return redirect
+    return response
+
+
+async def count_rows(runtime: Runtime, sql: str, **params: Any) -> int:
+    async with runtime.uow() as uow:
+        return int((await uow.session.execute(text(sql), params)).scalar_one())

@@ -6,7 +6,7 @@ claim on the order (one confirm at a time) and lookups after errors stand in for
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -32,8 +32,15 @@ _STATES = {
 }
 
 
+KST = timezone(timedelta(hours=9))
+
+
 def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
+    """KakaoPay's times carry no offset; they are Korean time."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=KST)
 
 
 class KakaoPayProvider:

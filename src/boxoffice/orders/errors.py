@@ -1,0 +1,53 @@
+"""orders' refusals."""
+
+from __future__ import annotations
+
+from boxoffice.platform.errors import BadGateway, BadRequest, Conflict, NotFound, Unprocessable
+
+
+class OrderNotFound(NotFound):
+    title = "Order not found"
+
+
+class OrderNotPayable(Conflict):
+    code, title = "order_not_payable", "The order cannot be paid"
+
+
+class PaymentInProgress(Conflict):
+    code, title = "conflict", "A payment for this order is in progress"
+
+
+class PaymentAmountMismatch(Unprocessable):
+    code, title = "payment_amount_mismatch", "The amount does not match the order"
+
+
+class PaymentRejected(Unprocessable):
+    """The provider refused (card declined, ...); ``provider_code`` says why. Nothing was taken."""
+
+    code, title = "payment_rejected", "The payment was refused"
+
+
+class PaymentProviderError(BadGateway):
+    """The provider failed or did not answer; a pending outcome is settled by reconciliation."""
+
+    code, title = "payment_provider_error", "The payment provider did not complete the request"
+
+
+class ProviderNotAvailable(Unprocessable):
+    code, title = "validation_error", "This payment provider is not available"
+
+
+class CancellationClosed(Conflict):
+    code, title = "cancellation_closed", "The order can no longer be cancelled"
+
+
+class OrderNotCancellable(Conflict):
+    code, title = "conflict", "The order cannot be cancelled in its state"
+
+
+class IdempotencyKeyMissing(BadRequest):
+    code, title = "bad_request", "Idempotency-Key header required"
+
+
+class EmptyOrder(Unprocessable):
+    code, title = "validation_error", "An order needs a hold or items"

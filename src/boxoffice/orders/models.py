@@ -1,0 +1,131 @@
+"""orders' tables (prefix ``orders_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+
+class Order(Base):
+    """One purchase: seats of one hold and/or merch items, paid once, refunded at most once."""
+
+    __tablename__ = "orders_orders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        UniqueConstraint("hold_id"),
+        Index("ix_orders_orders_status_expires_at", "status", "expires_at"),
+        Index("ix_orders_orders_event_id_status", "event_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id())
+    status: Mapped[str] = mapped_column(String(24))
+    provider: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger())
+    ticket_amount: Mapped[int] = mapped_column(BigInteger())
+    ticket_count: Mapped[int] = mapped_column(Integer())
+    refunded_amount: Mapped[int] = mapped_column(BigInteger(), default=0)
+    fee: Mapped[int] = mapped_column(BigInteger(), default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    show_id: Mapped[str | None] = mapped_column(Id())
+    event_id: Mapped[str | None] = mapped_column(Id())
+    seller_id: Mapped[str | None] = mapped_column(Id())
+    hold_id: Mapped[str | None] = mapped_column(Id())
+    delivery: Mapped[str | None] = mapped_column(Text())  # merch's Delivery.to_dict(), JSON
+    checkout: Mapped[str | None] = mapped_column(Text())  # the provider's checkout, JSON
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # Set while a confirm is in flight or its outcome is unknown: one payment at a time,
+    # and the expiry sweep leaves the order alone until reconciliation settles it.
+    confirming_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OrderLine(Base):
+    __tablename__ = "orders_lines"
+    __table_args__ = (Index("ix_orders_lines_order_id", "order_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer())
+    kind: Mapped[str] = mapped_column(String(16))  # seat | merch
+    ref: Mapped[str] = mapped_column(String(64))  # seat id or SKU
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer())
+    unit_price: Mapped[int] = mapped_column(BigInteger())
+    amount: Mapped[int] = mapped_column(BigInteger())
+
+
+class Payment(Base):
+    """One attempt to take the order's money at a provider (and what was refunded of it)."""
+
+    __tablename__ = "orders_payments"
+    __table_args__ = (
+        UniqueConstraint("provider", "reference"),
+        Index("ix_orders_payments_order_id", "order_id"),
+        Index("ix_orders_payments_status_updated_at", "status", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(200))  # paymentKey / tid / internal id
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger())
+    captured_amount: Mapped[int] = mapped_column(BigInteger(), default=0)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger(), default=0)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Refund(Base):
+    """Money sent back for an order. ``claim`` (``order:<id>`` while pending or done) makes
+    a second refund of the same order impossible, even from two processes at once."""
+
+    __tablename__ = "orders_refunds"
+    __table_args__ = (
+        UniqueConstraint("claim"),
+        Index("ix_orders_refunds_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    payment_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("orders_payments.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # cancellation | event | automatic
+    status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
+    amount: Mapped[int] = mapped_column(BigInteger())
+    fee: Mapped[int] = mapped_column(BigInteger())
+    reason: Mapped[str] = mapped_column(String(500))
+    claim: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookReceipt(Base):
+    """A Toss webhook already handled, by ``tosspayments-webhook-transmission-id``."""
+
+    __tablename__ = "orders_webhook_receipts"
+
+    transmission_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,32 @@
+"""How orders and tickets plug into the app: routers, provider clients, scheduled jobs."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from boxoffice.orders import service
+from boxoffice.orders.payments.registry import EXTENSION, build_providers
+from boxoffice.platform.jobs import JobSpec
+from boxoffice.platform.runtime import Runtime
+
+
+async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
+    providers = build_providers(runtime)
+    runtime.extensions[EXTENSION] = providers
+    stack.push_async_callback(providers.aclose)
+
+
+JOBS = [
+    JobSpec(
+        name="orders.expire_orders",
+        schedule="* * * * *",
+        run=service.expire_orders,
+        description="Pending orders past their hold's expiry expire; seats and stock go back.",
+    ),
+    JobSpec(
+        name="orders.reconcile_payments",
+        schedule="* * * * *",
+        run=service.reconcile_payments,
+        description="Unknown payment outcomes and pending refunds, settled by provider lookups.",
+    ),
+]

@@ -1,0 +1,198 @@
+"""orders' HTTP routes: parse, call one service function, shape the response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from boxoffice.orders import service
+from boxoffice.orders.payments.registry import providers_of
+from boxoffice.orders.schemas import (
+    CancelRequest,
+    OrderCreate,
+    OrderPage,
+    OrderRead,
+    TossConfirm,
+)
+from boxoffice.platform.deps import CurrentUser, RuntimeDep, UoW
+from boxoffice.platform.errors import BadRequest, DomainError
+from boxoffice.platform.runtime import Runtime
+
+router = APIRouter(tags=["orders"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such order for this user"},
+}
+_PAY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    409: {"description": "order_not_payable, conflict (payment in progress)"},
+    422: {"description": "payment_amount_mismatch, payment_rejected"},
+    502: {"description": "payment_provider_error (outcome settled later by reconciliation)"},
+}
+
+
+def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse:
+    """Back to the front end after a provider's browser redirect."""
+    target = providers_of(runtime).settings.frontend_result_url or (
+        runtime.settings.public_url.rstrip("/") + "/checkout/result"
+    )
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}{query}", status_code=status.HTTP_302_FOUND)
+
+
+@router.post(
+    "/orders",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderRead,
+    operation_id="create_order",
+    responses={
+        400: {"description": "Idempotency-Key header missing"},
+        409: {"description": "hold_expired, idempotency_conflict, conflict"},
+        422: {"description": "validation_error, out_of_stock, purchase_limit_exceeded"},
+        502: {"description": "payment_provider_error: the checkout could not be opened"},
+    },
+)
+async def create_order(
+    body: OrderCreate,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Any:
+    view, created = await service.create_order(runtime, user, body, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return view
+
+
+@router.get(
+    "/orders/{order_id}", response_model=OrderRead, operation_id="get_order", responses=_ERRORS
+)
+async def get_order(order_id: str, uow: UoW, user: CurrentUser) -> Any:
+    return await service.get_order(uow, user, order_id)
+
+
+@router.get("/users/me/orders", response_model=OrderPage, operation_id="list_my_orders")
+async def list_my_orders(
+    uow: UoW,
+    user: CurrentUser,
+    cursor: str | None = Query(default=None, max_length=64),
+    limit: int = Query(default=20, ge=1, le=100),
+) -> Any:
+    views, next_cursor = await service.list_orders(uow, user, cursor=cursor, limit=limit)
+    return OrderPage(items=views, next_cursor=next_cursor)
+
+
+@router.post(
+    "/orders/{order_id}/pay",
+    response_model=OrderRead,
+    operation_id="pay_order",
+    responses=_PAY_ERRORS,
+)
+async def pay_order(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    return await service.pay_internal(runtime, user, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderRead,
+    operation_id="cancel_order",
+    responses={**_ERRORS, 409: {"description": "cancellation_closed, conflict"}, 502: {}},
+)
+async def cancel_order(
+    order_id: str, runtime: RuntimeDep, user: CurrentUser, body: CancelRequest | None = None
+) -> Any:
+    reason = body.reason if body else "requested by the buyer"
+    return await service.cancel_order(runtime, user, order_id, reason)
+
+
+@router.post(
+    "/payments/toss/confirm",
+    response_model=OrderRead,
+    operation_id="confirm_toss_payment",
+    responses=_PAY_ERRORS,
+)
+async def confirm_toss(body: TossConfirm, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    view = await service.confirm_toss(
+        runtime, user, payment_key=body.paymentKey, order_id=body.orderId, amount=body.amount
+    )
+    return view
+
+
+@router.get("/payments/toss/success", operation_id="toss_success_redirect", status_code=302)
+async def toss_success(
+    runtime: RuntimeDep,
+    payment_key: Annotated[str, Query(alias="paymentKey", max_length=200)],
+    order_id: Annotated[str, Query(alias="orderId", max_length=64)],
+    amount: Annotated[int, Query(ge=0)],
+) -> RedirectResponse:
+    """Toss sends the browser here after authentication: confirm, then back to the front end."""
+    try:
+        view = await service.confirm_toss(
+            runtime, None, payment_key=payment_key, order_id=order_id, amount=amount
+        )
+    except DomainError as exc:
+        return _result_redirect(runtime, order_id=order_id, status="failed", code=exc.code)
+    return _result_redirect(runtime, order_id=order_id, status=view.status)
+
+
+@router.get("/payments/toss/fail", operation_id="toss_fail_redirect", status_code=302)
+async def toss_fail(
+    runtime: RuntimeDep,
+    code: Annotated[str | None, Query(max_length=100)] = None,
+    order_id: Annotated[str | None, Query(alias="orderId", max_length=64)] = None,
+) -> RedirectResponse:
+    """The buyer gave up or Toss refused before confirm: nothing was taken; the order waits."""
+    return _result_redirect(runtime, order_id=order_id, status="failed", code=code)
+
+
+@router.get("/payments/kakaopay/approve", operation_id="kakaopay_approve_redirect", status_code=302)
+async def kakaopay_approve(
+    runtime: RuntimeDep,
+    order_id: Annotated[str, Query(max_length=64)],
+    pg_token: Annotated[str, Query(max_length=200)],
+) -> RedirectResponse:
+    try:
+        view = await service.approve_kakaopay(runtime, order_id=order_id, pg_token=pg_token)
+    except DomainError as exc:
+        return _result_redirect(runtime, order_id=order_id, status="failed", code=exc.code)
+    return _result_redirect(runtime, order_id=order_id, status=view.status)
+
+
+@router.get("/payments/kakaopay/cancel", operation_id="kakaopay_cancel_redirect", status_code=302)
+async def kakaopay_cancel(
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+) -> RedirectResponse:
+    await service.abort_kakaopay(runtime, order_id=order_id, outcome="cancelled_by_buyer")
+    return _result_redirect(runtime, order_id=order_id, status="cancelled")
+
+
+@router.get("/payments/kakaopay/fail", operation_id="kakaopay_fail_redirect", status_code=302)
+async def kakaopay_fail(
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+) -> RedirectResponse:
+    await service.abort_kakaopay(runtime, order_id=order_id, outcome="failed")
+    return _result_redirect(runtime, order_id=order_id, status="failed")
+
+
+@router.post("/webhooks/toss", operation_id="toss_webhook")
+async def toss_webhook(
+    request: Request,
+    runtime: RuntimeDep,
+    transmission_id: Annotated[
+        str | None, Header(alias="tosspayments-webhook-transmission-id", max_length=128)
+    ] = None,
+) -> dict[str, str]:
+    """Toss's payment webhook (not signed): acted on only after re-fetching the payment."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise BadRequest("The webhook body is not JSON.") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("The webhook body must be a JSON object.")
+    return {"status": await service.handle_toss_webhook(runtime, transmission_id, body)}

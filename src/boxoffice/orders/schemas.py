@@ -1,0 +1,71 @@
+"""orders' HTTP shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProviderName = Literal["internal", "toss", "kakaopay"]
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=100)
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hold_id: str | None = Field(default=None, max_length=64)
+    items: list[ItemIn] = Field(default_factory=list, max_length=50)
+    payment_provider: ProviderName = "internal"
+    delivery: dict[str, Any] | None = None
+
+
+class LineRead(BaseModel):
+    kind: str
+    ref: str
+    description: str
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class OrderRead(BaseModel):
+    id: str
+    status: str
+    amount: int
+    currency: str
+    refunded_amount: int
+    fee: int
+    expires_at: datetime
+    created_at: datetime
+    paid_at: datetime | None
+    closed_at: datetime | None
+    show_id: str | None
+    event_id: str | None
+    hold_id: str | None
+    lines: list[LineRead]
+    payment: dict[str, Any]
+    delivery: dict[str, Any] | None
+    ticket_ids: list[str]
+    failure_reason: str | None
+    cancel_reason: str | None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderRead]
+    next_cursor: str | None
+
+
+class TossConfirm(BaseModel):
+    paymentKey: str = Field(min_length=1, max_length=200)  # noqa: N815 - Toss's field names
+    orderId: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")  # noqa: N815
+    amount: int = Field(ge=0)
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="requested by the buyer", max_length=500)

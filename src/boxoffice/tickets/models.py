@@ -1,0 +1,46 @@
+"""tickets' tables (prefix ``tickets_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+
+class Ticket(Base):
+    """One seat of one show for one holder. ``active_seat`` is the seat id while the ticket
+    is valid or used and NULL once void, so the database refuses two live tickets for a seat.
+    """
+
+    __tablename__ = "tickets_tickets"
+    __table_args__ = (
+        UniqueConstraint("show_id", "active_seat"),
+        Index("ix_tickets_tickets_order_id", "order_id"),
+        Index("ix_tickets_tickets_user_id", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    show_id: Mapped[str] = mapped_column(Id())
+    event_id: Mapped[str] = mapped_column(Id())
+    seller_id: Mapped[str] = mapped_column(Id())
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seat_id: Mapped[str] = mapped_column(String(64))
+    active_seat: Mapped[str | None] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(64))
+    row: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(16))
+    grade: Mapped[str] = mapped_column(String(32))
+    price: Mapped[int] = mapped_column(BigInteger())
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(8))  # valid | used | void
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by: Mapped[str | None] = mapped_column(Id())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
