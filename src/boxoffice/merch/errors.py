@@ -53,3 +53,7 @@ class InvalidItems(Unprocessable):
 
 class AlreadyReturned(Conflict):
     title = "The goods of this order were already returned"
+
+
+class TooManyImages(Conflict):
+    title = "Too many images"

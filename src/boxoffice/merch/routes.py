@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, File, UploadFile, status
 
-from boxoffice.merch import service
+from boxoffice.merch import images, service
 from boxoffice.merch.schemas import (
     ImageRead,
     ProductCreate,
@@ -19,7 +19,7 @@ from boxoffice.merch.schemas import (
     VariantCreate,
     VariantRead,
 )
-from boxoffice.platform.deps import OptionalUser, SellerUser, UoW
+from boxoffice.platform.deps import OptionalUser, RuntimeDep, SellerUser, UoW
 
 router = APIRouter(tags=["merch"])
 
@@ -51,7 +51,7 @@ def product_read(view: service.ProductView) -> ProductRead:
             )
             for v in view.variants
         ],
-        images=[ImageRead(id=i.id, url=i.url) for i in view.images],
+        images=[ImageRead(id=i.id, url=i.url, thumbnail_url=i.thumbnail_url) for i in view.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )
@@ -133,3 +133,30 @@ async def adjust_variant_stock(
 async def list_stock_adjustments(product_id: str, uow: UoW, user: SellerUser) -> Any:
     items = await service.stock_adjustments(uow, user, product_id)
     return StockAdjustmentList(items=[StockAdjustmentRead.model_validate(a) for a in items])
+
+
+@router.post(
+    "/products/{product_id}/images",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImageRead,
+    operation_id="upload_product_image",
+    responses={
+        **_SELLER_ERRORS,
+        409: {"description": "the product has its maximum of images"},
+        413: {"description": "file over the upload limit"},
+        415: {"description": "not a JPEG, PNG or WebP image"},
+    },
+)
+async def upload_product_image(
+    product_id: str,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+    uow: UoW,
+    runtime: RuntimeDep,
+    user: SellerUser,
+) -> Any:
+    limit = runtime.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise images.ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    image = await service.add_image(uow, runtime, user, product_id, data)
+    return ImageRead(id=image.id, url=image.url, thumbnail_url=image.thumbnail_url)

@@ -84,6 +84,7 @@ class VariantRead(BaseModel):
 class ImageRead(BaseModel):
     id: str
     url: str
+    thumbnail_url: str
 
 
 class ProductRead(BaseModel):

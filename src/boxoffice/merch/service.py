@@ -8,14 +8,15 @@ Seller and catalogue use cases commit once each. The stock functions for orders
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
-from boxoffice.merch import domain
+from boxoffice.merch import domain, images
 from boxoffice.merch.contracts import ProductSuggestion, SuggestedVariant
 from boxoffice.merch.domain import ProductStatus
 from boxoffice.merch.errors import (
@@ -25,6 +26,7 @@ from boxoffice.merch.errors import (
     ProductNotFound,
     SkuTaken,
     StockConflict,
+    TooManyImages,
     VariantNotFound,
 )
 from boxoffice.merch.models import Product, ProductImage, StockAdjustment, Variant
@@ -38,12 +40,16 @@ from boxoffice.merch.reservations import (
 )
 from boxoffice.merch.schemas import ProductCreate, ProductUpdate, StockAdjust, VariantCreate
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.storage import get_storage
 from boxoffice.platform.uow import UnitOfWork
 
 __all__ = [
+    "MAX_IMAGES_PER_PRODUCT",
     "SWEEP_GRACE",
     "ProductView",
+    "add_image",
     "add_variant",
     "adjust_stock",
     "consume_items",
@@ -58,6 +64,9 @@ __all__ = [
     "suggested_products",
     "update_product",
 ]
+
+
+MAX_IMAGES_PER_PRODUCT = 10
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,61 @@ async def stock_adjustments(
         .order_by(StockAdjustment.created_at.desc(), StockAdjustment.id.desc())
     )
     return list(rows.all())
+
+
+async def add_image(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, product_id: str, data: bytes
+) -> ProductImage:
+    """Check an image's content, store it and a thumbnail, attach them to the product.
+
+    Raises ``ImageTooLarge`` (413), ``UnsupportedImage`` (415), ``InvalidImage`` (422),
+    ``TooManyImages`` (409), and the ownership errors of the other seller use cases.
+    """
+    product = await _managed_product(uow, principal, product_id)
+    limit = runtime.settings.max_upload_bytes
+    if len(data) > limit:
+        raise images.ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    count = int(
+        await uow.session.scalar(
+            select(func.count())
+            .select_from(ProductImage)
+            .where(ProductImage.product_id == product.id)
+        )
+        or 0
+    )
+    if count >= MAX_IMAGES_PER_PRODUCT:
+        raise TooManyImages(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images.")
+    checked = await asyncio.to_thread(images.check_and_thumbnail, data)
+    storage = get_storage(runtime)
+    image_id = new_id()
+    key = f"products/{product.id}/{image_id}.{checked.extension}"
+    thumbnail_key = f"products/{product.id}/{image_id}.thumb.webp"
+    await storage.put(key, checked.data, checked.content_type)
+    await storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    image = ProductImage(
+        id=image_id,
+        product_id=product.id,
+        url=storage.url(key),
+        thumbnail_url=storage.url(thumbnail_key),
+        key=key,
+        thumbnail_key=thumbnail_key,
+        content_type=checked.content_type,
+        width=checked.width,
+        height=checked.height,
+        size_bytes=len(data),
+        position=count,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(image)
+    product.updated_at = uow.clock.now()
+    try:
+        await uow.commit()
+    except Exception:
+        # Nothing refers to the files: remove them rather than leave orphans behind.
+        await storage.delete(key)
+        await storage.delete(thumbnail_key)
+        raise
+    return image
 
 
 async def suggested_products(
