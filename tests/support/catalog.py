@@ -7,12 +7,14 @@ signature stays stable.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from boxoffice.catalog import service as catalog
 from boxoffice.platform.runtime import Runtime
@@ -209,3 +211,19 @@ async def published_event(
     published = await client.post(f"{API}/events/{event_id}/publish", headers=seller.headers)
     assert published.status_code == 200, published.text
     return event_id
+
+
+@contextmanager
+def counting(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL statements the runtime's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
