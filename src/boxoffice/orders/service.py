@@ -396,7 +396,7 @@ async def _claim(
             if paid_with is not None:
                 return await _view(uow, order)
         if order.status != OrderStatus.PENDING.value:
-            raise OrderNotPayable(f"The order is {order.status}.", status=order.status)
+            raise OrderNotPayable(f"The order is {order.status}.", order_status=order.status)
         if amount is not None and amount != order.amount:
             raise PaymentAmountMismatch(
                 f"The order's amount is {order.amount} {order.currency}, not {amount}.",
@@ -437,7 +437,7 @@ async def _pay(
             "The order could not be fulfilled (its seats are no longer available); "
             "the payment was refunded in full.",
             order_id=order_id,
-            status=result.status,
+            order_status=result.status,
             refunded=result.refund_sent,
         )
     return await read_order(runtime, order_id)
@@ -598,7 +598,7 @@ async def cancel_order(runtime: Runtime, user: Principal, order_id: str, reason:
             await uow.commit()
             return await _view(uow, order)
         if order.status != OrderStatus.PAID.value:
-            raise OrderNotCancellable(f"The order is {order.status}.", status=order.status)
+            raise OrderNotCancellable(f"The order is {order.status}.", order_status=order.status)
         refund_id = await _claim_refund(
             uow, runtime, order, reason, full=admin, kind="cancellation"
         )
