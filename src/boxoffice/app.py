@@ -85,11 +85,20 @@ def _tickets() -> ContextModule:
     return ContextModule("tickets", routers=[routes.router])
 
 
+def _seating() -> ContextModule:
+    from boxoffice.seating import module, routes
+
+    return ContextModule(
+        "seating", routers=[routes.router], startup=module.startup, jobs=module.JOBS
+    )
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
     "batch": _batch,
     "catalog": _catalog,
     "waitroom": _waitroom,
+    "seating": _seating,
     "merch": _merch,
     "orders": _orders,
     "tickets": _tickets,

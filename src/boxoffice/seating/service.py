@@ -1,18 +1,55 @@
 """seating's use cases: the only module other contexts may call.
 
-Functions that take a ``uow`` and say "no commit" work inside the caller's transaction,
-so catalog (creating a show) and orders (selling a hold) commit once.
+Functions that say "no commit" work inside the caller's unit of work, so catalog (creating
+a show) and orders (selling a hold) commit once. Board (snapshot) updates run after the
+commit through ``uow.on_commit``; the database stays the judge of every seat.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from boxoffice.catalog import service as catalog
+from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import inventory
+from boxoffice.seating import domain, holds, inventory, lifecycle
 from boxoffice.seating import models as models  # tables visible to Alembic
-from boxoffice.seating.contracts import SeatSpec
+from boxoffice.seating.adapters import seating_of
+from boxoffice.seating.contracts import HeldSeats, SeatSpec
+from boxoffice.seating.errors import (
+    HoldExpired as HoldExpired,
+)
+from boxoffice.seating.errors import (
+    HoldNotFound,
+    SaleNotOpen,
+    ShowNotFound,
+)
+from boxoffice.seating.errors import (
+    PurchaseLimitExceeded as PurchaseLimitExceeded,
+)
+from boxoffice.seating.errors import (
+    SeatUnavailable as SeatUnavailable,
+)
+from boxoffice.seating.snapshot import SeatMap
+from boxoffice.waitroom import service as waitroom
+
+__all__ = [
+    "HoldExpired",
+    "PurchaseLimitExceeded",
+    "SeatUnavailable",
+    "attach_order",
+    "create_show_inventory",
+    "expire_holds",
+    "held_seats",
+    "release_hold",
+    "release_sold_seats",
+    "sell_hold",
+]
 
 
 async def create_show_inventory(
@@ -29,3 +66,158 @@ async def create_show_inventory(
     seats, ``UnknownSeats`` (422) for a duplicated or malformed seat id.
     """
     return await inventory.create(uow, show_id=show_id, event_id=event_id, seats=seats)
+
+
+async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSaleInfo | None:
+    # Through catalog's cache (invalidated on every change of the event or show).
+    return await catalog.show_sale_info(uow, show_id, runtime=runtime)
+
+
+# --- HTTP use cases ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatMapAnswer:
+    etag: str
+    seat_map: SeatMap | None  # None: the client's copy is current (304)
+
+
+async def seat_map(
+    uow: UnitOfWork, runtime: Runtime, show_id: str, *, if_none_match: str | None = None
+) -> SeatMapAnswer:
+    """The show's seats with their status now, from the board (no database query once this
+    process has the show's layout and a current board version)."""
+    snapshots = seating_of(runtime).snapshots
+    info = await _sale_info(uow, runtime, show_id)
+    if info is None or info.event_status == "draft":
+        raise ShowNotFound(f"Show {show_id} not found.")
+    layout = await snapshots.layout(uow, show_id)
+    view = await snapshots.view(uow, show_id)
+    now_ms = domain.epoch_ms(uow.clock.now())
+    salt = format(zlib.crc32(repr(sorted(info.grade_prices.items())).encode()), "x")
+    etag = view.etag(now_ms, salt)
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return SeatMapAnswer(etag, None)
+    return SeatMapAnswer(etag, snapshots.render(layout, view, info.grade_prices, etag, now_ms))
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    candidates = [c.strip().removeprefix("W/") for c in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+async def hold_seats(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    show_id: str,
+    user: Principal,
+    seat_ids: Sequence[str],
+    admission_token: str | None,
+) -> HeldSeats:
+    """Hold all of ``seat_ids`` for ``user`` or none. Commits.
+
+    Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
+    ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
+    ``seat_ids``), ``ShowNotFound`` (404).
+    """
+    info = await _sale_info(uow, runtime, show_id)
+    if info is None or info.event_status == "draft":
+        raise ShowNotFound(f"Show {show_id} not found.")
+    if info.queue.enabled:
+        waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
+    if not info.sale_open_at(uow.clock.now()):
+        raise SaleNotOpen(
+            "Tickets for this show are not on sale now.",
+            sale_opens_at=info.sale_opens_at.isoformat(),
+            sale_closes_at=info.sale_closes_at.isoformat(),
+        )
+    return await holds.hold(uow, runtime, info, user_id=user.id, seat_ids=seat_ids)
+
+
+async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> models.Hold:
+    hold = await lifecycle.load_hold(uow, hold_id)
+    if hold is None or (hold.user_id != user.id and not user.has_role(Role.ADMIN)):
+        raise HoldNotFound(f"Hold {hold_id} not found.")
+    return hold
+
+
+async def get_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, user: Principal) -> HeldSeats:
+    """The hold, for its holder or an admin (anyone else: 404)."""
+    hold = await _visible_hold(uow, hold_id, user)
+    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+
+
+async def cancel_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, user: Principal) -> None:
+    """Release the hold's seats now (holder or admin). Idempotent for ended holds; a hold
+    that became a sale is refused (409). Commits."""
+    hold = await _visible_hold(uow, hold_id, user)
+    if hold.status == "sold":
+        raise Conflict("This hold became an order; cancel the order instead.")
+    reason = "released_by_user" if hold.user_id == user.id else "released_by_admin"
+    if await holds.release(uow, runtime, hold, reason=reason, now=uow.clock.now()):
+        await uow.commit()
+
+
+async def expire_holds(runtime: Runtime) -> int:
+    """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``).
+    Returns how many it expired. Safe to run in several processes at once."""
+    return await lifecycle.sweep(runtime)
+
+
+# --- what orders calls (no commit) -------------------------------------------------------
+
+
+async def held_seats(uow: UnitOfWork, runtime: Runtime, hold_id: str) -> HeldSeats | None:
+    """The hold as orders sees it (``status`` says ``expired`` once past expiry), or None."""
+    hold = await lifecycle.load_hold(uow, hold_id)
+    if hold is None:
+        return None
+    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+
+
+async def attach_order(
+    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, user_id: str
+) -> HeldSeats:
+    """Attach the user's active hold to an order. No commit. Idempotent for the same order.
+
+    Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldExpired`` (409:
+    expired or released), ``Conflict`` (409: attached to or sold to another order).
+    """
+    hold = await lifecycle.attach_order(uow, hold_id, order_id=order_id, user_id=user_id)
+    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+
+
+async def sell_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str) -> HeldSeats:
+    """Every seat of the hold becomes sold to ``order_id``. No commit. Idempotent.
+
+    An expired hold whose seats nobody took is revived. Raises ``HoldExpired`` (409) when a
+    seat was taken since (the caller's transaction must then roll back), ``NotFound``,
+    ``Conflict`` (sold to or attached to another order).
+    """
+    hold = await lifecycle.sell(uow, runtime, hold_id, order_id=order_id)
+    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+
+
+async def release_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, reason: str) -> None:
+    """Release an active hold's seats (order expired or failed). No commit. A hold that is
+    not active (already released, expired, sold) is left as it is."""
+    hold = await lifecycle.load_hold(uow, hold_id)
+    if hold is None:
+        raise NotFound(f"Hold {hold_id} not found.")
+    await holds.release(uow, runtime, hold, reason=reason, now=uow.clock.now())
+
+
+async def release_sold_seats(
+    uow: UnitOfWork, runtime: Runtime, *, show_id: str, seat_ids: Sequence[str], order_id: str
+) -> None:
+    """Give back seats sold to ``order_id`` (order cancelled or refunded). No commit.
+    Seats not sold to this order are left alone."""
+    await lifecycle.release_sold_seats(
+        uow, runtime, show_id=show_id, seat_ids=list(seat_ids), order_id=order_id
+    )
+
+
+def gzip_seat_map(runtime: Runtime, seat_map: SeatMap) -> bytes:
+    """The seat map's body compressed (cached with it)."""
+    return seating_of(runtime).snapshots.gzip(seat_map)

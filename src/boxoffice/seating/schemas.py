@@ -1,0 +1,76 @@
+"""seating's HTTP shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from boxoffice.seating.contracts import HeldSeats
+
+SeatId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class HoldCreate(BaseModel):
+    seat_ids: list[SeatId] = Field(min_length=1, max_length=50)
+
+
+class HeldSeatRead(BaseModel):
+    id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+    price: int
+
+
+class HoldRead(BaseModel):
+    hold_id: str
+    show_id: str
+    seat_ids: list[str]
+    expires_at: datetime
+    amount: int
+    currency: str
+    status: str  # active | released | expired | sold
+    seats: list[HeldSeatRead]
+
+    @classmethod
+    def of(cls, held: HeldSeats) -> HoldRead:
+        return cls(
+            hold_id=held.hold_id,
+            show_id=held.show_id,
+            seat_ids=[s.seat_id for s in held.seats],
+            expires_at=held.expires_at,
+            amount=held.amount,
+            currency=held.currency,
+            status=held.status,
+            seats=[
+                HeldSeatRead(
+                    id=s.seat_id,
+                    section=s.section,
+                    row=s.row,
+                    number=s.number,
+                    grade=s.grade,
+                    price=s.price,
+                )
+                for s in held.seats
+            ],
+        )
+
+
+class SeatRead(BaseModel):
+    id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+    price: int
+    status: str  # available | held | sold
+
+
+class SeatMapRead(BaseModel):
+    """The documented shape of ``GET /shows/{id}/seats`` (the body is pre-rendered)."""
+
+    show_id: str
+    seats: list[SeatRead]
