@@ -43,6 +43,9 @@ class StorageSettings(BaseSettings):
     # Where browsers fetch objects (a CDN or the bucket's public address); default: endpoint/bucket.
     s3_public_url: str | None = None
     s3_create_bucket: bool = False
+    # Canned ACL for uploads ("public-read" where browsers fetch the bucket directly);
+    # None when a CDN with its own access serves the objects (the usual production set-up).
+    s3_acl: str | None = None
 
 
 class InvalidKey(ValueError):
@@ -117,8 +120,10 @@ class S3Storage:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         public_url: str | None = None,
+        acl: str | None = None,
     ) -> None:
         self.bucket = bucket
+        self.acl = acl
         self.endpoint_url = endpoint_url
         self.region = region
         self._credentials = (access_key_id, secret_access_key)
@@ -169,13 +174,16 @@ class S3Storage:
             await self.client.create_bucket(**params)
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await self.client.put_object(
-            Bucket=self.bucket,
-            Key=check_key(key),
-            Body=data,
-            ContentType=content_type,
-            CacheControl="public, max-age=31536000, immutable",
-        )
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": check_key(key),
+            "Body": data,
+            "ContentType": content_type,
+            "CacheControl": "public, max-age=31536000, immutable",  # keys are never reused
+        }
+        if self.acl:
+            params["ACL"] = self.acl
+        await self.client.put_object(**params)
 
     async def get(self, key: str) -> bytes | None:
         from botocore.exceptions import ClientError
@@ -214,6 +222,7 @@ async def build_storage(settings: StorageSettings, *, data_dir: Path, public_url
             access_key_id=settings.s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
             public_url=settings.s3_public_url,
+            acl=settings.s3_acl,
         ).start()
         if settings.s3_create_bucket:
             await storage.create_bucket()
