@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI
 
 from boxoffice import __version__
-from boxoffice.platform import errors, health
+from boxoffice.platform import errors, health, messaging
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
+from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
 
@@ -30,6 +31,7 @@ class ContextModule:
     root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
     startup: Startup | None = None
     jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
+    consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
 
 
 def _identity() -> ContextModule:
@@ -93,6 +95,12 @@ def _seating() -> ContextModule:
     )
 
 
+def _notifications() -> ContextModule:
+    from boxoffice.notifications import consumers, routes
+
+    return ContextModule("notifications", routers=[routes.router], consumers=consumers.CONSUMERS)
+
+
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "identity": _identity,
     "batch": _batch,
@@ -102,6 +110,7 @@ CONTEXTS: dict[str, Callable[[], ContextModule]] = {
     "merch": _merch,
     "orders": _orders,
     "tickets": _tickets,
+    "notifications": _notifications,
 }
 
 
@@ -131,12 +140,14 @@ def create_app(
         runtime = build_runtime(settings, clock)
         runtime.extensions["background"] = background
         runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
+        runtime.extensions["consumers"] = [c for module in modules for c in module.consumers]
         app.state.runtime = runtime
         async with AsyncExitStack() as stack:
             stack.push_async_callback(runtime.close)
             for module in modules:
                 if module.startup is not None:
                     await module.startup(runtime, stack)
+            await messaging.startup(runtime, stack)
             yield
 
     app = FastAPI(
@@ -184,6 +195,7 @@ async def open_runtime(
     runtime = build_runtime(settings, clock)
     runtime.extensions["background"] = False
     runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
+    runtime.extensions["consumers"] = [c for module in modules for c in module.consumers]
     async with AsyncExitStack() as stack:
         stack.push_async_callback(runtime.close)
         for module in modules:

@@ -148,6 +148,42 @@ def dispatcher() -> None:
     asyncio.run(runner.run_standalone(build_runtime(settings)))
 
 
+@cli.command()
+def worker(
+    relay: Annotated[bool, typer.Option("--relay/--no-relay", help="relay the outbox")] = True,
+    consume: Annotated[
+        bool, typer.Option("--consume/--no-consume", help="run the event consumers")
+    ] = True,
+) -> None:
+    """Relay the outbox to the broker (BOXOFFICE_BROKER_URL) and run the event consumers.
+
+    Any number may run at once: rows are claimed, consumers are idempotent.
+    """
+    settings = _settings()
+    if not settings.broker_url:
+        typer.echo("BOXOFFICE_BROKER_URL is not set (redis://, nats://, amqp:// or kafka://)")
+        raise typer.Exit(2)
+    asyncio.run(_run_worker(settings, relay=relay, consume=consume))
+
+
+async def _run_worker(settings: Settings, *, relay: bool, consume: bool) -> None:
+    import signal
+
+    from boxoffice.app import open_runtime
+    from boxoffice.platform.messaging import registered_consumers
+    from boxoffice.platform.messaging.worker import BrokerWorker
+
+    async with open_runtime(settings) as runtime:
+        consumers = registered_consumers(runtime)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        role = BrokerWorker(runtime, consumers, relay=relay, consume=consume)
+        typer.echo(f"worker: {role.broker.kind} broker, {len(consumers)} consumers")
+        await role.run(stop)
+
+
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory: the app with the contexts named in BOXOFFICE_SERVE_CONTEXTS (or all)."""
     from boxoffice.app import create_app

@@ -27,7 +27,16 @@ MARIADB_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-SERVICE_URLS = {"postgresql": POSTGRES_ADMIN_URL, "mariadb": MARIADB_ADMIN_URL, "redis": REDIS_URL}
+RABBITMQ_URL = os.environ.get("BOXOFFICE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+NATS_URL = os.environ.get("BOXOFFICE_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+SERVICE_URLS = {
+    "postgresql": POSTGRES_ADMIN_URL,
+    "mariadb": MARIADB_ADMIN_URL,
+    "redis": REDIS_URL,
+    "rabbitmq": RABBITMQ_URL,
+    "nats": NATS_URL,
+}
 
 
 def services_required() -> bool:

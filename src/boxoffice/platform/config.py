@@ -57,6 +57,32 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = "bo"
 
+    # Messaging (docs/messaging.md): no broker URL means events are consumed in-process
+    # from the outbox. redis:// (Streams), nats:// (JetStream), amqp:// (RabbitMQ), kafka://.
+    broker_url: str | None = None
+    broker_prefix: str = ""  # prepended to topics, streams and queues (tests, shared brokers)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(default=0.2, gt=0)
+    consumer_concurrency: int = Field(default=16, ge=1, le=256)
+    # A delivery left unacknowledged this long (worker died) goes to another worker.
+    redelivery_after_seconds: float = Field(default=60.0, gt=0)
+    # A consumer's claim on an event; longer than any handler runs (SMTP timeout included).
+    consumer_claim_seconds: float = Field(default=120.0, gt=0)
+    # Failed consumers (an e-mail the SMTP server refused, ...) are retried after these
+    # delays through the retry topic, then dead-lettered.
+    retry_delays_seconds: list[float] = Field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0])
+
+    # E-mail: SMTP when smtp_host is set, else files in mail_dir (default <data_dir>/mail).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
+    mail_from: str = "boxoffice <no-reply@boxoffice.local>"
+    mail_dir: Path | None = None
+
     # Secrets and keys.
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     jwt_private_key_file: Path | None = None

@@ -1,0 +1,131 @@
+"""E-mail: Jinja2 templates (HTML and text, Korean and English) and the mail transports.
+
+SMTP through aiosmtplib when ``smtp_host`` is set; otherwise (embedded run) each message
+is written as an ``.eml`` file into the mail directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from boxoffice.platform.config import Settings
+
+LOCALES = ("ko", "en")
+
+
+def pick_locale(locale: str | None) -> str:
+    """``ko``/``ko-KR`` → ``ko``; anything else we have no template for → ``en``."""
+    base = (locale or "").replace("_", "-").split("-")[0].lower()
+    return base if base in LOCALES else "en"
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Amounts are in the currency's minor unit: KRW has none, most others two."""
+    if currency.upper() in ("KRW", "JPY"):
+        sign = "₩" if currency.upper() == "KRW" else "¥"
+        return f"{sign}{amount:,}"
+    return f"{currency.upper()} {amount / 100:,.2f}"
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+class Templates:
+    def __init__(self) -> None:
+        self.env = Environment(
+            loader=PackageLoader("boxoffice.notifications", "templates"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            enable_async=False,
+        )
+        self.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
+
+    def render(self, template: str, locale: str, context: dict[str, Any]) -> RenderedMail:
+        """``<template>.<locale>.txt`` starts with a ``Subject:`` line; ``.html`` is the body."""
+        locale = pick_locale(locale)
+        text = self.env.get_template(f"{template}.{locale}.txt").render(**context)
+        first, _, body = text.partition("\n")
+        if not first.startswith("Subject:"):
+            raise ValueError(f"{template}.{locale}.txt must start with 'Subject:'")
+        html = self.env.get_template(f"{template}.{locale}.html").render(**context)
+        return RenderedMail(first.removeprefix("Subject:").strip(), body.lstrip("\n"), html)
+
+
+def build_message(
+    settings: Settings, *, to: str, rendered: RenderedMail, message_id: str
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def message_id_for(settings: Settings, key: str) -> str:
+    """Stable per e-mail: a redelivered message carries the same Message-ID."""
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "boxoffice.local"
+    return f"<{key}@{domain}>"
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Return once the message is accepted; raise when it is not."""
+        ...
+
+
+class SmtpMailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        s = self.settings
+        await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            start_tls=s.smtp_starttls,
+            use_tls=s.smtp_tls,
+            timeout=s.smtp_timeout_seconds,
+        )
+
+
+class DirectoryMailer:
+    """Embedded run: mail lands as files in a directory (open them in any mail client)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        key = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
+        path = self.directory / f"{key}.eml"
+        await asyncio.to_thread(self._write, path, bytes(message))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)  # whole files only: a reader never sees half a message
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    if settings.smtp_host:
+        return SmtpMailer(settings)
+    return DirectoryMailer(settings.mail_dir or settings.data_dir / "mail")

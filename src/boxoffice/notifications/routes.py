@@ -1,0 +1,53 @@
+"""notifications' HTTP routes: the admin's dead-letter desk."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from boxoffice.notifications import service
+from boxoffice.notifications.schemas import DeadLetterPage, DeadLetterQuery, DeadLetterRead
+from boxoffice.platform.deps import AdminUser, UoW
+
+router = APIRouter(tags=["operations"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not an admin"},
+}
+
+
+@router.get(
+    "/admin/dead-letters",
+    response_model=DeadLetterPage,
+    operation_id="list_dead_letters",
+    responses=_ERRORS,
+)
+async def list_dead_letters(
+    uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
+) -> Any:
+    """Events and e-mails that failed for good (``status=dead``), newest first."""
+    items, next_cursor = await service.dead_letters(
+        uow,
+        status=None if query.status == "all" else query.status,
+        kind=query.kind,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post(
+    "/admin/dead-letters/{dead_letter_id}/retry",
+    status_code=202,
+    response_model=DeadLetterRead,
+    operation_id="retry_dead_letter",
+    responses={
+        **_ERRORS,
+        404: {"description": "no such dead letter"},
+        409: {"description": "not dead"},
+    },
+)
+async def retry_dead_letter(dead_letter_id: str, uow: UoW, admin: AdminUser) -> Any:
+    """Deliver it again through the retry topic, with a fresh set of retries."""
+    return await service.retry_dead_letter(uow, dead_letter_id, admin_id=admin.id)

@@ -1,0 +1,164 @@
+"""notifications' use cases: e-mails that follow domain events, and the dead-letter desk.
+
+Each e-mail consumer renders the message in the user's language, hands it to the mail
+transport and then records it (and the event as processed) in one transaction. A
+transport failure raises, so the dispatcher retries it through the retry topic with
+growing delays and finally dead-letters it for an admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from boxoffice.identity import service as identity
+from boxoffice.notifications.mail import (
+    Mailer,
+    Templates,
+    build_message,
+    mailer_for,
+    message_id_for,
+    pick_locale,
+)
+from boxoffice.notifications.models import SentEmail
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.messaging import Delivery
+from boxoffice.platform.messaging import deadletters as _deadletters
+from boxoffice.platform.messaging.models import DeadLetter
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.uow import UnitOfWork
+
+log = structlog.get_logger("boxoffice.notifications")
+_MAILER, _TEMPLATES = "notifications.mailer", "notifications.templates"
+
+
+def mailer(runtime: Runtime) -> Mailer:
+    """The process's mail transport (tests may put their own in ``runtime.extensions``)."""
+    found: Mailer | None = runtime.extensions.get(_MAILER)
+    if found is None:
+        found = runtime.extensions[_MAILER] = mailer_for(runtime.settings)
+    return found
+
+
+def templates(runtime: Runtime) -> Templates:
+    found: Templates | None = runtime.extensions.get(_TEMPLATES)
+    if found is None:
+        found = runtime.extensions[_TEMPLATES] = Templates()
+    return found
+
+
+async def send_templated(
+    delivery: Delivery,
+    *,
+    template: str,
+    to: str,
+    locale: str,
+    user_id: str | None,
+    context: dict[str, Any],
+) -> None:
+    """Render, send, then record the e-mail and the processed event together."""
+    runtime = delivery.runtime
+    settings = runtime.settings
+    locale = pick_locale(locale)
+    rendered = templates(runtime).render(
+        template, locale, {"public_url": settings.public_url, **context}
+    )
+    message_id = message_id_for(settings, f"{template}.{delivery.event_id}")
+    message = build_message(settings, to=to, rendered=rendered, message_id=message_id)
+    await mailer(runtime).send(message)
+    async with delivery.uow() as uow:
+        uow.session.add(
+            SentEmail(
+                id=new_id(),
+                template=template,
+                event_id=delivery.event_id,
+                user_id=user_id,
+                to_address=to,
+                locale=locale,
+                subject=rendered.subject[:300],
+                message_id=message_id,
+                sent_at=uow.clock.now(),
+            )
+        )
+        await delivery.commit(uow)
+
+
+async def _recipient(delivery: Delivery, user_id: str) -> identity.UserSummary | None:
+    async with delivery.uow() as uow:
+        return await identity.user_summary(uow, user_id)
+
+
+async def welcome_email(delivery: Delivery) -> None:
+    """``UserRegistered`` → welcome e-mail in the language the user signed up with."""
+    p = delivery.payload
+    await send_templated(
+        delivery,
+        template="welcome",
+        to=str(p["email"]),
+        locale=str(p.get("locale") or "ko"),
+        user_id=str(p["user_id"]),
+        context={"name": p.get("display_name") or p["email"], "email": p["email"]},
+    )
+
+
+async def order_confirmation(delivery: Delivery) -> None:
+    """``OrderPaid`` → confirmation with a link to each ticket."""
+    p = delivery.payload
+    user = await _recipient(delivery, str(p["user_id"]))
+    if user is None:
+        log.warning("order_confirmation_without_user", order_id=p.get("order_id"))
+        return
+    base = delivery.runtime.settings.public_url.rstrip("/")
+    tickets = [f"{base}/tickets/{ticket_id}" for ticket_id in p.get("ticket_ids") or []]  # type: ignore[attr-defined]
+    await send_templated(
+        delivery,
+        template="order_paid",
+        to=user.email,
+        locale=user.locale,
+        user_id=user.id,
+        context={
+            "name": user.name,
+            "order_id": p["order_id"],
+            "amount": p["amount"],
+            "currency": p.get("currency") or "KRW",
+            "tickets": tickets,
+        },
+    )
+
+
+async def refund_notice(delivery: Delivery) -> None:
+    """``OrderCancelled`` → what is refunded, and the fee kept."""
+    p = delivery.payload
+    user = await _recipient(delivery, str(p["user_id"]))
+    if user is None:
+        log.warning("refund_notice_without_user", order_id=p.get("order_id"))
+        return
+    await send_templated(
+        delivery,
+        template="order_cancelled",
+        to=user.email,
+        locale=user.locale,
+        user_id=user.id,
+        context={
+            "name": user.name,
+            "order_id": p["order_id"],
+            "refund_amount": p.get("refund_amount") or 0,
+            "fee": p.get("fee") or 0,
+            "currency": p.get("currency") or "KRW",
+            "reason": p.get("reason") or "",
+        },
+    )
+
+
+async def dead_letters(
+    uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int, cursor: str | None
+) -> tuple[list[DeadLetter], str | None]:
+    return await _deadletters.list_dead_letters(
+        uow, status=status, kind=kind, limit=limit, cursor=cursor
+    )
+
+
+async def retry_dead_letter(uow: UnitOfWork, dead_letter_id: str, *, admin_id: str) -> DeadLetter:
+    """Send the failed delivery through the retry topic again (commits)."""
+    return await _deadletters.retry_dead_letter(uow, dead_letter_id, admin_id=admin_id)

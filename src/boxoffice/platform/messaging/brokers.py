@@ -1,0 +1,295 @@
+"""Broker adapters on FastStream, chosen by URL: one contract for every broker.
+
+``redis://`` Redis Streams (consumer groups; entries left unacknowledged by a dead worker
+are claimed with XAUTOCLAIM), ``nats://`` NATS JetStream (one stream, durable pull
+consumers; publishes deduplicated by ``Nats-Msg-Id``), ``amqp://`` RabbitMQ (a topic
+exchange, one durable queue per consumer, persistent messages, publisher confirms),
+``kafka://`` Kafka (a consumer group per consumer, keyed by aggregate so a partition
+keeps an aggregate's order).
+
+Each consumer has a group (queue, durable) of its own: every consumer sees every event
+of its topic once, and the workers running it share the work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from faststream.middlewares import AckPolicy
+
+MessageHandler = Callable[[bytes], Awaitable[None]]
+
+
+def _raw_body(message: Any) -> bytes:
+    body: bytes = message.body
+    return body
+
+
+def _safe(name: str) -> str:
+    """A name legal as a NATS durable, stream or Kafka group (no dots or spaces)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
+class BrokerAdapter(Protocol):
+    kind: str
+
+    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+        """Register before ``start``: ``handler`` gets each message of ``topic`` once per group."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        """Return once the broker holds the message durably."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class _Base:
+    kind = "base"
+
+    def __init__(
+        self, url: str, *, prefix: str, worker_id: str, concurrency: int, redelivery: float
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.worker_id = worker_id
+        self.concurrency = concurrency
+        self.redelivery = redelivery
+        self.started = False
+
+    def name(self, topic: str) -> str:
+        return f"{self.prefix}{topic}"
+
+
+class RedisStreamsAdapter(_Base):
+    kind = "redis"
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        from faststream.redis import RedisBroker
+
+        self.broker = RedisBroker(url, logger=None)  # type: ignore[arg-type]
+        self._groups: list[tuple[str, str]] = []
+
+    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+        from faststream.redis import StreamSub
+
+        stream, group = self.name(topic), self.name(group)
+        self._groups.append((stream, group))
+        consume = _wrap(handler)
+        self.broker.subscriber(
+            stream=StreamSub(
+                stream, group=group, consumer=self.worker_id, polling_interval=200, max_records=50
+            ),
+            decoder=_raw_body,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_workers=self.concurrency,
+        )(consume)
+        # Entries a dead worker read but never acknowledged: claimed once idle long enough.
+        self.broker.subscriber(
+            stream=StreamSub(
+                stream,
+                group=group,
+                consumer=f"{self.worker_id}-reclaim",
+                polling_interval=int(min(self.redelivery, 5.0) * 1000),
+                min_idle_time=int(self.redelivery * 1000),
+            ),
+            decoder=_raw_body,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(consume)
+
+    async def start(self) -> None:
+        from redis.asyncio import Redis
+        from redis.exceptions import ResponseError
+
+        # Groups start at the beginning of their stream, so events relayed before the
+        # first worker subscribed are not skipped.
+        client = Redis.from_url(self.url)
+        try:
+            for stream, group in self._groups:
+                try:
+                    await client.xgroup_create(stream, group, id="0", mkstream=True)
+                except ResponseError as exc:
+                    if "BUSYGROUP" not in str(exc):
+                        raise
+        finally:
+            await client.aclose()
+        await self.broker.start()
+        self.started = True
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        await self.broker.publish(body, stream=self.name(topic), correlation_id=message_id)
+
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def close(self) -> None:
+        await self.broker.stop()
+
+
+class NatsJetStreamAdapter(_Base):
+    kind = "nats"
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        from faststream.nats import JStream, NatsBroker
+
+        self.broker = NatsBroker(url, logger=None)
+        root = self.name("boxoffice")
+        self.stream = JStream(
+            _safe(root), subjects=[f"{root}.>"], duplicate_window=120.0, declare=True
+        )
+
+    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+        from faststream.nats import ConsumerConfig, PullSub
+
+        self.broker.subscriber(
+            self.name(topic),
+            stream=self.stream,
+            durable=_safe(self.name(group)),
+            pull_sub=PullSub(batch_size=50, timeout=1.0),
+            config=ConsumerConfig(ack_wait=self.redelivery, max_ack_pending=10_000),
+            decoder=_raw_body,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_workers=self.concurrency,
+        )(_wrap(handler))
+
+    async def start(self) -> None:
+        from nats.js.errors import BadRequestError
+
+        await self.broker.start()
+        # A relay-only process declares no subscriber stream: make sure the stream exists.
+        js = self.broker.config.connection_state.stream
+        try:
+            await js.add_stream(
+                name=self.stream.name, subjects=list(self.stream.subjects), duplicate_window=120.0
+            )
+        except BadRequestError as exc:
+            if "already in use" not in str(exc.description):
+                raise
+        self.started = True
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        await self.broker.publish(
+            body, self.name(topic), stream=self.stream.name, headers={"Nats-Msg-Id": message_id}
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def close(self) -> None:
+        await self.broker.stop()
+
+
+class RabbitAdapter(_Base):
+    kind = "rabbit"
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange
+
+        self.broker = RabbitBroker(url, logger=None)
+        self.exchange = RabbitExchange(
+            self.name("boxoffice"), type=ExchangeType.TOPIC, durable=True
+        )
+
+    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+        from faststream.rabbit import RabbitQueue
+
+        queue = RabbitQueue(self.name(group), durable=True, routing_key=topic)
+        self.broker.subscriber(
+            queue,
+            self.exchange,
+            decoder=_raw_body,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(_wrap(handler))
+
+    async def start(self) -> None:
+        await self.broker.start()
+        await self.broker.declare_exchange(self.exchange)
+        self.started = True
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        await self.broker.publish(
+            body, routing_key=topic, exchange=self.exchange, persist=True, message_id=message_id
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def close(self) -> None:
+        await self.broker.stop()
+
+
+class KafkaAdapter(_Base):
+    kind = "kafka"
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        from faststream.kafka import KafkaBroker
+
+        servers = urlsplit(url).netloc.split(",")
+        self.broker = KafkaBroker(servers, logger=None, enable_idempotence=True, acks="all")
+
+    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+        self.broker.subscriber(
+            self.name(topic),
+            group_id=_safe(self.name(group)),
+            auto_offset_reset="earliest",
+            decoder=_raw_body,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(_wrap(handler))
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self.started = True
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        await self.broker.publish(
+            body, self.name(topic), key=key.encode(), headers={"message-id": message_id}
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def close(self) -> None:
+        await self.broker.stop()
+
+
+def _wrap(handler: MessageHandler) -> Callable[[bytes], Awaitable[None]]:
+    async def consume(body: bytes) -> None:
+        await handler(body)
+
+    return consume
+
+
+ADAPTERS: dict[str, type[_Base]] = {
+    "redis": RedisStreamsAdapter,
+    "rediss": RedisStreamsAdapter,
+    "nats": NatsJetStreamAdapter,
+    "tls": NatsJetStreamAdapter,
+    "amqp": RabbitAdapter,
+    "amqps": RabbitAdapter,
+    "kafka": KafkaAdapter,
+}
+
+
+def broker_for(
+    url: str, *, prefix: str, worker_id: str, concurrency: int, redelivery: float
+) -> BrokerAdapter:
+    """The adapter for ``url``'s scheme; ValueError for an unknown one."""
+    scheme = urlsplit(url).scheme.lower()
+    adapter = ADAPTERS.get(scheme)
+    if adapter is None:
+        raise ValueError(f"unsupported broker URL scheme {scheme!r} (redis, nats, amqp, kafka)")
+    instance: BrokerAdapter = adapter(  # type: ignore[assignment]
+        url, prefix=prefix, worker_id=worker_id, concurrency=concurrency, redelivery=redelivery
+    )
+    return instance

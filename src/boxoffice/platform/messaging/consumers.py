@@ -1,0 +1,348 @@
+"""Consumers and the dispatcher that makes them idempotent, retried and dead-lettered.
+
+A consumer is a named handler of one topic. The dispatcher skips an event the consumer
+already processed, runs the handler, and records the event id as processed in the
+consumer's transaction (``Delivery.commit``), so at-least-once delivery has exactly-once
+effects. A handler that raises is retried after growing delays through the retry topic,
+then dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.messaging.envelope import Envelope
+from boxoffice.platform.messaging.models import DeadLetter, ProcessedEvent, ScheduledRetry
+from boxoffice.platform.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from boxoffice.platform.runtime import Runtime
+
+log = structlog.get_logger("boxoffice.messaging")
+Handler = Callable[["Delivery"], Awaitable[None]]
+RETRY_TOPIC_PREFIX = "boxoffice.retry."
+BUSY_PAUSE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """``name`` is stable (it keys processed ids, broker groups and dead letters)."""
+
+    name: str  # e.g. "notifications.welcome_email"
+    topic: str  # e.g. "boxoffice.identity.UserRegistered"
+    handler: Handler
+    kind: str = "event"  # what a dead letter of this consumer is: "event" or "email"
+
+    @property
+    def retry_topic(self) -> str:
+        return f"{RETRY_TOPIC_PREFIX}{self.name}"
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help: the delivery is dead-lettered at once."""
+
+
+class AlreadyProcessed(Exception):
+    """Another delivery of the same event won the race to record it."""
+
+
+class DeliveryBusy(Exception):
+    """Another delivery holds the claim on this event right now: let the broker redeliver."""
+
+
+class Delivery:
+    """One event handed to one consumer. The handler does its work in ``uow()`` and calls
+    ``commit(uow)``, which records the event as processed in that same transaction."""
+
+    def __init__(self, runtime: Runtime, consumer: Consumer, envelope: Envelope) -> None:
+        self.runtime = runtime
+        self.consumer = consumer
+        self.envelope = envelope
+        self.claim = new_id()  # this delivery's token on the (consumer, event) claim
+        self.recorded = False
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.event_id
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return self.envelope.payload
+
+    def uow(self) -> UnitOfWork:
+        return self.runtime.uow()
+
+    async def commit(self, uow: UnitOfWork) -> None:
+        """Record the event as processed by this consumer and commit ``uow``.
+
+        Raises :class:`AlreadyProcessed` when this delivery lost its claim (it outlived
+        the claim and another delivery finished the event): the transaction is rolled
+        back, so its effects are not applied twice.
+        """
+        result = await uow.session.execute(
+            update(ProcessedEvent)
+            .where(
+                ProcessedEvent.consumer == self.consumer.name,
+                ProcessedEvent.event_id == self.event_id,
+                ProcessedEvent.claim == self.claim,
+            )
+            .values(claim=None, claimed_until=None, processed_at=uow.clock.now())
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            await uow.rollback()
+            raise AlreadyProcessed(self.event_id)
+        await uow.commit()
+        self.recorded = True
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text[:500]
+
+
+class Dispatcher:
+    """Runs consumers on envelopes with idempotency, retries and dead letters."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.outcomes: Counter[str] = Counter()  # processed, duplicate, retry, dead
+
+    @property
+    def delays(self) -> list[float]:
+        return list(self.runtime.settings.retry_delays_seconds)
+
+    async def already_processed(self, consumer: Consumer, event_id: str) -> bool:
+        async with self.runtime.uow() as uow:
+            found = await uow.session.get(ProcessedEvent, (consumer.name, event_id))
+            return found is not None and found.claim is None
+
+    async def _claim(self, delivery: Delivery) -> str | None:
+        """Take the (consumer, event) claim for ``delivery``: ``None`` when taken, else
+        ``duplicate`` (done before) or ``busy`` (another live delivery holds it)."""
+        name, event_id = delivery.consumer.name, delivery.event_id
+        async with self.runtime.uow() as uow:
+            now = uow.clock.now()
+            until = now + timedelta(seconds=self.runtime.settings.consumer_claim_seconds)
+            uow.session.add(
+                ProcessedEvent(
+                    consumer=name,
+                    event_id=event_id,
+                    processed_at=now,
+                    claim=delivery.claim,
+                    claimed_until=until,
+                )
+            )
+            try:
+                await uow.commit()
+                return None
+            except IntegrityError:
+                await uow.rollback()
+            found = await uow.session.get(ProcessedEvent, (name, event_id), populate_existing=True)
+            if found is None:
+                return "busy"  # released meanwhile: the redelivery will take it
+            if found.claim is None:
+                return "duplicate"
+            if found.claimed_until is not None and found.claimed_until > now:
+                return "busy"
+            # The holder died (or outlived its claim): take over, unless someone else just did.
+            result = await uow.session.execute(
+                update(ProcessedEvent)
+                .where(
+                    ProcessedEvent.consumer == name,
+                    ProcessedEvent.event_id == event_id,
+                    ProcessedEvent.claim == found.claim,
+                )
+                .values(claim=delivery.claim, claimed_until=until)
+            )
+            await uow.commit()
+            return None if getattr(result, "rowcount", 0) == 1 else "busy"
+
+    async def _release(self, uow: UnitOfWork, delivery: Delivery) -> None:
+        await uow.session.execute(
+            delete(ProcessedEvent).where(
+                ProcessedEvent.consumer == delivery.consumer.name,
+                ProcessedEvent.event_id == delivery.event_id,
+                ProcessedEvent.claim == delivery.claim,
+            )
+        )
+
+    async def deliver(self, consumer: Consumer, envelope: Envelope) -> str:
+        outcome = await self._deliver(consumer, envelope)
+        self.outcomes[outcome] += 1
+        return outcome
+
+    async def _deliver(self, consumer: Consumer, envelope: Envelope) -> str:
+        """Handle ``envelope`` once in effect. Returns what happened: ``processed``,
+        ``duplicate``, ``retry`` (scheduled) or ``dead`` (dead-lettered).
+
+        Raises only when the database cannot record the outcome; the broker then
+        redelivers the message.
+        """
+        if await self.already_processed(consumer, envelope.event_id):
+            return "duplicate"
+        delivery = Delivery(self.runtime, consumer, envelope)
+        refused = await self._claim(delivery)
+        if refused == "duplicate":
+            return refused
+        if refused == "busy":
+            await asyncio.sleep(BUSY_PAUSE_SECONDS)  # don't spin on the broker's redelivery
+            raise DeliveryBusy(envelope.event_id)
+        try:
+            await consumer.handler(delivery)
+            if not delivery.recorded:
+                async with self.runtime.uow() as uow:
+                    await delivery.commit(uow)
+        except AlreadyProcessed:
+            return "duplicate"
+        except Exception as exc:
+            return await self._failed(delivery, exc)
+        if envelope.retried:
+            await self._resolve_dead_letter(consumer, envelope)
+        return "processed"
+
+    async def _resolve_dead_letter(self, consumer: Consumer, envelope: Envelope) -> None:
+        async with self.runtime.uow() as uow:
+            await uow.session.execute(
+                update(DeadLetter)
+                .where(
+                    DeadLetter.consumer == consumer.name,
+                    DeadLetter.event_id == envelope.event_id,
+                    DeadLetter.status == "retrying",
+                )
+                .values(status="resolved")
+            )
+            await uow.commit()
+
+    async def _failed(self, delivery: Delivery, exc: Exception) -> str:
+        consumer, envelope = delivery.consumer, delivery.envelope
+        attempt = envelope.attempt
+        permanent = isinstance(exc, PermanentFailure)
+        delays = self.delays
+        if not permanent and attempt <= len(delays):
+            due = self.runtime.clock.now() + timedelta(seconds=delays[attempt - 1])
+            log.warning(
+                "consumer_failed_retry_scheduled",
+                consumer=consumer.name,
+                event_id=envelope.event_id,
+                attempt=attempt,
+                error=_error_text(exc),
+            )
+            await self.schedule_retry(
+                consumer, envelope, attempt + 1, due, _error_text(exc), release=delivery
+            )
+            return "retry"
+        log.error(
+            "consumer_failed_dead_lettered",
+            consumer=consumer.name,
+            event_id=envelope.event_id,
+            attempt=attempt,
+            error=_error_text(exc),
+        )
+        await self.dead_letter(consumer, envelope, _error_text(exc), release=delivery)
+        return "dead"
+
+    async def schedule_retry(
+        self,
+        consumer: Consumer,
+        envelope: Envelope,
+        attempt: int,
+        due: object,
+        error: str,
+        *,
+        release: Delivery | None = None,
+    ) -> None:
+        """Upsert the one pending retry of (consumer, event); give up the claim."""
+        async with self.runtime.uow() as uow:
+            if release is not None:
+                await self._release(uow, release)
+            result = await uow.session.execute(
+                update(ScheduledRetry)
+                .where(
+                    ScheduledRetry.consumer == consumer.name,
+                    ScheduledRetry.event_id == envelope.event_id,
+                )
+                .values(attempt=attempt, due_at=due, last_error=error)
+            )
+            if getattr(result, "rowcount", 0) == 0:
+                uow.session.add(
+                    ScheduledRetry(
+                        id=new_id(),
+                        consumer=consumer.name,
+                        event_id=envelope.event_id,
+                        topic=envelope.topic,
+                        event_type=envelope.event_type,
+                        version=envelope.version,
+                        aggregate_id=envelope.aggregate_id,
+                        payload=dumps(envelope.payload).decode(),
+                        occurred_at=envelope.occurred_at,
+                        attempt=attempt,
+                        due_at=due,
+                        last_error=error,
+                    )
+                )
+            try:
+                await uow.commit()
+            except IntegrityError:
+                await uow.rollback()  # a concurrent failure of the same event scheduled it
+
+    async def dead_letter(
+        self, consumer: Consumer, envelope: Envelope, error: str, *, release: Delivery | None = None
+    ) -> None:
+        """Record (or re-open) the dead letter of (consumer, event); drop its pending retry."""
+        async with self.runtime.uow() as uow:
+            now = uow.clock.now()
+            if release is not None:
+                await self._release(uow, release)
+            await uow.session.execute(
+                delete(ScheduledRetry).where(
+                    ScheduledRetry.consumer == consumer.name,
+                    ScheduledRetry.event_id == envelope.event_id,
+                )
+            )
+            existing = (
+                await uow.session.execute(
+                    select(DeadLetter).where(
+                        DeadLetter.consumer == consumer.name,
+                        DeadLetter.event_id == envelope.event_id,
+                    )
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                existing.status = "dead"
+                existing.attempts += envelope.attempt
+                existing.last_error = error
+                existing.failed_at = now
+            else:
+                uow.session.add(
+                    DeadLetter(
+                        id=new_id(),
+                        kind=consumer.kind,
+                        consumer=consumer.name,
+                        event_id=envelope.event_id,
+                        topic=envelope.topic,
+                        event_type=envelope.event_type,
+                        version=envelope.version,
+                        aggregate_id=envelope.aggregate_id,
+                        payload=dumps(envelope.payload).decode(),
+                        occurred_at=envelope.occurred_at,
+                        attempts=envelope.attempt,
+                        last_error=error,
+                        status="dead",
+                        failed_at=now,
+                    )
+                )
+            try:
+                await uow.commit()
+            except IntegrityError:
+                await uow.rollback()  # a concurrent delivery dead-lettered it first

@@ -1,0 +1,81 @@
+"""Dead letters: deliveries that failed for good, listed for admins and retried on request."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from boxoffice.platform.errors import Conflict, NotFound
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.messaging.models import DeadLetter, ProcessedEvent, ScheduledRetry
+from boxoffice.platform.uow import UnitOfWork
+
+STATUSES = ("dead", "retrying", "resolved")
+
+
+class DeadLetterNotRetryable(Conflict):
+    code, title = "conflict", "Dead letter is not waiting for a retry"
+
+
+async def list_dead_letters(
+    uow: UnitOfWork,
+    *,
+    status: str | None = "dead",
+    kind: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[DeadLetter], str | None]:
+    """Newest first; ``cursor`` is the id of the last item of the previous page."""
+    stmt = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)
+    if status is not None:
+        stmt = stmt.where(DeadLetter.status == status)
+    if kind is not None:
+        stmt = stmt.where(DeadLetter.kind == kind)
+    if cursor:
+        stmt = stmt.where(DeadLetter.id < cursor)
+    rows = list((await uow.session.execute(stmt)).scalars())
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def retry_dead_letter(uow: UnitOfWork, dead_letter_id: str, *, admin_id: str) -> DeadLetter:
+    """Schedule the failed delivery again at once, with a fresh set of retries.
+
+    Raises ``NotFound`` for an unknown id and ``Conflict`` when it is already being
+    retried or was resolved. Commits.
+    """
+    letter = await uow.session.get(DeadLetter, dead_letter_id, with_for_update=True)
+    if letter is None:
+        raise NotFound("No dead letter with this id.")
+    if letter.status != "dead":
+        raise DeadLetterNotRetryable(f"This dead letter is {letter.status}.", status=letter.status)
+    now = uow.clock.now()
+    letter.retried_at, letter.retried_by = now, admin_id
+    done = await uow.session.get(ProcessedEvent, (letter.consumer, letter.event_id))
+    if done is not None and done.claim is None:  # handled meanwhile (a late redelivery)
+        letter.status = "resolved"
+        await uow.commit()
+        return letter
+    letter.status = "retrying"
+    await uow.session.execute(
+        delete(ScheduledRetry).where(
+            ScheduledRetry.consumer == letter.consumer, ScheduledRetry.event_id == letter.event_id
+        )
+    )
+    uow.session.add(
+        ScheduledRetry(
+            id=new_id(),
+            consumer=letter.consumer,
+            event_id=letter.event_id,
+            topic=letter.topic,
+            event_type=letter.event_type,
+            version=letter.version,
+            aggregate_id=letter.aggregate_id,
+            payload=letter.payload,
+            occurred_at=letter.occurred_at,
+            attempt=1,
+            due_at=now,
+            last_error=letter.last_error,
+        )
+    )
+    await uow.commit()
+    return letter

@@ -1,0 +1,68 @@
+"""Tables of the messaging kernel: processed event ids, scheduled retries, dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.platform.db import Base, Id, UTCDateTime
+
+
+class ProcessedEvent(Base):
+    """One row per (consumer, event). While a delivery works on the event the row carries
+    its ``claim`` (until ``claimed_until``: a dead worker's claim lapses); the consumer's
+    own transaction clears the claim, which marks the event processed."""
+
+    __tablename__ = "platform_processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claim: Mapped[str | None] = mapped_column(Id())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScheduledRetry(Base):
+    """A failed delivery waiting for its next attempt (published to the retry topic when due)."""
+
+    __tablename__ = "platform_retries"
+    __table_args__ = (UniqueConstraint("consumer", "event_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(80))
+    event_id: Mapped[str] = mapped_column(Id())
+    topic: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempt: Mapped[int] = mapped_column(Integer)  # the attempt that will run when due
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str] = mapped_column(String(500))
+
+
+class DeadLetter(Base):
+    """A delivery that failed for good; an admin can look at it and retry it."""
+
+    __tablename__ = "platform_dead_letters"
+    __table_args__ = (UniqueConstraint("consumer", "event_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "email" or "event"
+    consumer: Mapped[str] = mapped_column(String(80))
+    event_id: Mapped[str] = mapped_column(Id())
+    topic: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # dead, retrying, resolved
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retried_by: Mapped[str | None] = mapped_column(Id())

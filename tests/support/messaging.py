@@ -1,0 +1,182 @@
+"""Test support for messaging: a real SMTP server (aiosmtpd), broker URLs, cleanup, events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import os
+import socket
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage, Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from boxoffice.identity.events import UserRegistered
+from boxoffice.platform.runtime import Runtime
+from tests.support import backends
+
+KAFKA_URL = os.environ.get("BOXOFFICE_KAFKA_URL")
+
+
+async def wait_until(check: Callable[[], Any], what: str, within: float = 60.0) -> None:
+    """Poll until ``check()`` (sync or async) is true; fail naming ``what`` after ``within`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def count(runtime: Runtime, column: Any, *where: Any) -> int:
+    async with runtime.uow() as uow:
+        statement = select(func.count(column)).where(*where)
+        return int((await uow.session.execute(statement)).scalar_one())
+
+
+def broker_url(kind: str) -> str:
+    """The real broker of ``kind`` on this machine (skip/fail like the databases)."""
+    if kind == "kafka":
+        if not KAFKA_URL:
+            pytest.skip("Kafka runs only when BOXOFFICE_KAFKA_URL is set (none on this machine)")
+        return KAFKA_URL
+    service = {"redis": "redis", "nats": "nats", "rabbit": "rabbitmq"}[kind]
+    backends.require_service(service)
+    return backends.SERVICE_URLS[service]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Inbox:
+    """An SMTP server's mailbox that can refuse mail (451) a number of times or for good."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []  # EmailMessage (policy.default)
+        self.refusals_left = 0
+        self.refuse_all = False
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            if self.refuse_all or self.refusals_left > 0:
+                self.refusals_left = max(0, self.refusals_left - 1)
+                self.refused += 1
+                return "451 4.3.0 Mailbox temporarily unavailable"
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> Counter[str]:
+        with self._lock:
+            return Counter(str(m["Message-ID"]) for m in self.messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self.messages)
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    def settings(self) -> dict[str, Any]:
+        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_timeout_seconds": 10.0}
+
+
+def unique_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+async def record_signups(runtime: Runtime, count: int, *, locale: str = "en") -> list[str]:
+    """``count`` UserRegistered events in the outbox (as sign-ups write them); their e-mails."""
+    emails = []
+    for start in range(0, count, 200):
+        async with runtime.uow() as uow:
+            for i in range(start, min(count, start + 200)):
+                address = f"fan{i}-{uuid.uuid4().hex[:6]}@example.com"
+                emails.append(address)
+                uow.record(
+                    UserRegistered(
+                        user_id=str(uuid.uuid4()),
+                        email=address,
+                        display_name=f"Fan {i}",
+                        locale=locale,
+                        via="password",
+                    )
+                )
+            await uow.commit()
+    return emails
+
+
+async def clean_broker(kind: str, url: str, prefix: str) -> None:
+    """Remove what a test created on a shared broker (its names all start with ``prefix``)."""
+    if kind == "redis":
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url)
+        try:
+            keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+    elif kind == "nats":
+        import nats
+        from nats.js.errors import NotFoundError
+
+        connection = await nats.connect(url)
+        try:
+            name = f"{prefix}boxoffice".replace(".", "_")
+            with contextlib.suppress(NotFoundError):
+                await connection.jetstream().delete_stream(name)
+        finally:
+            await connection.close()
+    elif kind == "rabbit":
+        import aio_pika
+
+        connection = await aio_pika.connect_robust(url)
+        try:
+            channel = await connection.channel()
+            for queue in list(_RABBIT_QUEUES.pop(prefix, [])):
+                await channel.queue_delete(queue)
+            await channel.exchange_delete(f"{prefix}boxoffice")
+        finally:
+            await connection.close()
+
+
+_RABBIT_QUEUES: dict[str, list[str]] = {}
+
+
+def remember_rabbit_queues(prefix: str, names: list[str]) -> None:
+    _RABBIT_QUEUES.setdefault(prefix, []).extend(f"{prefix}{n}" for n in names)
