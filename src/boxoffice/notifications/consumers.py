@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from boxoffice.notifications import service
-from boxoffice.platform.messaging import Consumer
+from boxoffice.orders import service as orders
+from boxoffice.platform.messaging import Consumer, Delivery
+
+
+async def refund_cancelled_event(delivery: Delivery) -> None:
+    """``EventCancelled`` → full refunds of its paid orders (orders' idempotent use case:
+    each order commits on its own, so a redelivery refunds only what is left). The
+    refund notices follow from the ``OrderCancelled`` events it records."""
+    await orders.refund_event_orders(delivery.runtime, str(delivery.payload["event_id"]))
+
 
 CONSUMERS = [
     Consumer(
@@ -23,5 +32,10 @@ CONSUMERS = [
         "boxoffice.orders.OrderCancelled",
         service.refund_notice,
         kind="email",
+    ),
+    Consumer(
+        "orders.refund_cancelled_event",
+        "boxoffice.catalog.EventCancelled",
+        refund_cancelled_event,
     ),
 ]

@@ -47,7 +47,9 @@ async def retry_dead_letter(uow: UnitOfWork, dead_letter_id: str, *, admin_id: s
     if letter is None:
         raise NotFound("No dead letter with this id.")
     if letter.status != "dead":
-        raise DeadLetterNotRetryable(f"This dead letter is {letter.status}.", status=letter.status)
+        raise DeadLetterNotRetryable(
+            f"This dead letter is {letter.status}.", dead_letter_status=letter.status
+        )
     now = uow.clock.now()
     letter.retried_at, letter.retried_by = now, admin_id
     done = await uow.session.get(ProcessedEvent, (letter.consumer, letter.event_id))

@@ -1,0 +1,69 @@
+"""E-mail templates: both languages, both parts, escaping, money in minor units."""
+
+from __future__ import annotations
+
+import pytest
+
+from boxoffice.notifications.mail import Templates, format_money, pick_locale
+
+ORDER = {
+    "public_url": "https://tickets.example",
+    "name": "Kim <script>",
+    "order_id": "o-1",
+    "amount": 165000,
+    "currency": "KRW",
+    "tickets": ["https://tickets.example/tickets/t-1", "https://tickets.example/tickets/t-2"],
+}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("ko", "ko"),
+        ("ko-KR", "ko"),
+        ("ko_KR", "ko"),
+        ("en", "en"),
+        ("en-US", "en"),
+        ("fr", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_locale_falls_back_to_english(given: str | None, expected: str) -> None:
+    assert pick_locale(given) == expected
+
+
+def test_money_is_formatted_from_minor_units() -> None:
+    assert format_money(165000, "KRW") == "₩165,000"
+    assert format_money(1234, "USD") == "USD 12.34"
+
+
+@pytest.mark.parametrize(("locale", "word"), [("ko", "결제"), ("en", "payment")])
+def test_order_confirmation_has_every_ticket_link_in_both_parts(locale: str, word: str) -> None:
+    mail = Templates().render("order_paid", locale, ORDER)
+    assert "o-1" in mail.subject
+    assert word in mail.text
+    assert "₩165,000" in mail.text
+    for link in ORDER["tickets"]:
+        assert link in mail.text
+        assert f'href="{link}"' in mail.html
+    assert "<script>" not in mail.html  # user data is escaped in HTML
+    assert "Kim &lt;script&gt;" in mail.html
+
+
+def test_refund_notice_tells_refund_and_fee_or_that_nothing_was_charged() -> None:
+    base = {"public_url": "x", "name": "Lee", "order_id": "o-2", "currency": "KRW", "reason": ""}
+    refunded = Templates().render(
+        "order_cancelled", "en", {**base, "refund_amount": 90000, "fee": 10000}
+    )
+    assert "₩90,000" in refunded.subject
+    assert "cancellation fee ₩10,000" in refunded.text
+    abandoned = Templates().render("order_cancelled", "ko", {**base, "refund_amount": 0, "fee": 0})
+    assert "환불" not in abandoned.subject
+    assert "결제된 금액은 없습니다" in abandoned.text
+
+
+def test_welcome_in_korean_and_english() -> None:
+    context = {"public_url": "x", "name": "민지", "email": "m@example.com"}
+    assert "환영" in Templates().render("welcome", "ko", context).subject
+    assert "Welcome" in Templates().render("welcome", "en", context).subject
