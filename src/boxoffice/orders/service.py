@@ -380,7 +380,7 @@ async def _claim(
     """Check and claim the order for one confirm; an already-paid order with this payment
     comes back as its view (a duplicate confirm), anything else not payable is refused."""
     async with runtime.uow() as uow:
-        order = await uow.session.get(Order, order_id)
+        order = await settlement.lock_order(uow, order_id)
         if order is None or (user is not None and order.user_id != user.id):
             raise OrderNotFound(f"Order {order_id} not found.")
         if order.provider != provider:

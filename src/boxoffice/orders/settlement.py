@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -152,21 +152,14 @@ def _after_commit_finished(uow: UnitOfWork, runtime: Runtime, order: Order) -> N
 async def claim(uow: UnitOfWork, order: Order, *, provider: str, reference: str | None) -> Claim:
     """Mark the (pending, checked) order as confirming and record the attempt. Commits.
 
-    Raises ``PaymentInProgress`` when another confirm holds the order.
+    ``order`` must have been read with :func:`lock_order` in this unit of work: the row
+    lock (by primary key only, so MariaDB cannot deadlock on index locks) orders
+    concurrent confirms. Raises ``PaymentInProgress`` when another confirm holds the order.
     """
     now = uow.clock.now()
-    taken = await uow.session.execute(
-        update(Order)
-        .where(
-            Order.id == order.id,
-            Order.status == OrderStatus.PENDING.value,
-            Order.confirming_since.is_(None),
-        )
-        .values(confirming_since=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if order.status != OrderStatus.PENDING.value or order.confirming_since is not None:
         raise PaymentInProgress("A payment for this order is already being confirmed.")
+    order.confirming_since = order.updated_at = now
     payment: Payment | None = None
     if reference is not None:
         payment = await uow.session.scalar(
