@@ -59,7 +59,7 @@ async def test_paid_then_cancelled_order_sends_confirmation_with_tickets_then_re
     )
     await bus.run_once()
     welcome, paid, cancelled = smtp.inbox.to(fan.email)
-    assert "Welcome" in str(welcome["Subject"])  # English after the profile change
+    assert "환영" in str(welcome["Subject"])  # sign-up language; English after the change:
     assert "confirmed" in str(paid["Subject"])
     text = paid.get_body(("plain",)).get_content()
     assert "₩330,000" in text
