@@ -184,6 +184,24 @@ async def _run_worker(settings: Settings, *, relay: bool, consume: bool) -> None
         await role.run(stop)
 
 
+@cli.command("flush-views")
+def flush_views() -> None:
+    """Move event view counts from Redis into the database (batch runs it every minute)."""
+    settings = _settings()
+    typer.echo(f"{asyncio.run(_flush_views(settings))} views written to the database")
+
+
+async def _flush_views(settings: Settings) -> int:
+    from boxoffice.catalog import service as catalog
+    from boxoffice.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        return await catalog.flush_view_counts(runtime)
+    finally:
+        await runtime.close()
+
+
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn factory: the app with the contexts named in BOXOFFICE_SERVE_CONTEXTS (or all)."""
     from boxoffice.app import create_app

@@ -48,7 +48,27 @@ async def seed(runtime: Runtime) -> list[tuple[DemoUser, bool]]:
                 seller_business=demo.business,
             )
         results.append((demo, created))
+    await _seed_catalog(runtime)
     return results
+
+
+async def _seed_catalog(runtime: Runtime) -> None:
+    """The demo arena (~2,000 seats, 4 grades) and a published event with two shows."""
+    from boxoffice.catalog.demo import ensure_demo_catalog
+
+    seller = next(d for d in DEMO_USERS if d.role is Role.SELLER)
+    async with runtime.uow() as uow:
+        user, _ = await identity.ensure_user(
+            uow,
+            runtime,
+            email=seller.email,
+            password=seller.password,
+            name=seller.name,
+            role=seller.role,
+            seller_business=seller.business,
+        )
+        seller_id = user.id  # read before the unit of work closes (and expires) the row
+    await ensure_demo_catalog(runtime, seller_id)
 
 
 def describe(results: list[tuple[DemoUser, bool]]) -> str:

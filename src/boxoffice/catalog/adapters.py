@@ -48,8 +48,16 @@ def show_tag(show_id: str) -> str:
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
-    attach(runtime)
-    runtime.extensions[EXTENSION].storage = await attach_storage(runtime, stack)
+    state = attach(runtime)
+    state.storage = await attach_storage(runtime, stack)
+    if isinstance(state.views, MemoryViewCounter):
+        # Counts held in this process's memory would die with it: flush them on the way out.
+        async def flush_on_exit() -> None:
+            from boxoffice.catalog.service import flush_view_counts
+
+            await flush_view_counts(runtime)
+
+        stack.push_async_callback(flush_on_exit)
 
 
 def attach(runtime: Runtime) -> CatalogAdapters:
