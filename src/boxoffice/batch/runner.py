@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 
 import structlog
+from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import StatementError
 
 from boxoffice.batch import claims
@@ -21,6 +23,33 @@ from boxoffice.batch.schedule import ScheduledJob
 from boxoffice.platform.runtime import Runtime
 
 log = structlog.get_logger("boxoffice.batch")
+
+
+class RunMetrics:
+    """Job runs in this process's metrics registry (``/metrics`` of an app that runs them)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        registry = runtime.metrics.registry
+        self.runs = Counter(
+            "boxoffice_batch_runs",
+            "Job runs by job and outcome",
+            ["job", "status"],
+            registry=registry,
+        )
+        self.seconds = Histogram(
+            "boxoffice_batch_run_duration_seconds",
+            "Job run duration",
+            ["job"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800),
+            registry=registry,
+        )
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> RunMetrics:
+        metrics: RunMetrics | None = runtime.extensions.get("batch.metrics")
+        if metrics is None:
+            metrics = runtime.extensions["batch.metrics"] = cls(runtime)
+        return metrics
 
 
 def instance_id() -> str:
@@ -40,6 +69,7 @@ class JobRunner:
         self.runtime = runtime
         self.holder = holder
         self._tasks: dict[str, asyncio.Task[None]] = {}  # job name -> its run here
+        self.metrics = RunMetrics.of(runtime)
 
     @property
     def claim_ttl(self) -> float:
@@ -64,6 +94,7 @@ class JobRunner:
         rows: int | None = None
         error: str | None = None
         log.info("job_started", job=job.name, run_id=run_id)
+        began = time.perf_counter()
         try:
             rows = int(await job.spec.run(self.runtime))
         except asyncio.CancelledError:
@@ -78,6 +109,8 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
         await self._finish(job.name, run_id, rows, error)
+        self.metrics.seconds.labels(job.name).observe(time.perf_counter() - began)
+        self.metrics.runs.labels(job.name, "failed" if error else "succeeded").inc()
         if error is None:
             log.info("job_succeeded", job=job.name, run_id=run_id, rows=rows)
 
