@@ -64,6 +64,20 @@ class ProductSuggestion:
     image_url: str | None
     variants: tuple[SuggestedVariant, ...] = field(default_factory=tuple)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape hold and order responses carry under ``suggested_products``."""
+        return {
+            "product_id": self.product_id,
+            "event_id": self.event_id,
+            "name": self.name,
+            "price": self.price,
+            "currency": self.currency,
+            "image_url": self.image_url,
+            "variants": [
+                {"sku": v.sku, "option": v.option, "in_stock": v.in_stock} for v in self.variants
+            ],
+        }
+
 
 class InvalidDelivery(Unprocessable):
     """422 ``validation_error`` with ``errors`` naming the delivery fields at fault."""

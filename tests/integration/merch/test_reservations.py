@@ -229,4 +229,13 @@ async def test_suggested_products_are_on_sale_and_in_stock(
         (stick["id"], "Official light stick", 35000, "KRW")
     ]
     assert [(v.sku, v.in_stock) for v in suggestions[0].variants] == [("LS-01", True)]
+    assert suggestions[0].to_dict() == {
+        "product_id": stick["id"],
+        "event_id": shop.event_id,
+        "name": "Official light stick",
+        "price": 35000,
+        "currency": "KRW",
+        "image_url": None,
+        "variants": [{"sku": "LS-01", "option": "", "in_stock": True}],
+    }
     assert none == []
