@@ -68,7 +68,15 @@ async def _seed_catalog(runtime: Runtime) -> None:
             seller_business=seller.business,
         )
         seller_id = user.id  # read before the unit of work closes (and expires) the row
-    await ensure_demo_catalog(runtime, seller_id)
+    demo_catalog = await ensure_demo_catalog(runtime, seller_id)
+    await _seed_merch(runtime, seller_id, demo_catalog.event_id)
+
+
+async def _seed_merch(runtime: Runtime, seller_id: str, event_id: str) -> None:
+    """A light stick and a T-shirt in four sizes for the demo event."""
+    from boxoffice.merch.demo import ensure_demo_goods
+
+    await ensure_demo_goods(runtime, seller_id, event_id)
 
 
 def describe(results: list[tuple[DemoUser, bool]]) -> str:
