@@ -10,7 +10,7 @@ from boxoffice.batch import service
 from boxoffice.batch.scheduler import Scheduler
 from boxoffice.platform.runtime import Runtime
 
-MANUAL_RUN_GRACE_SECONDS = 10.0
+MANUAL_RUN_GRACE_SECONDS = 10.0  # what a stopping app process gives runs in progress
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
@@ -22,7 +22,9 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
             runtime, [job.spec for job in service.registered_jobs(runtime).values()]
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(scheduler.run(stop), name="batch:scheduler")
+        task = asyncio.create_task(
+            scheduler.run(stop, grace=MANUAL_RUN_GRACE_SECONDS), name="batch:scheduler"
+        )
         runtime.extensions["batch.scheduler"] = scheduler
 
         async def stop_scheduler() -> None:

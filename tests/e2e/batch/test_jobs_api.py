@@ -15,6 +15,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
+from tests.conftest import BACKENDS
 from tests.support.api import API, Caller, assert_problem, customer, user_with_role
 
 pytestmark = pytest.mark.usefixtures("jobs")
@@ -79,6 +80,7 @@ async def test_manual_run_is_accepted_recorded_and_shown_as_last_run(
     assert failing_job["last_run"]["id"] == run_id
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_unknown_job_is_404_and_a_running_job_is_409(
     client: httpx.AsyncClient, admin: Caller, runtime: Runtime
 ) -> None:
@@ -105,6 +107,7 @@ async def test_unknown_job_is_404_and_a_running_job_is_409(
     await _finish_manual_runs(runtime)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_run_history_is_paginated_newest_first_and_filtered(
     client: httpx.AsyncClient, admin: Caller, runtime: Runtime, clock: FrozenClock
 ) -> None:
