@@ -42,7 +42,7 @@ async def _settle_time(runtime: Runtime) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", BACKENDS[:2])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_money_and_tickets_add_up_after_a_random_run(
     client: httpx.AsyncClient,
     runtime: Runtime,

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from boxoffice.platform.runtime import Runtime
+from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller
@@ -13,6 +14,7 @@ from tests.support.catalog import ShowSetup
 from tests.support.orders import count_rows, hold_seats, pay, place_order
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("provider", ["internal", "toss", "kakaopay"])
 async def test_hold_order_pay_tickets(
     client: httpx.AsyncClient,
