@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from boxoffice.batch import claims, service
-from boxoffice.batch.scheduler import Scheduler
+from boxoffice.batch.scheduler import SCHEDULER_LEASE, Scheduler
 from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import Settings
 from boxoffice.platform.jobs import JobSpec
-from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.lease import RedisLeases
+from boxoffice.platform.runtime import Runtime, build_runtime
 from tests.conftest import BACKENDS
 from tests.support.batch import (
     START,
@@ -79,11 +82,9 @@ async def test_seconds_field_and_weekly_sunday_schedule(
 
 
 async def test_schedule_override_and_disabling_by_setting(
-    make_settings: object, frozen: FrozenClock
+    make_settings: Callable[..., Settings], frozen: FrozenClock
 ) -> None:
-    from boxoffice.platform.runtime import build_runtime
-
-    settings = make_settings(  # type: ignore[operator]
+    settings = make_settings(
         batch_schedules={"test.every_minute": "*/10 * * * *", "test.failing": "off"}
     )
     runtime = build_runtime(settings, frozen)
@@ -180,49 +181,56 @@ async def test_manual_triggers_racing_a_scheduled_tick_start_one_run(
 async def test_a_run_whose_process_died_is_abandoned_and_the_job_taken_over(
     batch_runtime: Runtime, frozen: FrozenClock
 ) -> None:
-    job = gated_job()
-    dead = Scheduler(batch_runtime, [job], holder="dead-host:1:aaaa")
-    await dead.tick()
-    frozen.advance(timedelta(minutes=1))
-    [dead_run] = await dead.tick()
-    # the process "dies": its task is gone without recording anything or renewing
-    for task in list(dead.runner._tasks.values()):
-        task.cancel()
-    await asyncio.sleep(0)
-    async with batch_runtime.uow() as uow:  # undo the cancellation's own bookkeeping
-        from sqlalchemy import update
-
-        from boxoffice.batch.models import JobRun, JobState
-
-        await uow.session.execute(
-            update(JobRun)
-            .where(JobRun.id == dead_run)
-            .values(status=claims.RUNNING, finished_at=None, error=None)
+    job = every_minute()
+    tick = START + timedelta(minutes=1)
+    frozen.set(tick)
+    async with batch_runtime.uow() as uow:  # what a process leaves behind when it dies mid-run
+        state = await claims.ensure_state(uow, job.name, START)
+        dead = await claims.claim(
+            uow, state, holder="dead-host:1:aaaa", claim_ttl=60, trigger=claims.SCHEDULE, tick=tick
         )
-        await uow.session.execute(
-            update(JobState)
-            .where(JobState.job == job.name)
-            .values(
-                running_run_id=dead_run,
-                running_holder="dead-host:1:aaaa",
-                running_expires_at=frozen.now() + timedelta(seconds=60),
-            )
-        )
-        await uow.commit()
+    assert dead.outcome is claims.Outcome.CLAIMED
+    dead_run = dead.run_id
 
-    standby = Scheduler(batch_runtime, [job], holder="standby:2:bbbb", lease_name="other")
-    frozen.advance(timedelta(seconds=30))
-    assert await standby.tick() == []  # the claim is still live
-    frozen.advance(timedelta(minutes=1))  # past the claim's TTL
-    batch_runtime.extensions.setdefault("test.gate", asyncio.Event()).set()
+    standby = Scheduler(batch_runtime, [job], holder="standby:2:bbbb")
+    frozen.advance(timedelta(seconds=59))
+    assert await standby.tick() == []  # the claim is still live: the next tick waits
+    frozen.advance(timedelta(seconds=1))  # 12:02:00, the claim has lapsed
     [new_run] = await standby.tick()
     await standby.runner.drain()
     runs = {r.id: r for r in await runs_of(batch_runtime, job.name)}
     assert runs[dead_run].status == claims.ABANDONED
-    assert runs[dead_run].error is not None
-    assert "stopped renewing" in runs[dead_run].error
+    assert "stopped renewing" in (runs[dead_run].error or "")
     assert runs[new_run].status == claims.SUCCEEDED
     assert runs[new_run].runner == "standby:2:bbbb"
+    assert runs[new_run].scheduled_for == START + timedelta(minutes=2)
+
+
+@pytest.mark.parametrize("use_redis", [True])
+async def test_with_redis_the_lease_lives_in_redis_and_lapses_in_real_time(
+    make_settings: Callable[..., Settings], frozen: FrozenClock
+) -> None:
+    settings = make_settings(scheduler_lease_ttl_seconds=0.3)
+    runtime = build_runtime(settings, frozen)
+    try:
+        active = Scheduler(runtime, [every_minute()], holder="active")
+        standby = Scheduler(runtime, [every_minute()], holder="standby")
+        assert isinstance(active.leases, RedisLeases)
+        await active.tick()
+        await standby.tick()
+        assert active.is_leader
+        assert not standby.is_leader
+        frozen.advance(timedelta(minutes=1))
+        await asyncio.sleep(0.5)  # the active one stopped renewing: Redis expires its key
+        [run_id] = await standby.tick()
+        await standby.runner.drain()
+        assert standby.is_leader
+        assert await standby.leases.holder(SCHEDULER_LEASE) == "standby"
+        [run] = await runs_of(runtime, "test.every_minute")
+        assert run.id == run_id
+        assert run.runner == "standby"
+    finally:
+        await runtime.close()
 
 
 async def _live(frozen: FrozenClock, seconds: int, *alive: Scheduler) -> list[str]:
