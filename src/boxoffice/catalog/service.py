@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, images
+from boxoffice.catalog import domain, images, sale_info, view_flush
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
+from boxoffice.catalog.categories import (
+    create_category,
+    ensure_default_categories,
+    list_categories,
+    update_category,
+)
 from boxoffice.catalog.contracts import (
     CancellationPolicy,
     EventSummary,
-    QueueSettings,
     ShowSaleInfo,
 )
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
 from boxoffice.catalog.errors import (
-    CategoryExists,
-    CategoryNotFound,
     EventNotFound,
     EventStateConflict,
     ImageTooLarge,
@@ -35,11 +38,9 @@ from boxoffice.catalog.errors import (
     VenueNotFound,
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
-from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show, ViewFlush
+from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show
 from boxoffice.catalog.schemas import (
     CancellationIn,
-    CategoryCreate,
-    CategoryUpdate,
     EventCreate,
     EventUpdate,
     GradeIn,
@@ -52,15 +53,20 @@ from boxoffice.catalog.venues import (
     seat_specs,
     venue_grades,
 )
-from boxoffice.platform.cache import cached
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.jsonutil import dumps, loads
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 
-__all__ = ["create_venue", "get_venue"]
+__all__ = [
+    "create_category",
+    "create_venue",
+    "ensure_default_categories",
+    "get_venue",
+    "list_categories",
+    "update_category",
+]
 
 
 def _invalid(problems: list[Problem], cls: type[InvalidEvent] = InvalidEvent) -> InvalidEvent:
@@ -397,53 +403,6 @@ def image_urls(runtime: Runtime, image: EventImage) -> tuple[str, str]:
     return storage.url(image.key), storage.url(image.thumbnail_key)
 
 
-# Categories
-
-
-async def list_categories(uow: UnitOfWork, *, include_inactive: bool = False) -> list[Category]:
-    statement = select(Category).order_by(Category.position, Category.code)
-    if not include_inactive:
-        statement = statement.where(Category.active.is_(True))
-    return list(await uow.session.scalars(statement))
-
-
-async def create_category(uow: UnitOfWork, body: CategoryCreate) -> Category:
-    if await uow.session.get(Category, body.code) is not None:
-        raise CategoryExists(f"Category {body.code!r} exists.")
-    category = Category(code=body.code, name=body.name, position=body.position, active=True)
-    uow.session.add(category)
-    try:
-        await uow.commit()
-    except IntegrityError as exc:
-        raise CategoryExists(f"Category {body.code!r} exists.") from exc
-    return category
-
-
-async def update_category(uow: UnitOfWork, code: str, body: CategoryUpdate) -> Category:
-    """Rename, reorder or retire a category (retired ones stay on existing events)."""
-    category = await uow.session.get(Category, code)
-    if category is None:
-        raise CategoryNotFound()
-    for field, value in body.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(category, field, value)
-    await uow.commit()
-    return category
-
-
-async def ensure_default_categories(uow: UnitOfWork) -> int:
-    """Add the standard categories that are missing (a database emptied by hand); no commit."""
-    existing = set(await uow.session.scalars(select(Category.code)))
-    missing = [
-        {"code": code, "name": name, "position": position, "active": True}
-        for code, name, position in domain.DEFAULT_CATEGORIES
-        if code not in existing
-    ]
-    if missing:
-        await uow.session.execute(insert(Category), missing)
-    return len(missing)
-
-
 # What other contexts read
 
 
@@ -461,121 +420,20 @@ async def event_summary(uow: UnitOfWork, event_id: str) -> EventSummary | None:
     return EventSummary(*row)
 
 
-async def _load_sale_info(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
-    row = (
-        await uow.session.execute(
-            select(Show, Event).join(Event, Event.id == Show.event_id).where(Show.id == show_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    show, event = row
-    prices = await uow.session.execute(
-        select(EventGrade.code, EventGrade.price).where(EventGrade.event_id == event.id)
-    )
-    return ShowSaleInfo(
-        show_id=show.id,
-        event_id=event.id,
-        seller_id=event.seller_id,
-        title=event.title,
-        event_status=event.status,
-        show_status=show.status,
-        starts_at=show.starts_at,
-        sale_opens_at=event.sale_opens_at,
-        sale_closes_at=event.sale_closes_at,
-        max_tickets_per_user=event.max_tickets_per_user,
-        hold_minutes=event.hold_minutes,
-        currency=event.currency,
-        grade_prices={code: int(price) for code, price in prices},
-        queue=QueueSettings(
-            enabled=event.queue_enabled,
-            admit_per_second=event.queue_admit_per_second,
-            max_active=event.queue_max_active,
-            pre_queue_minutes=event.queue_pre_queue_minutes,
-        ),
-        cancellation=domain.policy_from_json(event.cancellation_policy),
-    )
-
-
-def _sale_info_json(info: ShowSaleInfo) -> str:
-    data = {
-        "show_id": info.show_id,
-        "event_id": info.event_id,
-        "seller_id": info.seller_id,
-        "title": info.title,
-        "event_status": info.event_status,
-        "show_status": info.show_status,
-        "starts_at": info.starts_at.isoformat(),
-        "sale_opens_at": info.sale_opens_at.isoformat(),
-        "sale_closes_at": info.sale_closes_at.isoformat(),
-        "max_tickets_per_user": info.max_tickets_per_user,
-        "hold_minutes": info.hold_minutes,
-        "currency": info.currency,
-        "grade_prices": info.grade_prices,
-        "queue": [
-            info.queue.enabled,
-            info.queue.admit_per_second,
-            info.queue.max_active,
-            info.queue.pre_queue_minutes,
-        ],
-        "cancellation": domain.policy_to_json(info.cancellation),
-    }
-    return dumps(data).decode()
-
-
-def _sale_info_from_json(raw: str) -> ShowSaleInfo:
-    data = loads(raw)
-    enabled, rate, max_active, pre_queue = data["queue"]
-    return ShowSaleInfo(
-        show_id=data["show_id"],
-        event_id=data["event_id"],
-        seller_id=data["seller_id"],
-        title=data["title"],
-        event_status=data["event_status"],
-        show_status=data["show_status"],
-        starts_at=datetime.fromisoformat(data["starts_at"]),
-        sale_opens_at=datetime.fromisoformat(data["sale_opens_at"]),
-        sale_closes_at=datetime.fromisoformat(data["sale_closes_at"]),
-        max_tickets_per_user=data["max_tickets_per_user"],
-        hold_minutes=data["hold_minutes"],
-        currency=data["currency"],
-        grade_prices={k: int(v) for k, v in data["grade_prices"].items()},
-        queue=QueueSettings(bool(enabled), float(rate), int(max_active), int(pre_queue)),
-        cancellation=domain.policy_from_json(data["cancellation"]),
-    )
-
-
 async def show_sale_info(
     uow: UnitOfWork, show_id: str, *, runtime: Runtime | None = None
 ) -> ShowSaleInfo | None:
     """What a sale needs of a show (status, window, limits, prices, queue, fees). Read-only.
 
     Pass ``runtime`` to read through catalog's cache (holds call this on every request);
-    every change to the event or show invalidates it. Without it: two indexed queries.
+    every change to the event or its shows invalidates it. Without it: two indexed queries.
     """
     if runtime is None:
-        return await _load_sale_info(uow, show_id)
-
-    async def compute() -> str | None:
-        info = await _load_sale_info(uow, show_id)
-        return None if info is None else _sale_info_json(info)
-
-    state = adapters(runtime)
-    raw = await cached(
-        state.cache,
-        f"sale:{show_id}",
-        [show_tag(show_id)],
-        compute,
-        ttl=state.settings.sale_info_cache_seconds,
-    )
-    return None if raw is None else _sale_info_from_json(raw)
+        return await sale_info.load(uow, show_id)
+    return await sale_info.cached_load(uow, runtime, show_id)
 
 
 # View counts
-
-
-async def count_view(runtime: Runtime, event_id: str) -> None:
-    await adapters(runtime).views.add(event_id)
 
 
 async def flush_view_counts(runtime: Runtime) -> int:
@@ -584,46 +442,4 @@ async def flush_view_counts(runtime: Runtime) -> int:
     Returns how many views were written. Safe against views arriving meanwhile (atomic
     swap) and against a crash or a second flusher (each batch is applied once, by id).
     """
-    state = adapters(runtime)
-    total = 0
-    for _ in range(3):  # a batch left over by a failed flush, then the live one
-        batch = await state.views.take_batch()
-        if batch is None:
-            break
-        counts = {e: n for e, n in batch.counts.items() if n}
-        async with runtime.uow() as uow:
-            applied = await uow.session.get(ViewFlush, batch.batch_id)
-            if applied is None and counts:
-                table = cast(Table, Event.__table__)
-                events = table.c
-                await uow.session.execute(
-                    update(table)
-                    .where(events.id == bindparam("event_id"))
-                    .values(view_count=events.view_count + bindparam("views")),
-                    [{"event_id": e, "views": n} for e, n in sorted(counts.items())],
-                )
-            if applied is None:
-                uow.session.add(
-                    ViewFlush(
-                        batch_id=batch.batch_id,
-                        events=len(counts),
-                        views=sum(counts.values()),
-                        flushed_at=uow.clock.now(),
-                    )
-                )
-                try:
-                    await uow.commit()
-                    total += sum(counts.values())
-                except IntegrityError:
-                    await uow.rollback()  # another flusher applied this batch first
-        await state.views.finish_batch(batch.batch_id)
-        if counts:
-            await state.cache.invalidate_tags(*(event_tag(e) for e in counts))
-    return total
-
-
-async def total_views(uow: UnitOfWork, runtime: Runtime, event_id: str) -> int:
-    """Flushed plus not yet flushed views."""
-    stored = await uow.session.scalar(select(Event.view_count).where(Event.id == event_id))
-    live = await adapters(runtime).views.unflushed([event_id])
-    return int(stored or 0) + live.get(event_id, 0)
+    return await view_flush.flush(runtime)

@@ -1,0 +1,195 @@
+"""Benchmark: event detail and listing reads, requests/s at concurrency 50, p50/p99,
+catalog cache on and off; prints JSON.
+
+    .venv/bin/python bench/catalog_reads.py                      # SQLite, memory cache
+    .venv/bin/python bench/catalog_reads.py --postgres --redis   # PostgreSQL, Redis cache
+
+Real `boxoffice serve` processes (uvicorn, one worker) serve: one with the cache on, one
+with ``BOXOFFICE_CACHE_ENABLED=false``, on the same database. This process seeds the
+catalog over HTTP as the demo seller (``--events`` published events with two shows
+each), then loads the detail (a random event per request; each counts a view) and the
+listing (first pages of four queries) routes. The load generator shares the machine's
+cores with the server; its CPU share is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
+
+from bench.auth import _scratch_postgres, load, machine  # noqa: E402
+
+API = "/api/v1"
+CATEGORIES = ("concert", "musical", "theatre", "classical")
+
+
+def _server(env: dict[str, str], data_dir: Path, name: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log_path = data_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "boxoffice", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base, process, 60, log_path)
+    return process, base
+
+
+async def seed(base: str, events: int) -> list[str]:
+    """A venue and ``events`` published events (two shows each), as the demo seller."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        login = await http.post(
+            f"{API}/auth/login",
+            json={"email": "seller@boxoffice.local", "password": "seller-pass-1234"},
+        )
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        venue = await http.post(
+            f"{API}/venues",
+            headers=headers,
+            json={
+                "name": "Bench Hall",
+                "sections": [
+                    {"name": g, "grade": g, "rows": [{"label": "A", "seats": 20}]}
+                    for g in ("VIP", "R", "S")
+                ],
+            },
+        )
+        venue.raise_for_status()
+        now = datetime.now(UTC)
+        ids = []
+        for index in range(events):
+            body = {
+                "title": f"Bench Live {index} — {random.choice(['IU', 'Seoul', 'Jazz', 'Hamlet'])}",
+                "description": "A benchmark event with a reasonably long description. " * 5,
+                "category": CATEGORIES[index % len(CATEGORIES)],
+                "venue_id": venue.json()["id"],
+                "grades": [
+                    {"code": "VIP", "price": 165000},
+                    {"code": "R", "price": 132000},
+                    {"code": "S", "price": 99000},
+                ],
+                "sale_opens_at": (now - timedelta(hours=1)).isoformat(),
+                "sale_closes_at": (now + timedelta(days=60)).isoformat(),
+            }
+            created = await http.post(f"{API}/events", json=body, headers=headers)
+            created.raise_for_status()
+            event_id = created.json()["id"]
+            for day in (10 + index % 50, 11 + index % 50):
+                starts_at = (now + timedelta(days=day, minutes=index)).isoformat()
+                show = await http.post(
+                    f"{API}/events/{event_id}/shows", json={"starts_at": starts_at}, headers=headers
+                )
+                show.raise_for_status()
+            published = await http.post(f"{API}/events/{event_id}/publish", headers=headers)
+            published.raise_for_status()
+            ids.append(event_id)
+        return ids
+
+
+async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
+    listings = [
+        {"limit": 20},
+        {"limit": 50},
+        {"category": "concert", "limit": 20},
+        {"q": "iu", "limit": 20},
+    ]
+    rng = random.Random(7)
+
+    async def detail(c: httpx.AsyncClient) -> httpx.Response:
+        return await c.get(f"{API}/events/{rng.choice(event_ids)}")
+
+    async def listing(c: httpx.AsyncClient) -> httpx.Response:
+        return await c.get(f"{API}/events", params=rng.choice(listings))
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        await load(client, detail, args.concurrency, 1.0)  # warm-up (and fill the cache)
+        await load(client, listing, args.concurrency, 1.0)
+        return {
+            "event_detail": await load(client, detail, args.concurrency, args.seconds),
+            "event_listing": await load(client, listing, args.concurrency, args.seconds),
+        }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-catalog-"))
+    env = {**os.environ, "BOXOFFICE_DATA_DIR": str(data_dir), "BOXOFFICE_LOG_LEVEL": "WARNING"}
+    backend = "sqlite"
+    if args.postgres:
+        backend = "postgresql"
+        env["BOXOFFICE_DATABASE_URL"] = asyncio.run(_scratch_postgres())
+    if args.redis:
+        env["BOXOFFICE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        env["BOXOFFICE_REDIS_PREFIX"] = f"bo-bench-catalog-{os.getpid()}"
+    for command in (["migrate"], ["demo"]):
+        subprocess.run(
+            [sys.executable, "-m", "boxoffice", *command],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            stdout=sys.stderr,
+        )
+    results: dict[str, Any] = {}
+    event_ids: list[str] = []
+    for mode in ("cache_off", "cache_on"):
+        mode_env = {**env, "BOXOFFICE_CACHE_ENABLED": "false" if mode == "cache_off" else "true"}
+        server, base = _server(mode_env, data_dir, mode)
+        try:
+            if not event_ids:
+                started = time.perf_counter()
+                event_ids = asyncio.run(seed(base, args.events))
+                results["seed_seconds"] = round(time.perf_counter() - started, 1)
+            results[mode] = asyncio.run(measure(base, event_ids, args))
+        finally:
+            stop(server)
+    return {
+        "benchmark": "catalog_reads",
+        "machine": machine(),
+        "backend": {
+            "database": backend,
+            "cache": "redis" if args.redis else "memory LRU",
+            "server_workers": 1,
+        },
+        "concurrency": args.concurrency,
+        "seconds_per_scenario": args.seconds,
+        "published_events": len(event_ids),
+        "results": results,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--events", type=int, default=120)
+    parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
+    parser.add_argument("--redis", action="store_true", help="use the local Redis for the cache")
+    print(json.dumps(run(parser.parse_args()), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""``show_sale_info``'s reads: one show joined to its event, plus its prices; cached as
+JSON under the show's tag, which every change to the event or its shows invalidates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from boxoffice.catalog import domain
+from boxoffice.catalog.adapters import adapters, show_tag
+from boxoffice.catalog.contracts import QueueSettings, ShowSaleInfo
+from boxoffice.catalog.models import Event, EventGrade, Show
+from boxoffice.platform.cache import cached
+from boxoffice.platform.jsonutil import dumps, loads
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.uow import UnitOfWork
+
+
+async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
+    row = (
+        await uow.session.execute(
+            select(Show, Event).join(Event, Event.id == Show.event_id).where(Show.id == show_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    show, event = row
+    prices = await uow.session.execute(
+        select(EventGrade.code, EventGrade.price).where(EventGrade.event_id == event.id)
+    )
+    return ShowSaleInfo(
+        show_id=show.id,
+        event_id=event.id,
+        seller_id=event.seller_id,
+        title=event.title,
+        event_status=event.status,
+        show_status=show.status,
+        starts_at=show.starts_at,
+        sale_opens_at=event.sale_opens_at,
+        sale_closes_at=event.sale_closes_at,
+        max_tickets_per_user=event.max_tickets_per_user,
+        hold_minutes=event.hold_minutes,
+        currency=event.currency,
+        grade_prices={code: int(price) for code, price in prices},
+        queue=QueueSettings(
+            enabled=event.queue_enabled,
+            admit_per_second=event.queue_admit_per_second,
+            max_active=event.queue_max_active,
+            pre_queue_minutes=event.queue_pre_queue_minutes,
+        ),
+        cancellation=domain.policy_from_json(event.cancellation_policy),
+    )
+
+
+def to_json(info: ShowSaleInfo) -> str:
+    data = {
+        "show_id": info.show_id,
+        "event_id": info.event_id,
+        "seller_id": info.seller_id,
+        "title": info.title,
+        "event_status": info.event_status,
+        "show_status": info.show_status,
+        "starts_at": info.starts_at.isoformat(),
+        "sale_opens_at": info.sale_opens_at.isoformat(),
+        "sale_closes_at": info.sale_closes_at.isoformat(),
+        "max_tickets_per_user": info.max_tickets_per_user,
+        "hold_minutes": info.hold_minutes,
+        "currency": info.currency,
+        "grade_prices": info.grade_prices,
+        "queue": [
+            info.queue.enabled,
+            info.queue.admit_per_second,
+            info.queue.max_active,
+            info.queue.pre_queue_minutes,
+        ],
+        "cancellation": domain.policy_to_json(info.cancellation),
+    }
+    return dumps(data).decode()
+
+
+def from_json(raw: str) -> ShowSaleInfo:
+    data = loads(raw)
+    enabled, rate, max_active, pre_queue = data["queue"]
+    return ShowSaleInfo(
+        show_id=data["show_id"],
+        event_id=data["event_id"],
+        seller_id=data["seller_id"],
+        title=data["title"],
+        event_status=data["event_status"],
+        show_status=data["show_status"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        sale_opens_at=datetime.fromisoformat(data["sale_opens_at"]),
+        sale_closes_at=datetime.fromisoformat(data["sale_closes_at"]),
+        max_tickets_per_user=data["max_tickets_per_user"],
+        hold_minutes=data["hold_minutes"],
+        currency=data["currency"],
+        grade_prices={k: int(v) for k, v in data["grade_prices"].items()},
+        queue=QueueSettings(bool(enabled), float(rate), int(max_active), int(pre_queue)),
+        cancellation=domain.policy_from_json(data["cancellation"]),
+    )
+
+
+async def cached_load(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSaleInfo | None:
+    async def compute() -> str | None:
+        info = await load(uow, show_id)
+        return None if info is None else to_json(info)
+
+    state = adapters(runtime)
+    raw = await cached(
+        state.cache,
+        f"sale:{show_id}",
+        [show_tag(show_id)],
+        compute,
+        ttl=state.settings.sale_info_cache_seconds,
+    )
+    return None if raw is None else from_json(raw)
