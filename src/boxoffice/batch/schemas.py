@@ -62,8 +62,9 @@ class RunAccepted(BaseModel):
 
 
 class BatchHealth(BaseModel):
-    status: str
+    status: str  # ok | degraded | down
     checked_at: datetime
+    detail: str | None = None
     scheduler: dict[str, Any]
     failing_jobs: list[str]
     jobs: list[dict[str, Any]]

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from boxoffice.batch import claims
 from boxoffice.batch.errors import InvalidCursor, JobAlreadyRunning, JobNotFound, RunNotFound
@@ -26,6 +29,7 @@ from boxoffice.platform.uow import UnitOfWork
 
 JOBS_KEY, RUNNER_KEY = "batch.jobs", "batch.runner"
 FAILING = frozenset({claims.FAILED, claims.ABANDONED})
+log = structlog.get_logger("boxoffice.batch")
 
 
 def registered_jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
@@ -197,9 +201,21 @@ async def get_run(uow: UnitOfWork, run_id: str) -> JobRun:
 async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[str, Any]:
     """The scheduler's state for monitoring: ``ok``, ``degraded`` (a job's latest run
     failed) or ``down`` (no scheduler holds the lease). ``detailed`` (admins) adds the
-    lease holder and the errors."""
-    holder = await leases_for(runtime).holder(SCHEDULER_LEASE)
-    views = await list_jobs(uow, runtime)
+    lease holder and the errors. A database or Redis that does not answer is ``down``
+    too (with ``detail``), never an error page: a monitor must always get an answer."""
+    try:
+        holder = await leases_for(runtime).holder(SCHEDULER_LEASE)
+        views = await list_jobs(uow, runtime)
+    except (SQLAlchemyError, RedisError, OSError) as exc:
+        log.warning("batch_health_backend_unreachable", error=type(exc).__name__)
+        return {
+            "status": "down",
+            "checked_at": uow.clock.now(),
+            "detail": "The scheduler's state cannot be read: the database or Redis is unreachable.",
+            "scheduler": {"alive": None},
+            "failing_jobs": [],
+            "jobs": [],
+        }
     jobs = []
     for view in views:
         entry: dict[str, Any] = {
@@ -221,6 +237,7 @@ async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[s
     return {
         "status": status,
         "checked_at": uow.clock.now(),
+        "detail": None if holder else "No scheduler holds the lease: none is running.",
         "scheduler": scheduler,
         "failing_jobs": failing,
         "jobs": jobs,

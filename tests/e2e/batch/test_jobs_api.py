@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from boxoffice.app import create_app
 from boxoffice.batch import service
 from boxoffice.batch.schedule import Schedule
 from boxoffice.batch.scheduler import Scheduler
 from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import Settings
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
@@ -189,6 +193,23 @@ async def test_health_without_scheduler_is_503_down(client: httpx.AsyncClient) -
     body = response.json()
     assert body["status"] == "down"
     assert body["scheduler"] == {"alive": False}
+    assert "No scheduler" in body["detail"]
+
+
+async def test_health_is_503_down_when_the_database_does_not_answer(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(database_url="postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    app = create_app(settings, ["batch"], background=False)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get(f"{API}/batch/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert "unreachable" in body["detail"]
+    assert "127.0.0.1" not in response.text
 
 
 async def test_health_summary_for_anyone_details_for_admins(
