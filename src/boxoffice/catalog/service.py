@@ -195,6 +195,7 @@ async def _owned_event(
         raise EventNotFound()
     if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
         raise NotEventOwner("Only the event's seller or an admin may change it.")
+    await require_approved_seller(uow, principal)  # a withdrawn approval stops edits too
     return event
 
 

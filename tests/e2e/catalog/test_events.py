@@ -320,3 +320,22 @@ async def test_show_read_and_sale_terms(client: httpx.AsyncClient, runtime: Runt
     assert body["queue"]["enabled"] is True
     assert body["queue"]["max_active"] == 50
     assert {g["code"]: g["price"] for g in body["grades"]} == setup.grade_prices
+
+
+async def test_a_seller_whose_approval_is_withdrawn_cannot_change_events(
+    client: httpx.AsyncClient, runtime: Runtime, seller: Caller, admin: Caller
+) -> None:
+    event_id = (await _draft(client, runtime, seller))["id"]
+    revoked = await client.patch(
+        f"{API}/admin/users/{seller.id}", json={"seller_status": "rejected"}, headers=admin.headers
+    )
+    assert revoked.status_code == 200
+    url = f"{API}/events/{event_id}"
+    assert_problem(
+        await client.patch(url, json={"title": "x"}, headers=seller.headers), 403, "forbidden"
+    )
+    assert_problem(await client.post(f"{url}/publish", headers=seller.headers), 403, "forbidden")
+    assert_problem(await _add_show(client, runtime, seller, event_id), 403, "forbidden")
+    # An admin still can (e.g. to cancel the event of a seller who was struck off).
+    cancelled = await client.post(f"{url}/cancel", headers=admin.headers)
+    assert cancelled.status_code == 200
