@@ -8,11 +8,11 @@ recorded as failed, so the history never shows a run as running forever.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
 import uuid
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -54,7 +54,7 @@ class RunMetrics:
 
 def instance_id() -> str:
     """Who runs: host, process and a random part (a restarted process is someone new)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()[:150]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def describe_error(exc: BaseException) -> str:
@@ -62,6 +62,16 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, StatementError) and exc.orig is not None:
         return f"{type(exc.orig).__name__}: {exc.orig}"
     return f"{type(exc).__name__}: {exc}"
+
+
+async def _call(job: ScheduledJob, runtime: Runtime) -> int:
+    return int(await job.spec.run(runtime))
+
+
+async def _cancel(*tasks: asyncio.Task[Any]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class JobRunner:
@@ -90,29 +100,40 @@ class JobRunner:
             del self._tasks[name]
 
     async def _execute(self, job: ScheduledJob, run_id: str) -> None:
+        log.info("job_started", job=job.name, run_id=run_id)
+        began = time.perf_counter()
+        work = asyncio.create_task(_call(job, self.runtime), name=f"batch-work:{job.name}")
         heartbeat = asyncio.create_task(self._heartbeat(job.name, run_id))
         rows: int | None = None
         error: str | None = None
-        log.info("job_started", job=job.name, run_id=run_id)
-        began = time.perf_counter()
         try:
-            rows = int(await job.spec.run(self.runtime))
+            await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
+            await _cancel(work, heartbeat)
             error = "Interrupted: the process running it shut down."
             await asyncio.shield(self._finish(job.name, run_id, None, error))
             raise
-        except Exception as exc:
-            error = describe_error(exc)
-            log.exception("job_failed", job=job.name, run_id=run_id)
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+        if not work.done():
+            # The heartbeat ends only when the claim was lost (this process stalled past
+            # its TTL and another took the job): stop, so the job never runs twice at once.
+            await _cancel(work)
+            error = "Stopped: its claim lapsed and another process took the job over."
+        else:
+            await _cancel(heartbeat)
+            if work.cancelled():
+                error = "Cancelled."
+            elif (exc := work.exception()) is not None:
+                error = describe_error(exc)
+                log.error("job_failed", job=job.name, run_id=run_id, exc_info=exc)
+            else:
+                rows = work.result()
         await self._finish(job.name, run_id, rows, error)
         self.metrics.seconds.labels(job.name).observe(time.perf_counter() - began)
         self.metrics.runs.labels(job.name, "failed" if error else "succeeded").inc()
         if error is None:
             log.info("job_succeeded", job=job.name, run_id=run_id, rows=rows)
+        else:
+            log.warning("job_run_failed", job=job.name, run_id=run_id, error=error)
 
     async def _finish(self, job: str, run_id: str, rows: int | None, error: str | None) -> None:
         try:

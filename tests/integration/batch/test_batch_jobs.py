@@ -343,3 +343,31 @@ async def test_shutdown_interrupting_a_run_records_it_as_failed(batch_runtime: R
     assert recorded.status == claims.FAILED
     assert recorded.error is not None
     assert "shut down" in recorded.error
+
+
+@pytest.mark.parametrize("claim_ttl", [0.3])
+async def test_a_run_that_lost_its_claim_stops_instead_of_running_twice(
+    batch_runtime: Runtime,
+) -> None:
+    from sqlalchemy import update
+
+    from tests.support.batch import gated_job
+
+    job = gated_job()
+    batch_runtime.extensions["jobs"] = [job]
+    async with batch_runtime.uow() as uow:
+        run_id = (await service.trigger_run(uow, batch_runtime, job.name, requested_by=None)).id
+    await batch_runtime.extensions.setdefault("test.started", asyncio.Event()).wait()
+    async with batch_runtime.uow() as uow:  # this process stalled; another took the job over
+        await uow.session.execute(
+            update(JobState)
+            .where(JobState.job == job.name)
+            .values(running_run_id=new_id(), running_holder="other-host:9:ffff")
+        )
+        await uow.commit()
+    async with asyncio.timeout(30):
+        await service.job_runner(batch_runtime).drain()  # the next renewal notices
+    [recorded] = await runs_of(batch_runtime, job.name)
+    assert recorded.id == run_id
+    assert recorded.status == claims.FAILED
+    assert "another process took the job over" in (recorded.error or "")
