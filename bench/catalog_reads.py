@@ -108,6 +108,41 @@ async def seed(base: str, events: int) -> list[str]:
         return ids
 
 
+async def stadium(base: str) -> dict[str, Any]:
+    """One request creating a 70,000-seat venue, and one reading its map back."""
+    async with httpx.AsyncClient(base_url=base, timeout=300) as http:
+        login = await http.post(
+            f"{API}/auth/login",
+            json={"email": "seller@boxoffice.local", "password": "seller-pass-1234"},
+        )
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        body = {
+            "name": "Bench Stadium",
+            "sections": [
+                {
+                    "name": f"S{section:02d}",
+                    "grade": ("VIP", "R", "S", "A")[section * 4 // 70],
+                    "rows": [{"label": f"R{row}", "seats": 50} for row in range(20)],
+                }
+                for section in range(70)
+            ],
+        }
+        started = time.perf_counter()
+        created = await http.post(f"{API}/venues", json=body, headers=headers)
+        create_seconds = time.perf_counter() - started
+        created.raise_for_status()
+        started = time.perf_counter()
+        read = await http.get(f"{API}/venues/{created.json()['id']}")
+        read_seconds = time.perf_counter() - started
+        read.raise_for_status()
+        return {
+            "seats": read.json()["seat_count"],
+            "create_seconds": round(create_seconds, 2),
+            "read_seconds": round(read_seconds, 2),
+            "map_bytes": len(read.content),
+        }
+
+
 async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
@@ -163,6 +198,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 started = time.perf_counter()
                 event_ids = asyncio.run(seed(base, args.events))
                 results["seed_seconds"] = round(time.perf_counter() - started, 1)
+                if args.stadium:
+                    results["stadium_70000_seats"] = asyncio.run(stadium(base))
             results[mode] = asyncio.run(measure(base, event_ids, args))
         finally:
             stop(server)
@@ -188,6 +225,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=120)
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis for the cache")
+    parser.add_argument(
+        "--no-stadium", dest="stadium", action="store_false", help="skip the 70,000-seat venue"
+    )
     print(json.dumps(run(parser.parse_args()), indent=2))
 
 

@@ -40,11 +40,11 @@ class CatalogAdapters:
 
 
 def event_tag(event_id: str) -> str:
-    return f"ev:{event_id}"
+    return f"catalog:ev:{event_id}"
 
 
 def show_tag(show_id: str) -> str:
-    return f"show:{show_id}"
+    return f"catalog:show:{show_id}"
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:

@@ -156,7 +156,7 @@ async def event_detail(
     never cached; ``view_count`` adds the views not yet flushed to the database.
     """
     state = adapters(runtime)
-    key, tags = f"event:{event_id}", [event_tag(event_id)]
+    key, tags = f"catalog:event:{event_id}", [event_tag(event_id)]
     lookup = await state.cache.get(key, tags)
     raw = lookup.value
     if raw is None:
@@ -185,7 +185,7 @@ def _listing_key(query: ListingQuery, starts_from: datetime) -> str:
         query.cursor or "",
         str(query.limit),
     ]
-    return "list:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return "catalog:list:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
 async def list_events(uow: UnitOfWork, runtime: Runtime, query: ListingQuery) -> str:
@@ -316,7 +316,7 @@ async def show_detail(
 ) -> str:
     """A show with its event's sale terms and prices; a draft's shows only for its seller."""
     state = adapters(runtime)
-    key, tags = f"show:{show_id}", [show_tag(show_id)]
+    key, tags = f"catalog:show:{show_id}", [show_tag(show_id)]
     lookup = await state.cache.get(key, tags)
     raw = lookup.value
     if raw is None:

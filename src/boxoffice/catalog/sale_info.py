@@ -109,7 +109,7 @@ async def cached_load(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSa
     state = adapters(runtime)
     raw = await cached(
         state.cache,
-        f"sale:{show_id}",
+        f"catalog:sale:{show_id}",
         [show_tag(show_id)],
         compute,
         ttl=state.settings.sale_info_cache_seconds,
