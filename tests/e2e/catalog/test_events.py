@@ -339,3 +339,26 @@ async def test_a_seller_whose_approval_is_withdrawn_cannot_change_events(
     # An admin still can (e.g. to cancel the event of a seller who was struck off).
     cancelled = await client.post(f"{url}/cancel", headers=admin.headers)
     assert cancelled.status_code == 200
+
+
+async def test_shows_of_a_draft_are_the_sellers_alone(
+    client: httpx.AsyncClient, runtime: Runtime, seller: Caller, fan: Caller
+) -> None:
+    event_id = (await _draft(client, runtime, seller))["id"]
+    anonymous = await client.post(
+        f"{API}/events/{event_id}/shows",
+        json={"starts_at": (runtime.clock.now() + timedelta(days=3)).isoformat()},
+    )
+    assert_problem(anonymous, 401, "unauthorized")
+    show = await _add_show(client, runtime, seller, event_id)
+    assert show.status_code == 201
+    url = f"{API}/shows/{show.json()['id']}"
+    assert_problem(await client.get(url), 404, "not_found")
+    assert_problem(await client.get(url, headers=fan.headers), 404, "not_found")
+    own = await client.get(url, headers=seller.headers)
+    assert own.status_code == 200
+    assert own.json()["event_status"] == "draft"
+    assert (
+        await client.post(f"{API}/events/{event_id}/publish", headers=seller.headers)
+    ).status_code == 200
+    assert (await client.get(url)).json()["event_status"] == "published"
