@@ -87,7 +87,12 @@ class Scheduler:
         for job in self.jobs.values():
             if job.schedule is None or self.runner.active(job.name):
                 continue
-            run_id = await self._maybe_start(job)
+            try:
+                run_id = await self._maybe_start(job)
+            except Exception:  # one job's trouble must not hold up the others' ticks
+                log.exception("scheduler_job_check_failed", job=job.name)
+                self._due.pop(job.name, None)
+                continue
             if run_id is not None:
                 started.append(run_id)
         return started
