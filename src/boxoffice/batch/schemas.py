@@ -67,4 +67,5 @@ class BatchHealth(BaseModel):
     detail: str | None = None
     scheduler: dict[str, Any]
     failing_jobs: list[str]
+    overdue_jobs: list[str]
     jobs: list[dict[str, Any]]

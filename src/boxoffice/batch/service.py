@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -29,6 +29,7 @@ from boxoffice.platform.uow import UnitOfWork
 
 JOBS_KEY, RUNNER_KEY = "batch.jobs", "batch.runner"
 FAILING = frozenset({claims.FAILED, claims.ABANDONED})
+OVERDUE_GRACE_SECONDS = 60  # beyond the lease TTL, before a due tick counts as missed
 log = structlog.get_logger("boxoffice.batch")
 
 
@@ -199,10 +200,11 @@ async def get_run(uow: UnitOfWork, run_id: str) -> JobRun:
 
 
 async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[str, Any]:
-    """The scheduler's state for monitoring: ``ok``, ``degraded`` (a job's latest run
-    failed) or ``down`` (no scheduler holds the lease). ``detailed`` (admins) adds the
-    lease holder and the errors. A database or Redis that does not answer is ``down``
-    too (with ``detail``), never an error page: a monitor must always get an answer."""
+    """The scheduler's state for monitoring: ``ok``; ``degraded`` (a job's latest run
+    failed, or a due tick was not started in time); ``down`` (no scheduler holds the
+    lease). ``detailed`` (admins) adds the lease holder and the errors. A database or
+    Redis that does not answer is ``down`` too (with ``detail``), never an error page: a
+    monitor must always get an answer."""
     try:
         holder = await leases_for(runtime).holder(SCHEDULER_LEASE)
         views = await list_jobs(uow, runtime)
@@ -214,6 +216,7 @@ async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[s
             "detail": "The scheduler's state cannot be read: the database or Redis is unreachable.",
             "scheduler": {"alive": None},
             "failing_jobs": [],
+            "overdue_jobs": [],
             "jobs": [],
         }
     jobs = []
@@ -230,7 +233,16 @@ async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[s
             entry["last_error"] = None if view.last_run is None else view.last_run.error
         jobs.append(entry)
     failing = sorted(v.name for v in views if v.last_status in FAILING)
-    status = "down" if holder is None else ("degraded" if failing else "ok")
+    # A leader that holds its lease but no longer starts due ticks (hung) shows here.
+    late = uow.clock.now() - timedelta(
+        seconds=OVERDUE_GRACE_SECONDS + runtime.settings.scheduler_lease_ttl_seconds
+    )
+    overdue = sorted(
+        v.name
+        for v in views
+        if v.next_run_at is not None and v.next_run_at < late and v.running_run_id is None
+    )
+    status = "down" if holder is None else ("degraded" if failing or overdue else "ok")
     scheduler: dict[str, Any] = {"alive": holder is not None}
     if detailed:
         scheduler["lease_holder"] = holder
@@ -240,5 +252,6 @@ async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[s
         "detail": None if holder else "No scheduler holds the lease: none is running.",
         "scheduler": scheduler,
         "failing_jobs": failing,
+        "overdue_jobs": overdue,
         "jobs": jobs,
     }

@@ -243,5 +243,14 @@ async def test_health_summary_for_anyone_details_for_admins(
     assert detailed["scheduler"]["lease_holder"] == "sched-host:42:abcd"
     errors = {job["name"]: job["last_error"] for job in detailed["jobs"]}
     assert errors["test.failing"] == "RuntimeError: the payment provider timed out"
+    assert detailed["overdue_jobs"] == []
+
+    # the leader keeps its lease but stops starting ticks (hung): the minutes go by
+    clock.advance(timedelta(minutes=3))
+    await scheduler.leases.acquire(scheduler.lease_name, scheduler.holder, 15)
+    hung = (await client.get(f"{API}/batch/health")).json()
+    assert hung["status"] == "degraded"
+    assert "test.every_minute" in hung["overdue_jobs"]
+    assert "batch.refresh_table_statistics" not in hung["overdue_jobs"]
     await scheduler.shutdown()
     assert (await client.get(f"{API}/batch/health")).status_code == 503
