@@ -40,23 +40,27 @@ def _toss(url: str, *, secret: str = TEST_SECRET_KEY, timeout: float = 2.0) -> T
 
 @pytest.fixture
 async def toss_client(toss: TossStandIn) -> AsyncIterator[TossProvider]:
-    provider = _toss(toss.server.url, timeout=0.5)
+    provider = _toss(toss.server.url, timeout=5.0)
     yield provider
     await provider.aclose()
 
 
-@pytest.fixture
-async def kakao_client(kakaopay: KakaoPayStandIn) -> AsyncIterator[KakaoPayProvider]:
-    provider = KakaoPayProvider(
+def _kakao(url: str, *, timeout: float = 5.0) -> KakaoPayProvider:
+    return KakaoPayProvider(
         secret_key=KAKAO_KEY,
         cid=TEST_CID,
-        base_url=kakaopay.server.url,
+        base_url=url,
         approval_url="https://shop.example/api/v1/payments/kakaopay/approve",
         cancel_url="https://shop.example/api/v1/payments/kakaopay/cancel",
         fail_url="https://shop.example/api/v1/payments/kakaopay/fail",
-        timeout=0.5,
+        timeout=timeout,
         connect_timeout=1.0,
     )
+
+
+@pytest.fixture
+async def kakao_client(kakaopay: KakaoPayStandIn) -> AsyncIterator[KakaoPayProvider]:
+    provider = _kakao(kakaopay.server.url)
     yield provider
     await provider.aclose()
 
@@ -157,8 +161,12 @@ async def test_toss_timeout_is_unknown_and_lookup_finds_the_capture(
     order_id = new_id()
     key = toss.authorize(order_id, 10_000)
     toss.confirm_delay = 2.0
-    with pytest.raises(PaymentOutcomeUnknown) as unknown:
-        await toss_client.confirm(_confirm(order_id, key, 10_000))
+    impatient = _toss(toss.server.url, timeout=0.5)
+    try:
+        with pytest.raises(PaymentOutcomeUnknown) as unknown:
+            await impatient.confirm(_confirm(order_id, key, 10_000))
+    finally:
+        await impatient.aclose()
     assert unknown.value.code == "TIMEOUT"
     found = await toss_client.lookup(reference=key, order_id=order_id)
     assert found is not None
@@ -272,8 +280,12 @@ async def test_kakaopay_refusals_500_timeout_and_unknown_tid(
     with pytest.raises(PaymentOutcomeUnknown):
         await kakao_client.confirm(ConfirmRequest(order_id, 50_000, "u1", tid, "k", token=token))
     kakaopay.delay_next["approve"] = 2.0
-    with pytest.raises(PaymentOutcomeUnknown) as timed_out:
-        await kakao_client.confirm(ConfirmRequest(order_id, 50_000, "u1", tid, "k", token=token))
+    impatient = _kakao(kakaopay.server.url, timeout=0.5)
+    try:
+        with pytest.raises(PaymentOutcomeUnknown) as timed_out:
+            await impatient.confirm(ConfirmRequest(order_id, 50_000, "u1", tid, "k", token=token))
+    finally:
+        await impatient.aclose()
     assert timed_out.value.code == "TIMEOUT"
     found = await kakao_client.lookup(reference=tid, order_id=order_id)
     assert found is not None
