@@ -20,22 +20,26 @@ CONSUMERS = [
         "boxoffice.identity.UserRegistered",
         service.welcome_email,
         kind="email",
+        acts_outside_db=True,
     ),
     Consumer(
         "notifications.order_confirmation",
         "boxoffice.orders.OrderPaid",
         service.order_confirmation,
         kind="email",
+        acts_outside_db=True,
     ),
     Consumer(
         "notifications.refund_notice",
         "boxoffice.orders.OrderCancelled",
         service.refund_notice,
         kind="email",
+        acts_outside_db=True,
     ),
     Consumer(
         "orders.refund_cancelled_event",
         "boxoffice.catalog.EventCancelled",
         refund_cancelled_event,
+        acts_outside_db=True,  # calls the payment providers
     ),
 ]

@@ -43,6 +43,10 @@ class Consumer:
     topic: str  # e.g. "boxoffice.identity.UserRegistered"
     handler: Handler
     kind: str = "event"  # what a dead letter of this consumer is: "event" or "email"
+    # The handler acts outside the database (sends an e-mail, calls a provider): the event
+    # is claimed first, so two deliveries never act at once. Database-only handlers skip
+    # the claim: their processed id is inserted in their own transaction.
+    acts_outside_db: bool = False
 
     @property
     def retry_topic(self) -> str:
@@ -69,7 +73,8 @@ class Delivery:
         self.runtime = runtime
         self.consumer = consumer
         self.envelope = envelope
-        self.claim = new_id()  # this delivery's token on the (consumer, event) claim
+        # This delivery's token on the (consumer, event) claim, when the consumer claims.
+        self.claim: str | None = new_id() if consumer.acts_outside_db else None
         self.recorded = False
 
     @property
@@ -90,6 +95,20 @@ class Delivery:
         the claim and another delivery finished the event): the transaction is rolled
         back, so its effects are not applied twice.
         """
+        now = uow.clock.now()
+        if self.claim is None:
+            uow.session.add(
+                ProcessedEvent(
+                    consumer=self.consumer.name, event_id=self.event_id, processed_at=now
+                )
+            )
+            try:
+                await uow.commit()
+            except IntegrityError as exc:
+                await uow.rollback()
+                raise AlreadyProcessed(self.event_id) from exc
+            self.recorded = True
+            return
         result = await uow.session.execute(
             update(ProcessedEvent)
             .where(
@@ -97,7 +116,7 @@ class Delivery:
                 ProcessedEvent.event_id == self.event_id,
                 ProcessedEvent.claim == self.claim,
             )
-            .values(claim=None, claimed_until=None, processed_at=uow.clock.now())
+            .values(claim=None, claimed_until=None, processed_at=now)
         )
         if getattr(result, "rowcount", 0) != 1:
             await uow.rollback()
@@ -128,6 +147,7 @@ class Dispatcher:
             return found is not None and found.claim is None
 
     async def _claim(self, delivery: Delivery) -> str | None:
+        assert delivery.claim is not None
         """Take the (consumer, event) claim for ``delivery``: ``None`` when taken, else
         ``duplicate`` (done before) or ``busy`` (another live delivery holds it)."""
         name, event_id = delivery.consumer.name, delivery.event_id
@@ -169,6 +189,8 @@ class Dispatcher:
             return None if getattr(result, "rowcount", 0) == 1 else "busy"
 
     async def _release(self, uow: UnitOfWork, delivery: Delivery) -> None:
+        if delivery.claim is None:
+            return
         await uow.session.execute(
             delete(ProcessedEvent).where(
                 ProcessedEvent.consumer == delivery.consumer.name,
@@ -189,15 +211,16 @@ class Dispatcher:
         Raises only when the database cannot record the outcome; the broker then
         redelivers the message.
         """
-        if await self.already_processed(consumer, envelope.event_id):
-            return "duplicate"
         delivery = Delivery(self.runtime, consumer, envelope)
-        refused = await self._claim(delivery)
-        if refused == "duplicate":
-            return refused
-        if refused == "busy":
-            await asyncio.sleep(BUSY_PAUSE_SECONDS)  # don't spin on the broker's redelivery
-            raise DeliveryBusy(envelope.event_id)
+        if delivery.claim is not None:
+            refused = await self._claim(delivery)
+            if refused == "duplicate":
+                return refused
+            if refused == "busy":
+                await asyncio.sleep(BUSY_PAUSE_SECONDS)  # don't spin on the redeliveries
+                raise DeliveryBusy(envelope.event_id)
+        elif await self.already_processed(consumer, envelope.event_id):
+            return "duplicate"
         try:
             await consumer.handler(delivery)
             if not delivery.recorded:
