@@ -170,9 +170,9 @@ async def event_detail(
     if body["status"] == EventStatus.DRAFT and not _may_see_draft(principal, body["seller_id"]):
         raise EventNotFound()
     if count_view and body["status"] == EventStatus.PUBLISHED:
-        await state.views.add(event_id)
-    unflushed = await state.views.unflushed([event_id])
-    body["view_count"] += unflushed.get(event_id, 0)
+        body["view_count"] += await state.views.add_and_count(event_id)
+    else:
+        body["view_count"] += (await state.views.unflushed([event_id]))[event_id]
     return dumps(body)
 
 

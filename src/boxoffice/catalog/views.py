@@ -26,6 +26,7 @@ class ViewBatch:
 
 class ViewCounter(Protocol):
     async def add(self, event_id: str, amount: int = 1) -> None: ...
+    async def add_and_count(self, event_id: str) -> int: ...
     async def unflushed(self, event_ids: Sequence[str]) -> dict[str, int]: ...
     async def take_batch(self) -> ViewBatch | None: ...
     async def finish_batch(self, batch_id: str) -> None: ...
@@ -41,6 +42,11 @@ class MemoryViewCounter:
 
     async def add(self, event_id: str, amount: int = 1) -> None:
         self._live[event_id] = self._live.get(event_id, 0) + amount
+
+    async def add_and_count(self, event_id: str) -> int:
+        """Count one view; the event's views not yet flushed, this one included."""
+        await self.add(event_id)
+        return (await self.unflushed([event_id]))[event_id]
 
     async def unflushed(self, event_ids: Sequence[str]) -> dict[str, int]:
         pending = self._pending or {}
@@ -93,6 +99,14 @@ class RedisViewCounter:
 
     async def add(self, event_id: str, amount: int = 1) -> None:
         await self.client.hincrby(self.live, event_id, amount)
+
+    async def add_and_count(self, event_id: str) -> int:
+        """Count one view; the event's views not yet flushed, this one included (one round trip)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hincrby(self.live, event_id, 1)
+            pipe.hget(self.pending, event_id)
+            live, pending = await pipe.execute()
+        return int(live) + int(pending or 0)
 
     async def unflushed(self, event_ids: Sequence[str]) -> dict[str, int]:
         if not event_ids:

@@ -34,8 +34,8 @@ async def test_batches_swap_atomically_and_stay_until_finished(views: ViewCounte
     batch = await views.take_batch()
     assert batch is not None
     assert batch.counts == {"e1": 3, "e2": 1}
-    await views.add("e1")  # after the swap: the next batch
-    assert await views.unflushed(["e1", "e2", "e3"]) == {"e1": 4, "e2": 1, "e3": 0}
+    assert await views.add_and_count("e1") == 4  # after the swap: the next batch, and the
+    assert await views.unflushed(["e1", "e2", "e3"]) == {"e1": 4, "e2": 1, "e3": 0}  # pending
 
     again = await views.take_batch()  # not finished (a crash): the same batch comes back
     assert again == batch
