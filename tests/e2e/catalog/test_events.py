@@ -159,6 +159,7 @@ async def test_owner_and_admin_edit_others_are_refused(
     assert by_admin.json()["seller_id"] == seller.id
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_missing_event_is_404_for_every_route(
     client: httpx.AsyncClient, runtime: Runtime, seller: Caller
 ) -> None:
@@ -248,6 +249,7 @@ async def test_only_approved_sellers_create_events(
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_show_rules(client: httpx.AsyncClient, runtime: Runtime, seller: Caller) -> None:
     event_id = (await _draft(client, runtime, seller))["id"]
     moment = {"starts_at": (runtime.clock.now() + timedelta(days=40)).isoformat()}
@@ -322,6 +324,7 @@ async def test_show_read_and_sale_terms(client: httpx.AsyncClient, runtime: Runt
     assert {g["code"]: g["price"] for g in body["grades"]} == setup.grade_prices
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_seller_whose_approval_is_withdrawn_cannot_change_events(
     client: httpx.AsyncClient, runtime: Runtime, seller: Caller, admin: Caller
 ) -> None:

@@ -106,6 +106,7 @@ async def test_truncated_image_is_422(client: httpx.AsyncClient, runtime: Runtim
     assert_problem(response, 422, "validation_error")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_over_the_limit_is_413(client: httpx.AsyncClient, runtime: Runtime) -> None:
     setup = await open_show(client, runtime)
     png = image_bytes("PNG", (400, 400))
@@ -116,6 +117,7 @@ async def test_over_the_limit_is_413(client: httpx.AsyncClient, runtime: Runtime
         assert_problem(response, 413, "payload_too_large")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_only_the_owner_uploads_and_kind_is_checked(
     client: httpx.AsyncClient, runtime: Runtime, other_seller: Caller, fan: Caller
 ) -> None:

@@ -118,6 +118,7 @@ async def test_listing_refuses_bad_parameters(client: httpx.AsyncClient) -> None
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_categories_are_listed_and_admin_managed(
     client: httpx.AsyncClient, admin: Caller, seller: Caller
 ) -> None:

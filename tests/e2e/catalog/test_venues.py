@@ -124,6 +124,7 @@ async def test_malformed_rows_are_422(client: httpx.AsyncClient, seller: Caller,
     assert_problem(response, 422, "validation_error")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_only_approved_sellers_create_venues(
     client: httpx.AsyncClient, fan: Caller, seller: Caller, admin: Caller
 ) -> None:
