@@ -171,6 +171,7 @@ async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> 
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_at_start = round(os.getloadavg()[0], 2)  # other work on the machine skews results
     data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-catalog-"))
     env = {**os.environ, "BOXOFFICE_DATA_DIR": str(data_dir), "BOXOFFICE_LOG_LEVEL": "WARNING"}
     backend = "sqlite"
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             stop(server)
     return {
         "benchmark": "catalog_reads",
-        "machine": machine(),
+        "machine": {**machine(), "load_average_1m_at_start": load_at_start},
         "backend": {
             "database": backend,
             "cache": "redis" if args.redis else "memory LRU",
