@@ -1,0 +1,159 @@
+"""Logins: password sign-in with throttling, refresh-token rotation with reuse detection, logout.
+
+A login is a refresh-token family; every token issued by refreshing it joins the family,
+so revoking the family ends the login everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from boxoffice.identity import domain, passwords
+from boxoffice.identity.errors import InvalidCredentials, RefreshTokenInvalid, RefreshTokenReused
+from boxoffice.identity.models import RefreshToken, User
+from boxoffice.identity.schemas import TokenPair
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.ratelimit import Rule
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, TokenUse
+from boxoffice.platform.uow import UnitOfWork
+
+
+def login_rules(runtime: Runtime) -> tuple[Rule, Rule]:
+    s = runtime.settings
+    window = s.login_failure_window_seconds
+    return (
+        Rule("login-fail-account", s.login_failures_per_account, window),
+        Rule("login-fail-address", s.login_failures_per_address, window),
+    )
+
+
+async def log_in(
+    uow: UnitOfWork, runtime: Runtime, email: str, password: str, client: str
+) -> TokenPair:
+    """Check the password and start a login (a new refresh-token family).
+
+    Repeated failures for one account or one client address raise ``RateLimited``.
+    """
+    email = domain.normalise_email(email)
+    account_rule, address_rule = login_rules(runtime)
+    limiter = runtime.limiter
+    message = "Too many failed sign-in attempts; wait before trying again."
+    await limiter.check(account_rule, email, detail=message)
+    await limiter.check(address_rule, client, detail=message)
+    user = await user_by_email(uow, email)
+    if not await passwords.verify_password(
+        runtime.settings, user.password_hash if user else None, password
+    ):
+        await limiter.record(account_rule, email)
+        await limiter.record(address_rule, client)
+        raise InvalidCredentials("The e-mail or the password is wrong.")
+    assert user is not None
+    await limiter.clear(account_rule, email)
+    if user.password_hash and passwords.needs_rehash(runtime.settings, user.password_hash):
+        user.password_hash = await passwords.hash_password(runtime.settings, password)
+    pair = issue_pair(uow, runtime, user, family_id=new_id())
+    await uow.commit()
+    return pair
+
+
+async def refresh(uow: UnitOfWork, runtime: Runtime, refresh_token: str) -> TokenPair:
+    """Spend a refresh token for a new pair.
+
+    A token can be spent once. Presenting a spent token means it was stolen or replayed:
+    the whole login (every token of its family) is revoked and ``RefreshTokenReused`` raised.
+    """
+    now = uow.clock.now()
+    token_hash = domain.hash_refresh_secret(refresh_token)
+    spend = (
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.spent_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(spent_at=now)
+    )
+    # The conditional UPDATE decides between two concurrent refreshes: one row, one winner.
+    spent = (await uow.session.execute(spend)).rowcount  # type: ignore[attr-defined]
+    token = (
+        await uow.session.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    ).scalar_one_or_none()
+    if token is None:
+        raise RefreshTokenInvalid("The refresh token is not known.")
+    if spent != 1:
+        if token.spent_at is not None:
+            await revoke_family(uow, token.family_id)
+            await uow.commit()
+            raise RefreshTokenReused(
+                "This refresh token was already used; every token of this login is revoked."
+            )
+        if token.revoked_at is not None:
+            raise RefreshTokenInvalid("The refresh token was revoked.")
+        raise RefreshTokenInvalid("The refresh token has expired.")
+    user = await uow.session.get(User, token.user_id)
+    if user is None:
+        raise RefreshTokenInvalid("The refresh token's user no longer exists.")
+    pair = issue_pair(uow, runtime, user, family_id=token.family_id)
+    await uow.commit()
+    return pair
+
+
+async def log_out(uow: UnitOfWork, principal: Principal, refresh_token: str) -> None:
+    """Revoke the login the refresh token belongs to; unknown or foreign tokens change nothing."""
+    token = (
+        await uow.session.execute(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == domain.hash_refresh_secret(refresh_token)
+            )
+        )
+    ).scalar_one_or_none()
+    if token is None or token.user_id != principal.id:
+        return
+    await revoke_family(uow, token.family_id)
+    await uow.commit()
+
+
+def issue_access_token(runtime: Runtime, user: User) -> str:
+    return runtime.keys.sign(
+        {"sub": user.id, "email": user.email, "role": user.role},
+        use=TokenUse.ACCESS,
+        now=runtime.clock.now(),
+        ttl=timedelta(minutes=runtime.settings.access_token_ttl_minutes),
+    )
+
+
+def issue_pair(uow: UnitOfWork, runtime: Runtime, user: User, *, family_id: str) -> TokenPair:
+    secret = domain.new_refresh_secret()
+    now = uow.clock.now()
+    uow.session.add(
+        RefreshToken(
+            id=new_id(),
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=domain.hash_refresh_secret(secret),
+            issued_at=now,
+            expires_at=now + timedelta(days=runtime.settings.refresh_token_ttl_days),
+        )
+    )
+    return TokenPair(
+        access_token=issue_access_token(runtime, user),
+        refresh_token=secret,
+        expires_in=runtime.settings.access_token_ttl_minutes * 60,
+    )
+
+
+async def revoke_family(uow: UnitOfWork, family_id: str) -> None:
+    await uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=uow.clock.now())
+    )
+
+
+async def user_by_email(uow: UnitOfWork, email: str) -> User | None:
+    result = await uow.session.execute(select(User).where(User.email == email))
+    return result.scalar_one_or_none()

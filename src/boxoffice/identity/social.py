@@ -1,0 +1,156 @@
+"""Social sign-in: an identity vouched for by Google, Kakao or another OIDC provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from boxoffice.identity import domain, oauth, sessions
+from boxoffice.identity.errors import EmailTaken, UserNotFound
+from boxoffice.identity.events import UserRegistered
+from boxoffice.identity.models import SocialAccount, User
+from boxoffice.identity.schemas import TokenPair
+from boxoffice.platform.errors import Forbidden
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Role
+from boxoffice.platform.uow import UnitOfWork
+
+
+async def social_login(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    provider: str,
+    subject: str,
+    email: str | None,
+    email_verified: bool,
+    name: str | None,
+) -> TokenPair:
+    """Sign in with a provider's identity.
+
+    The account is found by (provider, subject). Otherwise it is linked to an existing user
+    only when the provider vouches for the e-mail (verified); an unverified e-mail that
+    belongs to an existing user is refused rather than taken over. Else a user is created.
+    """
+    # Two first sign-ins of one person race on the unique keys: the loser rolls back and
+    # looks again, now finding the winner's account, so both tabs end up signed in.
+    for attempt in range(2):
+        try:
+            pair = await _social_login_once(
+                uow,
+                runtime,
+                provider=provider,
+                subject=subject,
+                email=email,
+                email_verified=email_verified,
+                name=name,
+            )
+            await uow.commit()
+            return pair
+        except IntegrityError as exc:
+            await uow.rollback()
+            if attempt == 1:
+                raise EmailTaken(
+                    "This account is being created by another request; try again."
+                ) from exc
+    raise AssertionError("unreachable")
+
+
+async def social_login_callback(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    provider: str,
+    params: Mapping[str, str],
+    binding: str | None,
+) -> TokenPair:
+    """Finish a social login from the provider's callback parameters.
+
+    Checks the one-time state, exchanges the code and verifies the provider's answer
+    (``oauth.complete``), then signs in as :func:`social_login` decides. Raises the
+    ``oauth`` errors (400, 401, 404, 502) and ``Forbidden`` for an unverified e-mail that
+    belongs to an existing account.
+    """
+    identity = await oauth.complete(runtime, provider, params, binding)
+    return await social_login(
+        uow,
+        runtime,
+        provider=identity.provider,
+        subject=identity.subject,
+        email=identity.email,
+        email_verified=identity.email_verified,
+        name=identity.name,
+    )
+
+
+async def _social_login_once(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    provider: str,
+    subject: str,
+    email: str | None,
+    email_verified: bool,
+    name: str | None,
+) -> TokenPair:
+    """One attempt of :func:`social_login`, up to (not including) the commit."""
+    account = (
+        await uow.session.execute(
+            select(SocialAccount).where(
+                SocialAccount.provider == provider, SocialAccount.subject == subject
+            )
+        )
+    ).scalar_one_or_none()
+    now = uow.clock.now()
+    if account is not None:
+        found = await uow.session.get(User, account.user_id)
+        if found is None:
+            raise UserNotFound()
+        user = found
+    else:
+        normalised = domain.normalise_email(email) if email else None
+        user_or_none = await sessions.user_by_email(uow, normalised) if normalised else None
+        if user_or_none is not None and not email_verified:
+            raise Forbidden(
+                "This e-mail belongs to an existing account; the provider did not verify it, "
+                "so sign in with your password and link the provider from there."
+            )
+        if user_or_none is None:
+            user = User(
+                id=new_id(),
+                email=normalised or f"{provider}-{subject}@users.invalid",
+                password_hash=None,
+                name=(name or (normalised or "").split("@")[0] or f"{provider} user")[:100],
+                role=Role.CUSTOMER.value,
+                locale="ko",
+                email_verified=email_verified,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(user)
+            await uow.session.flush()
+            uow.record(
+                UserRegistered(
+                    user_id=user.id,
+                    email=user.email,
+                    display_name=user.name,
+                    locale=user.locale,
+                    via=provider,
+                )
+            )
+        else:
+            user = user_or_none
+        uow.session.add(
+            SocialAccount(
+                id=new_id(),
+                user_id=user.id,
+                provider=provider,
+                subject=subject,
+                email=normalised,
+                created_at=now,
+            )
+        )
+    await uow.session.flush()  # the unique keys decide a race here, before tokens are made
+    return sessions.issue_pair(uow, runtime, user, family_id=new_id())
