@@ -103,7 +103,12 @@ async def hammer(
     async def worker(conn: Connection) -> None:
         for method, path, token in queue:
             started = time.perf_counter()
-            status, _ = await conn.request(method, path, token)
+            try:
+                status, _ = await conn.request(method, path, token)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                status = 0  # the server dropped the connection: counted, then reconnect
+                conn.close()
+                conn = await Connection.open(port)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
 
@@ -275,7 +280,11 @@ async def make_show(base: str, env: dict[str, str], admit_per_second: float) -> 
             setup = await open_show(
                 client,
                 runtime,
-                queue={"enabled": True, "admit_per_second": admit_per_second, "max_active": 100},
+                queue={
+                    "enabled": True,
+                    "admit_per_second": admit_per_second,
+                    "max_active": 1_000_000,
+                },
             )
     finally:
         await runtime.close()
@@ -311,6 +320,10 @@ async def measure(
     users = mint_tokens(data_dir / "keys" / "jwt-dev-ed25519.pem", args.joins)
     join_path = f"{API}/shows/{show_id}/queue"
     results: dict[str, Any] = {}
+    # The framework's floor on this machine: an unauthenticated GET through the same stack.
+    results["baseline_get_health"] = await hammer(
+        port, server_pid, [("GET", "/health", "-")] * int(args.polls // 2), args.concurrency
+    )
     results["joins"] = await hammer(
         port, server_pid, [("POST", join_path, token) for _, token in users], args.concurrency
     )

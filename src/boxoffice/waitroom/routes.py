@@ -4,42 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from boxoffice.platform import deps
-from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal
 from boxoffice.waitroom import service
+from boxoffice.waitroom.deps import ClientAddress, CurrentUser, RuntimeDep
 from boxoffice.waitroom.schemas import QueueEntryRead
 
 router = APIRouter(tags=["waitroom"])
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
-
-
-# The platform's dependencies are plain functions, which FastAPI runs in its thread pool:
-# three thread hops per request cost more than the whole poll. These async twins call
-# the very same functions on the event loop (they neither block nor do I/O).
-async def _runtime(request: Request) -> Runtime:
-    return deps.get_runtime(request)
-
-
-async def _user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    runtime = deps.get_runtime(request)
-    return deps.get_current_user(deps.get_optional_user(runtime, credentials))
-
-
-async def _client_address(request: Request) -> str:
-    return deps.client_address(request)
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-CurrentUser = Annotated[Principal, Depends(_user)]
-ClientAddress = Annotated[str, Depends(_client_address)]
+JSON = "application/json"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -65,12 +38,10 @@ async def join_queue(
     runtime: RuntimeDep,
     user: CurrentUser,
     client: ClientAddress,
-    response: Response,
 ) -> Any:
     entry, created = await service.join(runtime, user, show_id, client)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return entry
+    # Serialised by pydantic-core directly: the hot path skips FastAPI's re-validation.
+    return Response(entry.model_dump_json(), status_code=201 if created else 200, media_type=JSON)
 
 
 @router.get(
@@ -80,7 +51,8 @@ async def join_queue(
     responses=_ERRORS,
 )
 async def get_queue_entry(entry_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
-    return await service.get_entry(runtime, user, entry_id)
+    entry = await service.get_entry(runtime, user, entry_id)
+    return Response(entry.model_dump_json(), media_type=JSON)
 
 
 @router.delete(

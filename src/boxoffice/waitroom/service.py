@@ -6,6 +6,7 @@ The per-process adapters (queue store, serving board, sale-info cache) live in
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -41,6 +42,7 @@ class Waitroom:
     board: ServingBoard
     sale_info: SaleInfoCache
     left: set[str] = field(default_factory=set)  # entries given up through this process
+    limiter_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(48))
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock)
@@ -141,16 +143,19 @@ async def join(
     """
     waitroom = room(runtime)
     settings = waitroom.settings
-    await runtime.limiter.hit(
-        Rule("waitroom-join-user", settings.joins_per_user_per_minute, 60),
-        user.id,
-        detail="Too many queue joins; wait a little.",
-    )
-    await runtime.limiter.hit(
-        Rule("waitroom-join-address", settings.joins_per_address_per_minute, 60),
-        client_address,
-        detail="Too many queue joins from this address; wait a little.",
-    )
+    # The platform limiter's Redis pool refuses (rather than waits) past 100 commands in
+    # flight, which a join burst reaches: waitroom keeps its own use of it below that.
+    async with waitroom.limiter_slots:
+        await runtime.limiter.hit(
+            Rule("waitroom-join-user", settings.joins_per_user_per_minute, 60),
+            user.id,
+            detail="Too many queue joins; wait a little.",
+        )
+        await runtime.limiter.hit(
+            Rule("waitroom-join-address", settings.joins_per_address_per_minute, 60),
+            client_address,
+            detail="Too many queue joins from this address; wait a little.",
+        )
     info = await _sale_info(waitroom, show_id)
     if not info.queue.enabled:
         raise QueueNotUsed("This show's sale needs no queue: hold seats directly.")

@@ -185,6 +185,11 @@ async def test_entries_are_private_and_sales_must_be_open(
         response = await http.request(method, f"{API}{path}", headers=other.headers)
         assert_problem(response, 404, "not_found")
     assert_problem(await http.get(f"{API}/queue/{entry_id}"), 401, "unauthorized")
+    forged = {"Authorization": f"Bearer {owner.access_token[:-4]}AAAA"}
+    for _ in range(2):  # a refused token is not remembered: refused again
+        assert_problem(
+            await http.get(f"{API}/queue/{entry_id}", headers=forged), 401, "invalid_token"
+        )
     assert_problem(await join(http, owner, later), 422, "sale_not_open")
     assert_problem(await join(http, owner, no_queue), 409, "conflict")
     assert_problem(await join(http, owner, "no-such-show"), 404, "not_found")

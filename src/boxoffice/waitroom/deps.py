@@ -1,0 +1,75 @@
+"""The queue routes' dependencies: async, and with verified access tokens remembered briefly.
+
+The platform's dependencies are plain functions, which FastAPI runs in its thread pool;
+three thread hops per request cost more than a whole poll. These call the very same
+platform functions on the event loop (they neither block nor do I/O). A client polling
+its place sends the same access token again and again: a verified token is remembered
+for up to a minute (never past its own expiry), so the Ed25519 check runs once a minute
+per client, not once per poll.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from boxoffice.platform import deps
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, TokenUse, principal_from_claims
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+REMEMBER_SECONDS = 60.0
+REMEMBER_AT_MOST = 200_000
+
+
+class VerifiedTokens:
+    """Access tokens verified in this process: token -> (remember until, principal)."""
+
+    def __init__(self, limit: int = REMEMBER_AT_MOST) -> None:
+        self._limit = limit
+        self._tokens: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def principal(self, runtime: Runtime, token: str) -> Principal:
+        now = time.time()
+        known = self._tokens.get(token)
+        if known is not None and known[0] > now:
+            return known[1]
+        claims = runtime.keys.verify(token, use=TokenUse.ACCESS)  # raises when invalid
+        principal = principal_from_claims(claims)
+        self._tokens[token] = (min(now + REMEMBER_SECONDS, float(claims["exp"])), principal)
+        self._tokens.move_to_end(token)
+        while len(self._tokens) > self._limit:
+            self._tokens.popitem(last=False)
+        return principal
+
+
+async def _runtime(request: Request) -> Runtime:
+    return deps.get_runtime(request)
+
+
+async def _user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    runtime = deps.get_runtime(request)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        # The platform's own answers for a missing or non-bearer credential.
+        return deps.get_current_user(deps.get_optional_user(runtime, credentials))
+    tokens = runtime.extensions.get("waitroom.tokens")
+    if tokens is None:
+        tokens = runtime.extensions["waitroom.tokens"] = VerifiedTokens()
+    principal: Principal = tokens.principal(runtime, credentials.credentials)
+    return principal
+
+
+async def _client_address(request: Request) -> str:
+    return deps.client_address(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+CurrentUser = Annotated[Principal, Depends(_user)]
+ClientAddress = Annotated[str, Depends(_client_address)]
