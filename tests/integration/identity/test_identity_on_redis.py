@@ -54,7 +54,7 @@ async def test_ready_names_the_backend_that_is_down(make_settings: Callable[...,
     ):
         ready = await client.get("/ready")
         body = assert_problem(ready, 503, "service_unavailable")
-        assert body["failed"] == ["redis"]
+        assert "redis" in body["failed"]  # (and whatever else lives on Redis)
         assert body["checks"]["database"] == "ok"
         assert ready.headers["Retry-After"]
         assert (await client.get("/health")).status_code == 200
