@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -365,3 +366,28 @@ async def test_shows_of_a_draft_are_the_sellers_alone(
         await client.post(f"{API}/events/{event_id}/publish", headers=seller.headers)
     ).status_code == 200
     assert (await client.get(url)).json()["event_status"] == "published"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_racing_requests_for_the_same_show_time_make_one_show(
+    client: httpx.AsyncClient, runtime: Runtime, seller: Caller
+) -> None:
+    event_id = (await _draft(client, runtime, seller))["id"]
+    moment = {"starts_at": (runtime.clock.now() + timedelta(days=40)).isoformat()}
+    url = f"{API}/events/{event_id}/shows"
+    responses = await asyncio.gather(
+        *(client.post(url, json=moment, headers=seller.headers) for _ in range(6))
+    )
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 5
+    async with runtime.uow() as uow:
+        shows = await uow.session.scalar(
+            text("SELECT count(*) FROM catalog_shows WHERE event_id = :e"), {"e": event_id}
+        )
+        inventories = await uow.session.scalar(
+            text(
+                "SELECT count(DISTINCT show_id) FROM seating_seats WHERE show_id IN"
+                " (SELECT id FROM catalog_shows WHERE event_id = :e)"
+            ),
+            {"e": event_id},
+        )
+    assert (shows, inventories) == (1, 1)
