@@ -170,6 +170,17 @@ async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> 
         }
 
 
+async def _drop_postgres(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     load_at_start = round(os.getloadavg()[0], 2)  # other work on the machine skews results
     data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-catalog-"))
@@ -204,6 +215,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results[mode] = asyncio.run(measure(base, event_ids, args))
         finally:
             stop(server)
+    if args.postgres:
+        asyncio.run(_drop_postgres(env["BOXOFFICE_DATABASE_URL"]))
     return {
         "benchmark": "catalog_reads",
         "machine": {**machine(), "load_average_1m_at_start": load_at_start},
