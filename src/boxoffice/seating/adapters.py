@@ -28,7 +28,7 @@ def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None)
         board = RedisBoard(runtime.kv.client, runtime.kv.prefix)
     else:
         board = MemoryBoard()
-    return Seating(board, SnapshotCache(board), admission_finished)
+    return Seating(board, SnapshotCache(board, runtime.uow), admission_finished)
 
 
 def seating_of(runtime: Runtime) -> Seating:

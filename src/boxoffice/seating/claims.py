@@ -81,11 +81,18 @@ async def claim(
 ) -> int:
     """Hold every seat that is free at ``now``; returns how many it took (all-or-nothing is
     the caller's rollback when this is fewer than asked)."""
+    wanted = (Seat.show_id == show_id, Seat.seat_id.in_(seat_ids), _free_at(now))
+    statement = update(Seat).where(*wanted)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Lock the rows in seat order, so two claims on overlapping seats queue instead of
+        # deadlocking (PostgreSQL updates in physical order, which moves as rows change).
+        # InnoDB's primary-key range scan already goes in seat order; SQLite has one writer.
+        in_order = select(Seat.seat_id).where(*wanted).order_by(Seat.seat_id).with_for_update()
+        statement = statement.where(Seat.seat_id.in_(in_order.scalar_subquery()))
     result = await uow.session.execute(
-        update(Seat)
-        .where(Seat.show_id == show_id, Seat.seat_id.in_(seat_ids), _free_at(now))
-        .values(status=HELD, hold_id=hold_id, holder_id=user_id, hold_expires_at=expires_at)
-        .execution_options(synchronize_session=False)
+        statement.values(
+            status=HELD, hold_id=hold_id, holder_id=user_id, hold_expires_at=expires_at
+        ).execution_options(synchronize_session=False)
     )
     return _rowcount(result)
 

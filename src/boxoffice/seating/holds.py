@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import structlog
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.ids import new_id
@@ -37,7 +38,7 @@ from boxoffice.seating.errors import (
 )
 from boxoffice.seating.events import HoldReleased, SeatsHeld
 from boxoffice.seating.models import Hold
-from boxoffice.seating.snapshot import Layout, SeatPlace, marks_from_database
+from boxoffice.seating.snapshot import Layout, SeatPlace
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
@@ -61,7 +62,7 @@ async def hold(
     limit = info.max_tickets_per_user
     if not domain.within_limit(0, len(wanted), limit):
         raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
-    layout = await adapters.snapshots.layout(uow, info.show_id)
+    layout = await adapters.snapshots.layout(info.show_id)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
         raise UnknownSeats("Some seats do not exist in this show.", seat_ids=unknown)
@@ -72,7 +73,7 @@ async def hold(
     pending = Mark(
         PENDING_MARK, hold_id, epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
     )
-    marked = await _mark(uow, adapters, info.show_id, wanted, pending, epoch_ms(now))
+    marked = await _mark(adapters, info.show_id, wanted, pending, epoch_ms(now))
     try:
         held = await _claim(
             uow,
@@ -85,6 +86,10 @@ async def hold(
             now=now,
             expires_at=expires_at,
         )
+    except PoolTimeout:
+        if marked:
+            await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
+        raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
     except BaseException:
         if marked:
             await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
@@ -93,7 +98,6 @@ async def hold(
 
 
 async def _mark(
-    uow: UnitOfWork,
     adapters: Seating,
     show_id: str,
     wanted: list[str],
@@ -105,9 +109,11 @@ async def _mark(
     board = adapters.board
     try:
         outcome = await board.mark(show_id, wanted, pending, now_ms)
-        if outcome.status == "cold":
-            await board.load(show_id, await marks_from_database(uow, show_id))
-            outcome = await board.mark(show_id, wanted, pending, now_ms)
+        if (
+            outcome.status == "cold"
+        ):  # reload it for the next requests; the database judges this one
+            await adapters.snapshots.load_in_background(show_id)
+            return False
     except (RedisError, OSError) as error:
         log.warning("seat_board_unreachable", show_id=show_id, error=str(error))
         return False

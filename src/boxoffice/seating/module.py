@@ -32,7 +32,9 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     async def admission_finished(show_id: str, user_id: str) -> None:
         await waitroom.admission_finished(runtime, show_id=show_id, user_id=user_id)
 
-    runtime.extensions["seating"] = adapters.build(runtime, admission_finished)
+    seating = adapters.build(runtime, admission_finished)
+    runtime.extensions["seating"] = seating
+    stack.push_async_callback(seating.snapshots.close)
     if runtime.extensions.get("background"):
         task = asyncio.create_task(_sweep_forever(runtime), name="seating-sweeper")
 

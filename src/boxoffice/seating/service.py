@@ -11,6 +11,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import structlog
+from redis.exceptions import RedisError
+
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.errors import Conflict, NotFound
@@ -37,6 +40,8 @@ from boxoffice.seating.errors import (
 )
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
+
+log = structlog.get_logger("boxoffice.seating")
 
 __all__ = [
     "HoldExpired",
@@ -69,8 +74,13 @@ async def create_show_inventory(
 
 
 async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSaleInfo | None:
-    # Through catalog's cache (invalidated on every change of the event or show).
-    return await catalog.show_sale_info(uow, show_id, runtime=runtime)
+    # Through catalog's cache (invalidated on every change of the event or show); when the
+    # cache's Redis is unreachable, from the database: a sale does not stop with Redis.
+    try:
+        return await catalog.show_sale_info(uow, show_id, runtime=runtime)
+    except (RedisError, OSError) as error:
+        log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
+        return await catalog.show_sale_info(uow, show_id)
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
@@ -88,11 +98,13 @@ async def seat_map(
     """The show's seats with their status now, from the board (no database query once this
     process has the show's layout and a current board version)."""
     snapshots = seating_of(runtime).snapshots
+    # Layout and board first: they load in transactions of their own, which must not wait
+    # behind this request's (SQLite has one writer).
+    layout = await snapshots.layout(show_id)
+    view = await snapshots.view(uow, show_id)
     info = await _sale_info(uow, runtime, show_id)
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")
-    layout = await snapshots.layout(uow, show_id)
-    view = await snapshots.view(uow, show_id)
     now_ms = domain.epoch_ms(uow.clock.now())
     salt = format(zlib.crc32(repr(sorted(info.grade_prices.items())).encode()), "x")
     etag = view.etag(now_ms, salt)
@@ -121,6 +133,7 @@ async def hold_seats(
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
     ``seat_ids``), ``ShowNotFound`` (404).
     """
+    await seating_of(runtime).snapshots.layout(show_id)  # first: its own transaction
     info = await _sale_info(uow, runtime, show_id)
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")

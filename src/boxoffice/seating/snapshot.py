@@ -10,8 +10,11 @@ once per change, not once per viewer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -35,6 +38,7 @@ from boxoffice.seating.models import Seat, ShowInventory
 
 log = structlog.get_logger("boxoffice.seating")
 REFRESH_SECONDS = 0.2
+LOAD_WAIT_SECONDS = 2.0
 _STATUS_BYTES = {s: s.encode() for s in ("available", "held", "sold")}
 
 
@@ -95,25 +99,30 @@ class SnapshotCache:
     """This process's view of every show's board (see the module docstring)."""
 
     board: SeatBoard
+    new_uow: Callable[[], UnitOfWork]
     layouts: dict[str, Layout] = field(default_factory=dict)
     views: dict[str, _Cached] = field(default_factory=dict)
     rendered: dict[str, SeatMap] = field(default_factory=dict)
+    loading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
-    async def layout(self, uow: UnitOfWork, show_id: str) -> Layout:
+    async def layout(self, show_id: str) -> Layout:
+        """The show's seats in map order (read once per process, in its own short
+        transaction, since seats never move once a show exists)."""
         layout = self.layouts.get(show_id)
         if layout is not None:
             return layout
-        event_id = await uow.session.scalar(
-            select(ShowInventory.event_id).where(ShowInventory.show_id == show_id)
-        )
-        if event_id is None:
-            raise ShowNotFound(f"Show {show_id} has no seats.")
-        rows = await uow.session.execute(
-            select(Seat.seat_id, Seat.section, Seat.row, Seat.number, Seat.grade)
-            .where(Seat.show_id == show_id)
-            .order_by(Seat.position)
-        )
-        seats = [SeatPlace(*row) for row in rows]
+        async with self.new_uow() as uow:
+            event_id = await uow.session.scalar(
+                select(ShowInventory.event_id).where(ShowInventory.show_id == show_id)
+            )
+            if event_id is None:
+                raise ShowNotFound(f"Show {show_id} has no seats.")
+            rows = await uow.session.execute(
+                select(Seat.seat_id, Seat.section, Seat.row, Seat.number, Seat.grade)
+                .where(Seat.show_id == show_id)
+                .order_by(Seat.position)
+            )
+            seats = [SeatPlace(*row) for row in rows]
         layout = Layout(show_id, event_id, seats, {s.seat_id: s for s in seats})
         self.layouts[show_id] = layout
         return layout
@@ -125,8 +134,9 @@ class SnapshotCache:
             cached.checked_at = 0.0
 
     async def view(self, uow: UnitOfWork, show_id: str) -> BoardView:
-        """The board as of at most ``REFRESH_SECONDS`` ago (rebuilt from the database if
-        cold; read from the database alone if the board cannot be reached)."""
+        """The board as of at most ``REFRESH_SECONDS`` ago. A cold board is loaded from the
+        database in the background (waited for briefly); meanwhile, and whenever the board
+        cannot be reached, the database answers."""
         cached = self.views.get(show_id)
         now = time.monotonic()
         if cached is not None and now - cached.checked_at < REFRESH_SECONDS:
@@ -137,19 +147,47 @@ class SnapshotCache:
                 cached.checked_at = now
                 return cached.view
             if version is None:
-                await self.board.load(show_id, await marks_from_database(uow, show_id))
+                await self.load_in_background(show_id, wait=LOAD_WAIT_SECONDS)
             read = await self.board.read(show_id)
-            if read is None:  # emptied again between load and read: the database answers
-                view = BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
-            else:
-                view = BoardView.build(*read)
         except (RedisError, OSError) as error:
             log.warning("seat_board_unreachable", show_id=show_id, error=str(error))
-            view = BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
+            read = None
+        if read is None:  # still cold, or unreachable: the database answers, uncached
             self.views.pop(show_id, None)
-            return view
+            return BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
+        view = BoardView.build(*read)
         self.views[show_id] = _Cached(view, now)
         return view
+
+    async def load_in_background(self, show_id: str, *, wait: float = 0.0) -> None:
+        """Load a cold board from the database: one load per process at a time, in its own
+        short transaction, so no request waits for it while holding a connection (a
+        request that must not wait passes ``wait=0`` and lets the database judge alone)."""
+        task = self.loading.get(show_id)
+        if task is None or task.done():
+            task = asyncio.create_task(self._load(show_id), name=f"seating-load-{show_id}")
+            self.loading[show_id] = task
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), wait)
+
+    async def close(self) -> None:
+        """Stop loads still running (process shutdown)."""
+        tasks = [t for t in self.loading.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.loading.clear()
+
+    async def _load(self, show_id: str) -> None:
+        try:
+            if await self.board.version(show_id) is not None:
+                return
+            async with self.new_uow() as uow:
+                marks = await marks_from_database(uow, show_id)
+            await self.board.load(show_id, marks)
+        except Exception as error:  # the next request tries again
+            log.warning("seat_board_load_failed", show_id=show_id, error=str(error))
 
     def render(
         self, layout: Layout, view: BoardView, prices: dict[str, int], etag: str, now_ms: int

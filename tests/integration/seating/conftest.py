@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -41,7 +42,12 @@ async def on_sale(runtime: Runtime, seat_count: int) -> OnSale:
 
 
 @pytest.fixture(autouse=True)
-def seating_started(runtime: Runtime) -> None:
+async def seating_started(runtime: Runtime) -> AsyncIterator[None]:
     """Seating's adapters on the runtime (the app attaches them when seating is registered)."""
-    if "seating" not in runtime.extensions:
-        runtime.extensions["seating"] = adapters.build(runtime)
+    if "seating" in runtime.extensions:
+        yield
+        return
+    seating = adapters.build(runtime)
+    runtime.extensions["seating"] = seating
+    yield
+    await seating.snapshots.close()
