@@ -63,7 +63,7 @@ def payment_env(
         "BOXOFFICE_PAYMENT_KAKAOPAY_SECRET_KEY": KAKAOPAY_SECRET,
         "BOXOFFICE_PAYMENT_KAKAOPAY_CID": TEST_CID,
         "BOXOFFICE_PAYMENT_KAKAOPAY_BASE_URL": kakaopay.server.url,
-        "BOXOFFICE_PAYMENT_TIMEOUT_SECONDS": "2.0",
+        "BOXOFFICE_PAYMENT_TIMEOUT_SECONDS": "5.0",
         "BOXOFFICE_PAYMENT_FRONTEND_RESULT_URL": "https://front.example/checkout/result",
     }
     for name, value in values.items():

@@ -16,26 +16,39 @@ writer lock), and ``confirming_since`` is the claim that lets one confirm run at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
-from boxoffice.orders import domain
+from boxoffice.orders import domain, refunds
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import PaymentInProgress
-from boxoffice.orders.events import OrderCancelled, OrderExpired, OrderFailed, OrderPaid
-from boxoffice.orders.models import Order, OrderLine, Payment, Refund
+from boxoffice.orders.events import OrderPaid
+from boxoffice.orders.lifecycle import (
+    CAPTURED,
+    CAPTURED_STATES,
+    CONFIRMING,
+    PARTIALLY_REFUNDED,
+    REFUNDED,
+    REJECTED,
+    UNKNOWN,
+    after_commit_finished,
+    end_pending,
+    has_merch,
+    lock_order,
+    lock_payment,
+)
+from boxoffice.orders.models import Order, Payment, Refund
 from boxoffice.orders.payments.base import (
     ConfirmRequest,
     PaymentAlreadyProcessed,
     PaymentError,
     PaymentOutcomeUnknown,
     PaymentRejected,
-    PaymentState,
     ProviderPayment,
 )
 from boxoffice.orders.payments.registry import providers_of
@@ -46,15 +59,8 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 from boxoffice.tickets import service as tickets
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
-from boxoffice.waitroom import service as waitroom
 
 log = structlog.get_logger("boxoffice.orders")
-
-# Payment attempt states.
-READY, CONFIRMING, UNKNOWN, CAPTURED = "ready", "confirming", "unknown", "captured"
-REJECTED, FAILED, ABORTED = "rejected", "failed", "aborted"
-REFUNDED, PARTIALLY_REFUNDED = "refunded", "part_refunded"
-CAPTURED_STATES = (CAPTURED, REFUNDED, PARTIALLY_REFUNDED)
 
 
 @dataclass(frozen=True)
@@ -73,77 +79,6 @@ class Settlement:
     paid: bool  # False: the capture could not be honoured and was refunded (or is being)
     reason: str | None = None
     refund_sent: bool = False
-
-
-async def lock_order(uow: UnitOfWork, order_id: str) -> Order | None:
-    order: Order | None = await uow.session.scalar(
-        select(Order).where(Order.id == order_id).with_for_update()
-    )
-    return order
-
-
-async def _lock_payment(uow: UnitOfWork, payment_id: str) -> Payment:
-    payment: Payment | None = await uow.session.scalar(
-        select(Payment).where(Payment.id == payment_id).with_for_update()
-    )
-    if payment is None:
-        raise NotFound(f"Payment {payment_id} not found.")
-    return payment
-
-
-async def has_merch(uow: UnitOfWork, order_id: str) -> bool:
-    found = await uow.session.scalar(
-        select(OrderLine.id)
-        .where(OrderLine.order_id == order_id, OrderLine.kind == "merch")
-        .limit(1)
-    )
-    return found is not None
-
-
-async def end_pending(
-    uow: UnitOfWork, runtime: Runtime, order: Order, status: OrderStatus, reason: str
-) -> None:
-    """A pending order ends without money: its hold and stock go back. No commit."""
-    now = uow.clock.now()
-    order.status = domain.transition(order.status, status).value
-    order.closed_at = order.updated_at = now
-    order.confirming_since = None
-    if status is OrderStatus.FAILED:
-        order.failure_reason = reason[:500]
-        uow.record(OrderFailed(order_id=order.id, user_id=order.user_id, reason=reason[:500]))
-    elif status is OrderStatus.EXPIRED:
-        uow.record(OrderExpired(order_id=order.id, user_id=order.user_id))
-    else:
-        order.cancel_reason = reason[:500]
-        uow.record(
-            OrderCancelled(
-                order_id=order.id,
-                user_id=order.user_id,
-                refund_amount=0,
-                fee=0,
-                currency=order.currency,
-                reason=reason[:500],
-            )
-        )
-    if order.hold_id:
-        try:
-            await seating.release_hold(uow, runtime, order.hold_id, reason=f"order_{status.value}")
-        except NotFound:
-            log.warning("order_hold_missing", order_id=order.id, hold_id=order.hold_id)
-    if await has_merch(uow, order.id):
-        await merch.release_items(uow, runtime, order_id=order.id)
-    _after_commit_finished(uow, runtime, order)
-
-
-def _after_commit_finished(uow: UnitOfWork, runtime: Runtime, order: Order) -> None:
-    if order.show_id is None:
-        return
-    show_id, user_id = order.show_id, order.user_id
-
-    async def finish() -> None:
-        await waitroom.admission_finished(runtime, show_id=show_id, user_id=user_id)
-
-    uow.on_commit(finish)
 
 
 # --- 1. claim ------------------------------------------------------------------------------
@@ -191,7 +126,7 @@ async def claim(uow: UnitOfWork, order: Order, *, provider: str, reference: str 
 
 async def record_outcome_unknown(runtime: Runtime, payment_id: str, error: PaymentError) -> None:
     async with runtime.uow() as uow:
-        payment = await _lock_payment(uow, payment_id)
+        payment = await lock_payment(uow, payment_id)
         if payment.status == CONFIRMING:
             payment.status = UNKNOWN
             payment.failure_code, payment.failure_message = error.code[:64], error.message[:500]
@@ -202,7 +137,7 @@ async def record_outcome_unknown(runtime: Runtime, payment_id: str, error: Payme
 async def record_rejection(runtime: Runtime, payment_id: str, code: str, message: str) -> None:
     """The attempt took no money: the order is free to be paid again."""
     async with runtime.uow() as uow:
-        payment = await _lock_payment(uow, payment_id)
+        payment = await lock_payment(uow, payment_id)
         if payment.status in CAPTURED_STATES:
             return
         order = await lock_order(uow, payment.order_id)
@@ -315,7 +250,7 @@ async def settle_capture(
         order = await lock_order(uow, order_id)
         if order is None:
             raise NotFound(f"Order {order_id} not found.")
-        payment = await _lock_payment(uow, payment_id)
+        payment = await lock_payment(uow, payment_id)
         now = uow.clock.now()
         if payment.status in CAPTURED_STATES and order.status != OrderStatus.PENDING.value:
             return Settlement(order.status, paid=order.status == OrderStatus.PAID.value)
@@ -345,7 +280,7 @@ async def settle_capture(
                         ticket_ids=ticket_ids,
                     )
                 )
-                _after_commit_finished(uow, runtime, order)
+                after_commit_finished(uow, runtime, order)
                 await uow.commit()
                 log.info(
                     "order_paid", order_id=order.id, amount=order.amount, provider=payment.provider
@@ -363,7 +298,7 @@ async def _refuse_capture(
     async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         assert order is not None
-        payment = await _lock_payment(uow, payment_id)
+        payment = await lock_payment(uow, payment_id)
         now = uow.clock.now()
         _apply_capture(payment, captured, now)
         if order.status == OrderStatus.PENDING.value:
@@ -394,247 +329,8 @@ async def _refuse_capture(
             await uow.commit()
         except IntegrityError:  # a refund of this payment exists already
             refund_id = ""
-    sent = await execute_refund(runtime, refund_id) if refund_id else False
+    sent = await refunds.execute_refund(runtime, refund_id) if refund_id else False
     async with runtime.uow() as uow:
         final = await uow.session.get(Order, order_id)
         assert final is not None
         return Settlement(final.status, paid=False, reason=reason, refund_sent=sent)
-
-
-# --- refunds -------------------------------------------------------------------------------
-
-
-async def execute_refund(runtime: Runtime, refund_id: str) -> bool:
-    """Send a pending refund to the provider and apply it. True once it is done.
-
-    A refusal marks it failed (and frees the claim so it can be asked again); an unknown
-    outcome leaves it pending for :func:`reconcile`.
-    """
-    async with runtime.uow() as uow:
-        refund = await uow.session.get(Refund, refund_id)
-        if refund is None or refund.status != "pending":
-            return refund is not None and refund.status == "done"
-        payment = await uow.session.get(Payment, refund.payment_id)
-        assert payment is not None
-        assert payment.reference is not None
-        reference, order_id, amount, reason = (
-            payment.reference,
-            refund.order_id,
-            refund.amount,
-            refund.reason,
-        )
-        provider_name = payment.provider
-    if amount == 0:
-        await complete_refund(runtime, refund_id)
-        return True
-    provider = providers_of(runtime).get(provider_name)
-    try:
-        await provider.cancel(
-            reference=reference,
-            order_id=order_id,
-            amount=amount,
-            reason=reason,
-            idempotency_key=f"refund-{refund_id}",
-        )
-    except PaymentAlreadyProcessed:
-        return await _refund_if_seen(runtime, refund_id)
-    except PaymentOutcomeUnknown as exc:
-        log.warning("refund_outcome_unknown", refund_id=refund_id, code=exc.code)
-        return False
-    except PaymentRejected as exc:
-        await _refund_failed(runtime, refund_id, exc.code)
-        return False
-    await complete_refund(runtime, refund_id)
-    return True
-
-
-async def _refund_if_seen(runtime: Runtime, refund_id: str) -> bool:
-    """Complete the refund when the provider's books show it, else leave it pending."""
-    async with runtime.uow() as uow:
-        refund = await uow.session.get(Refund, refund_id)
-        payment = await uow.session.get(Payment, refund.payment_id) if refund else None
-        if refund is None or payment is None:
-            return False
-        expected = payment.refunded_amount + refund.amount
-        provider_name, reference, order_id = payment.provider, payment.reference, payment.order_id
-    try:
-        view = (
-            await providers_of(runtime)
-            .get(provider_name)
-            .lookup(reference=reference, order_id=order_id)
-        )
-    except PaymentOutcomeUnknown:
-        return False
-    if view is not None and view.refunded_amount >= expected:
-        await complete_refund(runtime, refund_id)
-        return True
-    return False
-
-
-async def _refund_failed(runtime: Runtime, refund_id: str, code: str) -> None:
-    async with runtime.uow() as uow:
-        refund = await uow.session.get(Refund, refund_id)
-        if refund is None or refund.status != "pending":
-            return
-        refund.status, refund.claim, refund.failure_code = "failed", None, code[:64]
-        refund.completed_at = uow.clock.now()
-        await uow.commit()
-    log.error("refund_refused", refund_id=refund_id, code=code)
-
-
-async def complete_refund(runtime: Runtime, refund_id: str) -> None:
-    """Book a refund the provider made: the payment's ledger, and for cancellations the
-    order's state, its tickets voided, its seats and stock back on sale. Idempotent."""
-    async with runtime.uow() as uow:
-        refund = await uow.session.scalar(
-            select(Refund).where(Refund.id == refund_id).with_for_update()
-        )
-        if refund is None or refund.status == "done":
-            return
-        order = await lock_order(uow, refund.order_id)
-        payment = await _lock_payment(uow, refund.payment_id)
-        assert order is not None
-        now = uow.clock.now()
-        refund.status, refund.completed_at = "done", now
-        payment.refunded_amount += refund.amount
-        payment.status = (
-            REFUNDED if payment.refunded_amount >= payment.captured_amount else PARTIALLY_REFUNDED
-        )
-        payment.updated_at = now
-        if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
-            order.refunded_amount += refund.amount
-            order.fee = refund.fee
-            order.status = domain.transition(
-                order.status, domain.status_after_refund(order.amount, order.refunded_amount)
-            ).value
-            order.closed_at = order.updated_at = now
-            order.cancel_reason = refund.reason
-            seat_ids = await tickets.void_order_tickets(uow, order_id=order.id)
-            if order.show_id and seat_ids:
-                await seating.release_sold_seats(
-                    uow, runtime, show_id=order.show_id, seat_ids=seat_ids, order_id=order.id
-                )
-            if await has_merch(uow, order.id):
-                await merch.return_items(uow, runtime, order_id=order.id)
-            uow.record(
-                OrderCancelled(
-                    order_id=order.id,
-                    user_id=order.user_id,
-                    refund_amount=refund.amount,
-                    fee=refund.fee,
-                    currency=order.currency,
-                    reason=refund.reason,
-                )
-            )
-        await uow.commit()
-    log.info("refund_done", refund_id=refund_id, kind=refund.kind, amount=refund.amount)
-
-
-# --- reconciliation ------------------------------------------------------------------------
-
-
-async def reconcile(runtime: Runtime, *, batch: int = 100) -> int:
-    """Settle what the process could not: unknown or stale confirms and pending refunds.
-
-    Every decision comes from looking the payment up at the provider. Returns how many
-    payments and refunds it settled.
-    """
-    stale = timedelta(seconds=providers_of(runtime).settings.stale_confirm_seconds)
-    async with runtime.uow() as uow:
-        now = uow.clock.now()
-        attempts = list(
-            (
-                await uow.session.execute(
-                    select(
-                        Payment.id,
-                        Payment.order_id,
-                        Payment.provider,
-                        Payment.reference,
-                        Payment.updated_at,
-                    )
-                    .where(
-                        or_(
-                            Payment.status == UNKNOWN,
-                            (Payment.status == CONFIRMING) & (Payment.updated_at <= now - stale),
-                        )
-                    )
-                    .order_by(Payment.updated_at)
-                    .limit(batch)
-                )
-            ).all()
-        )
-        refunds = list(
-            (
-                await uow.session.execute(
-                    select(Refund.id)
-                    .where(Refund.status == "pending", Refund.created_at <= now - stale)
-                    .order_by(Refund.created_at)
-                    .limit(batch)
-                )
-            ).scalars()
-        )
-    settled = 0
-    for payment_id, order_id, provider_name, reference, updated_at in attempts:
-        try:
-            view = (
-                await providers_of(runtime)
-                .get(provider_name)
-                .lookup(reference=reference, order_id=order_id)
-            )
-        except PaymentError as exc:
-            log.warning("reconcile_lookup_failed", payment_id=payment_id, code=exc.code)
-            continue
-        if view is not None and view.captured_amount > 0:
-            await settle_capture(runtime, order_id, payment_id, view)
-            settled += 1
-        elif view is None or view.state is PaymentState.FAILED or updated_at <= now - stale:
-            await record_rejection(
-                runtime,
-                payment_id,
-                "NOT_CAPTURED",
-                f"provider status {view.raw_status if view else 'none'}",
-            )
-            settled += 1
-    for refund_id in refunds:
-        if await _refund_if_seen(runtime, refund_id) or await execute_refund(runtime, refund_id):
-            settled += 1
-    if settled:
-        log.info("payments_reconciled", count=settled)
-    return settled
-
-
-async def expire(runtime: Runtime, *, batch: int = 200) -> int:
-    """Expire pending orders past their hold's expiry that no payment is settling."""
-    async with runtime.uow() as uow:
-        now = uow.clock.now()
-        due = list(
-            (
-                await uow.session.execute(
-                    select(Order.id)
-                    .where(
-                        Order.status == OrderStatus.PENDING.value,
-                        Order.expires_at <= now,
-                        Order.confirming_since.is_(None),
-                    )
-                    .order_by(Order.expires_at)
-                    .limit(batch)
-                )
-            ).scalars()
-        )
-    expired = 0
-    for order_id in due:
-        async with runtime.uow() as uow:
-            order = await lock_order(uow, order_id)
-            if (
-                order is None
-                or order.status != OrderStatus.PENDING.value
-                or order.confirming_since is not None
-                or order.expires_at > uow.clock.now()
-            ):
-                continue
-            await end_pending(uow, runtime, order, OrderStatus.EXPIRED, "expired")
-            await uow.commit()
-            expired += 1
-    if expired:
-        log.info("orders_expired", count=expired)
-    return expired

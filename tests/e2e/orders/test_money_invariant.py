@@ -130,8 +130,8 @@ async def test_money_and_tickets_add_up_after_a_random_run(
             kakaopay.fail_next["approve"] = (500, -9999, "system error")
         if outcome == "lost_answer":  # captured, but the answer comes too late
             internal.mode = "timeout"
-            toss.confirm_delay = 3.0
-            kakaopay.delay_next["approve"] = 3.0
+            toss.confirm_delay = 6.0
+            kakaopay.delay_next["approve"] = 6.0
         answer = await pay(client, buyer, order, toss, kakaopay)
         internal.mode = "succeed"
         toss_client.test_code = None

@@ -115,9 +115,9 @@ async def test_timeout_then_reconciliation_pays(
     order = await new_order(client, fan, show, provider)
     internal = providers_of(runtime).get("internal")
     if provider == "toss":
-        toss.confirm_delay = 4.0  # the app gives up after 2 s; the money is taken
+        toss.confirm_delay = 6.0  # the app gives up after 5 s; the money is taken
     elif provider == "kakaopay":
-        kakaopay.delay_next["approve"] = 4.0
+        kakaopay.delay_next["approve"] = 6.0
     else:
         internal.mode = "timeout"  # type: ignore[attr-defined]
     answer = await pay(client, fan, order, toss, kakaopay)
@@ -233,7 +233,7 @@ async def test_webhook_settles_after_a_lost_answer_and_is_deduplicated(
 ) -> None:
     order = await new_order(client, fan, show, "toss")
     key = toss.authorize(order["id"], order["amount"])
-    toss.confirm_delay = 4.0
+    toss.confirm_delay = 6.0
     assert_problem(await _confirm(client, fan, order, key), 502, "payment_provider_error")
     event = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "now", "data": toss.payment(key)}
     headers = {"tosspayments-webhook-transmission-id": "wh-1"}

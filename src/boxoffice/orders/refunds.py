@@ -1,0 +1,162 @@
+"""Refunds: sent to the provider outside any transaction, booked in one afterwards.
+
+``orders_refunds.claim`` (unique) makes a second refund of the same order or payment
+impossible; a refund whose outcome is unknown stays pending for reconciliation."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy import select
+
+from boxoffice.merch import service as merch
+from boxoffice.orders import domain
+from boxoffice.orders.domain import OrderStatus
+from boxoffice.orders.events import OrderCancelled
+from boxoffice.orders.lifecycle import (
+    PARTIALLY_REFUNDED,
+    REFUNDED,
+    has_merch,
+    lock_order,
+    lock_payment,
+)
+from boxoffice.orders.models import Payment, Refund
+from boxoffice.orders.payments.base import (
+    PaymentAlreadyProcessed,
+    PaymentOutcomeUnknown,
+    PaymentRejected,
+)
+from boxoffice.orders.payments.registry import providers_of
+from boxoffice.platform.runtime import Runtime
+from boxoffice.seating import service as seating
+from boxoffice.tickets import service as tickets
+
+log = structlog.get_logger("boxoffice.orders")
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+
+async def execute_refund(runtime: Runtime, refund_id: str) -> bool:
+    """Send a pending refund to the provider and apply it. True once it is done.
+
+    A refusal marks it failed (and frees the claim so it can be asked again); an unknown
+    outcome leaves it pending for :func:`reconcile`.
+    """
+    async with runtime.uow() as uow:
+        refund = await uow.session.get(Refund, refund_id)
+        if refund is None or refund.status != "pending":
+            return refund is not None and refund.status == "done"
+        payment = await uow.session.get(Payment, refund.payment_id)
+        assert payment is not None
+        assert payment.reference is not None
+        reference, order_id, amount, reason = (
+            payment.reference,
+            refund.order_id,
+            refund.amount,
+            refund.reason,
+        )
+        provider_name = payment.provider
+    if amount == 0:
+        await complete_refund(runtime, refund_id)
+        return True
+    provider = providers_of(runtime).get(provider_name)
+    try:
+        await provider.cancel(
+            reference=reference,
+            order_id=order_id,
+            amount=amount,
+            reason=reason,
+            idempotency_key=f"refund-{refund_id}",
+        )
+    except PaymentAlreadyProcessed:
+        return await refund_if_seen(runtime, refund_id)
+    except PaymentOutcomeUnknown as exc:
+        log.warning("refund_outcome_unknown", refund_id=refund_id, code=exc.code)
+        return False
+    except PaymentRejected as exc:
+        await _refund_failed(runtime, refund_id, exc.code)
+        return False
+    await complete_refund(runtime, refund_id)
+    return True
+
+
+async def refund_if_seen(runtime: Runtime, refund_id: str) -> bool:
+    """Complete the refund when the provider's books show it, else leave it pending."""
+    async with runtime.uow() as uow:
+        refund = await uow.session.get(Refund, refund_id)
+        payment = await uow.session.get(Payment, refund.payment_id) if refund else None
+        if refund is None or payment is None:
+            return False
+        expected = payment.refunded_amount + refund.amount
+        provider_name, reference, order_id = payment.provider, payment.reference, payment.order_id
+    try:
+        view = (
+            await providers_of(runtime)
+            .get(provider_name)
+            .lookup(reference=reference, order_id=order_id)
+        )
+    except PaymentOutcomeUnknown:
+        return False
+    if view is not None and view.refunded_amount >= expected:
+        await complete_refund(runtime, refund_id)
+        return True
+    return False
+
+
+async def _refund_failed(runtime: Runtime, refund_id: str, code: str) -> None:
+    async with runtime.uow() as uow:
+        refund = await uow.session.get(Refund, refund_id)
+        if refund is None or refund.status != "pending":
+            return
+        refund.status, refund.claim, refund.failure_code = "failed", None, code[:64]
+        refund.completed_at = uow.clock.now()
+        await uow.commit()
+    log.error("refund_refused", refund_id=refund_id, code=code)
+
+
+async def complete_refund(runtime: Runtime, refund_id: str) -> None:
+    """Book a refund the provider made: the payment's ledger, and for cancellations the
+    order's state, its tickets voided, its seats and stock back on sale. Idempotent."""
+    async with runtime.uow() as uow:
+        refund = await uow.session.scalar(
+            select(Refund).where(Refund.id == refund_id).with_for_update()
+        )
+        if refund is None or refund.status == "done":
+            return
+        order = await lock_order(uow, refund.order_id)
+        payment = await lock_payment(uow, refund.payment_id)
+        assert order is not None
+        now = uow.clock.now()
+        refund.status, refund.completed_at = "done", now
+        payment.refunded_amount += refund.amount
+        payment.status = (
+            REFUNDED if payment.refunded_amount >= payment.captured_amount else PARTIALLY_REFUNDED
+        )
+        payment.updated_at = now
+        if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
+            order.refunded_amount += refund.amount
+            order.fee = refund.fee
+            order.status = domain.transition(
+                order.status, domain.status_after_refund(order.amount, order.refunded_amount)
+            ).value
+            order.closed_at = order.updated_at = now
+            order.cancel_reason = refund.reason
+            seat_ids = await tickets.void_order_tickets(uow, order_id=order.id)
+            if order.show_id and seat_ids:
+                await seating.release_sold_seats(
+                    uow, runtime, show_id=order.show_id, seat_ids=seat_ids, order_id=order.id
+                )
+            if await has_merch(uow, order.id):
+                await merch.return_items(uow, runtime, order_id=order.id)
+            uow.record(
+                OrderCancelled(
+                    order_id=order.id,
+                    user_id=order.user_id,
+                    refund_amount=refund.amount,
+                    fee=refund.fee,
+                    currency=order.currency,
+                    reason=refund.reason,
+                )
+            )
+        await uow.commit()
+    log.info("refund_done", refund_id=refund_id, kind=refund.kind, amount=refund.amount)
