@@ -71,6 +71,9 @@ class Claim:
     provider: str
     payment_id: str
     reference: str
+    # One Idempotency-Key per confirm attempt: Toss replays the first answer to a key, so a
+    # retry after a refusal or a 500 must not reuse the key of the failed attempt.
+    attempt: str
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ async def claim(uow: UnitOfWork, order: Order, *, provider: str, reference: str 
     payment.failure_code = payment.failure_message = None
     await uow.commit()
     assert payment.reference is not None
-    return Claim(order.id, order.user_id, order.amount, provider, payment.id, payment.reference)
+    return Claim(
+        order.id, order.user_id, order.amount, provider, payment.id, payment.reference, new_id()
+    )
 
 
 async def record_outcome_unknown(runtime: Runtime, payment_id: str, error: PaymentError) -> None:
@@ -164,7 +169,7 @@ async def confirm_at_provider(
         amount=claimed.amount,
         user_id=claimed.user_id,
         reference=claimed.reference,
-        idempotency_key=f"confirm-{claimed.payment_id}",
+        idempotency_key=f"confirm-{claimed.attempt}",
         token=token,
     )
     try:

@@ -80,22 +80,28 @@ async def reconcile(runtime: Runtime, *, batch: int = 100) -> int:
         except PaymentError as exc:
             log.warning("reconcile_lookup_failed", payment_id=payment_id, code=exc.code)
             continue
-        if view is not None and view.captured_amount > 0:
-            await settlement.settle_capture(runtime, order_id, payment_id, view)
-            settled += 1
-        elif view is None or view.state is PaymentState.FAILED or updated_at <= now - stale:
-            await settlement.record_rejection(
-                runtime,
-                payment_id,
-                "NOT_CAPTURED",
-                f"provider status {view.raw_status if view else 'none'}",
-            )
-            settled += 1
+        try:
+            if view is not None and view.captured_amount > 0:
+                await settlement.settle_capture(runtime, order_id, payment_id, view)
+                settled += 1
+            elif view is None or view.state is PaymentState.FAILED or updated_at <= now - stale:
+                await settlement.record_rejection(
+                    runtime,
+                    payment_id,
+                    "NOT_CAPTURED",
+                    f"provider status {view.raw_status if view else 'none'}",
+                )
+                settled += 1
+        except Exception:  # one bad payment must not stop the others; the next run retries
+            log.exception("reconcile_payment_failed", payment_id=payment_id)
     for refund_id in pending_refunds:
-        if await refunds.refund_if_seen(runtime, refund_id) or await refunds.execute_refund(
-            runtime, refund_id
-        ):
-            settled += 1
+        try:
+            if await refunds.refund_if_seen(runtime, refund_id) or await refunds.execute_refund(
+                runtime, refund_id
+            ):
+                settled += 1
+        except Exception:
+            log.exception("reconcile_refund_failed", refund_id=refund_id)
     if settled:
         log.info("payments_reconciled", count=settled)
     return settled
