@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -171,8 +172,9 @@ async def streams(
     count: int,
     seconds: float,
     ticks: asyncio.Queue[tuple[int, float]],
+    start_dispatching: Callable[[], None],
 ) -> dict[str, Any]:
-    """Open ``count`` streams, then follow the dispatcher's ticks for ``seconds``."""
+    """Open ``count`` streams, then start the dispatcher and follow its ticks for ``seconds``."""
     loop = asyncio.get_running_loop()
     rss_before = rss_bytes(server_pid)
     logs: list[list[tuple[int, float]]] = [[] for _ in range(count)]
@@ -195,6 +197,8 @@ async def streams(
     open_seconds = time.perf_counter() - opened
     await asyncio.sleep(1.0)
     rss_streaming = rss_bytes(server_pid)
+    start_dispatching()
+    await asyncio.sleep(2.0)  # the dispatcher takes the lease and ticks
     for log in logs:
         log.clear()
     while not ticks.empty():
@@ -345,19 +349,28 @@ async def measure(
 
     ticks: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
     follower = asyncio.create_task(follow_ticks(prefix, show_id, ticks))
-    dispatcher = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited on
-        [sys.executable, "-m", "boxoffice", "dispatcher"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    dispatchers: list[subprocess.Popen[bytes]] = []
+
+    def start_dispatching() -> None:
+        dispatchers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "boxoffice", "dispatcher"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
     try:
         # Streams of the people furthest back (the last to join): they all see every tick.
         far = entries[-args.streams :] if args.streams else []
-        results["sse"] = await streams(port, server_pid, far, len(far), args.seconds, ticks)
+        results["sse"] = await streams(
+            port, server_pid, far, len(far), args.seconds, ticks, start_dispatching
+        )
     finally:
-        stop(dispatcher)
+        for dispatcher in dispatchers:
+            stop(dispatcher)
         follower.cancel()
     return results
 
@@ -392,7 +405,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "--contexts",
                 "identity,catalog,waitroom",
             ],
-            env={**env, "BOXOFFICE_WAITROOM_SALE_INFO_CACHE_SECONDS": "5"},
+            env={
+                **env,
+                "BOXOFFICE_WAITROOM_SALE_INFO_CACHE_SECONDS": "5",
+                # The API process only serves; the dispatcher process admits.
+                "BOXOFFICE_WAITROOM_DISPATCH_IN_PROCESS": "false",
+            },
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 
 import structlog
 
-from boxoffice.waitroom.domain import ServingState
+from boxoffice.waitroom.domain import STORED_WAITING, Entry, EntryLeft, ServingState
 from boxoffice.waitroom.store import QueueStore
 
 log = structlog.get_logger("boxoffice.waitroom")
+REMEMBERED_ENTRIES = 300_000  # about 80 MB at most
 
 
 class Listener:
@@ -62,6 +64,11 @@ class ServingBoard:
         self._seen: dict[str, float] = {}  # monotonic time of the last update per show
         self._listeners: dict[str, set[Listener]] = {}
         self._asked: dict[str, float] = {}  # monotonic time of the last poll per show
+        # Waiting entries seen here: a poll needs no Redis read while the entry waits. An
+        # entry leaves this memory when its number is reached (admitted, or skipped because
+        # it had left) or when a process announces it was given up.
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self.left: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.updates = 0
 
@@ -92,6 +99,28 @@ class ServingBoard:
         fresh = await self._store.state(show_id, now_ms)
         return self.deliver(fresh)
 
+    def remember(self, entry: Entry) -> None:
+        if entry.stored_status != STORED_WAITING or entry.number is None:
+            return
+        self._entries[entry.entry_id] = entry
+        if len(self._entries) > REMEMBERED_ENTRIES:
+            self._entries.popitem(last=False)
+
+    def recall(self, entry_id: str) -> Entry | None:
+        """The entry as remembered, while it is certainly still waiting; else None."""
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            return None
+        state = self._states.get(entry.show_id)
+        if entry_id in self.left or state is None or state.serving >= (entry.number or 0):
+            del self._entries[entry_id]
+            return None
+        return entry
+
+    def current(self, show_id: str) -> ServingState | None:
+        """The value in memory, if this process has one (streams read it on every wake)."""
+        return self._states.get(show_id)
+
     def deliver(self, state: ServingState) -> ServingState:
         """Take an update (from pub/sub or a read); newer serving numbers win, never older."""
         current = self._states.get(state.show_id)
@@ -107,8 +136,16 @@ class ServingBoard:
             listener.wake()
         return state
 
-    def _take(self, state: ServingState) -> None:
-        self.deliver(state)
+    def _take(self, message: ServingState | EntryLeft) -> None:
+        if isinstance(message, EntryLeft):
+            self.entry_left(message.show_id, message.entry_id)
+        else:
+            self.deliver(message)
+
+    def entry_left(self, show_id: str, entry_id: str) -> None:
+        self.left.add(entry_id)
+        self._entries.pop(entry_id, None)
+        self.wake_show(show_id)
 
     # --- streams ---------------------------------------------------------------------
     @contextlib.contextmanager

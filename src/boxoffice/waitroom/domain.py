@@ -103,6 +103,23 @@ class ServingState:
 
 
 @dataclass(frozen=True)
+class EntryLeft:
+    """Someone gave their place up: every process forgets what it remembered of the entry."""
+
+    show_id: str
+    entry_id: str
+
+    def to_message(self) -> dict[str, object]:
+        return {"s": self.show_id, "left": self.entry_id}
+
+
+def parse_message(message: dict[str, object]) -> ServingState | EntryLeft:
+    if "left" in message:
+        return EntryLeft(str(message["s"]), str(message["left"]))
+    return ServingState.from_message(message)
+
+
+@dataclass(frozen=True)
 class AdmitResult:
     """One dispatcher tick for one show: who got in, where serving stands, how many are active."""
 

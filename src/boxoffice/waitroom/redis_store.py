@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 
-from boxoffice.waitroom.domain import AdmitResult, Entry, ServingState
+from boxoffice.waitroom.domain import AdmitResult, Entry, EntryLeft, ServingState, parse_message
 from boxoffice.waitroom.store import SCAN_SLACK, Deliver, OpeningNeeded
 
 _JOIN = """
@@ -237,6 +237,9 @@ class RedisQueueStore:
             pipe.publish(self._channel(state.show_id), json.dumps(state.to_message()))
             await pipe.execute()
 
+    async def announce_left(self, left: EntryLeft) -> None:
+        await self._client.publish(self._channel(left.show_id), json.dumps(left.to_message()))
+
     async def shows(self) -> list[str]:
         members = await self._client.smembers(self._shows_key)  # type: ignore[misc]
         return sorted(str(member) for member in members)
@@ -260,7 +263,7 @@ class RedisQueueStore:
             message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
             if message is not None and message.get("type") == "message":
                 with contextlib.suppress(ValueError, KeyError, TypeError):
-                    deliver(ServingState.from_message(json.loads(message["data"])))
+                    deliver(parse_message(json.loads(message["data"])))
 
     async def ping(self) -> bool:
         return bool(await self._client.ping())  # type: ignore[misc]

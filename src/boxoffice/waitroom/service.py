@@ -22,7 +22,7 @@ from boxoffice.waitroom import admission, streams
 from boxoffice.waitroom.board import ServingBoard
 from boxoffice.waitroom.contracts import Admission
 from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue
-from boxoffice.waitroom.domain import Entry, Status, eta_seconds, position
+from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, position
 from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
@@ -41,7 +41,6 @@ class Waitroom:
     store: QueueStore
     board: ServingBoard
     sale_info: SaleInfoCache
-    left: set[str] = field(default_factory=set)  # entries given up through this process
     limiter_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(48))
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
@@ -91,7 +90,7 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     waitroom.board.start()
     stack.push_async_callback(waitroom.board.stop)
     runtime.extensions.setdefault("readiness", {})["waitroom"] = waitroom.store.ping
-    if runtime.extensions.get("background"):
+    if runtime.extensions.get("background") and waitroom.settings.dispatch_in_process:
         from boxoffice.waitroom import runner
 
         await runner.start_in_process(runtime, waitroom, stack)
@@ -195,17 +194,28 @@ async def _owned(runtime: Runtime, user: Principal, entry_id: str) -> tuple[Wait
 
 
 async def get_entry(runtime: Runtime, user: Principal, entry_id: str) -> QueueEntryRead:
-    """The user's entry with its position from this process's serving number (no scan)."""
-    waitroom, entry = await _owned(runtime, user, entry_id)
-    return await _read(runtime, waitroom, entry, await _sale_info(waitroom, entry.show_id))
+    """The user's entry with its position from this process's serving number (no scan).
+
+    A waiting entry this process has seen is answered from memory, without Redis.
+    """
+    waitroom = room(runtime)
+    entry = waitroom.board.recall(entry_id)
+    if entry is None:
+        waitroom, entry = await _owned(runtime, user, entry_id)
+    elif entry.user_id != user.id:
+        raise NotFound("No such queue entry.")
+    read = await _read(runtime, waitroom, entry, await _sale_info(waitroom, entry.show_id))
+    if read.status is Status.WAITING:
+        waitroom.board.remember(entry)
+    return read
 
 
 async def leave(runtime: Runtime, user: Principal, entry_id: str) -> None:
     """Give the place up (an admitted person frees their active slot). Idempotent."""
     waitroom, entry = await _owned(runtime, user, entry_id)
     await waitroom.store.leave(entry.show_id, entry_id)
-    waitroom.left.add(entry_id)
-    waitroom.board.wake_show(entry.show_id)
+    waitroom.board.entry_left(entry.show_id, entry_id)
+    await waitroom.store.announce_left(EntryLeft(entry.show_id, entry_id))
 
 
 async def open_stream(

@@ -19,6 +19,9 @@ class WaitroomSettings(BaseSettings):
     stream_retry_ms: int = Field(default=3000, ge=100)
     # Dispatcher: how often it admits (the issue requires <= 1 s).
     tick_seconds: float = Field(default=0.5, gt=0, le=1.0)
+    # Dispatcher: also run one (under the same lease) inside API processes that run
+    # background loops; off when `boxoffice dispatcher` processes do all the admitting.
+    dispatch_in_process: bool = True
     # Dispatcher: leader lease; a standby takes over at most this long after a crash.
     lease_seconds: float = Field(default=3.0, gt=0)
     # Measured admit rate: averaged over this window (for eta_seconds).

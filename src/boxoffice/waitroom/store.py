@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -20,10 +20,11 @@ from boxoffice.waitroom.domain import (
     STORED_WAITING,
     AdmitResult,
     Entry,
+    EntryLeft,
     ServingState,
 )
 
-Deliver = Callable[[ServingState], None]
+Deliver = Callable[[ServingState | EntryLeft], None]
 
 # Entries scanned per tick past those admitted (people who left are skipped, not admitted).
 SCAN_SLACK = 10_000
@@ -64,6 +65,10 @@ class QueueStore(Protocol):
     async def finish(self, show_id: str, user_id: str) -> None: ...
     async def state(self, show_id: str, now_ms: int) -> ServingState: ...
     async def publish(self, state: ServingState) -> None: ...
+    async def announce_left(self, left: EntryLeft) -> None:
+        """Tell every process watching the show that this entry was given up."""
+        ...
+
     async def shows(self) -> list[str]: ...
     async def forget(self, show_id: str) -> None: ...
     async def watch(self, show_id: str) -> None:
@@ -114,7 +119,7 @@ class MemoryQueueStore:
     def __init__(self) -> None:
         self._shows: dict[str, _Show] = {}
         self._watched: set[str] = set()
-        self._updates: asyncio.Queue[ServingState] = asyncio.Queue()
+        self._updates: asyncio.Queue[ServingState | EntryLeft] = asyncio.Queue()
 
     def _show(self, show_id: str) -> _Show:
         return self._shows.setdefault(show_id, _Show())
@@ -235,6 +240,10 @@ class MemoryQueueStore:
         if state.show_id in self._watched:
             self._updates.put_nowait(state)
 
+    async def announce_left(self, left: EntryLeft) -> None:
+        if left.show_id in self._watched:
+            self._updates.put_nowait(left)
+
     async def shows(self) -> list[str]:
         return [
             show_id
@@ -257,6 +266,3 @@ class MemoryQueueStore:
 
     async def close(self) -> None:
         self._shows.clear()
-
-
-Listener = Callable[[Deliver], Awaitable[None]]

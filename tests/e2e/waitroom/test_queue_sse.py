@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from boxoffice.app import create_app
+from boxoffice.platform.config import Settings
 from boxoffice.waitroom import service as waitroom
 from boxoffice.waitroom.errors import AdmissionInvalid
 from tests.e2e.waitroom.conftest import Server
@@ -199,6 +202,11 @@ async def test_entries_are_private_and_sales_must_be_open(
     assert pre.json()["number"] is None  # drawn at opening, in random order
     assert pre.json()["status"] == "waiting"
 
+    polled = await http.get(f"{API}/queue/{entry_id}", headers=owner.headers)
+    assert polled.json()["status"] == "waiting"  # and now remembered by this process
+    assert_problem(
+        await http.get(f"{API}/queue/{entry_id}", headers=other.headers), 404, "not_found"
+    )
     left = await http.delete(f"{API}/queue/{entry_id}", headers=owner.headers)
     assert left.status_code == 204
     read = await http.get(f"{API}/queue/{entry_id}", headers=owner.headers)
@@ -214,3 +222,59 @@ async def test_joins_are_rate_limited_per_user(server: Server, http: httpx.Async
     limited = await join(http, fan, show_id)
     assert_problem(limited, 429, "rate_limited")
     assert int(limited.headers["retry-after"]) >= 1
+
+
+async def test_the_embedded_run_admits_by_itself(settings: Settings) -> None:
+    """`boxoffice run`: the dispatcher is a task of the API process (memory store, no Redis)."""
+    app = create_app(settings, ["identity", "catalog", "waitroom"], background=True)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.20", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            runtime = app.state.runtime
+            setup = await open_show(
+                http, runtime, queue={"enabled": True, "admit_per_second": 20, "max_active": 5}
+            )
+            fans = [await customer(http) for _ in range(3)]
+            entry_ids = [(await join(http, fan, setup.show_id)).json()["entry_id"] for fan in fans]
+            statuses: list[str] = []
+            for _ in range(200):  # bounded: the in-process dispatcher ticks every 0.5 s
+                statuses = [
+                    (await http.get(f"{API}/queue/{entry_id}", headers=fan.headers)).json()[
+                        "status"
+                    ]
+                    for entry_id, fan in zip(entry_ids, fans, strict=True)
+                ]
+                if statuses == ["admitted"] * 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert statuses == ["admitted"] * 3
+
+
+@pytest.mark.parametrize("use_redis", [True])
+async def test_a_place_given_up_through_one_process_is_gone_in_the_others(
+    settings: Settings,
+) -> None:
+    """Two API processes on one Redis: each remembers waiting entries; a leave reaches both."""
+    first = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
+    second = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
+    async with LifespanManager(first) as one, LifespanManager(second) as two:
+        api_one = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=one.app), base_url="http://one"
+        )
+        api_two = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=two.app), base_url="http://two"
+        )
+        async with api_one, api_two:
+            setup = await open_show(api_one, first.state.runtime, queue=QUEUE)
+            fan = await customer(api_one)
+            entry_id = (await join(api_one, fan, setup.show_id)).json()["entry_id"]
+            url = f"{API}/queue/{entry_id}"
+            assert (await api_one.get(url, headers=fan.headers)).json()["status"] == "waiting"
+            assert (await api_two.delete(url, headers=fan.headers)).status_code == 204
+            status = "waiting"
+            for _ in range(200):  # pub/sub carries the news; bounded wait
+                status = (await api_one.get(url, headers=fan.headers)).json()["status"]
+                if status == "left":
+                    break
+                await asyncio.sleep(0.02)
+            assert status == "left"

@@ -182,10 +182,10 @@ async def test_pre_queue_is_numbered_in_the_order_given_at_opening(store: QueueS
 
 
 async def test_published_serving_reaches_watchers(store: QueueStore) -> None:
-    from boxoffice.waitroom.domain import ServingState
+    from boxoffice.waitroom.domain import EntryLeft, ServingState
 
     show_id = show()
-    received: asyncio.Queue[ServingState] = asyncio.Queue()
+    received: asyncio.Queue[ServingState | EntryLeft] = asyncio.Queue()
     await store.watch(show_id)
     listener = asyncio.create_task(store.listen(received.put_nowait))
     try:
@@ -194,5 +194,7 @@ async def test_published_serving_reaches_watchers(store: QueueStore) -> None:
         got = await asyncio.wait_for(received.get(), 5)
         assert (got.serving, got.issued, got.rate) == (5, 9, 2.5)
         assert (await store.state(show_id, T0)).rate == 2.5
+        await store.announce_left(EntryLeft(show_id, "someone"))
+        assert await asyncio.wait_for(received.get(), 5) == EntryLeft(show_id, "someone")
     finally:
         listener.cancel()
