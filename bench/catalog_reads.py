@@ -5,7 +5,8 @@ catalog cache on and off; prints JSON.
     .venv/bin/python bench/catalog_reads.py --postgres --redis   # PostgreSQL, Redis cache
 
 Real `boxoffice serve` processes (uvicorn, one worker) serve: one with the cache on, one
-with ``BOXOFFICE_CACHE_ENABLED=false``, on the same database. This process seeds the
+with ``BOXOFFICE_CACHE_ENABLED=false``, on the same database, measured in alternating
+slices so that other work on a shared machine weighs on both alike. This process seeds the
 catalog over HTTP as the demo seller (``--events`` published events with two shows
 each), then loads the detail (a random event per request; each counts a view) and the
 listing (first pages of four queries) routes. The load generator shares the machine's
@@ -19,6 +20,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
-from bench.auth import _scratch_postgres, load, machine  # noqa: E402
+from bench.auth import _scratch_postgres, machine, percentile  # noqa: E402
 
 API = "/api/v1"
 CATEGORIES = ("concert", "musical", "theatre", "classical")
@@ -143,7 +145,45 @@ async def stadium(base: str) -> dict[str, Any]:
         }
 
 
-async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
+async def _slice(
+    client: httpx.AsyncClient, make_request: Any, concurrency: int, seconds: float
+) -> tuple[list[float], int, float, float]:
+    """Latencies, errors, wall time and this process's CPU time of one load slice."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await make_request(client)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code >= 400
+
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, errors, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _summary(latencies: list[float], errors: int, wall: float, cpu: float) -> dict[str, Any]:
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_second": round(len(latencies) / wall, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "load_generator_cpu_share_of_machine": round(cpu / wall / (os.cpu_count() or 1), 3),
+    }
+
+
+async def measure(
+    bases: dict[str, str], event_ids: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Cache off and on measured in alternating slices, so that other work on the shared
+    machine weighs on both alike; each total is ``args.seconds`` per route and mode."""
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
@@ -161,13 +201,31 @@ async def measure(base: str, event_ids: list[str], args: argparse.Namespace) -> 
     async def listing(c: httpx.AsyncClient) -> httpx.Response:
         return await c.get(f"{API}/events", params=rng.choice(listings))
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        await load(client, detail, args.concurrency, 1.0)  # warm-up (and fill the cache)
-        await load(client, listing, args.concurrency, 1.0)
-        return {
-            "event_detail": await load(client, detail, args.concurrency, args.seconds),
-            "event_listing": await load(client, listing, args.concurrency, args.seconds),
-        }
+    clients = {
+        mode: httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
+        for mode, base in bases.items()
+    }
+    results: dict[str, dict[str, Any]] = {mode: {} for mode in bases}
+    try:
+        for client in clients.values():  # warm-up (and fill the caches)
+            await _slice(client, detail, args.concurrency, 1.0)
+            await _slice(client, listing, args.concurrency, 1.0)
+        slice_seconds = args.seconds / args.rounds
+        for route, make_request in (("event_detail", detail), ("event_listing", listing)):
+            totals = {mode: ([], 0, 0.0, 0.0) for mode in bases}
+            for _ in range(args.rounds):
+                for mode, client in clients.items():
+                    lat, err, wall, cpu = await _slice(
+                        client, make_request, args.concurrency, slice_seconds
+                    )
+                    old = totals[mode]
+                    totals[mode] = (old[0] + lat, old[1] + err, old[2] + wall, old[3] + cpu)
+            for mode, total in totals.items():
+                results[mode][route] = _summary(*total)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return results
 
 
 async def _drop_postgres(url: str) -> None:
@@ -201,19 +259,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             stdout=sys.stderr,
         )
     results: dict[str, Any] = {}
-    event_ids: list[str] = []
-    for mode in ("cache_off", "cache_on"):
-        mode_env = {**env, "BOXOFFICE_CACHE_ENABLED": "false" if mode == "cache_off" else "true"}
-        server, base = _server(mode_env, data_dir, mode)
-        try:
-            if not event_ids:
-                started = time.perf_counter()
-                event_ids = asyncio.run(seed(base, args.events))
-                results["seed_seconds"] = round(time.perf_counter() - started, 1)
-                if args.stadium:
-                    results["stadium_70000_seats"] = asyncio.run(stadium(base))
-            results[mode] = asyncio.run(measure(base, event_ids, args))
-        finally:
+    servers: list[subprocess.Popen[bytes]] = []
+    bases: dict[str, str] = {}
+    try:
+        for mode in ("cache_off", "cache_on"):
+            enabled = "false" if mode == "cache_off" else "true"
+            server, bases[mode] = _server(
+                {**env, "BOXOFFICE_CACHE_ENABLED": enabled}, data_dir, mode
+            )
+            servers.append(server)
+        started = time.perf_counter()
+        event_ids = asyncio.run(seed(bases["cache_off"], args.events))
+        results["seed_seconds"] = round(time.perf_counter() - started, 1)
+        if args.stadium:
+            results["stadium_70000_seats"] = asyncio.run(stadium(bases["cache_off"]))
+        results.update(asyncio.run(measure(bases, event_ids, args)))
+    finally:
+        for server in servers:
             stop(server)
     if args.postgres:
         asyncio.run(_drop_postgres(env["BOXOFFICE_DATABASE_URL"]))
@@ -227,6 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "concurrency": args.concurrency,
         "seconds_per_scenario": args.seconds,
+        "alternating_rounds": args.rounds,
         "published_events": len(event_ids),
         "results": results,
     }
@@ -237,6 +300,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--events", type=int, default=120)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating slices per route")
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis for the cache")
     parser.add_argument(
