@@ -1,0 +1,420 @@
+"""Benchmark: seat holds under heavy contention through two server processes; prints JSON.
+
+    .venv/bin/python bench/holds.py                 # PostgreSQL + Redis, 20 s of load
+    .venv/bin/python bench/holds.py --seconds 30 --concurrency 96
+
+Two real `boxoffice serve` processes (uvicorn, one worker each) share a scratch PostgreSQL
+database and Redis. This process is the load generator: closed-loop workers, each sending
+`POST /shows/{id}/holds` for 1-4 adjacent seats, most of them near the stage (many users
+wanting the best seats), each attempt as a different user. It reports attempts/s, p50/p99
+latency, the outcome counts, the number of double-held seats counted in the database
+(must be 0) and the machine's `pgbench` single-row-update TPS measured in the same run,
+so the hold rate can be read as a ratio to what the database itself can do. The load
+generator uses a minimal HTTP/1.1 keep-alive client so that it takes little of the CPU
+it shares with the servers; its CPU share is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.processes import free_port, running_server  # noqa: E402
+
+from bench.auth import machine, percentile  # noqa: E402
+
+API = "/api/v1"
+ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CONTEXTS = "identity,catalog,waitroom,seating"
+
+
+# --- a small HTTP/1.1 client: one keep-alive connection per worker --------------------------
+
+
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}", "", ""]
+        self.writer.write("\r\n".join(head).encode() + body)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("server closed the connection")
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and "close" in value.lower():
+                close = True
+        payload = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+async def scratch_database(name: str) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from boxoffice.platform.db import create_engine
+
+    engine = create_engine(ADMIN_URL, pool_size=1)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(name: str) -> None:
+    from sqlalchemy import text
+
+    from boxoffice.platform.db import create_engine
+
+    engine = create_engine(ADMIN_URL, pool_size=1)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def open_show_over_http(base: str, settings: Any, rows: int, per_row: int, users: int) -> Any:
+    from tests.support.catalog import open_show
+
+    from boxoffice.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            show = await open_show(client, runtime, rows=rows, seats_per_row=per_row)
+        tokens = [
+            runtime.keys.sign(
+                {"sub": f"bench-user-{i:06d}", "email": f"b{i}@example.com", "role": "customer"},
+                use=__import__(
+                    "boxoffice.platform.security", fromlist=["TokenUse"]
+                ).TokenUse.ACCESS,
+                now=runtime.clock.now(),
+                ttl=timedelta(hours=2),
+            )
+            for i in range(users)
+        ]
+        return show, tokens
+    finally:
+        await runtime.close()
+
+
+def wanted_seats(seat_ids: list[str], rng: random.Random, crowd: float) -> list[str]:
+    size = rng.randint(1, 4)
+    start = min(int(rng.expovariate(1 / crowd)), len(seat_ids) - size)
+    return seat_ids[start : start + size]
+
+
+# --- load -----------------------------------------------------------------------------------
+
+
+async def hammer(
+    urls: list[str], show: Any, tokens: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    rng = random.Random(42)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    next_user = iter(range(len(tokens)))
+    path = f"{API}/shows/{show.show_id}/holds"
+    deadline = time.perf_counter() + args.seconds
+
+    async def worker(index: int) -> None:
+        nonlocal errors
+        url = httpx.URL(urls[index % len(urls)])
+        connection = Connection(url.host, url.port or 80)
+        try:
+            while time.perf_counter() < deadline:
+                body = json.dumps({"seat_ids": wanted_seats(show.seat_ids, rng, args.crowd)})
+                token = tokens[next(next_user) % len(tokens)]
+                started = time.perf_counter()
+                try:
+                    status, _ = await connection.post(
+                        path, body.encode(), {"Authorization": f"Bearer {token}"}
+                    )
+                except (ConnectionError, OSError, asyncio.IncompleteReadError):
+                    connection.close()
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            connection.close()
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(args.concurrency)))
+    wall = time.perf_counter() - wall
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {
+        "attempts": len(latencies),
+        "attempts_per_second": round(len(latencies) / wall, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "outcomes": {str(k): v for k, v in sorted(statuses.items())},
+        "transport_errors": errors,
+        "load_generator_cpu_share_of_machine": round(cpu / wall / (os.cpu_count() or 1), 3),
+    }
+
+
+async def double_held_seats(settings: Any, show_id: str) -> dict[str, int]:
+    """Counted in the database: seats in more than one live hold, and live holds' seats
+    that the seat rows do not give to them."""
+    from sqlalchemy import select
+
+    from boxoffice.platform.clock import SystemClock
+    from boxoffice.platform.db import create_engine, session_factory
+    from boxoffice.platform.uow import UnitOfWork
+    from boxoffice.seating.models import Hold, Seat
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with UnitOfWork(session_factory(engine), SystemClock()) as uow:
+            now = uow.clock.now()
+            holds = (
+                await uow.session.execute(
+                    select(Hold.id, Hold.seat_ids).where(
+                        Hold.show_id == show_id, Hold.status == "active", Hold.expires_at > now
+                    )
+                )
+            ).all()
+            owner = dict(
+                (
+                    await uow.session.execute(
+                        select(Seat.seat_id, Seat.hold_id).where(
+                            Seat.show_id == show_id, Seat.status == "held"
+                        )
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+    seen: dict[str, int] = {}
+    mismatched = 0
+    for hold_id, seat_ids in holds:
+        for seat in json.loads(seat_ids):
+            seen[seat] = seen.get(seat, 0) + 1
+            mismatched += owner.get(seat) != hold_id
+    return {
+        "double_held_seats": sum(1 for n in seen.values() if n > 1) + mismatched,
+        "held_seats": len(seen),
+        "holds": len(holds),
+    }
+
+
+def servers_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the server processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+# --- pgbench --------------------------------------------------------------------------------
+
+
+def pgbench(seconds: int) -> dict[str, Any]:
+    """The machine's PostgreSQL doing single-row updates (and pgbench's simple-update)."""
+    name = f"bo_bench_pgbench_{os.getpid()}"
+    asyncio.run(scratch_database(name))
+    conn = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
+    try:
+        subprocess.run(
+            ["pgbench", "-i", "-q", "-s", "1", *conn, name],
+            check=True,
+            capture_output=True,
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+            script.write(
+                "\\set aid random(1, 100000 * :scale)\n"
+                "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"
+            )
+        results = {}
+        for label, workload in (
+            ("one_row_update_tps", ["-f", script.name]),
+            ("simple_update_tps", ["-b", "simple-update"]),
+        ):
+            run = subprocess.run(
+                ["pgbench", "-n", "-c", "8", "-j", "2", "-T", str(seconds), *workload, *conn, name],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            found = re.search(r"tps = ([0-9.]+)", run.stdout)
+            results[label] = round(float(found.group(1)), 1) if found else None
+        os.unlink(script.name)
+        results["command"] = (
+            f"pgbench -n -c 8 -j 2 -T {seconds} (-f one-row-update.sql | -b simple-update)"
+        )
+        return results
+    finally:
+        asyncio.run(drop_database(name))
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from boxoffice import migrations
+    from boxoffice.platform.config import Environment, Settings
+
+    db_name = f"bo_bench_holds_{os.getpid()}"
+    database_url = asyncio.run(scratch_database(db_name))
+    data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-holds-"))
+    prefix = f"bo-bench-holds-{os.getpid()}"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        environment=Environment.TEST,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        log_level="WARNING",
+        seed_demo=False,
+    )
+    migrations.upgrade(database_url)
+    env = {
+        "BOXOFFICE_ENVIRONMENT": "test",
+        "BOXOFFICE_DATA_DIR": str(data_dir),
+        "BOXOFFICE_DATABASE_URL": database_url,
+        "BOXOFFICE_DATABASE_POOL_SIZE": str(args.pool_size),
+        "BOXOFFICE_REDIS_URL": REDIS_URL,
+        "BOXOFFICE_REDIS_PREFIX": prefix,
+        "BOXOFFICE_LOG_LEVEL": "WARNING",
+        "BOXOFFICE_SEED_DEMO": "false",
+        "BOXOFFICE_SERVE_CONTEXTS": CONTEXTS,
+    }
+    try:
+        with ExitStack() as stack:
+            urls, pids = [], []
+            for index in range(2):
+                port = free_port()
+                server = stack.enter_context(
+                    running_server(
+                        ["serve", "--port", str(port)],
+                        env,
+                        port,
+                        log_path=data_dir / f"serve-{index}.log",
+                    )
+                )
+                urls.append(f"http://127.0.0.1:{port}")
+                pids.append(server.pid)
+            show, tokens = asyncio.run(
+                open_show_over_http(urls[0], settings, args.rows, args.per_row, args.users)
+            )
+            warm = argparse.Namespace(**{**vars(args), "seconds": 2.0})
+            asyncio.run(hammer(urls, show, tokens[-5000:], warm))  # warm-up on the last users
+            load_before, cpu_before = os.getloadavg()[0], servers_cpu_seconds(pids)
+            results = asyncio.run(hammer(urls, show, tokens[:-5000], args))
+            server_cpu = servers_cpu_seconds(pids) - cpu_before
+            results["servers_cpu_ms_per_attempt"] = round(
+                server_cpu * 1000 / results["attempts"], 3
+            )
+            results["machine_load_average_1m"] = {
+                "before": round(load_before, 2),
+                "after": round(os.getloadavg()[0], 2),
+            }
+        counted = asyncio.run(double_held_seats(settings, show.show_id))
+        database = pgbench(args.pgbench_seconds)
+    finally:
+        asyncio.run(drop_database(db_name))
+        from tests.support.backends import clean_redis
+
+        asyncio.run(clean_redis(prefix))
+    per_second = results["attempts_per_second"]
+    return {
+        "benchmark": "seating.holds",
+        "machine": machine(),
+        "topology": {
+            "servers": 2,
+            "server_workers_each": 1,
+            "database": "postgresql",
+            "redis": True,
+            "database_pool_size_each": args.pool_size,
+            "load_generator": "this process, same machine",
+        },
+        "scenario": {
+            "seats": len(show.seat_ids),
+            "seats_per_attempt": "1-4 adjacent",
+            "crowding": f"start seat ~ exponential, mean {args.crowd} (best seats first)",
+            "concurrency": args.concurrency,
+            "seconds": args.seconds,
+            "distinct_users": True,
+            "per_user_limit": 4,
+        },
+        "results": {**results, **counted},
+        "pgbench": database,
+        "holds_per_second_over_pgbench_one_row_update_tps": (
+            round(per_second / database["one_row_update_tps"], 3)
+            if database.get("one_row_update_tps")
+            else None
+        ),
+        "targets": {"attempts_per_second": 1500, "p99_ms": 100, "double_held_seats": 0},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rows", type=int, default=20, help="at most 26")
+    parser.add_argument("--per-row", type=int, default=100)
+    parser.add_argument("--crowd", type=float, default=300.0, help="mean start seat")
+    parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument("--users", type=int, default=60_000, help="distinct users (tokens)")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    print(json.dumps(run(parser.parse_args()), indent=2))
+
+
+if __name__ == "__main__":
+    main()
