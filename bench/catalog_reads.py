@@ -157,7 +157,11 @@ async def _slice(
         nonlocal errors
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            response = await make_request(client)
+            try:
+                response = await make_request(client)
+            except httpx.TransportError:  # a dropped connection counts as a failed request
+                errors += 1
+                continue
             latencies.append(time.perf_counter() - started)
             errors += response.status_code >= 400
 
