@@ -147,23 +147,23 @@ async def stadium(base: str) -> dict[str, Any]:
 
 async def _slice(
     client: httpx.AsyncClient, make_request: Any, concurrency: int, seconds: float
-) -> tuple[list[float], int, float, float]:
+) -> tuple[list[float], dict[str, int], float, float]:
     """Latencies, errors, wall time and this process's CPU time of one load slice."""
     latencies: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
-        nonlocal errors
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
                 response = await make_request(client)
-            except httpx.TransportError:  # a dropped connection counts as a failed request
-                errors += 1
+            except httpx.TransportError as exc:  # a dropped connection is a failed request
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 continue
             latencies.append(time.perf_counter() - started)
-            errors += response.status_code >= 400
+            if response.status_code >= 400:
+                errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
 
     cpu = time.process_time()
     wall = time.perf_counter()
@@ -171,10 +171,13 @@ async def _slice(
     return latencies, errors, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _summary(latencies: list[float], errors: int, wall: float, cpu: float) -> dict[str, Any]:
+def _summary(
+    latencies: list[float], errors: dict[str, int], wall: float, cpu: float
+) -> dict[str, Any]:
     return {
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "errors_by_kind": errors,
         "requests_per_second": round(len(latencies) / wall, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
@@ -216,14 +219,17 @@ async def measure(
             await _slice(client, listing, args.concurrency, 1.0)
         slice_seconds = args.seconds / args.rounds
         for route, make_request in (("event_detail", detail), ("event_listing", listing)):
-            totals = {mode: ([], 0, 0.0, 0.0) for mode in bases}
+            totals: dict[str, tuple[list[float], dict[str, int], float, float]] = {
+                mode: ([], {}, 0.0, 0.0) for mode in bases
+            }
             for _ in range(args.rounds):
                 for mode, client in clients.items():
                     lat, err, wall, cpu = await _slice(
                         client, make_request, args.concurrency, slice_seconds
                     )
                     old = totals[mode]
-                    totals[mode] = (old[0] + lat, old[1] + err, old[2] + wall, old[3] + cpu)
+                    merged = {k: old[1].get(k, 0) + err.get(k, 0) for k in {*old[1], *err}}
+                    totals[mode] = (old[0] + lat, merged, old[2] + wall, old[3] + cpu)
             for mode, total in totals.items():
                 results[mode][route] = _summary(*total)
     finally:
