@@ -174,3 +174,26 @@ async def test_concurrent_scans_of_one_ticket_let_one_in(
         t=ticket["id"],
     )
     assert used == 1
+
+
+async def test_my_tickets_are_paginated(
+    client: httpx.AsyncClient,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    first = await _tickets(client, fan, show, toss, kakaopay)
+    second = await _tickets(client, fan, show, toss, kakaopay, offset=2)
+    ids = {t["id"] for t in first + second}
+    page = (await client.get(f"{API}/users/me/tickets?limit=3", headers=fan.headers)).json()
+    rest = (
+        await client.get(
+            f"{API}/users/me/tickets",
+            params={"limit": 3, "cursor": page["next_cursor"]},
+            headers=fan.headers,
+        )
+    ).json()
+    assert len(page["items"]) == 3
+    assert rest["next_cursor"] is None
+    assert {t["id"] for t in page["items"] + rest["items"]} == ids

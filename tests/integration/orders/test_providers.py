@@ -324,3 +324,21 @@ async def test_internal_switch_succeeds_fails_or_times_out() -> None:
             reference="p1", order_id="o1", amount=601, reason="x", idempotency_key="k"
         )
     assert (provider.captured_total, provider.refunded_total) == (2000, 400)
+
+
+async def test_toss_replays_a_refusal_for_the_same_key(
+    toss: TossStandIn, toss_client: TossProvider
+) -> None:
+    """Why each confirm attempt gets its own key: a key's first answer, even a refusal,
+    is what Toss gives back for that key afterwards."""
+    order_id = new_id()
+    key = toss.authorize(order_id, 10_000)
+    first = ConfirmRequest(order_id, 9_000, "u", key, idempotency_key="attempt-1")
+    with pytest.raises(PaymentRejected):
+        await toss_client.confirm(first)
+    with pytest.raises(PaymentRejected):  # the same key, now with the right amount: replayed
+        await toss_client.confirm(
+            ConfirmRequest(order_id, 10_000, "u", key, idempotency_key="attempt-1")
+        )
+    fresh = ConfirmRequest(order_id, 10_000, "u", key, idempotency_key="attempt-2")
+    assert (await toss_client.confirm(fresh)).state is PaymentState.CAPTURED
