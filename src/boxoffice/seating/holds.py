@@ -58,14 +58,15 @@ async def hold(
     try:
         wanted = domain.requested_seats(seat_ids)
     except domain.InvalidSeatRequest as error:
-        raise UnknownSeats(str(error)) from None
+        raise UnknownSeats(str(error), errors=_seat_errors(str(error))) from None
     limit = info.max_tickets_per_user
     if not domain.within_limit(0, len(wanted), limit):
         raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
     layout = await adapters.snapshots.layout(info.show_id)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
-        raise UnknownSeats("Some seats do not exist in this show.", seat_ids=unknown)
+        message = "Some seats do not exist in this show."
+        raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
 
     now = uow.clock.now()
     hold_id = new_id()
@@ -95,6 +96,10 @@ async def hold(
             await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
         raise
     return held
+
+
+def _seat_errors(message: str) -> list[dict[str, object]]:
+    return [{"loc": ["body", "seat_ids"], "msg": message}]
 
 
 async def _mark(

@@ -115,7 +115,9 @@ async def test_bad_requests_get_problem_answers(
         await client.post(url, json={"seat_ids": []}, headers=fan.headers), 422, "validation_error"
     )
     unknown = await client.post(url, json={"seat_ids": ["nope"]}, headers=fan.headers)
-    assert assert_problem(unknown, 422, "validation_error")["seat_ids"] == ["nope"]
+    problem = assert_problem(unknown, 422, "validation_error")
+    assert problem["seat_ids"] == ["nope"]
+    assert problem["errors"][0]["loc"] == ["body", "seat_ids"]
     too_many = await client.post(url, json={"seat_ids": show.seat_ids[:3]}, headers=fan.headers)
     assert_problem(too_many, 422, "purchase_limit_exceeded")
     assert (
