@@ -75,7 +75,7 @@ class RedisStreamsAdapter(_Base):
         super().__init__(url, **kwargs)
         from faststream.redis import RedisBroker
 
-        self.broker = RedisBroker(url, logger=None)  # type: ignore[arg-type]
+        self.broker = RedisBroker(url, logger=None, max_connections=256)  # type: ignore[arg-type]
         self._groups: list[tuple[str, str]] = []
 
     def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +48,10 @@ class Consumer:
     # is claimed first, so two deliveries never act at once. Database-only handlers skip
     # the claim: their processed id is inserted in their own transaction.
     acts_outside_db: bool = False
+    # The handler works only through ``delivery.uow()``/``delivery.commit()`` and its
+    # services do not commit on their own: deliveries arriving together share one
+    # transaction (group commit), falling back to one by one if any of them fails.
+    group_commit: bool = False
 
     @property
     def retry_topic(self) -> str:
@@ -69,8 +74,15 @@ class Delivery:
     """One event handed to one consumer. The handler does its work in ``uow()`` and calls
     ``commit(uow)``, which records the event as processed in that same transaction."""
 
-    def __init__(self, runtime: Runtime, consumer: Consumer, envelope: Envelope) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        consumer: Consumer,
+        envelope: Envelope,
+        shared: UnitOfWork | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.shared = shared  # the group's transaction, under group commit
         self.consumer = consumer
         self.envelope = envelope
         # This delivery's token on the (consumer, event) claim, when the consumer claims.
@@ -85,7 +97,9 @@ class Delivery:
     def payload(self) -> dict[str, object]:
         return self.envelope.payload
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        if self.shared is not None:
+            return nullcontext(self.shared)
         return self.runtime.uow()
 
     async def commit(self, uow: UnitOfWork) -> None:
@@ -96,6 +110,14 @@ class Delivery:
         back, so its effects are not applied twice.
         """
         now = uow.clock.now()
+        if self.shared is not None:  # the group commits (and catches duplicates) for all
+            uow.session.add(
+                ProcessedEvent(
+                    consumer=self.consumer.name, event_id=self.event_id, processed_at=now
+                )
+            )
+            self.recorded = True
+            return
         if self.claim is None:
             uow.session.add(
                 ProcessedEvent(
@@ -136,6 +158,7 @@ class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.outcomes: Counter[str] = Counter()  # processed, duplicate, retry, dead
+        self._groups: dict[str, _GroupCommit] = {}
 
     @property
     def delays(self) -> list[float]:
@@ -200,7 +223,13 @@ class Dispatcher:
         )
 
     async def deliver(self, consumer: Consumer, envelope: Envelope) -> str:
-        outcome = await self._deliver(consumer, envelope)
+        if consumer.group_commit and not consumer.acts_outside_db:
+            group = self._groups.get(consumer.name)
+            if group is None:
+                group = self._groups[consumer.name] = _GroupCommit(self, consumer)
+            outcome = await group.submit(envelope)
+        else:
+            outcome = await self._deliver(consumer, envelope)
         self.outcomes[outcome] += 1
         return outcome
 
@@ -369,3 +398,71 @@ class Dispatcher:
                 await uow.commit()
             except IntegrityError:
                 await uow.rollback()  # a concurrent delivery dead-lettered it first
+
+
+class _GroupCommit:
+    """Deliveries of one consumer that arrive together commit in one transaction.
+
+    The first waiting delivery leads: it takes everything queued (up to ``MAX``), runs the
+    handlers on one unit of work, records their processed ids and commits once. If any
+    handler or the commit fails, the group is rolled back and each delivery goes its own
+    way (so one bad event is retried or dead-lettered alone).
+    """
+
+    MAX = 256
+
+    def __init__(self, dispatcher: Dispatcher, consumer: Consumer) -> None:
+        self.dispatcher = dispatcher
+        self.consumer = consumer
+        self.waiting: list[tuple[Envelope, asyncio.Future[str]]] = []
+        self.lock = asyncio.Lock()
+
+    async def submit(self, envelope: Envelope) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.waiting.append((envelope, future))
+        async with self.lock:
+            if not future.done():
+                await asyncio.sleep(0)  # let the deliveries arriving together queue up
+                group, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX :]
+                await self._run(group)
+        return await future
+
+    async def _run(self, group: list[tuple[Envelope, asyncio.Future[str]]]) -> None:
+        runtime, name = self.dispatcher.runtime, self.consumer.name
+        try:
+            async with runtime.uow() as uow:
+                ids = [envelope.event_id for envelope, _ in group]
+                done = set(
+                    (
+                        await uow.session.execute(
+                            select(ProcessedEvent.event_id).where(
+                                ProcessedEvent.consumer == name, ProcessedEvent.event_id.in_(ids)
+                            )
+                        )
+                    ).scalars()
+                )
+                outcomes: list[str] = []
+                for envelope, _ in group:
+                    if envelope.event_id in done:
+                        outcomes.append("duplicate")
+                        continue
+                    done.add(envelope.event_id)
+                    delivery = Delivery(runtime, self.consumer, envelope, shared=uow)
+                    await self.consumer.handler(delivery)
+                    if not delivery.recorded:
+                        await delivery.commit(uow)
+                    outcomes.append("processed")
+                await uow.commit()
+        except Exception:
+            for envelope, future in group:  # one by one: failures retried or dead-lettered
+                if future.done():
+                    continue
+                try:
+                    future.set_result(await self.dispatcher._deliver(self.consumer, envelope))
+                except Exception as exc:
+                    future.set_exception(exc)
+            return
+        for (envelope, future), outcome in zip(group, outcomes, strict=True):
+            if envelope.retried and outcome == "processed":
+                await self.dispatcher._resolve_dead_letter(self.consumer, envelope)
+            future.set_result(outcome)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 EnvelopeSink = Callable[[Envelope], Awaitable[None]]
 RetrySink = Callable[[str, Envelope], Awaitable[None]]  # consumer name, envelope
+RELAY_CONCURRENCY = 32
 
 
 def _ordered_chains(envelopes: Sequence[Envelope]) -> list[list[Envelope]]:
@@ -57,7 +58,9 @@ class OutboxReader:
         self.runtime = runtime
         self.batch_size = batch_size or runtime.settings.relay_batch_size
         self.backend = backend_name(runtime.settings.database_url)
-        self.concurrency = runtime.settings.consumer_concurrency
+        # Publishes in flight at once (one connection each on Redis): bounded apart from
+        # the consumers, whose concurrency grows with the handlers' latency.
+        self.concurrency = min(runtime.settings.consumer_concurrency, RELAY_CONCURRENCY)
 
     @property
     def locks_rows(self) -> bool:

@@ -1,0 +1,209 @@
+"""Benchmark: domain events relayed from the outbox to the broker and consumed, per second.
+
+    .venv/bin/python bench/events.py                          # Redis Streams and NATS, SQLite
+    .venv/bin/python bench/events.py --database postgresql    # the machine's PostgreSQL
+    .venv/bin/python bench/events.py --brokers redis --events 20000
+
+A burst of events (10 per aggregate) is written to the outbox first, as use cases write
+them; then one `BrokerWorker` (the code `boxoffice worker` runs) relays them through
+FastStream and consumes them with an idempotent database consumer: either one
+processed-id commit per event, or with group commit (deliveries arriving together share
+one transaction; `Consumer(group_commit=True)`). Reported: events relayed per second
+(outbox → broker, marked published) and consumed per second end to end
+(outbox → broker → consumer committed).
+Prints JSON with the machine and its load, since the cores are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+from tests.support.messaging import clean_broker  # noqa: E402
+
+from boxoffice.migrations import upgrade_async  # noqa: E402
+from boxoffice.platform.config import Environment, Settings  # noqa: E402
+from boxoffice.platform.db import create_engine  # noqa: E402
+from boxoffice.platform.events import DomainEvent  # noqa: E402
+from boxoffice.platform.messaging import Consumer, Delivery  # noqa: E402
+from boxoffice.platform.messaging.worker import BrokerWorker  # noqa: E402
+from boxoffice.platform.outbox import OutboxMessage  # noqa: E402
+from boxoffice.platform.runtime import Runtime, build_runtime  # noqa: E402
+
+BROKERS = {"redis": "redis://127.0.0.1:6379/0", "nats": "nats://127.0.0.1:4222"}
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeatScanned(DomainEvent):
+    context, name = "bench", "SeatScanned"
+    show_id: str
+    n: int
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.show_id
+
+
+async def noop(delivery: Delivery) -> None:
+    """The consumer's effect is its processed id, committed per event by the dispatcher."""
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_before": os.getloadavg(),
+    }
+
+
+async def database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / f'events-{uuid.uuid4().hex[:6]}.db'}"
+    else:
+        name = f"bench_events_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(POSTGRES, pool_size=1)
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+        url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    await upgrade_async(url)
+    return url
+
+
+async def drop(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(POSTGRES, pool_size=1)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def write_burst(runtime: Runtime, events: int) -> None:
+    shows = [str(uuid.uuid4()) for _ in range(max(1, events // 10))]
+    written = 0
+    while written < events:
+        async with runtime.uow() as uow:
+            for _ in range(min(1000, events - written)):
+                uow.record(SeatScanned(show_id=shows[written % len(shows)], n=written))
+                written += 1
+            await uow.commit()
+
+
+async def unpublished(runtime: Runtime) -> int:
+    async with runtime.uow() as uow:
+        stmt = select(func.count()).where(OutboxMessage.published_at.is_(None))
+        return int((await uow.session.execute(stmt)).scalar_one())
+
+
+async def run(
+    broker: str, events: int, db_kind: str, concurrency: int, workdir: Path, mode: str
+) -> dict[str, Any]:
+    url = await database(db_kind, workdir)
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        environment=Environment.TEST,
+        data_dir=workdir,
+        database_url=url,
+        database_pool_size=concurrency,
+        broker_url=BROKERS[broker],
+        broker_prefix=prefix,
+        consumer_concurrency=concurrency,
+        relay_batch_size=1000,
+        relay_poll_seconds=0.01,
+        log_level="WARNING",
+        log_json=False,
+    )
+    runtime = build_runtime(settings)
+    try:
+        await write_burst(runtime, events)
+        worker = BrokerWorker(
+            runtime,
+            [
+                Consumer(
+                    "bench.noop",
+                    "boxoffice.bench.SeatScanned",
+                    noop,
+                    group_commit=mode == "group",
+                )
+            ],
+        )
+        started = time.perf_counter()
+        await worker.start()
+        relayed_at = consumed_at = None
+        while consumed_at is None:
+            await asyncio.sleep(0.02)
+            if relayed_at is None and await unpublished(runtime) == 0:
+                relayed_at = time.perf_counter()
+            if worker.dispatcher.outcomes["processed"] >= events:
+                consumed_at = time.perf_counter()
+        if relayed_at is None:
+            relayed_at = consumed_at
+        await worker.stop()
+        return {
+            "broker": broker,
+            "database": db_kind,
+            "commit": "group commit" if mode == "group" else "one commit per event",
+            "events": events,
+            "consumer_concurrency": concurrency,
+            "relay_seconds": round(relayed_at - started, 3),
+            "relayed_per_second": round(events / (relayed_at - started)),
+            "end_to_end_seconds": round(consumed_at - started, 3),
+            "consumed_per_second_end_to_end": round(events / (consumed_at - started)),
+            "outcomes": dict(worker.dispatcher.outcomes),
+        }
+    finally:
+        await runtime.close()
+        await clean_broker(broker, BROKERS[broker], prefix)
+        await drop(url)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brokers", default="redis,nats")
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--modes", default="group,per-event", help="consumer commit modes")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"benchmark": "events", "machine": machine(), "results": []}
+    with tempfile.TemporaryDirectory() as workdir:
+        for mode in args.modes.split(","):
+            for broker in args.brokers.split(","):
+                report["results"].append(
+                    await run(
+                        broker, args.events, args.database, args.concurrency, Path(workdir), mode
+                    )
+                )
+    report["machine"]["load_average_after"] = os.getloadavg()
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,68 @@
+"""The dispatcher on the database alone: group commit, duplicates, one bad event in a group."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from boxoffice.platform.config import Settings
+from boxoffice.platform.messaging import Consumer, Delivery, Dispatcher, Envelope
+from boxoffice.platform.messaging.models import ProcessedEvent, ScheduledRetry
+from boxoffice.platform.runtime import build_runtime
+from tests.conftest import BACKENDS
+
+
+def envelope(n: int) -> Envelope:
+    return Envelope(
+        event_id=str(uuid.uuid4()),
+        topic="boxoffice.test.SeatCounted",
+        event_type="SeatCounted",
+        version=1,
+        aggregate_id=f"show-{n % 5}",
+        payload={"show_id": f"show-{n % 5}", "n": n},
+        occurred_at=datetime.now(UTC),
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_group_commit_processes_each_event_once_and_isolates_a_failing_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    runtime = build_runtime(make_settings(retry_delays_seconds=[60]))
+    effects: list[int] = []
+    poisoned = envelope(13)
+
+    async def handle(delivery: Delivery) -> None:
+        if delivery.event_id == poisoned.event_id:
+            raise ValueError("cannot handle this one")
+        effects.append(int(delivery.payload["n"]))  # type: ignore[call-overload]
+
+    consumer = Consumer("test.grouped", "boxoffice.test.SeatCounted", handle, group_commit=True)
+    dispatcher = Dispatcher(runtime)
+    batch = [envelope(n) for n in range(60)] + [poisoned]
+    try:
+        # Every event delivered twice, all at once (a broker redelivering while relaying).
+        outcomes = await asyncio.gather(*(dispatcher.deliver(consumer, e) for e in batch + batch))
+        assert outcomes.count("processed") == 60  # each good event once in effect
+        assert outcomes.count("processed") + outcomes.count("duplicate") >= 120
+        assert set(effects) == set(range(60))  # (rolled-back group attempts may repeat)
+        async with runtime.uow() as uow:
+            processed = set(
+                (
+                    await uow.session.execute(
+                        select(ProcessedEvent.event_id).where(
+                            ProcessedEvent.consumer == "test.grouped"
+                        )
+                    )
+                ).scalars()
+            )
+            retries = list((await uow.session.execute(select(ScheduledRetry.event_id))).scalars())
+        assert processed == {e.event_id for e in batch[:60]}
+        assert retries == [poisoned.event_id]
+    finally:
+        await runtime.close()
