@@ -185,6 +185,10 @@ async def run(
 
 
 async def main() -> None:
+    import structlog
+
+    # Logs go to stderr, so stdout is the JSON report alone.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brokers", default="redis,nats")
     parser.add_argument("--events", type=int, default=10_000)
