@@ -98,7 +98,12 @@ def _seating() -> ContextModule:
 def _notifications() -> ContextModule:
     from boxoffice.notifications import consumers, routes
 
-    return ContextModule("notifications", routers=[routes.router], consumers=consumers.CONSUMERS)
+    return ContextModule(
+        "notifications",
+        routers=[routes.router],
+        consumers=consumers.CONSUMERS,
+        jobs=consumers.JOBS,
+    )
 
 
 CONTEXTS: dict[str, Callable[[], ContextModule]] = {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from boxoffice.notifications import service
 from boxoffice.orders import service as orders
+from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.messaging import Consumer, Delivery
+from boxoffice.platform.messaging.housekeeping import prune_processed_events
 
 
 async def refund_cancelled_event(delivery: Delivery) -> None:
@@ -42,4 +44,13 @@ CONSUMERS = [
         refund_cancelled_event,
         acts_outside_db=True,  # calls the payment providers
     ),
+]
+
+JOBS = [
+    JobSpec(
+        "notifications.prune_processed_events",
+        "20 4 * * *",
+        prune_processed_events,
+        "Forget consumers' processed event ids past their retention",
+    )
 ]

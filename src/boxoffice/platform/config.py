@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     redelivery_after_seconds: float = Field(default=60.0, gt=0)
     # A consumer's claim on an event; longer than any handler runs (SMTP timeout included).
     consumer_claim_seconds: float = Field(default=120.0, gt=0)
+    processed_event_retention_days: int = Field(default=30, ge=1)
     # Failed consumers (an e-mail the SMTP server refused, ...) are retried after these
     # delays through the retry topic, then dead-lettered.
     retry_delays_seconds: list[float] = Field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0])

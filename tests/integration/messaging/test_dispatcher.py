@@ -66,3 +66,32 @@ async def test_group_commit_processes_each_event_once_and_isolates_a_failing_one
         assert retries == [poisoned.event_id]
     finally:
         await runtime.close()
+
+
+async def test_pruning_forgets_old_processed_ids_but_not_claims(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from datetime import timedelta
+
+    from boxoffice.platform.messaging.housekeeping import prune_processed_events
+
+    runtime = build_runtime(make_settings(processed_event_retention_days=30))
+    now = runtime.clock.now()
+    try:
+        async with runtime.uow() as uow:
+            for age_days, claim in ((40, None), (40, "claim-of-a-live-delivery"), (5, None)):
+                uow.session.add(
+                    ProcessedEvent(
+                        consumer="test.pruned",
+                        event_id=str(uuid.uuid4()),
+                        processed_at=now - timedelta(days=age_days),
+                        claim=claim,
+                    )
+                )
+            await uow.commit()
+        assert await prune_processed_events(runtime) == 1
+        async with runtime.uow() as uow:
+            left = list((await uow.session.execute(select(ProcessedEvent.claim))).scalars())
+        assert sorted(left, key=str) == sorted([None, "claim-of-a-live-delivery"], key=str)
+    finally:
+        await runtime.close()
