@@ -247,6 +247,18 @@ async def verify(database_url: str, show_id: str, results: list[dict[str, Any]])
     }
 
 
+async def drop_database(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def summarise(
     results: list[dict[str, Any]], seats: int, args: argparse.Namespace, wall: float
 ) -> dict[str, Any]:
@@ -413,7 +425,14 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "flash_sale"))
     args = parser.parse_args()
 
+    import signal
+
     import local as topology_tool  # deploy/local.py
+
+    def stop_on_sigterm(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # so the finally below stops the topology
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
 
     state_dir = Path(tempfile.mkdtemp(prefix="bo-flash-"))
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_flash_{os.getpid()}"
@@ -469,6 +488,7 @@ def main() -> None:
         topology_tool.down(
             topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
         )
+        asyncio.run(drop_database(database_url))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {

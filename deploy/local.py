@@ -154,13 +154,14 @@ def up(args: argparse.Namespace) -> Topology:
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         "BOXOFFICE_PUBLIC_URL": f"http://127.0.0.1:{args.port}",
     }
-    if args.broker_url:
-        env["BOXOFFICE_BROKER_URL"] = args.broker_url
+    # The worker relays the outbox through a broker: Redis Streams on the same Redis by default.
+    env["BOXOFFICE_BROKER_URL"] = args.broker_url or args.redis_url
     _create_database(args.database_url)
     python = sys.executable
-    subprocess.run([python, "-m", "boxoffice", "migrate"], env=env, cwd=ROOT, check=True)
+    quiet = {"stdout": sys.stderr}  # the caller's stdout stays theirs (benchmarks print JSON)
+    subprocess.run([python, "-m", "boxoffice", "migrate"], env=env, cwd=ROOT, check=True, **quiet)
     if args.demo:
-        subprocess.run([python, "-m", "boxoffice", "demo"], env=env, cwd=ROOT, check=True)
+        subprocess.run([python, "-m", "boxoffice", "demo"], env=env, cwd=ROOT, check=True, **quiet)
 
     api_ports = [args.api_base_port + i for i in range(args.api)]
     topology = Topology(

@@ -184,7 +184,26 @@ async def _buy(
         if r.status not in (200, 201):
             raise RuntimeError(f"join answered {r.status} {entry}")
     result.timed("join", time.monotonic() - started)
+    try:
+        await _shop(session, plan, auth, seat_map, rng, result, entry)
+    finally:
+        if not result.paid:
+            # A fan who gives up closes the page: the place (and admission slot) is given up.
+            async with session.delete(
+                f"{plan.base_url}{API}/queue/{entry['entry_id']}", headers=auth
+            ) as r:
+                await r.read()
 
+
+async def _shop(
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    auth: dict[str, str],
+    seat_map: SeatMap,
+    rng: random.Random,
+    result: BuyerResult,
+    entry: dict[str, Any],
+) -> None:
     started = time.monotonic()
     admission: str | None = entry.get("admission_token")
     if entry.get("status") != "admitted" or not admission:

@@ -1,0 +1,61 @@
+"""Issue 10's CI check: the topology command and a small flash sale, with the three zero counts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import backends
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
+    backends.require_service("postgresql")
+    backends.require_service("redis")
+    out = tmp_path / "report"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "flash_sale.py"),
+            "--buyers",
+            "500",
+            "--seats",
+            "100",
+            "--admit-rate",
+            "100",
+            "--max-active",
+            "200",
+            "--arrival-seconds",
+            "5",
+            "--api",
+            "2",
+            "--processes",
+            "2",
+            "--port",
+            "18380",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["double_sold_seats"] == 0
+    assert report["orders_lost"] == 0
+    assert report["buyers_without_outcome"] == 0, report["errors_sample"]
+    # 500 buyers want far more than 100 seats: every seat ends with exactly one live ticket.
+    assert report["tickets_sold"] == report["seats_sold"] == 100
+    assert report["sold_seats_without_exactly_one_ticket"] == 0
+    assert sum(report["outcomes"].values()) == 500
+    for plot in report["plots"]:
+        assert (out / plot).stat().st_size > 1000
