@@ -1,18 +1,20 @@
 """The queue routes' dependencies: async, and with verified access tokens remembered briefly.
 
-The platform's dependencies are plain functions, which FastAPI runs in its thread pool;
-three thread hops per request cost more than a whole poll. These call the very same
-platform functions on the event loop (they neither block nor do I/O). A client polling
-its place sends the same access token again and again: a verified token is remembered
-for up to a minute (never past its own expiry), so the Ed25519 check runs once a minute
-per client, not once per poll.
+A client polling its place sends the same access token again and again: a verified
+token is remembered for up to a minute (never past its own expiry), so the Ed25519 check
+runs once a minute per client, not once per poll. Everything else is the platform's own
+dependency functions, called on the event loop (plain functions would be run by FastAPI
+in its thread pool: three thread hops cost more than a whole poll), whether they are
+plain or async functions.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections import OrderedDict
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,18 +49,28 @@ class VerifiedTokens:
         return principal
 
 
+async def _call(function: Callable[..., Any], *args: Any) -> Any:
+    result = function(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
 async def _runtime(request: Request) -> Runtime:
-    return deps.get_runtime(request)
+    runtime: Runtime = await _call(deps.get_runtime, request)
+    return runtime
 
 
 async def _user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    runtime = deps.get_runtime(request)
+    runtime = await _runtime(request)
     if credentials is None or credentials.scheme.lower() != "bearer":
         # The platform's own answers for a missing or non-bearer credential.
-        return deps.get_current_user(deps.get_optional_user(runtime, credentials))
+        optional = await _call(deps.get_optional_user, runtime, credentials)
+        refused: Principal = await _call(deps.get_current_user, optional)
+        return refused
     tokens = runtime.extensions.get("waitroom.tokens")
     if tokens is None:
         tokens = runtime.extensions["waitroom.tokens"] = VerifiedTokens()
@@ -67,7 +79,7 @@ async def _user(
 
 
 async def _client_address(request: Request) -> str:
-    return deps.client_address(request)
+    return str(await _call(deps.client_address, request))
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
