@@ -1,4 +1,8 @@
-"""FastAPI dependencies as ``Annotated`` aliases: ``UoW``, ``CurrentUser``, role guards."""
+"""FastAPI dependencies as ``Annotated`` aliases: ``UoW``, ``CurrentUser``, role guards.
+
+All are ``async def``: FastAPI runs a plain ``def`` dependency in its threadpool, a hop
+that cost more than the work of a cached read.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from boxoffice.platform.uow import UnitOfWork
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -32,7 +36,7 @@ async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def get_optional_user(
+async def get_optional_user(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
@@ -47,7 +51,7 @@ def get_optional_user(
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> Principal:
+async def get_current_user(user: OptionalUser) -> Principal:
     if user is None:
         raise Unauthorized("Sign in and send the access token as 'Authorization: Bearer ...'.")
     return user
@@ -60,7 +64,7 @@ def require_roles(*roles: Role) -> Callable[..., Any]:
     """A dependency admitting only ``roles``; declared on the route, like the seeds' AOP."""
     allowed = ", ".join(r.value for r in roles)
 
-    def guard(user: CurrentUser) -> Principal:
+    async def guard(user: CurrentUser) -> Principal:
         if not user.has_role(*roles):
             raise Forbidden(f"This needs one of these roles: {allowed}.")
         return user
@@ -73,7 +77,7 @@ SellerUser = Annotated[Principal, Depends(require_roles(Role.SELLER, Role.ADMIN)
 StaffUser = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.SELLER, Role.ADMIN))]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address (uvicorn applies X-Forwarded-For only from trusted proxies)."""
     return request.client.host if request.client else "unknown"
 

@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from boxoffice.platform.jsonutil import dumps
@@ -143,6 +144,29 @@ def problem(
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# SQLSTATE classes of failures that pass: connection (08), insufficient resources such as
+# too many connections (53), operator intervention such as a restart (57), and transaction
+# rollback such as a deadlock or serialization failure (40).
+_RETRYABLE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for database failures a client should retry (503), not bugs (500)."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True  # pool timeout; MySQL/SQLite report busy, locks and lost servers this way
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    origin: BaseException | None = exc.orig
+    while origin is not None:
+        sqlstate = getattr(origin, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            return sqlstate[:2] in _RETRYABLE_SQLSTATE_CLASSES
+        origin = origin.__cause__
+    return False
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
@@ -180,6 +204,19 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=dict(exc.headers or {}))
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        if not database_unavailable(exc):
+            return await on_unexpected(request, exc)
+        # Pool exhausted, server refusing connections, lock timeouts: retryable, never a 500.
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return problem(
+            503,
+            "service_unavailable",
+            "Service unavailable",
+            "The database is busy or unreachable; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
         return problem(500, "internal_error", "Internal error", "Something went wrong on our side.")
@@ -187,4 +224,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError):
+        app.add_exception_handler(database_error, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -50,11 +50,17 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._events, self._after_commit = [], []
         if session is not None:
+            # close() detaches the objects first, then rolls back whatever was not committed:
+            # what a read-only use case returns stays readable (a rollback would expire it),
+            # and a half-done use case is undone.
             try:
-                await session.rollback()  # no-op after commit; undoes a half-done use case
-            finally:
                 await session.close()
+            except Exception:
+                # The connection died: the server rolls back what was not committed, and
+                # what was committed stays. Failing the request now would misreport it.
+                log.warning("unit_of_work_close_failed", exc_info=True)
 
     def record(self, event: DomainEvent) -> None:
         """Publish ``event`` when (and only if) this unit of work commits."""
