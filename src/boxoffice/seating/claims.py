@@ -240,3 +240,30 @@ def is_retryable(error: DBAPIError) -> bool:
         return True
     text = str(error).lower()
     return "deadlock" in text or "database is locked" in text
+
+
+_PG_UNAVAILABLE = ("08", "53", "57P")  # connection exception, insufficient resources, shutdown
+_MYSQL_UNAVAILABLE = {1040, 1203, 2002, 2003, 2006, 2013}  # too many connections, gone away
+_UNAVAILABLE_SIGNS = (
+    "too many clients",
+    "too many connections",
+    "connection refused",
+    "connection reset",
+    "connection was closed",
+    "could not connect",
+)
+
+
+def is_unavailable(error: DBAPIError) -> bool:
+    """The database cannot be reached or takes no more connections (not a bug in a query)."""
+    if error.connection_invalidated:
+        return True
+    original = getattr(error, "orig", None)
+    sqlstate = str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
+    if sqlstate.startswith(_PG_UNAVAILABLE):
+        return True
+    args = getattr(original, "args", ())
+    if args and args[0] in _MYSQL_UNAVAILABLE:
+        return True
+    text = str(error).lower()
+    return any(sign in text for sign in _UNAVAILABLE_SIGNS)

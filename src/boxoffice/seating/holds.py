@@ -14,7 +14,8 @@ alone still refuses every double hold.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import structlog
@@ -204,6 +205,21 @@ async def _claim(
             ),
         )
     raise SeatingBusy("Seat selection is busy; try again in a moment.")
+
+
+@asynccontextmanager
+async def database_reachable() -> AsyncIterator[None]:
+    """A database that cannot be reached (or takes no more connections) is a 503 with
+    Retry-After, never a 500: the client may simply try again."""
+    try:
+        yield
+    except PoolTimeout:
+        raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
+    except DBAPIError as error:
+        if claims.is_unavailable(error):
+            log.warning("database_unavailable", error=str(error.orig))
+            raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
+        raise
 
 
 def _held_seat(place: SeatPlace, price: int) -> HeldSeat:

@@ -100,9 +100,10 @@ async def seat_map(
     snapshots = seating_of(runtime).snapshots
     # Layout and board first: they load in transactions of their own, which must not wait
     # behind this request's (SQLite has one writer).
-    layout = await snapshots.layout(show_id)
-    view = await snapshots.view(uow, show_id)
-    info = await _sale_info(uow, runtime, show_id)
+    async with holds.database_reachable():
+        layout = await snapshots.layout(show_id)
+        view = await snapshots.view(uow, show_id)
+        info = await _sale_info(uow, runtime, show_id)
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")
     now_ms = domain.epoch_ms(uow.clock.now())
@@ -133,19 +134,20 @@ async def hold_seats(
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
     ``seat_ids``), ``ShowNotFound`` (404).
     """
-    await seating_of(runtime).snapshots.layout(show_id)  # first: its own transaction
-    info = await _sale_info(uow, runtime, show_id)
-    if info is None or info.event_status == "draft":
-        raise ShowNotFound(f"Show {show_id} not found.")
-    if info.queue.enabled:
-        waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
-    if not info.sale_open_at(uow.clock.now()):
-        raise SaleNotOpen(
-            "Tickets for this show are not on sale now.",
-            sale_opens_at=info.sale_opens_at.isoformat(),
-            sale_closes_at=info.sale_closes_at.isoformat(),
-        )
-    return await holds.hold(uow, runtime, info, user_id=user.id, seat_ids=seat_ids)
+    async with holds.database_reachable():
+        await seating_of(runtime).snapshots.layout(show_id)  # first: its own transaction
+        info = await _sale_info(uow, runtime, show_id)
+        if info is None or info.event_status == "draft":
+            raise ShowNotFound(f"Show {show_id} not found.")
+        if info.queue.enabled:
+            waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
+        if not info.sale_open_at(uow.clock.now()):
+            raise SaleNotOpen(
+                "Tickets for this show are not on sale now.",
+                sale_opens_at=info.sale_opens_at.isoformat(),
+                sale_closes_at=info.sale_closes_at.isoformat(),
+            )
+        return await holds.hold(uow, runtime, info, user_id=user.id, seat_ids=seat_ids)
 
 
 async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> models.Hold:

@@ -23,7 +23,7 @@ def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "BOXOFFICE_ENVIRONMENT": "test",
         "BOXOFFICE_DATA_DIR": str(settings.data_dir),
         "BOXOFFICE_DATABASE_URL": settings.database_url,
-        "BOXOFFICE_DATABASE_POOL_SIZE": "8",
+        "BOXOFFICE_DATABASE_POOL_SIZE": "5",
         "BOXOFFICE_REDIS_PREFIX": settings.redis_prefix,
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         "BOXOFFICE_LOG_JSON": "true",

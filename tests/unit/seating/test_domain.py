@@ -66,3 +66,19 @@ def test_holds_last_seven_minutes_unless_the_event_says_otherwise() -> None:
     assert domain.hold_expiry(NOW, None) == NOW + timedelta(minutes=7)
     assert domain.hold_expiry(NOW, 0) == NOW + timedelta(minutes=7)
     assert domain.hold_expiry(NOW, 10) == NOW + timedelta(minutes=10)
+
+
+def test_an_unreachable_database_is_told_apart_from_a_bad_query() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from boxoffice.seating.claims import is_unavailable
+
+    class Refused(Exception):
+        sqlstate = "53300"
+
+    class Syntax(Exception):
+        sqlstate = "42601"
+
+    assert is_unavailable(DBAPIError("SELECT 1", {}, Refused("sorry, too many clients")))
+    assert not is_unavailable(DBAPIError("SELEC 1", {}, Syntax("syntax error")))
+    assert is_unavailable(DBAPIError("SELECT 1", {}, OSError(2003, "Can't connect")))
