@@ -93,7 +93,12 @@ class Dispatcher:
 
     async def _tick_show(self, show_id: str, moment: datetime) -> AdmitResult | None:
         info = await self.sale_info.get(show_id)
-        if info is None or not info.queue.enabled or moment >= info.sale_closes_at:
+        if (
+            info is None
+            or not info.queue.enabled
+            or moment >= info.sale_closes_at
+            or "cancelled" in (info.event_status, info.show_status)
+        ):
             await self.store.forget(show_id)  # nobody will be admitted here any more
             self._rates.pop(show_id, None)
             return None

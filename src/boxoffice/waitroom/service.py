@@ -42,6 +42,7 @@ class Waitroom:
     board: ServingBoard
     sale_info: SaleInfoCache
     limiter_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(48))
+    openings: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
         return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock)
@@ -168,7 +169,11 @@ async def join(
             show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=pre_queue
         )
     except OpeningNeeded:  # the sale just opened and the dispatcher has not numbered yet
-        await open_pre_queue(waitroom.store, show_id)
+        # One opening per process at a time (the pre-queue may be long); the store's
+        # opened flag makes a second opener, here or elsewhere, do nothing.
+        async with waitroom.openings.setdefault(show_id, asyncio.Lock()):
+            if not await waitroom.store.is_open(show_id):
+                await open_pre_queue(waitroom.store, show_id)
         entry, created = await waitroom.store.join(
             show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=False
         )
