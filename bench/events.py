@@ -131,7 +131,7 @@ async def run(
         environment=Environment.TEST,
         data_dir=workdir,
         database_url=url,
-        database_pool_size=concurrency,
+        database_pool_size=min(concurrency, 16),  # a shared server: leave others connections
         broker_url=BROKERS[broker],
         broker_prefix=prefix,
         consumer_concurrency=concurrency,
