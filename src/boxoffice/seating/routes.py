@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
 from boxoffice.platform.deps import CurrentUser, RuntimeDep, UoW
-from boxoffice.platform.errors import Unauthorized
-from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, TokenUse, principal_from_claims
-from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service
 from boxoffice.seating.schemas import HoldCreate, HoldRead, SeatMapRead
 
 router = APIRouter(tags=["seating"])
 
-# The hold and seat-map routes are the sale's hot path. The platform's dependencies are
-# plain functions, which FastAPI runs in its thread pool (three thread hops per request);
-# these are the same steps as coroutines on the event loop.
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
-
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-async def _uow(runtime: Annotated[Runtime, Depends(_runtime)]) -> AsyncIterator[UnitOfWork]:
-    async with runtime.uow() as uow:
-        yield uow
-
-
-async def _user(
-    runtime: Annotated[Runtime, Depends(_runtime)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise Unauthorized("Sign in and send the access token as 'Authorization: Bearer ...'.")
-    if credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Use a Bearer access token.")
-    claims = runtime.keys.verify(credentials.credentials, use=TokenUse.ACCESS)
-    return principal_from_claims(claims)
-
-
-FastRuntime = Annotated[Runtime, Depends(_runtime)]
-FastUoW = Annotated[UnitOfWork, Depends(_uow)]
-FastUser = Annotated[Principal, Depends(_user)]
 ShowId = Annotated[str, Path(min_length=1, max_length=64)]
 HoldId = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -62,8 +26,8 @@ HoldId = Annotated[str, Path(min_length=1, max_length=64)]
 async def get_seat_map(
     show_id: ShowId,
     request: Request,
-    uow: FastUoW,
-    runtime: FastRuntime,
+    uow: UoW,
+    runtime: RuntimeDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     answer = await service.seat_map(uow, runtime, show_id, if_none_match=if_none_match)
@@ -92,9 +56,9 @@ async def get_seat_map(
 async def hold_seats(
     show_id: ShowId,
     body: HoldCreate,
-    uow: FastUoW,
-    runtime: FastRuntime,
-    user: FastUser,
+    uow: UoW,
+    runtime: RuntimeDep,
+    user: CurrentUser,
     x_admission_token: Annotated[str | None, Header()] = None,
 ) -> Any:
     held = await service.hold_seats(
