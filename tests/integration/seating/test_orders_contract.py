@@ -11,6 +11,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating import service as seating
+from boxoffice.seating.adapters import seating_of
 from tests.conftest import BACKENDS
 from tests.support.api import API, customer
 from tests.support.catalog import ShowSetup, open_show
@@ -134,3 +135,34 @@ async def test_the_sweeper_job_expires_holds_through_the_service(
         assert held is not None
         assert held.status == "expired"
         assert await seat_status_counts(uow, show.show_id) == {"available": 20}
+
+
+async def test_the_waiting_room_hears_when_a_hold_is_released_or_expires(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    finished: list[tuple[str, str]] = []
+
+    async def record(show_id: str, user_id: str) -> None:
+        finished.append((show_id, user_id))
+
+    adapters = seating_of(runtime)
+    adapters.admission_finished = record
+    show, released, user_id = await held_over_http(client, runtime)
+    async with runtime.uow() as uow:
+        await seating.release_hold(uow, runtime, released, reason="order_failed")
+        assert finished == []  # only once the release is committed
+        await uow.commit()
+    assert finished == [(show.show_id, user_id)]
+    show2, _, user2 = await held_over_http(client, runtime)
+    clock.advance(timedelta(minutes=8))
+    assert await seating.expire_holds(runtime) == 1
+    assert finished[-1] == (show2.show_id, user2)
+
+
+async def test_the_sweeper_is_declared_as_a_job_batch_can_schedule(runtime: Runtime) -> None:
+    from boxoffice.batch.schedule import Schedule
+
+    jobs = {job.name: job for job in runtime.extensions["jobs"]}
+    sweeper = jobs["seating.expire_holds"]
+    assert Schedule.parse(sweeper.schedule).expression == "* * * * * */5"
+    assert await sweeper.run(runtime) == 0
