@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from boxoffice.platform.config import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -73,3 +75,28 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The test's settings as a server process reads them: same database, Redis and keys.
+
+    Pools on server databases stay small: PostgreSQL allows 100 connections and parallel
+    test workers each run servers of their own.
+    """
+    env = {
+        "BOXOFFICE_ENVIRONMENT": "test",
+        "BOXOFFICE_DATA_DIR": str(settings.data_dir),  # the same signing key as the test
+        "BOXOFFICE_DATABASE_URL": settings.database_url,
+        "BOXOFFICE_REDIS_PREFIX": settings.redis_prefix,
+        "BOXOFFICE_LOG_LEVEL": "WARNING",
+        "BOXOFFICE_LOG_JSON": "true",
+        "BOXOFFICE_SEED_DEMO": "false",
+        "BOXOFFICE_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        "BOXOFFICE_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+    }
+    if not settings.database_url.startswith("sqlite"):
+        env["BOXOFFICE_DATABASE_POOL_SIZE"] = "5"  # SQLite serialises writers itself
+    if settings.redis_url:
+        env["BOXOFFICE_REDIS_URL"] = settings.redis_url
+    env.update(overrides)
+    return env

@@ -25,7 +25,7 @@ from tests.conftest import BACKENDS
 from tests.e2e.merch.conftest import Shop
 from tests.support.api import API
 from tests.support.merch import create_product, stock_of, units_in
-from tests.support.processes import free_port, running_server
+from tests.support.processes import free_port, running_server, server_env
 
 ORDERS = 500
 STOCK = 50
@@ -55,19 +55,6 @@ async def buyers(runtime: Runtime, count: int) -> list[str]:
             )
         tokens.append(identity.issue_access_token(runtime, user))
     return tokens
-
-
-def server_env(settings: Settings) -> dict[str, str]:
-    return {
-        "BOXOFFICE_ENVIRONMENT": "test",
-        "BOXOFFICE_DATA_DIR": str(settings.data_dir),  # the same signing key as this process
-        "BOXOFFICE_DATABASE_URL": settings.database_url,
-        "BOXOFFICE_REDIS_PREFIX": settings.redis_prefix,
-        "BOXOFFICE_SEED_DEMO": "false",
-        "BOXOFFICE_LOG_LEVEL": "WARNING",
-        "BOXOFFICE_ARGON2_TIME_COST": "1",
-        "BOXOFFICE_ARGON2_MEMORY_KIB": "8192",
-    }
 
 
 async def start_servers(stack: ExitStack, settings: Settings, logs: Path) -> list[str]:
