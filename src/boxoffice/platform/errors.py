@@ -125,22 +125,29 @@ _STATUS_TITLES = {
 }
 
 
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code"})
+
+
 def problem(
     status: int,
     code: str,
     title: str,
     detail: str | None = None,
+    /,
+    *,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {
+    """A problem+json response. Extra members add context; they never replace the five
+    members every client relies on (an extra named ``status`` would lie about the answer)."""
+    body: dict[str, Any] = {k: v for k, v in extra.items() if k not in RESERVED_MEMBERS}
+    body |= {
         "type": f"https://boxoffice.dev/problems/{code.replace('_', '-')}",
         "title": title,
         "status": status,
         "detail": detail or title,
         "code": code,
     }
-    body.update(extra)
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""Which database failures are the client's to retry (503) and which are bugs (500)."""
+"""Errors: which database failures are retryable (503) or bugs (500), and problem bodies."""
 
 from __future__ import annotations
 
@@ -31,3 +31,23 @@ def test_bugs_are_not_dressed_up_as_outages() -> None:
     assert not database_unavailable(_wrapped("42P01"))  # undefined table
     assert not database_unavailable(sa_exc.IntegrityError("INSERT", {}, Exception("dup")))
     assert not database_unavailable(ValueError("not a database error"))
+
+
+def test_extra_members_cannot_overwrite_the_problem_members() -> None:
+    import json
+
+    from boxoffice.platform.errors import problem
+
+    response = problem(
+        409,
+        "seat_unavailable",
+        "Seat unavailable",
+        "Taken.",
+        headers={"Retry-After": "1"},
+        status="sold",
+        code="x",
+        seat_ids=["A-1"],
+    )
+    body = json.loads(bytes(response.body))
+    assert (body["status"], body["code"], body["seat_ids"]) == (409, "seat_unavailable", ["A-1"])
+    assert response.headers["Retry-After"] == "1"
