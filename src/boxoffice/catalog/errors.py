@@ -7,9 +7,7 @@ from boxoffice.platform.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    PayloadTooLarge,
     Unprocessable,
-    UnsupportedMediaType,
 )
 
 
@@ -59,15 +57,3 @@ class CategoryExists(Conflict):
 
 class InvalidCursor(BadRequest):
     title = "Invalid cursor"
-
-
-class ImageTooLarge(PayloadTooLarge):
-    title = "Image too large"
-
-
-class UnsupportedImage(UnsupportedMediaType):
-    title = "Only JPEG, PNG and WebP images are accepted"
-
-
-class InvalidImage(Unprocessable):
-    title = "The image cannot be used"

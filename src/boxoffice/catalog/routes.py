@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from boxoffice.catalog import reads, service
-from boxoffice.catalog.errors import ImageTooLarge
 from boxoffice.catalog.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -25,6 +24,7 @@ from boxoffice.catalog.schemas import (
     VenueCreate,
     VenueRead,
 )
+from boxoffice.platform import media
 from boxoffice.platform.deps import AdminUser, OptionalUser, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.jsonutil import dumps
 
@@ -209,10 +209,7 @@ async def upload_event_image(
     runtime: RuntimeDep,
     seller: SellerUser,
 ) -> Any:
-    limit = runtime.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    data = await media.read_upload(file, runtime.settings.max_upload_bytes)
     image = await service.add_image(uow, runtime, seller, event_id, kind=kind, data=data)
     url, thumbnail_url = service.image_urls(runtime, image)
     return ImageCreated(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, images, sale_info, view_flush
+from boxoffice.catalog import domain, sale_info, view_flush
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.categories import (
     create_category,
@@ -31,7 +31,6 @@ from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
 from boxoffice.catalog.errors import (
     EventNotFound,
     EventStateConflict,
-    ImageTooLarge,
     InvalidEvent,
     NotEventOwner,
     ShowExists,
@@ -53,6 +52,7 @@ from boxoffice.catalog.venues import (
     seat_specs,
     venue_grades,
 )
+from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -366,12 +366,10 @@ async def add_image(
     event = await _owned_event(uow, principal, event_id, lock=False)
     if not domain.can_edit(event.status):
         raise EventStateConflict("A cancelled event cannot be edited.")
-    limit = runtime.settings.max_upload_bytes
-    if len(data) > limit:
-        raise ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    media.refuse_oversized(data, runtime.settings.max_upload_bytes)
     state = adapters(runtime)
     checked = await asyncio.to_thread(
-        images.check_and_thumbnail, data, max_pixels=state.settings.max_image_pixels
+        media.check_and_thumbnail, data, max_pixels=state.settings.max_image_pixels
     )
     image_id = new_id()
     key = f"events/{event.id}/{image_id}.{checked.extension}"

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile, status
 
-from boxoffice.merch import images, service
+from boxoffice.merch import service
 from boxoffice.merch.schemas import (
     ImageRead,
     ProductCreate,
@@ -19,6 +19,7 @@ from boxoffice.merch.schemas import (
     VariantCreate,
     VariantRead,
 )
+from boxoffice.platform import media
 from boxoffice.platform.deps import OptionalUser, RuntimeDep, SellerUser, UoW
 
 router = APIRouter(tags=["merch"])
@@ -154,9 +155,6 @@ async def upload_product_image(
     runtime: RuntimeDep,
     user: SellerUser,
 ) -> Any:
-    limit = runtime.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise images.ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    data = await media.read_upload(file, runtime.settings.max_upload_bytes)
     image = await service.add_image(uow, runtime, user, product_id, data)
     return ImageRead(id=image.id, url=image.url, thumbnail_url=image.thumbnail_url)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
-from boxoffice.merch import domain, images
+from boxoffice.merch import domain
 from boxoffice.merch.contracts import ProductSuggestion, SuggestedVariant
 from boxoffice.merch.domain import ProductStatus
 from boxoffice.merch.errors import (
@@ -39,6 +39,7 @@ from boxoffice.merch.reservations import (
     return_items,
 )
 from boxoffice.merch.schemas import ProductCreate, ProductUpdate, StockAdjust, VariantCreate
+from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -259,9 +260,7 @@ async def add_image(
     ``TooManyImages`` (409), and the ownership errors of the other seller use cases.
     """
     product = await _managed_product(uow, principal, product_id)
-    limit = runtime.settings.max_upload_bytes
-    if len(data) > limit:
-        raise images.ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
+    media.refuse_oversized(data, runtime.settings.max_upload_bytes)
     count = int(
         await uow.session.scalar(
             select(func.count())
@@ -272,7 +271,7 @@ async def add_image(
     )
     if count >= MAX_IMAGES_PER_PRODUCT:
         raise TooManyImages(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images.")
-    checked = await asyncio.to_thread(images.check_and_thumbnail, data)
+    checked = await asyncio.to_thread(media.check_and_thumbnail, data)
     storage = get_storage(runtime)
     image_id = new_id()
     key = f"products/{product.id}/{image_id}.{checked.extension}"

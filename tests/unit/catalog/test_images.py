@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from boxoffice.catalog import images
-from boxoffice.catalog.errors import InvalidImage, UnsupportedImage
+from boxoffice.platform import media as images
+from boxoffice.platform.media import InvalidImage, UnsupportedImage
 from tests.support.catalog import image_bytes
 
 

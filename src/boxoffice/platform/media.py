@@ -1,7 +1,8 @@
-"""Image checks and thumbnails with Pillow: the content decides, never the file name.
+"""Uploaded images: the content decides, never the file name (Pillow).
 
-Runs in a worker thread (decoding is CPU work); a decompression bomb is refused before
-its pixels are allocated.
+Shared by every context that takes images (event posters, product photos). Decoding is
+CPU work, so callers run :func:`check_and_thumbnail` in a worker thread; a decompression
+bomb is refused before its pixels are allocated.
 """
 
 from __future__ import annotations
@@ -10,14 +11,39 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from fastapi import UploadFile
 from PIL import Image, UnidentifiedImageError
 
-from boxoffice.catalog.errors import InvalidImage, UnsupportedImage
+from boxoffice.platform.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (400, 400)
 MAX_PIXELS = 60_000_000  # about 8000 x 7500: beyond any poster, short of a bomb
+
+
+class ImageTooLarge(PayloadTooLarge):
+    title = "Image too large"
+
+
+class UnsupportedImage(UnsupportedMediaType):
+    title = "Only JPEG, PNG and WebP images are accepted"
+
+
+class InvalidImage(Unprocessable):
+    title = "The image cannot be used"
+
+
+async def read_upload(file: UploadFile, limit: int) -> bytes:
+    """The uploaded file's bytes, reading at most one past ``limit``; raises ``ImageTooLarge``."""
+    data = await file.read(limit + 1)
+    refuse_oversized(data, limit)
+    return data
+
+
+def refuse_oversized(data: bytes, limit: int) -> None:
+    if len(data) > limit:
+        raise ImageTooLarge(f"Images are at most {limit} bytes.", max_bytes=limit)
 
 
 @dataclass(frozen=True)
