@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -214,13 +215,16 @@ def install(app: FastAPI) -> None:
     async def on_database_error(request: Request, exc: Exception) -> Response:
         if not database_unavailable(exc):
             return await on_unexpected(request, exc)
-        # Pool exhausted, server refusing connections, lock timeouts: retryable, never a 500.
-        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return await on_backend_unavailable(request, exc)
+
+    async def on_backend_unavailable(request: Request, exc: Exception) -> Response:
+        # Database or Redis busy, refusing or unreachable: retryable, never a 500.
+        log.warning("backend_unavailable", path=request.url.path, error=type(exc).__name__)
         return problem(
             503,
             "service_unavailable",
             "Service unavailable",
-            "The database is busy or unreachable; try again shortly.",
+            "A backend service is busy or unreachable; try again shortly.",
             headers={"Retry-After": "2"},
         )
 
@@ -233,4 +237,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError):
         app.add_exception_handler(database_error, on_database_error)
+    for cache_error in (redis_exc.ConnectionError, redis_exc.TimeoutError):
+        app.add_exception_handler(cache_error, on_backend_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

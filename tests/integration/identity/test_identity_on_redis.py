@@ -58,3 +58,17 @@ async def test_ready_names_the_backend_that_is_down(make_settings: Callable[...,
         assert body["checks"]["database"] == "ok"
         assert ready.headers["Retry-After"]
         assert (await client.get("/health")).status_code == 200
+
+
+async def test_redis_down_is_503_not_500(make_settings: Callable[..., Settings]) -> None:
+    """Login throttling lives on Redis: with Redis gone, a login is retryable, not a crash."""
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"), background=False)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        response = await log_in(client, unique_email("nobody"), "whatever-password")
+        assert_problem(response, 503, "service_unavailable")
+        assert response.headers["Retry-After"]
