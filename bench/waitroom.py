@@ -25,6 +25,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -267,6 +268,90 @@ async def follow_ticks(prefix: str, show_id: str, ticks: asyncio.Queue[tuple[int
         await client.aclose()
 
 
+async def fanout_in_process(count: int) -> dict[str, Any]:
+    """The application's own cost per stream per tick: ASGI streams with a no-op `send`.
+
+    Everything but the socket: the wake-up, the position line, the middleware `send`
+    wrappers. The difference to the HTTP figure is uvicorn's write and the kernel's.
+    """
+    from asgi_lifespan import LifespanManager
+    from httpx import ASGITransport, AsyncClient
+    from tests.support.catalog import open_show
+
+    from boxoffice.app import create_app
+    from boxoffice.migrations import upgrade_async
+    from boxoffice.platform.config import Settings
+    from boxoffice.waitroom import service
+    from boxoffice.waitroom.domain import ServingState
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bo-bench-fanout-"))
+    url = f"sqlite+aiosqlite:///{data_dir}/fanout.db"
+    await upgrade_async(url)
+    os.environ["BOXOFFICE_WAITROOM_JOINS_PER_ADDRESS_PER_MINUTE"] = "100000000"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=data_dir, database_url=url, log_level="WARNING"
+    )
+    app = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
+    sent = [0]
+    async with LifespanManager(app) as manager:
+        runtime = app.state.runtime
+        async with AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://b") as c:
+            setup = await open_show(c, runtime, queue={"enabled": True, "max_active": 10})
+            users = mint_tokens(data_dir / "keys" / "jwt-dev-ed25519.pem", count)
+            entries = []
+            for _user, token in users:
+                joined = await c.post(
+                    f"{API}/shows/{setup.show_id}/queue",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                entries.append((joined.json()["entry_id"], token))
+
+        async def stream(entry_id: str, token: str) -> None:
+            async def receive() -> dict[str, Any]:
+                await asyncio.Event().wait()
+                return {}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent[0] += 1
+
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0", "spec_version": "2.3"},
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "http",
+                "path": f"{API}/queue/{entry_id}/stream",
+                "raw_path": b"",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [(b"host", b"b"), (b"authorization", f"Bearer {token}".encode())],
+                "client": ("127.0.0.1", 1),
+                "server": ("127.0.0.1", 80),
+            }
+            await manager.app(scope, receive, send)
+
+        tasks = [asyncio.create_task(stream(e, t)) for e, t in entries]
+        board = service.room(runtime).board
+        while board.stream_count(setup.show_id) < count:  # noqa: ASYNC110 - a bench's poll
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        base = board.current(setup.show_id).serving  # type: ignore[union-attr]
+        costs = []
+        for tick in range(1, 6):
+            before, cpu = sent[0], own_cpu()
+            board.deliver(ServingState(setup.show_id, base + tick, count, 1.0, 0))
+            # Spin until every stream not yet reached has written its line.
+            while sent[0] - before < count - (base + tick):  # noqa: ASYNC110
+                await asyncio.sleep(0)
+            costs.append((own_cpu() - cpu) / (count - base - tick))
+        for task in tasks:
+            task.cancel()
+    return {
+        "streams": count,
+        "app_cpu_us_per_stream_per_tick": round(statistics.median(costs) * 1e6, 1),
+    }
+
+
 async def make_show(base: str, env: dict[str, str], admit_per_second: float) -> str:
     """A published show with its queue on, created over HTTP as a seller would."""
     import httpx
@@ -440,7 +525,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "streams": 10000,
             "kb_per_stream": 50,
         },
-        "results": results,
+        "results": {**results, "sse_fanout_in_process": asyncio.run(fanout_in_process(3000))},
     }
 
 
