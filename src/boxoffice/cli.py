@@ -14,6 +14,9 @@ from boxoffice.platform.config import Settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="boxoffice ticket commerce.")
 CONTEXTS_ENV = "BOXOFFICE_SERVE_CONTEXTS"
+# `run` is every role in one process; `serve` is the HTTP API alone, and the dispatcher,
+# worker and scheduler run as roles of their own (DESIGN.md §1).
+IN_PROCESS_ROLES_ENV = "BOXOFFICE_SERVE_IN_PROCESS_ROLES"
 
 
 def _settings() -> Settings:
@@ -64,6 +67,7 @@ def serve(
     _settings()
     if contexts:
         os.environ[CONTEXTS_ENV] = contexts
+    os.environ[IN_PROCESS_ROLES_ENV] = "0"
     uvicorn.run(
         "boxoffice.cli:app_from_env",
         factory=True,
@@ -91,6 +95,7 @@ def run(
     typer.echo(
         f"boxoffice is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
     )
+    os.environ[IN_PROCESS_ROLES_ENV] = "1"
     uvicorn.run(
         "boxoffice.cli:app_from_env",
         factory=True,
@@ -207,7 +212,11 @@ def app_from_env():  # type: ignore[no-untyped-def]
     from boxoffice.app import create_app
 
     names = os.environ.get(CONTEXTS_ENV)
-    return create_app(Settings(), [n.strip() for n in names.split(",")] if names else None)
+    return create_app(
+        Settings(),
+        [n.strip() for n in names.split(",")] if names else None,
+        background=os.environ.get(IN_PROCESS_ROLES_ENV) == "1",
+    )
 
 
 def main() -> None:
