@@ -13,27 +13,14 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import TokenUse
 from tests.support.processes import free_port, running_server
+from tests.support.processes import server_env as shared_server_env
 
 SERVE_CONTEXTS = "identity,catalog,waitroom,seating"
 
 
 def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
-    """The test's settings as a server process reads them (same database, Redis, keys)."""
-    env = {
-        "BOXOFFICE_ENVIRONMENT": "test",
-        "BOXOFFICE_DATA_DIR": str(settings.data_dir),
-        "BOXOFFICE_DATABASE_URL": settings.database_url,
-        "BOXOFFICE_DATABASE_POOL_SIZE": "5",
-        "BOXOFFICE_REDIS_PREFIX": settings.redis_prefix,
-        "BOXOFFICE_LOG_LEVEL": "WARNING",
-        "BOXOFFICE_LOG_JSON": "true",
-        "BOXOFFICE_SEED_DEMO": "false",
-        "BOXOFFICE_SERVE_CONTEXTS": SERVE_CONTEXTS,
-    }
-    if settings.redis_url:
-        env["BOXOFFICE_REDIS_URL"] = settings.redis_url
-    env.update(overrides)
-    return env
+    """The test's settings as a server process reads them, serving the sale's contexts."""
+    return shared_server_env(settings, BOXOFFICE_SERVE_CONTEXTS=SERVE_CONTEXTS, **overrides)
 
 
 @contextmanager
