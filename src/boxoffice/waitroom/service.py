@@ -177,7 +177,10 @@ async def join(
         entry, created = await waitroom.store.join(
             show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=False
         )
-    return await _read(runtime, waitroom, entry, info), created
+    read = await _read(runtime, waitroom, entry, info)
+    if read.status is Status.WAITING:
+        waitroom.board.remember(entry)  # the first polls need no Redis read either
+    return read, created
 
 
 def _in_pre_queue(info: ShowSaleInfo, now: datetime) -> bool:
