@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 
 from boxoffice.platform.errors import RateLimited
 
@@ -30,7 +32,14 @@ class RateLimiter:
         self.storage: Storage
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self.storage = RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}:rl")
+            # A burst waits for a connection; redis-py's default pool raises past its size.
+            pool = BlockingConnectionPool.from_url(
+                redis_url.removeprefix("async+"), max_connections=64, timeout=5
+            )
+            options: dict[str, Any] = {"connection_pool": pool}  # typed too narrowly upstream
+            self.storage = RedisStorage(
+                uri, implementation="redispy", key_prefix=f"{prefix}:rl", **options
+            )
         else:
             self.storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self.storage)

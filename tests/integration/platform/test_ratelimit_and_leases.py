@@ -74,3 +74,9 @@ async def test_one_holder_at_a_time_then_takeover_after_expiry(leases: LeaseStor
     assert await leases.holder("dispatcher") == "standby"
     await leases.release("dispatcher", "standby")
     assert await leases.holder("dispatcher") is None
+
+
+async def test_a_burst_beyond_the_pool_waits_instead_of_failing(limiter: RateLimiter) -> None:
+    """300 checks at once through a pool of 64 connections: all answered, none refused."""
+    rule = Rule("test-burst", 10_000, 60)
+    await asyncio.gather(*(limiter.hit(rule, f"user-{i % 7}") for i in range(300)))
