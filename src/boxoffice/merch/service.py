@@ -9,9 +9,12 @@ Seller and catalogue use cases commit once each. The stock functions for orders
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +43,7 @@ from boxoffice.merch.reservations import (
 )
 from boxoffice.merch.schemas import ProductCreate, ProductUpdate, StockAdjust, VariantCreate
 from boxoffice.platform import media
+from boxoffice.platform.cache import MemoryCache, cached
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -57,6 +61,7 @@ __all__ = [
     "create_product",
     "get_product",
     "list_products",
+    "offered_products",
     "release_expired",
     "release_items",
     "reserve_items",
@@ -302,6 +307,37 @@ async def add_image(
         await storage.delete(thumbnail_key)
         raise
     return image
+
+
+OFFER_SECONDS = 10.0  # how stale a suggestion may be; holds are the hot path of a sale
+log = structlog.get_logger("boxoffice.merch")
+
+
+async def offered_products(
+    runtime: Runtime, *, event_id: str | None, limit: int = 3
+) -> list[dict[str, Any]]:
+    """:func:`suggested_products` as the JSON that hold and order responses carry (bundles).
+
+    Cached in the process for a few seconds, so thousands of holds a second cost no query;
+    a suggestion is an offer, not a promise of stock (the order checks that). Never raises:
+    goods are an extra, and a failure to list them must not fail a hold or an order.
+    """
+    if event_id is None:
+        return []
+    cache = runtime.extensions.setdefault("merch.offers", MemoryCache(max_entries=4096))
+
+    async def listed() -> str:
+        async with runtime.uow() as uow:
+            products = await suggested_products(uow, event_id=event_id, limit=limit)
+        return json.dumps([product.to_dict() for product in products])
+
+    try:
+        raw = await cached(cache, f"merch:offers:{event_id}:{limit}", (), listed, ttl=OFFER_SECONDS)
+    except Exception:
+        log.warning("offered_products_failed", event_id=event_id, exc_info=True)
+        return []
+    offers: list[dict[str, Any]] = json.loads(raw or "[]")
+    return offers
 
 
 async def suggested_products(

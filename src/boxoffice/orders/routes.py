@@ -67,14 +67,19 @@ async def create_order(
     view, created = await service.create_order(runtime, user, body, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
+    if view.status == "pending":
+        view.suggested_products = await service.goods_to_offer(runtime, view)
     return view
 
 
 @router.get(
     "/orders/{order_id}", response_model=OrderRead, operation_id="get_order", responses=_ERRORS
 )
-async def get_order(order_id: str, uow: UoW, user: CurrentUser) -> Any:
-    return await service.get_order(uow, user, order_id)
+async def get_order(order_id: str, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    view = await service.get_order(uow, user, order_id)
+    if view.status == "pending":
+        view.suggested_products = await service.goods_to_offer(runtime, view)
+    return view
 
 
 @router.get("/users/me/orders", response_model=OrderPage, operation_id="list_my_orders")

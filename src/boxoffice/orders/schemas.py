@@ -53,6 +53,8 @@ class OrderRead(BaseModel):
     ticket_ids: list[str]
     failure_reason: str | None
     cancel_reason: str | None
+    # Goods of the event on sale and in stock, offered next to the order (bundles).
+    suggested_products: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class OrderPage(BaseModel):

@@ -10,11 +10,14 @@ the face other contexts and the routes use.
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
+from boxoffice.merch import service as merch
 from boxoffice.orders import domain, lifecycle, paying, placing, refunds, upkeep, views
 from boxoffice.orders import models as models  # tables visible to Alembic
 from boxoffice.orders.domain import OrderStatus
@@ -46,6 +49,13 @@ read_order = views.read_order
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+async def goods_to_offer(runtime: Runtime, view: OrderView) -> list[dict[str, Any]]:
+    """The event's goods not yet in this order, to offer beside it (bundles); read-only."""
+    in_order = {line.ref for line in view.lines if line.kind == "merch"}
+    offers = await merch.offered_products(runtime, event_id=view.event_id)
+    return [o for o in offers if not {v["sku"] for v in o["variants"]} & in_order]
 
 
 async def get_order(uow: UnitOfWork, user: Principal, order_id: str) -> OrderView:

@@ -69,12 +69,18 @@ async def hold_seats(
         seat_ids=body.seat_ids,
         admission_token=x_admission_token,
     )
-    return HoldRead.of(held)
+    read = HoldRead.of(held)
+    read.suggested_products = await service.goods_to_offer(uow, runtime, show_id)
+    return read
 
 
 @router.get("/holds/{hold_id}", response_model=HoldRead, operation_id="get_hold")
 async def get_hold(hold_id: HoldId, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
-    return HoldRead.of(await service.get_hold(uow, runtime, hold_id, user))
+    held = await service.get_hold(uow, runtime, hold_id, user)
+    read = HoldRead.of(held)
+    if held.status == "active":
+        read.suggested_products = await service.goods_to_offer(uow, runtime, held.show_id)
+    return read
 
 
 @router.delete(

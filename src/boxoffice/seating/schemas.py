@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -34,6 +34,8 @@ class HoldRead(BaseModel):
     currency: str
     status: str  # active | released | expired | sold
     seats: list[HeldSeatRead]
+    # Goods of the event on sale and in stock, offered next to the tickets (bundles).
+    suggested_products: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod
     def of(cls, held: HeldSeats) -> HoldRead:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -81,6 +83,12 @@ async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSal
     except (RedisError, OSError) as error:
         log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
         return await catalog.show_sale_info(uow, show_id)
+
+
+async def goods_to_offer(uow: UnitOfWork, runtime: Runtime, show_id: str) -> list[dict[str, Any]]:
+    """The event's goods to offer next to a hold (bundles), as merch lists them; read-only."""
+    info = await _sale_info(uow, runtime, show_id)
+    return await merch.offered_products(runtime, event_id=info.event_id if info else None)
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
