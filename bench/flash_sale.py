@@ -361,12 +361,23 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[str]:
     return files
 
 
+BUYERS_PER_ADDRESS = 50  # households and small NATs; far below the per-address join limit
+
+
+def source_address(index: int) -> str:
+    """The loopback address the ``index``-th buyer connects from (127.1.0.1, 127.1.0.2, ...)."""
+    group = index // BUYERS_PER_ADDRESS
+    return f"127.1.{group // 250}.{group % 250 + 1}"
+
+
 def run_load(
     plan: dict[str, Any], tokens: list[tuple[str, str]], processes: int, work_dir: Path
 ) -> list[dict[str, Any]]:
+    buyers = [(uid, token, source_address(i)) for i, (uid, token) in enumerate(tokens)]
     context = multiprocessing.get_context("spawn")
     progress = context.Value("i", 0)
-    chunks = [tokens[i::processes] for i in range(processes)]
+    size = math.ceil(len(buyers) / processes)  # contiguous: an address stays in one process
+    chunks = [buyers[i * size : (i + 1) * size] for i in range(processes)]
     workers = []
     for index, chunk in enumerate(chunks):
         out_path = work_dir / f"buyers-{index}.json"

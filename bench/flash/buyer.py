@@ -282,27 +282,40 @@ async def _shop(
 
 
 async def run_buyers(
-    plan: Plan, buyers: list[tuple[str, str]], seed: int, progress: Any
+    plan: Plan, buyers: list[tuple[str, str, str]], seed: int, progress: Any
 ) -> list[BuyerResult]:
+    """Run ``buyers`` (user id, token, source address) at once; one session per address."""
     rng = random.Random(seed)
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
     seat_map = SeatMap()
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    sessions: dict[str, aiohttp.ClientSession] = {}
 
-        async def one(user_id: str, token: str) -> BuyerResult:
-            result = await buy(session, plan, token, user_id, seat_map, random.Random(rng.random()))
-            if progress is not None:
-                with progress.get_lock():
-                    progress.value += 1
-            return result
+    def session_for(address: str) -> aiohttp.ClientSession:
+        # Fans come from many addresses: each simulated household connects from its own
+        # loopback address (all of 127.0.0.0/8 is local), as the gateway and limits see it.
+        if address not in sessions:
+            connector = aiohttp.TCPConnector(limit=0, local_addr=(address, 0))
+            sessions[address] = aiohttp.ClientSession(connector=connector, timeout=timeout)
+        return sessions[address]
 
-        return await asyncio.gather(*(one(uid, tok) for uid, tok in buyers))
+    async def one(user_id: str, token: str, address: str) -> BuyerResult:
+        result = await buy(
+            session_for(address), plan, token, user_id, seat_map, random.Random(rng.random())
+        )
+        if progress is not None:
+            with progress.get_lock():
+                progress.value += 1
+        return result
+
+    try:
+        return await asyncio.gather(*(one(uid, tok, addr) for uid, tok, addr in buyers))
+    finally:
+        await asyncio.gather(*(session.close() for session in sessions.values()))
 
 
 def process_main(
     plan_dict: dict[str, Any],
-    buyers: list[tuple[str, str]],
+    buyers: list[tuple[str, str, str]],
     seed: int,
     out_path: str,
     progress: Any,
