@@ -323,7 +323,7 @@ async def test_internal_switch_succeeds_fails_or_times_out() -> None:
         await provider.cancel(
             reference="p1", order_id="o1", amount=601, reason="x", idempotency_key="k"
         )
-    assert (provider.captured_total, provider.refunded_total) == (2000, 400)
+    assert await provider.totals() == (2000, 400)
 
 
 async def test_toss_replays_a_refusal_for_the_same_key(
@@ -342,3 +342,32 @@ async def test_toss_replays_a_refusal_for_the_same_key(
         )
     fresh = ConfirmRequest(order_id, 10_000, "u", key, idempotency_key="attempt-2")
     assert (await toss_client.confirm(fresh)).state is PaymentState.CAPTURED
+
+
+@pytest.mark.parametrize("use_redis", [True])
+async def test_internal_ledger_is_shared_by_replicas(redis_url: str, redis_prefix: str) -> None:
+    """Captured on one API replica, refunded on another; racing confirms capture once."""
+    from boxoffice.platform.kv import RedisStore
+
+    stores = [RedisStore(redis_url, redis_prefix), RedisStore(redis_url, redis_prefix)]
+    one, two = (InternalProvider(SystemClock(), store) for store in stores)
+    try:
+        racing = await asyncio.gather(
+            *(
+                replica.confirm(ConfirmRequest("o9", 5000, "u", "p9", "k"))
+                for replica in (one, two, one, two)
+            ),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, Exception) for r in racing) == 1
+        refunded = await two.cancel(
+            reference="p9", order_id="o9", amount=5000, reason="x", idempotency_key="k"
+        )
+        assert refunded.state is PaymentState.CANCELLED
+        seen = await one.lookup(reference=None, order_id="o9")
+        assert seen is not None
+        assert seen.state is PaymentState.CANCELLED
+        assert await one.totals() == await two.totals() == (5000, 5000)
+    finally:
+        for store in stores:
+            await store.close()

@@ -46,7 +46,7 @@ def build_providers(runtime: Runtime, settings: PaymentSettings | None = None) -
     if internal is None:
         internal = not runtime.settings.is_production
     if internal:
-        providers["internal"] = InternalProvider(runtime.clock)
+        providers["internal"] = InternalProvider(runtime.clock, runtime.kv)
     timeouts = {
         "timeout": settings.timeout_seconds,
         "connect_timeout": settings.connect_timeout_seconds,
