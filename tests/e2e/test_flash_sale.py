@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     backends.require_service("postgresql")
     backends.require_service("redis")
+    backends.require_nginx()
     out = tmp_path / "report"
     result = subprocess.run(
         [

@@ -164,3 +164,23 @@ async def clean_redis(prefix: str) -> None:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+def require_nginx() -> str:
+    """nginx's path. Under BOXOFFICE_REQUIRE_SERVICES=1 (CI) a missing nginx is installed from
+    Debian's packages, as `make topology` does; elsewhere the test skips rather than install."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found:
+        return found
+    if not services_required():
+        pytest.skip("nginx is not installed; BOXOFFICE_REQUIRE_SERVICES=1 installs it (CI)")
+    script = Path(__file__).resolve().parents[2] / "deploy" / "ensure-nginx.sh"
+    if subprocess.run(["bash", str(script)], check=False).returncode != 0:
+        pytest.fail("nginx is missing and deploy/ensure-nginx.sh could not install it")
+    return "/usr/sbin/nginx"

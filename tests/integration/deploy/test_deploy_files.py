@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
-import pytest
 import yaml
 from typer.main import get_command
 
 from boxoffice.cli import cli
-from tests.support.backends import services_required
+from tests.support import backends
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 K8S = DEPLOY / "kubernetes"
@@ -68,21 +66,6 @@ def test_roles_run_commands_the_cli_has() -> None:
     assert not missing, f"deploy files run commands the CLI lacks: {sorted(missing)}"
 
 
-def _nginx() -> str:
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if found:
-        return found
-    installed = subprocess.run(["bash", str(DEPLOY / "ensure-nginx.sh")], check=False)
-    if installed.returncode == 0 and Path("/usr/sbin/nginx").exists():
-        return "/usr/sbin/nginx"
-    message = "nginx is not installed and deploy/ensure-nginx.sh could not install it"
-    if services_required():
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def render_gateway(
     listen: int, upstreams: list[str], rate: str = "200r/s", burst: int = 400
 ) -> str:
@@ -99,7 +82,7 @@ def render_gateway(
 
 
 def test_gateway_config_passes_nginx_t(tmp_path: Path) -> None:
-    nginx = _nginx()
+    nginx = backends.require_nginx()
     (tmp_path / "logs").mkdir()
     (tmp_path / "boxoffice.conf").write_text(
         render_gateway(18080, ["127.0.0.1:8001", "127.0.0.1:8002"])
