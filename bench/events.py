@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from tests.support.messaging import clean_broker  # noqa: E402
 
+from bench.common import machine  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
 from boxoffice.platform.config import Environment, Settings  # noqa: E402
 from boxoffice.platform.db import create_engine  # noqa: E402
@@ -62,20 +62,6 @@ class SeatScanned(DomainEvent):
 
 async def noop(delivery: Delivery) -> None:
     """The consumer's effect is its processed id, committed per event by the dispatcher."""
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_before": os.getloadavg(),
-    }
 
 
 async def database(kind: str, workdir: Path) -> str:

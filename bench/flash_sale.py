@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench.auth import machine, percentile  # noqa: E402
+from bench.common import machine, percentile  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
 
 API = "/api/v1"

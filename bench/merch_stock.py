@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 from tests.support import backends  # noqa: E402
 
+from bench.common import machine, percentile  # noqa: E402
 from boxoffice.catalog.demo import ensure_demo_catalog  # noqa: E402
 from boxoffice.identity import service as identity  # noqa: E402
 from boxoffice.merch import service as merch  # noqa: E402
@@ -46,29 +45,6 @@ from boxoffice.platform.runtime import Runtime, build_runtime  # noqa: E402
 from boxoffice.platform.security import Principal, Role  # noqa: E402
 
 SKU = "DEMO-LS-2"
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "load_average_1m_at_start": os.getloadavg()[0],
-        "python": platform.python_version(),
-        "system": f"{platform.system()} {platform.release()}",
-    }
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 async def prepare(runtime: Runtime, stock: int) -> None:

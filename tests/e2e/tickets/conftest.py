@@ -1,46 +1,15 @@
-"""Orders e2e: the app's real payment clients pointed at the loopback stand-ins, a frozen
-clock, and a show on sale."""
+"""Tickets e2e: the same world as orders' (payment stand-ins, a frozen clock, a show on sale),
+since a ticket exists only once an order is paid."""
 
-from __future__ import annotations
-
-from datetime import UTC, datetime
-
-import httpx
-import pytest
-
-from boxoffice.platform.clock import FrozenClock
-from boxoffice.platform.runtime import Runtime
-from tests.support.api import Caller, customer
-from tests.support.catalog import ShowSetup, open_show
-from tests.support.orders import (  # noqa: F401 - fixtures
+from tests.e2e.orders.conftest import (  # noqa: F401 - fixtures
     _kakaopay_server,
+    _payments,
     _toss_server,
+    clock,
+    fan,
     kakaopay,
+    other,
     payment_env,
+    show,
     toss,
 )
-
-
-@pytest.fixture(autouse=True)
-def _payments(payment_env: dict[str, str]) -> None:  # noqa: F811
-    """Set before the app starts, so its start-up builds the clients from these settings."""
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-async def show(client: httpx.AsyncClient, runtime: Runtime) -> ShowSetup:
-    return await open_show(client, runtime, rows=4, seats_per_row=10)
-
-
-@pytest.fixture
-async def fan(client: httpx.AsyncClient) -> Caller:
-    return await customer(client)
-
-
-@pytest.fixture
-async def other(client: httpx.AsyncClient) -> Caller:
-    return await customer(client, "other")
