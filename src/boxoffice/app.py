@@ -58,7 +58,9 @@ def _catalog() -> ContextModule:
 def _waitroom() -> ContextModule:
     from boxoffice.waitroom import routes, service
 
-    return ContextModule("waitroom", routers=[routes.router], startup=service.startup)
+    return ContextModule(
+        "waitroom", routers=[routes.router], startup=service.startup, jobs=service.JOBS
+    )
 
 
 def _batch() -> ContextModule:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import structlog
 
+from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.lease import LeaseStore
 from boxoffice.waitroom.domain import AdmitResult, ServingState
@@ -59,6 +60,16 @@ class AdmitRate:
         return admitted_in_span * 1000.0 / span_ms if span_ms > 0 else 0.0
 
 
+def queue_finished(info: ShowSaleInfo | None, moment: datetime) -> bool:
+    """Nobody will be admitted to this show's queue any more: its data can go."""
+    return (
+        info is None
+        or not info.queue.enabled
+        or moment >= info.sale_closes_at
+        or "cancelled" in (info.event_status, info.show_status)
+    )
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -93,12 +104,7 @@ class Dispatcher:
 
     async def _tick_show(self, show_id: str, moment: datetime) -> AdmitResult | None:
         info = await self.sale_info.get(show_id)
-        if (
-            info is None
-            or not info.queue.enabled
-            or moment >= info.sale_closes_at
-            or "cancelled" in (info.event_status, info.show_status)
-        ):
+        if info is None or queue_finished(info, moment):
             await self.store.forget(show_id)  # nobody will be admitted here any more
             self._rates.pop(show_id, None)
             return None

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.errors import NotFound
+from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.waitroom import admission, streams
 from boxoffice.waitroom.board import ServingBoard
 from boxoffice.waitroom.contracts import Admission
-from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue
+from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue, queue_finished
 from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, position
 from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
 from boxoffice.waitroom.redis_store import RedisQueueStore
@@ -105,6 +106,29 @@ def check_admission(
 ) -> Admission:
     """Verify an admission token for (show, user); raises AdmissionRequired / AdmissionInvalid."""
     return admission.check(runtime, token, show_id=show_id, user_id=user_id)
+
+
+async def purge_closed_queues(runtime: Runtime) -> int:
+    """Forget the queues of shows whose sale is over (a daily job; the dispatcher does the
+    same as it ticks). Returns how many queues were removed."""
+    waitroom = room(runtime)
+    moment = runtime.clock.now()
+    purged = 0
+    for show_id in await waitroom.store.shows():
+        if queue_finished(await waitroom.sale_info.get(show_id), moment):
+            await waitroom.store.forget(show_id)
+            purged += 1
+    return purged
+
+
+JOBS = [
+    JobSpec(
+        name="waitroom.purge_closed_queues",
+        schedule="30 3 * * *",
+        run=purge_closed_queues,
+        description="Forget the waiting rooms of shows whose sale is over.",
+    )
+]
 
 
 async def admission_finished(runtime: Runtime, *, show_id: str, user_id: str) -> None:

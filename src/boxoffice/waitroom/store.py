@@ -252,7 +252,8 @@ class MemoryQueueStore:
         ]
 
     async def forget(self, show_id: str) -> None:
-        """Nothing to do in memory: :meth:`shows` lists only queues with people in them."""
+        """Drop the show's queue: its sale is over, so nobody joins or is admitted again."""
+        self._shows.pop(show_id, None)
 
     async def watch(self, show_id: str) -> None:
         self._watched.add(show_id)
