@@ -67,8 +67,7 @@ async def create_order(
     view, created = await service.create_order(runtime, user, body, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
-    if view.status == "pending":
-        view.suggested_products = await service.goods_to_offer(runtime, view)
+    view.suggested_products = await service.goods_to_offer(runtime, view)
     return view
 
 
@@ -77,8 +76,7 @@ async def create_order(
 )
 async def get_order(order_id: str, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
     view = await service.get_order(uow, user, order_id)
-    if view.status == "pending":
-        view.suggested_products = await service.goods_to_offer(runtime, view)
+    view.suggested_products = await service.goods_to_offer(runtime, view)
     return view
 
 

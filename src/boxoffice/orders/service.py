@@ -52,7 +52,9 @@ read_order = views.read_order
 
 
 async def goods_to_offer(runtime: Runtime, view: OrderView) -> list[dict[str, Any]]:
-    """The event's goods not yet in this order, to offer beside it (bundles); read-only."""
+    """The event's goods not yet in this order, offered while it is pending (bundles)."""
+    if view.status != "pending":
+        return []
     in_order = {line.ref for line in view.lines if line.kind == "merch"}
     offers = await merch.offered_products(runtime, event_id=view.event_id)
     return [o for o in offers if not {v["sku"] for v in o["variants"]} & in_order]

@@ -70,7 +70,7 @@ async def hold_seats(
         admission_token=x_admission_token,
     )
     read = HoldRead.of(held)
-    read.suggested_products = await service.goods_to_offer(uow, runtime, show_id)
+    read.suggested_products = await service.goods_to_offer(uow, runtime, held)
     return read
 
 
@@ -78,8 +78,7 @@ async def hold_seats(
 async def get_hold(hold_id: HoldId, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
     held = await service.get_hold(uow, runtime, hold_id, user)
     read = HoldRead.of(held)
-    if held.status == "active":
-        read.suggested_products = await service.goods_to_offer(uow, runtime, held.show_id)
+    read.suggested_products = await service.goods_to_offer(uow, runtime, held)
     return read
 
 

@@ -85,9 +85,13 @@ async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSal
         return await catalog.show_sale_info(uow, show_id)
 
 
-async def goods_to_offer(uow: UnitOfWork, runtime: Runtime, show_id: str) -> list[dict[str, Any]]:
-    """The event's goods to offer next to a hold (bundles), as merch lists them; read-only."""
-    info = await _sale_info(uow, runtime, show_id)
+async def goods_to_offer(
+    uow: UnitOfWork, runtime: Runtime, held: HeldSeats
+) -> list[dict[str, Any]]:
+    """The event's goods offered next to an active hold (bundles), as merch lists them."""
+    if held.status != "active":
+        return []
+    info = await _sale_info(uow, runtime, held.show_id)
     return await merch.offered_products(runtime, event_id=info.event_id if info else None)
 
 
