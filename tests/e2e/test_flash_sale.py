@@ -54,8 +54,11 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     assert report["double_sold_seats"] == 0
     assert report["orders_lost"] == 0
     assert report["buyers_without_outcome"] == 0, report["errors_sample"]
-    # 500 buyers want far more than 100 seats: every seat ends with exactly one live ticket.
-    assert report["tickets_sold"] == report["seats_sold"] == 100
+    # 500 buyers want far more than 100 seats: every seat sells, except those a late
+    # cancellation gave back after the last buyer left (at most 4 per cancelled order).
+    assert report["tickets_sold"] == report["seats_sold"]
+    cancelled = report["outcomes"]["bought_then_cancelled"]
+    assert 100 - 4 * cancelled <= report["seats_sold"] <= 100
     assert report["sold_seats_without_exactly_one_ticket"] == 0
     assert sum(report["outcomes"].values()) == 500
     for plot in report["plots"]:
