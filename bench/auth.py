@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
-from bench.common import machine, percentile  # noqa: E402
+from bench.common import drop_postgres_database, machine, percentile  # noqa: E402
 
 API = "/api/v1"
 
@@ -123,6 +123,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results = asyncio.run(measure(base, args))
     finally:
         stop(server)
+        if args.postgres:
+            asyncio.run(drop_postgres_database(env["BOXOFFICE_DATABASE_URL"]))
     return {
         "benchmark": "auth",
         "machine": machine(),

@@ -31,3 +31,16 @@ def percentile(samples: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) by nearest rank."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drop a benchmark's scratch PostgreSQL database (the one ``url`` names)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

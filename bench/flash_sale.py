@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench.common import machine, percentile  # noqa: E402
+from bench.common import drop_postgres_database, machine, percentile  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
 
 API = "/api/v1"
@@ -245,18 +245,6 @@ async def verify(database_url: str, show_id: str, results: list[dict[str, Any]])
             s: list(status_by_order.values()).count(s) for s in set(status_by_order.values())
         },
     }
-
-
-async def drop_database(url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def summarise(
@@ -499,7 +487,7 @@ def main() -> None:
         topology_tool.down(
             topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
         )
-        asyncio.run(drop_database(database_url))
+        asyncio.run(drop_postgres_database(database_url))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {
