@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from boxoffice.platform.errors import Forbidden, Unauthorized
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role, TokenUse, principal_from_claims
+from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
@@ -44,8 +44,7 @@ async def get_optional_user(
         return None
     if credentials.scheme.lower() != "bearer":
         raise Unauthorized("Use a Bearer access token.")
-    claims = runtime.keys.verify(credentials.credentials, use=TokenUse.ACCESS)
-    return principal_from_claims(claims)
+    return runtime.verified_tokens.principal(runtime, credentials.credentials)
 
 
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]

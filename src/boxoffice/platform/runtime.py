@@ -14,7 +14,7 @@ from boxoffice.platform.db import create_engine, session_factory
 from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
-from boxoffice.platform.security import KeyRing, generate_key_file
+from boxoffice.platform.security import KeyRing, VerifiedTokens, generate_key_file
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -28,6 +28,7 @@ class Runtime:
     keys: KeyRing
     clock: Clock
     metrics: Metrics
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     # Adapters that contexts attach at start-up (seat caches, queue stores, providers, ...).
     extensions: dict[str, Any] = field(default_factory=dict)
 

@@ -12,11 +12,13 @@ import base64
 import hashlib
 import json
 import os
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -203,3 +205,35 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         )
     except (KeyError, ValueError) as exc:
         raise InvalidToken("The token does not name a user and role.") from exc
+
+
+class HasKeys(Protocol):
+    keys: KeyRing
+
+
+class VerifiedTokens:
+    """Access tokens this process has verified, remembered briefly: token -> (until, principal).
+
+    A client polling its queue place or seat map sends the same token again and again; the
+    Ed25519 check then runs about once a minute per client instead of once per request. An
+    entry never outlives the token's own ``exp``, forged or expired tokens are never kept,
+    and a retired signing key stops being honoured within ``remember_seconds``.
+    """
+
+    def __init__(self, limit: int = 200_000, remember_seconds: float = 60.0) -> None:
+        self._limit = limit
+        self._remember_seconds = remember_seconds
+        self._tokens: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def principal(self, holder: HasKeys, token: str) -> Principal:
+        now = time.time()
+        known = self._tokens.get(token)
+        if known is not None and known[0] > now:
+            return known[1]
+        claims = holder.keys.verify(token, use=TokenUse.ACCESS)  # raises when invalid
+        principal = principal_from_claims(claims)
+        self._tokens[token] = (min(now + self._remember_seconds, float(claims["exp"])), principal)
+        self._tokens.move_to_end(token)
+        while len(self._tokens) > self._limit:
+            self._tokens.popitem(last=False)
+        return principal

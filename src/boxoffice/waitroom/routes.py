@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response, status
 from fastapi.responses import StreamingResponse
 
+from boxoffice.platform.deps import ClientAddress, CurrentUser, RuntimeDep
 from boxoffice.waitroom import service
-from boxoffice.waitroom.deps import ClientAddress, CurrentUser, RuntimeDep
 from boxoffice.waitroom.schemas import QueueEntryRead
 
 router = APIRouter(tags=["waitroom"])

@@ -1,4 +1,4 @@
-"""Remembered access tokens on the queue routes: never past their expiry, never if forged."""
+"""Remembered access tokens: never past their expiry, never if forged, memory bounded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from boxoffice.platform.errors import InvalidToken
-from boxoffice.platform.security import KeyRing, TokenUse, generate_key_file
-from boxoffice.waitroom.deps import VerifiedTokens
+from boxoffice.platform.security import KeyRing, TokenUse, VerifiedTokens, generate_key_file
 
 
 @pytest.fixture
