@@ -11,6 +11,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -58,6 +60,8 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
+
+log = structlog.get_logger("boxoffice.catalog")
 
 __all__ = [
     "create_category",
@@ -426,10 +430,16 @@ async def show_sale_info(
 
     Pass ``runtime`` to read through catalog's cache (holds call this on every request);
     every change to the event or its shows invalidates it. Without it: two indexed queries.
+    When the cache's Redis is unreachable it reads the database: a sale does not stop
+    with Redis.
     """
     if runtime is None:
         return await sale_info.load(uow, show_id)
-    return await sale_info.cached_load(uow, runtime, show_id)
+    try:
+        return await sale_info.cached_load(uow, runtime, show_id)
+    except (RedisError, OSError) as error:
+        log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
+        return await sale_info.load(uow, show_id)
 
 
 # View counts

@@ -12,9 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-from redis.exceptions import RedisError
-
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.merch import service as merch
@@ -42,8 +39,6 @@ from boxoffice.seating.errors import (
 )
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
-
-log = structlog.get_logger("boxoffice.seating")
 
 __all__ = [
     "HoldExpired",
@@ -76,13 +71,8 @@ async def create_show_inventory(
 
 
 async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSaleInfo | None:
-    # Through catalog's cache (invalidated on every change of the event or show); when the
-    # cache's Redis is unreachable, from the database: a sale does not stop with Redis.
-    try:
-        return await catalog.show_sale_info(uow, show_id, runtime=runtime)
-    except (RedisError, OSError) as error:
-        log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
-        return await catalog.show_sale_info(uow, show_id)
+    # Through catalog's cache, which falls back to the database when Redis is down.
+    return await catalog.show_sale_info(uow, show_id, runtime=runtime)
 
 
 async def goods_to_offer(
