@@ -9,23 +9,52 @@ keeps an aggregate's order).
 
 Each consumer has a group (queue, durable) of its own: every consumer sees every event
 of its topic once, and the workers running it share the work.
+
+Redis Streams and NATS JetStream hand the consumer whole batches (one XREADGROUP, one
+pull), so a batch costs one pass through FastStream and one transaction under group
+commit; each message of a batch is acknowledged on its own outcome. RabbitMQ and Kafka
+hand over one message at a time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from faststream import Context
 from faststream.middlewares import AckPolicy
 
-MessageHandler = Callable[[bytes], Awaitable[None]]
+from boxoffice.platform.jsonutil import loads
+
+Body = bytes | Mapping[str, Any]  # a message as sent, or already decoded from JSON
+BatchHandler = Callable[[Sequence[Body]], Awaitable[list[bool]]]
+"""Gets the messages of one read; says for each whether it is done (acknowledged) or not
+(left to the broker's redelivery)."""
 
 
-def _raw_body(message: Any) -> bytes:
+BATCH_WAIT_SECONDS = 0.05
+
+
+class NotDone(Exception):
+    """A single message the handler did not finish: the broker redelivers it."""
+
+
+async def _raw_body(message: Any) -> bytes:
+    # Async on purpose: FastStream runs a sync decoder in a worker thread per message.
     body: bytes = message.body
     return body
+
+
+async def _decoded_batch(message: Any) -> list[Any]:
+    # FastStream's Redis batch parser has already decoded each entry and joined them.
+    items: list[Any] = loads(message.body)
+    return items
+
+
+async def _nats_batch(message: Any) -> list[bytes]:
+    return [msg.data for msg in message.raw_message]
 
 
 def _safe(name: str) -> str:
@@ -36,8 +65,9 @@ def _safe(name: str) -> str:
 class BrokerAdapter(Protocol):
     kind: str
 
-    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
-        """Register before ``start``: ``handler`` gets each message of ``topic`` once per group."""
+    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+        """Register before ``start``: ``handler`` gets each message of ``topic`` once per
+        group (again if it said not done, or its worker died), up to ``batch`` at a time."""
         ...
 
     async def start(self) -> None: ...
@@ -78,21 +108,33 @@ class RedisStreamsAdapter(_Base):
         self.broker = RedisBroker(url, logger=None, max_connections=256)  # type: ignore[arg-type]
         self._groups: list[tuple[str, str]] = []
 
-    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
         from faststream.redis import StreamSub
 
         stream, group = self.name(topic), self.name(group)
         self._groups.append((stream, group))
-        consume = _wrap(handler)
+
+        async def consume_batch(body: Any, message: Any = Context("message")) -> None:
+            done = await handler(body)
+            entries = message.raw_message["message_ids"]
+            ids = [entry for entry, ok in zip(entries, done, strict=True) if ok]
+            if ids:  # the others stay pending: XAUTOCLAIM hands them out again
+                await message.consumer.xack(stream, group, *ids)
+
         self.broker.subscriber(
             stream=StreamSub(
-                stream, group=group, consumer=self.worker_id, polling_interval=200, max_records=50
+                stream,
+                group=group,
+                consumer=self.worker_id,
+                polling_interval=200,
+                max_records=batch,
+                batch=True,
             ),
-            decoder=_raw_body,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            max_workers=self.concurrency,
-        )(consume)
+            decoder=_decoded_batch,
+            ack_policy=AckPolicy.MANUAL,
+        )(consume_batch)
         # Entries a dead worker read but never acknowledged: claimed once idle long enough.
+        consume = _one_at_a_time(handler)
         self.broker.subscriber(
             stream=StreamSub(
                 stream,
@@ -147,19 +189,24 @@ class NatsJetStreamAdapter(_Base):
             _safe(root), subjects=[f"{root}.>"], duplicate_window=120.0, declare=True
         )
 
-    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
         from faststream.nats import ConsumerConfig, PullSub
+
+        async def consume_batch(body: Any, message: Any = Context("message")) -> None:
+            done = await handler(body)
+            for msg, ok in zip(message.raw_message, done, strict=True):
+                await (msg.ack() if ok else msg.nak())
 
         self.broker.subscriber(
             self.name(topic),
             stream=self.stream,
             durable=_safe(self.name(group)),
-            pull_sub=PullSub(batch_size=50, timeout=1.0),
+            # A pull waits up to ``timeout`` for a full batch when few events are coming.
+            pull_sub=PullSub(batch_size=batch, timeout=BATCH_WAIT_SECONDS, batch=True),
             config=ConsumerConfig(ack_wait=self.redelivery, max_ack_pending=10_000),
-            decoder=_raw_body,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            max_workers=self.concurrency,
-        )(_wrap(handler))
+            decoder=_nats_batch,
+            ack_policy=AckPolicy.MANUAL,
+        )(consume_batch)
 
     async def start(self) -> None:
         from nats.js.errors import BadRequestError
@@ -200,7 +247,7 @@ class RabbitAdapter(_Base):
             self.name("boxoffice"), type=ExchangeType.TOPIC, durable=True
         )
 
-    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
         from faststream.rabbit import RabbitQueue
 
         queue = RabbitQueue(self.name(group), durable=True, routing_key=topic)
@@ -209,7 +256,7 @@ class RabbitAdapter(_Base):
             self.exchange,
             decoder=_raw_body,
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_wrap(handler))
+        )(_one_at_a_time(handler))
 
     async def start(self) -> None:
         await self.broker.start()
@@ -238,14 +285,14 @@ class KafkaAdapter(_Base):
         servers = urlsplit(url).netloc.split(",")
         self.broker = KafkaBroker(servers, logger=None, enable_idempotence=True, acks="all")
 
-    def subscribe(self, topic: str, group: str, handler: MessageHandler) -> None:
+    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
         self.broker.subscriber(
             self.name(topic),
             group_id=_safe(self.name(group)),
             auto_offset_reset="earliest",
             decoder=_raw_body,
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_wrap(handler))
+        )(_one_at_a_time(handler))
 
     async def start(self) -> None:
         await self.broker.start()
@@ -263,9 +310,13 @@ class KafkaAdapter(_Base):
         await self.broker.stop()
 
 
-def _wrap(handler: MessageHandler) -> Callable[[bytes], Awaitable[None]]:
+def _one_at_a_time(handler: BatchHandler) -> Callable[[bytes], Awaitable[None]]:
+    """A per-message subscriber's handler: not done raises, so FastStream nacks it."""
+
     async def consume(body: bytes) -> None:
-        await handler(body)
+        [done] = await handler([body])
+        if not done:
+            raise NotDone
 
     return consume
 

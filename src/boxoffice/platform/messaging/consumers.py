@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.messaging.envelope import Envelope
+from boxoffice.platform.messaging.group import GROUP_MAX, GroupCommit, run_group
 from boxoffice.platform.messaging.models import DeadLetter, ProcessedEvent, ScheduledRetry
 from boxoffice.platform.uow import UnitOfWork
 
@@ -158,7 +159,8 @@ class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.outcomes: Counter[str] = Counter()  # processed, duplicate, retry, dead
-        self._groups: dict[str, _GroupCommit] = {}
+        self._groups: dict[str, GroupCommit] = {}
+        self._gates: dict[str, asyncio.Semaphore] = {}
 
     @property
     def delays(self) -> list[float]:
@@ -223,15 +225,53 @@ class Dispatcher:
         )
 
     async def deliver(self, consumer: Consumer, envelope: Envelope) -> str:
+        """Handle ``envelope`` once in effect; see :meth:`_deliver` for the outcomes."""
         if consumer.group_commit and not consumer.acts_outside_db:
             group = self._groups.get(consumer.name)
             if group is None:
-                group = self._groups[consumer.name] = _GroupCommit(self, consumer)
+                group = self._groups[consumer.name] = GroupCommit(self, consumer)
             outcome = await group.submit(envelope)
         else:
             outcome = await self._deliver(consumer, envelope)
         self.outcomes[outcome] += 1
         return outcome
+
+    async def deliver_batch(
+        self, consumer: Consumer, envelopes: Sequence[Envelope]
+    ) -> list[str | Exception]:
+        """Handle a batch read from the broker, each event once in effect; the outcomes in
+        the batch's order.
+
+        Group-commit consumers handle the batch in one transaction (``GROUP_MAX`` events
+        at a time); the others run up to ``consumer_concurrency`` deliveries at once. In
+        place of an outcome stands the exception that kept that delivery from being
+        recorded (database down, the event busy elsewhere): the caller leaves that
+        message to the broker's redelivery and acknowledges the others.
+        """
+        results: list[str | Exception] = []
+        if consumer.group_commit and not consumer.acts_outside_db:
+            for start in range(0, len(envelopes), GROUP_MAX):
+                chunk = envelopes[start : start + GROUP_MAX]
+                results.extend(await run_group(self, consumer, chunk))
+        else:
+            gate = self._gates.get(consumer.name)
+            if gate is None:
+                gate = self._gates[consumer.name] = asyncio.Semaphore(
+                    self.runtime.settings.consumer_concurrency
+                )
+
+            async def one(envelope: Envelope) -> str | Exception:
+                async with gate:
+                    try:
+                        return await self._deliver(consumer, envelope)
+                    except Exception as exc:
+                        return exc
+
+            results.extend(await asyncio.gather(*(one(e) for e in envelopes)))
+        for outcome in results:
+            if isinstance(outcome, str):
+                self.outcomes[outcome] += 1
+        return results
 
     async def _deliver(self, consumer: Consumer, envelope: Envelope) -> str:
         """Handle ``envelope`` once in effect. Returns what happened: ``processed``,
@@ -262,6 +302,14 @@ class Dispatcher:
         if envelope.retried:
             await self._resolve_dead_letter(consumer, envelope)
         return "processed"
+
+    async def resolve_dead_letter_quietly(self, consumer: Consumer, envelope: Envelope) -> None:
+        """After a group processed a retried event: its dead letter is resolved (a failure
+        here is logged; the event itself is processed)."""
+        try:
+            await self._resolve_dead_letter(consumer, envelope)
+        except Exception:
+            log.exception("dead_letter_not_resolved", consumer=consumer.name)
 
     async def _resolve_dead_letter(self, consumer: Consumer, envelope: Envelope) -> None:
         async with self.runtime.uow() as uow:
@@ -398,71 +446,3 @@ class Dispatcher:
                 await uow.commit()
             except IntegrityError:
                 await uow.rollback()  # a concurrent delivery dead-lettered it first
-
-
-class _GroupCommit:
-    """Deliveries of one consumer that arrive together commit in one transaction.
-
-    The first waiting delivery leads: it takes everything queued (up to ``MAX``), runs the
-    handlers on one unit of work, records their processed ids and commits once. If any
-    handler or the commit fails, the group is rolled back and each delivery goes its own
-    way (so one bad event is retried or dead-lettered alone).
-    """
-
-    MAX = 256
-
-    def __init__(self, dispatcher: Dispatcher, consumer: Consumer) -> None:
-        self.dispatcher = dispatcher
-        self.consumer = consumer
-        self.waiting: list[tuple[Envelope, asyncio.Future[str]]] = []
-        self.lock = asyncio.Lock()
-
-    async def submit(self, envelope: Envelope) -> str:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.waiting.append((envelope, future))
-        async with self.lock:
-            if not future.done():
-                await asyncio.sleep(0)  # let the deliveries arriving together queue up
-                group, self.waiting = self.waiting[: self.MAX], self.waiting[self.MAX :]
-                await self._run(group)
-        return await future
-
-    async def _run(self, group: list[tuple[Envelope, asyncio.Future[str]]]) -> None:
-        runtime, name = self.dispatcher.runtime, self.consumer.name
-        try:
-            async with runtime.uow() as uow:
-                ids = [envelope.event_id for envelope, _ in group]
-                done = set(
-                    (
-                        await uow.session.execute(
-                            select(ProcessedEvent.event_id).where(
-                                ProcessedEvent.consumer == name, ProcessedEvent.event_id.in_(ids)
-                            )
-                        )
-                    ).scalars()
-                )
-                outcomes: list[str] = []
-                for envelope, _ in group:
-                    if envelope.event_id in done:
-                        outcomes.append("duplicate")
-                        continue
-                    done.add(envelope.event_id)
-                    delivery = Delivery(runtime, self.consumer, envelope, shared=uow)
-                    await self.consumer.handler(delivery)
-                    if not delivery.recorded:
-                        await delivery.commit(uow)
-                    outcomes.append("processed")
-                await uow.commit()
-        except Exception:
-            for envelope, future in group:  # one by one: failures retried or dead-lettered
-                if future.done():
-                    continue
-                try:
-                    future.set_result(await self.dispatcher._deliver(self.consumer, envelope))
-                except Exception as exc:
-                    future.set_exception(exc)
-            return
-        for (envelope, future), outcome in zip(group, outcomes, strict=True):
-            if envelope.retried and outcome == "processed":
-                await self.dispatcher._resolve_dead_letter(self.consumer, envelope)
-            future.set_result(outcome)

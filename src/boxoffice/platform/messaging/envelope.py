@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,8 +52,9 @@ class Envelope:
         )
 
     @classmethod
-    def decode(cls, raw: bytes | str) -> Envelope:
-        data = loads(raw)
+    def decode(cls, raw: bytes | str | Mapping[str, Any]) -> Envelope:
+        """From the bytes ``encode`` made, or from them already decoded from JSON."""
+        data = raw if isinstance(raw, Mapping) else loads(raw)
         return cls(
             event_id=str(data["event_id"]),
             topic=str(data["topic"]),

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.messaging.brokers import BrokerAdapter, broker_for
+from boxoffice.platform.messaging.brokers import BatchHandler, Body, BrokerAdapter, broker_for
 from boxoffice.platform.messaging.consumers import Consumer, Dispatcher
 from boxoffice.platform.messaging.envelope import Envelope
+from boxoffice.platform.messaging.group import GROUP_MAX
 from boxoffice.platform.messaging.relay import OutboxReader
 
 if TYPE_CHECKING:
@@ -89,11 +90,36 @@ class BrokerWorker:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _handler(self, consumer: Consumer) -> Callable[[bytes], Awaitable[None]]:
-        async def handle(body: bytes) -> None:
-            await self.dispatcher.deliver(consumer, Envelope.decode(body))
+    def _handler(self, consumer: Consumer) -> BatchHandler:
+        async def handle(bodies: Sequence[Body]) -> list[bool]:
+            done = [False] * len(bodies)
+            envelopes: list[Envelope] = []
+            positions: list[int] = []
+            for position, body in enumerate(bodies):
+                try:
+                    envelopes.append(Envelope.decode(body))
+                    positions.append(position)
+                except Exception:
+                    log.exception("undecodable_message", consumer=consumer.name)
+            outcomes = await self.dispatcher.deliver_batch(consumer, envelopes)
+            for position, outcome in zip(positions, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    log.warning(
+                        "delivery_left_to_redelivery",
+                        consumer=consumer.name,
+                        error=f"{type(outcome).__name__}: {outcome}"[:300],
+                    )
+                else:
+                    done[position] = True
+            return done
 
         return handle
+
+    def batch_size(self, consumer: Consumer) -> int:
+        """Messages per read: a group commit's worth, else the deliveries run at once."""
+        if consumer.group_commit and not consumer.acts_outside_db:
+            return GROUP_MAX
+        return self.runtime.settings.consumer_concurrency
 
     async def publish_event(self, envelope: Envelope) -> None:
         await self.broker.publish(
@@ -118,9 +144,11 @@ class BrokerWorker:
     async def start(self) -> None:
         if self.consume:
             for consumer in self.consumers:
-                handle = self._handler(consumer)
-                self.broker.subscribe(consumer.topic, group_of(consumer), handle)
-                self.broker.subscribe(consumer.retry_topic, group_of(consumer) + ".retry", handle)
+                handle, batch = self._handler(consumer), self.batch_size(consumer)
+                self.broker.subscribe(consumer.topic, group_of(consumer), handle, batch=batch)
+                self.broker.subscribe(
+                    consumer.retry_topic, group_of(consumer) + ".retry", handle, batch=batch
+                )
         await self.broker.start()
         if self.relay:
             idle = self.runtime.settings.relay_poll_seconds
