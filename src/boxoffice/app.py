@@ -7,11 +7,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
 from boxoffice.platform import errors, health, messaging
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
+from boxoffice.platform.fastlane import FastLane, FastRoute
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.messaging import Consumer
@@ -20,6 +22,21 @@ from boxoffice.platform.runtime import Runtime, build_runtime
 
 API_PREFIX = "/api/v1"
 Startup = Callable[[Runtime, AsyncExitStack], Awaitable[None]]
+
+
+class BoxOfficeApp(FastAPI):
+    """The FastAPI app, with the fast lane in front of its middleware stack once it runs."""
+
+    fast_lane: FastLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.fast_lane
+        if lane is not None and scope["type"] == "http":
+            matched = lane.match(scope)
+            if matched is not None:
+                await lane(matched, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 @dataclass
@@ -32,6 +49,8 @@ class ContextModule:
     startup: Startup | None = None
     jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
     consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
+    # Hot routes also answered by the fast lane (each has a FastAPI twin in ``routers``).
+    fast_routes: list[FastRoute] = field(default_factory=list)
 
 
 def _identity() -> ContextModule:
@@ -56,10 +75,14 @@ def _catalog() -> ContextModule:
 
 
 def _waitroom() -> ContextModule:
-    from boxoffice.waitroom import routes, service
+    from boxoffice.waitroom import fast_routes, routes, service
 
     return ContextModule(
-        "waitroom", routers=[routes.router], startup=service.startup, jobs=service.JOBS
+        "waitroom",
+        routers=[routes.router],
+        startup=service.startup,
+        jobs=service.JOBS,
+        fast_routes=fast_routes.routes(API_PREFIX),
     )
 
 
@@ -127,7 +150,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     background: bool = True,
-) -> FastAPI:
+) -> BoxOfficeApp:
     """Build the app with the chosen contexts (all by default).
 
     ``background=False`` leaves out in-process loops (sweepers, dispatchers) so tests can
@@ -143,7 +166,7 @@ def create_app(
     settings.refuse_unsafe_production()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: BoxOfficeApp) -> AsyncIterator[None]:
         runtime = build_runtime(settings, clock)
         runtime.extensions["background"] = background
         runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
@@ -155,9 +178,13 @@ def create_app(
                 if module.startup is not None:
                     await module.startup(runtime, stack)
             await messaging.startup(runtime, stack)
+            fast_routes = [route for module in modules for route in module.fast_routes]
+            if settings.fast_lane and fast_routes:
+                app.fast_lane = FastLane(runtime, fast_routes)
+                stack.callback(setattr, app, "fast_lane", None)
             yield
 
-    app = FastAPI(
+    app = BoxOfficeApp(
         title="boxoffice",
         version=__version__,
         summary="Tickets and merchandise for concerts and performances.",

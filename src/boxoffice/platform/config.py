@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # Request limits.
     max_json_body_bytes: int = 4 * 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # The hottest routes (queue join and poll, ...) skip FastAPI's routing and dependency
+    # machinery (platform/fastlane.py); false sends them through FastAPI like the rest.
+    fast_lane: bool = True
 
     # Social login providers, e.g. BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID.
     oauth: dict[str, OAuthProvider] = Field(default_factory=dict)

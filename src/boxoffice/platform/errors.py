@@ -182,17 +182,34 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into problem+json."""
+def _backend_unavailable(path: str, exc: BaseException) -> Response:
+    # Database or Redis busy, refusing or unreachable: retryable, never a 500.
+    log.warning("backend_unavailable", path=path, error=type(exc).__name__)
+    return problem(
+        503,
+        "service_unavailable",
+        "Service unavailable",
+        "A backend service is busy or unreachable; try again shortly.",
+        headers={"Retry-After": "2"},
+    )
 
-    async def on_domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DomainError)
+
+def _unexpected(path: str) -> Response:
+    log.exception("unhandled_error", path=path)
+    return problem(500, "internal_error", "Internal error", "Something went wrong on our side.")
+
+
+def response_for(exc: BaseException, path: str) -> Response:
+    """The problem+json answer to an exception raised while serving ``path``.
+
+    The one mapping: FastAPI's exception handlers and the fast lane
+    (``platform/fastlane.py``) both answer through it.
+    """
+    if isinstance(exc, DomainError):
         return problem(
             exc.status, exc.code, exc.title, exc.detail, headers=exc.headers(), **exc.extra
         )
-
-    async def on_validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+    if isinstance(exc, RequestValidationError):
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(
@@ -205,38 +222,31 @@ def install(app: FastAPI) -> None:
             "The request did not pass validation.",
             errors=_validation_errors(exc),
         )
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, StarletteHTTPException):
         code, title = _STATUS_TITLES.get(exc.status_code, ("error", "Error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail, headers=dict(exc.headers or {}))
+    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError) and database_unavailable(exc):
+        return _backend_unavailable(path, exc)
+    if isinstance(exc, redis_exc.ConnectionError | redis_exc.TimeoutError):
+        return _backend_unavailable(path, exc)
+    return _unexpected(path)
 
-    async def on_database_error(request: Request, exc: Exception) -> Response:
-        if not database_unavailable(exc):
-            return await on_unexpected(request, exc)
-        return await on_backend_unavailable(request, exc)
 
-    async def on_backend_unavailable(request: Request, exc: Exception) -> Response:
-        # Database or Redis busy, refusing or unreachable: retryable, never a 500.
-        log.warning("backend_unavailable", path=request.url.path, error=type(exc).__name__)
-        return problem(
-            503,
-            "service_unavailable",
-            "Service unavailable",
-            "A backend service is busy or unreachable; try again shortly.",
-            headers={"Retry-After": "2"},
-        )
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into problem+json."""
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled_error", path=request.url.path)
-        return problem(500, "internal_error", "Internal error", "Something went wrong on our side.")
+    async def on_error(request: Request, exc: Exception) -> Response:
+        return response_for(exc, request.url.path)
 
-    app.add_exception_handler(DomainError, on_domain_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    for database_error in (sa_exc.DBAPIError, sa_exc.TimeoutError):
-        app.add_exception_handler(database_error, on_database_error)
-    for cache_error in (redis_exc.ConnectionError, redis_exc.TimeoutError):
-        app.add_exception_handler(cache_error, on_backend_unavailable)
-    app.add_exception_handler(Exception, on_unexpected)
+    for handled in (
+        DomainError,
+        RequestValidationError,
+        StarletteHTTPException,
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        redis_exc.ConnectionError,
+        redis_exc.TimeoutError,
+        Exception,
+    ):
+        app.add_exception_handler(handled, on_error)

@@ -33,11 +33,16 @@ class Server:
         return service.room(self.runtime)
 
 
-@pytest.fixture
-async def server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
+async def server(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[Server]:
+    """The hot routes answered by the fast lane, then by their FastAPI twins: same tests."""
     monkeypatch.setenv("BOXOFFICE_WAITROOM_HEARTBEAT_SECONDS", "0.2")
     monkeypatch.setenv("BOXOFFICE_WAITROOM_STALE_AFTER_SECONDS", "60")
+    settings = settings.model_copy(update={"fast_lane": request.param})
     app = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
+    assert (app.fast_lane is None) or request.param
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
     )

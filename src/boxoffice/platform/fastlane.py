@@ -1,0 +1,194 @@
+"""The fast lane: a sale's hottest routes answered without FastAPI's routing and dependencies.
+
+Joining a queue and polling one's place carry a sale's peak (tens of thousands of requests
+a second). Through FastAPI each request pays the router's walk over every route, the
+dependency solver and five middleware layers: measured on this project's 2-core machine,
+that framework path alone was ~60 % of a join's CPU. A *fast route* is a plain async
+function given a :class:`FastRequest`; it calls the same service function as its FastAPI
+twin and answers through the same error mapping (``errors.response_for``), with the same
+request id header, logs and metrics (``RequestContextMiddleware`` wraps the lane too).
+
+Every fast route stays declared as an ordinary FastAPI route as well: that twin documents
+it in OpenAPI and answers when the lane is switched off (``BOXOFFICE_FAST_LANE=false``),
+so the two are tested against the same expectations. Only requests that match a fast
+route's method and path exactly take the lane; everything else, including a request with
+a body the route does not read, goes through FastAPI as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from boxoffice.platform.errors import Unauthorized, response_for
+from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.observability import RequestContextMiddleware
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal
+
+_PARAM = re.compile(r"\{([a-z_]+)\}")
+_JSON = b"application/json"
+_SIGN_IN = "Sign in and send the access token as 'Authorization: Bearer ...'."
+
+
+@dataclass(frozen=True, slots=True)
+class FastRequest:
+    """What a fast route gets: the runtime, the path parameters and the raw ASGI scope."""
+
+    runtime: Runtime
+    params: dict[str, str]
+    scope: Scope
+
+    def header(self, name: bytes) -> str | None:
+        """A request header by lower-case name (the first one sent), or None."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return str(value.decode("latin-1"))
+        return None
+
+    @property
+    def client_address(self) -> str:
+        client = self.scope.get("client")
+        return str(client[0]) if client else "unknown"
+
+    def user(self) -> Principal:
+        """The signed-in user, exactly as the platform's ``CurrentUser`` dependency decides."""
+        authorization = self.header(b"authorization") or ""
+        scheme, _, credentials = authorization.partition(" ")  # as FastAPI's HTTPBearer reads it
+        if not (scheme and credentials) or scheme.lower() != "bearer":
+            raise Unauthorized(_SIGN_IN)
+        return self.runtime.verified_tokens.principal(self.runtime, credentials)
+
+
+@dataclass(frozen=True, slots=True)
+class FastResponse:
+    """A complete answer: status, body and content type (JSON unless said otherwise)."""
+
+    status: int
+    body: bytes = b""
+    media_type: bytes = _JSON
+    headers: Sequence[tuple[bytes, bytes]] = ()
+
+    @classmethod
+    def json(cls, status: int, content: Any) -> FastResponse:
+        return cls(status, dumps(content))
+
+
+@dataclass(frozen=True, slots=True)
+class FastStream:
+    """A streamed answer (Server-Sent Events): headers first, then each chunk as it comes."""
+
+    chunks: AsyncIterator[str]
+    media_type: bytes
+    headers: Sequence[tuple[bytes, bytes]] = ()
+
+
+Handler = Callable[[FastRequest], Awaitable[FastResponse | FastStream]]
+
+
+@dataclass(frozen=True)
+class FastRoute:
+    """``handler`` answers ``method path`` (a template such as ``/api/v1/queue/{entry_id}``)."""
+
+    method: str
+    path: str
+    handler: Handler
+    pattern: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts = _PARAM.split(self.path)  # literal, name, literal, name, ..., literal
+        regex = "".join(
+            f"(?P<{part}>[^/]+)" if odd else re.escape(part)
+            for odd, part in ((i % 2 == 1, part) for i, part in enumerate(parts))
+        )
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+
+class FastLane:
+    """The fast routes of one app, matched by method and exact path."""
+
+    def __init__(self, runtime: Runtime, routes: Sequence[FastRoute]) -> None:
+        self.runtime = runtime
+        self._by_method: dict[str, list[FastRoute]] = {}
+        for route in routes:
+            self._by_method.setdefault(route.method, []).append(route)
+        templates = {id(route): route.path for route in routes}
+        self._serve: ASGIApp = RequestContextMiddleware(self._answer, runtime.metrics, templates)
+
+    def match(self, scope: Scope) -> tuple[FastRoute, dict[str, str]] | None:
+        routes = self._by_method.get(scope["method"])
+        if not routes:
+            return None
+        path = scope["path"]
+        for route in routes:
+            found = route.pattern.match(path)
+            if found is not None:
+                return route, found.groupdict()
+        return None
+
+    async def __call__(
+        self, matched: tuple[FastRoute, dict[str, str]], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        scope["route"], scope["path_params"] = matched
+        await self._serve(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: FastRoute = scope["route"]
+        try:
+            answer = await route.handler(FastRequest(self.runtime, scope["path_params"], scope))
+        except Exception as exc:  # every failure becomes problem+json, as through FastAPI
+            await response_for(exc, scope["path"])(scope, receive, send)
+            return
+        if isinstance(answer, FastStream):
+            await _stream(answer, receive, send)
+            return
+        headers = [
+            (b"content-type", answer.media_type),
+            (b"content-length", str(len(answer.body)).encode()),
+            *answer.headers,
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _stream(answer: FastStream, receive: Receive, send: Send) -> None:
+    """Send the chunks until they end or the client goes away (then the iterator is closed,
+    so its ``finally`` runs at once: a stream that nobody reads is forgotten)."""
+    headers = [(b"content-type", answer.media_type), *answer.headers]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    writer = asyncio.current_task()
+    assert writer is not None
+
+    async def until_disconnect() -> None:
+        while True:
+            message: Message = await receive()
+            if message["type"] == "http.disconnect":
+                writer.cancel()
+                return
+
+    watcher = asyncio.create_task(until_disconnect())
+    chunks = answer.chunks
+    try:
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    except asyncio.CancelledError:
+        if not watcher.done():
+            raise  # cancelled from outside (server shutdown), not by a disconnect
+        writer.uncancel()
+    except OSError:
+        pass  # the connection broke while writing: the client is gone
+    finally:
+        watcher.cancel()
+        await _close(chunks)
+
+
+async def _close(chunks: AsyncIterator[str]) -> None:
+    closer = getattr(chunks, "aclose", None)
+    if closer is not None:
+        await closer()
