@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating.board import MemoryBoard, RedisBoard, SeatBoard
+from boxoffice.seating.recent import RecentAdmissions, RecentSaleInfo
 from boxoffice.seating.snapshot import SnapshotCache
 
 # Called after a commit that ends an admitted person's hold: (show id, user id).
@@ -19,6 +20,8 @@ class Seating:
     board: SeatBoard
     snapshots: SnapshotCache
     admission_finished: AdmissionFinished | None = None
+    sale_infos: RecentSaleInfo = field(default_factory=RecentSaleInfo)
+    admissions: RecentAdmissions = field(default_factory=RecentAdmissions)
 
 
 def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None) -> Seating:

@@ -43,51 +43,61 @@ from boxoffice.seating.snapshot import Layout, SeatPlace
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
+# Re-reads the sale info in the claim's unit of work (checking it again) before the claim.
+Confirm = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
 
 
 async def hold(
-    uow: UnitOfWork,
+    uow: UnitOfWork | None,
     runtime: Runtime,
     info: ShowSaleInfo,
     *,
     user_id: str,
     seat_ids: Sequence[str],
+    confirm: Confirm | None = None,
 ) -> HeldSeats:
     """Hold ``seat_ids`` for ``user_id`` (sale window and admission already checked).
-    Commits. Raises ``SeatUnavailable``, ``PurchaseLimitExceeded``, ``UnknownSeats``."""
+    Commits. Raises ``SeatUnavailable``, ``PurchaseLimitExceeded``, ``UnknownSeats``.
+
+    With ``uow`` None the unit of work is opened only once the board has marked the seats:
+    an attempt the board refuses does no database work at all. ``confirm``, when given, is
+    called in that unit of work before the claim and returns the sale info to hold with
+    (``info`` may then be a little old: it only decided the board's refusals); whatever it
+    raises refuses the attempt."""
     adapters = seating_of(runtime)
     try:
         wanted = domain.requested_seats(seat_ids)
     except domain.InvalidSeatRequest as error:
         raise UnknownSeats(str(error), errors=_seat_errors(str(error))) from None
-    limit = info.max_tickets_per_user
-    if not domain.within_limit(0, len(wanted), limit):
-        raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
+    _within_request_limit(info, wanted)
     layout = await adapters.snapshots.layout(info.show_id)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
         message = "Some seats do not exist in this show."
         raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
 
-    now = uow.clock.now()
+    now = runtime.clock.now() if uow is None else uow.clock.now()
     hold_id = new_id()
-    expires_at = domain.hold_expiry(now, info.hold_minutes)
     pending = Mark(
         PENDING_MARK, hold_id, epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
     )
     marked = await _mark(adapters, info.show_id, wanted, pending, epoch_ms(now))
     try:
-        held = await _claim(
-            uow,
-            runtime,
-            info,
-            layout,
-            user_id=user_id,
-            wanted=wanted,
-            hold_id=hold_id,
-            now=now,
-            expires_at=expires_at,
-        )
+        async with _unit_of_work(runtime, uow) as claiming:
+            if confirm is not None:
+                info = await confirm(claiming)
+                _within_request_limit(info, wanted)
+            return await _claim(
+                claiming,
+                runtime,
+                info,
+                layout,
+                user_id=user_id,
+                wanted=wanted,
+                hold_id=hold_id,
+                now=now,
+                expires_at=domain.hold_expiry(now, info.hold_minutes),
+            )
     except PoolTimeout:
         if marked:
             await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
@@ -96,7 +106,21 @@ async def hold(
         if marked:
             await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
         raise
-    return held
+
+
+@asynccontextmanager
+async def _unit_of_work(runtime: Runtime, given: UnitOfWork | None) -> AsyncIterator[UnitOfWork]:
+    if given is not None:
+        yield given
+        return
+    async with runtime.uow() as uow:
+        yield uow
+
+
+def _within_request_limit(info: ShowSaleInfo, wanted: list[str]) -> None:
+    limit = info.max_tickets_per_user
+    if not domain.within_limit(0, len(wanted), limit):
+        raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
 
 
 def _seat_errors(message: str) -> list[dict[str, object]]:

@@ -56,13 +56,12 @@ async def get_seat_map(
 async def hold_seats(
     show_id: ShowId,
     body: HoldCreate,
-    uow: UoW,
     runtime: RuntimeDep,
     user: CurrentUser,
     x_admission_token: Annotated[str | None, Header()] = None,
 ) -> Any:
+    # No unit of work here: the service opens one only when the seat board lets it through.
     held = await service.hold_seats(
-        uow,
         runtime,
         show_id=show_id,
         user=user,
@@ -70,7 +69,7 @@ async def hold_seats(
         admission_token=x_admission_token,
     )
     read = HoldRead.of(held)
-    read.suggested_products = await service.goods_to_offer(uow, runtime, held)
+    read.suggested_products = await service.goods_to_offer(runtime, held)
     return read
 
 
@@ -78,7 +77,7 @@ async def hold_seats(
 async def get_hold(hold_id: HoldId, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
     held = await service.get_hold(uow, runtime, hold_id, user)
     read = HoldRead.of(held)
-    read.suggested_products = await service.goods_to_offer(uow, runtime, held)
+    read.suggested_products = await service.goods_to_offer(runtime, held)
     return read
 
 

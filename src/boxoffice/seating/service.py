@@ -75,14 +75,13 @@ async def _sale_info(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSal
     return await catalog.show_sale_info(uow, show_id, runtime=runtime)
 
 
-async def goods_to_offer(
-    uow: UnitOfWork, runtime: Runtime, held: HeldSeats
-) -> list[dict[str, Any]]:
+async def goods_to_offer(runtime: Runtime, held: HeldSeats) -> list[dict[str, Any]]:
     """The event's goods offered next to an active hold (bundles), as merch lists them."""
     if held.status != "active":
         return []
-    info = await _sale_info(uow, runtime, held.show_id)
-    return await merch.offered_products(runtime, event_id=info.event_id if info else None)
+    # The show's event never changes: the layout this process keeps names it.
+    layout = await seating_of(runtime).snapshots.layout(held.show_id)
+    return await merch.offered_products(runtime, event_id=layout.event_id)
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
@@ -122,7 +121,6 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 async def hold_seats(
-    uow: UnitOfWork,
     runtime: Runtime,
     *,
     show_id: str,
@@ -135,21 +133,57 @@ async def hold_seats(
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
     ``seat_ids``), ``ShowNotFound`` (404).
+
+    An attempt the seat board refuses (409) touches no database and may have been judged
+    on sale info up to a second old; one that reaches the database is checked again
+    against the current sale info first.
     """
+    adapters = seating_of(runtime)
+
+    async def read(show: str) -> ShowSaleInfo | None:
+        async with runtime.uow() as uow:
+            return await _sale_info(uow, runtime, show)
+
+    async def confirm(uow: UnitOfWork) -> ShowSaleInfo:
+        fresh = await _sale_info(uow, runtime, show_id)
+        adapters.sale_infos.remember(fresh)
+        return _admitted(runtime, fresh, show_id, user, admission_token)
+
     async with holds.database_reachable():
-        await seating_of(runtime).snapshots.layout(show_id)  # first: its own transaction
-        info = await _sale_info(uow, runtime, show_id)
-        if info is None or info.event_status == "draft":
-            raise ShowNotFound(f"Show {show_id} not found.")
-        if info.queue.enabled:
-            waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
-        if not info.sale_open_at(uow.clock.now()):
-            raise SaleNotOpen(
-                "Tickets for this show are not on sale now.",
-                sale_opens_at=info.sale_opens_at.isoformat(),
-                sale_closes_at=info.sale_closes_at.isoformat(),
+        await adapters.snapshots.layout(show_id)  # first: its own transaction
+        info = await adapters.sale_infos.get(show_id, read)
+        info = _admitted(runtime, info, show_id, user, admission_token)
+        return await holds.hold(
+            None, runtime, info, user_id=user.id, seat_ids=seat_ids, confirm=confirm
+        )
+
+
+def _admitted(
+    runtime: Runtime,
+    info: ShowSaleInfo | None,
+    show_id: str,
+    user: Principal,
+    admission_token: str | None,
+) -> ShowSaleInfo:
+    """``info`` when ``user`` may hold seats of the show now; else the refusal."""
+    if info is None or info.event_status == "draft":
+        raise ShowNotFound(f"Show {show_id} not found.")
+    if info.queue.enabled:
+
+        def verify() -> float:  # raises AdmissionRequired / AdmissionInvalid
+            admitted = waitroom.check_admission(
+                runtime, admission_token, show_id=show_id, user_id=user.id
             )
-        return await holds.hold(uow, runtime, info, user_id=user.id, seat_ids=seat_ids)
+            return admitted.expires_at.timestamp()
+
+        seating_of(runtime).admissions.check(admission_token or "", show_id, user.id, verify)
+    if not info.sale_open_at(runtime.clock.now()):
+        raise SaleNotOpen(
+            "Tickets for this show are not on sale now.",
+            sale_opens_at=info.sale_opens_at.isoformat(),
+            sale_closes_at=info.sale_closes_at.isoformat(),
+        )
+    return info
 
 
 async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> models.Hold:

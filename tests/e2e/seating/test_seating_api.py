@@ -102,6 +102,66 @@ async def test_a_taken_seat_is_named_and_nothing_is_held(
     assert again.status_code == 201, again.text
 
 
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_a_refused_attempt_does_no_database_work(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    show = await open_show(client, runtime)
+    one, two = await customer(client), await customer(client)
+    url = f"{API}/shows/{show.show_id}/holds"
+    a, b = show.seat_ids[:2]
+    assert (await client.get(f"{API}/shows/{show.show_id}/seats")).status_code == 200  # warm
+    assert (await client.post(url, json={"seat_ids": [b]}, headers=one.headers)).status_code == 201
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        refused = await client.post(url, json={"seat_ids": [a, b]}, headers=two.headers)
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+    assert assert_problem(refused, 409, "seat_unavailable")["seat_ids"] == [b]
+    assert statements == []
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_an_events_change_reaches_the_very_next_hold(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    show = await open_show(client, runtime)
+    fan, other, late = await customer(client), await customer(client), await customer(client)
+    url = f"{API}/shows/{show.show_id}/holds"
+    first, *free = show.seat_ids
+    assert (
+        await client.post(url, json={"seat_ids": [first]}, headers=fan.headers)
+    ).status_code == 201
+    event_url = f"{API}/events/{show.event_id}"
+    changed = await client.patch(
+        event_url, json={"max_tickets_per_user": 1}, headers=show.seller.headers
+    )
+    assert changed.status_code == 200, changed.text
+    over = await client.post(url, json={"seat_ids": free[:2]}, headers=other.headers)
+    assert_problem(over, 422, "purchase_limit_exceeded")
+    queued = await client.patch(
+        event_url,
+        json={"queue": {"enabled": True, "admit_per_second": 10, "max_active": 100}},
+        headers=show.seller.headers,
+    )
+    assert queued.status_code == 200, queued.text
+    unadmitted = await client.post(url, json={"seat_ids": free[:1]}, headers=other.headers)
+    assert_problem(unadmitted, 403, "admission_required")
+    # Neither refusal left a mark on the seat board: the seats are free for the next person.
+    token, _ = admission.issue(
+        runtime, show_id=show.show_id, user_id=late.id, ttl=timedelta(minutes=5)
+    )
+    admitted = await client.post(
+        url, json={"seat_ids": free[:1]}, headers={**late.headers, "X-Admission-Token": token}
+    )
+    assert admitted.status_code == 201, admitted.text
+
+
 async def test_bad_requests_get_problem_answers(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
