@@ -12,18 +12,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.waitroom.domain import AdmitResult, Entry, EntryLeft, ServingState, parse_message
-from boxoffice.waitroom.store import SCAN_SLACK, Deliver, OpeningNeeded
+from boxoffice.waitroom.store import SCAN_SLACK, Deliver, JoinLimited, JoinLimits, OpeningNeeded
+
+# A process re-adds a show to the set of queued shows at most this often (the dispatcher
+# reads that set; joins need not repeat the SADD every time).
+_SHOWS_SET_REFRESH_SECONDS = 10.0
 
 _JOIN = """
 local meta, entries, users, numbers, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local user, entry_id, now, mode, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local window = tonumber(ARGV[8])
+if window > 0 then
+  -- sliding-window join limits (store.window_estimate): per user, then per address
+  local weight = 1 - (now % window) / window
+  local limits = {{KEYS[6], KEYS[7], tonumber(ARGV[6]), 'user'},
+                  {KEYS[8], KEYS[9], tonumber(ARGV[7]), 'address'}}
+  for _, limit in ipairs(limits) do
+    local current = tonumber(redis.call('GET', limit[1]) or '0')
+    local previous = tonumber(redis.call('GET', limit[2]) or '0')
+    if previous * weight + current >= limit[3] then
+      return {3, limit[4], window - now % window}
+    end
+    redis.call('INCR', limit[1])
+    redis.call('PEXPIRE', limit[1], window * 2)
+  end
+end
 local existing = redis.call('HGET', users, user)
 if existing then
   local raw = redis.call('HGET', entries, existing)
@@ -46,7 +69,7 @@ end
 local raw = cjson.encode(entry)
 redis.call('HSET', entries, entry_id, raw)
 redis.call('HSET', users, user, entry_id)
-for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], keep) end
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], keep) end
 return {1, raw}
 """
 
@@ -145,6 +168,8 @@ class RedisQueueStore:
         self._prefix = prefix
         self._retention_ms = retention_ms
         self._join = self._client.register_script(_JOIN)
+        self._batch = AutoPipeline(self._client)
+        self._shows_added: dict[str, float] = {}  # show -> when this process last SADDed it
         self._leave = self._client.register_script(_LEAVE)
         self._open = self._client.register_script(_OPEN)
         self._admit = self._client.register_script(_ADMIT)
@@ -162,23 +187,51 @@ class RedisQueueStore:
         return f"{self._prefix}:wr:shows"
 
     async def join(
-        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+        self,
+        show_id: str,
+        user_id: str,
+        *,
+        entry_id: str,
+        now_ms: int,
+        pre_queue: bool,
+        limits: JoinLimits | None = None,
     ) -> tuple[Entry, bool]:
         keys = [self._key(show_id, p) for p in ("meta", "entries", "users", "numbers", "pre")]
+        window = limits.window_ms if limits is not None else 0
+        if limits is not None:
+            at = now_ms // window
+            for kind, who in (("u", user_id), ("a", limits.address)):
+                keys += [
+                    self._key(show_id, f"rl:{kind}:{who}:{at}"),
+                    self._key(show_id, f"rl:{kind}:{who}:{at - 1}"),
+                ]
+        else:
+            keys += keys[:4]  # unused: the script reads KEYS[6..9] only with a window
         args: list[str | int] = [
             user_id,
             entry_id,
             now_ms,
             "pre" if pre_queue else "open",
             self._retention_ms,
+            limits.per_user if limits is not None else 0,
+            limits.per_address if limits is not None else 0,
+            window,
         ]
-        async with self._client.pipeline(transaction=False) as pipe:
-            pipe.sadd(self._shows_key, show_id)
-            await self._join(keys=keys, args=args, client=pipe)
-            _, (code, raw) = await pipe.execute()
-        if int(code) == 2:
+        await self._remember_show(show_id)
+        reply = await self._batch.evalsha(_JOIN, self._join.sha, keys, args)
+        code = int(reply[0])
+        if code == 3:
+            raise JoinLimited(str(reply[1]), int(reply[2]))
+        if code == 2:
             raise OpeningNeeded(show_id)
-        return Entry.from_record(show_id, json.loads(raw)), int(code) == 1
+        return Entry.from_record(show_id, json.loads(reply[1])), code == 1
+
+    async def _remember_show(self, show_id: str) -> None:
+        now = time.monotonic()
+        if self._shows_added.get(show_id, -math.inf) + _SHOWS_SET_REFRESH_SECONDS > now:
+            return
+        await self._batch.execute("SADD", self._shows_key, show_id)
+        self._shows_added[show_id] = now
 
     async def get(self, show_id: str, entry_id: str) -> Entry | None:
         raw = await self._client.hget(self._key(show_id, "entries"), entry_id)  # type: ignore[misc]
@@ -245,6 +298,7 @@ class RedisQueueStore:
         return sorted(str(member) for member in members)
 
     async def forget(self, show_id: str) -> None:
+        self._shows_added.pop(show_id, None)
         await self._client.srem(self._shows_key, show_id)  # type: ignore[misc]
 
     def _ensure_pubsub(self) -> PubSub:
@@ -271,4 +325,5 @@ class RedisQueueStore:
     async def close(self) -> None:
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._batch.close()
         await self._client.aclose()

@@ -7,6 +7,7 @@ The per-process adapters (queue store, serving board, sale-info cache) live in
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -14,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from boxoffice.catalog.contracts import ShowSaleInfo
-from boxoffice.platform.errors import NotFound
+from boxoffice.platform.errors import NotFound, RateLimited
 from boxoffice.platform.jobs import JobSpec
-from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.waitroom import admission, streams
@@ -29,7 +29,13 @@ from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.settings import WaitroomSettings
 from boxoffice.waitroom.shows import SaleInfoCache, SaleInfoLoader, catalog_loader
-from boxoffice.waitroom.store import MemoryQueueStore, OpeningNeeded, QueueStore
+from boxoffice.waitroom.store import (
+    JoinLimited,
+    JoinLimits,
+    MemoryQueueStore,
+    OpeningNeeded,
+    QueueStore,
+)
 
 EXTENSION = "waitroom"
 
@@ -42,7 +48,6 @@ class Waitroom:
     store: QueueStore
     board: ServingBoard
     sale_info: SaleInfoCache
-    limiter_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(48))
     openings: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
@@ -167,19 +172,6 @@ async def join(
     """
     waitroom = room(runtime)
     settings = waitroom.settings
-    # The platform limiter's Redis pool refuses (rather than waits) past 100 commands in
-    # flight, which a join burst reaches: waitroom keeps its own use of it below that.
-    async with waitroom.limiter_slots:
-        await runtime.limiter.hit(
-            Rule("waitroom-join-user", settings.joins_per_user_per_minute, 60),
-            user.id,
-            detail="Too many queue joins; wait a little.",
-        )
-        await runtime.limiter.hit(
-            Rule("waitroom-join-address", settings.joins_per_address_per_minute, 60),
-            client_address,
-            detail="Too many queue joins from this address; wait a little.",
-        )
     info = await _sale_info(waitroom, show_id)
     if not info.queue.enabled:
         raise QueueNotUsed("This show's sale needs no queue: hold seats directly.")
@@ -188,23 +180,42 @@ async def join(
     if not pre_queue and not info.sale_open_at(now):
         raise SaleNotOpen("The sale is not open.", sale_opens_at=info.sale_opens_at.isoformat())
     entry_id = f"{show_id}.{secrets.token_urlsafe(9)}"
+    # Counted in the join's own store call (one Redis round trip, atomic with the join).
+    limits = JoinLimits(
+        client_address, settings.joins_per_user_per_minute, settings.joins_per_address_per_minute
+    )
     try:
         entry, created = await waitroom.store.join(
-            show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=pre_queue
+            show_id,
+            user.id,
+            entry_id=entry_id,
+            now_ms=now_ms(runtime.clock),
+            pre_queue=pre_queue,
+            limits=limits,
         )
+    except JoinLimited as limited:
+        raise RateLimited(
+            _LIMITED[limited.by], retry_after=math.ceil(limited.retry_after_ms / 1000)
+        ) from None
     except OpeningNeeded:  # the sale just opened and the dispatcher has not numbered yet
         # One opening per process at a time (the pre-queue may be long); the store's
         # opened flag makes a second opener, here or elsewhere, do nothing.
         async with waitroom.openings.setdefault(show_id, asyncio.Lock()):
             if not await waitroom.store.is_open(show_id):
                 await open_pre_queue(waitroom.store, show_id)
-        entry, created = await waitroom.store.join(
+        entry, created = await waitroom.store.join(  # counted once already, above
             show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=False
         )
     read = await _read(runtime, waitroom, entry, info)
     if read.status is Status.WAITING:
         waitroom.board.remember(entry)  # the first polls need no Redis read either
     return read, created
+
+
+_LIMITED = {
+    "user": "Too many queue joins; wait a little.",
+    "address": "Too many queue joins from this address; wait a little.",
+}
 
 
 def _in_pre_queue(info: ShowSaleInfo, now: datetime) -> bool:

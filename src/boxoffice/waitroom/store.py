@@ -34,11 +34,47 @@ class OpeningNeeded(Exception):
     """The sale opened but the pre-queue has not been numbered yet; open it, then retry."""
 
 
+@dataclass(frozen=True)
+class JoinLimits:
+    """Joins allowed per user and per client address within one show's queue, counted in
+    the join itself (one atomic step, one Redis call): a sliding window of ``window_ms``
+    estimated from two fixed windows, as Cloudflare's and NGINX's limiters do."""
+
+    address: str
+    per_user: int
+    per_address: int
+    window_ms: int = 60_000
+
+
+class JoinLimited(Exception):
+    """Too many joins by this user (``by == "user"``) or from this address."""
+
+    def __init__(self, by: str, retry_after_ms: int) -> None:
+        super().__init__(by)
+        self.by = by
+        self.retry_after_ms = retry_after_ms
+
+
+def window_estimate(previous: int, current: int, now_ms: int, window_ms: int) -> float:
+    """Events in the sliding window ending now: all of this fixed window's, plus the
+    previous window's weighted by how much of it the sliding window still covers."""
+    elapsed = now_ms % window_ms
+    return previous * (1 - elapsed / window_ms) + current
+
+
 class QueueStore(Protocol):
     async def join(
-        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+        self,
+        show_id: str,
+        user_id: str,
+        *,
+        entry_id: str,
+        now_ms: int,
+        pre_queue: bool,
+        limits: JoinLimits | None = None,
     ) -> tuple[Entry, bool]:
-        """The user's live entry (False) or a new one (True). Raises OpeningNeeded."""
+        """The user's live entry (False) or a new one (True). Raises OpeningNeeded, and
+        JoinLimited (counting nothing further) when ``limits`` are exceeded."""
         ...
 
     async def get(self, show_id: str, entry_id: str) -> Entry | None: ...
@@ -111,6 +147,24 @@ class _Show:
     numbers: dict[int, str] = field(default_factory=dict)
     active: dict[str, int] = field(default_factory=dict)  # user id -> admitted until (ms)
     pre: dict[str, None] = field(default_factory=dict)  # entry ids in join order
+    joins: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (kind, who, window)
+    joins_window: int = 0
+
+
+def _count_join(show: _Show, limits: JoinLimits, user_id: str, now_ms: int) -> None:
+    window = now_ms // limits.window_ms
+    if window != show.joins_window:  # older windows no longer count
+        show.joins = {key: n for key, n in show.joins.items() if key[2] >= window - 1}
+        show.joins_window = window
+    for kind, who, limit in (
+        ("user", user_id, limits.per_user),
+        ("address", limits.address, limits.per_address),
+    ):
+        previous = show.joins.get((kind, who, window - 1), 0)
+        current = show.joins.get((kind, who, window), 0)
+        if window_estimate(previous, current, now_ms, limits.window_ms) >= limit:
+            raise JoinLimited(kind, (window + 1) * limits.window_ms - now_ms)
+        show.joins[(kind, who, window)] = current + 1
 
 
 class MemoryQueueStore:
@@ -125,9 +179,18 @@ class MemoryQueueStore:
         return self._shows.setdefault(show_id, _Show())
 
     async def join(
-        self, show_id: str, user_id: str, *, entry_id: str, now_ms: int, pre_queue: bool
+        self,
+        show_id: str,
+        user_id: str,
+        *,
+        entry_id: str,
+        now_ms: int,
+        pre_queue: bool,
+        limits: JoinLimits | None = None,
     ) -> tuple[Entry, bool]:
         show = self._show(show_id)
+        if limits is not None:
+            _count_join(show, limits, user_id, now_ms)
         existing = show.users.get(user_id)
         if existing is not None and show.entries[existing].stored_status != STORED_LEFT:
             return show.entries[existing], False

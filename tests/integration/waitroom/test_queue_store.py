@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from boxoffice.waitroom.domain import STORED_ADMITTED, STORED_LEFT, Entry
-from boxoffice.waitroom.store import OpeningNeeded, QueueStore
+from boxoffice.waitroom.store import JoinLimited, JoinLimits, OpeningNeeded, QueueStore
 
 T0 = 1_900_000_000_000  # a fixed moment (ms): the store takes time only from its callers
 TTL = 600_000
@@ -198,3 +198,63 @@ async def test_published_serving_reaches_watchers(store: QueueStore) -> None:
         assert await asyncio.wait_for(received.get(), 5) == EntryLeft(show_id, "someone")
     finally:
         listener.cancel()
+
+
+WINDOW = 60_000
+W0 = T0 - T0 % WINDOW  # the start of a fixed window
+
+
+async def limited_join(
+    store: QueueStore, show_id: str, user_id: str, address: str, at: int, **limits: int
+) -> str:
+    """'ok', or which limit refused the join."""
+    rules = JoinLimits(address, limits.get("per_user", 3), limits.get("per_address", 5), WINDOW)
+    try:
+        await store.join(
+            show_id,
+            user_id,
+            entry_id=f"{show_id}.{uuid.uuid4().hex}",
+            now_ms=at,
+            pre_queue=False,
+            limits=rules,
+        )
+    except JoinLimited as limited:
+        retry_after_ms, by = limited.retry_after_ms, limited.by
+    else:
+        return "ok"
+    assert 0 < retry_after_ms <= WINDOW
+    return by
+
+
+async def test_joins_are_limited_per_user_and_per_address_in_a_sliding_window(
+    store: QueueStore,
+) -> None:
+    show_id, address = show(), "198.51.100.7"
+    at = W0 + 1000
+    assert [await limited_join(store, show_id, "u1", address, at) for _ in range(4)] == [
+        "ok",
+        "ok",
+        "ok",
+        "user",  # a refused join is not counted against the address
+    ]
+    others = [await limited_join(store, show_id, f"u{i}", address, at) for i in (2, 3, 4)]
+    assert others == ["ok", "ok", "address"]
+    assert await limited_join(store, show_id, "u5", "203.0.113.9", at) == "ok"
+    # The next window opens; the sliding window still covers all of the last one.
+    assert await limited_join(store, show_id, "u1", "192.0.2.1", W0 + WINDOW) == "user"
+    # Three quarters into the next window, a quarter of the old count remains: 0.75 < 3.
+    assert await limited_join(store, show_id, "u1", "192.0.2.1", W0 + WINDOW + 45_000) == "ok"
+    # Limits belong to the show's queue: another show counts on its own.
+    assert await limited_join(store, show(), "u1", address, at) == "ok"
+
+
+async def test_racing_joins_of_one_user_never_pass_the_limit(store: QueueStore) -> None:
+    show_id = show()
+    outcomes = await asyncio.gather(
+        *(
+            limited_join(store, show_id, "racer", f"203.0.113.{i}", W0 + 5, per_user=20)
+            for i in range(60)
+        )
+    )
+    assert outcomes.count("ok") == 20
+    assert outcomes.count("user") == 40
