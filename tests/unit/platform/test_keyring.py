@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
+import orjson
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from boxoffice.platform.errors import InvalidToken, TokenExpired
 from boxoffice.platform.security import KeyRing, TokenUse, generate_key_file
@@ -60,3 +67,108 @@ def test_verify_only_ring_cannot_sign(tmp_path: Path) -> None:
         verifier.sign(
             {"sub": "u"}, use=TokenUse.ACCESS, now=datetime.now(UTC), ttl=timedelta(minutes=1)
         )
+
+
+def _forge(ring: KeyRing, path: Path, header: dict, claims: dict, key: object = None) -> str:  # type: ignore[type-arg]
+    """A token signed by PyJWT with any header, claims and key (ours unless given)."""
+    signing = (
+        key
+        if key is not None
+        else serialization.load_pem_private_key(path.read_bytes(), password=None)
+    )
+    algorithm = header.pop("alg", "EdDSA")
+    return jwt.encode(claims, signing, algorithm=algorithm, headers=header)  # type: ignore[arg-type]
+
+
+def _claims(**changes: object) -> dict:  # type: ignore[type-arg]
+    now = int(time.time())
+    claims = {
+        "sub": "u1",
+        "role": "customer",
+        "iss": "boxoffice",
+        "iat": now,
+        "exp": now + 600,
+        "token_use": "access",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _hs256(kid: str, claims: dict, secret: bytes) -> str:  # type: ignore[type-arg]
+    """The classic confusion attack: an HMAC 'signed' with the verifier's public key."""
+    signing_input = (
+        f"{_b64(orjson.dumps({'alg': 'HS256', 'kid': kid}))}.{_b64(orjson.dumps(claims))}"
+    )
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_good_token_verifies_to_what_pyjwt_reads(tmp_path: Path) -> None:
+    generate_key_file(tmp_path / "k.pem")
+    ring = _ring(tmp_path / "k.pem")
+    token = ring.sign(
+        {"sub": "u1", "role": "customer"},
+        use=TokenUse.ACCESS,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=5),
+    )
+    public = next(iter(ring._public.values()))
+    assert ring.verify(token, use=TokenUse.ACCESS) == jwt.decode(
+        token, public, algorithms=["EdDSA"], issuer="boxoffice"
+    )
+
+
+def test_every_forged_or_malformed_token_is_refused(tmp_path: Path) -> None:
+    generate_key_file(tmp_path / "k.pem")
+    generate_key_file(tmp_path / "other.pem")
+    ring = _ring(tmp_path / "k.pem")
+    kid = ring.signing_kid
+    good = _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims())
+    assert ring.verify(good, use=TokenUse.ACCESS)["sub"] == "u1"
+    head, body, signature = good.split(".")
+    public_pem = next(iter(ring._public.values())).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    stranger = serialization.load_pem_private_key(
+        (tmp_path / "other.pem").read_bytes(), password=None
+    )
+    tampered = _b64(orjson.dumps({**_claims(), "role": "admin"}))
+    bad = {
+        "alg none": _b64(b'{"alg":"none","kid":"%s"}' % kid.encode()) + f".{body}.",
+        "HS256 keyed with our public key": _hs256(kid, _claims(), public_pem),
+        "another key under our kid": _forge(ring, tmp_path, {"kid": kid}, _claims(), stranger),
+        "unknown kid": _forge(ring, tmp_path / "k.pem", {"kid": "nope"}, _claims()),
+        "tampered claims": f"{head}.{tampered}.{signature}",
+        "junk characters": f"{head}.{body}!!.{signature}",
+        "padding": f"{head}.{body}.{signature}==",
+        "two segments": f"{head}.{body}",
+        "four segments": f"{good}.{signature}",
+        "impossible length": f"{head}.{body}.{signature[: len(signature) // 4 * 4]}A",
+        "crit header": _forge(ring, tmp_path / "k.pem", {"kid": kid, "crit": ["x"]}, _claims()),
+        "exp as text": _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(exp="9999999999")),
+        "no iss": _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(iss=None)),
+        "foreign iss": _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(iss="elsewhere")),
+        "no sub": _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(sub=None)),
+        "not yet valid": _forge(
+            ring, tmp_path / "k.pem", {"kid": kid}, _claims(nbf=int(time.time()) + 600)
+        ),
+        "issued in the future": _forge(
+            ring, tmp_path / "k.pem", {"kid": kid}, _claims(iat=int(time.time()) + 600)
+        ),
+        "admission token": _forge(
+            ring, tmp_path / "k.pem", {"kid": kid}, _claims(token_use="admission")
+        ),
+        "claims not an object": f"{head}.{_b64(b'[1,2]')}.{signature}",
+        "empty": "",
+    }
+    for name, token in bad.items():
+        with pytest.raises(InvalidToken):  # the name shows in a failure's locals
+            ring.verify(token, use=TokenUse.ACCESS)
+        assert name
+    expired = _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(exp=int(time.time()) - 60))
+    with pytest.raises(TokenExpired):
+        ring.verify(expired, use=TokenUse.ACCESS)
