@@ -33,26 +33,30 @@ def _free_at(now: datetime) -> Any:
     )
 
 
-async def lock_buyer(uow: UnitOfWork, show_id: str, user_id: str) -> None:
-    """Take the (show, user) row lock: one user's claims on one show run one at a time."""
+async def lock_buyer(uow: UnitOfWork, show_id: str, user_id: str) -> bool:
+    """Take the (show, user) row lock: one user's claims on one show run one at a time.
+
+    Returns True when this is the user's first claim on the show that may commit (the row
+    is new): no committed claim came before it, so the user has no seats of the show yet
+    and the count can be skipped. Every way to a seat goes through a claim, and a claim
+    that rolls back takes its row (or its increment) with it."""
     session = uow.session
     dialect = session.get_bind().dialect.name
     values = {"show_id": show_id, "user_id": user_id, "claims": 1}
+    if dialect in ("mysql", "mariadb"):
+        my = mysql.insert(BuyerLock).values(**values)
+        result = await session.execute(my.on_duplicate_key_update(claims=BuyerLock.claims + 1))
+        return _rowcount(result) == 1  # 1: inserted, 2: an existing row was updated
     statement: Any
     if dialect == "postgresql":
-        pg = postgresql.insert(BuyerLock).values(**values)
-        statement = pg.on_conflict_do_update(
-            index_elements=["show_id", "user_id"], set_={"claims": BuyerLock.claims + 1}
-        )
-    elif dialect in ("mysql", "mariadb"):
-        my = mysql.insert(BuyerLock).values(**values)
-        statement = my.on_duplicate_key_update(claims=BuyerLock.claims + 1)
+        statement = postgresql.insert(BuyerLock).values(**values)
     else:
-        lite = sqlite.insert(BuyerLock).values(**values)
-        statement = lite.on_conflict_do_update(
-            index_elements=["show_id", "user_id"], set_={"claims": BuyerLock.claims + 1}
-        )
-    await session.execute(statement)
+        statement = sqlite.insert(BuyerLock).values(**values)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["show_id", "user_id"], set_={"claims": BuyerLock.claims + 1}
+    ).returning(BuyerLock.claims)
+    claims = await session.scalar(upsert)
+    return bool(claims == 1)
 
 
 async def owned_seats(uow: UnitOfWork, show_id: str, user_id: str, now: datetime) -> int:

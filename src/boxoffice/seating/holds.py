@@ -169,8 +169,8 @@ async def _claim(
     prices = [info.grade_prices.get(layout.index[s].grade, 0) for s in wanted]
     for attempt in range(ATTEMPTS):
         try:
-            await claims.lock_buyer(uow, show_id, user_id)
-            owned = await claims.owned_seats(uow, show_id, user_id, now)
+            first = await claims.lock_buyer(uow, show_id, user_id)
+            owned = 0 if first else await claims.owned_seats(uow, show_id, user_id, now)
             if not domain.within_limit(owned, len(wanted), limit):
                 await uow.rollback()
                 raise PurchaseLimitExceeded(

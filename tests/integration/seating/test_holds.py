@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters, holds
+from boxoffice.seating import adapters, claims, holds
 from boxoffice.seating.board import RedisBoard
 from boxoffice.seating.errors import PurchaseLimitExceeded, SeatUnavailable, UnknownSeats
 from tests.conftest import BACKENDS
@@ -129,3 +129,22 @@ async def test_unknown_seats_and_too_many_seats_are_refused(
     assert isinstance(
         await attempt(runtime, strict, on_sale.seat_ids[:3], new_id()), PurchaseLimitExceeded
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_only_a_users_first_claim_on_a_show_skips_counting_their_seats(
+    runtime: Runtime, on_sale: OnSale
+) -> None:
+    async with runtime.uow() as uow:
+        assert await claims.lock_buyer(uow, on_sale.show_id, "fan")
+        await uow.rollback()  # a claim that rolls back leaves no trace
+    async with runtime.uow() as uow:
+        assert await claims.lock_buyer(uow, on_sale.show_id, "fan")
+        await uow.commit()
+    async with runtime.uow() as uow:
+        assert not await claims.lock_buyer(uow, on_sale.show_id, "fan")
+        assert await claims.lock_buyer(uow, new_id(), "fan")  # another show: first again
+    held = await attempt(runtime, on_sale, on_sale.seat_ids[:3], "buyer")
+    assert not isinstance(held, Exception)
+    refused = await attempt(runtime, on_sale, on_sale.seat_ids[3:5], "buyer")
+    assert isinstance(refused, PurchaseLimitExceeded)  # 3 held + 2 > 4: counted
