@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.ids import new_id
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _SECRET_KEYS = ("password", "token", "secret", "authorization", "cookie", "pg_token", "code")
 
 
@@ -82,8 +82,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else new_id()
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        request_id = incoming.decode("latin-1") if _REQUEST_ID.fullmatch(incoming) else new_id()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         started = time.perf_counter()

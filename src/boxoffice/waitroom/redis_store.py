@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 
@@ -33,19 +34,20 @@ local meta, entries, users, numbers, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4], K
 local user, entry_id, now, mode, keep = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local window = tonumber(ARGV[8])
 if window > 0 then
-  -- sliding-window join limits (store.window_estimate): per user, then per address
+  -- sliding-window join limits (store.window_estimate), per user then per address, counted
+  -- in one hash per fixed window: KEYS[6] this window's, KEYS[7] the previous one's
   local weight = 1 - (now % window) / window
-  local limits = {{KEYS[6], KEYS[7], tonumber(ARGV[6]), 'user'},
-                  {KEYS[8], KEYS[9], tonumber(ARGV[7]), 'address'}}
+  local limits = {{'u:' .. user, tonumber(ARGV[6]), 'user'},
+                  {'a:' .. ARGV[9], tonumber(ARGV[7]), 'address'}}
   for _, limit in ipairs(limits) do
-    local current = tonumber(redis.call('GET', limit[1]) or '0')
-    local previous = tonumber(redis.call('GET', limit[2]) or '0')
-    if previous * weight + current >= limit[3] then
-      return {3, limit[4], window - now % window}
+    local current = tonumber(redis.call('HGET', KEYS[6], limit[1]) or '0')
+    local previous = tonumber(redis.call('HGET', KEYS[7], limit[1]) or '0')
+    if previous * weight + current >= limit[2] then
+      return {3, limit[3], window - now % window}
     end
-    redis.call('INCR', limit[1])
-    redis.call('PEXPIRE', limit[1], window * 2)
+    redis.call('HINCRBY', KEYS[6], limit[1], 1)
   end
+  redis.call('PEXPIRE', KEYS[6], window * 2)
 end
 local existing = redis.call('HGET', users, user)
 if existing then
@@ -198,15 +200,8 @@ class RedisQueueStore:
     ) -> tuple[Entry, bool]:
         keys = [self._key(show_id, p) for p in ("meta", "entries", "users", "numbers", "pre")]
         window = limits.window_ms if limits is not None else 0
-        if limits is not None:
-            at = now_ms // window
-            for kind, who in (("u", user_id), ("a", limits.address)):
-                keys += [
-                    self._key(show_id, f"rl:{kind}:{who}:{at}"),
-                    self._key(show_id, f"rl:{kind}:{who}:{at - 1}"),
-                ]
-        else:
-            keys += keys[:4]  # unused: the script reads KEYS[6..9] only with a window
+        at = now_ms // window if window else 0
+        keys += [self._key(show_id, f"rl:{at}"), self._key(show_id, f"rl:{at - 1}")]
         args: list[str | int] = [
             user_id,
             entry_id,
@@ -216,6 +211,7 @@ class RedisQueueStore:
             limits.per_user if limits is not None else 0,
             limits.per_address if limits is not None else 0,
             window,
+            limits.address if limits is not None else "",
         ]
         await self._remember_show(show_id)
         reply = await self._batch.evalsha(_JOIN, self._join.sha, keys, args)
@@ -224,7 +220,7 @@ class RedisQueueStore:
             raise JoinLimited(str(reply[1]), int(reply[2]))
         if code == 2:
             raise OpeningNeeded(show_id)
-        return Entry.from_record(show_id, json.loads(reply[1])), code == 1
+        return Entry.from_record(show_id, orjson.loads(reply[1])), code == 1
 
     async def _remember_show(self, show_id: str) -> None:
         now = time.monotonic()
