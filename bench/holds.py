@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, running_server  # noqa: E402
 
-from bench.auth import machine, percentile  # noqa: E402
+from bench.common import machine, percentile  # noqa: E402
 
 API = "/api/v1"
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -63,13 +63,12 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, body: bytes, authorization: bytes) -> tuple[int, bytes]:
+    async def post(self, body: bytes, credentials: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         self.writer.write(
-            b"%sAuthorization: %s\r\nContent-Length: %d\r\n\r\n%s"
-            % (self.head, authorization, len(body), body)
+            b"%s%sContent-Length: %d\r\n\r\n%s" % (self.head, credentials, len(body), body)
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -117,27 +116,45 @@ async def drop_database(name: str) -> None:
     await engine.dispose()
 
 
-async def open_show_over_http(base: str, settings: Any, rows: int, per_row: int, users: int) -> Any:
+async def open_show_over_http(base: str, settings: Any, args: argparse.Namespace) -> Any:
+    """The show on sale, and per user the request's header lines that say who they are: an
+    access token, and with ``--queue`` an admission token to the show (as the waiting room
+    would have issued it)."""
     from tests.support.catalog import open_show
 
     from boxoffice.platform.runtime import build_runtime
+    from boxoffice.platform.security import TokenUse
+    from boxoffice.waitroom import admission
 
     runtime = build_runtime(settings)
+    queue = {"enabled": True, "admit_per_second": 1000, "max_active": 100_000}
     try:
         async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-            show = await open_show(client, runtime, rows=rows, seats_per_row=per_row)
-        tokens = [
-            runtime.keys.sign(
-                {"sub": f"bench-user-{i:06d}", "email": f"b{i}@example.com", "role": "customer"},
-                use=__import__(
-                    "boxoffice.platform.security", fromlist=["TokenUse"]
-                ).TokenUse.ACCESS,
-                now=runtime.clock.now(),
-                ttl=timedelta(hours=2),
+            show = await open_show(
+                client,
+                runtime,
+                rows=args.rows,
+                seats_per_row=args.per_row,
+                queue=queue if args.queue else None,
             )
-            for i in range(users)
-        ]
-        return show, tokens
+        now, ttl = runtime.clock.now(), timedelta(hours=2)
+        credentials = []
+        for i in range(args.users):
+            user_id = f"bench-user-{i:06d}"
+            access = runtime.keys.sign(
+                {"sub": user_id, "email": f"b{i}@example.com", "role": "customer"},
+                use=TokenUse.ACCESS,
+                now=now,
+                ttl=ttl,
+            )
+            lines = f"Authorization: Bearer {access}\r\n"
+            if args.queue:
+                admitted, _ = admission.issue(
+                    runtime, show_id=show.show_id, user_id=user_id, ttl=ttl
+                )
+                lines += f"X-Admission-Token: {admitted}\r\n"
+            credentials.append(lines.encode())
+        return show, credentials
     finally:
         await runtime.close()
 
@@ -152,12 +169,12 @@ def wanted_seats(seat_ids: list[str], rng: random.Random, crowd: float) -> list[
 
 
 async def hammer(
-    urls: list[str], show: Any, tokens: list[str], args: argparse.Namespace
+    urls: list[str], show: Any, credentials: list[bytes], args: argparse.Namespace
 ) -> dict[str, Any]:
     rng = random.Random(42)
     latencies: dict[int, list[float]] = {}
     errors = 0
-    next_user = iter(range(len(tokens)))
+    next_user = iter(range(10**9))
     path = f"{API}/shows/{show.show_id}/holds"
     deadline = time.perf_counter() + args.seconds
 
@@ -165,13 +182,19 @@ async def hammer(
         nonlocal errors
         url = httpx.URL(urls[index % len(urls)])
         connection = Connection(url.host, url.port or 80, path)
+        who, left = b"", 0
         try:
             while time.perf_counter() < deadline:
+                if left == 0:  # the next user, who tries up to --attempts-per-user times
+                    who, left = (
+                        credentials[next(next_user) % len(credentials)],
+                        args.attempts_per_user,
+                    )
+                left -= 1
                 body = json.dumps({"seat_ids": wanted_seats(show.seat_ids, rng, args.crowd)})
-                token = tokens[next(next_user) % len(tokens)]
                 started = time.perf_counter()
                 try:
-                    status, _ = await connection.post(body.encode(), b"Bearer " + token.encode())
+                    status, _ = await connection.post(body.encode(), who)
                 except (ConnectionError, OSError, asyncio.IncompleteReadError):
                     connection.close()
                     errors += 1
@@ -278,7 +301,7 @@ def pgbench(seconds: int) -> dict[str, Any]:
                 "\\set aid random(1, 100000 * :scale)\n"
                 "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"
             )
-        results = {}
+        results: dict[str, Any] = {}
         for label, workload in (
             ("one_row_update_tps", ["-f", script.name]),
             ("simple_update_tps", ["-b", "simple-update"]),
@@ -348,13 +371,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 urls.append(f"http://127.0.0.1:{port}")
                 pids.append(server.pid)
-            show, tokens = asyncio.run(
-                open_show_over_http(urls[0], settings, args.rows, args.per_row, args.users)
-            )
+            show, credentials = asyncio.run(open_show_over_http(urls[0], settings, args))
             warm = argparse.Namespace(**{**vars(args), "seconds": 2.0})
-            asyncio.run(hammer(urls, show, tokens[-5000:], warm))  # warm-up on the last users
+            asyncio.run(hammer(urls, show, credentials[-5000:], warm))  # warm-up on the last users
             load_before, cpu_before = os.getloadavg()[0], servers_cpu_seconds(pids)
-            results = asyncio.run(hammer(urls, show, tokens[:-5000], args))
+            results = asyncio.run(hammer(urls, show, credentials[:-5000], args))
             server_cpu = servers_cpu_seconds(pids) - cpu_before
             results["servers_cpu_ms_per_attempt"] = round(
                 server_cpu * 1000 / results["attempts"], 3
@@ -388,7 +409,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "crowding": f"start seat ~ exponential, mean {args.crowd} (best seats first)",
             "concurrency": args.concurrency,
             "seconds": args.seconds,
-            "distinct_users": True,
+            "attempts_per_user": args.attempts_per_user,
+            "queue": args.queue,
             "per_user_limit": 4,
         },
         "results": {**results, **counted},
@@ -412,6 +434,15 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=10)
     parser.add_argument("--users", type=int, default=60_000, help="distinct users (tokens)")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument(
+        "--queue", action="store_true", help="queue on: each attempt sends an admission token"
+    )
+    parser.add_argument(
+        "--attempts-per-user",
+        type=int,
+        default=1,
+        help="consecutive attempts with one user's tokens (1: a new user per attempt)",
+    )
     print(json.dumps(run(parser.parse_args()), indent=2))
 
 
