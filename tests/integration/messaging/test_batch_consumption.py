@@ -7,6 +7,7 @@ handled records a follow-up event in the outbox (as consumers that react with ev
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -80,13 +81,15 @@ async def record_counted(runtime: Runtime, shows: list[str], rounds: int) -> Non
 def watch_batches(worker: BrokerWorker) -> list[int]:
     """The size of every batch the worker's dispatcher was handed."""
     sizes: list[int] = []
-    deliver_batch = worker.dispatcher.deliver_batch
+    start_batch = worker.dispatcher.start_batch
 
-    async def recorded(consumer: Consumer, envelopes: Sequence[Envelope]) -> list[str | Exception]:
+    async def recorded(
+        consumer: Consumer, envelopes: Sequence[Envelope]
+    ) -> asyncio.Future[list[str | Exception]]:
         sizes.append(len(envelopes))
-        return await deliver_batch(consumer, envelopes)
+        return await start_batch(consumer, envelopes)
 
-    worker.dispatcher.deliver_batch = recorded  # type: ignore[method-assign]
+    worker.dispatcher.start_batch = recorded  # type: ignore[method-assign]
     return sizes
 
 

@@ -18,6 +18,7 @@ hand over one message at a time.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -29,9 +30,11 @@ from faststream.middlewares import AckPolicy
 from boxoffice.platform.jsonutil import loads
 
 Body = bytes | Mapping[str, Any]  # a message as sent, or already decoded from JSON
-BatchHandler = Callable[[Sequence[Body]], Awaitable[list[bool]]]
-"""Gets the messages of one read; says for each whether it is done (acknowledged) or not
-(left to the broker's redelivery)."""
+Settle = Callable[[list[bool]], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Body], Settle], Awaitable[None]]
+"""Gets the messages of one read and returns when it is ready for the next read; calls
+``settle`` (later, perhaps) saying for each message whether it is done (acknowledged)
+or not (left to the broker's redelivery)."""
 
 
 BATCH_WAIT_SECONDS = 0.05
@@ -65,9 +68,12 @@ def _safe(name: str) -> str:
 class BrokerAdapter(Protocol):
     kind: str
 
-    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
+    ) -> None:
         """Register before ``start``: ``handler`` gets each message of ``topic`` once per
-        group (again if it said not done, or its worker died), up to ``batch`` at a time."""
+        group (again if it said not done, or its worker died), up to ``batch`` at a time;
+        ``readers`` reads of a batching broker wait for their handler at once."""
         ...
 
     async def start(self) -> None: ...
@@ -77,6 +83,10 @@ class BrokerAdapter(Protocol):
         ...
 
     async def ping(self) -> bool: ...
+
+    async def stop_reading(self) -> None:
+        """Stop taking messages (what was taken can still be acknowledged)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -94,8 +104,14 @@ class _Base:
         self.redelivery = redelivery
         self.started = False
 
+    broker: Any
+
     def name(self, topic: str) -> str:
         return f"{self.prefix}{topic}"
+
+    async def stop_reading(self) -> None:
+        for subscriber in list(self.broker.subscribers):
+            await subscriber.stop()
 
 
 class RedisStreamsAdapter(_Base):
@@ -108,31 +124,36 @@ class RedisStreamsAdapter(_Base):
         self.broker = RedisBroker(url, logger=None, max_connections=256)  # type: ignore[arg-type]
         self._groups: list[tuple[str, str]] = []
 
-    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
+    ) -> None:
         from faststream.redis import StreamSub
 
         stream, group = self.name(topic), self.name(group)
         self._groups.append((stream, group))
 
         async def consume_batch(body: Any, message: Any = Context("message")) -> None:
-            done = await handler(body)
-            entries = message.raw_message["message_ids"]
-            ids = [entry for entry, ok in zip(entries, done, strict=True) if ok]
-            if ids:  # the others stay pending: XAUTOCLAIM hands them out again
-                await message.consumer.xack(stream, group, *ids)
+            async def settle(done: list[bool]) -> None:
+                entries = message.raw_message["message_ids"]
+                ids = [entry for entry, ok in zip(entries, done, strict=True) if ok]
+                if ids:  # the others stay pending: XAUTOCLAIM hands them out again
+                    await message.consumer.xack(stream, group, *ids)
 
-        self.broker.subscriber(
-            stream=StreamSub(
-                stream,
-                group=group,
-                consumer=self.worker_id,
-                polling_interval=200,
-                max_records=batch,
-                batch=True,
-            ),
-            decoder=_decoded_batch,
-            ack_policy=AckPolicy.MANUAL,
-        )(consume_batch)
+            await handler(body, settle)
+
+        for reader in range(readers):
+            self.broker.subscriber(
+                stream=StreamSub(
+                    stream,
+                    group=group,
+                    consumer=f"{self.worker_id}-{reader}",
+                    polling_interval=200,
+                    max_records=batch,
+                    batch=True,
+                ),
+                decoder=_decoded_batch,
+                ack_policy=AckPolicy.MANUAL,
+            )(consume_batch)
         # Entries a dead worker read but never acknowledged: claimed once idle long enough.
         consume = _one_at_a_time(handler)
         self.broker.subscriber(
@@ -189,24 +210,29 @@ class NatsJetStreamAdapter(_Base):
             _safe(root), subjects=[f"{root}.>"], duplicate_window=120.0, declare=True
         )
 
-    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
+    ) -> None:
         from faststream.nats import ConsumerConfig, PullSub
 
         async def consume_batch(body: Any, message: Any = Context("message")) -> None:
-            done = await handler(body)
-            for msg, ok in zip(message.raw_message, done, strict=True):
-                await (msg.ack() if ok else msg.nak())
+            async def settle(done: list[bool]) -> None:
+                for msg, ok in zip(message.raw_message, done, strict=True):
+                    await (msg.ack() if ok else msg.nak())
 
-        self.broker.subscriber(
-            self.name(topic),
-            stream=self.stream,
-            durable=_safe(self.name(group)),
-            # A pull waits up to ``timeout`` for a full batch when few events are coming.
-            pull_sub=PullSub(batch_size=batch, timeout=BATCH_WAIT_SECONDS, batch=True),
-            config=ConsumerConfig(ack_wait=self.redelivery, max_ack_pending=10_000),
-            decoder=_nats_batch,
-            ack_policy=AckPolicy.MANUAL,
-        )(consume_batch)
+            await handler(body, settle)
+
+        for _ in range(readers):  # pull subscriptions sharing the durable consumer
+            self.broker.subscriber(
+                self.name(topic),
+                stream=self.stream,
+                durable=_safe(self.name(group)),
+                # A pull waits up to ``timeout`` for a full batch when few events are coming.
+                pull_sub=PullSub(batch_size=batch, timeout=BATCH_WAIT_SECONDS, batch=True),
+                config=ConsumerConfig(ack_wait=self.redelivery, max_ack_pending=10_000),
+                decoder=_nats_batch,
+                ack_policy=AckPolicy.MANUAL,
+            )(consume_batch)
 
     async def start(self) -> None:
         from nats.js.errors import BadRequestError
@@ -247,7 +273,9 @@ class RabbitAdapter(_Base):
             self.name("boxoffice"), type=ExchangeType.TOPIC, durable=True
         )
 
-    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
+    ) -> None:
         from faststream.rabbit import RabbitQueue
 
         queue = RabbitQueue(self.name(group), durable=True, routing_key=topic)
@@ -285,7 +313,9 @@ class KafkaAdapter(_Base):
         servers = urlsplit(url).netloc.split(",")
         self.broker = KafkaBroker(servers, logger=None, enable_idempotence=True, acks="all")
 
-    def subscribe(self, topic: str, group: str, handler: BatchHandler, *, batch: int) -> None:
+    def subscribe(
+        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
+    ) -> None:
         self.broker.subscriber(
             self.name(topic),
             group_id=_safe(self.name(group)),
@@ -314,7 +344,13 @@ def _one_at_a_time(handler: BatchHandler) -> Callable[[bytes], Awaitable[None]]:
     """A per-message subscriber's handler: not done raises, so FastStream nacks it."""
 
     async def consume(body: bytes) -> None:
-        [done] = await handler([body])
+        settled: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+
+        async def settle(done: list[bool]) -> None:
+            settled.set_result(done)
+
+        await handler([body], settle)
+        [done] = await settled
         if not done:
             raise NotDone
 

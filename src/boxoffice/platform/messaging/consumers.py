@@ -161,6 +161,7 @@ class Dispatcher:
         self.outcomes: Counter[str] = Counter()  # processed, duplicate, retry, dead
         self._groups: dict[str, GroupCommit] = {}
         self._gates: dict[str, asyncio.Semaphore] = {}
+        self._running: set[asyncio.Task[str | Exception]] = set()
 
     @property
     def delays(self) -> list[float]:
@@ -240,38 +241,73 @@ class Dispatcher:
         self, consumer: Consumer, envelopes: Sequence[Envelope]
     ) -> list[str | Exception]:
         """Handle a batch read from the broker, each event once in effect; the outcomes in
-        the batch's order.
+        the batch's order (see :meth:`start_batch`)."""
+        return await (await self.start_batch(consumer, envelopes))
+
+    async def start_batch(
+        self, consumer: Consumer, envelopes: Sequence[Envelope]
+    ) -> asyncio.Future[list[str | Exception]]:
+        """Start handling a batch read from the broker; return once every delivery of it
+        has started, with a future of the outcomes in the batch's order.
 
         Group-commit consumers handle the batch in one transaction (``GROUP_MAX`` events
-        at a time); the others run up to ``consumer_concurrency`` deliveries at once. In
-        place of an outcome stands the exception that kept that delivery from being
-        recorded (database down, the event busy elsewhere): the caller leaves that
-        message to the broker's redelivery and acknowledges the others.
+        at a time) before this returns. The others run up to ``consumer_concurrency``
+        deliveries at once per consumer, over all its batches, so a batch's slowest
+        delivery does not hold up the next batch. In place of an outcome stands the
+        exception that kept that delivery from being recorded (database down, the event
+        busy elsewhere): the caller leaves that message to the broker's redelivery and
+        acknowledges the others.
         """
-        results: list[str | Exception] = []
+        loop = asyncio.get_running_loop()
         if consumer.group_commit and not consumer.acts_outside_db:
+            results: list[str | Exception] = []
             for start in range(0, len(envelopes), GROUP_MAX):
                 chunk = envelopes[start : start + GROUP_MAX]
                 results.extend(await run_group(self, consumer, chunk))
-        else:
-            gate = self._gates.get(consumer.name)
-            if gate is None:
-                gate = self._gates[consumer.name] = asyncio.Semaphore(
-                    self.runtime.settings.consumer_concurrency
-                )
+            self._count(results)
+            done: asyncio.Future[list[str | Exception]] = loop.create_future()
+            done.set_result(results)
+            return done
+        gate = self._gates.get(consumer.name)
+        if gate is None:
+            gate = self._gates[consumer.name] = asyncio.Semaphore(
+                self.runtime.settings.consumer_concurrency
+            )
 
-            async def one(envelope: Envelope) -> str | Exception:
-                async with gate:
-                    try:
-                        return await self._deliver(consumer, envelope)
-                    except Exception as exc:
-                        return exc
+        async def one(envelope: Envelope) -> str | Exception:
+            try:
+                return await self._deliver(consumer, envelope)
+            except Exception as exc:
+                return exc
+            finally:
+                gate.release()
 
-            results.extend(await asyncio.gather(*(one(e) for e in envelopes)))
+        running: list[asyncio.Task[str | Exception]] = []
+        for envelope in envelopes:
+            # Cancelled while waiting (the worker stops): what started finishes on its
+            # own (``drain``); the unacknowledged messages come back as duplicates.
+            await gate.acquire()
+            task = asyncio.create_task(one(envelope))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            running.append(task)
+
+        async def settle() -> list[str | Exception]:
+            results = list(await asyncio.gather(*running))
+            self._count(results)
+            return results
+
+        return asyncio.ensure_future(settle())
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Wait (up to ``grace_seconds``) for the deliveries still running."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace_seconds)
+
+    def _count(self, results: Sequence[str | Exception]) -> None:
         for outcome in results:
             if isinstance(outcome, str):
                 self.outcomes[outcome] += 1
-        return results
 
     async def _deliver(self, consumer: Consumer, envelope: Envelope) -> str:
         """Handle ``envelope`` once in effect. Returns what happened: ``processed``,

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 import structlog
 
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.messaging.brokers import BatchHandler, Body, BrokerAdapter, broker_for
+from boxoffice.platform.messaging.brokers import (
+    BatchHandler,
+    Body,
+    BrokerAdapter,
+    Settle,
+    broker_for,
+)
 from boxoffice.platform.messaging.consumers import Consumer, Dispatcher
 from boxoffice.platform.messaging.envelope import Envelope
 from boxoffice.platform.messaging.group import GROUP_MAX
@@ -29,6 +35,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("boxoffice.messaging")
 MAX_BACKOFF_SECONDS = 5.0
+# Batches read at once per consumer: while one waits for its slowest delivery (or its
+# commit), the next is already read and running.
+READERS = 2
+STOP_GRACE_SECONDS = 30.0
 
 
 def make_broker(runtime: Runtime, worker_id: str | None = None) -> BrokerAdapter:
@@ -89,10 +99,10 @@ class BrokerWorker:
         self.by_name = {c.name: c for c in self.consumers}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._settling: set[asyncio.Task[None]] = set()
 
     def _handler(self, consumer: Consumer) -> BatchHandler:
-        async def handle(bodies: Sequence[Body]) -> list[bool]:
-            done = [False] * len(bodies)
+        async def handle(bodies: Sequence[Body], settle: Settle) -> None:
             envelopes: list[Envelope] = []
             positions: list[int] = []
             for position, body in enumerate(bodies):
@@ -101,19 +111,38 @@ class BrokerWorker:
                     positions.append(position)
                 except Exception:
                     log.exception("undecodable_message", consumer=consumer.name)
-            outcomes = await self.dispatcher.deliver_batch(consumer, envelopes)
-            for position, outcome in zip(positions, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    log.warning(
-                        "delivery_left_to_redelivery",
-                        consumer=consumer.name,
-                        error=f"{type(outcome).__name__}: {outcome}"[:300],
-                    )
-                else:
-                    done[position] = True
-            return done
+            outcomes = await self.dispatcher.start_batch(consumer, envelopes)
+            task = asyncio.create_task(
+                self._settle(consumer, len(bodies), positions, outcomes, settle)
+            )
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
 
         return handle
+
+    async def _settle(
+        self,
+        consumer: Consumer,
+        size: int,
+        positions: list[int],
+        outcomes: Awaitable[list[str | Exception]],
+        settle: Settle,
+    ) -> None:
+        """Acknowledge what was done once the batch's deliveries finish."""
+        done = [False] * size
+        for position, outcome in zip(positions, await outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning(
+                    "delivery_left_to_redelivery",
+                    consumer=consumer.name,
+                    error=f"{type(outcome).__name__}: {outcome}"[:300],
+                )
+            else:
+                done[position] = True
+        try:
+            await settle(done)
+        except Exception:  # unacknowledged: redelivered, and dropped as a duplicate
+            log.warning("acknowledgement_failed", consumer=consumer.name, exc_info=True)
 
     def batch_size(self, consumer: Consumer) -> int:
         """Messages per read: a group commit's worth, else the deliveries run at once."""
@@ -145,7 +174,9 @@ class BrokerWorker:
         if self.consume:
             for consumer in self.consumers:
                 handle, batch = self._handler(consumer), self.batch_size(consumer)
-                self.broker.subscribe(consumer.topic, group_of(consumer), handle, batch=batch)
+                self.broker.subscribe(
+                    consumer.topic, group_of(consumer), handle, batch=batch, readers=READERS
+                )
                 self.broker.subscribe(
                     consumer.retry_topic, group_of(consumer) + ".retry", handle, batch=batch
                 )
@@ -164,10 +195,17 @@ class BrokerWorker:
         self._tasks.append(asyncio.create_task(_loop(name, step, idle, self._stop), name=name))
 
     async def stop(self) -> None:
+        """Stop relaying and reading; let the deliveries under way finish and be
+        acknowledged (up to ``STOP_GRACE_SECONDS``), then disconnect."""
         self._stop.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.consume:
+            await self.broker.stop_reading()
+            await self.dispatcher.drain(STOP_GRACE_SECONDS)
+            if self._settling:
+                await asyncio.wait(set(self._settling), timeout=STOP_GRACE_SECONDS)
         await self.broker.close()
 
     async def run(self, stop: asyncio.Event) -> None:
