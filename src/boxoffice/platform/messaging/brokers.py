@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -38,6 +40,14 @@ or not (left to the broker's redelivery)."""
 
 
 BATCH_WAIT_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    body: bytes
+    key: str  # the aggregate: its messages keep their order
+    message_id: str
 
 
 class NotDone(Exception):
@@ -82,6 +92,11 @@ class BrokerAdapter(Protocol):
         """Return once the broker holds the message durably."""
         ...
 
+    async def publish_many(self, messages: Sequence[Outgoing], *, concurrency: int) -> None:
+        """Publish ``messages``, those of one key in the order given; return once the
+        broker holds them all, raise if it may not (then all are published again)."""
+        ...
+
     async def ping(self) -> bool: ...
 
     async def stop_reading(self) -> None:
@@ -112,6 +127,23 @@ class _Base:
     async def stop_reading(self) -> None:
         for subscriber in list(self.broker.subscribers):
             await subscriber.stop()
+
+    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
+        raise NotImplementedError
+
+    async def publish_many(self, messages: Sequence[Outgoing], *, concurrency: int) -> None:
+        """One publish after another within a key, keys side by side."""
+        chains: dict[str, list[Outgoing]] = defaultdict(list)
+        for message in messages:
+            chains[message.key].append(message)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def run(chain: list[Outgoing]) -> None:
+            async with gate:
+                for m in chain:
+                    await self.publish(m.topic, m.body, key=m.key, message_id=m.message_id)
+
+        await asyncio.gather(*(run(chain) for chain in chains.values()))
 
 
 class RedisStreamsAdapter(_Base):
@@ -189,6 +221,15 @@ class RedisStreamsAdapter(_Base):
 
     async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
         await self.broker.publish(body, stream=self.name(topic), correlation_id=message_id)
+
+    async def publish_many(self, messages: Sequence[Outgoing], *, concurrency: int) -> None:
+        """All in one pipeline (one round trip): Redis runs its XADDs in the order given."""
+        async with self.broker._connection.pipeline(transaction=False) as pipe:
+            for m in messages:
+                await self.broker.publish(
+                    m.body, stream=self.name(m.topic), correlation_id=m.message_id, pipeline=pipe
+                )
+            await pipe.execute()
 
     async def ping(self) -> bool:
         return bool(await self.broker.ping(timeout=2.0))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 EnvelopeSink = Callable[[Envelope], Awaitable[None]]
 RetrySink = Callable[[str, Envelope], Awaitable[None]]  # consumer name, envelope
+BatchSink = Callable[[Sequence[Envelope]], Awaitable[None]]  # in order per aggregate
 RELAY_CONCURRENCY = 32
 
 
@@ -99,9 +100,10 @@ class OutboxReader:
         ready.sort(key=lambda row: row.seq)
         return ready
 
-    async def relay_batch(self, sink: EnvelopeSink) -> int:
-        """Claim the oldest unpublished rows, hand them to ``sink`` in order per aggregate,
-        mark them published. Returns how many were handed on."""
+    async def relay_batch(self, sink: EnvelopeSink, *, publish_all: BatchSink | None = None) -> int:
+        """Claim the oldest unpublished rows, hand them to ``sink`` in order per aggregate
+        (or all at once, in order, to ``publish_all``), mark them published. Returns how
+        many were handed on."""
         async with self.runtime.sessions() as session, session.begin():
             stmt = (
                 select(OutboxMessage)
@@ -115,7 +117,11 @@ class OutboxReader:
             ready = await self._in_order(session, rows)
             if not ready:
                 return 0
-            await hand_on([Envelope.from_outbox(r) for r in ready], sink, self.concurrency)
+            envelopes = [Envelope.from_outbox(r) for r in ready]
+            if publish_all is not None:
+                await publish_all(envelopes)
+            else:
+                await hand_on(envelopes, sink, self.concurrency)
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.seq.in_([r.seq for r in ready]))

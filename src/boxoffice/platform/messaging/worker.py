@@ -22,6 +22,7 @@ from boxoffice.platform.messaging.brokers import (
     BatchHandler,
     Body,
     BrokerAdapter,
+    Outgoing,
     Settle,
     broker_for,
 )
@@ -158,6 +159,12 @@ class BrokerWorker:
             message_id=envelope.event_id,
         )
 
+    async def publish_events(self, envelopes: Sequence[Envelope]) -> None:
+        await self.broker.publish_many(
+            [Outgoing(e.topic, e.encode(), e.aggregate_id, e.event_id) for e in envelopes],
+            concurrency=self.reader.concurrency,
+        )
+
     async def publish_retry(self, consumer_name: str, envelope: Envelope) -> None:
         consumer = self.by_name.get(consumer_name)
         if consumer is None:
@@ -183,7 +190,13 @@ class BrokerWorker:
         await self.broker.start()
         if self.relay:
             idle = self.runtime.settings.relay_poll_seconds
-            self._spawn("relay", lambda: self.reader.relay_batch(self.publish_event), idle)
+            self._spawn(
+                "relay",
+                lambda: self.reader.relay_batch(
+                    self.publish_event, publish_all=self.publish_events
+                ),
+                idle,
+            )
             self._spawn(
                 "retries",
                 lambda: self.reader.pump_retries(self.publish_retry, hold_claim=True),
