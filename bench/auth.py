@@ -5,7 +5,7 @@
 
 A real `boxoffice serve` process (uvicorn, one worker) serves; this process is the load
 generator and reports its own CPU share, since both share the machine's cores. Login
-is bound by argon2id by design (see docs/decisions.md); verification is an Ed25519
+is bound by argon2id by design (see docs/decisions.md); verification is an RS256
 signature check and a primary-key read (`GET /users/me`). The in-process verify rate
 of the key ring alone is printed too.
 """

@@ -464,9 +464,7 @@ def main() -> None:
     try:
         sale = setup_sale(topology.gateway_url, args)
         tokens = asyncio.run(
-            seed_buyers(
-                database_url, state_dir / "data" / "keys" / "jwt-dev-ed25519.pem", args.buyers
-            )
+            seed_buyers(database_url, state_dir / "data" / "keys" / "jwt-dev.pem", args.buyers)
         )
         processes = args.processes or max(1, math.ceil(args.buyers / 5000))
         plan = {

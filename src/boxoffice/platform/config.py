@@ -148,7 +148,7 @@ class Settings(BaseSettings):
 
     @property
     def dev_key_path(self) -> Path:
-        return self.data_dir / "keys" / "jwt-dev-ed25519.pem"
+        return self.data_dir / "keys" / "jwt-dev.pem"
 
     def refuse_unsafe_production(self) -> None:
         """Fail fast when production would run with a development secret or key."""

@@ -15,7 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from boxoffice.platform.errors import InvalidToken, TokenExpired
-from boxoffice.platform.security import KeyRing, TokenUse, generate_key_file
+from boxoffice.platform.security import KeyRing, TokenUse, algorithm_of, generate_key_file
+
+KINDS = pytest.mark.parametrize("kind", ["rsa", "ed25519"])
 
 
 def _ring(path: Path, extra: list[Path] | None = None) -> KeyRing:
@@ -76,7 +78,7 @@ def _forge(ring: KeyRing, path: Path, header: dict, claims: dict, key: object = 
         if key is not None
         else serialization.load_pem_private_key(path.read_bytes(), password=None)
     )
-    algorithm = header.pop("alg", "EdDSA")
+    algorithm = header.pop("alg", algorithm_of(signing))
     return jwt.encode(claims, signing, algorithm=algorithm, headers=header)  # type: ignore[arg-type]
 
 
@@ -107,8 +109,9 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def test_a_good_token_verifies_to_what_pyjwt_reads(tmp_path: Path) -> None:
-    generate_key_file(tmp_path / "k.pem")
+@KINDS
+def test_a_good_token_verifies_to_what_pyjwt_reads(tmp_path: Path, kind: str) -> None:
+    generate_key_file(tmp_path / "k.pem", kind)
     ring = _ring(tmp_path / "k.pem")
     token = ring.sign(
         {"sub": "u1", "role": "customer"},
@@ -118,13 +121,15 @@ def test_a_good_token_verifies_to_what_pyjwt_reads(tmp_path: Path) -> None:
     )
     public = next(iter(ring._public.values()))
     assert ring.verify(token, use=TokenUse.ACCESS) == jwt.decode(
-        token, public, algorithms=["EdDSA"], issuer="boxoffice"
+        token, public, algorithms=[algorithm_of(public)], issuer="boxoffice"
     )
 
 
-def test_every_forged_or_malformed_token_is_refused(tmp_path: Path) -> None:
-    generate_key_file(tmp_path / "k.pem")
-    generate_key_file(tmp_path / "other.pem")
+@KINDS
+def test_every_forged_or_malformed_token_is_refused(tmp_path: Path, kind: str) -> None:
+    generate_key_file(tmp_path / "k.pem", kind)
+    generate_key_file(tmp_path / "other.pem", kind)
+    generate_key_file(tmp_path / "third.pem", "ed25519" if kind == "rsa" else "rsa")
     ring = _ring(tmp_path / "k.pem")
     kid = ring.signing_kid
     good = _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims())
@@ -141,6 +146,13 @@ def test_every_forged_or_malformed_token_is_refused(tmp_path: Path) -> None:
         "alg none": _b64(b'{"alg":"none","kid":"%s"}' % kid.encode()) + f".{body}.",
         "HS256 keyed with our public key": _hs256(kid, _claims(), public_pem),
         "another key under our kid": _forge(ring, tmp_path, {"kid": kid}, _claims(), stranger),
+        "the other algorithm under our kid": _forge(
+            ring,
+            tmp_path,
+            {"kid": kid},
+            _claims(),
+            serialization.load_pem_private_key((tmp_path / "third.pem").read_bytes(), None),
+        ),
         "unknown kid": _forge(ring, tmp_path / "k.pem", {"kid": "nope"}, _claims()),
         "tampered claims": f"{head}.{tampered}.{signature}",
         "junk characters": f"{head}.{body}!!.{signature}",
@@ -172,3 +184,40 @@ def test_every_forged_or_malformed_token_is_refused(tmp_path: Path) -> None:
     expired = _forge(ring, tmp_path / "k.pem", {"kid": kid}, _claims(exp=int(time.time()) - 60))
     with pytest.raises(TokenExpired):
         ring.verify(expired, use=TokenUse.ACCESS)
+
+
+def test_a_ring_accepts_both_key_types_during_a_rotation(tmp_path: Path) -> None:
+    """From an Ed25519 key to an RSA one: old tokens verify until they expire; JWKS has both."""
+    generate_key_file(tmp_path / "old.pem", "ed25519")
+    generate_key_file(tmp_path / "new.pem")
+    now = datetime.now(UTC)
+    claims = {"sub": "u1", "role": "customer"}
+    old = _ring(tmp_path / "old.pem").sign(
+        claims, use=TokenUse.ACCESS, now=now, ttl=timedelta(minutes=5)
+    )
+    ring = _ring(tmp_path / "new.pem", [tmp_path / "old.pem"])
+    new = ring.sign(claims, use=TokenUse.ACCESS, now=now, ttl=timedelta(minutes=5))
+    assert jwt.get_unverified_header(new)["alg"] == "RS256"
+    assert jwt.get_unverified_header(old)["alg"] == "EdDSA"
+    for token in (old, new):
+        assert ring.verify(token, use=TokenUse.ACCESS)["sub"] == "u1"
+    published = {key["kty"]: key["alg"] for key in ring.jwks()["keys"]}
+    assert published == {"RSA": "RS256", "OKP": "EdDSA"}
+    verifier = KeyRing.from_jwks(ring.jwks(), "boxoffice")
+    assert verifier.verify(old, use=TokenUse.ACCESS) == ring.verify(old, use=TokenUse.ACCESS)
+    assert verifier.verify(new, use=TokenUse.ACCESS)["sub"] == "u1"
+
+
+def test_short_rsa_keys_are_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
+    (tmp_path / "weak.pem").write_bytes(
+        weak.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(ValueError, match="2048"):
+        _ring(tmp_path / "weak.pem")

@@ -22,12 +22,12 @@ def test_no_settings_means_embedded(tmp_path: Path) -> None:
 
 
 def test_production_refuses_dev_secret_and_generated_key(tmp_path: Path) -> None:
-    generate_key_file(tmp_path / "keys" / "jwt-dev-ed25519.pem")
+    generate_key_file(tmp_path / "keys" / "jwt-dev.pem")
     settings = _settings(
         tmp_path,
         environment=Environment.PRODUCTION,
         database_url="postgresql+asyncpg://db/boxoffice",
-        jwt_private_key_file=tmp_path / "keys" / "jwt-dev-ed25519.pem",
+        jwt_private_key_file=tmp_path / "keys" / "jwt-dev.pem",
     )
     with pytest.raises(UnsafeSettings) as refused:
         settings.refuse_unsafe_production()
