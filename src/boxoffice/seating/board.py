@@ -20,6 +20,7 @@ from typing import Protocol, cast
 
 from redis.asyncio import Redis
 
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.seating.domain import Mark
 
 VERSION, READY = "~v", "~ready"
@@ -57,6 +58,9 @@ class SeatBoard(Protocol):
 
     async def forget(self, show_id: str) -> None:
         """Drop the show's board (tests and operators: it is rebuilt on demand)."""
+
+    async def close(self) -> None:
+        """Wait for the commands in flight (the process is stopping)."""
 
 
 def board_key(prefix: str, show_id: str) -> str:
@@ -121,6 +125,9 @@ class MemoryBoard:
         self._versions.pop(show_id, None)
         self._ready.discard(show_id)
 
+    async def close(self) -> None:
+        return None
+
     def _bump(self, show_id: str) -> None:
         self._versions[show_id] = self._versions.get(show_id, 0) + 1
 
@@ -171,11 +178,17 @@ _LOAD_BATCH = 2000  # seats per script call, so a 70,000-seat load never blocks 
 
 
 class RedisBoard:
-    """The production board: one Lua script per change, atomic on one hash."""
+    """The production board: one Lua script per change, atomic on one hash.
+
+    Marks, the call every hold attempt makes, go through the platform's auto-pipeline:
+    the marks of concurrent attempts in one event-loop turn travel in one pipeline (each
+    script still atomic on its own), which costs a fraction of the client CPU of sending
+    them one by one."""
 
     def __init__(self, client: Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        self._batch = AutoPipeline(client)
         self._mark = client.register_script(_MARK)
         self._settle = client.register_script(_SETTLE)
         self._unmark = client.register_script(_UNMARK)
@@ -188,8 +201,8 @@ class RedisBoard:
     async def mark(
         self, show_id: str, seat_ids: Sequence[str], mark: Mark, now_ms: int
     ) -> MarkOutcome:
-        result = await self._mark(
-            keys=[self._key(show_id)], args=[now_ms, mark.encode(), *seat_ids]
+        result = await self._batch.evalsha(
+            _MARK, self._mark.sha, [self._key(show_id)], [now_ms, mark.encode(), *seat_ids]
         )
         code = int(result[0])
         if code == 1:
@@ -229,3 +242,6 @@ class RedisBoard:
 
     async def forget(self, show_id: str) -> None:
         await self._client.delete(self._key(show_id))
+
+    async def close(self) -> None:
+        await self._batch.close()

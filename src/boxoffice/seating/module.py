@@ -31,4 +31,5 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
 
     seating = adapters.build(runtime, admission_finished)
     runtime.extensions["seating"] = seating
-    stack.push_async_callback(seating.snapshots.close)
+    stack.push_async_callback(seating.board.close)
+    stack.push_async_callback(seating.snapshots.close)  # first: loads write to the board

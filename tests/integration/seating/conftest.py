@@ -51,3 +51,4 @@ async def seating_started(runtime: Runtime) -> AsyncIterator[None]:
     runtime.extensions["seating"] = seating
     yield
     await seating.snapshots.close()
+    await seating.board.close()

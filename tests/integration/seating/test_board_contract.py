@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -110,3 +111,28 @@ async def test_forgetting_the_board_makes_it_cold_again(board: SeatBoard) -> Non
 
 def test_board_keys_are_hash_tagged_by_show() -> None:
     assert board_key("bo", "abc") == "bo:seating:{abc}:board"
+
+
+async def test_concurrent_marks_give_each_seat_to_one_attempt(board: SeatBoard) -> None:
+    await board.load(SHOW, [])
+    seats = [f"s{i}" for i in range(12)]
+    requests = [seats[i : i + 1 + i % 3] for i in range(len(seats))] * 3  # overlapping
+    outcomes = await asyncio.gather(
+        *(board.mark(SHOW, wanted, held(f"o{i}"), NOW) for i, wanted in enumerate(requests))
+    )
+    winners = {
+        seat: f"o{i}"
+        for i, (wanted, outcome) in enumerate(zip(requests, outcomes, strict=True))
+        if outcome.status == "ok"
+        for seat in wanted
+    }
+    won = [s for w, o in zip(requests, outcomes, strict=True) if o.status == "ok" for s in w]
+    assert len(won) == len(set(won)), "two attempts marked one seat"
+    for wanted, outcome in zip(requests, outcomes, strict=True):
+        assert outcome.status in ("ok", "taken")
+        if outcome.status == "taken":
+            assert outcome.taken
+            assert set(outcome.taken) <= set(wanted)
+    read = await board.read(SHOW)
+    assert read is not None
+    assert {seat: mark.owner for seat, mark in read[1].items()} == winners
