@@ -90,13 +90,17 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
+    """One connection per message. ``send`` returns as soon as the server accepted the
+    message (250 after DATA), so the caller records it at once; QUIT follows afterwards
+    (the server is responsible for an accepted message whether or not QUIT comes)."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def send(self, message: EmailMessage) -> None:
         s = self.settings
-        await aiosmtplib.send(
-            message,
+        client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             username=s.smtp_username,
@@ -105,6 +109,22 @@ class SmtpMailer:
             use_tls=s.smtp_tls,
             timeout=s.smtp_timeout_seconds,
         )
+        await client.connect()
+        try:
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        quitting = asyncio.create_task(self._quit(client))
+        self._closing.add(quitting)
+        quitting.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _quit(client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.quit()
+        except Exception:
+            client.close()
 
 
 class DirectoryMailer:

@@ -57,7 +57,8 @@ async def send_templated(
     user_id: str | None,
     context: dict[str, Any],
 ) -> None:
-    """Render, send, then record the e-mail and the processed event together."""
+    """Render and send; record the e-mail and the processed event together right after
+    the server accepted it (``Delivery.commit_after``)."""
     runtime = delivery.runtime
     settings = runtime.settings
     locale = pick_locale(locale)
@@ -66,7 +67,6 @@ async def send_templated(
     )
     message_id = message_id_for(settings, f"{template}.{delivery.event_id}")
     message = build_message(settings, to=to, rendered=rendered, message_id=message_id)
-    await mailer(runtime).send(message)
     async with delivery.uow() as uow:
         uow.session.add(
             SentEmail(
@@ -81,7 +81,8 @@ async def send_templated(
                 sent_at=uow.clock.now(),
             )
         )
-        await delivery.commit(uow)
+        # The record waits, written, for the server's 250; only its COMMIT follows it.
+        await delivery.commit_after(uow, lambda: mailer(runtime).send(message))
 
 
 async def _recipient(delivery: Delivery, user_id: str) -> identity.UserSummary | None:

@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.platform.config import Settings
-from boxoffice.platform.messaging import Consumer, Delivery, Dispatcher, Envelope
+from boxoffice.platform.messaging import (
+    AlreadyProcessed,
+    Consumer,
+    Delivery,
+    Dispatcher,
+    Envelope,
+)
 from boxoffice.platform.messaging.models import ProcessedEvent, ScheduledRetry
 from boxoffice.platform.runtime import build_runtime
 from tests.conftest import BACKENDS
@@ -95,3 +101,49 @@ async def test_pruning_forgets_old_processed_ids_but_not_claims(
         assert sorted(left, key=str) == sorted([None, "claim-of-a-live-delivery"], key=str)
     finally:
         await runtime.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+async def test_an_outside_act_comes_between_writing_its_record_and_committing_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """On a server only the COMMIT follows the act (a crash there re-acts once)."""
+    runtime = build_runtime(make_settings())
+    consumer = Consumer("test.mailer", "boxoffice.test.SeatCounted", _no_op, acts_outside_db=True)
+    dispatcher = Dispatcher(runtime)
+    seen_during_act: list[str | None] = []
+
+    async def claim_of(event_id: str) -> str | None:
+        async with runtime.uow() as uow:  # another transaction: sees committed rows only
+            row = await uow.session.get(ProcessedEvent, (consumer.name, event_id))
+            assert row is not None
+            return row.claim
+
+    async def act() -> None:
+        seen_during_act.append(await claim_of(sent.event_id))
+
+    sent, lost = Delivery(runtime, consumer, envelope(1)), Delivery(runtime, consumer, envelope(2))
+    try:
+        for delivery in (sent, lost):
+            assert await dispatcher._claim(delivery) is None
+        async with sent.uow() as uow:
+            await sent.commit_after(uow, act)
+        assert seen_during_act == [sent.claim]  # written, not yet committed, while acting
+        assert await claim_of(sent.event_id) is None  # committed right after: processed
+
+        # The other delivery outlived its claim and another worker took the event over.
+        async with runtime.uow() as uow:
+            row = await uow.session.get(ProcessedEvent, (consumer.name, lost.event_id))
+            assert row is not None
+            row.claim = "taken-over-by-another-worker"
+            await uow.commit()
+        with pytest.raises(AlreadyProcessed):
+            async with lost.uow() as uow:
+                await lost.commit_after(uow, act)
+        assert len(seen_during_act) == 1  # it did not act
+    finally:
+        await runtime.close()
+
+
+async def _no_op(delivery: Delivery) -> None:
+    """A handler that is never run (the tests call the delivery directly)."""

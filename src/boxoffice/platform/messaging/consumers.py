@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.platform.db import backend_name
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.messaging.envelope import Envelope
@@ -132,6 +133,12 @@ class Delivery:
                 raise AlreadyProcessed(self.event_id) from exc
             self.recorded = True
             return
+        await self._clear_claim(uow)
+        await uow.commit()
+        self.recorded = True
+
+    async def _clear_claim(self, uow: UnitOfWork) -> None:
+        """Mark the event processed in ``uow`` (not committed) by clearing our claim."""
         result = await uow.session.execute(
             update(ProcessedEvent)
             .where(
@@ -139,13 +146,48 @@ class Delivery:
                 ProcessedEvent.event_id == self.event_id,
                 ProcessedEvent.claim == self.claim,
             )
-            .values(claim=None, claimed_until=None, processed_at=now)
+            .values(claim=None, claimed_until=None, processed_at=uow.clock.now())
         )
         if getattr(result, "rowcount", 0) != 1:
             await uow.rollback()
             raise AlreadyProcessed(self.event_id)
-        await uow.commit()
+
+    async def commit_after(self, uow: UnitOfWork, act: Callable[[], Awaitable[None]]) -> None:
+        """Do ``act`` (the effect outside the database, e.g. a mail handed to its server)
+        and record the event as processed in ``uow`` right after it.
+
+        A crash between the act and the commit makes the act happen again after the
+        restart. On PostgreSQL and MariaDB the record (and whatever ``uow`` holds) is
+        written before the act, so only the COMMIT round trip follows it; at most
+        ``database_pool_size`` deliveries per process keep their transaction open across
+        an act, so the pool's overflow stays for the rest. SQLite has a single writer:
+        there the record is written after the act. Raises :class:`AlreadyProcessed`
+        (without acting, on a server) when this delivery lost its claim.
+        """
+        if self.claim is None or self.shared is not None or _single_writer(self.runtime):
+            await act()
+            await self.commit(uow)
+            return
+        async with _held_transactions(self.runtime):
+            await uow.session.flush()
+            await self._clear_claim(uow)
+            await act()
+            await uow.commit()
         self.recorded = True
+
+
+_HELD = "messaging.held_transactions"
+
+
+def _single_writer(runtime: Runtime) -> bool:
+    return backend_name(runtime.settings.database_url) == "sqlite"
+
+
+def _held_transactions(runtime: Runtime) -> asyncio.Semaphore:
+    gate: asyncio.Semaphore | None = runtime.extensions.get(_HELD)
+    if gate is None:
+        gate = runtime.extensions[_HELD] = asyncio.Semaphore(runtime.settings.database_pool_size)
+    return gate
 
 
 def _error_text(exc: BaseException) -> str:
