@@ -8,15 +8,23 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
+from pydantic import BaseModel, Field
 
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.fastlane import FastLane, FastRequest, FastResponse, FastRoute, FastStream
 from boxoffice.platform.observability import Metrics
 
 
+class SeatRequest(BaseModel):
+    seat_ids: list[str] = Field(min_length=1)
+
+
 def lane(*routes: FastRoute) -> FastLane:
-    runtime: Any = SimpleNamespace(metrics=Metrics())
+    runtime: Any = SimpleNamespace(
+        metrics=Metrics(), settings=SimpleNamespace(max_json_body_bytes=100)
+    )
     return FastLane(runtime, routes)
 
 
@@ -137,3 +145,44 @@ async def test_a_stream_ends_and_cleans_up_when_the_client_disconnects() -> None
     assert sent[0]["status"] == 200
     assert sent[1]["body"] == b"retry: 1000\n\n"
     assert all(message.get("more_body") for message in sent[1:])
+
+
+def body_of(*chunks: bytes) -> Any:
+    pending = list(chunks)
+
+    async def receive() -> dict:  # type: ignore[type-arg]
+        chunk = pending.pop(0) if pending else b""
+        return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
+
+    return receive
+
+
+async def test_a_body_is_read_validated_and_refused_as_fastapi_refuses_it() -> None:
+    async def hold(request: FastRequest) -> FastResponse:
+        wanted = await request.model(SeatRequest)
+        return FastResponse.json(201, {"seats": wanted.seat_ids})
+
+    fast = lane(FastRoute("POST", "/holds", hold))
+    start, body = await call(fast, scope("POST", "/holds"), body_of(b'{"seat_ids":', b'["a"]}'))
+    assert start["status"] == 201
+    assert orjson.loads(body["body"]) == {"seats": ["a"]}
+
+    start, body = await call(fast, scope("POST", "/holds"), body_of(b'{"seat_ids": ['))
+    assert start["status"] == 400
+    assert orjson.loads(body["body"])["code"] == "bad_request"
+
+    start, body = await call(fast, scope("POST", "/holds"), body_of(b'{"seat_ids": 7}'))
+    problem = orjson.loads(body["body"])
+    assert start["status"] == 422
+    assert problem["code"] == "validation_error"
+    assert problem["errors"][0]["loc"] == ["body", "seat_ids"]
+
+    start, _ = await call(fast, scope("POST", "/holds"), body_of(b""))
+    assert start["status"] == 422
+
+    declared = scope("POST", "/holds", [(b"content-length", b"1000")])
+    start, body = await call(fast, declared, body_of(b"{}"))
+    assert start["status"] == 413
+    assert orjson.loads(body["body"])["code"] == "payload_too_large"
+    start, _ = await call(fast, scope("POST", "/holds"), body_of(b"[" * 60, b"[" * 60))
+    assert start["status"] == 413  # streamed past the limit without declaring a length
