@@ -15,6 +15,12 @@ class WaitroomSettings(BaseSettings):
     admission_ttl_seconds: int = Field(default=600, ge=10)
     # SSE: a comment line this often keeps proxies and browsers from dropping the stream.
     heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # SSE: people further back than this position get a `position` event at most every
+    # `stream_distant_every_seconds` (0: everyone at every change, the default). Twenty
+    # thousand people far back gain nothing from an update per tick, and each costs the
+    # process a write; a flash sale's deployment turns this on (docs/waitroom.md).
+    stream_distant_position: int = Field(default=0, ge=0)
+    stream_distant_every_seconds: float = Field(default=5.0, gt=0)
     # SSE: the reconnect delay suggested to browsers (the `retry:` field), in milliseconds.
     stream_retry_ms: int = Field(default=3000, ge=100)
     # Dispatcher: how often it admits (the issue requires <= 1 s).

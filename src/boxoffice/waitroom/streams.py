@@ -9,6 +9,7 @@ reconnecting client (``Last-Event-ID``) skip what it already has.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,9 @@ async def entry_events(
                     # formatted line when the position changed; back to the checks above
                     # once the number is reached or the entry was given up here.
                     number, configured = entry.number, info.queue.admit_per_second
+                    distant = waitroom.settings.stream_distant_position
+                    every = waitroom.settings.stream_distant_every_seconds
+                    pushed = time.monotonic()
                     while True:
                         await listener.wait()
                         if listener.heartbeat_due:
@@ -99,6 +103,11 @@ async def entry_events(
                             break
                         place = number - current.serving
                         if sent != f"p{place}":
+                            if distant and place > distant:  # far back: now and then
+                                moment = time.monotonic()
+                                if moment - pushed < every:
+                                    continue
+                                pushed = moment
                             yield position_event(
                                 place, eta_seconds(place, current.rate, configured)
                             )

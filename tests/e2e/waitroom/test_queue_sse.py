@@ -278,3 +278,28 @@ async def test_a_place_given_up_through_one_process_is_gone_in_the_others(
                     break
                 await asyncio.sleep(0.02)
             assert status == "left"
+
+
+async def test_people_far_back_get_their_position_now_and_then(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """With stream_distant_position on, a place further back than it is pushed at most every
+    stream_distant_every_seconds; near the front, every change arrives again."""
+    server.room.settings.stream_distant_position = 2
+    server.room.settings.stream_distant_every_seconds = 60
+    start = datetime.now(UTC)
+    show_id = await queued_show(server, http)
+    fans = [await customer(http) for _ in range(5)]
+    entries = [(await join(http, fan, show_id)).json() for fan in fans]
+    dispatcher = server.room.dispatcher(server.runtime)
+    await dispatcher.tick(start)
+    async with stream(http, fans[4], entries[4]["entry_id"]) as response:
+        reader = EventReader(response.aiter_lines())
+        first = await reader.next_event()
+        assert json.loads(first["data"])["position"] == 5  # the first one always comes
+        for second in (1, 2, 3):  # positions 4 and 3 are far back: not pushed
+            await dispatcher.tick(start + timedelta(seconds=second))
+        near = await reader.next_event()
+        assert (near["id"], json.loads(near["data"])["position"]) == ("p2", 2)
+        await dispatcher.tick(start + timedelta(seconds=4))
+        assert json.loads((await reader.next_event())["data"])["position"] == 1
