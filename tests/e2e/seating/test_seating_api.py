@@ -229,6 +229,10 @@ async def test_a_queued_show_needs_this_users_admission_token(
         url, json=body, headers={**fan.headers, "X-Admission-Token": token}
     )
     assert admitted.status_code == 201, admitted.text
+    # Once verified (and remembered by this process) the token still admits only its user.
+    reused = {**other.headers, "X-Admission-Token": token}
+    more = {"seat_ids": show.seat_ids[1:2]}
+    assert_problem(await client.post(url, json=more, headers=reused), 403, "admission_invalid")
 
 
 async def test_only_the_holder_or_an_admin_sees_or_releases_a_hold(
