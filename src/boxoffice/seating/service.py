@@ -37,6 +37,7 @@ from boxoffice.seating.errors import (
 from boxoffice.seating.errors import (
     SeatUnavailable as SeatUnavailable,
 )
+from boxoffice.seating.recent import SaleInfoRead
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
 
@@ -79,9 +80,17 @@ async def goods_to_offer(runtime: Runtime, held: HeldSeats) -> list[dict[str, An
     """The event's goods offered next to an active hold (bundles), as merch lists them."""
     if held.status != "active":
         return []
-    # The show's event never changes: the layout this process keeps names it.
-    layout = await seating_of(runtime).snapshots.layout(held.show_id)
-    return await merch.offered_products(runtime, event_id=layout.event_id)
+    # A show's event never changes, so even a remembered sale info names it exactly.
+    info = await seating_of(runtime).sale_infos.get(held.show_id, _sale_info_reader(runtime))
+    return await merch.offered_products(runtime, event_id=info.event_id if info else None)
+
+
+def _sale_info_reader(runtime: Runtime) -> SaleInfoRead:
+    async def read(show_id: str) -> ShowSaleInfo | None:
+        async with runtime.uow() as uow:  # its own short transaction
+            return await _sale_info(uow, runtime, show_id)
+
+    return read
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
@@ -140,10 +149,6 @@ async def hold_seats(
     """
     adapters = seating_of(runtime)
 
-    async def read(show: str) -> ShowSaleInfo | None:
-        async with runtime.uow() as uow:
-            return await _sale_info(uow, runtime, show)
-
     async def confirm(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
         adapters.sale_infos.remember(fresh)
@@ -151,7 +156,7 @@ async def hold_seats(
 
     async with holds.database_reachable():
         await adapters.snapshots.layout(show_id)  # first: its own transaction
-        info = await adapters.sale_infos.get(show_id, read)
+        info = await adapters.sale_infos.get(show_id, _sale_info_reader(runtime))
         info = _admitted(runtime, info, show_id, user, admission_token)
         return await holds.hold(
             None, runtime, info, user_id=user.id, seat_ids=seat_ids, confirm=confirm
