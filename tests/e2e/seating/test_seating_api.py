@@ -174,6 +174,15 @@ async def test_bad_requests_get_problem_answers(
     assert_problem(
         await client.post(url, json={"seat_ids": []}, headers=fan.headers), 422, "validation_error"
     )
+    malformed = {**fan.headers, "Content-Type": "application/json"}
+    assert_problem(await client.post(url, content=b"{", headers=malformed), 400, "bad_request")
+    long_id = await client.post(
+        f"{API}/shows/{'x' * 65}/holds", json={"seat_ids": ["a"]}, headers=fan.headers
+    )
+    assert assert_problem(long_id, 422, "validation_error")["errors"][0]["loc"] == [
+        "path",
+        "show_id",
+    ]
     unknown = await client.post(url, json={"seat_ids": ["nope"]}, headers=fan.headers)
     problem = assert_problem(unknown, 422, "validation_error")
     assert problem["seat_ids"] == ["nope"]
