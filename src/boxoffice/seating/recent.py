@@ -3,7 +3,7 @@ admission tokens it has just read or verified.
 
 A flash sale sends thousands of hold attempts a second for one show; most are refused by
 the seat board. Reading the show's sale info (a Redis round trip and a JSON decode) and
-verifying the admission token (an Ed25519 check) on every one of them was most of the
+verifying the admission token (a signature check) on every one of them was most of the
 work of a refusal. Neither memo is ever the judge of a hold: an attempt the board lets
 through re-reads the sale info (catalog's cache, invalidated on every change) before the
 database claims the seats.
