@@ -7,10 +7,11 @@
 A burst of events (10 per aggregate) is written to the outbox first, as use cases write
 them; then one `BrokerWorker` (the code `boxoffice worker` runs) relays them through
 FastStream and consumes them with an idempotent database consumer: either one
-processed-id commit per event, or with group commit (deliveries arriving together share
-one transaction; `Consumer(group_commit=True)`). Reported: events relayed per second
-(outbox → broker, marked published) and consumed per second end to end
-(outbox → broker → consumer committed).
+processed-id commit per event, or with group commit (each batch read from the broker
+shares one transaction; `Consumer(group_commit=True)`). The clock starts when the worker
+starts. Reported: events relayed per second (outbox → broker, marked published) and
+consumed per second end to end (outbox row → relay → broker → the consumer's handler
+done and its processed id committed, counted by the dispatcher's `processed` outcomes).
 Prints JSON with the machine and its load, since the cores are shared.
 """
 
