@@ -1,23 +1,58 @@
-"""The seating API as a client sees it: seat map with ETags, holds, their owners, expiry."""
+"""The seating API as a client sees it: seat map with ETags, holds, their owners, expiry.
+Every test runs twice: the hold route on the fast lane, then on its FastAPI twin."""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import event
 
+from boxoffice.app import API_PREFIX, BoxOfficeApp, create_app
 from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import Settings
+from boxoffice.platform.fastlane import FastLane
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
+from boxoffice.seating import fast_routes
 from boxoffice.waitroom import admission
+from boxoffice.waitroom import fast_routes as waitroom_fast_routes
 from tests.conftest import BACKENDS
 from tests.support.api import API, assert_problem, customer, user_with_role
 from tests.support.catalog import open_show
+
+_HOLD_PROBE = {"type": "http", "method": "POST", "path": f"{API_PREFIX}/shows/x/holds"}
+
+
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
+def fast_lane(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock | None, fast_lane: bool) -> BoxOfficeApp:
+    settings = settings.model_copy(update={"fast_lane": fast_lane})
+    return create_app(settings, clock=clock, background=False)
+
+
+@pytest.fixture
+async def client(app: BoxOfficeApp, fast_lane: bool) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        lane = app.fast_lane
+        if fast_lane and (lane is None or lane.match(_HOLD_PROBE) is None):
+            # Until the app registers seating's fast route itself, as it does waitroom's.
+            hot = waitroom_fast_routes.routes(API_PREFIX) + fast_routes.routes(API_PREFIX)
+            app.fast_lane = FastLane(app.state.runtime, hot)
+        assert (app.fast_lane is None) or fast_lane
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
 
 
 def statuses(body: dict[str, Any]) -> dict[str, str]:
