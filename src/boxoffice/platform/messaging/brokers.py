@@ -40,8 +40,9 @@ or not (left to the broker's redelivery)."""
 
 
 # How long a NATS pull collects a batch when few events come (the latency then). Short
-# waits (50 ms) left a few messages per 10,000 delivered to the client but never handed
-# over, until ack_wait redelivered them (nats-py 2.16 on Python 3.11); 0.5 s did not.
+# waits (50 ms) sometimes left a few messages of 10,000 delivered to the client but not
+# handed over until ack_wait redelivered them (nats-py 2.16, Python 3.11; cause not
+# found, see docs/messaging.md); with 0.5 s it was not seen again.
 BATCH_WAIT_SECONDS = 0.5
 
 
