@@ -23,6 +23,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -386,6 +387,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         counted = asyncio.run(double_held_seats(settings, show.show_id))
         database = pgbench(args.pgbench_seconds)
+        shutil.rmtree(data_dir, ignore_errors=True)  # kept (with the servers' logs) on failure
     finally:
         asyncio.run(drop_database(db_name))
         from tests.support.backends import clean_redis
