@@ -113,10 +113,14 @@ def _tickets() -> ContextModule:
 
 
 def _seating() -> ContextModule:
-    from boxoffice.seating import module, routes
+    from boxoffice.seating import fast_routes, module, routes
 
     return ContextModule(
-        "seating", routers=[routes.router], startup=module.startup, jobs=module.JOBS
+        "seating",
+        routers=[routes.router],
+        startup=module.startup,
+        jobs=module.JOBS,
+        fast_routes=fast_routes.routes(API_PREFIX),
     )
 
 
