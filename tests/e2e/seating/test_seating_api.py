@@ -17,12 +17,9 @@ from sqlalchemy import event
 from boxoffice.app import API_PREFIX, BoxOfficeApp, create_app
 from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.config import Settings
-from boxoffice.platform.fastlane import FastLane
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
-from boxoffice.seating import fast_routes
 from boxoffice.waitroom import admission
-from boxoffice.waitroom import fast_routes as waitroom_fast_routes
 from tests.conftest import BACKENDS
 from tests.support.api import API, assert_problem, customer, user_with_role
 from tests.support.catalog import open_show
@@ -45,11 +42,8 @@ def app(settings: Settings, clock: FrozenClock | None, fast_lane: bool) -> BoxOf
 async def client(app: BoxOfficeApp, fast_lane: bool) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(app) as manager:
         lane = app.fast_lane
-        if fast_lane and (lane is None or lane.match(_HOLD_PROBE) is None):
-            # Until the app registers seating's fast route itself, as it does waitroom's.
-            hot = waitroom_fast_routes.routes(API_PREFIX) + fast_routes.routes(API_PREFIX)
-            app.fast_lane = FastLane(app.state.runtime, hot)
-        assert (app.fast_lane is None) or fast_lane
+        # The hold route takes the lane exactly when the lane is on.
+        assert (lane is not None and lane.match(_HOLD_PROBE) is not None) == fast_lane
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.10", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
