@@ -63,6 +63,7 @@ class ServingBoard:
         self._states: dict[str, ServingState] = {}
         self._seen: dict[str, float] = {}  # monotonic time of the last update per show
         self._listeners: dict[str, set[Listener]] = {}
+        self._by_entry: dict[str, set[Listener]] = {}  # an entry's own streams
         self._asked: dict[str, float] = {}  # monotonic time of the last poll per show
         # Waiting entries seen here: a poll needs no Redis read while the entry waits. An
         # entry leaves this memory when its number is reached (admitted, or skipped because
@@ -143,23 +144,31 @@ class ServingBoard:
             self.deliver(message)
 
     def entry_left(self, show_id: str, entry_id: str) -> None:
+        """Wake only that entry's streams: waking the whole show for each fan who gives up
+        made a crowd of leavers cost (leavers x streams) wake-ups."""
         self.left.add(entry_id)
         self._entries.pop(entry_id, None)
-        self.wake_show(show_id)
+        for listener in self._by_entry.get(entry_id, ()):
+            listener.wake()
 
     # --- streams ---------------------------------------------------------------------
     @contextlib.contextmanager
-    def listening(self, show_id: str) -> Iterator[Listener]:
+    def listening(self, show_id: str, entry_id: str | None = None) -> Iterator[Listener]:
         listener = Listener(show_id)
         self._listeners.setdefault(show_id, set()).add(listener)
+        if entry_id is not None:
+            self._by_entry.setdefault(entry_id, set()).add(listener)
         try:
             yield listener
         finally:
-            listeners = self._listeners.get(show_id)
-            if listeners is not None:
-                listeners.discard(listener)
-                if not listeners:
-                    del self._listeners[show_id]
+            for index, key in ((self._listeners, show_id), (self._by_entry, entry_id)):
+                if key is None:
+                    continue
+                listeners = index.get(key)
+                if listeners is not None:
+                    listeners.discard(listener)
+                    if not listeners:
+                        del index[key]
 
     def wake_show(self, show_id: str) -> None:
         for listener in self._listeners.get(show_id, ()):

@@ -49,7 +49,7 @@ async def entry_events(
 ) -> AsyncIterator[str]:
     board, show_id, left = waitroom.board, entry.show_id, waitroom.board.left
     sent = last_event_id
-    with board.listening(show_id) as listener:
+    with board.listening(show_id, entry.entry_id) as listener:
         yield f"retry: {waitroom.settings.stream_retry_ms}\n\n"
         while True:
             at_ms = now_ms(runtime.clock)

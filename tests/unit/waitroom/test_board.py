@@ -1,0 +1,34 @@
+"""The serving board: a fan who gives up wakes only their own streams, a tick wakes all."""
+
+from __future__ import annotations
+
+import asyncio
+
+from boxoffice.waitroom.board import ServingBoard
+from boxoffice.waitroom.domain import ServingState
+from boxoffice.waitroom.store import MemoryQueueStore
+
+
+async def test_a_leave_wakes_only_that_entrys_streams_and_a_tick_wakes_every_stream() -> None:
+    board = ServingBoard(MemoryQueueStore(), heartbeat_seconds=60, stale_after_seconds=60)
+    with (
+        board.listening("show", "show.leaver") as leaver,
+        board.listening("show", "show.stayer") as stayer,
+        board.listening("other", "other.fan") as elsewhere,
+    ):
+        waits = {
+            name: asyncio.create_task(listener.wait())
+            for name, listener in (("leaver", leaver), ("stayer", stayer), ("other", elsewhere))
+        }
+        await asyncio.sleep(0)
+        board.entry_left("show", "show.leaver")
+        await asyncio.sleep(0)
+        assert {name for name, task in waits.items() if task.done()} == {"leaver"}
+        assert "show.leaver" in board.left
+
+        board.deliver(ServingState("show", serving=5, issued=10, rate=1.0, at_ms=1))
+        await asyncio.sleep(0)
+        assert {name for name, task in waits.items() if task.done()} == {"leaver", "stayer"}
+        waits["other"].cancel()
+    assert board.stream_count("show") == 0  # streams that end leave the board
+    assert board._by_entry == {}
