@@ -27,12 +27,25 @@ REMEMBERED_ENTRIES = 300_000  # about 80 MB at most
 class Listener:
     """One SSE stream's mailbox: woken by ticks, by heartbeats and when its show closes."""
 
-    __slots__ = ("_waiter", "heartbeat_due", "show_id")
+    __slots__ = ("_waiter", "distant", "heartbeat_due", "number", "quiet_until", "show_id")
 
     def __init__(self, show_id: str) -> None:
         self.show_id = show_id
         self.heartbeat_due = False
         self._waiter: asyncio.Future[None] | None = None
+        # A stream far back in the line (number - serving > distant) that was just told its
+        # place needs no wake-up from a tick before quiet_until (monotonic seconds).
+        self.number: int | None = None
+        self.distant = 0
+        self.quiet_until = 0.0
+
+    def quiet_for(self, serving: int, now: float) -> bool:
+        """True when a tick to ``serving`` would wake this stream for nothing."""
+        return (
+            self.quiet_until > now
+            and self.number is not None
+            and self.number - serving > self.distant
+        )
 
     def wake(self, *, heartbeat: bool = False) -> None:
         if heartbeat:
@@ -131,10 +144,12 @@ class ServingBoard:
         ):
             return current
         self._states[state.show_id] = state
-        self._seen[state.show_id] = time.monotonic()
+        now = self._seen[state.show_id] = time.monotonic()
         self.updates += 1
+        serving = state.serving
         for listener in self._listeners.get(state.show_id, ()):
-            listener.wake()
+            if not listener.quiet_for(serving, now):  # far back and told lately: let it be
+                listener.wake()
         return state
 
     def _take(self, message: ServingState | EntryLeft) -> None:

@@ -93,6 +93,9 @@ async def entry_events(
                     distant = waitroom.settings.stream_distant_position
                     every = waitroom.settings.stream_distant_every_seconds
                     pushed = time.monotonic()
+                    if distant:  # the board need not wake this stream for far-back ticks
+                        listener.number, listener.distant = number, distant
+                        listener.quiet_until = pushed + every
                     while True:
                         await listener.wait()
                         if listener.heartbeat_due:
@@ -108,6 +111,7 @@ async def entry_events(
                                 if moment - pushed < every:
                                     continue
                                 pushed = moment
+                                listener.quiet_until = moment + every
                             yield position_event(
                                 place, eta_seconds(place, current.rate, configured)
                             )
