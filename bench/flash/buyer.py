@@ -144,7 +144,8 @@ async def wait_for_admission(
                         if event == "admitted":
                             return json.loads(data)["admission_token"], "admitted"
                         if event == "expired":
-                            return None, "expired"
+                            told = json.loads(data or "{}").get("reason")
+                            return None, "sold_out" if told == "sold_out" else "expired"
                         event, data = "message", ""
         except (TimeoutError, aiohttp.ClientError):
             await asyncio.sleep(0.5)
@@ -210,6 +211,9 @@ async def _shop(
         admission, state = await wait_for_admission(session, plan, entry["entry_id"], auth)
         if state == "expired":
             result.outcome = "queue_expired"
+            return
+        if state == "sold_out":  # the waiting room said so: no seat is left
+            result.outcome = "sold_out"
             return
     result.admitted_at = time.time() - plan.started_at
     result.timed("wait", time.monotonic() - started)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import case, func, select
+
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.merch import service as merch
@@ -51,6 +53,7 @@ __all__ = [
     "held_seats",
     "release_hold",
     "release_sold_seats",
+    "seats_left",
     "sell_hold",
 ]
 
@@ -277,3 +280,20 @@ async def release_sold_seats(
 def gzip_seat_map(runtime: Runtime, seat_map: SeatMap) -> bytes:
     """The seat map's body compressed (cached with it)."""
     return seating_of(runtime).snapshots.gzip(seat_map)
+
+
+async def seats_left(runtime: Runtime, show_id: str) -> tuple[int, int] | None:
+    """(available, held) seats of the show now, counted by the database (a seat held past
+    its hold's expiry counts as available); (0, 0) means sold out, None a show without
+    seats."""
+    now = runtime.clock.now()
+    seat = models.Seat
+    lapsed = (seat.status == "held") & (seat.hold_expires_at <= now)
+    free = case(((seat.status == "available") | lapsed, 1), else_=0)
+    taken = case(((seat.status == "held") & (seat.hold_expires_at > now), 1), else_=0)
+    query = select(func.count(), func.sum(free), func.sum(taken)).where(seat.show_id == show_id)
+    async with runtime.uow() as uow:
+        total, available, held = (await uow.session.execute(query)).one()
+    if not total:
+        return None
+    return int(available or 0), int(held or 0)

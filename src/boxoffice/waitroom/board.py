@@ -146,9 +146,9 @@ class ServingBoard:
         self._states[state.show_id] = state
         now = self._seen[state.show_id] = time.monotonic()
         self.updates += 1
-        serving = state.serving
+        serving, everyone = state.serving, state.sold_out  # sold out: everyone must hear it
         for listener in self._listeners.get(state.show_id, ()):
-            if not listener.quiet_for(serving, now):  # far back and told lately: let it be
+            if everyone or not listener.quiet_for(serving, now):  # far back, told lately
                 listener.wake()
         return state
 

@@ -23,7 +23,7 @@ from boxoffice.platform.clock import Clock
 from boxoffice.platform.lease import LeaseStore
 from boxoffice.waitroom.domain import AdmitResult, ServingState
 from boxoffice.waitroom.settings import WaitroomSettings
-from boxoffice.waitroom.shows import SaleInfoCache
+from boxoffice.waitroom.shows import SaleInfoCache, SeatsLeft
 from boxoffice.waitroom.store import QueueStore
 
 log = structlog.get_logger("boxoffice.waitroom.dispatcher")
@@ -77,9 +77,11 @@ class Dispatcher:
         sale_info: SaleInfoCache,
         settings: WaitroomSettings,
         clock: Clock,
+        seats_left: SeatsLeft | None = None,
     ) -> None:
         self.store = store
         self.sale_info = sale_info
+        self.seats_left = seats_left
         self.settings = settings
         self.clock = clock
         self._rates: dict[str, AdmitRate] = {}
@@ -115,6 +117,26 @@ class Dispatcher:
                 await open_pre_queue(self.store, show_id)
             self._opened.add(show_id)
         at_ms = int(moment.timestamp() * 1000)
+        left = await self.seats_left(show_id) if self.seats_left is not None else None
+        if left is not None and left[0] == 0:
+            # Nothing to buy: admitting more people would only send them to an empty map.
+            # Seats held may come back (a hold expires, an order is cancelled): admitting
+            # resumes then. None held either: sold out, and everyone waiting is told so.
+            state = await self.store.state(show_id, at_ms)
+            rate = self._rates.setdefault(
+                show_id, AdmitRate(int(self.settings.rate_window_seconds * 1000))
+            ).record(at_ms, 0)
+            await self.store.publish(
+                ServingState(
+                    show_id,
+                    state.serving,
+                    state.issued,
+                    round(rate, 3),
+                    at_ms,
+                    sold_out=left[1] == 0,
+                )
+            )
+            return AdmitResult(state.serving, state.issued, -1, ())
         result = await self.store.admit(
             show_id,
             now_ms=at_ms,

@@ -81,15 +81,19 @@ class ServingState:
     issued: int  # numbers handed out so far
     rate: float  # measured admits per second
     at_ms: int  # when the dispatcher (or a read) produced this state
+    sold_out: bool = False  # no seat left to sell, none held: nobody waiting gets in
 
     def to_message(self) -> dict[str, object]:
-        return {
+        message: dict[str, object] = {
             "s": self.show_id,
             "v": self.serving,
             "i": self.issued,
             "r": self.rate,
             "t": self.at_ms,
         }
+        if self.sold_out:
+            message["so"] = 1
+        return message
 
     @classmethod
     def from_message(cls, message: dict[str, object]) -> ServingState:
@@ -99,6 +103,7 @@ class ServingState:
             issued=int(message["i"]),  # type: ignore[call-overload]
             rate=float(message["r"]),  # type: ignore[arg-type]
             at_ms=int(message["t"]),  # type: ignore[call-overload]
+            sold_out=bool(message.get("so", False)),
         )
 
 
@@ -125,7 +130,7 @@ class AdmitResult:
 
     serving: int
     issued: int
-    active: int
+    active: int  # -1: not counted (the tick admitted nobody: no seat was left to sell)
     admitted: tuple[str, ...]  # entry ids, in number order
 
 

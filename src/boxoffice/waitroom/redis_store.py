@@ -275,14 +275,24 @@ class RedisQueueStore:
         await self._client.zrem(self._key(show_id, "active"), user_id)
 
     async def state(self, show_id: str, now_ms: int) -> ServingState:
-        serving, issued, rate = await self._client.hmget(  # type: ignore[misc]
-            self._key(show_id, "meta"), ["serving", "issued", "rate"]
+        serving, issued, rate, sold_out = await self._client.hmget(  # type: ignore[misc]
+            self._key(show_id, "meta"), ["serving", "issued", "rate", "sold_out"]
         )
-        return ServingState(show_id, int(serving or 0), int(issued or 0), float(rate or 0), now_ms)
+        return ServingState(
+            show_id,
+            int(serving or 0),
+            int(issued or 0),
+            float(rate or 0),
+            now_ms,
+            sold_out=sold_out == "1",
+        )
 
     async def publish(self, state: ServingState) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
-            pipe.hset(self._key(state.show_id, "meta"), "rate", repr(state.rate))
+            pipe.hset(
+                self._key(state.show_id, "meta"),
+                mapping={"rate": repr(state.rate), "sold_out": "1" if state.sold_out else "0"},
+            )
             pipe.publish(self._channel(state.show_id), json.dumps(state.to_message()))
             await pipe.execute()
 

@@ -18,3 +18,4 @@ class QueueEntryRead(BaseModel):
     eta_seconds: int | None
     admission_token: str | None = None
     admission_expires_at: datetime | None = None
+    sold_out: bool = False  # the show sold out while this entry waited (status: expired)

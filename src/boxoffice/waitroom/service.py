@@ -28,7 +28,13 @@ from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.settings import WaitroomSettings
-from boxoffice.waitroom.shows import SaleInfoCache, SaleInfoLoader, catalog_loader
+from boxoffice.waitroom.shows import (
+    SaleInfoCache,
+    SaleInfoLoader,
+    SeatsLeft,
+    catalog_loader,
+    seating_counter,
+)
 from boxoffice.waitroom.store import (
     JoinLimited,
     JoinLimits,
@@ -49,9 +55,10 @@ class Waitroom:
     board: ServingBoard
     sale_info: SaleInfoCache
     openings: dict[str, asyncio.Lock] = field(default_factory=dict)
+    seats_left: SeatsLeft | None = None  # the dispatcher stops admitting with none left
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
-        return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock)
+        return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock, self.seats_left)
 
 
 def build(
@@ -78,7 +85,9 @@ def build(
         stale_after_seconds=settings.stale_after_seconds,
     )
     cache = SaleInfoCache(sale_info or catalog_loader(runtime), settings.sale_info_cache_seconds)
-    return Waitroom(settings, store, board, cache)
+    # Seats are counted only for the real catalog: a test's own sale info has no seats.
+    seats = seating_counter(runtime) if sale_info is None else None
+    return Waitroom(settings, store, board, cache, seats_left=seats)
 
 
 def room(runtime: Runtime) -> Waitroom:
@@ -179,6 +188,8 @@ async def join(
     pre_queue = _in_pre_queue(info, now)
     if not pre_queue and not info.sale_open_at(now):
         raise SaleNotOpen("The sale is not open.", sale_opens_at=info.sale_opens_at.isoformat())
+    if (await waitroom.board.serving(show_id, now_ms(runtime.clock))).sold_out:
+        raise SaleNotOpen("The show is sold out.", sold_out=True)
     entry_id = f"{show_id}.{secrets.token_urlsafe(9)}"
     # Counted in the join's own store call (one Redis round trip, atomic with the join).
     limits = JoinLimits(
@@ -285,6 +296,9 @@ async def _read(
     )
     if status is Status.WAITING:
         state = await waitroom.board.serving(entry.show_id, at_ms)
+        if state.sold_out:  # nobody waiting gets in any more
+            read.status, read.sold_out = Status.EXPIRED, True
+            return read
         read.position = position(entry.number, state.serving)
         read.eta_seconds = eta_seconds(read.position, state.rate, info.queue.admit_per_second)
     elif status is Status.ADMITTED:

@@ -25,6 +25,22 @@ def catalog_loader(runtime: Runtime) -> SaleInfoLoader:
     return load
 
 
+SeatsLeft = Callable[[str], Awaitable[tuple[int, int] | None]]
+
+
+def seating_counter(runtime: Runtime) -> SeatsLeft:
+    """(available, held) seats of a show from ``seating.service.seats_left``; None for a
+    show without seats (nothing to say about it being sold out)."""
+
+    async def count(show_id: str) -> tuple[int, int] | None:
+        # Imported here: seating.service imports ours.
+        from boxoffice.seating import service as seating
+
+        return await seating.seats_left(runtime, show_id)
+
+    return count
+
+
 class SaleInfoCache:
     """At most one catalog read per show per ``ttl_seconds`` in this process."""
 

@@ -142,6 +142,7 @@ class _Show:
     carry: float = 0.0
     opened: bool = False
     rate: float = 0.0
+    sold_out: bool = False
     entries: dict[str, Entry] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     numbers: dict[int, str] = field(default_factory=dict)
@@ -296,10 +297,13 @@ class MemoryQueueStore:
 
     async def state(self, show_id: str, now_ms: int) -> ServingState:
         show = self._show(show_id)
-        return ServingState(show_id, show.serving, show.issued, show.rate, now_ms)
+        return ServingState(
+            show_id, show.serving, show.issued, show.rate, now_ms, sold_out=show.sold_out
+        )
 
     async def publish(self, state: ServingState) -> None:
-        self._show(state.show_id).rate = state.rate
+        show = self._show(state.show_id)
+        show.rate, show.sold_out = state.rate, state.sold_out
         if state.show_id in self._watched:
             self._updates.put_nowait(state)
 

@@ -59,6 +59,9 @@ async def entry_events(
                     yield event("expired", "x", {"status": status.value})
                 return
             state = await board.serving(show_id, at_ms)
+            if status is Status.WAITING and state.sold_out:
+                yield event("expired", "x", {"status": "expired", "reason": "sold_out"})
+                return
             if status is Status.ADMITTED:
                 if sent != "a":
                     token, expires_at = admission.for_entry(runtime, entry)
@@ -102,7 +105,12 @@ async def entry_events(
                             listener.heartbeat_due = False
                             yield HEARTBEAT
                         current = board.current(show_id)
-                        if current is None or current.serving >= number or entry.entry_id in left:
+                        if (
+                            current is None
+                            or current.serving >= number
+                            or current.sold_out
+                            or entry.entry_id in left
+                        ):
                             break
                         place = number - current.serving
                         if sent != f"p{place}":

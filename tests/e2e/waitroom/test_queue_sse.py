@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy import text
 
 from boxoffice.app import create_app
 from boxoffice.platform.config import Settings
@@ -303,3 +304,49 @@ async def test_people_far_back_get_their_position_now_and_then(
         assert (near["id"], json.loads(near["data"])["position"]) == ("p2", 2)
         await dispatcher.tick(start + timedelta(seconds=4))
         assert json.loads((await reader.next_event())["data"])["position"] == 1
+
+
+async def _set_all_seats(server: Server, show_id: str, status: str) -> None:
+    """As if the crowd had bought (or was holding) every seat of the show."""
+    until = datetime.now(UTC) + timedelta(minutes=7) if status == "held" else None
+    async with server.runtime.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE seating_seats SET status = :status, hold_expires_at = :until "
+                "WHERE show_id = :show"
+            ),
+            {"status": status, "until": until, "show": show_id},
+        )
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_a_sold_out_show_tells_everyone_waiting_and_takes_no_more_joins(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    start = datetime.now(UTC)
+    show_id = await queued_show(server, http)
+    fans = [await customer(http) for _ in range(3)]
+    entries = [(await join(http, fan, show_id)).json() for fan in fans]
+    dispatcher = server.room.dispatcher(server.runtime)
+    await dispatcher.tick(start)
+
+    await _set_all_seats(server, show_id, "held")  # nothing to buy now, but it may come back
+    paused = await dispatcher.tick(start + timedelta(seconds=5))
+    assert paused[show_id].admitted == ()  # nobody is sent to an empty seat map
+    waiting = await http.get(f"{API}/queue/{entries[0]['entry_id']}", headers=fans[0].headers)
+    assert waiting.json()["status"] == "waiting"
+
+    async with stream(http, fans[2], entries[2]["entry_id"]) as response:
+        reader = EventReader(response.aiter_lines())
+        assert (await reader.next_event())["event"] == "position"
+        await _set_all_seats(server, show_id, "sold")
+        await dispatcher.tick(start + timedelta(seconds=6))
+        told = await reader.next_event()
+        assert (told["event"], json.loads(told["data"])) == (
+            "expired",
+            {"status": "expired", "reason": "sold_out"},
+        )
+    polled = await http.get(f"{API}/queue/{entries[1]['entry_id']}", headers=fans[1].headers)
+    assert (polled.json()["status"], polled.json()["sold_out"]) == ("expired", True)
+    late = await join(http, await customer(http), show_id)
+    assert assert_problem(late, 422, "sale_not_open")["sold_out"] is True
