@@ -86,6 +86,7 @@ class Dispatcher:
         self.clock = clock
         self._rates: dict[str, AdmitRate] = {}
         self._opened: set[str] = set()
+        self._sold_out: set[str] = set()
         self.ticks = 0
 
     async def tick(self, at: datetime | None = None) -> dict[str, AdmitResult]:
@@ -118,7 +119,7 @@ class Dispatcher:
             self._opened.add(show_id)
         at_ms = int(moment.timestamp() * 1000)
         left = await self.seats_left(show_id) if self.seats_left is not None else None
-        if left is not None and left[0] == 0:
+        if left is not None and (left[0] == 0 or await self._announced_sold_out(show_id, at_ms)):
             # Nothing to buy: admitting more people would only send them to an empty map.
             # Seats held may come back (a hold expires, an order is cancelled): admitting
             # resumes then. None held either: sold out, and everyone waiting is told so.
@@ -133,7 +134,7 @@ class Dispatcher:
                     state.issued,
                     round(rate, 3),
                     at_ms,
-                    sold_out=left[1] == 0,
+                    sold_out=state.sold_out or left[1] == 0,  # once said, it stays said
                 )
             )
             return AdmitResult(state.serving, state.issued, -1, ())
@@ -153,6 +154,15 @@ class Dispatcher:
             ServingState(show_id, result.serving, result.issued, round(rate, 3), at_ms)
         )
         return result
+
+    async def _announced_sold_out(self, show_id: str, at_ms: int) -> bool:
+        """The line was told the show sold out: a seat given back later reopens nothing."""
+        if show_id in self._sold_out:
+            return True
+        if (await self.store.state(show_id, at_ms)).sold_out:
+            self._sold_out.add(show_id)
+            return True
+        return False
 
     async def run(self, leases: LeaseStore, holder: str, stop: asyncio.Event) -> None:
         """Tick while holding the lease; stand by otherwise. Returns when ``stop`` is set."""

@@ -350,3 +350,8 @@ async def test_a_sold_out_show_tells_everyone_waiting_and_takes_no_more_joins(
     assert (polled.json()["status"], polled.json()["sold_out"]) == ("expired", True)
     late = await join(http, await customer(http), show_id)
     assert assert_problem(late, 422, "sale_not_open")["sold_out"] is True
+    await _set_all_seats(server, show_id, "available")  # a late cancellation gives seats back
+    after = await dispatcher.tick(start + timedelta(seconds=7))
+    assert after[show_id].admitted == ()  # the line was told: it stays sold out
+    again = await http.get(f"{API}/queue/{entries[0]['entry_id']}", headers=fans[0].headers)
+    assert again.json()["sold_out"] is True
