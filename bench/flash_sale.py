@@ -1,6 +1,9 @@
 """The flash sale: N buyers for S seats through the production-like topology; prints JSON.
 
-    .venv/bin/python bench/flash_sale.py --buyers 20000 --seats 5000      # full size
+    .venv/bin/python bench/flash_sale.py --buyers 20000 --seats 5000 --admit-rate 15  # full size
+
+(15/s is what this 2-core machine's purchase path serves with everything on it; see
+bench/results/flash_sale/README.md for that run and one at 100/s.)
     .venv/bin/python bench/flash_sale.py --buyers 500 --seats 100         # what CI runs
 
 It starts `deploy/local.py`'s topology (API processes, dispatcher, worker, scheduler,
