@@ -22,6 +22,7 @@ import os
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -297,28 +298,46 @@ class HasKeys(Protocol):
 
 
 class VerifiedTokens:
-    """Access tokens this process has verified, remembered briefly: token -> (until, principal).
+    """Tokens this process has verified, remembered briefly: (use, token) -> (until, value).
 
-    A client polling its queue place or seat map sends the same token again and again; the
-    Ed25519 check then runs about once a minute per client instead of once per request. An
-    entry never outlives the token's own ``exp``, forged or expired tokens are never kept,
-    and a retired signing key stops being honoured within ``remember_seconds``.
+    A client polling its queue place or seat map sends the same access token again and
+    again, and an admitted fan's hold attempts the same admission token: the signature
+    check then runs about once a minute per token instead of once per request. An entry
+    never outlives the token's own ``exp``, forged or expired tokens are never kept, and a
+    retired signing key stops being honoured within ``remember_seconds``. What a token
+    grants (its show and user, for an admission) is still checked on every use by the
+    caller, from the remembered claims.
     """
 
     def __init__(self, limit: int = 200_000, remember_seconds: float = 60.0) -> None:
         self._limit = limit
         self._remember_seconds = remember_seconds
-        self._tokens: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._tokens: OrderedDict[tuple[TokenUse, str], tuple[float, Any]] = OrderedDict()
 
     def principal(self, holder: HasKeys, token: str) -> Principal:
+        """The user an access token names (raises when it is not a valid access token)."""
+        principal: Principal = self._remembered(
+            holder, token, TokenUse.ACCESS, principal_from_claims
+        )
+        return principal
+
+    def claims(self, holder: HasKeys, token: str, use: TokenUse) -> dict[str, Any]:
+        """The claims of a valid token of ``use`` (raises ``InvalidToken``/``TokenExpired``)."""
+        claims: dict[str, Any] = self._remembered(holder, token, use, lambda c: c)
+        return claims
+
+    def _remembered(
+        self, holder: HasKeys, token: str, use: TokenUse, read: Callable[[dict[str, Any]], Any]
+    ) -> Any:
         now = time.time()
-        known = self._tokens.get(token)
+        key = (use, token)
+        known = self._tokens.get(key)
         if known is not None and known[0] > now:
             return known[1]
-        claims = holder.keys.verify(token, use=TokenUse.ACCESS)  # raises when invalid
-        principal = principal_from_claims(claims)
-        self._tokens[token] = (min(now + self._remember_seconds, float(claims["exp"])), principal)
-        self._tokens.move_to_end(token)
+        claims = holder.keys.verify(token, use=use)  # raises when invalid
+        value = read(claims)
+        self._tokens[key] = (min(now + self._remember_seconds, float(claims["exp"])), value)
+        self._tokens.move_to_end(key)
         while len(self._tokens) > self._limit:
             self._tokens.popitem(last=False)
-        return principal
+        return value

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating.board import MemoryBoard, RedisBoard, SeatBoard
-from boxoffice.seating.recent import RecentAdmissions, RecentSaleInfo
+from boxoffice.seating.recent import RecentSaleInfo
 from boxoffice.seating.snapshot import SnapshotCache
 
 # Called after a commit that ends an admitted person's hold: (show id, user id).
@@ -21,7 +21,6 @@ class Seating:
     snapshots: SnapshotCache
     admission_finished: AdmissionFinished | None = None
     sale_infos: RecentSaleInfo = field(default_factory=RecentSaleInfo)
-    admissions: RecentAdmissions = field(default_factory=RecentAdmissions)
 
 
 def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None) -> Seating:

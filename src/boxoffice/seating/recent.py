@@ -1,27 +1,24 @@
-"""What one process remembers briefly to refuse a contended hold cheaply: sale info and
-admission tokens it has just read or verified.
+"""What one process remembers briefly to refuse a contended hold cheaply: sale info it
+has just read (verified admission tokens are remembered by the platform's
+``VerifiedTokens``, like access tokens).
 
 A flash sale sends thousands of hold attempts a second for one show; most are refused by
-the seat board. Reading the show's sale info (a Redis round trip and a JSON decode) and
-verifying the admission token (a signature check) on every one of them was most of the
-work of a refusal. Neither memo is ever the judge of a hold: an attempt the board lets
-through re-reads the sale info (catalog's cache, invalidated on every change) before the
-database claims the seats.
+the seat board. Reading the show's sale info (a Redis round trip and a JSON decode) on
+every one of them was much of the work of a refusal. The memo is never the judge of a
+hold: an attempt the board lets through re-reads the sale info (catalog's cache,
+invalidated on every change) before the database claims the seats.
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from boxoffice.catalog.contracts import ShowSaleInfo
 
 SALE_INFO_SECONDS = 1.0  # how stale a refusal's sale info may be (see docs/seating.md)
-ADMISSION_SECONDS = 60.0  # as long as platform.security.VerifiedTokens keeps access tokens
 
 SaleInfoRead = Callable[[str], Awaitable[ShowSaleInfo | None]]
-AdmissionCheck = Callable[[], float]  # verifies the token: its expiry (epoch s) or raises
 
 
 class RecentSaleInfo:
@@ -48,30 +45,3 @@ class RecentSaleInfo:
         if len(self._infos) >= self._limit:
             self._infos.clear()  # hundreds of shows on sale at once at most; a refill is cheap
         self._infos[info.show_id] = (time.monotonic() + self._seconds, info)
-
-
-class RecentAdmissions:
-    """Admission tokens this process has verified: token -> (until, show, user).
-
-    Like ``platform.security.VerifiedTokens`` for access tokens: an entry never outlives
-    the token's own expiry, refused tokens are never kept, and the token is honoured only
-    for the show and user it was verified for.
-    """
-
-    def __init__(self, limit: int = 200_000, seconds: float = ADMISSION_SECONDS) -> None:
-        self._limit = limit
-        self._seconds = seconds
-        self._tokens: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
-
-    def check(self, token: str, show_id: str, user_id: str, verify: AdmissionCheck) -> None:
-        """Returns when ``token`` admits ``user_id`` to ``show_id``; ``verify`` raises the
-        refusal otherwise (and is called only when this token is not remembered for them)."""
-        now = time.time()
-        known = self._tokens.get(token)
-        if known is not None and known[0] > now and known[1] == show_id and known[2] == user_id:
-            return
-        expires = verify()  # raises when not admitted
-        self._tokens[token] = (min(now + self._seconds, expires), show_id, user_id)
-        self._tokens.move_to_end(token)
-        while len(self._tokens) > self._limit:
-            self._tokens.popitem(last=False)

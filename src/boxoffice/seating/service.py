@@ -176,15 +176,8 @@ def _admitted(
     """``info`` when ``user`` may hold seats of the show now; else the refusal."""
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")
-    if info.queue.enabled:
-
-        def verify() -> float:  # raises AdmissionRequired / AdmissionInvalid
-            admitted = waitroom.check_admission(
-                runtime, admission_token, show_id=show_id, user_id=user.id
-            )
-            return admitted.expires_at.timestamp()
-
-        seating_of(runtime).admissions.check(admission_token or "", show_id, user.id, verify)
+    if info.queue.enabled:  # raises AdmissionRequired / AdmissionInvalid
+        waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
     if not info.sale_open_at(runtime.clock.now()):
         raise SaleNotOpen(
             "Tickets for this show are not on sale now.",

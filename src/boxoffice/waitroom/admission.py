@@ -57,7 +57,9 @@ def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) ->
     if not token:
         raise AdmissionRequired("This show's sale goes through the waiting room: join the queue.")
     try:
-        claims = runtime.keys.verify(token, use=TokenUse.ADMISSION)
+        # Remembered like access tokens (an admitted fan's hold attempts repeat it); the
+        # show and user below are checked on every use.
+        claims = runtime.verified_tokens.claims(runtime, token, TokenUse.ADMISSION)
     except TokenExpired as exc:
         raise AdmissionInvalid("The admission token has expired; join the queue again.") from exc
     except InvalidToken as exc:

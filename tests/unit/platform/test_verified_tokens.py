@@ -66,3 +66,29 @@ def test_memory_is_bounded(runtime: SimpleNamespace) -> None:
     for value in issued:
         tokens.principal(runtime, value)  # type: ignore[arg-type]
     assert len(tokens._tokens) == 3
+
+
+def test_admission_tokens_are_remembered_apart_from_access_tokens(runtime: SimpleNamespace) -> None:
+    keys: KeyRing = runtime.keys
+    checks: list[TokenUse] = []
+
+    def verify(value: str, *, use: TokenUse) -> dict[str, object]:
+        checks.append(use)
+        return keys.verify(value, use=use)
+
+    counting = SimpleNamespace(keys=SimpleNamespace(verify=verify))
+    tokens = VerifiedTokens()
+    admission = keys.sign(
+        {"sub": "user-1", "show_id": "show-1", "aid": "a1"},
+        use=TokenUse.ADMISSION,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=5),
+    )
+    for _ in range(3):
+        claims = tokens.claims(counting, admission, TokenUse.ADMISSION)  # type: ignore[arg-type]
+        assert (claims["sub"], claims["show_id"]) == ("user-1", "show-1")
+    assert checks == [TokenUse.ADMISSION]  # verified once, then remembered
+    for _ in range(2):  # remembered as an admission, it is still no access token
+        with pytest.raises(InvalidToken):
+            tokens.principal(counting, admission)  # type: ignore[arg-type]
+    assert checks == [TokenUse.ADMISSION, TokenUse.ACCESS, TokenUse.ACCESS]
