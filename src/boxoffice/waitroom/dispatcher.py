@@ -86,7 +86,6 @@ class Dispatcher:
         self.clock = clock
         self._rates: dict[str, AdmitRate] = {}
         self._opened: set[str] = set()
-        self._sold_out: set[str] = set()
         self.ticks = 0
 
     async def tick(self, at: datetime | None = None) -> dict[str, AdmitResult]:
@@ -119,25 +118,15 @@ class Dispatcher:
             self._opened.add(show_id)
         at_ms = int(moment.timestamp() * 1000)
         left = await self.seats_left(show_id) if self.seats_left is not None else None
-        if left is not None and (left[0] == 0 or await self._announced_sold_out(show_id, at_ms)):
-            # Nothing to buy: admitting more people would only send them to an empty map.
-            # Seats held may come back (a hold expires, an order is cancelled): admitting
-            # resumes then. None held either: sold out, and everyone waiting is told so.
+        if left is not None:
             state = await self.store.state(show_id, at_ms)
-            rate = self._rates.setdefault(
-                show_id, AdmitRate(int(self.settings.rate_window_seconds * 1000))
-            ).record(at_ms, 0)
-            await self.store.publish(
-                ServingState(
-                    show_id,
-                    state.serving,
-                    state.issued,
-                    round(rate, 3),
-                    at_ms,
-                    sold_out=state.sold_out or left[1] == 0,  # once said, it stays said
-                )
-            )
-            return AdmitResult(state.serving, state.issued, -1, ())
+            # Once the line was told the show sold out, a seat given back later reopens
+            # nothing; with no seat available, admitting would only send people to an
+            # empty map (held seats may come back: admitting resumes then).
+            sold_out = state.sold_out or left == (0, 0)
+            if sold_out or left[0] == 0:
+                await self._publish(show_id, state.serving, state.issued, 0, at_ms, sold_out)
+                return AdmitResult(state.serving, state.issued, -1, ())
         result = await self.store.admit(
             show_id,
             now_ms=at_ms,
@@ -147,22 +136,25 @@ class Dispatcher:
             # A dispatcher that paused (or a standby taking over) admits one second's worth.
             burst_ms=max(1000, int(self.settings.tick_seconds * 2000)),
         )
-        rate = self._rates.setdefault(
-            show_id, AdmitRate(int(self.settings.rate_window_seconds * 1000))
-        ).record(at_ms, len(result.admitted))
-        await self.store.publish(
-            ServingState(show_id, result.serving, result.issued, round(rate, 3), at_ms)
-        )
+        await self._publish(show_id, result.serving, result.issued, len(result.admitted), at_ms)
         return result
 
-    async def _announced_sold_out(self, show_id: str, at_ms: int) -> bool:
-        """The line was told the show sold out: a seat given back later reopens nothing."""
-        if show_id in self._sold_out:
-            return True
-        if (await self.store.state(show_id, at_ms)).sold_out:
-            self._sold_out.add(show_id)
-            return True
-        return False
+    async def _publish(
+        self,
+        show_id: str,
+        serving: int,
+        issued: int,
+        admitted: int,
+        at_ms: int,
+        sold_out: bool = False,
+    ) -> None:
+        """Tell every API process where the show stands (and the admit rate measured)."""
+        rate = self._rates.setdefault(
+            show_id, AdmitRate(int(self.settings.rate_window_seconds * 1000))
+        ).record(at_ms, admitted)
+        await self.store.publish(
+            ServingState(show_id, serving, issued, round(rate, 3), at_ms, sold_out=sold_out)
+        )
 
     async def run(self, leases: LeaseStore, holder: str, stop: asyncio.Event) -> None:
         """Tick while holding the lease; stand by otherwise. Returns when ``stop`` is set."""
