@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic import StringConstraints, TypeAdapter
 
 from boxoffice.platform.fastlane import FastRequest, FastResponse, FastRoute
 from boxoffice.seating import service
@@ -24,7 +23,7 @@ _SHOW_ID = TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length
 
 async def hold_seats(request: FastRequest) -> FastResponse:
     user = request.user()  # first, as FastAPI resolves CurrentUser before the parameters
-    show_id = _show_id(request.params["show_id"])
+    show_id = request.param("show_id", _SHOW_ID)
     body = await request.model(HoldCreate)
     runtime = request.runtime
     held = await service.hold_seats(
@@ -37,14 +36,6 @@ async def hold_seats(request: FastRequest) -> FastResponse:
     read = HoldRead.of(held)
     read.suggested_products = await service.goods_to_offer(runtime, held)
     return FastResponse(201, read.model_dump_json().encode())
-
-
-def _show_id(raw: str) -> str:
-    try:
-        return _SHOW_ID.validate_python(raw)
-    except ValidationError as exc:
-        errors = [{**error, "loc": ("path", "show_id", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from None
 
 
 def routes(prefix: str) -> list[FastRoute]:
