@@ -27,6 +27,7 @@ from boxoffice.catalog.categories import (
 from boxoffice.catalog.contracts import (
     CancellationPolicy,
     EventSummary,
+    ShowInventory,
     ShowSaleInfo,
 )
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
@@ -59,7 +60,6 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import service as seating
 
 log = structlog.get_logger("boxoffice.catalog")
 
@@ -308,7 +308,8 @@ async def cancel_event(
 async def create_show(
     uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str, starts_at: datetime
 ) -> Show:
-    """A show of the event and, in the same transaction, its seat inventory in seating.
+    """A show of the event and, in the same transaction, its seat inventory (through the
+    ``ShowInventory`` port, which seating fills).
 
     Raises ``EventStateConflict`` for a cancelled event, ``InvalidEvent`` for a start in the
     past or before the sale opens, ``ShowExists`` (409) for a second show at the same time.
@@ -337,9 +338,7 @@ async def create_show(
     )
     uow.session.add(show)
     await uow.session.flush()
-    await seating.create_show_inventory(
-        uow, runtime, show_id=show.id, event_id=event.id, seats=seats
-    )
+    await runtime.adapters.get(ShowInventory).create(uow, show.id, event.id, seats)
     event.first_starts_at = min(filter(None, (event.first_starts_at, starts_at)))
     event.last_starts_at = max(filter(None, (event.last_starts_at, starts_at)))
     event.updated_at = now

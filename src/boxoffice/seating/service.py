@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import SeatSpec, ShowSaleInfo
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
@@ -24,7 +24,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import domain, holds, inventory, lifecycle
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
-from boxoffice.seating.contracts import HeldSeats, SeatSpec
+from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.errors import (
     HoldExpired as HoldExpired,
 )
@@ -59,14 +59,10 @@ __all__ = [
 
 
 async def create_show_inventory(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    *,
-    show_id: str,
-    event_id: str,
-    seats: Sequence[SeatSpec],
+    uow: UnitOfWork, show_id: str, event_id: str, seats: Sequence[SeatSpec]
 ) -> int:
     """Create every seat of a show as ``available`` (bulk insert, chunked). No commit.
+    Catalog calls it through its ``ShowInventory`` port.
 
     Returns the number of seats. Raises ``InventoryExists`` (409) if the show already has
     seats, ``UnknownSeats`` (422) for a duplicated or malformed seat id.

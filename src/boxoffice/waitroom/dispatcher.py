@@ -22,8 +22,9 @@ from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import LeaseStore
+from boxoffice.waitroom.contracts import SeatsLeft
 from boxoffice.waitroom.domain import AdmitResult, ServingState
-from boxoffice.waitroom.shows import SaleInfoCache, SeatsLeft
+from boxoffice.waitroom.shows import SaleInfoCache
 from boxoffice.waitroom.store import QueueStore
 
 log = structlog.get_logger("boxoffice.waitroom.dispatcher")

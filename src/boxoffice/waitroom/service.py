@@ -10,19 +10,17 @@ import asyncio
 import math
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.errors import NotFound, RateLimited
-from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.waitroom import admission, streams
 from boxoffice.waitroom.board import ServingBoard
-from boxoffice.waitroom.contracts import Admission
+from boxoffice.waitroom.contracts import Admission, SeatCount, SeatsLeft
 from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue, queue_finished
 from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, position
 from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
@@ -31,9 +29,7 @@ from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.shows import (
     SaleInfoCache,
     SaleInfoLoader,
-    SeatsLeft,
     catalog_loader,
-    seating_counter,
 )
 from boxoffice.waitroom.store import (
     JoinLimited,
@@ -84,26 +80,14 @@ def build(
     )
     cache = SaleInfoCache(sale_info or catalog_loader(runtime), settings.sale_info_cache_seconds)
     # Seats are counted only for the real catalog: a test's own sale info has no seats.
-    seats = seating_counter(runtime) if sale_info is None else None
+    port = runtime.adapters.find(SeatCount) if sale_info is None else None
+    seats = port.seats_left if port is not None else None
     return Waitroom(settings, store, board, cache, seats_left=seats)
 
 
 def room(runtime: Runtime) -> Waitroom:
     """This process's waiting room; built on first use where startup did not run."""
     return runtime.adapters.ensure(Waitroom, lambda: build(runtime))
-
-
-async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
-    """Attach the queue store, start the serving subscriber, and the dispatcher if asked."""
-    waitroom = room(runtime)
-    stack.push_async_callback(waitroom.store.close)
-    waitroom.board.start()
-    stack.push_async_callback(waitroom.board.stop)
-    runtime.readiness["waitroom"] = waitroom.store.ping
-    if runtime.background and waitroom.settings.dispatch_in_process:
-        from boxoffice.waitroom import runner
-
-        await runner.start_in_process(runtime, waitroom, stack)
 
 
 # --- contracts other contexts call -------------------------------------------------------
@@ -127,16 +111,6 @@ async def purge_closed_queues(runtime: Runtime) -> int:
             await waitroom.store.forget(show_id)
             purged += 1
     return purged
-
-
-JOBS = [
-    JobSpec(
-        name="waitroom.purge_closed_queues",
-        schedule="30 3 * * *",
-        run=purge_closed_queues,
-        description="Forget the waiting rooms of shows whose sale is over.",
-    )
-]
 
 
 async def admission_finished(runtime: Runtime, *, show_id: str, user_id: str) -> None:

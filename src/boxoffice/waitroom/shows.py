@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 
@@ -16,29 +17,10 @@ def catalog_loader(runtime: Runtime) -> SaleInfoLoader:
     """Read ``catalog.service.show_sale_info`` (through catalog's cache) in its own unit of work."""
 
     async def load(show_id: str) -> ShowSaleInfo | None:
-        # Imported here: catalog.service imports seating.service, which imports ours.
-        from boxoffice.catalog import service as catalog
-
         async with runtime.uow() as uow:
             return await catalog.show_sale_info(uow, show_id, runtime=runtime)
 
     return load
-
-
-SeatsLeft = Callable[[str], Awaitable[tuple[int, int] | None]]
-
-
-def seating_counter(runtime: Runtime) -> SeatsLeft:
-    """(available, held) seats of a show from ``seating.service.seats_left``; None for a
-    show without seats (nothing to say about it being sold out)."""
-
-    async def count(show_id: str) -> tuple[int, int] | None:
-        # Imported here: seating.service imports ours.
-        from boxoffice.seating import service as seating
-
-        return await seating.seats_left(runtime, show_id)
-
-    return count
 
 
 class SaleInfoCache:
