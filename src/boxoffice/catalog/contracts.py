@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from boxoffice.catalog.errors import SaleNotOpen as SaleNotOpen
+from boxoffice.catalog.errors import ShowNotFound as ShowNotFound
 from boxoffice.platform.uow import UnitOfWork
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.contracts import SeatSpec, ShowSaleInfo
+from boxoffice.catalog.contracts import SaleNotOpen, SeatSpec, ShowNotFound, ShowSaleInfo
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
@@ -25,26 +25,16 @@ from boxoffice.seating import domain, holds, inventory, lifecycle
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeats
-from boxoffice.seating.errors import (
-    HoldExpired as HoldExpired,
-)
-from boxoffice.seating.errors import (
-    HoldNotFound,
-    SaleNotOpen,
-    ShowNotFound,
-)
-from boxoffice.seating.errors import (
-    PurchaseLimitExceeded as PurchaseLimitExceeded,
-)
-from boxoffice.seating.errors import (
-    SeatUnavailable as SeatUnavailable,
-)
+from boxoffice.seating.errors import HoldLapsed as HoldLapsed
+from boxoffice.seating.errors import HoldNotFound
+from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
+from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
 from boxoffice.seating.recent import SaleInfoRead
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
 
 __all__ = [
-    "HoldExpired",
+    "HoldLapsed",
     "PurchaseLimitExceeded",
     "SeatUnavailable",
     "attach_order",
@@ -229,7 +219,7 @@ async def attach_order(
 ) -> HeldSeats:
     """Attach the user's active hold to an order. No commit. Idempotent for the same order.
 
-    Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldExpired`` (409:
+    Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldLapsed`` (409:
     expired or released), ``Conflict`` (409: attached to or sold to another order).
     """
     hold = await lifecycle.attach_order(uow, hold_id, order_id=order_id, user_id=user_id)
@@ -239,7 +229,7 @@ async def attach_order(
 async def sell_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str) -> HeldSeats:
     """Every seat of the hold becomes sold to ``order_id``. No commit. Idempotent.
 
-    An expired hold whose seats nobody took is revived. Raises ``HoldExpired`` (409) when a
+    An expired hold whose seats nobody took is revived. Raises ``HoldLapsed`` (409) when a
     seat was taken since (the caller's transaction must then roll back), ``NotFound``,
     ``Conflict`` (sold to or attached to another order).
     """

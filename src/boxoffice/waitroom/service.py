@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import SaleNotOpen, ShowSaleInfo
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.errors import NotFound, RateLimited
 from boxoffice.platform.runtime import Runtime
@@ -23,7 +23,7 @@ from boxoffice.waitroom.board import ServingBoard
 from boxoffice.waitroom.contracts import Admission, SeatCount, SeatsLeft
 from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue, queue_finished
 from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, position
-from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
+from boxoffice.waitroom.errors import QueueNotUsed
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.shows import (
