@@ -41,6 +41,7 @@ from boxoffice.catalog.errors import (
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
 from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show
+from boxoffice.catalog.recent import RecentSaleInfo
 from boxoffice.catalog.schemas import (
     CancellationIn,
     EventCreate,
@@ -137,8 +138,11 @@ async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) ->
     show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
     tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
     cache = adapters(runtime).cache
+    recent = _recent(runtime)
 
     async def invalidate() -> None:
+        for show_id in show_ids:
+            recent.forget(show_id)
         await cache.invalidate_tags(*tags)
 
     uow.on_commit(invalidate)
@@ -420,6 +424,24 @@ async def event_summary(uow: UnitOfWork, event_id: str) -> EventSummary | None:
     if row is None:
         return None
     return EventSummary(*row)
+
+
+async def recent_sale_info(
+    runtime: Runtime, show_id: str, *, max_age: float
+) -> ShowSaleInfo | None:
+    """The show's sale info as this process read it at most ``max_age`` seconds ago (0:
+    now), read through catalog's cache in a short transaction of its own. The one
+    per-process memo of sale info (``catalog/recent.py``): for the hottest reads (joins,
+    refused holds, dispatcher ticks), never for a decision the database makes."""
+    return await _recent(runtime).get(show_id, max_age=max_age)
+
+
+def _recent(runtime: Runtime) -> RecentSaleInfo:
+    async def read(show_id: str) -> ShowSaleInfo | None:
+        async with runtime.uow() as uow:
+            return await show_sale_info(uow, show_id, runtime=runtime)
+
+    return runtime.adapters.ensure(RecentSaleInfo, lambda: RecentSaleInfo(read))
 
 
 async def show_sale_info(

@@ -44,6 +44,9 @@ from boxoffice.seating.snapshot import Layout, SeatPlace
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
+# How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
+# attempt the board lets through is checked again against the current one.
+SALE_INFO_SECONDS = 1.0
 # Re-reads the sale info in the claim's unit of work (checking it again) before the claim.
 Confirm = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
 

@@ -7,6 +7,7 @@ commit through ``uow.on_commit``; the database stays the judge of every seat.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
 from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
 from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
-from boxoffice.seating.recent import SaleInfoRead
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
 
@@ -69,17 +69,9 @@ async def goods_to_offer(runtime: Runtime, held: HeldSeats) -> list[dict[str, An
     """The event's goods offered next to an active hold (bundles), as merch lists them."""
     if held.status != "active":
         return []
-    # A show's event never changes, so even a remembered sale info names it exactly.
-    info = await seating_of(runtime).sale_infos.get(held.show_id, _sale_info_reader(runtime))
+    # A show's event never changes, so a sale info of any age names it exactly.
+    info = await catalog.recent_sale_info(runtime, held.show_id, max_age=math.inf)
     return await merch.offered_products(runtime, event_id=info.event_id if info else None)
-
-
-def _sale_info_reader(runtime: Runtime) -> SaleInfoRead:
-    async def read(show_id: str) -> ShowSaleInfo | None:
-        async with runtime.uow() as uow:  # its own short transaction
-            return await _sale_info(uow, runtime, show_id)
-
-    return read
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
@@ -140,12 +132,11 @@ async def hold_seats(
 
     async def confirm(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
-        adapters.sale_infos.remember(fresh)
         return _admitted(runtime, fresh, show_id, user, admission_token)
 
     async with holds.database_reachable():
         await adapters.snapshots.layout(show_id)  # first: its own transaction
-        info = await adapters.sale_infos.get(show_id, _sale_info_reader(runtime))
+        info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
         info = _admitted(runtime, info, show_id, user, admission_token)
         return await holds.hold(
             None, runtime, info, user_id=user.id, seat_ids=seat_ids, confirm=confirm

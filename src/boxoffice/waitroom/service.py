@@ -27,7 +27,6 @@ from boxoffice.waitroom.errors import QueueNotUsed
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.shows import (
-    SaleInfoCache,
     SaleInfoLoader,
     catalog_loader,
 )
@@ -47,7 +46,7 @@ class Waitroom:
     settings: WaitroomSettings
     store: QueueStore
     board: ServingBoard
-    sale_info: SaleInfoCache
+    sale_info: SaleInfoLoader
     openings: dict[str, asyncio.Lock] = field(default_factory=dict)
     seats_left: SeatsLeft | None = None  # the dispatcher stops admitting with none left
 
@@ -78,11 +77,11 @@ def build(
         heartbeat_seconds=settings.heartbeat_seconds,
         stale_after_seconds=settings.stale_after_seconds,
     )
-    cache = SaleInfoCache(sale_info or catalog_loader(runtime), settings.sale_info_cache_seconds)
+    loader = sale_info or catalog_loader(runtime, settings.sale_info_cache_seconds)
     # Seats are counted only for the real catalog: a test's own sale info has no seats.
     port = runtime.adapters.find(SeatCount) if sale_info is None else None
     seats = port.seats_left if port is not None else None
-    return Waitroom(settings, store, board, cache, seats_left=seats)
+    return Waitroom(settings, store, board, loader, seats_left=seats)
 
 
 def room(runtime: Runtime) -> Waitroom:
@@ -107,7 +106,7 @@ async def purge_closed_queues(runtime: Runtime) -> int:
     moment = runtime.clock.now()
     purged = 0
     for show_id in await waitroom.store.shows():
-        if queue_finished(await waitroom.sale_info.get(show_id), moment):
+        if queue_finished(await waitroom.sale_info(show_id), moment):
             await waitroom.store.forget(show_id)
             purged += 1
     return purged
@@ -132,7 +131,7 @@ def _show_of(entry_id: str) -> str:
 
 
 async def _sale_info(waitroom: Waitroom, show_id: str) -> ShowSaleInfo:
-    info = await waitroom.sale_info.get(show_id)
+    info = await waitroom.sale_info(show_id)
     if info is None:
         raise NotFound("No such show.")
     return info
