@@ -6,20 +6,23 @@ migrations are the only way the schema changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import DateTime, MetaData, Row, String, Table, and_, event, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -33,6 +36,39 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+async def update_one(
+    connection: AsyncConnection,
+    table: Table,
+    key: Mapping[str, Any],
+    values: Mapping[str, Any],
+    *,
+    when: ColumnElement[bool] | None = None,
+    returning: Sequence[ColumnElement[Any]] = (),
+) -> Row[Any] | None:
+    """Update the row of primary key ``key`` if ``when`` holds; its ``returning`` columns
+    after the change, or None when no row matched (so nothing changed).
+
+    One statement where the database returns updated rows (PostgreSQL, SQLite); on
+    MySQL/MariaDB the row is read back after the update, still locked by it.
+    """
+    by_key = and_(*(table.c[name] == value for name, value in key.items()))
+    statement = update(table).where(by_key).values(**values)
+    if when is not None:
+        statement = statement.where(when)
+    columns = list(returning) or list(table.primary_key.columns)
+    if connection.dialect.update_returning:
+        return (await connection.execute(statement.returning(*columns))).first()
+    result = await connection.execute(statement)
+    if result.rowcount != 1:
+        return None
+    return (await connection.execute(select(*columns).where(by_key))).first()
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (multi-row inserts, ``UPDATE ... RETURNING``)."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -77,7 +113,9 @@ def backend_name(url: str) -> str:
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """An engine configured for the backend: WAL and immediate transactions on SQLite,
-    READ COMMITTED on MySQL/MariaDB (as PostgreSQL's default), pre-ping on servers."""
+    READ COMMITTED on MySQL/MariaDB (as PostgreSQL's default). On servers, a connection
+    the server closed (a restart, a terminated backend) is noticed at checkout without a
+    round trip (:func:`_discard_closed`), instead of pinging before every unit of work."""
     backend = backend_name(url)
     if backend == "sqlite":
         db_path = make_url(url).database
@@ -92,12 +130,33 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         "echo": echo,
         "pool_size": pool_size,
         "max_overflow": pool_size,
-        "pool_pre_ping": True,
         "pool_recycle": 1800,
     }
     if backend == "mysql":
         kwargs["isolation_level"] = "READ COMMITTED"
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine.pool, "checkout", _discard_closed)
+    return engine
+
+
+def _driver_closed(dbapi_connection: Any) -> bool:
+    """What the driver already knows without asking the server: its socket was closed
+    (asyncpg and asyncmy notice the server's close as soon as the event loop reads it)."""
+    driver: Any = getattr(dbapi_connection, "_connection", None)
+    is_closed = getattr(driver, "is_closed", None)  # asyncpg
+    if callable(is_closed):
+        return bool(is_closed())
+    if hasattr(driver, "_transport"):  # asyncmy
+        transport = driver._transport
+        return transport is None or transport.is_closing() or bool(driver._stream_broken)
+    return False
+
+
+def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # DisconnectionError makes the pool discard this connection and check out another
+    # (a fresh one when the server restarted): no request sees the dead connection.
+    if _driver_closed(dbapi_connection):
+        raise sa_exc.DisconnectionError("the server closed this connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -11,15 +11,18 @@ from types import TracebackType
 from typing import Self
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.db import table_of
 from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.outbox import OutboxMessage
 
 AfterCommit = Callable[[], Awaitable[None]]
+OUTBOX = table_of(OutboxMessage)
 log = structlog.get_logger("boxoffice.uow")
 
 
@@ -36,6 +39,11 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._session
+
+    async def connection(self) -> AsyncConnection:
+        """The unit's connection, in its transaction, for Core statements: the hot writes
+        skip the ORM's per-row bookkeeping (identity map, flush ordering)."""
+        return await self.session.connection()
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
@@ -76,20 +84,24 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         session = self.session
-        now = self.clock.now()
-        for event in self._events:
-            session.add(
-                OutboxMessage(
-                    event_id=new_id(),
-                    topic=event.topic,
-                    event_type=event.name,
-                    version=event.version,
-                    aggregate_id=event.aggregate_id,
-                    payload=dumps(event.payload()).decode(),
-                    occurred_at=now,
-                )
-            )
-        self._events = []
+        if self._events:
+            now = self.clock.now()
+            rows = [
+                {
+                    "event_id": new_id(),
+                    "topic": event.topic,
+                    "event_type": event.name,
+                    "version": event.version,
+                    "aggregate_id": event.aggregate_id,
+                    "payload": dumps(event.payload()).decode(),
+                    "occurred_at": now,
+                }
+                for event in self._events
+            ]
+            self._events = []
+            # One multi-row INSERT on the unit's connection, whatever else it flushes.
+            await session.flush()
+            await (await self.connection()).execute(insert(OUTBOX), rows)
         await session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
