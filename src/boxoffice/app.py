@@ -89,6 +89,7 @@ def create_app(
     modules = [CONTEXTS[name] for name in chosen]
     configure_logging(settings.log_level, settings.log_json)
     settings.refuse_unsafe_production()
+    limits = {"max_json": settings.max_json_body_bytes, "max_upload": settings.max_upload_bytes}
 
     @asynccontextmanager
     async def lifespan(app: BoxOfficeApp) -> AsyncIterator[None]:
@@ -103,9 +104,9 @@ def create_app(
                 if module.startup is not None:
                     await module.startup(runtime, stack)
             await messaging.startup(runtime, stack)
-            fast_routes = [route for module in modules for route in module.fast_routes]
+            fast_routes = [r.fast_route(API_PREFIX) for m in modules for r in m.hot_routes]
             if settings.fast_lane and fast_routes:
-                app.fast_lane = FastLane(runtime, fast_routes)
+                app.fast_lane = FastLane(runtime, fast_routes, limits)
                 stack.callback(setattr, app, "fast_lane", None)
             yield
 
@@ -123,7 +124,10 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     templates: dict[int, str] = {id(r): getattr(r, "path", "") for r in health.router.routes}
     for module in modules:
-        for router in module.routers:
+        hot = APIRouter()  # a router of this app's own: the declarations are shared
+        for route in module.hot_routes:
+            route.add_to(hot)
+        for router in [hot, *module.routers]:
             api.include_router(router)
             templates.update({id(r): API_PREFIX + getattr(r, "path", "") for r in router.routes})
         for router in module.root_routers:
@@ -132,11 +136,7 @@ def create_app(
     app.include_router(api)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_json=settings.max_json_body_bytes,
-        max_upload=settings.max_upload_bytes,
-    )
+    app.add_middleware(BodySizeLimitMiddleware, **limits)
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app
 

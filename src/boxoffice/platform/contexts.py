@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from boxoffice.platform.fastlane import FastRoute
+from boxoffice.platform.hotroutes import HotRoute
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.runtime import Runtime
@@ -35,8 +35,9 @@ class ContextModule:
     name: str
     routers: list[APIRouter] = field(default_factory=list)
     root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
-    # Hot routes also answered by the fast lane (each has a FastAPI twin in ``routers``).
-    fast_routes: list[FastRoute] = field(default_factory=list)
+    # Hot operations, declared once: answered by the fast lane and by a FastAPI route
+    # generated from the same declaration (``platform/hotroutes.py``).
+    hot_routes: list[HotRoute] = field(default_factory=list)
     jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
     consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
     # Adapters and loops, when the process serves this context (in the app's lifespan).

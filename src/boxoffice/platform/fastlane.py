@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,8 +28,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.platform.errors import BadRequest, PayloadTooLarge, Unauthorized, response_for
+from boxoffice.platform.errors import BadRequest, Unauthorized, response_for
 from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -51,23 +52,14 @@ class FastRequest:
     receive: Receive
 
     async def body(self) -> bytes:
-        """The request body, refused with 413 past the JSON size limit (as
-        ``BodySizeLimitMiddleware`` refuses it on the FastAPI side)."""
-        limit = self.runtime.settings.max_json_body_bytes
-        declared = self.header(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+        """The request body (its size is limited by ``BodySizeLimitMiddleware``, which the
+        lane and the FastAPI side both pass through: 413 past the limit)."""
         chunks: list[bytes] = []
-        size = 0
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
                 raise BadRequest("The client went away before sending its body.")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
@@ -155,13 +147,16 @@ class FastRoute:
 class FastLane:
     """The fast routes of one app, matched by method and exact path."""
 
-    def __init__(self, runtime: Runtime, routes: Sequence[FastRoute]) -> None:
+    def __init__(
+        self, runtime: Runtime, routes: Sequence[FastRoute], limits: Mapping[str, int]
+    ) -> None:
         self.runtime = runtime
         self._by_method: dict[str, list[FastRoute]] = {}
         for route in routes:
             self._by_method.setdefault(route.method, []).append(route)
         templates = {id(route): route.path for route in routes}
-        self._serve: ASGIApp = RequestContextMiddleware(self._answer, runtime.metrics, templates)
+        limited = BodySizeLimitMiddleware(self._answer, **limits)
+        self._serve: ASGIApp = RequestContextMiddleware(limited, runtime.metrics, templates)
 
     def match(self, scope: Scope) -> tuple[FastRoute, dict[str, str]] | None:
         routes = self._by_method.get(scope["method"])

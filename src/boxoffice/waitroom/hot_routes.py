@@ -1,23 +1,30 @@
-"""waitroom's hot routes on the platform's fast lane (``platform/fastlane.py``).
-
-The same use cases as ``routes.py`` (their FastAPI twins, which document them in OpenAPI):
-joining the queue, polling one's place and following it over Server-Sent Events are what
-a crowd does the minute a sale opens, so they skip FastAPI's routing and dependencies.
-"""
+"""waitroom's hot operations, each declared once (``platform/hotroutes.py``): joining the
+queue, polling one's place and following it over Server-Sent Events are what a crowd does
+the minute a sale opens, so they skip FastAPI's routing and dependencies."""
 
 from __future__ import annotations
 
-from boxoffice.platform.fastlane import FastRequest, FastResponse, FastRoute, FastStream
+from typing import Any
+
+from boxoffice.platform.fastlane import FastRequest, FastResponse, FastStream
+from boxoffice.platform.hotroutes import Header, HotRoute
 from boxoffice.waitroom import service
+from boxoffice.waitroom.schemas import QueueEntryRead
 
 _SSE_HEADERS = (
     # no-transform and X-Accel-Buffering keep gateways (nginx) from buffering the stream.
     (b"cache-control", b"no-cache, no-transform"),
     (b"x-accel-buffering", b"no"),
 )
+_TAGS = ("waitroom",)
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such entry (or not yours)"},
+}
 
 
 async def join_queue(request: FastRequest) -> FastResponse:
+    """Take a place in the show's line (or the place you have: 200, the same number)."""
     user = request.user()
     entry, created = await service.join(
         request.runtime, user, request.params["show_id"], request.client_address
@@ -26,12 +33,14 @@ async def join_queue(request: FastRequest) -> FastResponse:
 
 
 async def get_queue_entry(request: FastRequest) -> FastResponse:
+    """Your place in the line now (the poll a stream falls back to)."""
     user = request.user()
     entry = await service.get_entry(request.runtime, user, request.params["entry_id"])
     return FastResponse(200, entry.model_dump_json().encode())
 
 
 async def stream_queue_entry(request: FastRequest) -> FastStream:
+    """Your place as it changes, as Server-Sent Events."""
     user = request.user()
     events = await service.open_stream(
         request.runtime, user, request.params["entry_id"], request.header(b"last-event-id")
@@ -39,9 +48,45 @@ async def stream_queue_entry(request: FastRequest) -> FastStream:
     return FastStream(events, b"text/event-stream; charset=utf-8", _SSE_HEADERS)
 
 
-def routes(prefix: str) -> list[FastRoute]:
-    return [
-        FastRoute("POST", f"{prefix}/shows/{{show_id}}/queue", join_queue),
-        FastRoute("GET", f"{prefix}/queue/{{entry_id}}", get_queue_entry),
-        FastRoute("GET", f"{prefix}/queue/{{entry_id}}/stream", stream_queue_entry),
-    ]
+HOT_ROUTES = [
+    HotRoute(
+        "POST",
+        "/shows/{show_id}/queue",
+        join_queue,
+        "join_queue",
+        _TAGS,
+        status_code=201,
+        response_model=QueueEntryRead,
+        responses={
+            200: {
+                "description": "already queued: the same entry and number",
+                "model": QueueEntryRead,
+            },
+            **_ERRORS,
+            409: {"description": "the show sells without a queue"},
+            422: {"description": "sale_not_open"},
+            429: {"description": "too many joins"},
+        },
+    ),
+    HotRoute(
+        "GET",
+        "/queue/{entry_id}",
+        get_queue_entry,
+        "get_queue_entry",
+        _TAGS,
+        response_model=QueueEntryRead,
+        responses=_ERRORS,
+    ),
+    HotRoute(
+        "GET",
+        "/queue/{entry_id}/stream",
+        stream_queue_entry,
+        "stream_queue_entry",
+        _TAGS,
+        headers=[Header("Last-Event-ID", "the last event's id, when reconnecting")],
+        responses={
+            200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}},
+            **_ERRORS,
+        },
+    ),
+]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.platform.contexts import API_PREFIX, ContextModule
+from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
-from boxoffice.waitroom import fast_routes, routes, runner, service
+from boxoffice.waitroom import hot_routes, routes, runner, service
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
@@ -34,7 +34,7 @@ JOBS = [
 MODULE = ContextModule(
     "waitroom",
     routers=[routes.router],
-    fast_routes=fast_routes.routes(API_PREFIX),
+    hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,
 )

@@ -25,7 +25,7 @@ def lane(*routes: FastRoute) -> FastLane:
     runtime: Any = SimpleNamespace(
         metrics=Metrics(), settings=SimpleNamespace(max_json_body_bytes=100)
     )
-    return FastLane(runtime, routes)
+    return FastLane(runtime, routes, {"max_json": 100, "max_upload": 1000})
 
 
 def scope(method: str, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> dict:  # type: ignore[type-arg]
