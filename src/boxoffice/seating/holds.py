@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -38,87 +39,71 @@ from boxoffice.seating.errors import (
     SeatUnavailable,
     UnknownSeats,
 )
-from boxoffice.seating.events import HoldReleased, SeatsHeld
-from boxoffice.seating.models import Hold
-from boxoffice.seating.snapshot import Layout, SeatPlace
+from boxoffice.seating.events import SeatsHeld
+from boxoffice.seating.lifecycle import HoldStatus, encode_seats
+from boxoffice.seating.snapshot import Layout
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
 # How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
 # attempt the board lets through is checked again against the current one.
 SALE_INFO_SECONDS = 1.0
-# Re-reads the sale info in the claim's unit of work (checking it again) before the claim.
-Confirm = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
+# Reads the sale info again in the claim's unit of work and refuses what it no longer
+# allows (the entry's memo may be a second old); returns the info to hold with.
+Refresh = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
 
 
-async def hold(
-    uow: UnitOfWork | None,
-    runtime: Runtime,
-    info: ShowSaleInfo,
-    *,
-    user_id: str,
-    seat_ids: Sequence[str],
-    confirm: Confirm | None = None,
-) -> HeldSeats:
-    """Hold ``seat_ids`` for ``user_id`` (sale window and admission already checked).
-    Commits. Raises ``SeatUnavailable``, ``PurchaseLimitExceeded``, ``UnknownSeats``.
+@dataclass(frozen=True)
+class HoldAttempt:
+    """A hold request resolved once at its entry: the show's sale info and seat layout,
+    the buyer, and the distinct seats asked for (every one of them on the map)."""
 
-    With ``uow`` None the unit of work is opened only once the board has marked the seats:
-    an attempt the board refuses does no database work at all. ``confirm``, when given, is
-    called in that unit of work before the claim and returns the sale info to hold with
-    (``info`` may then be a little old: it only decided the board's refusals); whatever it
-    raises refuses the attempt."""
-    adapters = seating_of(runtime)
+    info: ShowSaleInfo
+    layout: Layout
+    user_id: str
+    wanted: list[str]
+
+
+def attempt(
+    info: ShowSaleInfo, layout: Layout, user_id: str, seat_ids: Sequence[str]
+) -> HoldAttempt:
+    """Check the request against the show before any I/O: ``UnknownSeats`` (422) for an
+    empty, oversized or unknown seat list, ``PurchaseLimitExceeded`` for more seats than
+    one person may have."""
     try:
         wanted = domain.requested_seats(seat_ids)
     except domain.InvalidSeatRequest as error:
         raise UnknownSeats(str(error), errors=_seat_errors(str(error))) from None
     _within_request_limit(info, wanted)
-    layout = await adapters.snapshots.layout(info.show_id)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
         message = "Some seats do not exist in this show."
         raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
+    return HoldAttempt(info, layout, user_id, wanted)
 
-    now = runtime.clock.now() if uow is None else uow.clock.now()
+
+async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> HeldSeats:
+    """Hold every seat of ``request`` or none. Commits. Raises ``SeatUnavailable``,
+    ``PurchaseLimitExceeded``, ``SeatingBusy`` and whatever ``refresh`` raises.
+
+    The board marks the seats first: an attempt it refuses does no database work at all.
+    The database then judges in one transaction (:func:`_claim_once`)."""
+    adapters = seating_of(runtime)
+    show_id, wanted = request.info.show_id, request.wanted
+    now = runtime.clock.now()
     hold_id = new_id()
-    pending = Mark(
-        PENDING_MARK, hold_id, epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
-    )
-    marked = await _mark(adapters, info.show_id, wanted, pending, epoch_ms(now))
+    deadline = epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
+    marked = await _mark(adapters, show_id, wanted, Mark(PENDING_MARK, hold_id, deadline), now)
     try:
-        async with _unit_of_work(runtime, uow) as claiming:
-            if confirm is not None:
-                info = await confirm(claiming)
-                _within_request_limit(info, wanted)
-            return await _claim(
-                claiming,
-                runtime,
-                info,
-                layout,
-                user_id=user_id,
-                wanted=wanted,
-                hold_id=hold_id,
-                now=now,
-                expires_at=domain.hold_expiry(now, info.hold_minutes),
-            )
+        return await _claim(runtime, request, refresh, hold_id, now)
     except PoolTimeout:
         if marked:
-            await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
+            await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
         raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
     except BaseException:
         if marked:
-            await _quietly(adapters.board.unmark(info.show_id, wanted, hold_id))
+            await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
         raise
-
-
-@asynccontextmanager
-async def _unit_of_work(runtime: Runtime, given: UnitOfWork | None) -> AsyncIterator[UnitOfWork]:
-    if given is not None:
-        yield given
-        return
-    async with runtime.uow() as uow:
-        yield uow
 
 
 def _within_request_limit(info: ShowSaleInfo, wanted: list[str]) -> None:
@@ -132,24 +117,17 @@ def _seat_errors(message: str) -> list[dict[str, object]]:
 
 
 async def _mark(
-    adapters: Seating,
-    show_id: str,
-    wanted: list[str],
-    pending: Mark,
-    now_ms: int,
+    adapters: Seating, show_id: str, wanted: list[str], pending: Mark, now: datetime
 ) -> bool:
     """True when the board marked the seats for us; False when it could not be asked (the
     database alone judges then). Raises ``SeatUnavailable`` for seats the board has taken."""
-    board = adapters.board
     try:
-        outcome = await board.mark(show_id, wanted, pending, now_ms)
-        if (
-            outcome.status == "cold"
-        ):  # reload it for the next requests; the database judges this one
-            await adapters.snapshots.load_in_background(show_id)
-            return False
+        outcome = await adapters.board.mark(show_id, wanted, pending, epoch_ms(now))
     except (RedisError, OSError) as error:
         log.warning("seat_board_unreachable", show_id=show_id, error=str(error))
+        return False
+    if outcome.status == "cold":  # reload it for the next requests; the database judges
+        await adapters.snapshots.load_in_background(show_id)
         return False
     if outcome.status == "taken":
         raise SeatUnavailable("Some seats were just taken.", seat_ids=sorted(outcome.taken))
@@ -157,82 +135,85 @@ async def _mark(
 
 
 async def _claim(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    info: ShowSaleInfo,
-    layout: Layout,
-    *,
-    user_id: str,
-    wanted: list[str],
-    hold_id: str,
-    now: datetime,
-    expires_at: datetime,
+    runtime: Runtime, request: HoldAttempt, refresh: Refresh, hold_id: str, now: datetime
 ) -> HeldSeats:
-    adapters = seating_of(runtime)
-    show_id, limit = info.show_id, info.max_tickets_per_user
-    prices = [info.grade_prices.get(layout.index[s].grade, 0) for s in wanted]
-    for attempt in range(ATTEMPTS):
+    """:func:`_claim_once` in a unit of work, again after a deadlock (then 503)."""
+    for attempt_number in range(1, ATTEMPTS + 1):
         try:
-            first = await claims.lock_buyer(uow, show_id, user_id)
-            owned = 0 if first else await claims.owned_seats(uow, show_id, user_id, now)
-            if not domain.within_limit(owned, len(wanted), limit):
-                await uow.rollback()
-                raise PurchaseLimitExceeded(
-                    f"At most {limit} seats per person for this show; you have {owned}.",
-                    limit=limit,
-                    owned=owned,
-                )
-            got = await claims.claim(
-                uow,
-                show_id=show_id,
-                seat_ids=wanted,
-                hold_id=hold_id,
-                user_id=user_id,
-                expires_at=expires_at,
-                now=now,
-            )
-            if got != len(wanted):
-                await uow.rollback()
-                taken = await claims.taken_among(uow, show_id, wanted, now)
-                await uow.rollback()
-                raise SeatUnavailable("Some seats were just taken.", seat_ids=taken or wanted)
-            uow.session.add(
-                Hold(
-                    id=hold_id,
-                    show_id=show_id,
-                    user_id=user_id,
-                    status="active",
-                    seat_ids=json.dumps(wanted),
-                    amount=sum(prices),
-                    currency=info.currency,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            )
-            uow.record(
-                SeatsHeld(hold_id=hold_id, show_id=show_id, user_id=user_id, seat_ids=wanted)
-            )
-            held_mark = Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
-            uow.on_commit(_board_update(adapters, show_id, wanted, held_mark))
-            await uow.commit()
+            async with runtime.uow() as uow:
+                info = await refresh(uow)
+                _within_request_limit(info, request.wanted)
+                return await _claim_once(uow, runtime, replace(request, info=info), hold_id, now)
         except DBAPIError as error:
-            await uow.rollback()
             if not retry_transaction(error):
                 raise
-            log.info("seat_claim_retry", show_id=show_id, attempt=attempt + 1)
-            continue
-        return HeldSeats(
-            hold_id=hold_id,
-            show_id=show_id,
-            user_id=user_id,
-            status="active",
-            expires_at=expires_at,
-            currency=info.currency,
-            seats=tuple(
-                _held_seat(layout.index[s], price) for s, price in zip(wanted, prices, strict=True)
-            ),
-        )
+            log.info("seat_claim_retry", show_id=request.info.show_id, attempt=attempt_number)
     raise SeatingBusy("Seat selection is busy; try again in a moment.")
+
+
+async def _claim_once(
+    uow: UnitOfWork, runtime: Runtime, request: HoldAttempt, hold_id: str, now: datetime
+) -> HeldSeats:
+    """Lock the buyer, check the limit, claim the seats, record the hold. Commits."""
+    info, wanted = request.info, request.wanted
+    show_id, user_id = info.show_id, request.user_id
+    await _check_limit(uow, info, user_id, len(wanted), now)
+    expires_at = domain.hold_expiry(now, info.hold_minutes)
+    got = await claims.claim(
+        uow,
+        show_id=show_id,
+        seat_ids=wanted,
+        hold_id=hold_id,
+        user_id=user_id,
+        expires_at=expires_at,
+        now=now,
+    )
+    if got != len(wanted):
+        await uow.rollback()
+        taken = await claims.taken_among(uow, show_id, wanted, now)
+        raise SeatUnavailable("Some seats were just taken.", seat_ids=taken or wanted)
+    places = [request.layout.index[seat_id] for seat_id in wanted]
+    seats = tuple(
+        HeldSeat(p.seat_id, p.section, p.row, p.number, p.grade, info.grade_prices.get(p.grade, 0))
+        for p in places
+    )
+    await claims.insert_hold(
+        uow,
+        {
+            "id": hold_id,
+            "show_id": show_id,
+            "user_id": user_id,
+            "status": HoldStatus.ACTIVE.value,
+            "seat_ids": json.dumps(wanted),
+            "seats": encode_seats(seats),
+            "amount": sum(seat.price for seat in seats),
+            "currency": info.currency,
+            "created_at": now,
+            "expires_at": expires_at,
+        },
+    )
+    uow.record(SeatsHeld(hold_id=hold_id, show_id=show_id, user_id=user_id, seat_ids=wanted))
+    held_mark = Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
+    uow.on_commit(_board_update(seating_of(runtime), show_id, wanted, held_mark))
+    await uow.commit()
+    active = HoldStatus.ACTIVE.value
+    return HeldSeats(hold_id, show_id, user_id, active, expires_at, info.currency, seats)
+
+
+async def _check_limit(
+    uow: UnitOfWork, info: ShowSaleInfo, user_id: str, wanted: int, now: datetime
+) -> None:
+    """The (show, user) lock first, so two devices of one buyer claim one at a time; a
+    buyer's first claim of the show needs no count."""
+    first = await claims.lock_buyer(uow, info.show_id, user_id)
+    owned = 0 if first else await claims.owned_seats(uow, info.show_id, user_id, now)
+    limit = info.max_tickets_per_user
+    if not domain.within_limit(owned, wanted, limit):
+        raise PurchaseLimitExceeded(
+            f"At most {limit} seats per person for this show; you have {owned}.",
+            limit=limit,
+            owned=owned,
+        )
 
 
 @asynccontextmanager
@@ -248,10 +229,6 @@ async def database_reachable() -> AsyncIterator[None]:
             log.warning("database_unavailable", error=str(error.orig))
             raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
         raise
-
-
-def _held_seat(place: SeatPlace, price: int) -> HeldSeat:
-    return HeldSeat(place.seat_id, place.section, place.row, place.number, place.grade, price)
 
 
 def _board_update(
@@ -291,24 +268,3 @@ async def _quietly(change: Awaitable[None]) -> None:
         await change
     except (RedisError, OSError) as error:
         log.warning("seat_board_unreachable", error=str(error))
-
-
-async def release(
-    uow: UnitOfWork, runtime: Runtime, hold: Hold, *, reason: str, now: datetime
-) -> bool:
-    """End an active hold and free its seats (no commit); False if it was not active."""
-    if not await claims.end_hold(uow, hold.id, status="released", reason=reason, now=now):
-        return False
-    seat_ids = claims.hold_seat_ids(hold)
-    await claims.free_held_seats(uow, hold.id)
-    uow.record(
-        HoldReleased(
-            hold_id=hold.id,
-            show_id=hold.show_id,
-            user_id=hold.user_id,
-            seat_ids=seat_ids,
-            reason=reason,
-        )
-    )
-    uow.on_commit(board_release(seating_of(runtime), hold.show_id, seat_ids, hold.id, hold.user_id))
-    return True

@@ -1,10 +1,9 @@
-"""seating's hot route on the platform's fast lane (``platform/fastlane.py``).
+"""seating's hot operations, each declared once (``platform/hotroutes.py``).
 
 ``POST /shows/{id}/holds`` is what a sale's crowd does once admitted, thousands of times a
 second, and most attempts are refused by the seat board in one Redis call: through
-FastAPI, its routing and dependency solving were most of such an attempt's CPU. This is
-the same use case as the FastAPI twin in ``routes.py`` (which documents it in OpenAPI and
-answers when the lane is off), with the same answers.
+FastAPI, its routing and dependency solving were most of such an attempt's CPU. The
+hold's buyer then reads it back (``GET /holds/{id}``) on the way to checkout.
 """
 
 from __future__ import annotations
@@ -13,30 +12,70 @@ from typing import Annotated
 
 from pydantic import StringConstraints, TypeAdapter
 
-from boxoffice.platform.fastlane import FastRequest, FastResponse, FastRoute
+from boxoffice.platform.fastlane import FastRequest, FastResponse
+from boxoffice.platform.hotroutes import Header, HotRoute
 from boxoffice.seating import service
+from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.schemas import HoldCreate, HoldRead
 
-# As the twin's ``ShowId`` path parameter.
-_SHOW_ID = TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=64)])
+_ID = TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=64)])
+_TAGS = ("seating",)
+
+
+async def _answer(request: FastRequest, held: HeldSeats, status: int) -> FastResponse:
+    read = HoldRead.of(held)
+    read.suggested_products = await service.goods_to_offer(request.runtime, held)
+    return FastResponse(status, read.model_dump_json().encode())
 
 
 async def hold_seats(request: FastRequest) -> FastResponse:
-    user = request.user()  # first, as FastAPI resolves CurrentUser before the parameters
-    show_id = request.param("show_id", _SHOW_ID)
+    """Hold the seats, all or none, for the hold's minutes (the show's queue on: with the
+    admission token the waiting room gave)."""
+    user = request.user()
+    show_id = request.param("show_id", _ID)
     body = await request.model(HoldCreate)
-    runtime = request.runtime
     held = await service.hold_seats(
-        runtime,
+        request.runtime,
         show_id=show_id,
         user=user,
         seat_ids=body.seat_ids,
         admission_token=request.header(b"x-admission-token"),
     )
-    read = HoldRead.of(held)
-    read.suggested_products = await service.goods_to_offer(runtime, held)
-    return FastResponse(201, read.model_dump_json().encode())
+    return await _answer(request, held, 201)
 
 
-def routes(prefix: str) -> list[FastRoute]:
-    return [FastRoute("POST", f"{prefix}/shows/{{show_id}}/holds", hold_seats)]
+async def get_hold(request: FastRequest) -> FastResponse:
+    """The hold, for its holder or an admin."""
+    user = request.user()
+    held = await service.get_hold(request.runtime, request.param("hold_id", _ID), user)
+    return await _answer(request, held, 200)
+
+
+HOT_ROUTES = [
+    HotRoute(
+        "POST",
+        "/shows/{show_id}/holds",
+        hold_seats,
+        "hold_seats",
+        _TAGS,
+        status_code=201,
+        response_model=HoldRead,
+        body=HoldCreate,
+        headers=[Header("X-Admission-Token", "the waiting room's token, when the queue is on")],
+        responses={
+            403: {"description": "admission_required / admission_invalid (queue on)"},
+            409: {"description": "seat_unavailable, with the taken seat_ids"},
+            422: {"description": "sale_not_open, purchase_limit_exceeded, validation_error"},
+            503: {"description": "service_unavailable: retry"},
+        },
+    ),
+    HotRoute(
+        "GET",
+        "/holds/{hold_id}",
+        get_hold,
+        "get_hold",
+        _TAGS,
+        response_model=HoldRead,
+        responses={404: {"description": "no such hold (or not yours)"}},
+    ),
+]

@@ -1,183 +1,130 @@
-"""What happens to a hold after it is made: viewed, attached to an order, sold, released,
-expired; and sold seats given back when an order is cancelled. No commits here except in
-the sweeper, which owns its transactions."""
+"""A hold's life as plain rules: its states, and what each change is allowed to do.
+
+::
+
+    active ──(order attached, still active)──> active ──(paid)──> sold
+       │  └─(expiry passes)─> expired* ──(swept)──> expired
+       └─(released: by the buyer, an admin, or the order failing)──> released
+
+    * an active hold past its expiry shows as ``expired`` before any sweeper runs; its
+      order may still be paid while nobody took its seats (the hold is revived, within
+      the buyer's per-show limit).
+
+No database here: :mod:`boxoffice.seating.selling` applies these decisions with
+conditional statements (whose ``WHERE`` is the same rule, so the database has the last
+word when two requests race), and these functions explain a statement that matched no
+row. Unit-tested without I/O.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-import structlog
-from sqlalchemy import select, update
-
-from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.errors import Conflict
-from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims
-from boxoffice.seating.adapters import seating_of
-from boxoffice.seating.contracts import HeldSeat, HeldSeats
+from boxoffice.seating.contracts import HeldSeat
 from boxoffice.seating.errors import HoldLapsed, HoldNotFound
-from boxoffice.seating.events import HoldExpired as HoldExpiredEvent
-from boxoffice.seating.holds import board_release, board_sold
-from boxoffice.seating.models import Hold, Seat
-
-log = structlog.get_logger("boxoffice.seating")
 
 
-def visible_status(hold: Hold, now: datetime) -> str:
-    """``active`` holds past their expiry are ``expired`` before any sweeper runs."""
-    if hold.status == "active" and hold.expires_at <= now:
-        return "expired"
-    return hold.status
+class HoldStatus(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    SOLD = "sold"
 
 
-async def load_hold(uow: UnitOfWork, hold_id: str, *, lock: bool = False) -> Hold | None:
-    statement = select(Hold).where(Hold.id == hold_id)
-    if lock:
-        statement = statement.with_for_update()
-    hold: Hold | None = await uow.session.scalar(statement)
-    return hold
+@dataclass(frozen=True)
+class HoldState:
+    """What the rules need to know of a hold."""
+
+    hold_id: str
+    show_id: str
+    user_id: str
+    status: HoldStatus
+    expires_at: datetime
+    order_id: str | None
+
+    def visible_status(self, now: datetime) -> HoldStatus:
+        """An active hold past its expiry is ``expired`` before any sweeper runs."""
+        if self.status is HoldStatus.ACTIVE and self.expires_at <= now:
+            return HoldStatus.EXPIRED
+        return self.status
 
 
-async def view(
-    uow: UnitOfWork, runtime: Runtime, hold: Hold, info: ShowSaleInfo | None
-) -> HeldSeats:
-    seat_ids = claims.hold_seat_ids(hold)
-    rows = await uow.session.execute(
-        select(Seat.seat_id, Seat.section, Seat.row, Seat.number, Seat.grade).where(
-            Seat.show_id == hold.show_id, Seat.seat_id.in_(seat_ids)
-        )
-    )
-    places = {row[0]: row for row in rows}
-    prices = info.grade_prices if info is not None else {}
-    seats = tuple(
-        HeldSeat(s, *places[s][1:], price=prices.get(places[s][4], 0))
-        for s in seat_ids
-        if s in places
-    )
-    return HeldSeats(
-        hold_id=hold.id,
-        show_id=hold.show_id,
-        user_id=hold.user_id,
-        status=visible_status(hold, uow.clock.now()),
-        expires_at=hold.expires_at,
-        currency=hold.currency,
-        seats=seats,
-    )
+def attach(
+    hold_id: str, hold: HoldState | None, *, user_id: str, order_id: str, now: datetime
+) -> bool:
+    """May ``order_id`` take the hold now? True: attach it; False: it already has it.
 
-
-async def attach_order(uow: UnitOfWork, hold_id: str, *, order_id: str, user_id: str) -> Hold:
-    hold = await load_hold(uow, hold_id, lock=True)
+    Raises ``HoldNotFound`` (unknown, or another user's), ``HoldLapsed`` (expired or
+    released), ``Conflict`` (sold, or attached to another order)."""
     if hold is None or hold.user_id != user_id:
         raise HoldNotFound(f"Hold {hold_id} not found.")
-    now = uow.clock.now()
-    status = visible_status(hold, now)
-    if status == "sold":
+    status = hold.visible_status(now)
+    if status is HoldStatus.SOLD:
         if hold.order_id == order_id:
-            return hold
+            return False
         raise Conflict("This hold already became an order.")
-    if status != "active":
-        raise HoldLapsed(f"Hold {hold_id} is {status}; choose seats again.")
-    if hold.order_id not in (None, order_id):
+    if status is not HoldStatus.ACTIVE:
+        raise HoldLapsed(f"Hold {hold.hold_id} is {status.value}; choose seats again.")
+    if hold.order_id == order_id:
+        return False
+    if hold.order_id is not None:
         raise Conflict("This hold is already attached to another order.")
-    await uow.session.execute(
-        update(Hold)
-        .where(Hold.id == hold_id)
-        .values(order_id=order_id)
-        .execution_options(synchronize_session=False)
-    )
-    hold.order_id = order_id
-    return hold
-
-
-async def sell(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str) -> Hold:
-    hold = await load_hold(uow, hold_id, lock=True)
-    if hold is None:
-        raise HoldNotFound(f"Hold {hold_id} not found.")
-    seat_ids = claims.hold_seat_ids(hold)
-    if hold.status == "sold":
-        if hold.order_id == order_id:
-            return hold
-        raise Conflict("This hold was sold to another order.")
-    if hold.order_id not in (None, order_id):
-        raise Conflict("This hold is attached to another order.")
-    if hold.status not in ("active", "expired"):
-        raise HoldLapsed(f"Hold {hold_id} was {hold.status}; its seats are gone.")
-    now = uow.clock.now()
-    sold = await claims.sell_seats(
-        uow,
-        show_id=hold.show_id,
-        seat_ids=seat_ids,
-        hold_id=hold.id,
-        user_id=hold.user_id,
-        order_id=order_id,
-        now=now,
-    )
-    if sold != len(seat_ids):
-        raise HoldLapsed("Some seats of this hold were taken after it expired.")
-    await uow.session.execute(
-        update(Hold)
-        .where(Hold.id == hold.id)
-        .values(status="sold", order_id=order_id, ended_at=now, end_reason="sold")
-        .execution_options(synchronize_session=False)
-    )
-    hold.status, hold.order_id = "sold", order_id
-    uow.on_commit(board_sold(seating_of(runtime), hold.show_id, seat_ids, hold.id))
-    return hold
-
-
-async def release_sold_seats(
-    uow: UnitOfWork, runtime: Runtime, *, show_id: str, seat_ids: list[str], order_id: str
-) -> None:
-    owners = await uow.session.execute(
-        select(Seat.seat_id, Seat.hold_id).where(
-            Seat.show_id == show_id,
-            Seat.seat_id.in_(seat_ids),
-            Seat.status == "sold",
-            Seat.order_id == order_id,
-        )
-    )
-    by_hold: dict[str, list[str]] = {}
-    for seat_id, hold_id in owners:
-        by_hold.setdefault(hold_id or "", []).append(seat_id)
-    freed = await claims.unsell_seats(uow, show_id=show_id, seat_ids=seat_ids, order_id=order_id)
-    if not freed:
-        return
-    adapters = seating_of(runtime)
-    for owner, seats in by_hold.items():
-        uow.on_commit(board_release(adapters, show_id, seats, owner, None))
-
-
-async def expire_one(uow: UnitOfWork, runtime: Runtime, hold_id: str) -> bool:
-    """Expire one hold for good if it is still active and past its expiry (no commit)."""
-    hold = await load_hold(uow, hold_id)
-    now = uow.clock.now()
-    if hold is None or hold.status != "active" or hold.expires_at > now:
-        return False
-    if not await claims.end_hold(uow, hold.id, status="expired", reason="expired", now=now):
-        return False
-    seat_ids = claims.hold_seat_ids(hold)
-    await claims.free_held_seats(uow, hold.id)
-    uow.record(
-        HoldExpiredEvent(
-            hold_id=hold.id, show_id=hold.show_id, user_id=hold.user_id, seat_ids=seat_ids
-        )
-    )
-    uow.on_commit(board_release(seating_of(runtime), hold.show_id, seat_ids, hold.id, hold.user_id))
     return True
 
 
-async def sweep(runtime: Runtime, *, batch: int = 200) -> int:
-    """Release every hold past its expiry; each in its own short transaction. Returns how
-    many holds it expired."""
-    async with runtime.uow() as uow:
-        due = await claims.expired_hold_ids(uow, uow.clock.now(), batch)
-    expired = 0
-    for hold_id in due:
-        async with runtime.uow() as uow:
-            if await expire_one(uow, runtime, hold_id):
-                await uow.commit()
-                expired += 1
-    if expired:
-        log.info("holds_expired", count=expired)
-    return expired
+def sell(hold_id: str, hold: HoldState | None, *, order_id: str) -> bool:
+    """May the hold's seats be sold to ``order_id``? True: sell them (the hold is active
+    or lapsed, never given to another order); False: already sold to this order.
+
+    Raises ``HoldNotFound``, ``Conflict`` (sold or attached to another order),
+    ``HoldLapsed`` (released: its seats went back for good)."""
+    if hold is None:
+        raise HoldNotFound(f"Hold {hold_id} not found.")
+    if hold.status is HoldStatus.SOLD:
+        if hold.order_id == order_id:
+            return False
+        raise Conflict("This hold was sold to another order.")
+    if hold.order_id not in (None, order_id):
+        raise Conflict("This hold is attached to another order.")
+    if hold.status not in (HoldStatus.ACTIVE, HoldStatus.EXPIRED):
+        raise HoldLapsed(f"Hold {hold.hold_id} was {hold.status.value}; its seats are gone.")
+    return True
+
+
+def lapsed(hold: HoldState, now: datetime) -> bool:
+    """Selling a lapsed hold revives it: its seats may have gone to someone else, and the
+    buyer's per-show limit must be checked again (they may have bought since)."""
+    return hold.visible_status(now) is HoldStatus.EXPIRED
+
+
+def expirable(hold: HoldState, now: datetime) -> bool:
+    """The sweeper ends an active hold whose expiry has passed."""
+    return hold.status is HoldStatus.ACTIVE and hold.expires_at <= now
+
+
+def releasable(hold: HoldState) -> bool:
+    """Only an active hold gives its seats back when released."""
+    return hold.status is HoldStatus.ACTIVE
+
+
+# --- a hold's seats as it keeps them ---------------------------------------------------------
+
+
+def encode_seats(seats: tuple[HeldSeat, ...]) -> str:
+    """The seats as the hold keeps them (compact JSON: the order and tickets are made
+    from this, at the price the buyer was shown)."""
+    return json.dumps(
+        [[s.seat_id, s.section, s.row, s.number, s.grade, s.price] for s in seats],
+        separators=(",", ":"),
+    )
+
+
+def decode_seats(raw: str) -> tuple[HeldSeat, ...]:
+    return tuple(
+        HeldSeat(seat_id, section, row, number, grade, int(price))
+        for seat_id, section, row, number, grade, price in json.loads(raw)
+    )

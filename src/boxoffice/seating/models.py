@@ -69,6 +69,9 @@ class Hold(Base):
     user_id: Mapped[str] = mapped_column(Id())
     status: Mapped[str] = mapped_column(String(16))  # active | released | expired | sold
     seat_ids: Mapped[str] = mapped_column(Text())
+    # The seats as held (JSON: [[seat id, section, row, number, grade, price], ...]); null
+    # only for holds made before this was kept, which are read from the seats instead.
+    seats: Mapped[str | None] = mapped_column(Text())
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

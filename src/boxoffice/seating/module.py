@@ -9,10 +9,10 @@ from contextlib import AsyncExitStack
 import structlog
 
 from boxoffice.catalog.contracts import ShowInventory
-from boxoffice.platform.contexts import API_PREFIX, ContextModule
+from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters, fast_routes, routes, service
+from boxoffice.seating import adapters, hot_routes, routes, service
 from boxoffice.waitroom import service as waitroom
 from boxoffice.waitroom.contracts import SeatCount
 
@@ -53,7 +53,7 @@ def provide(runtime: Runtime) -> None:
 MODULE = ContextModule(
     "seating",
     routers=[routes.router],
-    fast_routes=fast_routes.routes(API_PREFIX),
+    hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,
     provide=provide,

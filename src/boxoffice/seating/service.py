@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import SaleNotOpen, SeatSpec, ShowNotFound, ShowSaleInfo
@@ -22,7 +22,7 @@ from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import domain, holds, inventory, lifecycle
+from boxoffice.seating import claims, domain, holds, inventory, selling
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeats
@@ -30,6 +30,7 @@ from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
 from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
 from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
+from boxoffice.seating.lifecycle import HoldStatus
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
 
@@ -128,19 +129,16 @@ async def hold_seats(
     on sale info up to a second old; one that reaches the database is checked again
     against the current sale info first.
     """
-    adapters = seating_of(runtime)
 
-    async def confirm(uow: UnitOfWork) -> ShowSaleInfo:
+    async def refresh(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
         return _admitted(runtime, fresh, show_id, user, admission_token)
 
     async with holds.database_reachable():
-        await adapters.snapshots.layout(show_id)  # first: its own transaction
+        layout = await seating_of(runtime).snapshots.layout(show_id)  # its own transaction
         info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
         info = _admitted(runtime, info, show_id, user, admission_token)
-        return await holds.hold(
-            None, runtime, info, user_id=user.id, seat_ids=seat_ids, confirm=confirm
-        )
+        return await holds.hold(runtime, holds.attempt(info, layout, user.id, seat_ids), refresh)
 
 
 def _admitted(
@@ -164,34 +162,43 @@ def _admitted(
     return info
 
 
-async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> models.Hold:
-    hold = await lifecycle.load_hold(uow, hold_id)
-    if hold is None or (hold.user_id != user.id and not user.has_role(Role.ADMIN)):
+async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> Row[Any]:
+    row = await claims.read_hold(uow, hold_id)
+    if row is None or (row.user_id != user.id and not user.has_role(Role.ADMIN)):
         raise HoldNotFound(f"Hold {hold_id} not found.")
-    return hold
+    return row
 
 
-async def get_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, user: Principal) -> HeldSeats:
-    """The hold, for its holder or an admin (anyone else: 404)."""
-    hold = await _visible_hold(uow, hold_id, user)
-    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+async def _view(uow: UnitOfWork, runtime: Runtime, row: Row[Any]) -> HeldSeats:
+    prices = None
+    if row.seats is None:  # a hold from before holds kept their seats: priced as now
+        info = await _sale_info(uow, runtime, row.show_id)
+        prices = info.grade_prices if info is not None else {}
+    return await selling.held_seats(uow, row, prices)
 
 
-async def cancel_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, user: Principal) -> None:
+async def get_hold(runtime: Runtime, hold_id: str, user: Principal) -> HeldSeats:
+    """The hold, for its holder or an admin (anyone else: 404). Its own short unit of work."""
+    async with runtime.uow() as uow:
+        return await _view(uow, runtime, await _visible_hold(uow, hold_id, user))
+
+
+async def cancel_hold(runtime: Runtime, hold_id: str, user: Principal) -> None:
     """Release the hold's seats now (holder or admin). Idempotent for ended holds; a hold
     that became a sale is refused (409). Commits."""
-    hold = await _visible_hold(uow, hold_id, user)
-    if hold.status == "sold":
-        raise Conflict("This hold became an order; cancel the order instead.")
-    reason = "released_by_user" if hold.user_id == user.id else "released_by_admin"
-    if await holds.release(uow, runtime, hold, reason=reason, now=uow.clock.now()):
-        await uow.commit()
+    async with runtime.uow() as uow:
+        row = await _visible_hold(uow, hold_id, user)
+        if row.status == HoldStatus.SOLD.value:
+            raise Conflict("This hold became an order; cancel the order instead.")
+        reason = "released_by_user" if row.user_id == user.id else "released_by_admin"
+        if await selling.release(uow, runtime, row, reason=reason, now=uow.clock.now()):
+            await uow.commit()
 
 
 async def expire_holds(runtime: Runtime) -> int:
     """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``).
     Returns how many it expired. Safe to run in several processes at once."""
-    return await lifecycle.sweep(runtime)
+    return await selling.sweep(runtime)
 
 
 # --- what orders calls (no commit) -------------------------------------------------------
@@ -199,10 +206,8 @@ async def expire_holds(runtime: Runtime) -> int:
 
 async def held_seats(uow: UnitOfWork, runtime: Runtime, hold_id: str) -> HeldSeats | None:
     """The hold as orders sees it (``status`` says ``expired`` once past expiry), or None."""
-    hold = await lifecycle.load_hold(uow, hold_id)
-    if hold is None:
-        return None
-    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+    row = await claims.read_hold(uow, hold_id)
+    return None if row is None else await _view(uow, runtime, row)
 
 
 async def attach_order(
@@ -213,28 +218,31 @@ async def attach_order(
     Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldLapsed`` (409:
     expired or released), ``Conflict`` (409: attached to or sold to another order).
     """
-    hold = await lifecycle.attach_order(uow, hold_id, order_id=order_id, user_id=user_id)
-    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+    row = await selling.attach_order(uow, hold_id, order_id=order_id, user_id=user_id)
+    return await _view(uow, runtime, row)
 
 
-async def sell_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str) -> HeldSeats:
+async def sell_hold(
+    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, limit: int
+) -> HeldSeats:
     """Every seat of the hold becomes sold to ``order_id``. No commit. Idempotent.
 
-    An expired hold whose seats nobody took is revived. Raises ``HoldLapsed`` (409) when a
-    seat was taken since (the caller's transaction must then roll back), ``NotFound``,
+    A lapsed hold whose seats nobody took is revived, within the buyer's per-show
+    ``limit``. Raises ``HoldLapsed`` (409) when a seat was taken since (the caller's
+    transaction must then roll back), ``PurchaseLimitExceeded``, ``NotFound``,
     ``Conflict`` (sold to or attached to another order).
     """
-    hold = await lifecycle.sell(uow, runtime, hold_id, order_id=order_id)
-    return await lifecycle.view(uow, runtime, hold, await _sale_info(uow, runtime, hold.show_id))
+    row = await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=limit)
+    return await _view(uow, runtime, row)
 
 
 async def release_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, reason: str) -> None:
     """Release an active hold's seats (order expired or failed). No commit. A hold that is
     not active (already released, expired, sold) is left as it is."""
-    hold = await lifecycle.load_hold(uow, hold_id)
-    if hold is None:
+    row = await claims.read_hold(uow, hold_id)
+    if row is None:
         raise NotFound(f"Hold {hold_id} not found.")
-    await holds.release(uow, runtime, hold, reason=reason, now=uow.clock.now())
+    await selling.release(uow, runtime, row, reason=reason, now=uow.clock.now())
 
 
 async def release_sold_seats(
@@ -242,7 +250,7 @@ async def release_sold_seats(
 ) -> None:
     """Give back seats sold to ``order_id`` (order cancelled or refunded). No commit.
     Seats not sold to this order are left alone."""
-    await lifecycle.release_sold_seats(
+    await selling.release_sold_seats(
         uow, runtime, show_id=show_id, seat_ids=list(seat_ids), order_id=order_id
     )
 

@@ -10,7 +10,9 @@ import pytest
 from boxoffice.catalog.contracts import SeatSpec, ShowSaleInfo
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters
+from boxoffice.platform.uow import UnitOfWork
+from boxoffice.seating import adapters, holds
+from boxoffice.seating.contracts import HeldSeats
 from tests.support.seating import make_inventory, sale_info
 
 
@@ -26,6 +28,18 @@ class OnSale:
     @property
     def seat_ids(self) -> list[str]:
         return [s.seat_id for s in self.seats]
+
+    async def hold(self, runtime: Runtime, seat_ids: list[str], user_id: str) -> HeldSeats:
+        """Hold as seating's use case does, with this sale info (admission and window
+        already checked)."""
+        layout = await adapters.seating_of(runtime).snapshots.layout(self.show_id)
+
+        async def refresh(_uow: UnitOfWork) -> ShowSaleInfo:
+            return self.info
+
+        return await holds.hold(
+            runtime, holds.attempt(self.info, layout, user_id, seat_ids), refresh
+        )
 
 
 @pytest.fixture

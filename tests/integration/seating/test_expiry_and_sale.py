@@ -11,7 +11,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import holds, lifecycle
+from boxoffice.seating import claims, selling
 from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.errors import HoldLapsed, HoldNotFound, SeatUnavailable
 from tests.conftest import BACKENDS
@@ -27,8 +27,7 @@ def clock() -> FrozenClock:
 
 
 async def hold(runtime: Runtime, on_sale: OnSale, seats: list[str], user: str) -> HeldSeats:
-    async with runtime.uow() as uow:
-        return await holds.hold(uow, runtime, on_sale.info, user_id=user, seat_ids=seats)
+    return await on_sale.hold(runtime, seats, user)
 
 
 async def events(runtime: Runtime, name: str) -> list[str]:
@@ -41,7 +40,7 @@ async def events(runtime: Runtime, name: str) -> list[str]:
 
 async def sell(runtime: Runtime, hold_id: str, order_id: str) -> None:
     async with runtime.uow() as uow:
-        await lifecycle.sell(uow, runtime, hold_id, order_id=order_id)
+        await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=4)
         await uow.commit()
 
 
@@ -58,14 +57,14 @@ async def test_seats_are_free_the_moment_a_hold_expires_and_the_sweeper_ends_it(
         await hold(runtime, on_sale, seats, new_id())
     clock.advance(timedelta(seconds=1))
     second = await hold(runtime, on_sale, seats, new_id())  # before any sweeper ran
-    assert await lifecycle.sweep(runtime) == 1
+    assert await selling.sweep(runtime) == 1
     assert await events(runtime, "HoldExpired") == [first.hold_id]
     async with runtime.uow() as uow:  # the sweeper freed nothing of the second hold
         assert (await seat_status_counts(uow, on_sale.show_id))["held"] == 2
-        view = await lifecycle.load_hold(uow, first.hold_id)
+        view = await claims.read_hold(uow, first.hold_id)
         assert view is not None
         assert view.status == "expired"
-    assert await lifecycle.sweep(runtime) == 0
+    assert await selling.sweep(runtime) == 0
     assert second.hold_id != first.hold_id
 
 
@@ -77,7 +76,7 @@ async def test_a_sold_seat_never_comes_back_by_expiry(
     held = await hold(runtime, on_sale, seats, new_id())
     await sell(runtime, held.hold_id, "order-1")
     clock.advance(timedelta(days=3))
-    assert await lifecycle.sweep(runtime) == 0
+    assert await selling.sweep(runtime) == 0
     with pytest.raises(SeatUnavailable) as refused:
         await hold(runtime, on_sale, seats, new_id())
     assert refused.value.extra["seat_ids"] == sorted(seats)
@@ -90,13 +89,13 @@ async def test_an_expired_hold_whose_seats_nobody_took_is_revived_by_the_sale(
 ) -> None:
     held = await hold(runtime, on_sale, on_sale.seat_ids[:2], new_id())
     clock.advance(timedelta(minutes=8))
-    assert await lifecycle.sweep(runtime) == 1
+    assert await selling.sweep(runtime) == 1
     await sell(runtime, held.hold_id, "order-1")
     await sell(runtime, held.hold_id, "order-1")  # idempotent
     async with runtime.uow() as uow:
         assert (await seat_status_counts(uow, on_sale.show_id))["sold"] == 2
         with pytest.raises(Conflict):
-            await lifecycle.sell(uow, runtime, held.hold_id, order_id="order-2")
+            await selling.sell(uow, runtime, held.hold_id, order_id="order-2", limit=4)
 
 
 async def test_a_sale_fails_when_a_seat_was_taken_after_expiry(
@@ -107,7 +106,7 @@ async def test_a_sale_fails_when_a_seat_was_taken_after_expiry(
     await hold(runtime, on_sale, on_sale.seat_ids[1:3], new_id())
     async with runtime.uow() as uow:
         with pytest.raises(HoldLapsed):
-            await lifecycle.sell(uow, runtime, held.hold_id, order_id="order-1")
+            await selling.sell(uow, runtime, held.hold_id, order_id="order-1", limit=4)
     async with runtime.uow() as uow:  # the caller rolled back: nothing was sold
         assert "sold" not in await seat_status_counts(uow, on_sale.show_id)
 
@@ -119,17 +118,17 @@ async def test_attaching_an_order_checks_owner_expiry_and_other_orders(
     held = await hold(runtime, on_sale, on_sale.seat_ids[:1], user)
     async with runtime.uow() as uow:
         with pytest.raises(HoldNotFound):
-            await lifecycle.attach_order(uow, held.hold_id, order_id="o1", user_id=new_id())
-        await lifecycle.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
-        await lifecycle.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
+            await selling.attach_order(uow, held.hold_id, order_id="o1", user_id=new_id())
+        await selling.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
+        await selling.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
         await uow.commit()
     async with runtime.uow() as uow:
         with pytest.raises(Conflict):
-            await lifecycle.attach_order(uow, held.hold_id, order_id="o2", user_id=user)
+            await selling.attach_order(uow, held.hold_id, order_id="o2", user_id=user)
     clock.advance(timedelta(minutes=7))
     async with runtime.uow() as uow:
         with pytest.raises(HoldLapsed):
-            await lifecycle.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
+            await selling.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
 
 
 async def test_release_frees_the_seats_once_and_records_the_reason(
@@ -138,9 +137,9 @@ async def test_release_frees_the_seats_once_and_records_the_reason(
     held = await hold(runtime, on_sale, on_sale.seat_ids[:3], new_id())
     for _ in range(2):
         async with runtime.uow() as uow:
-            stored = await lifecycle.load_hold(uow, held.hold_id)
+            stored = await claims.read_hold(uow, held.hold_id)
             assert stored is not None
-            await holds.release(uow, runtime, stored, reason="order_failed", now=uow.clock.now())
+            await selling.release(uow, runtime, stored, reason="order_failed", now=uow.clock.now())
             await uow.commit()
     assert await events(runtime, "HoldReleased") == [held.hold_id]
     async with runtime.uow() as uow:
@@ -156,14 +155,14 @@ async def test_sold_seats_given_back_on_cancellation_are_available_again(
     held = await hold(runtime, on_sale, seats, new_id())
     await sell(runtime, held.hold_id, "order-1")
     async with runtime.uow() as uow:  # another order's cancellation frees nothing
-        await lifecycle.release_sold_seats(
+        await selling.release_sold_seats(
             uow, runtime, show_id=on_sale.show_id, seat_ids=seats, order_id="order-2"
         )
         await uow.commit()
     with pytest.raises(SeatUnavailable):
         await hold(runtime, on_sale, seats, new_id())
     async with runtime.uow() as uow:
-        await lifecycle.release_sold_seats(
+        await selling.release_sold_seats(
             uow, runtime, show_id=on_sale.show_id, seat_ids=seats, order_id="order-1"
         )
         await uow.commit()

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters, claims, holds
+from boxoffice.seating import adapters, claims
 from boxoffice.seating.board import RedisBoard
 from boxoffice.seating.errors import PurchaseLimitExceeded, SeatUnavailable, UnknownSeats
 from tests.conftest import BACKENDS
@@ -21,11 +21,10 @@ from tests.support.seating import assert_no_double_hold, seat_status_counts
 
 
 async def attempt(runtime: Runtime, on_sale: OnSale, seat_ids: list[str], user_id: str) -> object:
-    async with runtime.uow() as uow:
-        try:
-            return await holds.hold(uow, runtime, on_sale.info, user_id=user_id, seat_ids=seat_ids)
-        except (SeatUnavailable, PurchaseLimitExceeded) as refused:
-            return refused
+    try:
+        return await on_sale.hold(runtime, seat_ids, user_id)
+    except (SeatUnavailable, PurchaseLimitExceeded) as refused:
+        return refused
 
 
 def overlapping_requests(seat_ids: list[str], count: int, seed: int) -> list[list[str]]:

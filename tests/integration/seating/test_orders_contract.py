@@ -52,7 +52,7 @@ async def test_a_hold_becomes_an_order_and_then_sold_seats_in_one_transaction(
             uow, runtime, hold_id, order_id="order-1", user_id=user_id
         )
         assert attached.hold_id == hold_id
-        sold = await seating.sell_hold(uow, runtime, hold_id, order_id="order-1")
+        sold = await seating.sell_hold(uow, runtime, hold_id, order_id="order-1", limit=4)
         assert sold.status == "sold"
         await uow.commit()
     async with runtime.uow() as uow:
@@ -68,7 +68,7 @@ async def test_nothing_is_kept_when_the_callers_transaction_rolls_back(
     show, hold_id, user_id = await held_over_http(client, runtime)
     async with runtime.uow() as uow:
         await seating.attach_order(uow, runtime, hold_id, order_id="order-1", user_id=user_id)
-        await seating.sell_hold(uow, runtime, hold_id, order_id="order-1")
+        await seating.sell_hold(uow, runtime, hold_id, order_id="order-1", limit=4)
     async with runtime.uow() as uow:  # no commit: the order failed
         assert "sold" not in await seat_status_counts(uow, show.show_id)
         held = await seating.held_seats(uow, runtime, hold_id)
@@ -104,16 +104,16 @@ async def test_release_hold_and_release_sold_seats_give_seats_back(
         with pytest.raises(NotFound):
             await seating.release_hold(uow, runtime, "no-such-hold", reason="x")
         with pytest.raises(seating.HoldLapsed):  # released holds cannot be sold
-            await seating.sell_hold(uow, runtime, hold_id, order_id="late")
+            await seating.sell_hold(uow, runtime, hold_id, order_id="late", limit=4)
 
     show2, hold2, user2 = await held_over_http(client, runtime)
     async with runtime.uow() as uow:
         await seating.attach_order(uow, runtime, hold2, order_id="order-2", user_id=user2)
-        await seating.sell_hold(uow, runtime, hold2, order_id="order-2")
+        await seating.sell_hold(uow, runtime, hold2, order_id="order-2", limit=4)
         await uow.commit()
     async with runtime.uow() as uow:
         with pytest.raises(Conflict):
-            await seating.sell_hold(uow, runtime, hold2, order_id="order-3")
+            await seating.sell_hold(uow, runtime, hold2, order_id="order-3", limit=4)
         await seating.release_sold_seats(
             uow, runtime, show_id=show2.show_id, seat_ids=show2.seat_ids[:2], order_id="order-2"
         )
