@@ -4,6 +4,8 @@ Shared by the paying, refunding and upkeep modules; no provider is called here."
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from sqlalchemy import select
 
@@ -87,7 +89,8 @@ async def end_pending(
     after_commit_finished(uow, runtime, order)
 
 
-def after_commit_finished(uow: UnitOfWork, runtime: Runtime, order: Order) -> None:
+def after_commit_finished(uow: UnitOfWork, runtime: Runtime, order: Any) -> None:
+    """After the commit, the buyer stops counting as admitted (``order``: its row)."""
     if order.show_id is None:
         return
     show_id, user_id = order.show_id, order.user_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.orders import routes, service
+from boxoffice.orders import hot_routes, routes, service
 from boxoffice.orders.payments.registry import build_providers
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
@@ -31,4 +31,10 @@ JOBS = [
     ),
 ]
 
-MODULE = ContextModule("orders", routers=[routes.router], startup=startup, jobs=JOBS)
+MODULE = ContextModule(
+    "orders",
+    routers=[routes.router],
+    hot_routes=hot_routes.HOT_ROUTES,
+    startup=startup,
+    jobs=JOBS,
+)

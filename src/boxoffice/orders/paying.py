@@ -15,6 +15,7 @@ from boxoffice.orders.errors import (
     OrderNotFound,
     OrderNotPayable,
     PaymentAmountMismatch,
+    PaymentInProgress,
     PaymentProviderError,
     PaymentRejected,
 )
@@ -43,8 +44,17 @@ async def _claim(
     reference: str | None,
     amount: int | None,
 ) -> settlement.Claim | OrderRead:
-    """Check and claim the order for one confirm; an already-paid order with this payment
-    comes back as its view (a duplicate confirm), anything else not payable is refused."""
+    """Claim the order for one confirm (one conditional ``UPDATE`` when it is payable);
+    otherwise an already-paid order with this payment comes back as its view (a
+    duplicate confirm), and anything else not payable is refused."""
+    async with runtime.uow() as uow:
+        claimable = await settlement.start_confirming(
+            uow, order_id, user_id=user.id if user else None, provider=provider, amount=amount
+        )
+        if claimable is not None:
+            return await settlement.record_attempt(
+                uow, claimable, provider=provider, reference=reference
+            )
     async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         if order is None or (user is not None and order.user_id != user.id):
@@ -68,7 +78,7 @@ async def _claim(
                 f"The order's amount is {order.amount} {order.currency}, not {amount}.",
                 expected=order.amount,
             )
-        return await settlement.claim(uow, order, provider=provider, reference=reference)
+        raise PaymentInProgress("A payment for this order is already being confirmed.")
 
 
 async def _pay(
@@ -106,7 +116,7 @@ async def _pay(
             order_status=result.status,
             refunded=result.refund_sent,
         )
-    return await views.read_order(runtime, order_id)
+    return result.view or await views.read_order(runtime, order_id)
 
 
 async def pay_internal(runtime: Runtime, user: Principal, order_id: str) -> OrderRead:

@@ -1,14 +1,24 @@
-"""Placing an order: idempotent on the buyer's key, priced by the server from the hold
-and the goods, then the provider's checkout opened."""
+"""Placing an order: idempotent on the buyer's key, priced by the server from the hold and
+the goods, the provider's checkout opened.
+
+One transaction in the common case: the hold is given to the new order by one conditional
+``UPDATE`` (which returns the seats as they were held, at the price the buyer was
+shown), the order and its lines are inserted, and a checkout that needs no network call
+(the internal provider's, Toss's widget parameters) is written with them. The answer is
+made from what was written; nothing is read back. Only a provider that must be called to
+open its checkout (KakaoPay's ``ready``) costs a second transaction, after the call.
+A repeated request finds its order by the Idempotency-Key when the hold refuses it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from dataclasses import asdict
+from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -20,7 +30,6 @@ from boxoffice.orders.errors import (
     EmptyOrder,
     IdempotencyKeyMissing,
     OrderNotPayable,
-    PaymentInProgress,
     PaymentProviderError,
 )
 from boxoffice.orders.lifecycle import end_pending, lock_order
@@ -28,10 +37,9 @@ from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderCreate, OrderRead
-from boxoffice.platform.errors import (
-    IdempotencyConflict,
-    Unprocessable,
-)
+from boxoffice.orders.views import Line
+from boxoffice.platform.db import table_of
+from boxoffice.platform.errors import Conflict, IdempotencyConflict, Unprocessable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.runtime import Runtime
@@ -40,6 +48,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 
 log = structlog.get_logger("boxoffice.orders")
+ORDERS, LINES = table_of(Order), table_of(OrderLine)
 
 # A merch-only order (no hold to expire with) lapses after this long unpaid.
 MERCH_ORDER_MINUTES = 15
@@ -50,31 +59,17 @@ def _request_hash(body: OrderCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _replay(uow: UnitOfWork, order: Order, request_hash: str) -> OrderRead:
-    if order.request_hash != request_hash:
-        raise IdempotencyConflict(
-            "This Idempotency-Key was used for a different order request.", order_id=order.id
-        )
-    return await views.order_view(uow, order)
-
-
-async def _by_key(uow: UnitOfWork, user_id: str, key: str) -> Order | None:
-    found: Order | None = await uow.session.scalar(
-        select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
-    )
-    return found
-
-
 async def create_order(
     runtime: Runtime, user: Principal, body: OrderCreate, idempotency_key: str | None
 ) -> tuple[OrderRead, bool]:
     """Place an order from the user's hold and/or merch items; returns (order, created).
 
-    The server computes the amount from the hold's grade prices and the items' prices.
-    The same ``idempotency_key`` with the same body returns the same order (created=False);
-    with another body raises ``IdempotencyConflict``. Raises seating's ``HoldLapsed`` /
-    ``HoldNotFound`` / ``Conflict``, merch's ``OutOfStock`` and the like, and
-    ``PaymentProviderError`` when the provider cannot open the checkout (the order fails).
+    The server computes the amount from the hold's seats (priced when held) and the
+    items' prices. The same ``idempotency_key`` with the same body returns the same order
+    (created=False); with another body raises ``IdempotencyConflict``. Raises seating's
+    ``HoldLapsed`` / ``HoldNotFound`` / ``Conflict``, merch's ``OutOfStock`` and the
+    like, and ``PaymentProviderError`` when the provider cannot open the checkout (the
+    order fails).
     """
     if not idempotency_key or len(idempotency_key) > 255:
         raise IdempotencyKeyMissing("Send an Idempotency-Key header (at most 255 characters).")
@@ -84,150 +79,196 @@ async def create_order(
             errors=[{"loc": ["body", "hold_id"], "msg": "give a hold or items"}],
         )
     provider = providers_of(runtime).get(body.payment_provider)
-    delivery = Delivery.from_dict(body.delivery) if body.items else None
     request_hash = _request_hash(body)
     async with runtime.uow() as uow:
-        existing = await _by_key(uow, user.id, idempotency_key)
-        if existing is not None:
-            return await _replay(uow, existing, request_hash), False
-        order = await _build(uow, runtime, user, body, delivery, idempotency_key, request_hash)
-        request: payments.PaymentRequest | None = None
         try:
+            order = await _place(uow, runtime, user, body, provider, idempotency_key, request_hash)
             await uow.commit()
-            request = _payment_request(order)
-        except IntegrityError:
-            pass  # the same key raced in from another request: answer with that order
-    if request is None:
-        async with runtime.uow() as uow:
+        except (Conflict, IntegrityError) as refused:
+            # The hold is taken, or the key was used: by this very request's earlier try?
+            if isinstance(refused, IntegrityError):
+                await uow.rollback()  # the database refused a write: the transaction is over
             existing = await _by_key(uow, user.id, idempotency_key)
             if existing is None:
-                raise PaymentInProgress("This hold is already being ordered.")
+                raise
             return await _replay(uow, existing, request_hash), False
-    await _prepare(runtime, request, provider)
-    return await views.read_order(runtime, request.order_id), True
+    if order.request is not None:  # the provider must be called to open the checkout
+        await _open_checkout(runtime, order.request, provider)
+        return await views.read_order(runtime, order.request.order_id), True
+    return order.view, True
 
 
-async def _build(
+class _Placed:
+    """What :func:`_place` made: the answer, or the request a network checkout needs."""
+
+    def __init__(self, view: OrderRead, request: payments.PaymentRequest | None) -> None:
+        self.view, self.request = view, request
+
+
+async def _place(
     uow: UnitOfWork,
     runtime: Runtime,
     user: Principal,
     body: OrderCreate,
-    delivery: Delivery | None,
+    provider: payments.PaymentProvider,
     key: str,
     request_hash: str,
-) -> Order:
+) -> _Placed:
     now = uow.clock.now()
     order_id = new_id()
-    lines: list[OrderLine] = []
-    show_id = event_id = seller_id = None
-    title = "Goods"
-    currency: str | None = None
-    ticket_amount = 0
-    expires_at = now + timedelta(minutes=MERCH_ORDER_MINUTES)
-
-    def line(kind: str, ref: str, description: str, quantity: int, unit_price: int) -> None:
-        domain.check_amount(unit_price)
-        lines.append(
-            OrderLine(
-                id=new_id(),
-                order_id=order_id,
-                position=len(lines),
-                kind=kind,
-                ref=ref,
-                description=description[:200],
-                quantity=quantity,
-                unit_price=unit_price,
-                amount=unit_price * quantity,
-            )
-        )
-
+    contents = _Contents(order_id, now + timedelta(minutes=MERCH_ORDER_MINUTES))
     if body.hold_id:
+        await contents.add_hold(uow, runtime, body.hold_id, user.id)
+    delivery = Delivery.from_dict(body.delivery) if body.items else None
+    if body.items:
+        await contents.add_items(uow, runtime, user.id, body)
+    values = contents.order_values(user, body, key, request_hash, now)
+    values["delivery"] = dumps(delivery.to_dict()).decode() if delivery else None
+    request = _payment_request(values)
+    checkout = await provider.prepare(request) if provider.prepares_offline else None
+    values["checkout"] = dumps(checkout.params).decode() if checkout is not None else None
+    conn = await uow.connection()
+    await conn.execute(insert(ORDERS).values(**values))
+    await conn.execute(
+        insert(LINES),
+        [
+            {"id": new_id(), "order_id": order_id, "amount": line.amount, **asdict(line)}
+            for line in contents.lines
+        ],
+    )
+    view = views.order_read(_Row(values), contents.lines, [])
+    return _Placed(view, None if checkout is not None else request)
+
+
+class _Row:
+    """An order's values read as a row (views.order_read reads attributes)."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        self.__dict__.update(values)
+
+
+class _Contents:
+    """The lines of the order being placed, and what they say of it."""
+
+    def __init__(self, order_id: str, merch_expiry: datetime) -> None:
+        self.order_id = order_id
+        self.lines: list[Line] = []
+        self.show_id: str | None = None
+        self.event_id: str | None = None
+        self.seller_id: str | None = None
+        self.title = "Goods"
+        self.currency: str | None = None
+        self.ticket_amount = 0
+        self.expires_at = merch_expiry
+
+    def _line(self, kind: str, ref: str, description: str, quantity: int, price: int) -> None:
+        domain.check_amount(price)
+        self.lines.append(Line(len(self.lines), kind, ref, description[:200], quantity, price))
+
+    async def add_hold(self, uow: UnitOfWork, runtime: Runtime, hold_id: str, user_id: str) -> None:
         held = await seating.attach_order(
-            uow, runtime, body.hold_id, order_id=order_id, user_id=user.id
+            uow, runtime, hold_id, order_id=self.order_id, user_id=user_id
         )
-        info = await catalog.show_sale_info(uow, held.show_id, runtime=runtime)
+        # A show's event, seller and title: a sale info of any age names them.
+        info = await catalog.recent_sale_info(runtime, held.show_id, max_age=60.0)
         if info is None:
             raise OrderNotPayable("The show of this hold no longer exists.")
         for seat in held.seats:
-            line(
-                "seat",
-                seat.seat_id,
-                f"{seat.grade} {seat.section} {seat.row}-{seat.number}",
-                1,
-                seat.price,
-            )
-        show_id, event_id, seller_id, title = (
-            held.show_id,
-            info.event_id,
-            info.seller_id,
-            info.title,
-        )
-        currency, ticket_amount, expires_at = held.currency, held.amount, held.expires_at
-    if body.items:
+            self.lines.append(views.seat_line(seat, len(self.lines)))
+        self.show_id, self.event_id, self.seller_id = held.show_id, info.event_id, info.seller_id
+        self.title, self.currency = info.title, held.currency
+        self.ticket_amount, self.expires_at = held.amount, held.expires_at
+
+    async def add_items(
+        self, uow: UnitOfWork, runtime: Runtime, user_id: str, body: OrderCreate
+    ) -> None:
         reserved = await merch.reserve_items(
             uow,
             runtime,
-            order_id=order_id,
-            user_id=user.id,
+            order_id=self.order_id,
+            user_id=user_id,
             items=[(item.sku, item.quantity) for item in body.items],
-            expires_at=expires_at,
+            expires_at=self.expires_at,
         )
         for item in reserved:
-            if currency is not None and item.currency != currency:
+            if self.currency is not None and item.currency != self.currency:
                 raise Unprocessable(
                     "Goods and tickets in another currency cannot share an order.",
                     errors=[{"loc": ["body", "items"], "msg": f"{item.sku} is in {item.currency}"}],
                 )
-            currency = currency or item.currency
-            event_id = event_id or item.event_id
-            line("merch", item.sku, f"{item.name} ({item.option})", item.quantity, item.unit_price)
-    seats = sum(1 for entry in lines if entry.kind == "seat")
-    goods = sum(entry.quantity for entry in lines if entry.kind == "merch")
-    parts = [f"{seats} seat{'s' if seats != 1 else ''}"] if seats else []
-    parts += [f"{goods} item{'s' if goods != 1 else ''}"] if goods else []
-    order = Order(
-        id=order_id,
-        user_id=user.id,
-        status=OrderStatus.PENDING.value,
-        provider=body.payment_provider,
-        currency=currency or "KRW",
-        amount=sum(entry.amount for entry in lines),
-        ticket_amount=ticket_amount,
-        ticket_count=seats,
-        refunded_amount=0,
-        fee=0,
-        name=f"{title} ({', '.join(parts)})"[:200],
-        show_id=show_id,
-        event_id=event_id,
-        seller_id=seller_id,
-        hold_id=body.hold_id,
-        delivery=dumps(delivery.to_dict()).decode() if delivery else None,
-        idempotency_key=key,
-        request_hash=request_hash,
-        created_at=now,
-        updated_at=now,
-        expires_at=expires_at,
-    )
-    uow.session.add(order)
-    await uow.session.flush()  # the order row before its lines (foreign key)
-    uow.session.add_all(lines)
-    return order
+            self.currency = self.currency or item.currency
+            self.event_id = self.event_id or item.event_id
+            description = f"{item.name} ({item.option})"
+            self._line("merch", item.sku, description, item.quantity, item.unit_price)
+
+    def order_values(
+        self, user: Principal, body: OrderCreate, key: str, request_hash: str, now: datetime
+    ) -> dict[str, object]:
+        seats = sum(1 for line in self.lines if line.kind == "seat")
+        goods = sum(line.quantity for line in self.lines if line.kind == "merch")
+        parts = [f"{seats} seat{'s' if seats != 1 else ''}"] if seats else []
+        parts += [f"{goods} item{'s' if goods != 1 else ''}"] if goods else []
+        return {
+            "id": self.order_id,
+            "user_id": user.id,
+            "status": OrderStatus.PENDING.value,
+            "provider": body.payment_provider,
+            "currency": self.currency or "KRW",
+            "amount": sum(line.amount for line in self.lines),
+            "ticket_amount": self.ticket_amount,
+            "ticket_count": seats,
+            "refunded_amount": 0,
+            "fee": 0,
+            "name": f"{self.title} ({', '.join(parts)})"[:200],
+            "show_id": self.show_id,
+            "event_id": self.event_id,
+            "seller_id": self.seller_id,
+            "hold_id": body.hold_id,
+            "idempotency_key": key,
+            "request_hash": request_hash,
+            "failure_reason": None,
+            "cancel_reason": None,
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": self.expires_at,
+            "paid_at": None,
+            "closed_at": None,
+        }
 
 
-def _payment_request(order: Order) -> payments.PaymentRequest:
+def _payment_request(values: dict[str, object]) -> payments.PaymentRequest:
+    ticket_count = values["ticket_count"]
+    assert isinstance(ticket_count, int)
     return payments.PaymentRequest(
-        order_id=order.id,
-        order_name=order.name,
-        amount=order.amount,
-        currency=order.currency,
-        user_id=order.user_id,
-        quantity=max(1, order.ticket_count),
+        order_id=str(values["id"]),
+        order_name=str(values["name"]),
+        amount=int(str(values["amount"])),
+        currency=str(values["currency"]),
+        user_id=str(values["user_id"]),
+        quantity=max(1, ticket_count),
     )
 
 
-async def _prepare(
+async def _by_key(uow: UnitOfWork, user_id: str, key: str) -> Order | None:
+    found: Order | None = await uow.session.scalar(
+        select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
+    )
+    return found
+
+
+async def _replay(uow: UnitOfWork, order: Order, request_hash: str) -> OrderRead:
+    if order.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was used for a different order request.", order_id=order.id
+        )
+    return await views.order_view(uow, order)
+
+
+async def _open_checkout(
     runtime: Runtime, request: payments.PaymentRequest, provider: payments.PaymentProvider
 ) -> None:
+    """A provider whose checkout is opened by a call (KakaoPay's ``ready``): called after
+    the order committed, its answer kept in a second short transaction."""
     try:
         checkout = await provider.prepare(request)
     except payments.PaymentError as exc:

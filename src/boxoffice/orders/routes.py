@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import RedirectResponse
 
 from boxoffice.orders import service
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import (
     CancelRequest,
-    OrderCreate,
     OrderPage,
     OrderRead,
     TossConfirm,
@@ -45,41 +44,6 @@ def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse
     return RedirectResponse(f"{target}{separator}{query}", status_code=status.HTTP_302_FOUND)
 
 
-@router.post(
-    "/orders",
-    status_code=status.HTTP_201_CREATED,
-    response_model=OrderRead,
-    operation_id="create_order",
-    responses={
-        400: {"description": "Idempotency-Key header missing"},
-        409: {"description": "hold_expired, idempotency_conflict, conflict"},
-        422: {"description": "validation_error, out_of_stock, purchase_limit_exceeded"},
-        502: {"description": "payment_provider_error: the checkout could not be opened"},
-    },
-)
-async def create_order(
-    body: OrderCreate,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-    response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> Any:
-    view, created = await service.create_order(runtime, user, body, idempotency_key)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    view.suggested_products = await service.goods_to_offer(runtime, view)
-    return view
-
-
-@router.get(
-    "/orders/{order_id}", response_model=OrderRead, operation_id="get_order", responses=_ERRORS
-)
-async def get_order(order_id: str, uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
-    view = await service.get_order(uow, user, order_id)
-    view.suggested_products = await service.goods_to_offer(runtime, view)
-    return view
-
-
 @router.get("/users/me/orders", response_model=OrderPage, operation_id="list_my_orders")
 async def list_my_orders(
     uow: UoW,
@@ -89,16 +53,6 @@ async def list_my_orders(
 ) -> Any:
     views, next_cursor = await service.list_orders(uow, user, cursor=cursor, limit=limit)
     return OrderPage(items=views, next_cursor=next_cursor)
-
-
-@router.post(
-    "/orders/{order_id}/pay",
-    response_model=OrderRead,
-    operation_id="pay_order",
-    responses=_PAY_ERRORS,
-)
-async def pay_order(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
-    return await service.pay_internal(runtime, user, order_id)
 
 
 @router.post(

@@ -60,9 +60,11 @@ async def goods_to_offer(runtime: Runtime, view: OrderView) -> list[dict[str, An
     return [o for o in offers if not {v["sku"] for v in o["variants"]} & in_order]
 
 
-async def get_order(uow: UnitOfWork, user: Principal, order_id: str) -> OrderView:
-    """The order for its buyer or an admin; anyone else gets ``OrderNotFound`` (404)."""
-    return await views.order_view(uow, await views.visible_order(uow, user, order_id))
+async def get_order(runtime: Runtime, user: Principal, order_id: str) -> OrderView:
+    """The order for its buyer or an admin; anyone else gets ``OrderNotFound`` (404).
+    Its own short unit of work."""
+    async with runtime.uow() as uow:
+        return await views.order_view(uow, await views.visible_order(uow, user, order_id))
 
 
 async def list_orders(

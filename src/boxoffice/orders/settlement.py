@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
-from boxoffice.orders import domain, refunds
+from boxoffice.orders import refunds, views
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import PaymentInProgress
 from boxoffice.orders.events import OrderPaid
@@ -33,16 +34,16 @@ from boxoffice.orders.lifecycle import (
     CAPTURED_STATES,
     CONFIRMING,
     PARTIALLY_REFUNDED,
+    READY,
     REFUNDED,
     REJECTED,
     UNKNOWN,
     after_commit_finished,
     end_pending,
-    has_merch,
     lock_order,
     lock_payment,
 )
-from boxoffice.orders.models import Order, Payment, Refund
+from boxoffice.orders.models import Order, OrderLine, Payment, Refund
 from boxoffice.orders.payments.base import (
     ConfirmRequest,
     PaymentAlreadyProcessed,
@@ -52,6 +53,8 @@ from boxoffice.orders.payments.base import (
     ProviderPayment,
 )
 from boxoffice.orders.payments.registry import providers_of
+from boxoffice.orders.schemas import OrderRead
+from boxoffice.platform.db import table_of, update_one
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -61,6 +64,8 @@ from boxoffice.tickets import service as tickets
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 
 log = structlog.get_logger("boxoffice.orders")
+ORDERS, PAYMENTS = table_of(Order), table_of(Payment)
+ORDER_COLUMNS = tuple(ORDERS.c)
 
 
 @dataclass(frozen=True)
@@ -82,51 +87,84 @@ class Settlement:
     paid: bool  # False: the capture could not be honoured and was refunded (or is being)
     reason: str | None = None
     refund_sent: bool = False
+    view: OrderRead | None = None  # the paid order, when settling made it
 
 
 # --- 1. claim ------------------------------------------------------------------------------
 
 
-async def claim(uow: UnitOfWork, order: Order, *, provider: str, reference: str | None) -> Claim:
-    """Mark the (pending, checked) order as confirming and record the attempt. Commits.
-
-    ``order`` must have been read with :func:`lock_order` in this unit of work: the row
-    lock (by primary key only, so MariaDB cannot deadlock on index locks) orders
-    concurrent confirms. Raises ``PaymentInProgress`` when another confirm holds the order.
-    """
+async def start_confirming(
+    uow: UnitOfWork,
+    order_id: str,
+    *,
+    user_id: str | None,
+    provider: str,
+    amount: int | None,
+) -> Row[Any] | None:
+    """Mark the order confirming if it is pending, nobody is confirming it, it is paid
+    with ``provider`` (and belongs to ``user_id``, and costs ``amount``, when given): one
+    conditional ``UPDATE``. The order's row, or None when any of that does not hold (the
+    caller then reads the order to say why)."""
     now = uow.clock.now()
-    if order.status != OrderStatus.PENDING.value or order.confirming_since is not None:
-        raise PaymentInProgress("A payment for this order is already being confirmed.")
-    order.confirming_since = order.updated_at = now
-    payment: Payment | None = None
-    if reference is not None:
-        payment = await uow.session.scalar(
-            select(Payment).where(Payment.provider == provider, Payment.reference == reference)
-        )
-        if payment is not None and payment.order_id != order.id:
-            raise PaymentInProgress("This payment belongs to another order.")
-    if payment is None:
-        payment_id = new_id()
-        payment = Payment(
-            id=payment_id,
-            order_id=order.id,
-            provider=provider,
-            reference=reference or f"pay_{payment_id}",
-            amount=order.amount,
-            captured_amount=0,
-            refunded_amount=0,
-            created_at=now,
-            status=CONFIRMING,
-            updated_at=now,
-        )
-        uow.session.add(payment)
-    payment.status, payment.updated_at = CONFIRMING, now
-    payment.failure_code = payment.failure_message = None
-    await uow.commit()
-    assert payment.reference is not None
-    return Claim(
-        order.id, order.user_id, order.amount, provider, payment.id, payment.reference, new_id()
+    when = and_(
+        ORDERS.c.status == OrderStatus.PENDING.value,
+        ORDERS.c.confirming_since.is_(None),
+        ORDERS.c.provider == provider,
     )
+    if user_id is not None:
+        when = and_(when, ORDERS.c.user_id == user_id)
+    if amount is not None:
+        when = and_(when, ORDERS.c.amount == amount)
+    conn = await uow.connection()
+    values = {"confirming_since": now, "updated_at": now}
+    return await update_one(
+        conn, ORDERS, {"id": order_id}, values, when=when, returning=ORDER_COLUMNS
+    )
+
+
+async def record_attempt(
+    uow: UnitOfWork, order: Row[Any], *, provider: str, reference: str | None
+) -> Claim:
+    """Record the payment attempt of an order :func:`start_confirming` marked. Commits.
+    Raises ``PaymentInProgress`` when ``reference`` is another order's payment."""
+    now = uow.clock.now()
+    conn = await uow.connection()
+    existing = None
+    if reference is not None:
+        existing = (
+            await conn.execute(
+                select(PAYMENTS.c.id, PAYMENTS.c.order_id).where(
+                    PAYMENTS.c.provider == provider, PAYMENTS.c.reference == reference
+                )
+            )
+        ).first()
+        if existing is not None and existing.order_id != order.id:
+            raise PaymentInProgress("This payment belongs to another order.")
+    attempt = {"status": CONFIRMING, "updated_at": now}
+    attempt |= {"failure_code": None, "failure_message": None}
+    if existing is not None:
+        payment_id = existing.id
+        await conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == payment_id).values(**attempt))
+    else:
+        payment_id = new_id()
+        reference = reference or f"pay_{payment_id}"
+        await conn.execute(
+            insert(PAYMENTS).values(
+                id=payment_id,
+                order_id=order.id,
+                provider=provider,
+                reference=reference,
+                amount=order.amount,
+                captured_amount=0,
+                refunded_amount=0,
+                created_at=now,
+                approved_at=None,
+                **attempt,
+            )
+        )
+    await uow.commit()
+    assert reference is not None
+    return Claim(order.id, order.user_id, order.amount, provider, payment_id, reference, new_id())
 
 
 async def record_outcome_unknown(runtime: Runtime, payment_id: str, error: PaymentError) -> None:
@@ -206,14 +244,26 @@ async def _lookup_or_unknown(
 # --- 3. settle -----------------------------------------------------------------------------
 
 
-async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Order) -> list[str]:
-    """Seats sold, tickets issued, merch consumed, inside the caller's transaction."""
+@dataclass(frozen=True)
+class Fulfilled:
+    """What paying an order made: its tickets, and its lines as the answer shows them."""
+
+    ticket_ids: list[str]
+    lines: list[Any]
+
+
+async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Any) -> Fulfilled:
+    """Seats sold, tickets issued, merch consumed, inside the caller's transaction.
+    ``order`` is its row (ORM or Core: the same names)."""
     ticket_ids: list[str] = []
+    lines: list[Any] = []
     if order.hold_id and order.show_id:
-        info = await catalog.show_sale_info(uow, order.show_id)
+        info = await catalog.show_sale_info(uow, order.show_id, runtime=runtime)
         if info is None or info.event_status == "cancelled" or info.show_status == "cancelled":
             raise NotFound("The show was cancelled.")
-        held = await seating.sell_hold(uow, runtime, order.hold_id, order_id=order.id)
+        held = await seating.sell_hold(
+            uow, runtime, order.hold_id, order_id=order.id, limit=info.max_tickets_per_user
+        )
         issue = TicketIssue(
             order_id=order.id,
             user_id=order.user_id,
@@ -228,9 +278,15 @@ async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Order) -> list[str]:
             TicketSeat(s.seat_id, s.section, s.row, s.number, s.grade, s.price) for s in held.seats
         ]
         ticket_ids = await tickets.issue_tickets(uow, runtime, issue, seats)
-    if await has_merch(uow, order.id):
+        lines = [views.seat_line(seat, position) for position, seat in enumerate(held.seats)]
+    if order.delivery is not None:  # the order has goods (placing keeps their delivery)
         await merch.consume_items(uow, runtime, order_id=order.id)
-    return ticket_ids
+        lines = list(
+            await uow.session.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+            )
+        )
+    return Fulfilled(ticket_ids, lines)
 
 
 def _apply_capture(payment: Payment, captured: ProviderPayment, now: datetime) -> None:
@@ -243,38 +299,64 @@ def _apply_capture(payment: Payment, captured: ProviderPayment, now: datetime) -
     payment.updated_at = now
 
 
+async def _capture(uow: UnitOfWork, payment_id: str, captured: ProviderPayment) -> None:
+    """The attempt captured what the provider says, as :func:`_apply_capture` would: one
+    conditional ``UPDATE`` while the attempt is in flight (the common case)."""
+    now = uow.clock.now()
+    conn = await uow.connection()
+    changed = await conn.execute(
+        update(PAYMENTS)
+        .where(PAYMENTS.c.id == payment_id, PAYMENTS.c.status.in_((CONFIRMING, UNKNOWN, READY)))
+        .values(
+            status=CAPTURED,
+            captured_amount=captured.captured_amount,
+            refunded_amount=captured.refunded_amount,
+            approved_at=captured.approved_at or now,
+            failure_code=None,
+            failure_message=None,
+            updated_at=now,
+        )
+    )
+    if changed.rowcount != 1:
+        _apply_capture(await lock_payment(uow, payment_id), captured, now)
+
+
 async def settle_capture(
     runtime: Runtime, order_id: str, payment_id: str, captured: ProviderPayment
 ) -> Settlement:
     """Turn a capture the provider confirmed into a paid order, or refund it in full.
 
-    Idempotent: a capture already settled returns the paid order.
+    One transaction in the common case: the order becomes paid by a conditional
+    ``UPDATE`` (pending, and the amount is the one captured), its seats are sold, its
+    tickets issued and its goods consumed, the attempt marked captured, ``OrderPaid``
+    recorded; the answer is made from that, unread. Anything else (a settle already
+    done, an amount that differs, an order no longer pending) goes through
+    :func:`_settle_otherwise`. Idempotent: a capture already settled returns the order.
     """
     reason: str | None = None
     async with runtime.uow() as uow:
-        order = await lock_order(uow, order_id)
-        if order is None:
-            raise NotFound(f"Order {order_id} not found.")
-        payment = await lock_payment(uow, payment_id)
         now = uow.clock.now()
-        if payment.status in CAPTURED_STATES and order.status != OrderStatus.PENDING.value:
-            return Settlement(order.status, paid=order.status == OrderStatus.PAID.value)
-        if captured.captured_amount != order.amount:
-            reason = (
-                f"the provider captured {captured.captured_amount}, the order is {order.amount}"
-            )
-        elif order.status != OrderStatus.PENDING.value:
-            reason = f"the order was already {order.status}"
-        else:
+        values = {"status": OrderStatus.PAID.value, "paid_at": now, "updated_at": now}
+        when = and_(
+            ORDERS.c.status == OrderStatus.PENDING.value,
+            ORDERS.c.amount == captured.captured_amount,
+        )
+        conn = await uow.connection()
+        order = await update_one(
+            conn,
+            ORDERS,
+            {"id": order_id},
+            values | {"confirming_since": None},
+            when=when,
+            returning=ORDER_COLUMNS,
+        )
+        if order is not None:
             try:
-                ticket_ids = await _fulfil(uow, runtime, order)
+                fulfilled = await _fulfil(uow, runtime, order)
             except DomainError as exc:
                 reason = f"{exc.code}: {exc.detail}"
             else:
-                _apply_capture(payment, captured, now)
-                order.status = domain.transition(order.status, OrderStatus.PAID).value
-                order.paid_at = order.updated_at = now
-                order.confirming_since = None
+                await _capture(uow, payment_id, captured)
                 uow.record(
                     OrderPaid(
                         order_id=order.id,
@@ -282,16 +364,37 @@ async def settle_capture(
                         amount=order.amount,
                         currency=order.currency,
                         show_id=order.show_id,
-                        ticket_ids=ticket_ids,
+                        ticket_ids=fulfilled.ticket_ids,
                     )
                 )
                 after_commit_finished(uow, runtime, order)
                 await uow.commit()
-                log.info(
-                    "order_paid", order_id=order.id, amount=order.amount, provider=payment.provider
-                )
-                return Settlement(order.status, paid=True)
-    assert reason is not None
+                log.info("order_paid", order_id=order.id, amount=order.amount)
+                view = views.order_read(order, fulfilled.lines, fulfilled.ticket_ids)
+                return Settlement(order.status, paid=True, view=view)
+    if reason is None:
+        return await _settle_otherwise(runtime, order_id, payment_id, captured)
+    return await _refuse_capture(runtime, order_id, payment_id, captured, reason)
+
+
+async def _settle_otherwise(
+    runtime: Runtime, order_id: str, payment_id: str, captured: ProviderPayment
+) -> Settlement:
+    """A capture the common case did not settle: already settled (a repeat), or one we
+    cannot honour (refunded in full)."""
+    async with runtime.uow() as uow:
+        order = await lock_order(uow, order_id)
+        if order is None:
+            raise NotFound(f"Order {order_id} not found.")
+        payment = await lock_payment(uow, payment_id)
+        if payment.status in CAPTURED_STATES and order.status != OrderStatus.PENDING.value:
+            return Settlement(order.status, paid=order.status == OrderStatus.PAID.value)
+        if captured.captured_amount != order.amount:
+            reason = (
+                f"the provider captured {captured.captured_amount}, the order is {order.amount}"
+            )
+        else:
+            reason = f"the order was already {order.status}"
     return await _refuse_capture(runtime, order_id, payment_id, captured, reason)
 
 

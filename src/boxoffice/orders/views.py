@@ -4,6 +4,9 @@ when it ends), and who may see them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -17,6 +20,7 @@ from boxoffice.orders.schemas import LineRead, OrderRead
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
+from boxoffice.seating.contracts import HeldSeat
 from boxoffice.tickets import service as tickets
 
 log = structlog.get_logger("boxoffice.orders")
@@ -24,13 +28,9 @@ log = structlog.get_logger("boxoffice.orders")
 OrderView = OrderRead
 
 
-async def order_view(uow: UnitOfWork, order: Order) -> OrderView:
-    """The order as plain data, read inside the unit of work (rows expire when it ends)."""
-    lines = (
-        await uow.session.execute(
-            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
-        )
-    ).scalars()
+def order_read(order: Any, lines: Iterable[Any], ticket_ids: list[str]) -> OrderView:
+    """The order as the API shows it, from its row (an ORM ``Order`` or a Core row: the
+    same names) and its lines: the one place this shape is made."""
     checkout = json.loads(order.checkout) if order.checkout else {}
     return OrderRead(
         id=order.id,
@@ -59,10 +59,42 @@ async def order_view(uow: UnitOfWork, order: Order) -> OrderView:
         ],
         payment={"provider": order.provider, **checkout},
         delivery=json.loads(order.delivery) if order.delivery else None,
-        ticket_ids=await tickets.order_ticket_ids(uow, order.id),
+        ticket_ids=ticket_ids,
         failure_reason=order.failure_reason,
         cancel_reason=order.cancel_reason,
     )
+
+
+@dataclass(frozen=True)
+class Line:
+    """An order line before (or without) its row: what placing writes and paying shows."""
+
+    position: int
+    kind: str  # seat | merch
+    ref: str  # seat id or SKU
+    description: str
+    quantity: int
+    unit_price: int
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+def seat_line(seat: HeldSeat, position: int) -> Line:
+    """The order line of one held seat (placing writes it; paying shows it unread)."""
+    description = f"{seat.grade} {seat.section} {seat.row}-{seat.number}"[:200]
+    return Line(position, "seat", seat.seat_id, description, 1, seat.price)
+
+
+async def order_view(uow: UnitOfWork, order: Order) -> OrderView:
+    """The order as plain data, read inside the unit of work (rows expire when it ends)."""
+    lines = (
+        await uow.session.execute(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+        )
+    ).scalars()
+    return order_read(order, lines, await tickets.order_ticket_ids(uow, order.id))
 
 
 async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Order:

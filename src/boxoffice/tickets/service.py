@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -30,6 +31,7 @@ from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
 from boxoffice.tickets.models import Ticket
 
 VALID, USED, VOID = "valid", "used", "void"
+TICKETS = table_of(Ticket)
 
 
 @dataclass(frozen=True)
@@ -53,38 +55,41 @@ async def issue_tickets(
     """
     now = uow.clock.now()
     key = code_key(runtime)
-    tickets = []
+    rows = []
     for seat in seats:
         ticket_id = new_id()
-        tickets.append(
-            Ticket(
-                id=ticket_id,
-                order_id=issue.order_id,
-                user_id=issue.user_id,
-                show_id=issue.show_id,
-                event_id=issue.event_id,
-                seller_id=issue.seller_id,
-                title=issue.title[:200],
-                starts_at=issue.starts_at,
-                seat_id=seat.seat_id,
-                active_seat=seat.seat_id,
-                section=seat.section,
-                row=seat.row,
-                number=seat.number,
-                grade=seat.grade,
-                price=seat.price,
-                currency=issue.currency,
-                status=VALID,
-                code=codes.issue_code(key, ticket_id),
-                issued_at=now,
-            )
+        rows.append(
+            {
+                "id": ticket_id,
+                "order_id": issue.order_id,
+                "user_id": issue.user_id,
+                "show_id": issue.show_id,
+                "event_id": issue.event_id,
+                "seller_id": issue.seller_id,
+                "title": issue.title[:200],
+                "starts_at": issue.starts_at,
+                "seat_id": seat.seat_id,
+                "active_seat": seat.seat_id,
+                "section": seat.section,
+                "row": seat.row,
+                "number": seat.number,
+                "grade": seat.grade,
+                "price": seat.price,
+                "currency": issue.currency,
+                "status": VALID,
+                "code": codes.issue_code(key, ticket_id),
+                "issued_at": now,
+                "checked_in_at": None,
+                "checked_in_by": None,
+                "voided_at": None,
+            }
         )
-    uow.session.add_all(tickets)
-    try:
-        await uow.session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A seat of this order already has a valid ticket.") from exc
-    ids = [t.id for t in tickets]
+    if rows:  # one multi-row INSERT, whatever the number of seats
+        try:
+            await (await uow.connection()).execute(insert(TICKETS), rows)
+        except IntegrityError as exc:
+            raise Conflict("A seat of this order already has a valid ticket.") from exc
+    ids = [str(row["id"]) for row in rows]
     if ids:
         uow.record(TicketsIssued(order_id=issue.order_id, user_id=issue.user_id, ticket_ids=ids))
     return ids

@@ -99,6 +99,9 @@ class PaymentOutcomeUnknown(PaymentError):
 
 class PaymentProvider(Protocol):
     name: str
+    # True when ``prepare`` calls nobody (its checkout is parameters for the buyer's
+    # client): orders then opens it inside the transaction that places the order.
+    prepares_offline: bool
 
     async def prepare(self, request: PaymentRequest) -> Checkout:
         """Open a checkout; raises ``PaymentRejected`` / ``PaymentOutcomeUnknown``."""

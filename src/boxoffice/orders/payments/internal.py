@@ -53,6 +53,7 @@ class _Entry:
 
 class InternalProvider:
     name = "internal"
+    prepares_offline = True
 
     def __init__(self, clock: Clock, kv: KeyValueStore | None = None) -> None:
         self.clock = clock

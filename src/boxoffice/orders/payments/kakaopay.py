@@ -45,6 +45,7 @@ def _time(value: Any) -> datetime | None:
 
 class KakaoPayProvider:
     name = NAME
+    prepares_offline = False  # ``ready`` is a call that returns the tid
 
     def __init__(
         self,

@@ -66,6 +66,7 @@ def payment_from_toss(body: dict[str, Any]) -> ProviderPayment:
 
 class TossProvider:
     name = NAME
+    prepares_offline = True  # the widget's parameters; Toss hears of the order at confirm
 
     def __init__(
         self,
