@@ -182,6 +182,10 @@ async def _buy(
     started = time.monotonic()
     async with session.post(f"{plan.base_url}{API}/shows/{plan.show_id}/queue", headers=auth) as r:
         entry = await _json(r)
+        if r.status == 422 and entry.get("sold_out"):  # arrived after the line was told
+            result.timed("join", time.monotonic() - started)
+            result.outcome = "sold_out"
+            return
         if r.status not in (200, 201):
             raise RuntimeError(f"join answered {r.status} {entry}")
     result.timed("join", time.monotonic() - started)

@@ -39,6 +39,15 @@ async def ensure_categories(runtime: Runtime) -> None:
             await uow.commit()
 
 
+def row_labels() -> Iterator[str]:
+    """A, B, ..., Z, AA, AB, ...: as many row labels as a venue needs."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    yield from letters
+    for first in letters:
+        for second in letters:
+            yield first + second
+
+
 def venue_body(
     rows: int = 2,
     seats_per_row: int = 10,
@@ -50,7 +59,7 @@ def venue_body(
     sections = []
     per_grade = max(1, rows // len(grades))
     remaining = rows
-    labels = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    labels = row_labels()
     for index, grade in enumerate(grades):
         count = remaining if index == len(grades) - 1 else min(per_grade, remaining)
         if count <= 0:
