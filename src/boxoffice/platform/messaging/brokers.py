@@ -5,15 +5,15 @@ are claimed with XAUTOCLAIM), ``nats://`` NATS JetStream (one stream, durable pu
 consumers; publishes deduplicated by ``Nats-Msg-Id``), ``amqp://`` RabbitMQ (a topic
 exchange, one durable queue per consumer, persistent messages, publisher confirms),
 ``kafka://`` Kafka (a consumer group per consumer, keyed by aggregate so a partition
-keeps an aggregate's order).
+keeps an aggregate's order; offsets committed up to the first message not done).
 
 Each consumer has a group (queue, durable) of its own: every consumer sees every event
 of its topic once, and the workers running it share the work.
 
-Redis Streams and NATS JetStream hand the consumer whole batches (one XREADGROUP, one
-pull), so a batch costs one pass through FastStream and one transaction under group
-commit; each message of a batch is acknowledged on its own outcome. RabbitMQ and Kafka
-hand over one message at a time.
+Redis Streams, NATS JetStream and Kafka hand the consumer whole batches (one XREADGROUP,
+one pull, one poll), so a batch costs one pass through FastStream and one transaction
+under group commit; each message of a batch is acknowledged on its own outcome (Kafka:
+by offset, see ``KafkaAdapter.subscribe``). RabbitMQ hands over one message at a time.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+import structlog
 from faststream import Context
 from faststream.middlewares import AckPolicy
 
 from boxoffice.platform.jsonutil import loads
+
+log = structlog.get_logger("boxoffice.messaging")
 
 Body = bytes | Mapping[str, Any]  # a message as sent, or already decoded from JSON
 Settle = Callable[[list[bool]], Awaitable[None]]
@@ -347,6 +350,36 @@ class RabbitAdapter(_Base):
         await self.broker.stop()
 
 
+# Client options a ``kafka://`` URL may set in its query (``?session_timeout_ms=2000``):
+# the defaults suit Apache Kafka; a Kafka-compatible broker may need others (docs/messaging.md).
+KAFKA_PRODUCER_OPTIONS = {"enable_idempotence": bool, "linger_ms": int, "request_timeout_ms": int}
+KAFKA_CONSUMER_OPTIONS = {
+    "session_timeout_ms": int,
+    "heartbeat_interval_ms": int,
+    "rebalance_timeout_ms": int,
+    "max_poll_interval_ms": int,
+    "fetch_max_wait_ms": int,
+}
+KAFKA_BATCH_WAIT_MS = 50  # how long a read waits for a batch to fill when few events come
+
+
+def kafka_options(url: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """``kafka://host:9092,host2:9092?option=value``: the bootstrap servers, the producer's
+    and the consumers' options. ValueError for an option not listed above."""
+    parts = urlsplit(url)
+    producer: dict[str, Any] = {"enable_idempotence": True, "acks": "all"}
+    consumer: dict[str, Any] = {}
+    for name, value in parse_qsl(parts.query, strict_parsing=bool(parts.query)):
+        if name in KAFKA_PRODUCER_OPTIONS:
+            target, kind = producer, KAFKA_PRODUCER_OPTIONS[name]
+        elif name in KAFKA_CONSUMER_OPTIONS:
+            target, kind = consumer, KAFKA_CONSUMER_OPTIONS[name]
+        else:
+            raise ValueError(f"unknown Kafka option {name!r} in the broker URL")
+        target[name] = value.lower() in ("1", "true", "yes", "on") if kind is bool else int(value)
+    return parts.netloc.split(","), producer, consumer
+
+
 class KafkaAdapter(_Base):
     kind = "kafka"
 
@@ -354,22 +387,45 @@ class KafkaAdapter(_Base):
         super().__init__(url, **kwargs)
         from faststream.kafka import KafkaBroker
 
-        servers = urlsplit(url).netloc.split(",")
-        self.broker = KafkaBroker(servers, logger=None, enable_idempotence=True, acks="all")
+        servers, producer, self.consumer_options = kafka_options(url)
+        self.broker = KafkaBroker(servers, logger=None, **producer)
 
     def subscribe(
         self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
     ) -> None:
+        """One consumer per group and worker, reading batches. Kafka acknowledges by offset,
+        per partition: a batch is settled before the next is read, its offsets committed up
+        to the first message not done, and the consumer sent back to that message (the
+        later ones of its partition come again and are dropped as duplicates)."""
+
+        async def consume_batch(body: Any, message: Any = Context("message")) -> None:
+            records = message.raw_message
+            settled: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+
+            async def settle(done: list[bool]) -> None:
+                settled.set_result(done)
+
+            await handler(body, settle)
+            await _commit_done(message.consumer, records, await settled)
+
         self.broker.subscriber(
             self.name(topic),
             group_id=_safe(self.name(group)),
             auto_offset_reset="earliest",
-            decoder=_raw_body,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_one_at_a_time(handler))
+            batch=True,
+            max_records=batch,
+            batch_timeout_ms=KAFKA_BATCH_WAIT_MS,
+            decoder=_kafka_batch,
+            ack_policy=AckPolicy.MANUAL,
+            **self.consumer_options,
+        )(consume_batch)
 
     async def start(self) -> None:
-        await self.broker.start()
+        """``KafkaBroker.start`` with the consumers joining their groups side by side: a join
+        waits for the group's rebalance delay, which one after another adds up per group."""
+        await self.broker.connect()
+        await asyncio.gather(*(subscriber.start() for subscriber in self.broker.subscribers))
+        self.broker.running = True
         self.started = True
 
     async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
@@ -382,6 +438,33 @@ class KafkaAdapter(_Base):
 
     async def close(self) -> None:
         await self.broker.stop()
+
+
+async def _kafka_batch(message: Any) -> list[bytes]:
+    return [record.value for record in message.raw_message]
+
+
+async def _commit_done(consumer: Any, records: Sequence[Any], done: Sequence[bool]) -> None:
+    """Commit each partition's offsets up to its first record not done; read that one again."""
+    from aiokafka import TopicPartition
+
+    commit: dict[Any, int] = {}
+    again: dict[Any, int] = {}
+    for record, ok in zip(records, done, strict=True):
+        partition = TopicPartition(record.topic, record.partition)
+        if partition in again:
+            continue
+        if ok:
+            commit[partition] = record.offset + 1
+        else:
+            again[partition] = record.offset
+    try:
+        if commit:
+            await consumer.commit(commit)
+        for partition, offset in again.items():
+            consumer.seek(partition, offset)
+    except Exception:  # partitions moved to another worker: it reads them again from the
+        log.warning("kafka_commit_failed", exc_info=True)  # last commit (duplicates dropped)
 
 
 def _one_at_a_time(handler: BatchHandler) -> Callable[[bytes], Awaitable[None]]:
