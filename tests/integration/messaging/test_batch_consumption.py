@@ -1,4 +1,4 @@
-"""Consumers fed whole batches by the real Redis Streams and NATS JetStream: one failure
+"""Consumers fed whole batches by the real Redis Streams, NATS JetStream and Kafka: one failure
 inside a batch neither loses nor applies twice the other events of the batch.
 
 The effect counted is a database one, written in the consumer's transaction: each event
@@ -46,7 +46,7 @@ class SeatTallied(DomainEvent):
         return self.show_id
 
 
-@pytest.fixture(params=["redis", "nats"])
+@pytest.fixture(params=["redis", "nats", "kafka"])
 async def runtime(
     request: pytest.FixtureRequest, make_settings: Callable[..., Settings], broker_prefix: str
 ) -> AsyncIterator[Runtime]:

@@ -361,6 +361,8 @@ KAFKA_CONSUMER_OPTIONS = {
     "fetch_max_wait_ms": int,
 }
 KAFKA_BATCH_WAIT_MS = 50  # how long a read waits for a batch to fill when few events come
+KAFKA_AGAIN_SECONDS, KAFKA_AGAIN_MAX_SECONDS = 0.5, 5.0  # pauses before a message comes again
+KAFKA_STOP_GRACE_SECONDS = 30.0  # a stopping consumer lets the batch it handles finish
 
 
 def kafka_options(url: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
@@ -388,25 +390,31 @@ class KafkaAdapter(_Base):
         from faststream.kafka import KafkaBroker
 
         servers, producer, self.consumer_options = kafka_options(url)
-        self.broker = KafkaBroker(servers, logger=None, **producer)
+        self.reading = True
+        self.broker = KafkaBroker(
+            servers, logger=None, graceful_timeout=KAFKA_STOP_GRACE_SECONDS, **producer
+        )
 
     def subscribe(
         self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
     ) -> None:
-        """One consumer per group and worker, reading batches. Kafka acknowledges by offset,
-        per partition: a batch is settled before the next is read, its offsets committed up
-        to the first message not done, and the consumer sent back to that message (the
-        later ones of its partition come again and are dropped as duplicates)."""
+        """One consumer per group and worker, reading batches. Kafka acknowledges by offset
+        per partition, with no gaps: a message of a batch that was not done (busy at another
+        worker, the database down) is handed over again by this worker after a pause, before
+        the next read, and the batch's offsets are committed once all of it is done. A
+        worker that dies leaves them uncommitted: its partitions are read again elsewhere."""
 
         async def consume_batch(body: Any, message: Any = Context("message")) -> None:
-            records = message.raw_message
-            settled: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
-
-            async def settle(done: list[bool]) -> None:
-                settled.set_result(done)
-
-            await handler(body, settle)
-            await _commit_done(message.consumer, records, await settled)
+            pending = list(range(len(body)))
+            pause = KAFKA_AGAIN_SECONDS
+            while pending and self.reading:
+                done = await _settled(handler, [body[i] for i in pending])
+                pending = [i for i, ok in zip(pending, done, strict=True) if not ok]
+                if pending:
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, KAFKA_AGAIN_MAX_SECONDS)
+            if not pending:
+                await _commit(message.consumer, message.raw_message)
 
         self.broker.subscriber(
             self.name(topic),
@@ -419,6 +427,10 @@ class KafkaAdapter(_Base):
             ack_policy=AckPolicy.MANUAL,
             **self.consumer_options,
         )(consume_batch)
+
+    async def stop_reading(self) -> None:
+        self.reading = False
+        await super().stop_reading()
 
     async def start(self) -> None:
         """``KafkaBroker.start`` with the consumers joining their groups side by side: a join
@@ -444,27 +456,29 @@ async def _kafka_batch(message: Any) -> list[bytes]:
     return [record.value for record in message.raw_message]
 
 
-async def _commit_done(consumer: Any, records: Sequence[Any], done: Sequence[bool]) -> None:
-    """Commit each partition's offsets up to its first record not done; read that one again."""
+async def _settled(handler: BatchHandler, bodies: list[bytes]) -> list[bool]:
+    """Hand ``bodies`` to ``handler``; which of them it says are done, once it says so."""
+    settled: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+
+    async def settle(done: list[bool]) -> None:
+        settled.set_result(done)
+
+    await handler(bodies, settle)
+    return await settled
+
+
+async def _commit(consumer: Any, records: Sequence[Any]) -> None:
+    """Commit the offsets after ``records``, per partition."""
     from aiokafka import TopicPartition
 
-    commit: dict[Any, int] = {}
-    again: dict[Any, int] = {}
-    for record, ok in zip(records, done, strict=True):
+    offsets: dict[Any, int] = {}
+    for record in records:
         partition = TopicPartition(record.topic, record.partition)
-        if partition in again:
-            continue
-        if ok:
-            commit[partition] = record.offset + 1
-        else:
-            again[partition] = record.offset
+        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
     try:
-        if commit:
-            await consumer.commit(commit)
-        for partition, offset in again.items():
-            consumer.seek(partition, offset)
-    except Exception:  # partitions moved to another worker: it reads them again from the
-        log.warning("kafka_commit_failed", exc_info=True)  # last commit (duplicates dropped)
+        await consumer.commit(offsets)
+    except Exception:  # the partitions moved to another worker, which reads them again from
+        log.warning("kafka_commit_failed", exc_info=True)  # the last commit (duplicates)
 
 
 def _one_at_a_time(handler: BatchHandler) -> Callable[[bytes], Awaitable[None]]:
