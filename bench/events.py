@@ -73,7 +73,7 @@ class SeatScanned(DomainEvent):
         return self.show_id
 
 
-async def noop(delivery: Delivery) -> None:
+async def noop(event: SeatScanned, delivery: Delivery) -> None:
     """The consumer's effect is its processed id, committed per event by the dispatcher."""
 
 
@@ -148,7 +148,7 @@ async def run(
             [
                 Consumer(
                     "bench.noop",
-                    "boxoffice.bench.SeatScanned",
+                    SeatScanned,
                     noop,
                     group_commit=mode == "group",
                 )

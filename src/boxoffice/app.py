@@ -16,7 +16,7 @@ from boxoffice.platform.config import Settings
 from boxoffice.platform.fastlane import FastLane, FastRoute
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
-from boxoffice.platform.messaging import Consumer
+from boxoffice.platform.messaging import AnyConsumer
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
 
@@ -48,7 +48,7 @@ class ContextModule:
     root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
     startup: Startup | None = None
     jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
-    consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
+    consumers: list[AnyConsumer] = field(default_factory=list)  # run by the worker / in-process
     # Hot routes also answered by the fast lane (each has a FastAPI twin in ``routers``).
     fast_routes: list[FastRoute] = field(default_factory=list)
 
@@ -99,10 +99,14 @@ def _merch() -> ContextModule:
 
 
 def _orders() -> ContextModule:
-    from boxoffice.orders import module, routes
+    from boxoffice.orders import consumers, module, routes
 
     return ContextModule(
-        "orders", routers=[routes.router], startup=module.startup, jobs=module.JOBS
+        "orders",
+        routers=[routes.router],
+        startup=module.startup,
+        jobs=module.JOBS,
+        consumers=consumers.CONSUMERS,
     )
 
 

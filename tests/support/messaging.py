@@ -220,7 +220,7 @@ async def clean_broker(kind: str, url: str, prefix: str) -> None:
     elif kind == "kafka":
         from aiokafka.admin import AIOKafkaAdminClient
 
-        from boxoffice.platform.messaging.brokers import kafka_options
+        from boxoffice.platform.messaging.kafka import kafka_options
 
         admin = AIOKafkaAdminClient(bootstrap_servers=kafka_options(url)[0])
         await admin.start()
@@ -326,7 +326,7 @@ class BrokerTap:
     async def _kafka(self, expected: int) -> list[bytes]:
         from aiokafka import AIOKafkaConsumer
 
-        from boxoffice.platform.messaging.brokers import kafka_options
+        from boxoffice.platform.messaging.kafka import kafka_options
 
         consumer = AIOKafkaConsumer(
             self.name,
