@@ -54,6 +54,9 @@ async def _nats_batch(message: Any) -> list[bytes]:
     return [msg.data for msg in message.raw_message]
 
 
+DEAD_CONSUMER_IDLE = 10  # redelivery periods without a read: a Redis consumer name is dead
+
+
 class RedisStreamsAdapter(BaseAdapter):
     kind = "redis"
 
@@ -122,10 +125,21 @@ class RedisStreamsAdapter(BaseAdapter):
                 except ResponseError as exc:
                     if "BUSYGROUP" not in str(exc):
                         raise
+                await self._forget_dead_consumers(client, stream, group)
         finally:
             await client.aclose()
         await self.broker.start()
         self.started = True
+
+    async def _forget_dead_consumers(self, client: Any, stream: str, group: str) -> None:
+        """Each worker reads under names of its own: those of workers that died stay in the
+        group. Drop the ones idle for ``DEAD_CONSUMER_IDLE`` redelivery periods that hold
+        nothing pending (what they held is claimed by XAUTOCLAIM first, then they go at a
+        later start). A live worker reads at least every few seconds."""
+        idle_ms = self.redelivery * DEAD_CONSUMER_IDLE * 1000
+        for consumer in await client.xinfo_consumers(stream, group):
+            if consumer["pending"] == 0 and consumer["idle"] > idle_ms:
+                await client.xgroup_delconsumer(stream, group, consumer["name"])
 
     async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
         await self.broker.publish(body, stream=self.name(topic), correlation_id=message_id)
