@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from tests.support.messaging import (  # noqa: E402
     remember_rabbit_queues,
 )
 
-from bench.common import machine  # noqa: E402
+from bench.common import finish, machine  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
 from boxoffice.platform.config import Environment, Settings  # noqa: E402
 from boxoffice.platform.db import create_engine  # noqa: E402
@@ -209,7 +208,15 @@ async def main() -> None:
                     )
                 )
     report["machine"]["load_average_after"] = os.getloadavg()
-    print(json.dumps(report, indent=2))
+    finish(
+        report,
+        {
+            "events_not_consumed": sum(
+                r["events"] - r["outcomes"].get("processed", 0) for r in report["results"]
+            ),
+            "events_dead_lettered": sum(r["outcomes"].get("dead", 0) for r in report["results"]),
+        },
+    )
 
 
 if __name__ == "__main__":
