@@ -42,9 +42,10 @@ def demo() -> None:
 
 async def _seed(settings: Settings) -> str:
     from boxoffice import demo as demo_data
+    from boxoffice.app import wire
     from boxoffice.platform.runtime import build_runtime
 
-    runtime = build_runtime(settings)
+    runtime = wire(build_runtime(settings))
     try:
         return demo_data.describe(await demo_data.seed(runtime))
     finally:
@@ -147,10 +148,11 @@ def dispatcher() -> None:
             "(without it, `boxoffice run` dispatches in-process)"
         )
         raise typer.Exit(2)
+    from boxoffice.app import wire
     from boxoffice.platform.runtime import build_runtime
     from boxoffice.waitroom import runner
 
-    asyncio.run(runner.run_standalone(build_runtime(settings)))
+    asyncio.run(runner.run_standalone(wire(build_runtime(settings))))
 
 
 @cli.command()

@@ -35,7 +35,7 @@ CONSUMERS: list[Consumer[Any]] = [
     ),
 ]
 
-JOBS = [
+JOBS: list[JobSpec] = [
     JobSpec(
         "notifications.prune_processed_events",
         "20 4 * * *",
