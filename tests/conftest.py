@@ -58,7 +58,8 @@ def backend() -> str:
 
 
 @pytest.fixture
-def use_redis() -> bool:
+def use_redis() -> bool | str:
+    """True: the machine's Redis; ``"cluster"``: a three-master Redis Cluster; False: none."""
     return False
 
 
@@ -80,13 +81,13 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture
-def redis_url(use_redis: bool, redis_prefix: str) -> Iterator[str | None]:
+def redis_url(use_redis: bool | str, redis_prefix: str) -> Iterator[str | None]:
     if not use_redis:
         yield None
         return
-    backends.require_service("redis")
-    yield backends.REDIS_URL
-    run_sync(backends.clean_redis(redis_prefix))
+    url = backends.redis_url_for("redis-cluster" if use_redis == "cluster" else "redis")
+    yield url
+    run_sync(backends.clean_redis(redis_prefix, url))
 
 
 @pytest.fixture

@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "auth": ["--seconds", "1", "--concurrency", "4"],
     "catalog_reads": ["--seconds", "0.5", "--events", "4", "--rounds", "1", "--no-stadium"],
-    "events": ["--events", "300", "--concurrency", "8", "--database", "postgresql"],
+    "events": [
+        *("--events", "300", "--concurrency", "8", "--database", "postgresql"),
+        *("--brokers", "redis,nats,kafka"),  # Kafka: tansu, started by the benchmark
+    ],
     "holds": [
         "--seconds",
         "2",

@@ -154,10 +154,22 @@ async def clean_database(url: str) -> None:
         await engine.dispose()
 
 
-async def clean_redis(prefix: str) -> None:
-    from redis.asyncio import Redis
+def redis_url_for(kind: str) -> str:
+    """``redis``: the machine's Redis (skip/fail when away); ``redis-cluster``: this test
+    process's own three-master Redis Cluster (``tests/support/redis_cluster.py``)."""
+    if kind == "redis-cluster":
+        from tests.support.redis_cluster import redis_cluster_url
 
-    client = Redis.from_url(REDIS_URL)
+        return redis_cluster_url()
+    require_service("redis")
+    return REDIS_URL
+
+
+async def clean_redis(prefix: str, url: str = REDIS_URL) -> None:
+    """Delete the keys with ``prefix`` in them (on every node of a cluster)."""
+    from boxoffice.platform.redisconn import command_client
+
+    client = command_client(url, max_connections=4)
     try:
         keys = [k async for k in client.scan_iter(match=f"*{prefix}*", count=1000)]
         if keys:

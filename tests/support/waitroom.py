@@ -11,7 +11,7 @@ from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.store import MemoryQueueStore, QueueStore
 from tests.support import backends
 
-STORES = ["memory", "redis"]
+STORES = ["memory", "redis", "redis-cluster"]
 
 
 async def queue_store(kind: str, prefix: str | None = None) -> AsyncIterator[QueueStore]:
@@ -21,14 +21,14 @@ async def queue_store(kind: str, prefix: str | None = None) -> AsyncIterator[Que
         yield store
         await store.close()
         return
-    backends.require_service("redis")
+    url = backends.redis_url_for(kind)
     prefix = prefix or f"bo-test-{uuid.uuid4().hex[:12]}"
-    store = RedisQueueStore(backends.REDIS_URL, prefix, retention_ms=3_600_000)
+    store = RedisQueueStore(url, prefix, retention_ms=3_600_000)
     try:
         yield store
     finally:
         await store.close()
-        await backends.clean_redis(prefix)
+        await backends.clean_redis(prefix, url)
 
 
 def sale_info(

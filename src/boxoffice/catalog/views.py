@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.redisconn import RedisClient
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ return 0
 class RedisViewCounter:
     """Counters in one Redis hash; the three keys share a hash tag (Redis Cluster)."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self.client = client
         base = f"{prefix}:catalog:{{views}}"
         self.live, self.pending, self.batch = f"{base}:live", f"{base}:pending", f"{base}:batch"

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 
 from boxoffice.identity import service as identity
+from boxoffice.identity.events import UserRegistered
 from boxoffice.notifications.mail import (
     Mailer,
     Templates,
@@ -23,6 +24,7 @@ from boxoffice.notifications.mail import (
     pick_locale,
 )
 from boxoffice.notifications.models import SentEmail
+from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.messaging import Delivery
 from boxoffice.platform.messaging import deadletters as _deadletters
@@ -93,28 +95,26 @@ async def _recipient(delivery: Delivery, user_id: str) -> identity.UserSummary |
         return await identity.user_summary(uow, user_id)
 
 
-async def welcome_email(delivery: Delivery) -> None:
+async def welcome_email(event: UserRegistered, delivery: Delivery) -> None:
     """``UserRegistered`` → welcome e-mail in the language the user signed up with."""
-    p = delivery.payload
     await send_templated(
         delivery,
         template="welcome",
-        to=str(p["email"]),
-        locale=str(p.get("locale") or "ko"),
-        user_id=str(p["user_id"]),
-        context={"name": p.get("display_name") or p["email"], "email": p["email"]},
+        to=event.email,
+        locale=event.locale or "ko",
+        user_id=event.user_id,
+        context={"name": event.display_name or event.email, "email": event.email},
     )
 
 
-async def order_confirmation(delivery: Delivery) -> None:
+async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
     """``OrderPaid`` → confirmation with a link to each ticket."""
-    p = delivery.payload
-    user = await _recipient(delivery, str(p["user_id"]))
+    user = await _recipient(delivery, event.user_id)
     if user is None:
-        log.warning("order_confirmation_without_user", order_id=p.get("order_id"))
+        log.warning("order_confirmation_without_user", order_id=event.order_id)
         return
     base = delivery.runtime.settings.public_url.rstrip("/")
-    tickets = [f"{base}/tickets/{ticket_id}" for ticket_id in p.get("ticket_ids") or []]  # type: ignore[attr-defined]
+    tickets = [f"{base}/tickets/{ticket_id}" for ticket_id in event.ticket_ids]
     await send_templated(
         delivery,
         template="order_paid",
@@ -123,20 +123,19 @@ async def order_confirmation(delivery: Delivery) -> None:
         user_id=user.id,
         context={
             "name": user.name,
-            "order_id": p["order_id"],
-            "amount": p["amount"],
-            "currency": p.get("currency") or "KRW",
+            "order_id": event.order_id,
+            "amount": event.amount,
+            "currency": event.currency or "KRW",
             "tickets": tickets,
         },
     )
 
 
-async def refund_notice(delivery: Delivery) -> None:
+async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
     """``OrderCancelled`` → what is refunded, and the fee kept."""
-    p = delivery.payload
-    user = await _recipient(delivery, str(p["user_id"]))
+    user = await _recipient(delivery, event.user_id)
     if user is None:
-        log.warning("refund_notice_without_user", order_id=p.get("order_id"))
+        log.warning("refund_notice_without_user", order_id=event.order_id)
         return
     await send_templated(
         delivery,
@@ -146,11 +145,11 @@ async def refund_notice(delivery: Delivery) -> None:
         user_id=user.id,
         context={
             "name": user.name,
-            "order_id": p["order_id"],
-            "refund_amount": p.get("refund_amount") or 0,
-            "fee": p.get("fee") or 0,
-            "currency": p.get("currency") or "KRW",
-            "reason": p.get("reason") or "",
+            "order_id": event.order_id,
+            "refund_amount": event.refund_amount,
+            "fee": event.fee,
+            "currency": event.currency or "KRW",
+            "reason": event.reason,
         },
     )
 

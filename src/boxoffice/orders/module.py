@@ -1,10 +1,11 @@
-"""How orders plugs into the app: routes, the payment providers' clients, scheduled jobs."""
+"""How orders plugs into the app: routes, the payment providers' clients, scheduled jobs,
+the refunds of a cancelled event (a consumer)."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.orders import hot_routes, routes, service
+from boxoffice.orders import consumers, hot_routes, routes, service
 from boxoffice.orders.payments.registry import build_providers
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
@@ -37,4 +38,5 @@ MODULE = ContextModule(
     hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,
+    consumers=consumers.CONSUMERS,
 )

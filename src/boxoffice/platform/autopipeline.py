@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from boxoffice.platform.redisconn import RedisClient
 
 Pending = tuple[tuple[Any, ...], asyncio.Future[Any]]
 
@@ -24,7 +25,7 @@ Pending = tuple[tuple[Any, ...], asyncio.Future[Any]]
 class AutoPipeline:
     """Batches :meth:`execute` calls made while the event loop runs one turn."""
 
-    def __init__(self, client: Redis, *, max_batch: int = 512) -> None:
+    def __init__(self, client: RedisClient, *, max_batch: int = 512) -> None:
         self._client = client
         self._max_batch = max_batch
         self._pending: list[Pending] = []

@@ -7,8 +7,9 @@ it with the old version, so the next ``get`` sees the mismatch and misses: no st
 entry survives an invalidation, however reads and writes interleave.
 
 Adapters: :class:`MemoryCache` (a bounded LRU with TTLs, per process) and
-:class:`RedisCache` (shared by every process; ``get`` is one ``MGET``). On Redis Cluster an
-entry's key and its tags must share a hash slot (put the same ``{...}`` hash tag in them).
+:class:`RedisCache` (shared by every process; ``get`` is one ``MGET``). On Redis Cluster
+``get`` reads with one ``MGET`` per slot its key and tags fall in (``mget_nonatomic``), sent
+side by side: an entry whose key and tags share a ``{...}`` hash tag costs one.
 :class:`NullCache` turns caching off (benchmarks, debugging).
 """
 
@@ -20,11 +21,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from boxoffice.platform.config import CacheSettings
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import RedisStore
+from boxoffice.platform.redisconn import RedisClient
 from boxoffice.platform.runtime import Runtime
 
 ABSENT = "0"  # the version of a tag that was never invalidated (or whose marker expired)
@@ -165,7 +167,12 @@ class RedisCache:
     """
 
     def __init__(
-        self, client: Redis, prefix: str, *, max_ttl: float = 3600.0, tag_ttl_factor: float = 2.0
+        self,
+        client: RedisClient,
+        prefix: str,
+        *,
+        max_ttl: float = 3600.0,
+        tag_ttl_factor: float = 2.0,
     ) -> None:
         self.client = client
         self.prefix = f"{prefix}:cache"
@@ -179,7 +186,11 @@ class RedisCache:
         return f"{self.prefix}:t:{tag}"
 
     async def get(self, key: str, tags: Sequence[str] = ()) -> Lookup:
-        raw = await self.client.mget([self._key(key), *(self._tag(t) for t in tags)])
+        names = [self._key(key), *(self._tag(t) for t in tags)]
+        if isinstance(self.client, RedisCluster):  # one MGET per slot, side by side
+            raw = await self.client.mget_nonatomic(names)
+        else:
+            raw = await self.client.mget(names)
         versions = tuple(ABSENT if v is None else _text(v) for v in raw[1:])
         if raw[0] is None:
             return Lookup(None, versions)
@@ -211,7 +222,7 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def build_cache(settings: CacheSettings, redis: Redis | None, prefix: str) -> Cache:
+def build_cache(settings: CacheSettings, redis: RedisClient | None, prefix: str) -> Cache:
     """The adapter the settings ask for: off, Redis when a client is given, else memory."""
     if not settings.enabled:
         return NullCache()

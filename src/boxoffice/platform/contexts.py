@@ -20,7 +20,7 @@ from fastapi import APIRouter
 
 from boxoffice.platform.hotroutes import HotRoute
 from boxoffice.platform.jobs import JobSpec
-from boxoffice.platform.messaging import Consumer
+from boxoffice.platform.messaging import AnyConsumer
 from boxoffice.platform.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -39,7 +39,7 @@ class ContextModule:
     # generated from the same declaration (``platform/hotroutes.py``).
     hot_routes: list[HotRoute] = field(default_factory=list)
     jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
-    consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
+    consumers: list[AnyConsumer] = field(default_factory=list)  # run by the worker / in-process
     # Adapters and loops, when the process serves this context (in the app's lifespan).
     startup: Startup | None = None
     # Ports this context fills for the contexts below it: synchronous, no I/O, every process.

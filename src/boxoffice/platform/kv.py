@@ -15,8 +15,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
-from boxoffice.platform.redisconn import command_client
+from boxoffice.platform.redisconn import RedisClient, command_client
 
 
 class KeyValueStore(Protocol):
@@ -122,7 +123,7 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = "bo", max_connections: int = 64) -> None:
         self.prefix = prefix
-        self.client: Redis = command_client(url, max_connections=max_connections)
+        self.client: RedisClient = command_client(url, max_connections=max_connections)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
@@ -155,6 +156,8 @@ class RedisStore:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        if isinstance(self.client, RedisCluster):
+            await self.client.initialize()  # its pub/sub finds the channel's node by slot
         pubsub = self.client.pubsub()
         await pubsub.subscribe(channel)
 
@@ -171,7 +174,8 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.client.aclose()
-        await self.client.connection_pool.disconnect()  # a pool we passed in is ours to close
+        if isinstance(self.client, Redis):  # a pool we passed in is ours to close
+            await self.client.connection_pool.disconnect()
 
 
 def key(store: KeyValueStore, *parts: str) -> str:

@@ -15,7 +15,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from redis.asyncio import Redis
 from sqlalchemy import String, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.db import Base, UTCDateTime
+from boxoffice.platform.redisconn import RedisClient
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -75,7 +75,7 @@ class MemoryLeases:
 
 
 class RedisLeases:
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._renew = client.register_script(_RENEW)

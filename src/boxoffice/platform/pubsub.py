@@ -10,17 +10,25 @@ command connection. Callers ask for a channel and await its confirmation; concur
 for one channel share one ``SUBSCRIBE``. After a dropped connection the task reconnects
 with a growing delay, subscribes every channel again and tells its owner (messages sent
 while it was away are lost, so the owner re-reads what it keeps).
+
+On a Redis Cluster (``redis+cluster://``) channels are *sharded* (Redis 7): SSUBSCRIBE on
+the node owning the channel's slot, SPUBLISH routed there (``publish_command``), so a
+message crosses no cluster bus; a classic PUBLISH would be copied to every node.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub, RedisCluster
+
+from boxoffice.platform.redisconn import RedisClient, cluster_client, is_cluster
 
 log = structlog.get_logger("boxoffice.pubsub")
 
@@ -29,6 +37,12 @@ OnReconnect = Callable[[], None]
 
 _POLL_SECONDS = 0.05  # how soon a newly asked channel is subscribed while others are quiet
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def publish_command(client: RedisClient) -> str:
+    """``SPUBLISH`` on a cluster (what :class:`RedisSubscriber` listens to there), else
+    ``PUBLISH``: ``client.execute_command(publish_command(client), channel, message)``."""
+    return "SPUBLISH" if isinstance(client, RedisCluster) else "PUBLISH"
 
 
 class RedisSubscriber:
@@ -42,10 +56,17 @@ class RedisSubscriber:
         on_reconnect: OnReconnect | None = None,
         name: str = "redis-subscriber",
     ) -> None:
-        pool = ConnectionPool.from_url(
-            url, max_connections=2, decode_responses=True, health_check_interval=15
-        )
-        self._client = Redis(connection_pool=pool)
+        # On a cluster: sharded pub/sub (SSUBSCRIBE), one connection per node owning a
+        # channel, all of them this subscriber's own (``publish_command``).
+        self._sharded = is_cluster(url)
+        self._client: RedisClient
+        if self._sharded:
+            self._client = cluster_client(url, max_connections=2)
+        else:
+            pool = ConnectionPool.from_url(
+                url, max_connections=2, decode_responses=True, health_check_interval=15
+            )
+            self._client = Redis(connection_pool=pool)
         self._on_message = on_message
         self._on_reconnect = on_reconnect
         self._name = name
@@ -93,6 +114,8 @@ class RedisSubscriber:
         while True:
             pubsub = self._client.pubsub()
             try:
+                if isinstance(self._client, RedisCluster):
+                    await self._client.initialize()  # (sharded) channels are found by slot
                 await self._serve(pubsub)
             except asyncio.CancelledError:
                 raise
@@ -116,9 +139,14 @@ class RedisSubscriber:
 
     async def _serve(self, pubsub: PubSub) -> None:
         sent: set[str] = set()
+        receive: Callable[..., Awaitable[dict[str, Any] | None]]
+        if isinstance(pubsub, ClusterPubSub):
+            subscribe, receive = pubsub.ssubscribe, pubsub.get_sharded_message
+        else:
+            subscribe, receive = pubsub.subscribe, pubsub.get_message
         # A channel of its own: redis-py reads nothing before the first SUBSCRIBE, and the
         # connection is made here, by this task, before any channel is asked for.
-        await pubsub.subscribe(f"{self._name}:alive")
+        await subscribe(f"{self._name}:alive")
         self.connected = True
         self.reconnects += 1
         if self.reconnects > 1 and self._on_reconnect is not None:
@@ -126,18 +154,18 @@ class RedisSubscriber:
         while True:
             new = self._wanted - sent
             if new:
-                await pubsub.subscribe(*sorted(new))
+                await subscribe(*sorted(new))
                 sent |= new
-            message = await pubsub.get_message(timeout=_POLL_SECONDS)
+            message = await receive(timeout=_POLL_SECONDS)
             if message is None:
                 continue
             kind, channel = message.get("type"), str(message.get("channel"))
-            if kind == "message":
+            if kind in ("message", "smessage"):
                 try:
                     self._on_message(channel, str(message["data"]))
                 except Exception:
                     log.exception("pubsub.handler_failed", name=self._name, channel=channel)
-            elif kind == "subscribe":
+            elif kind in ("subscribe", "ssubscribe"):
                 self._confirmed.add(channel)
                 waiter = self._waiting.pop(channel, None)
                 if waiter is not None and not waiter.done():
@@ -154,4 +182,5 @@ class RedisSubscriber:
         self._waiting.clear()
         self.connected = False
         await self._client.aclose()
-        await self._client.connection_pool.disconnect()
+        if isinstance(self._client, Redis):
+            await self._client.connection_pool.disconnect()

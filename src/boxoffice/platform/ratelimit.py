@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from boxoffice.platform.errors import RateLimited
-from boxoffice.platform.redisconn import command_pool
+from boxoffice.platform.redisconn import command_pool, is_cluster
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,21 @@ class Rule:
 class RateLimiter:
     def __init__(self, redis_url: str | None, prefix: str = "bo") -> None:
         self.storage: Storage
-        if redis_url:
+        self._cold = False
+        self._warming = asyncio.Lock()
+        if redis_url and is_cluster(redis_url.removeprefix("async+")):
+            # limits' own cluster client (``async+redis+cluster://``); each limit is one key.
+            nodes = urlsplit(redis_url.removeprefix("async+")).netloc
+            self.storage = RedisClusterStorage(
+                f"async+redis+cluster://{nodes}",
+                implementation="redispy",
+                key_prefix=f"{prefix}:rl",
+            )
+            # Its client must read the cluster's slots before concurrent first commands:
+            # redis-py 8.1 failed some of those (platform/redisconn.py), and limits then
+            # retried hits that had counted.
+            self._cold = True
+        elif redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
             pool = command_pool(
                 redis_url.removeprefix("async+"),
@@ -46,21 +62,32 @@ class RateLimiter:
             self.storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self.storage)
 
+    async def _warm(self) -> None:
+        if self._cold:
+            async with self._warming:
+                if self._cold:
+                    await self.storage.check()
+                    self._cold = False
+
     async def hit(self, rule: Rule, *identifiers: str, detail: str | None = None) -> None:
         """Count one event; raise :class:`RateLimited` when the rule is exceeded."""
+        await self._warm()
         if not await self._limiter.hit(rule.item(), *identifiers):
             raise RateLimited(detail, retry_after=await self.retry_after(rule, *identifiers))
 
     async def check(self, rule: Rule, *identifiers: str, detail: str | None = None) -> None:
         """Raise :class:`RateLimited` when one more event would exceed the rule; count nothing."""
+        await self._warm()
         if not await self._limiter.test(rule.item(), *identifiers):
             raise RateLimited(detail, retry_after=await self.retry_after(rule, *identifiers))
 
     async def record(self, rule: Rule, *identifiers: str) -> None:
         """Count one event without refusing (e.g. a failed login attempt)."""
+        await self._warm()
         await self._limiter.hit(rule.item(), *identifiers)
 
     async def clear(self, rule: Rule, *identifiers: str) -> None:
+        await self._warm()
         await self._limiter.clear(rule.item(), *identifiers)
 
     async def retry_after(self, rule: Rule, *identifiers: str) -> int:

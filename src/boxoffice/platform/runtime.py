@@ -21,7 +21,7 @@ from boxoffice.platform.uow import UnitOfWork
 if TYPE_CHECKING:
     from boxoffice.platform.cache import Cache
     from boxoffice.platform.jobs import JobSpec
-    from boxoffice.platform.messaging import Consumer
+    from boxoffice.platform.messaging import AnyConsumer
     from boxoffice.platform.storage import Storage
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class Runtime:
     background: bool = False
     # Every registered context's scheduled jobs and event consumers.
     jobs: list[JobSpec] = field(default_factory=list)
-    consumers: list[Consumer] = field(default_factory=list)
+    consumers: list[AnyConsumer] = field(default_factory=list)
     # Backends /ready checks besides the database and Redis, by the name it reports.
     readiness: dict[str, Check] = field(default_factory=dict)
     # Contexts' own adapters, by type (seat board, queue store, providers, ...).

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from redis.asyncio import Redis
-
 from boxoffice.platform.autopipeline import AutoPipeline
+from boxoffice.platform.redisconn import RedisClient
 from boxoffice.seating.domain import Mark
 
 VERSION, READY = "~v", "~ready"
@@ -185,7 +184,7 @@ class RedisBoard:
     script still atomic on its own), which costs a fraction of the client CPU of sending
     them one by one."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._batch = AutoPipeline(client)

@@ -16,11 +16,10 @@ import time
 from collections.abc import Sequence
 
 import orjson
-from redis.asyncio import Redis
 
 from boxoffice.platform.autopipeline import AutoPipeline
-from boxoffice.platform.pubsub import RedisSubscriber
-from boxoffice.platform.redisconn import command_client
+from boxoffice.platform.pubsub import RedisSubscriber, publish_command
+from boxoffice.platform.redisconn import RedisClient, command_client
 from boxoffice.waitroom.domain import AdmitResult, Entry, EntryLeft, ServingState, parse_message
 from boxoffice.waitroom.store import (
     SCAN_SLACK,
@@ -164,7 +163,9 @@ class RedisQueueStore:
         self, url: str, prefix: str, *, retention_ms: int, max_connections: int = 64
     ) -> None:
         # A join burst queues for one of these connections (platform/redisconn.py).
-        self._client: Redis = command_client(url, max_connections=max_connections, wait_seconds=10)
+        self._client: RedisClient = command_client(
+            url, max_connections=max_connections, wait_seconds=10
+        )
         self._prefix = prefix
         self._retention_ms = retention_ms
         self._join = self._client.register_script(_JOIN)
@@ -176,6 +177,7 @@ class RedisQueueStore:
         # Serving updates arrive on a connection of their own, never one of the pool above.
         self._deliver: Deliver | None = None
         self._resync: Resync | None = None
+        self._publish = publish_command(self._client)  # SPUBLISH on a cluster
         self._subscriber = RedisSubscriber(
             url, self._received, on_reconnect=self._reconnected, name=f"{prefix}:wr:subscriber"
         )
@@ -295,11 +297,13 @@ class RedisQueueStore:
                 self._key(state.show_id, "meta"),
                 mapping={"rate": repr(state.rate), "sold_out": "1" if state.sold_out else "0"},
             )
-            pipe.publish(self._channel(state.show_id), json.dumps(state.to_message()))
+            message = json.dumps(state.to_message())
+            pipe.execute_command(self._publish, self._channel(state.show_id), message)
             await pipe.execute()
 
     async def announce_left(self, left: EntryLeft) -> None:
-        await self._client.publish(self._channel(left.show_id), json.dumps(left.to_message()))
+        message = json.dumps(left.to_message())
+        await self._client.execute_command(self._publish, self._channel(left.show_id), message)
 
     async def shows(self) -> list[str]:
         members = await self._client.smembers(self._shows_key)  # type: ignore[misc]

@@ -11,10 +11,9 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 import structlog
-from redis.asyncio import Redis
 
 from boxoffice.platform.lease import LeaseStore, MemoryLeases, RedisLeases
-from boxoffice.platform.redisconn import command_client
+from boxoffice.platform.redisconn import RedisClient, command_client
 from boxoffice.platform.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ def _leases(runtime: Runtime, stack: AsyncExitStack) -> LeaseStore:
     url = runtime.settings.redis_url
     if not url:
         return MemoryLeases()
-    client: Redis = command_client(url, max_connections=4)
+    client: RedisClient = command_client(url, max_connections=4)
     stack.push_async_callback(client.aclose)
     return RedisLeases(client, runtime.settings.redis_prefix)
 

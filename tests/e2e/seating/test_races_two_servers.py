@@ -14,6 +14,7 @@ import pytest
 from redis import Redis
 
 from boxoffice.platform.config import Settings
+from boxoffice.platform.redisconn import command_client
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating.board import board_key
 from tests.e2e.seating.conftest import bearer_tokens, contended_requests, server_env, servers
@@ -70,7 +71,8 @@ async def judge(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("backend", "use_redis"), [("postgresql", True), ("mariadb", True), ("sqlite", False)]
+    ("backend", "use_redis"),
+    [("postgresql", True), ("mariadb", True), ("sqlite", False), ("postgresql", "cluster")],
 )
 async def test_a_thousand_attempts_on_two_servers_hold_each_seat_at_most_once(
     client: httpx.AsyncClient, runtime: Runtime, settings: Settings, tmp_path: Path
@@ -84,6 +86,12 @@ async def test_a_thousand_attempts_on_two_servers_hold_each_seat_at_most_once(
         outcomes = await hammer(urls, show, tokens, requests)
     statuses = await judge(runtime, show, outcomes)
     assert set(statuses) <= {201, 409}, statuses
+    if settings.redis_url:  # the servers' fast path ran on this Redis (or cluster)
+        client = command_client(settings.redis_url, max_connections=2)
+        try:
+            assert await client.exists(board_key(settings.redis_prefix, show.show_id))
+        finally:
+            await client.aclose()
 
 
 @pytest.mark.slow
@@ -137,7 +145,9 @@ async def test_a_server_whose_redis_is_dead_still_never_double_holds(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("backend", "use_redis"), [("postgresql", True), ("sqlite", False)])
+@pytest.mark.parametrize(
+    ("backend", "use_redis"), [("postgresql", True), ("sqlite", False), ("postgresql", "cluster")]
+)
 async def test_one_user_on_eight_devices_across_two_servers_gets_at_most_four_seats(
     client: httpx.AsyncClient, runtime: Runtime, settings: Settings, tmp_path: Path
 ) -> None:

@@ -6,23 +6,23 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from boxoffice.platform.cache import Cache, MemoryCache, NullCache, RedisCache, cached
+from boxoffice.platform.redisconn import command_client
 from tests.support import backends
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def cache(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[Cache]:
     if request.param == "memory":
         yield MemoryCache(max_entries=100)
         return
-    backends.require_service("redis")
-    client = Redis.from_url(backends.REDIS_URL, decode_responses=True)
+    url = backends.redis_url_for(request.param)
+    client = command_client(url, max_connections=16)
     try:
         yield RedisCache(client, redis_prefix)
     finally:
-        await backends.clean_redis(redis_prefix)
+        await backends.clean_redis(redis_prefix, url)
         await client.aclose()
 
 

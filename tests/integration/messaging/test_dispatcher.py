@@ -21,6 +21,7 @@ from boxoffice.platform.messaging import (
 from boxoffice.platform.messaging.models import ProcessedEvent, ScheduledRetry
 from boxoffice.platform.runtime import build_runtime
 from tests.conftest import BACKENDS
+from tests.support.messaging_events import SeatCounted
 
 
 def envelope(n: int) -> Envelope:
@@ -43,12 +44,12 @@ async def test_group_commit_processes_each_event_once_and_isolates_a_failing_one
     effects: list[int] = []
     poisoned = envelope(13)
 
-    async def handle(delivery: Delivery) -> None:
+    async def handle(event: SeatCounted, delivery: Delivery) -> None:
         if delivery.event_id == poisoned.event_id:
             raise ValueError("cannot handle this one")
-        effects.append(int(delivery.payload["n"]))  # type: ignore[call-overload]
+        effects.append(event.n)
 
-    consumer = Consumer("test.grouped", "boxoffice.test.SeatCounted", handle, group_commit=True)
+    consumer = Consumer("test.grouped", SeatCounted, handle, group_commit=True)
     dispatcher = Dispatcher(runtime)
     batch = [envelope(n) for n in range(60)] + [poisoned]
     try:
@@ -109,7 +110,7 @@ async def test_an_outside_act_comes_between_writing_its_record_and_committing_it
 ) -> None:
     """On a server only the COMMIT follows the act (a crash there re-acts once)."""
     runtime = build_runtime(make_settings())
-    consumer = Consumer("test.mailer", "boxoffice.test.SeatCounted", _no_op, acts_outside_db=True)
+    consumer = Consumer("test.mailer", SeatCounted, _no_op, acts_outside_db=True)
     dispatcher = Dispatcher(runtime)
     seen_during_act: list[str | None] = []
 
@@ -145,5 +146,5 @@ async def test_an_outside_act_comes_between_writing_its_record_and_committing_it
         await runtime.close()
 
 
-async def _no_op(delivery: Delivery) -> None:
+async def _no_op(event: SeatCounted, delivery: Delivery) -> None:
     """A handler that is never run (the tests call the delivery directly)."""

@@ -23,7 +23,7 @@ async def ready(settings: Settings) -> httpx.Response:
             return await http.get("/ready")
 
 
-@pytest.mark.parametrize("kind", ["redis", "nats", "rabbit"])
+@pytest.mark.parametrize("kind", ["redis", "nats", "rabbit", "kafka"])
 async def test_ready_checks_the_configured_broker(
     kind: str, make_settings: Callable[..., Settings], broker_prefix: str
 ) -> None:

@@ -8,17 +8,23 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from boxoffice.platform.config import Settings
 from boxoffice.platform.messaging.envelope import Envelope
 from boxoffice.platform.messaging.models import ProcessedEvent
 from boxoffice.platform.messaging.relay import OutboxReader
-from boxoffice.platform.messaging.worker import BrokerWorker
+from boxoffice.platform.messaging.worker import BrokerWorker, group_of
 from boxoffice.platform.outbox import OutboxMessage
 from boxoffice.platform.runtime import Runtime, build_runtime
-from tests.support.messaging import broker_url, clean_broker, count, wait_until
+from tests.support.messaging import (
+    BrokerTap,
+    broker_url,
+    clean_broker,
+    count,
+    remember_rabbit_queues,
+    wait_until,
+)
 from tests.support.messaging_events import SeatCounted, Tally
 
 SERVER_BACKENDS = ["postgresql", "mariadb"]
@@ -34,22 +40,41 @@ async def record_rounds(runtime: Runtime, shows: list[str], rounds: int) -> None
             await uow.commit()
 
 
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+# NATS is left out: three workers on one durable pull consumer hit the open issue of
+# docs/messaging.md (messages delivered to a client but not handed over until ack_wait),
+# 8-15 s per run here and over a minute under load.
+@pytest.mark.parametrize(
+    ("backend", "kind"),
+    [
+        ("postgresql", "redis"),
+        ("mariadb", "redis"),
+        ("postgresql", "rabbit"),
+        ("postgresql", "kafka"),
+        ("mariadb", "kafka"),
+    ],
+)
 async def test_three_workers_relay_each_event_once_in_order_per_aggregate(
-    make_settings: Callable[..., Settings], broker_prefix: str
+    make_settings: Callable[..., Settings], broker_prefix: str, kind: str
 ) -> None:
-    url = broker_url("redis")
+    url = broker_url(kind)
     settings = make_settings(
-        broker_url=url, broker_prefix=broker_prefix, relay_batch_size=40, relay_poll_seconds=0.02
+        broker_url=url,
+        broker_prefix=broker_prefix,
+        relay_batch_size=40,
+        relay_poll_seconds=0.02,
     )
     runtime = build_runtime(settings)
     tally = Tally()
     consumer = tally.consumer()
     shows = [str(uuid.uuid4()) for _ in range(30)]
     workers = [BrokerWorker(runtime, [consumer]) for _ in range(3)]
+    tap = BrokerTap(kind, url, broker_prefix, "boxoffice.test.SeatCounted")
+    if kind == "rabbit":
+        remember_rabbit_queues(broker_prefix, [group_of(consumer), group_of(consumer) + ".retry"])
     try:
         for worker in workers:
             await worker.start()
+        await tap.open()
         await record_rounds(runtime, shows, 20)  # 600 events while the workers run
         total = len(shows) * 20
 
@@ -67,10 +92,7 @@ async def test_three_workers_relay_each_event_once_in_order_per_aggregate(
             await worker.stop()
     try:
         # What reached the broker: every event once, each show's events in order.
-        client = Redis.from_url(url)
-        entries = await client.xrange(f"{broker_prefix}boxoffice.test.SeatCounted")
-        await client.aclose()
-        relayed = [Envelope.decode(_body(fields)) for _, fields in entries]
+        relayed = await tap.read(total + 1)
         assert len(relayed) == total
         assert len({e.event_id for e in relayed}) == total
         per_show: dict[str, list[int]] = defaultdict(list)
@@ -82,13 +104,7 @@ async def test_three_workers_relay_each_event_once_in_order_per_aggregate(
         assert sum(w.dispatcher.outcomes["processed"] for w in workers) == total
     finally:
         await runtime.close()
-        await clean_broker("redis", url, broker_prefix)
-
-
-def _body(fields: dict[bytes, bytes]) -> bytes:
-    """FastStream frames the published bytes (headers first): our JSON is the tail."""
-    raw = fields[b"__data__"]
-    return raw[raw.index(b'{"event_id"') :]
+        await clean_broker(kind, url, broker_prefix)
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)

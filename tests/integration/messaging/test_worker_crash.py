@@ -1,5 +1,5 @@
-"""kill -9 of `boxoffice worker` in the middle of a burst of 2,000 sign-ups, then a restart:
-every welcome e-mail reaches the SMTP server, recorded once in the database.
+"""kill -9 of `boxoffice worker` in the middle of a burst of 2,000 sign-ups, then a restart,
+on each broker: every welcome e-mail reaches the SMTP server, recorded once in the database.
 
 A mail the server accepted in the instant before the kill, before the worker recorded
 it, is sent again after the restart with the same Message-ID (at-least-once towards SMTP;
@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from boxoffice.notifications.consumers import CONSUMERS
 from boxoffice.notifications.models import SentEmail
 from boxoffice.platform.config import Settings
 from boxoffice.platform.messaging.models import ProcessedEvent
+from boxoffice.platform.messaging.worker import group_of
 from boxoffice.platform.outbox import OutboxMessage
 from boxoffice.platform.runtime import build_runtime
 from tests.support.messaging import (
@@ -29,6 +31,7 @@ from tests.support.messaging import (
     clean_broker,
     count,
     record_signups,
+    remember_rabbit_queues,
     wait_until,
 )
 
@@ -37,11 +40,19 @@ CONCURRENCY = 16
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-@pytest.fixture
+@pytest.fixture(params=["redis", "nats", "rabbit", "kafka"])
 def worker_env(
-    settings: Settings, smtp: SmtpServer, broker_prefix: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    smtp: SmtpServer,
+    broker_prefix: str,
+    tmp_path: Path,
 ) -> Iterator[dict[str, str]]:
-    url = broker_url("redis")
+    kind: str = request.param
+    url = broker_url(kind)
+    if kind == "rabbit":
+        names = [group_of(c) for c in CONSUMERS] + [group_of(c) + ".retry" for c in CONSUMERS]
+        remember_rabbit_queues(broker_prefix, names)
     env = {
         **os.environ,
         "BOXOFFICE_ENVIRONMENT": "test",
@@ -61,7 +72,7 @@ def worker_env(
     yield env
     from tests.support.running import run_sync
 
-    run_sync(clean_broker("redis", url, broker_prefix))
+    run_sync(clean_broker(kind, url, broker_prefix))
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -1,4 +1,4 @@
-"""One contract for the key-value port, run on the memory adapter and on real Redis."""
+"""One contract for the key-value port: the memory adapter, real Redis, a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore, key
 from tests.support import backends
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def store(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[KeyValueStore]:
     if request.param == "memory":
         yield MemoryStore(redis_prefix)
         return
-    backends.require_service("redis")
-    redis_store = RedisStore(backends.REDIS_URL, redis_prefix)
+    url = backends.redis_url_for(request.param)
+    redis_store = RedisStore(url, redis_prefix)
     yield redis_store
-    await backends.clean_redis(redis_prefix)
+    await backends.clean_redis(redis_prefix, url)
     await redis_store.close()
 
 

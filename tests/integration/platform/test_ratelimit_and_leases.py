@@ -6,22 +6,22 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from boxoffice.platform.errors import RateLimited
 from boxoffice.platform.lease import LeaseStore, MemoryLeases, RedisLeases
 from boxoffice.platform.ratelimit import RateLimiter, Rule
+from boxoffice.platform.redisconn import command_client
 from tests.support import backends
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def limiter(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[RateLimiter]:
     if request.param == "memory":
         yield RateLimiter(None, redis_prefix)
         return
-    backends.require_service("redis")
-    yield RateLimiter(backends.REDIS_URL, redis_prefix)
-    await backends.clean_redis(redis_prefix)
+    url = backends.redis_url_for(request.param)
+    yield RateLimiter(url, redis_prefix)
+    await backends.clean_redis(redis_prefix, url)
 
 
 async def test_limit_refuses_past_the_rule_with_retry_after(limiter: RateLimiter) -> None:
@@ -47,15 +47,15 @@ async def test_check_counts_nothing_and_clear_resets(limiter: RateLimiter) -> No
     await limiter.check(rule, "acct")
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def leases(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[LeaseStore]:
     if request.param == "memory":
         yield MemoryLeases()
         return
-    backends.require_service("redis")
-    client = Redis.from_url(backends.REDIS_URL, decode_responses=True)
+    url = backends.redis_url_for(request.param)
+    client = command_client(url, max_connections=16)
     yield RedisLeases(client, redis_prefix)
-    await backends.clean_redis(redis_prefix)
+    await backends.clean_redis(redis_prefix, url)
     await client.aclose()
 
 

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
+from boxoffice.platform.redisconn import command_client
 from boxoffice.seating.board import MemoryBoard, RedisBoard, SeatBoard, board_key
 from boxoffice.seating.domain import Mark
 from tests.support import backends
@@ -17,18 +17,18 @@ NOW = 1_800_000_000_000
 SHOW = "show-1"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def board(request: pytest.FixtureRequest) -> AsyncIterator[SeatBoard]:
     if request.param == "memory":
         yield MemoryBoard()
         return
-    backends.require_service("redis")
-    client = Redis.from_url(backends.REDIS_URL, decode_responses=True)
+    url = backends.redis_url_for(request.param)
+    client = command_client(url, max_connections=16)
     prefix = f"bo-test-{uuid.uuid4().hex[:12]}"
     try:
         yield RedisBoard(client, prefix)
     finally:
-        await backends.clean_redis(prefix)
+        await backends.clean_redis(prefix, url)
         await client.aclose()
 
 

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from boxoffice.platform.messaging.consumers import (
     AlreadyProcessed,
+    AnyConsumer,
     Consumer,
-    Delivery,
-    Dispatcher,
     PermanentFailure,
+    UndecodableEvent,
 )
+from boxoffice.platform.messaging.delivery import Delivery
+from boxoffice.platform.messaging.dispatcher import Dispatcher
 from boxoffice.platform.messaging.envelope import Envelope
 
 if TYPE_CHECKING:
@@ -20,16 +22,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyProcessed",
+    "AnyConsumer",
     "Consumer",
     "Delivery",
     "Dispatcher",
     "Envelope",
     "PermanentFailure",
+    "UndecodableEvent",
     "startup",
 ]
 
 
-def registered_consumers(runtime: Runtime) -> list[Consumer]:
+def registered_consumers(runtime: Runtime) -> list[AnyConsumer]:
     return runtime.consumers
 
 

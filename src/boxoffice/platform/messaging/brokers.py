@@ -5,63 +5,43 @@ are claimed with XAUTOCLAIM), ``nats://`` NATS JetStream (one stream, durable pu
 consumers; publishes deduplicated by ``Nats-Msg-Id``), ``amqp://`` RabbitMQ (a topic
 exchange, one durable queue per consumer, persistent messages, publisher confirms),
 ``kafka://`` Kafka (a consumer group per consumer, keyed by aggregate so a partition
-keeps an aggregate's order).
+keeps an aggregate's order; offsets committed up to the first message not done).
 
 Each consumer has a group (queue, durable) of its own: every consumer sees every event
 of its topic once, and the workers running it share the work.
 
-Redis Streams and NATS JetStream hand the consumer whole batches (one XREADGROUP, one
-pull), so a batch costs one pass through FastStream and one transaction under group
-commit; each message of a batch is acknowledged on its own outcome. RabbitMQ and Kafka
-hand over one message at a time.
+Redis Streams, NATS JetStream and Kafka hand the consumer whole batches (one XREADGROUP,
+one pull, one poll), so a batch costs one pass through FastStream and one transaction
+under group commit; each message of a batch is acknowledged on its own outcome (Kafka:
+by offset, see ``KafkaAdapter.subscribe``). RabbitMQ hands over one message at a time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from faststream import Context
 from faststream.middlewares import AckPolicy
 
 from boxoffice.platform.jsonutil import loads
-
-Body = bytes | Mapping[str, Any]  # a message as sent, or already decoded from JSON
-Settle = Callable[[list[bool]], Awaitable[None]]
-BatchHandler = Callable[[Sequence[Body], Settle], Awaitable[None]]
-"""Gets the messages of one read and returns when it is ready for the next read; calls
-``settle`` (later, perhaps) saying for each message whether it is done (acknowledged)
-or not (left to the broker's redelivery)."""
-
+from boxoffice.platform.messaging.adapter import (
+    BaseAdapter,
+    BatchHandler,
+    BrokerAdapter,
+    Outgoing,
+    one_at_a_time,
+    raw_body,
+    safe_name,
+)
+from boxoffice.platform.messaging.kafka import KafkaAdapter
 
 # How long a NATS pull collects a batch when few events come (the latency then). Short
 # waits (50 ms) sometimes left a few messages of 10,000 delivered to the client but not
 # handed over until ack_wait redelivered them (nats-py 2.16, Python 3.11; cause not
 # found, see docs/messaging.md); with 0.5 s it was not seen again.
 BATCH_WAIT_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: str
-    body: bytes
-    key: str  # the aggregate: its messages keep their order
-    message_id: str
-
-
-class NotDone(Exception):
-    """A single message the handler did not finish: the broker redelivers it."""
-
-
-async def _raw_body(message: Any) -> bytes:
-    # Async on purpose: FastStream runs a sync decoder in a worker thread per message.
-    body: bytes = message.body
-    return body
 
 
 async def _decoded_batch(message: Any) -> list[Any]:
@@ -74,83 +54,10 @@ async def _nats_batch(message: Any) -> list[bytes]:
     return [msg.data for msg in message.raw_message]
 
 
-def _safe(name: str) -> str:
-    """A name legal as a NATS durable, stream or Kafka group (no dots or spaces)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+DEAD_CONSUMER_IDLE = 10  # redelivery periods without a read: a Redis consumer name is dead
 
 
-class BrokerAdapter(Protocol):
-    kind: str
-
-    def subscribe(
-        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
-    ) -> None:
-        """Register before ``start``: ``handler`` gets each message of ``topic`` once per
-        group (again if it said not done, or its worker died), up to ``batch`` at a time;
-        ``readers`` reads of a batching broker wait for their handler at once."""
-        ...
-
-    async def start(self) -> None: ...
-
-    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
-        """Return once the broker holds the message durably."""
-        ...
-
-    async def publish_many(self, messages: Sequence[Outgoing], *, concurrency: int) -> None:
-        """Publish ``messages``, those of one key in the order given; return once the
-        broker holds them all, raise if it may not (then all are published again)."""
-        ...
-
-    async def ping(self) -> bool: ...
-
-    async def stop_reading(self) -> None:
-        """Stop taking messages (what was taken can still be acknowledged)."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class _Base:
-    kind = "base"
-
-    def __init__(
-        self, url: str, *, prefix: str, worker_id: str, concurrency: int, redelivery: float
-    ) -> None:
-        self.url = url
-        self.prefix = prefix
-        self.worker_id = worker_id
-        self.concurrency = concurrency
-        self.redelivery = redelivery
-        self.started = False
-
-    broker: Any
-
-    def name(self, topic: str) -> str:
-        return f"{self.prefix}{topic}"
-
-    async def stop_reading(self) -> None:
-        for subscriber in list(self.broker.subscribers):
-            await subscriber.stop()
-
-    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
-        raise NotImplementedError
-
-    async def publish_many(self, messages: Sequence[Outgoing], *, concurrency: int) -> None:
-        """One publish after another within a key, keys side by side."""
-        chains: dict[str, list[Outgoing]] = defaultdict(list)
-        for message in messages:
-            chains[message.key].append(message)
-        gate = asyncio.Semaphore(concurrency)
-
-        async def run(chain: list[Outgoing]) -> None:
-            async with gate:
-                for m in chain:
-                    await self.publish(m.topic, m.body, key=m.key, message_id=m.message_id)
-
-        await asyncio.gather(*(run(chain) for chain in chains.values()))
-
-
-class RedisStreamsAdapter(_Base):
+class RedisStreamsAdapter(BaseAdapter):
     kind = "redis"
 
     def __init__(self, url: str, **kwargs: Any) -> None:
@@ -191,7 +98,7 @@ class RedisStreamsAdapter(_Base):
                 ack_policy=AckPolicy.MANUAL,
             )(consume_batch)
         # Entries a dead worker read but never acknowledged: claimed once idle long enough.
-        consume = _one_at_a_time(handler)
+        consume = one_at_a_time(handler)
         self.broker.subscriber(
             stream=StreamSub(
                 stream,
@@ -200,7 +107,7 @@ class RedisStreamsAdapter(_Base):
                 polling_interval=int(min(self.redelivery, 5.0) * 1000),
                 min_idle_time=int(self.redelivery * 1000),
             ),
-            decoder=_raw_body,
+            decoder=raw_body,
             ack_policy=AckPolicy.NACK_ON_ERROR,
         )(consume)
 
@@ -218,10 +125,21 @@ class RedisStreamsAdapter(_Base):
                 except ResponseError as exc:
                     if "BUSYGROUP" not in str(exc):
                         raise
+                await self._forget_dead_consumers(client, stream, group)
         finally:
             await client.aclose()
         await self.broker.start()
         self.started = True
+
+    async def _forget_dead_consumers(self, client: Any, stream: str, group: str) -> None:
+        """Each worker reads under names of its own: those of workers that died stay in the
+        group. Drop the ones idle for ``DEAD_CONSUMER_IDLE`` redelivery periods that hold
+        nothing pending (what they held is claimed by XAUTOCLAIM first, then they go at a
+        later start). A live worker reads at least every few seconds."""
+        idle_ms = self.redelivery * DEAD_CONSUMER_IDLE * 1000
+        for consumer in await client.xinfo_consumers(stream, group):
+            if consumer["pending"] == 0 and consumer["idle"] > idle_ms:
+                await client.xgroup_delconsumer(stream, group, consumer["name"])
 
     async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
         await self.broker.publish(body, stream=self.name(topic), correlation_id=message_id)
@@ -242,7 +160,7 @@ class RedisStreamsAdapter(_Base):
         await self.broker.stop()
 
 
-class NatsJetStreamAdapter(_Base):
+class NatsJetStreamAdapter(BaseAdapter):
     kind = "nats"
 
     def __init__(self, url: str, **kwargs: Any) -> None:
@@ -252,7 +170,7 @@ class NatsJetStreamAdapter(_Base):
         self.broker = NatsBroker(url, logger=None)
         root = self.name("boxoffice")
         self.stream = JStream(
-            _safe(root), subjects=[f"{root}.>"], duplicate_window=120.0, declare=True
+            safe_name(root), subjects=[f"{root}.>"], duplicate_window=120.0, declare=True
         )
 
     def subscribe(
@@ -271,7 +189,7 @@ class NatsJetStreamAdapter(_Base):
             self.broker.subscriber(
                 self.name(topic),
                 stream=self.stream,
-                durable=_safe(self.name(group)),
+                durable=safe_name(self.name(group)),
                 pull_sub=PullSub(batch_size=batch, timeout=BATCH_WAIT_SECONDS, batch=True),
                 config=ConsumerConfig(ack_wait=self.redelivery, max_ack_pending=10_000),
                 decoder=_nats_batch,
@@ -305,7 +223,7 @@ class NatsJetStreamAdapter(_Base):
         await self.broker.stop()
 
 
-class RabbitAdapter(_Base):
+class RabbitAdapter(BaseAdapter):
     kind = "rabbit"
 
     def __init__(self, url: str, **kwargs: Any) -> None:
@@ -326,9 +244,9 @@ class RabbitAdapter(_Base):
         self.broker.subscriber(
             queue,
             self.exchange,
-            decoder=_raw_body,
+            decoder=raw_body,
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_one_at_a_time(handler))
+        )(one_at_a_time(handler))
 
     async def start(self) -> None:
         await self.broker.start()
@@ -347,61 +265,7 @@ class RabbitAdapter(_Base):
         await self.broker.stop()
 
 
-class KafkaAdapter(_Base):
-    kind = "kafka"
-
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
-        from faststream.kafka import KafkaBroker
-
-        servers = urlsplit(url).netloc.split(",")
-        self.broker = KafkaBroker(servers, logger=None, enable_idempotence=True, acks="all")
-
-    def subscribe(
-        self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
-    ) -> None:
-        self.broker.subscriber(
-            self.name(topic),
-            group_id=_safe(self.name(group)),
-            auto_offset_reset="earliest",
-            decoder=_raw_body,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_one_at_a_time(handler))
-
-    async def start(self) -> None:
-        await self.broker.start()
-        self.started = True
-
-    async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
-        await self.broker.publish(
-            body, self.name(topic), key=key.encode(), headers={"message-id": message_id}
-        )
-
-    async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
-
-    async def close(self) -> None:
-        await self.broker.stop()
-
-
-def _one_at_a_time(handler: BatchHandler) -> Callable[[bytes], Awaitable[None]]:
-    """A per-message subscriber's handler: not done raises, so FastStream nacks it."""
-
-    async def consume(body: bytes) -> None:
-        settled: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
-
-        async def settle(done: list[bool]) -> None:
-            settled.set_result(done)
-
-        await handler([body], settle)
-        [done] = await settled
-        if not done:
-            raise NotDone
-
-    return consume
-
-
-ADAPTERS: dict[str, type[_Base]] = {
+ADAPTERS: dict[str, type[BaseAdapter]] = {
     "redis": RedisStreamsAdapter,
     "rediss": RedisStreamsAdapter,
     "nats": NatsJetStreamAdapter,

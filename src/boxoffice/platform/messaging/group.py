@@ -11,20 +11,24 @@ applies twice the events committed with it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from boxoffice.platform.messaging.envelope import Envelope
+from boxoffice.platform.messaging.consumers import AnyConsumer
+from boxoffice.platform.messaging.decoding import Incoming
+from boxoffice.platform.messaging.delivery import Delivery
+from boxoffice.platform.messaging.failures import Failures
 from boxoffice.platform.messaging.models import ProcessedEvent
 
 if TYPE_CHECKING:
-    from boxoffice.platform.messaging.consumers import Consumer, Dispatcher
+    from boxoffice.platform.runtime import Runtime
 
 GROUP_MAX = 256  # events per transaction
 REGROUPS = 3  # failing handlers taken out one at a time before going one by one
 Outcome = str | Exception  # an exception: the delivery was not recorded; redeliver it
+DeliverAlone = Callable[[AnyConsumer, Incoming], Awaitable[str]]
 
 
 class _HandlerFailed(Exception):
@@ -34,14 +38,11 @@ class _HandlerFailed(Exception):
 
 
 async def _attempt(
-    dispatcher: Dispatcher, consumer: Consumer, envelopes: Sequence[Envelope]
+    runtime: Runtime, consumer: AnyConsumer, incoming: Sequence[Incoming]
 ) -> list[str]:
     """Run every handler of the group on one unit of work and commit once."""
-    from boxoffice.platform.messaging.consumers import Delivery
-
-    runtime = dispatcher.runtime
     async with runtime.uow() as uow:
-        ids = [envelope.event_id for envelope in envelopes]
+        ids = [item.event_id for item in incoming]
         done = set(
             (
                 await uow.session.execute(
@@ -53,14 +54,14 @@ async def _attempt(
             ).scalars()
         )
         outcomes: list[str] = []
-        for position, envelope in enumerate(envelopes):
-            if envelope.event_id in done:  # processed before, or twice in this group
+        for position, item in enumerate(incoming):
+            if item.event_id in done:  # processed before, or twice in this group
                 outcomes.append("duplicate")
                 continue
-            done.add(envelope.event_id)
-            delivery = Delivery(runtime, consumer, envelope, shared=uow)
+            done.add(item.event_id)
+            delivery = Delivery(runtime, consumer, item.envelope, uow, event=item.event)
             try:
-                await consumer.handler(delivery)
+                await consumer.handler(item.event, delivery)
                 if not delivery.recorded:
                     await delivery.commit(uow)
             except Exception as exc:
@@ -70,44 +71,49 @@ async def _attempt(
     return outcomes
 
 
-async def _alone(dispatcher: Dispatcher, consumer: Consumer, envelope: Envelope) -> Outcome:
-    try:
-        return await dispatcher._deliver(consumer, envelope)
-    except Exception as exc:
-        return exc
+class GroupRunner:
+    """Runs groups of one runtime's consumers; a delivery taken out goes to ``alone``."""
 
+    def __init__(self, runtime: Runtime, failures: Failures, alone: DeliverAlone) -> None:
+        self.runtime = runtime
+        self.failures = failures
+        self.alone = alone
 
-async def run_group(
-    dispatcher: Dispatcher, consumer: Consumer, envelopes: Sequence[Envelope]
-) -> list[Outcome]:
-    """Deliver ``envelopes`` in one transaction; their outcomes, in order.
-
-    A handler that raises rolls the group back: that event is delivered alone (its
-    failure retried or dead-lettered by the dispatcher) and the rest run again as a
-    group. After ``REGROUPS`` such failures, or when the commit itself fails (a
-    concurrent delivery recorded one of the events first), each event goes its own way.
-    """
-    left = list(enumerate(envelopes))
-    results: dict[int, Outcome] = {}
-    for _ in range(REGROUPS + 1):
-        if not left:
-            break
+    async def _alone(self, consumer: AnyConsumer, item: Incoming) -> Outcome:
         try:
-            outcomes = await _attempt(dispatcher, consumer, [e for _, e in left])
-        except _HandlerFailed as failed:
-            index, envelope = left.pop(failed.position)
-            results[index] = await _alone(dispatcher, consumer, envelope)
-            continue
-        except Exception:
-            break
-        for (index, envelope), outcome in zip(left, outcomes, strict=True):
-            if envelope.retried and outcome == "processed":
-                await dispatcher.resolve_dead_letter_quietly(consumer, envelope)
-            results[index] = outcome
-        left = []
-    for index, envelope in left:  # one by one
-        results[index] = await _alone(dispatcher, consumer, envelope)
-    return [results[index] for index in range(len(envelopes))]
+            return await self.alone(consumer, item)
+        except Exception as exc:
+            return exc
+
+    async def run(self, consumer: AnyConsumer, incoming: Sequence[Incoming]) -> list[Outcome]:
+        """Deliver ``incoming`` in one transaction; their outcomes, in order.
+
+        A handler that raises rolls the group back: that event is delivered alone (its
+        failure retried or dead-lettered by the dispatcher) and the rest run again as a
+        group. After ``REGROUPS`` such failures, or when the commit itself fails (a
+        concurrent delivery recorded one of the events first), each event goes its own way.
+        """
+        left = list(enumerate(incoming))
+        results: dict[int, Outcome] = {}
+        for _ in range(REGROUPS + 1):
+            if not left:
+                break
+            try:
+                outcomes = await _attempt(self.runtime, consumer, [item for _, item in left])
+            except _HandlerFailed as failed:
+                index, item = left.pop(failed.position)
+                results[index] = await self._alone(consumer, item)
+                continue
+            except Exception:
+                break
+            for (index, item), outcome in zip(left, outcomes, strict=True):
+                if item.envelope.retried and outcome == "processed":
+                    await self.failures.resolve_dead_letter_quietly(consumer, item.envelope)
+                results[index] = outcome
+            left = []
+        for index, item in left:  # one by one
+            results[index] = await self._alone(consumer, item)
+        return [results[index] for index in range(len(incoming))]
 
 
 class GroupCommit:
@@ -117,23 +123,21 @@ class GroupCommit:
     runs the group and hands each delivery its outcome.
     """
 
-    def __init__(self, dispatcher: Dispatcher, consumer: Consumer) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, runner: GroupRunner, consumer: AnyConsumer) -> None:
+        self.runner = runner
         self.consumer = consumer
-        self.waiting: list[tuple[Envelope, asyncio.Future[str]]] = []
+        self.waiting: list[tuple[Incoming, asyncio.Future[str]]] = []
         self.lock = asyncio.Lock()
 
-    async def submit(self, envelope: Envelope) -> str:
+    async def submit(self, item: Incoming) -> str:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.waiting.append((envelope, future))
+        self.waiting.append((item, future))
         async with self.lock:
             if not future.done():
                 await asyncio.sleep(0)  # let the deliveries arriving together queue up
                 group, self.waiting = self.waiting[:GROUP_MAX], self.waiting[GROUP_MAX:]
                 try:
-                    outcomes = await run_group(
-                        self.dispatcher, self.consumer, [e for e, _ in group]
-                    )
+                    outcomes = await self.runner.run(self.consumer, [i for i, _ in group])
                 except BaseException:  # cancelled: nobody may wait forever
                     for _, waiting in group:
                         waiting.cancel()

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 import structlog
 
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.messaging.brokers import (
+from boxoffice.platform.messaging.adapter import (
     BatchHandler,
     Body,
     BrokerAdapter,
     Outgoing,
     Settle,
-    broker_for,
 )
-from boxoffice.platform.messaging.consumers import Consumer, Dispatcher
+from boxoffice.platform.messaging.brokers import broker_for
+from boxoffice.platform.messaging.consumers import AnyConsumer
+from boxoffice.platform.messaging.dispatcher import Dispatcher
 from boxoffice.platform.messaging.envelope import Envelope
 from boxoffice.platform.messaging.group import GROUP_MAX
 from boxoffice.platform.messaging.relay import OutboxReader
@@ -55,7 +56,7 @@ def make_broker(runtime: Runtime, worker_id: str | None = None) -> BrokerAdapter
     )
 
 
-def group_of(consumer: Consumer) -> str:
+def group_of(consumer: AnyConsumer) -> str:
     return f"boxoffice.{consumer.name}"
 
 
@@ -84,7 +85,7 @@ class BrokerWorker:
     def __init__(
         self,
         runtime: Runtime,
-        consumers: Sequence[Consumer],
+        consumers: Sequence[AnyConsumer],
         *,
         broker: BrokerAdapter | None = None,
         relay: bool = True,
@@ -102,19 +103,24 @@ class BrokerWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._settling: set[asyncio.Task[None]] = set()
 
-    def _handler(self, consumer: Consumer) -> BatchHandler:
+    def _handler(self, consumer: AnyConsumer) -> BatchHandler:
         async def handle(bodies: Sequence[Body], settle: Settle) -> None:
             envelopes: list[Envelope] = []
             positions: list[int] = []
+            unreadable: list[int] = []  # dead-lettered, then acknowledged like the others
             for position, body in enumerate(bodies):
                 try:
                     envelopes.append(Envelope.decode(body))
                     positions.append(position)
                 except Exception:
-                    log.exception("undecodable_message", consumer=consumer.name)
+                    try:
+                        await self.dispatcher.dead_letter_unreadable(consumer, body)
+                        unreadable.append(position)
+                    except Exception:  # not recorded: left to the broker's redelivery
+                        log.exception("undecodable_message", consumer=consumer.name)
             outcomes = await self.dispatcher.start_batch(consumer, envelopes)
             task = asyncio.create_task(
-                self._settle(consumer, len(bodies), positions, outcomes, settle)
+                self._settle(consumer, len(bodies), positions, outcomes, settle, unreadable)
             )
             self._settling.add(task)
             task.add_done_callback(self._settling.discard)
@@ -123,14 +129,17 @@ class BrokerWorker:
 
     async def _settle(
         self,
-        consumer: Consumer,
+        consumer: AnyConsumer,
         size: int,
         positions: list[int],
         outcomes: Awaitable[list[str | Exception]],
         settle: Settle,
+        unreadable: list[int],
     ) -> None:
         """Acknowledge what was done once the batch's deliveries finish."""
         done = [False] * size
+        for position in unreadable:
+            done[position] = True
         for position, outcome in zip(positions, await outcomes, strict=True):
             if isinstance(outcome, Exception):
                 log.warning(
@@ -145,7 +154,7 @@ class BrokerWorker:
         except Exception:  # unacknowledged: redelivered, and dropped as a duplicate
             log.warning("acknowledgement_failed", consumer=consumer.name, exc_info=True)
 
-    def batch_size(self, consumer: Consumer) -> int:
+    def batch_size(self, consumer: AnyConsumer) -> int:
         """Messages per read: a group commit's worth, else the deliveries run at once."""
         if consumer.group_commit and not consumer.acts_outside_db:
             return GROUP_MAX
@@ -232,11 +241,11 @@ class BrokerWorker:
 class InProcessBus:
     """Embedded run: the outbox's rows go straight to the consumers in this process."""
 
-    def __init__(self, runtime: Runtime, consumers: Sequence[Consumer]) -> None:
+    def __init__(self, runtime: Runtime, consumers: Sequence[AnyConsumer]) -> None:
         self.runtime = runtime
         self.reader = OutboxReader(runtime)
         self.dispatcher = Dispatcher(runtime)
-        self.by_topic: dict[str, list[Consumer]] = defaultdict(list)
+        self.by_topic: dict[str, list[AnyConsumer]] = defaultdict(list)
         for consumer in consumers:
             self.by_topic[consumer.topic].append(consumer)
         self.by_name = {c.name: c for c in consumers}
