@@ -19,6 +19,8 @@ from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
+from boxoffice.web import apidocs
+from boxoffice.web import module as shop
 
 API_PREFIX = "/api/v1"
 Startup = Callable[[Runtime, AsyncExitStack], Awaitable[None]]
@@ -194,11 +196,12 @@ def create_app(
         summary="Tickets and merchandise for concerts and performances.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from local files by web.apidocs (no CDN)
         redoc_url=None,
     )
     errors.install(app)
     app.include_router(health.router)
+    apidocs.install(app)
     api = APIRouter(prefix=API_PREFIX)
     templates: dict[int, str] = {id(r): getattr(r, "path", "") for r in health.router.routes}
     for module in modules:
@@ -209,6 +212,8 @@ def create_app(
             app.include_router(router)
             templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
+    if set(chosen) >= shop.NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
+        shop.install(app, settings.public_url)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
     app.add_middleware(
