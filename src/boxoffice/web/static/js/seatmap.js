@@ -39,8 +39,11 @@ function node(name, attributes) {
   return element;
 }
 
+const SEAT_PX = 14; // a seat stays big enough to tap: wide maps scroll sideways on a phone
+
 function frame(x, y, w, h) {
   svg.setAttribute("viewBox", `${x - 1} ${y - 1} ${w + 2} ${h + 2}`);
+  svg.style.minWidth = `${Math.min((w + 2) * SEAT_PX, 4000)}px`;
 }
 
 function drawSeats(sections) {
