@@ -71,8 +71,16 @@ def money(amount: int | None, currency: str, locale: str) -> str:
 
 
 PATTERNS = {
-    "ko": {"long": "yyyy년 M월 d일 (E) a h:mm", "medium": "yyyy. M. d. a h:mm", "date": "yyyy. M. d."},
-    "en": {"long": "EEE, MMM d, yyyy, h:mm a", "medium": "MMM d, yyyy, h:mm a", "date": "MMM d, yyyy"},
+    "ko": {
+        "long": "yyyy년 M월 d일 (E) a h:mm",
+        "medium": "yyyy. M. d. a h:mm",
+        "date": "yyyy. M. d.",
+    },
+    "en": {
+        "long": "EEE, MMM d, yyyy, h:mm a",
+        "medium": "MMM d, yyyy, h:mm a",
+        "date": "MMM d, yyyy",
+    },
 }
 
 

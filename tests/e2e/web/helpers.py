@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -56,10 +57,11 @@ async def hold_and_checkout(page: Any) -> str:
     return str(page.url.rsplit("/", 1)[1])
 
 
-async def eventually(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Any, seconds: float = 15.0) -> Any:
+    """``check()`` until it is truthy or ``seconds`` have passed; its last value."""
+    deadline = time.monotonic() + seconds
     while True:
         value = await check()
         if value or time.monotonic() > deadline:
             return value
-        await __import__("asyncio").sleep(0.2)
+        await asyncio.sleep(0.2)

@@ -1,0 +1,72 @@
+"""Checkout in the browser: a Toss redirect purchase against the stand-in, a declined card
+and an expired hold, each with the message a fan must see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from boxoffice.orders.payments.registry import providers_of
+from tests.e2e.web.conftest import Shop, new_page
+from tests.e2e.web.helpers import hold_and_checkout, pick_seats, sign_up
+from tests.stubs.toss import TossStandIn
+from tests.support.browser import screenshot
+from tests.support.catalog import ShowSetup, open_show
+
+pytestmark = pytest.mark.slow
+
+
+async def _at_checkout(shop: Shop, browser: object, show: ShowSetup, seats: int = 2) -> object:
+    fan = await new_page(browser)
+    await sign_up(fan, shop.url)
+    await fan.goto(f"{shop.url}/shows/{show.show_id}/seats")
+    await pick_seats(fan, seats)
+    await hold_and_checkout(fan)
+    return fan
+
+
+async def test_a_toss_purchase_goes_through_the_payment_window_and_back(
+    shop: Shop, browser: object, toss: TossStandIn
+) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    fan = await _at_checkout(shop, browser, show)
+    await fan.check("input[name=provider][value=toss]")
+    await fan.click("#pay")
+    await fan.wait_for_url(f"{toss.server.url}/window?*")  # Toss's payment window
+    await screenshot(fan, "toss-window")
+    await fan.click("button[value=pay]")
+    await fan.wait_for_url(f"{shop.url}/checkout/result?*")
+    assert "status=paid" in fan.url
+    await fan.wait_for_selector(".order[data-status=paid]")
+    await screenshot(fan, "toss-result")
+    assert toss.captured == 2 * show.grade_prices["VIP"]
+    assert not fan.js_errors, fan.js_errors
+
+
+async def test_a_declined_payment_says_so_and_charges_nothing(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    fan = await _at_checkout(shop, browser, show)
+    internal = providers_of(shop.runtime).get("internal")
+    internal.mode = "fail"  # type: ignore[attr-defined]
+    await fan.check("input[name=provider][value=internal]")
+    await fan.click("#pay")
+    message = fan.locator("#checkout-message")
+    await message.filter(has_text="결제가 거절").wait_for()
+    await screenshot(fan, "payment-declined")
+    assert await internal.totals() == (0, 0)  # type: ignore[attr-defined]
+
+    internal.mode = "succeed"  # type: ignore[attr-defined]
+    await fan.click("#pay")  # trying again pays the same order
+    await fan.wait_for_url("**/checkout/result?*")
+    await fan.wait_for_selector(".order[data-status=paid]")
+
+
+async def test_an_expired_hold_says_the_seats_were_released(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10, hold_minutes=2)
+    fan = await _at_checkout(shop, browser, show)
+    shop.clock.advance(timedelta(minutes=3))  # the hold's minutes pass
+    await fan.click("#pay")
+    await fan.locator("#checkout-message").filter(has_text="시간이 지나").wait_for()
+    await fan.wait_for_selector("[data-hold-ended]")
+    await screenshot(fan, "hold-expired")
