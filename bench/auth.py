@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
-from bench.common import drop_postgres_database, machine, percentile  # noqa: E402
+from bench.common import drop_postgres_database, errors_in, finish, machine, percentile  # noqa: E402
 
 API = "/api/v1"
 
@@ -192,7 +191,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis")
-    print(json.dumps(run(parser.parse_args()), indent=2))
+    report = run(parser.parse_args())
+    finish(report, {"failed_requests": errors_in(report["results"])})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
 from bench.auth import _scratch_postgres, machine, percentile  # noqa: E402
+from bench.common import errors_in, finish  # noqa: E402
 
 API = "/api/v1"
 CATEGORIES = ("concert", "musical", "theatre", "classical")
@@ -316,7 +316,8 @@ def main() -> None:
     parser.add_argument(
         "--no-stadium", dest="stadium", action="store_false", help="skip the 70,000-seat venue"
     )
-    print(json.dumps(run(parser.parse_args()), indent=2))
+    report = run(parser.parse_args())
+    finish(report, {"failed_requests": errors_in(report["results"])})
 
 
 if __name__ == "__main__":

@@ -1,9 +1,20 @@
-"""What every benchmark reports: the machine it ran on, and percentiles."""
+"""What every benchmark reports: the machine it ran on, percentiles, and its invariants.
+
+Every benchmark ends with :func:`finish`: the JSON report with an ``invariants`` section
+of counts that must be zero (requests that failed, seats sold twice, events lost, ...),
+and exit status 1 when one is not. CI runs each benchmark at a tiny size
+(``tests/bench``), so a benchmark that no longer runs, or whose run breaks what it
+checks, fails the build instead of rotting until someone measures again. Timings are
+reported, never judged there.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +55,30 @@ async def drop_postgres_database(url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def errors_in(results: Any) -> int:
+    """Every ``errors`` count anywhere in a results tree, summed."""
+    if isinstance(results, Mapping):
+        own = results.get("errors")
+        total = own if isinstance(own, int) and not isinstance(own, bool) else 0
+        return total + sum(errors_in(v) for k, v in results.items() if k != "errors")
+    if isinstance(results, list):
+        return sum(errors_in(item) for item in results)
+    return 0
+
+
+def statuses_outside(statuses: Mapping[str, int], expected: Iterable[int]) -> int:
+    """How many answers had a status not in ``expected`` (``statuses``: status -> count)."""
+    allowed = {str(status) for status in expected}
+    return sum(count for status, count in statuses.items() if str(status) not in allowed)
+
+
+def finish(report: dict[str, Any], invariants: Mapping[str, int]) -> None:
+    """Print ``report`` with its invariant counts; exit 1 when any of them is not zero."""
+    report["invariants"] = dict(invariants)
+    print(json.dumps(report, indent=2))
+    broken = {name: count for name, count in invariants.items() if count}
+    if broken:
+        print(f"invariants broken: {broken}", file=sys.stderr)
+        raise SystemExit(1)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from tests.support.messaging import clean_broker  # noqa: E402
 
-from bench.common import machine  # noqa: E402
+from bench.common import finish, machine  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
 from boxoffice.platform.config import Environment, Settings  # noqa: E402
 from boxoffice.platform.db import create_engine  # noqa: E402
@@ -193,7 +192,15 @@ async def main() -> None:
                     )
                 )
     report["machine"]["load_average_after"] = os.getloadavg()
-    print(json.dumps(report, indent=2))
+    finish(
+        report,
+        {
+            "events_not_consumed": sum(
+                r["events"] - r["outcomes"].get("processed", 0) for r in report["results"]
+            ),
+            "events_dead_lettered": sum(r["outcomes"].get("dead", 0) for r in report["results"]),
+        },
+    )
 
 
 if __name__ == "__main__":

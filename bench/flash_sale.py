@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench.common import drop_postgres_database, machine, percentile  # noqa: E402
+from bench.common import drop_postgres_database, finish, machine, percentile  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
 
 API = "/api/v1"
@@ -49,6 +49,8 @@ SECTIONS = (
 )
 STEPS = ("join", "wait", "seat_map", "hold", "order", "pay", "cancel")
 
+# Counts that must be zero after every sale (the report's invariants).
+ZERO_COUNTS = ("double_sold_seats", "orders_lost", "buyers_without_outcome")
 # What the invariants promise, counted in the database (":show" is the show id).
 LIVE_TICKETS = """
     SELECT count(*) FROM tickets_tickets
@@ -513,7 +515,7 @@ def main() -> None:
     }
     report["plots"] = plot(results, out)
     (out / "report.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    finish(report, {name: report[name] for name in ZERO_COUNTS})
 
 
 if __name__ == "__main__":

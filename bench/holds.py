@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, running_server  # noqa: E402
 
-from bench.common import machine, percentile  # noqa: E402
+from bench.common import finish, machine, percentile  # noqa: E402
 
 API = "/api/v1"
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -373,10 +373,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 urls.append(f"http://127.0.0.1:{port}")
                 pids.append(server.pid)
             show, credentials = asyncio.run(open_show_over_http(urls[0], settings, args))
-            warm = argparse.Namespace(**{**vars(args), "seconds": 2.0})
-            asyncio.run(hammer(urls, show, credentials[-5000:], warm))  # warm-up on the last users
+            warm = argparse.Namespace(**{**vars(args), "seconds": min(2.0, args.seconds)})
+            warm_users = min(5000, len(credentials) // 4)
+            # warm-up on the last users
+            asyncio.run(hammer(urls, show, credentials[-warm_users:], warm))
             load_before, cpu_before = os.getloadavg()[0], servers_cpu_seconds(pids)
-            results = asyncio.run(hammer(urls, show, credentials[:-5000], args))
+            results = asyncio.run(hammer(urls, show, credentials[:-warm_users], args))
             server_cpu = servers_cpu_seconds(pids) - cpu_before
             results["servers_cpu_ms_per_attempt"] = round(
                 server_cpu * 1000 / results["attempts"], 3
@@ -445,7 +447,16 @@ def main() -> None:
         default=1,
         help="consecutive attempts with one user's tokens (1: a new user per attempt)",
     )
-    print(json.dumps(run(parser.parse_args()), indent=2))
+    report = run(parser.parse_args())
+    results = report["results"]
+    finish(
+        report,
+        {
+            "double_held_seats": results["double_held_seats"],
+            "server_errors": sum(n for k, n in results["outcomes"].items() if k >= "500"),
+            "transport_errors": results["transport_errors"],
+        },
+    )
 
 
 if __name__ == "__main__":

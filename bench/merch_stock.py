@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 from tests.support import backends  # noqa: E402
 
-from bench.common import machine, percentile  # noqa: E402
+from bench.common import finish, machine, percentile  # noqa: E402
 from boxoffice.catalog.demo import ensure_demo_catalog  # noqa: E402
 from boxoffice.identity import service as identity  # noqa: E402
 from boxoffice.merch import service as merch  # noqa: E402
@@ -209,7 +208,8 @@ def main() -> None:
                 report["results"].append(asyncio.run(measure(backend, args, Path(scratch))))
     finally:
         backends.drop_prepared_databases()
-    print(json.dumps(report, indent=2))
+    checked = [result["checked_in_database"] for result in report["results"]]
+    finish(report, {"oversold_runs": sum(1 for c in checked if not c["never_oversold"])})
 
 
 if __name__ == "__main__":

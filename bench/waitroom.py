@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
 from bench.auth import machine, percentile  # noqa: E402
+from bench.common import finish, statuses_outside  # noqa: E402
 
 API = "/api/v1"
 REDIS_URL = os.environ.get("BOXOFFICE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -559,7 +560,16 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=10000)
     parser.add_argument("--seconds", type=float, default=10.0, help="watching the streams")
     parser.add_argument("--admit-per-second", type=float, default=1.0)
-    print(json.dumps(run(parser.parse_args()), indent=2))
+    report = run(parser.parse_args())
+    results = report["results"]
+    expected = {"joins": {201}, "joins_token_already_verified": {201}, "polling_reads": {200}}
+    invariants = {
+        f"unexpected_{name}": statuses_outside(results[name]["statuses"], allowed)
+        for name, allowed in expected.items()
+    }
+    sse = results["sse"]
+    invariants["streams_lost"] = sse["streams"] - sse["streams_alive_at_end"]
+    finish(report, invariants)
 
 
 if __name__ == "__main__":

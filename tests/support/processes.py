@@ -9,12 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 from boxoffice.platform.config import Settings
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import TokenUse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +104,33 @@ def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
         env["BOXOFFICE_REDIS_URL"] = settings.redis_url
     env.update(overrides)
     return env
+
+
+@contextmanager
+def servers(envs: list[dict[str, str]], logs: Path) -> Iterator[list[str]]:
+    """One `boxoffice serve` per environment; yields their base URLs."""
+    with ExitStack() as stack:
+        urls = []
+        for index, env in enumerate(envs):
+            port = free_port()
+            stack.enter_context(
+                running_server(
+                    ["serve", "--port", str(port)], env, port, log_path=logs / f"serve-{index}.log"
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        yield urls
+
+
+def bearer_tokens(runtime: Runtime, count: int) -> list[str]:
+    """Access tokens of ``count`` distinct customers (signed by the shared dev key)."""
+    now = runtime.clock.now()
+    return [
+        runtime.keys.sign(
+            {"sub": new_id(), "email": f"fan{i}@example.com", "role": "customer"},
+            use=TokenUse.ACCESS,
+            now=now,
+            ttl=timedelta(hours=1),
+        )
+        for i in range(count)
+    ]

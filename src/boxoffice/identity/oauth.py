@@ -30,6 +30,7 @@ from boxoffice.platform.errors import BadGateway, BadRequest, InvalidToken, NotF
 from boxoffice.platform.kv import key
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.singleflight import SingleFlight
 
 with warnings.catch_warnings():  # Authlib 1.9 prefers "httpx2" and warns when given httpx
     import authlib.deprecate  # installs its "always" filter first, so ours below wins
@@ -108,6 +109,8 @@ class OAuthCache:
 
     metadata: dict[str, _Cached] = field(default_factory=dict)
     jwks: dict[str, _Cached] = field(default_factory=dict)
+    # Callbacks arriving together after a restart (or an expiry) share one fetch.
+    fetches: SingleFlight[tuple[str, str], Any] = field(default_factory=SingleFlight)
 
 
 def _cache(runtime: Runtime) -> OAuthCache:
@@ -349,7 +352,10 @@ async def _metadata(runtime: Runtime, name: str, config: OAuthProvider) -> dict[
         return value
     if not config.server_metadata_url:
         raise OAuthProviderError(f"The OIDC provider '{name}' has no server_metadata_url.")
-    document = await _get_json(name, config.server_metadata_url, "discovery document")
+    url = config.server_metadata_url
+    document = await cache.fetches.do(
+        ("metadata", name), lambda: _get_json(name, url, "discovery document")
+    )
     required = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
     if not isinstance(document, dict) or not all(
         isinstance(document.get(k), str) for k in required
@@ -370,7 +376,9 @@ async def _jwks(runtime: Runtime, name: str, jwks_uri: str, *, refresh: bool) ->
     if cached is not None and fresh and not refresh:
         keys: jwt.PyJWKSet = cached.value
         return keys
-    document = await _get_json(name, jwks_uri, "signing keys")
+    document = await cache.fetches.do(
+        ("jwks", name), lambda: _get_json(name, jwks_uri, "signing keys")
+    )
     try:
         keys = jwt.PyJWKSet.from_dict(document)
     except (jwt.PyJWTError, TypeError, ValueError) as exc:

@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
+
+from boxoffice.platform.redisconn import command_client
 
 
 class KeyValueStore(Protocol):
@@ -120,16 +122,7 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = "bo", max_connections: int = 64) -> None:
         self.prefix = prefix
-        # A blocking pool: a burst waits for a free connection instead of failing
-        # with "Too many connections" (redis-py's default pool raises).
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=5,
-            decode_responses=True,
-            health_check_interval=30,
-        )
-        self.client: Redis = Redis(connection_pool=pool)
+        self.client: Redis = command_client(url, max_connections=max_connections)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())

@@ -10,9 +10,9 @@ from typing import Any
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from redis.asyncio import BlockingConnectionPool
 
 from boxoffice.platform.errors import RateLimited
+from boxoffice.platform.redisconn import command_pool
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,11 @@ class RateLimiter:
         self.storage: Storage
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            # A burst waits for a connection; redis-py's default pool raises past its size.
-            pool = BlockingConnectionPool.from_url(
-                redis_url.removeprefix("async+"), max_connections=64, timeout=5
+            pool = command_pool(
+                redis_url.removeprefix("async+"),
+                max_connections=64,
+                wait_seconds=5,
+                decode_responses=False,
             )
             options: dict[str, Any] = {"connection_pool": pool}  # typed too narrowly upstream
             self.storage = RedisStorage(

@@ -22,6 +22,7 @@ import structlog
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from boxoffice.platform.singleflight import SingleFlight
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.board import SeatBoard
 from boxoffice.seating.domain import (
@@ -104,13 +105,18 @@ class SnapshotCache:
     views: dict[str, _Cached] = field(default_factory=dict)
     rendered: dict[str, SeatMap] = field(default_factory=dict)
     loading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    layout_reads: SingleFlight[str, Layout] = field(default_factory=SingleFlight)
 
     async def layout(self, show_id: str) -> Layout:
         """The show's seats in map order (read once per process, in its own short
-        transaction, since seats never move once a show exists)."""
+        transaction, since seats never move once a show exists). The first requests of a
+        show arriving together share one read."""
         layout = self.layouts.get(show_id)
         if layout is not None:
             return layout
+        return await self.layout_reads.do(show_id, lambda: self._read_layout(show_id))
+
+    async def _read_layout(self, show_id: str) -> Layout:
         async with self.new_uow() as uow:
             event_id = await uow.session.scalar(
                 select(ShowInventory.event_id).where(ShowInventory.show_id == show_id)
@@ -178,6 +184,7 @@ class SnapshotCache:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.loading.clear()
+        await self.layout_reads.close()
 
     async def _load(self, show_id: str) -> None:
         try:

@@ -185,6 +185,12 @@ class ServingBoard:
                     if not listeners:
                         del index[key]
 
+    def resync(self) -> None:
+        """Updates may have been missed (the subscription reconnected): every show is
+        re-read by the next refresh, within a second."""
+        for show_id in self._seen:
+            self._seen[show_id] = 0.0
+
     def wake_show(self, show_id: str) -> None:
         for listener in self._listeners.get(show_id, ()):
             listener.wake()
@@ -198,7 +204,7 @@ class ServingBoard:
     async def _listen(self) -> None:
         while True:
             try:
-                await self._store.listen(self._take)
+                await self._store.listen(self._take, self.resync)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a dropped connection: stale values are re-read meanwhile

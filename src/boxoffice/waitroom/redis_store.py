@@ -9,21 +9,27 @@ shows with a queue is one key outside the shows' slots, touched by a separate co
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.client import PubSub
+from redis.asyncio import Redis
 
 from boxoffice.platform.autopipeline import AutoPipeline
+from boxoffice.platform.pubsub import RedisSubscriber
+from boxoffice.platform.redisconn import command_client
 from boxoffice.waitroom.domain import AdmitResult, Entry, EntryLeft, ServingState, parse_message
-from boxoffice.waitroom.store import SCAN_SLACK, Deliver, JoinLimited, JoinLimits, OpeningNeeded
+from boxoffice.waitroom.store import (
+    SCAN_SLACK,
+    Deliver,
+    JoinLimited,
+    JoinLimits,
+    OpeningNeeded,
+    Resync,
+)
 
 # A process re-adds a show to the set of queued shows at most this often (the dispatcher
 # reads that set; joins need not repeat the SADD every time).
@@ -157,16 +163,8 @@ class RedisQueueStore:
     def __init__(
         self, url: str, prefix: str, *, retention_ms: int, max_connections: int = 64
     ) -> None:
-        # A bounded pool that waits for a free connection: a join burst queues here instead
-        # of opening thousands of sockets (or failing with "too many connections").
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=10,
-            decode_responses=True,
-            health_check_interval=30,
-        )
-        self._client: Redis = Redis(connection_pool=pool)
+        # A join burst queues for one of these connections (platform/redisconn.py).
+        self._client: Redis = command_client(url, max_connections=max_connections, wait_seconds=10)
         self._prefix = prefix
         self._retention_ms = retention_ms
         self._join = self._client.register_script(_JOIN)
@@ -175,8 +173,12 @@ class RedisQueueStore:
         self._leave = self._client.register_script(_LEAVE)
         self._open = self._client.register_script(_OPEN)
         self._admit = self._client.register_script(_ADMIT)
-        self._pubsub: PubSub | None = None
-        self._subscribed = asyncio.Event()
+        # Serving updates arrive on a connection of their own, never one of the pool above.
+        self._deliver: Deliver | None = None
+        self._resync: Resync | None = None
+        self._subscriber = RedisSubscriber(
+            url, self._received, on_reconnect=self._reconnected, name=f"{prefix}:wr:subscriber"
+        )
 
     def _key(self, show_id: str, part: str) -> str:
         return f"{self._prefix}:wr:{{{show_id}}}:{part}"
@@ -307,29 +309,33 @@ class RedisQueueStore:
         self._shows_added.pop(show_id, None)
         await self._client.srem(self._shows_key, show_id)  # type: ignore[misc]
 
-    def _ensure_pubsub(self) -> PubSub:
-        if self._pubsub is None:
-            self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        return self._pubsub
-
     async def watch(self, show_id: str) -> None:
-        await self._ensure_pubsub().subscribe(self._channel(show_id))
-        self._subscribed.set()
+        # Single-flight: concurrent first joins of a show share one SUBSCRIBE, made by the
+        # subscriber's own task on its own connection. Unconfirmed in time (Redis away),
+        # the channel stays asked for; the board re-reads stale shows meanwhile.
+        await self._subscriber.subscribe(self._channel(show_id))
 
-    async def listen(self, deliver: Deliver) -> None:
-        pubsub = self._ensure_pubsub()
-        await self._subscribed.wait()  # redis-py reads nothing before the first SUBSCRIBE
-        while True:
-            message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
-            if message is not None and message.get("type") == "message":
-                with contextlib.suppress(ValueError, KeyError, TypeError):
-                    deliver(parse_message(json.loads(message["data"])))
+    async def listen(self, deliver: Deliver, resync: Resync | None = None) -> None:
+        self._deliver, self._resync = deliver, resync
+        self._subscriber.start()
+        await self._subscriber.wait_closed()
+
+    def _received(self, _channel: str, data: str) -> None:
+        if self._deliver is not None:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self._deliver(parse_message(json.loads(data)))
+
+    def _reconnected(self) -> None:
+        if self._resync is not None:
+            self._resync()  # updates published while we were away are lost: read again
 
     async def ping(self) -> bool:
-        return bool(await self._client.ping())  # type: ignore[misc]
+        """Commands answer and, once serving updates are listened to, their subscription
+        is connected: a process that cannot hear the line move is not ready."""
+        answered = bool(await self._client.ping())  # type: ignore[misc]
+        return answered and (self._subscriber.connected or not self._subscriber.started)
 
     async def close(self) -> None:
-        if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._subscriber.close()
         await self._batch.close()
         await self._client.aclose()

@@ -14,6 +14,7 @@ import structlog
 from redis.asyncio import Redis
 
 from boxoffice.platform.lease import LeaseStore, MemoryLeases, RedisLeases
+from boxoffice.platform.redisconn import command_client
 from boxoffice.platform.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def _leases(runtime: Runtime, stack: AsyncExitStack) -> LeaseStore:
     url = runtime.settings.redis_url
     if not url:
         return MemoryLeases()
-    client: Redis = Redis.from_url(url, decode_responses=True)
+    client: Redis = command_client(url, max_connections=4)
     stack.push_async_callback(client.aclose)
     return RedisLeases(client, runtime.settings.redis_prefix)
 

@@ -25,6 +25,7 @@ from boxoffice.waitroom.domain import (
 )
 
 Deliver = Callable[[ServingState | EntryLeft], None]
+Resync = Callable[[], None]  # updates may have been missed: read every watched show again
 
 # Entries scanned per tick past those admitted (people who left are skipped, not admitted).
 SCAN_SLACK = 10_000
@@ -111,8 +112,9 @@ class QueueStore(Protocol):
         """Deliver this show's serving updates to :meth:`listen` from now on."""
         ...
 
-    async def listen(self, deliver: Deliver) -> None:
-        """Run forever, calling ``deliver`` for each published serving state watched."""
+    async def listen(self, deliver: Deliver, resync: Resync | None = None) -> None:
+        """Run forever, calling ``deliver`` for each published serving state watched, and
+        ``resync`` after a gap in which updates may have been lost (a reconnect)."""
         ...
 
     async def ping(self) -> bool: ...
@@ -325,7 +327,7 @@ class MemoryQueueStore:
     async def watch(self, show_id: str) -> None:
         self._watched.add(show_id)
 
-    async def listen(self, deliver: Deliver) -> None:
+    async def listen(self, deliver: Deliver, resync: Resync | None = None) -> None:
         while True:
             deliver(await self._updates.get())
 

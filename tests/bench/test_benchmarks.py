@@ -1,0 +1,72 @@
+"""Every benchmark in bench/ runs at a tiny size, so none can rot unnoticed.
+
+Each script ends its JSON report with ``invariants`` (counts that must be zero: failed
+requests, seats held or sold twice, events lost, stock oversold) and exits 1 when one is
+not (``bench/common.finish``). This runs them as a newcomer would, as processes, and
+checks the exit status and the counts; the timings they print are not judged here.
+The full-size flash sale's small twin is ``tests/e2e/test_flash_sale.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import backends
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = {
+    "auth": ["--seconds", "1", "--concurrency", "4"],
+    "catalog_reads": ["--seconds", "0.5", "--events", "4", "--rounds", "1", "--no-stadium"],
+    "events": ["--events", "300", "--concurrency", "8", "--database", "postgresql"],
+    "holds": [
+        "--seconds",
+        "2",
+        "--rows",
+        "2",
+        "--per-row",
+        "20",
+        "--users",
+        "400",
+        "--pgbench-seconds",
+        "1",
+    ],
+    "merch_stock": ["--orders", "60", "--backend", "sqlite", "--backend", "postgresql"],
+    "waitroom": ["--joins", "300", "--polls", "300", "--streams", "100", "--seconds", "2"],
+}
+NEEDS = {
+    "events": ["postgresql", "redis", "nats"],
+    "holds": ["postgresql", "redis"],
+    "merch_stock": ["postgresql"],
+    "waitroom": ["redis"],
+}
+
+
+def test_every_benchmark_has_a_tiny_run() -> None:
+    scripts = {p.stem for p in (ROOT / "bench").glob("*.py")} - {"__init__", "common"}
+    assert scripts - {"flash_sale"} == set(TINY)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_benchmark_runs_with_its_invariants_at_zero(name: str, tmp_path: Path) -> None:
+    for service in NEEDS.get(name, []):
+        backends.require_service(service)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *TINY[name]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout)
+    assert report["invariants"], "a benchmark reports what it checked"
+    assert set(report["invariants"].values()) == {0}, report["invariants"]
+    assert report["machine"]["cores"] >= 1
