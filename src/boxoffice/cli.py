@@ -42,13 +42,11 @@ def demo() -> None:
 
 async def _seed(settings: Settings) -> str:
     from boxoffice import demo as demo_data
-    from boxoffice.platform.runtime import build_runtime
+    from boxoffice.app import open_runtime
 
-    runtime = build_runtime(settings)
-    try:
+    # Every context started (no loops): the demo sells a show out through seating and orders.
+    async with open_runtime(settings) as runtime:
         return demo_data.describe(await demo_data.seed(runtime))
-    finally:
-        await runtime.close()
 
 
 @cli.command()

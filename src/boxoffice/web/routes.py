@@ -52,7 +52,13 @@ async def home(
     page = await catalog.event_listing(uow, runtime, query)
     categories = [c for c in await catalog.list_categories(uow) if c.active]
     return render(
-        request, "home.html", page=page, categories=categories, q=q or "", category=category or ""
+        request,
+        "home.html",
+        page=page,
+        categories=categories,
+        q=q or "",
+        category=category or "",
+        now=runtime.clock.now(),
     )
 
 
