@@ -11,7 +11,6 @@ title is listed already is left alone.
 from __future__ import annotations
 
 import io
-import math
 import secrets
 import textwrap
 from dataclasses import dataclass
@@ -97,7 +96,7 @@ def poster(title: str, colours: tuple[str, str], size: tuple[int, int] = (800, 1
 
 
 def theatre() -> VenueCreate:
-    """A 405-seat theatre whose 18 rows curve around the stage, each seat with coordinates."""
+    """A 405-seat theatre whose 18 rows bow around the stage, each seat with coordinates."""
     sections = []
     for name, grade, first, rows in (
         ("Orchestra", "OP", 0, 4),
@@ -106,17 +105,12 @@ def theatre() -> VenueCreate:
     ):
         section_rows = []
         for r in range(first, first + rows):
-            radius, count = 12 + r * 1.3, 14 + r
+            count, aisle = 14 + r, 1.5 * (first > 0) + 1.5 * (first > 4)  # a gap between sections
             seats = []
             for i in range(count):
-                angle = math.radians(-55 + 110 * i / (count - 1))
-                seats.append(
-                    {
-                        "number": i + 1,
-                        "x": round(radius * math.sin(angle), 2),
-                        "y": round(radius * math.cos(angle) - 10 + (2 if r >= 12 else 0), 2),
-                    }
-                )
+                x = (i - (count - 1) / 2) * 1.1
+                y = r * 1.3 + aisle - 0.012 * x * x  # the ends of a row come closer to the stage
+                seats.append({"number": i + 1, "x": round(x, 2), "y": round(y, 2)})
             section_rows.append({"label": chr(ord("A") + r), "seats": seats})
         sections.append({"name": name, "grade": grade, "rows": section_rows})
     return VenueCreate.model_validate(
