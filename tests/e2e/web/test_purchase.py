@@ -62,6 +62,12 @@ async def test_a_fan_buys_two_seats_after_waiting_in_line(shop: Shop, browser: o
         return await fan.is_visible("#queue-admitted")
 
     await fan.wait_for_selector("#queue-position[data-position]")
+    second_tab = await fan.context.new_page()  # a second tab keeps the same place
+    await second_tab.goto(fan.url)
+    await second_tab.wait_for_selector("#queue[data-entry]")
+    entry = await fan.get_attribute("#queue", "data-entry")
+    assert await second_tab.get_attribute("#queue", "data-entry") == entry
+    await second_tab.close()
     await shop.check_accessibility(fan, "waiting room")
     await screenshot(fan, "waiting-room")
     assert await eventually(admitted, seconds=30), f"never admitted; positions seen {seen}"

@@ -81,3 +81,19 @@ def test_a_plan_keeps_the_venues_own_coordinates() -> None:
     seats = {s[0]: (s[3], s[4]) for section in drawn["sections"] for s in section["seats"]}
     assert seats["s0-3"][0] - seats["s0-0"][0] == 3.0
     assert seats["s5-0"][1] - seats["s0-0"][1] == 5.0
+
+
+def test_every_text_of_the_templates_has_a_korean_translation() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    templates = i18n.CATALOGS.parent / "templates"
+    method_map = [("**.html", "jinja2.ext:babel_extract")]
+    options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = {
+        message[2]
+        for message in extract_from_dir(str(templates), method_map, options_map=options)
+        if isinstance(message[2], str)
+    }
+    catalog = i18n.translations("ko")
+    untranslated = sorted(text for text in found if catalog.gettext(text) == text)
+    assert untranslated == ["API"], untranslated  # "API" reads the same in both

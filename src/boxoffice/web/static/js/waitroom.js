@@ -103,6 +103,7 @@ async function join() {
   try {
     const entry = await json(`/shows/${encodeURIComponent(showId)}/queue`, { method: "POST" });
     entryId = entry.entry_id;
+    root.dataset.entry = entryId; // the same in every tab and after a reload
     leave.hidden = false;
     apply(entry);
     if (!done) follow();
