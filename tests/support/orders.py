@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from boxoffice.platform.config import PaymentSettings
 from boxoffice.platform.runtime import Runtime
 from tests.stubs.kakaopay import TEST_CID, KakaoPayStandIn
 from tests.stubs.kakaopay import TEST_SECRET_KEY as KAKAOPAY_SECRET
@@ -52,23 +53,18 @@ def kakaopay(_kakaopay_server: KakaoPayStandIn) -> KakaoPayStandIn:
 
 
 @pytest.fixture
-def payment_env(
-    monkeypatch: pytest.MonkeyPatch, toss: TossStandIn, kakaopay: KakaoPayStandIn
-) -> dict[str, str]:
-    """``BOXOFFICE_PAYMENT_*`` pointing the app's real clients at the stand-ins."""
-    values = {
-        "BOXOFFICE_PAYMENT_TOSS_SECRET_KEY": TEST_SECRET_KEY,
-        "BOXOFFICE_PAYMENT_TOSS_CLIENT_KEY": TEST_CLIENT_KEY,
-        "BOXOFFICE_PAYMENT_TOSS_BASE_URL": toss.server.url,
-        "BOXOFFICE_PAYMENT_KAKAOPAY_SECRET_KEY": KAKAOPAY_SECRET,
-        "BOXOFFICE_PAYMENT_KAKAOPAY_CID": TEST_CID,
-        "BOXOFFICE_PAYMENT_KAKAOPAY_BASE_URL": kakaopay.server.url,
-        "BOXOFFICE_PAYMENT_TIMEOUT_SECONDS": "5.0",
-        "BOXOFFICE_PAYMENT_FRONTEND_RESULT_URL": "https://front.example/checkout/result",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
+def payment_settings(toss: TossStandIn, kakaopay: KakaoPayStandIn) -> PaymentSettings:
+    """The app's real payment clients pointed at the stand-ins."""
+    return PaymentSettings(
+        toss_secret_key=TEST_SECRET_KEY,
+        toss_client_key=TEST_CLIENT_KEY,
+        toss_base_url=toss.server.url,
+        kakaopay_secret_key=KAKAOPAY_SECRET,
+        kakaopay_cid=TEST_CID,
+        kakaopay_base_url=kakaopay.server.url,
+        timeout_seconds=5.0,
+        frontend_result_url="https://front.example/checkout/result",
+    )
 
 
 # --- driving the sale over HTTP ------------------------------------------------------------

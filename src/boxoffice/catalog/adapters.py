@@ -5,30 +5,15 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from boxoffice.catalog.views import MemoryViewCounter, RedisViewCounter, ViewCounter
 from boxoffice.platform.cache import Cache, attach_cache
+from boxoffice.platform.config import CatalogSettings
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.storage import Storage, attach_storage
 
 EXTENSION = "catalog"
 LIST_TAG = "catalog:list"
-
-
-class CatalogSettings(BaseSettings):
-    """``BOXOFFICE_CATALOG_*``."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="BOXOFFICE_CATALOG_", env_file=".env", extra="ignore"
-    )
-
-    detail_cache_seconds: float = Field(default=300.0, gt=0)
-    listing_cache_seconds: float = Field(default=60.0, gt=0)
-    sale_info_cache_seconds: float = Field(default=300.0, gt=0)
-    max_image_pixels: int = Field(default=60_000_000, ge=1)
 
 
 @dataclass
@@ -71,7 +56,7 @@ def attach(runtime: Runtime) -> CatalogAdapters:
         else MemoryViewCounter()
     )
     adapters = CatalogAdapters(
-        settings=CatalogSettings(),
+        settings=runtime.settings.catalog,
         cache=attach_cache(runtime),
         views=views,
         storage=_NoStorage(),

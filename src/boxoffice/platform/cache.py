@@ -20,28 +20,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 
+from boxoffice.platform.config import CacheSettings
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 
 ABSENT = "0"  # the version of a tag that was never invalidated (or whose marker expired)
 _SEP = "\x1f"  # between the stored versions and the value
-
-
-class CacheSettings(BaseSettings):
-    """``BOXOFFICE_CACHE_*``: the cache backend follows ``BOXOFFICE_REDIS_URL`` unless disabled."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="BOXOFFICE_CACHE_", env_file=".env", extra="ignore"
-    )
-
-    enabled: bool = True
-    max_entries: int = Field(default=10_000, ge=1)  # memory adapter's LRU bound
-    default_ttl_seconds: float = Field(default=300.0, gt=0)
 
 
 @dataclass(frozen=True)
@@ -243,6 +230,6 @@ def attach_cache(runtime: Runtime) -> Cache:
     if existing is not None:
         return existing
     redis = runtime.kv.client if isinstance(runtime.kv, RedisStore) else None
-    cache = build_cache(CacheSettings(), redis, runtime.kv.prefix)
+    cache = build_cache(runtime.settings.cache, redis, runtime.kv.prefix)
     runtime.extensions[CACHE_EXTENSION] = cache
     return cache

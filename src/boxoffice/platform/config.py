@@ -1,7 +1,14 @@
-"""Settings: one pydantic-settings model read from ``BOXOFFICE_*`` variables and ``.env``.
+"""Settings: one tree, read from ``BOXOFFICE_*`` variables and ``.env``.
 
-With no settings at all the app runs embedded (SQLite in ``./var``, in-memory adapters).
-In production mode it refuses to start with a development key or secret.
+The root holds what the kernel needs (database, Redis, broker, mail, keys, ...); each
+context that has settings of its own has a section (``settings.waitroom``,
+``settings.payment``, ...), a plain model read with the root. A section's variables are
+``BOXOFFICE_<SECTION>_<FIELD>`` (``BOXOFFICE_WAITROOM_TICK_SECONDS``); the nested form
+``BOXOFFICE_WAITROOM__TICK_SECONDS`` works as well. Tests configure by constructing
+settings (``Settings(waitroom=WaitroomSettings(tick_seconds=0.2))``), never by
+environment variables. With no settings at all the app runs embedded (SQLite in
+``./var``, in-memory adapters); in production mode it refuses to start with a
+development key or secret.
 """
 
 from __future__ import annotations
@@ -11,7 +18,13 @@ from pathlib import Path
 from typing import Any, Self
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the marker production mode refuses
 
@@ -34,6 +47,140 @@ class OAuthProvider(BaseModel):
     token_url: str | None = None
     userinfo_url: str | None = None
     scope: str = "openid email profile"
+
+
+class CatalogSettings(BaseModel):
+    """``BOXOFFICE_CATALOG_*``: how long catalog's reads are cached, image limits."""
+
+    detail_cache_seconds: float = Field(default=300.0, gt=0)
+    listing_cache_seconds: float = Field(default=60.0, gt=0)
+    sale_info_cache_seconds: float = Field(default=300.0, gt=0)
+    max_image_pixels: int = Field(default=60_000_000, ge=1)
+
+
+class WaitroomSettings(BaseModel):
+    """``BOXOFFICE_WAITROOM_*``: the waiting room and its dispatcher."""
+
+    # How long an admitted person may hold seats before the place counts as expired.
+    admission_ttl_seconds: int = Field(default=600, ge=10)
+    # SSE: a comment line this often keeps proxies and browsers from dropping the stream.
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # SSE: people further back than this position get a `position` event at most every
+    # `stream_distant_every_seconds` (0: everyone at every change, the default). Twenty
+    # thousand people far back gain nothing from an update per tick, and each costs the
+    # process a write; a flash sale's deployment turns this on (docs/waitroom.md).
+    stream_distant_position: int = Field(default=0, ge=0)
+    stream_distant_every_seconds: float = Field(default=5.0, gt=0)
+    # SSE: the reconnect delay suggested to browsers (the `retry:` field), in milliseconds.
+    stream_retry_ms: int = Field(default=3000, ge=100)
+    # Dispatcher: how often it admits (the issue requires <= 1 s).
+    tick_seconds: float = Field(default=0.5, gt=0, le=1.0)
+    # Dispatcher: also run one (under the same lease) inside API processes that run
+    # background loops; off when `boxoffice dispatcher` processes do all the admitting.
+    dispatch_in_process: bool = True
+    # Dispatcher: leader lease; a standby takes over at most this long after a crash.
+    lease_seconds: float = Field(default=3.0, gt=0)
+    # Measured admit rate: averaged over this window (for eta_seconds).
+    rate_window_seconds: float = Field(default=10.0, gt=0)
+    # A process re-reads a show's serving number when pub/sub said nothing for this long.
+    stale_after_seconds: float = Field(default=3.0, gt=0)
+    # Catalog sale info is cached this long per process (joins are the hot path).
+    sale_info_cache_seconds: float = Field(default=2.0, ge=0)
+    # Queue state is kept this long after the last change to the show's queue.
+    retention_hours: int = Field(default=72, ge=1)
+    # Joins allowed per user and per client address (a NAT'd venue shares one address).
+    joins_per_user_per_minute: int = Field(default=20, ge=1)
+    joins_per_address_per_minute: int = Field(default=600, ge=1)
+    # Connections to Redis per process (requests beyond wait for one to be free).
+    redis_max_connections: int = Field(default=64, ge=2)
+
+
+class PaymentSettings(BaseModel):
+    """``BOXOFFICE_PAYMENT_*``: the payment providers orders may use."""
+
+    # The simulated provider: on in dev and test, off in production unless asked for.
+    internal_enabled: bool | None = None
+
+    toss_secret_key: SecretStr | None = None
+    toss_client_key: str = ""
+    toss_base_url: str = "https://api.tosspayments.com"
+
+    kakaopay_secret_key: SecretStr | None = None
+    kakaopay_cid: str = "TC0ONETIME"
+    kakaopay_base_url: str = "https://open-api.kakaopay.com/online/v1/payment"
+
+    # Seconds to wait for a provider; past it the outcome is unknown and reconciled later.
+    timeout_seconds: float = 10.0
+    connect_timeout_seconds: float = 3.0
+
+    # Where the browser lands after a redirect flow (``?order_id=&status=[&code=]``).
+    frontend_result_url: str | None = None
+    # A payment confirming for longer than this is looked up by reconciliation.
+    stale_confirm_seconds: int = 60
+
+
+class StorageSettings(BaseModel):
+    """``BOXOFFICE_STORAGE_*``: ``backend`` is ``local`` (default) or ``s3``."""
+
+    backend: str = "local"
+    local_dir: Path | None = None  # default: <data_dir>/media
+    s3_bucket: str = "boxoffice"
+    s3_endpoint_url: str | None = None  # None: AWS itself
+    s3_region: str = "ap-northeast-2"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # Where browsers fetch objects (a CDN or the bucket's public address); default: endpoint/bucket.
+    s3_public_url: str | None = None
+    s3_create_bucket: bool = False
+    # Canned ACL for uploads ("public-read" where browsers fetch the bucket directly);
+    # None when a CDN with its own access serves the objects (the usual production set-up).
+    s3_acl: str | None = None
+
+
+class CacheSettings(BaseModel):
+    """``BOXOFFICE_CACHE_*``: the cache backend follows ``BOXOFFICE_REDIS_URL`` unless disabled."""
+
+    enabled: bool = True
+    max_entries: int = Field(default=10_000, ge=1)  # memory adapter's LRU bound
+    default_ttl_seconds: float = Field(default=300.0, gt=0)
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "catalog": CatalogSettings,
+    "waitroom": WaitroomSettings,
+    "payment": PaymentSettings,
+    "storage": StorageSettings,
+    "cache": CacheSettings,
+}
+
+
+class _SectionVariables(PydanticBaseSettingsSource):
+    """``BOXOFFICE_<SECTION>_<FIELD>`` from the environment (and, below it, ``.env``): the
+    names each section's variables have always had."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], *sources: EnvSettingsSource | None
+    ) -> None:
+        super().__init__(settings_cls)
+        self._variables: dict[str, str | None] = {}
+        for source in reversed([s for s in sources if s is not None]):  # first one wins
+            self._variables.update({k.lower(): v for k, v in source.env_vars.items()})
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is read in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for section, model in SECTIONS.items():
+            prefix = f"boxoffice_{section}_"
+            values = {
+                name: self._variables[prefix + name]
+                for name in model.model_fields
+                if self._variables.get(prefix + name) is not None
+            }
+            if values:
+                found[section] = values
+        return found
 
 
 class Settings(BaseSettings):
@@ -135,6 +282,29 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # The contexts' sections.
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    waitroom: WaitroomSettings = Field(default_factory=WaitroomSettings)
+    payment: PaymentSettings = Field(default_factory=PaymentSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sections = _SectionVariables(
+            settings_cls,
+            env_settings if isinstance(env_settings, EnvSettingsSource) else None,
+            dotenv_settings if isinstance(dotenv_settings, DotEnvSettingsSource) else None,
+        )
+        return init_settings, env_settings, sections, dotenv_settings, file_secret_settings
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Self:

@@ -16,36 +16,13 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boxoffice.platform.config import StorageSettings
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 
 MEDIA_PREFIX = "/media"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
-
-
-class StorageSettings(BaseSettings):
-    """``BOXOFFICE_STORAGE_*``: ``backend`` is ``local`` (default) or ``s3``."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="BOXOFFICE_STORAGE_", env_file=".env", extra="ignore"
-    )
-
-    backend: str = "local"
-    local_dir: Path | None = None  # default: <data_dir>/media
-    s3_bucket: str = "boxoffice"
-    s3_endpoint_url: str | None = None  # None: AWS itself
-    s3_region: str = "ap-northeast-2"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    # Where browsers fetch objects (a CDN or the bucket's public address); default: endpoint/bucket.
-    s3_public_url: str | None = None
-    s3_create_bucket: bool = False
-    # Canned ACL for uploads ("public-read" where browsers fetch the bucket directly);
-    # None when a CDN with its own access serves the objects (the usual production set-up).
-    s3_acl: str | None = None
 
 
 class InvalidKey(ValueError):
@@ -240,7 +217,7 @@ async def attach_storage(runtime: Runtime, stack: AsyncExitStack) -> Storage:
     if existing is not None:
         return existing
     storage = await build_storage(
-        StorageSettings(),
+        runtime.settings.storage,
         data_dir=runtime.settings.data_dir,
         public_url=runtime.settings.public_url,
     )

@@ -20,9 +20,9 @@ import structlog
 
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import LeaseStore
 from boxoffice.waitroom.domain import AdmitResult, ServingState
-from boxoffice.waitroom.settings import WaitroomSettings
 from boxoffice.waitroom.shows import SaleInfoCache, SeatsLeft
 from boxoffice.waitroom.store import QueueStore
 

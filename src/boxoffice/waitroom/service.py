@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.errors import NotFound, RateLimited
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
@@ -27,7 +28,6 @@ from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, pos
 from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
-from boxoffice.waitroom.settings import WaitroomSettings
 from boxoffice.waitroom.shows import (
     SaleInfoCache,
     SaleInfoLoader,
@@ -68,7 +68,7 @@ def build(
     sale_info: SaleInfoLoader | None = None,
 ) -> Waitroom:
     """The adapters for this runtime: Redis when configured, memory otherwise."""
-    settings = settings or WaitroomSettings()
+    settings = settings or runtime.settings.waitroom
     store: QueueStore = (
         RedisQueueStore(
             runtime.settings.redis_url,

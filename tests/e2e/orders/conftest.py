@@ -3,12 +3,14 @@ clock, and a show on sale."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import PaymentSettings, Settings
 from boxoffice.platform.runtime import Runtime
 from tests.support.api import Caller, customer
 from tests.support.catalog import ShowSetup, open_show
@@ -16,14 +18,18 @@ from tests.support.orders import (  # noqa: F401 - fixtures
     _kakaopay_server,
     _toss_server,
     kakaopay,
-    payment_env,
+    payment_settings,
     toss,
 )
 
 
-@pytest.fixture(autouse=True)
-def _payments(payment_env: dict[str, str]) -> None:  # noqa: F811
-    """Set before the app starts, so its start-up builds the clients from these settings."""
+@pytest.fixture
+def settings(
+    make_settings: Callable[..., Settings],
+    payment_settings: PaymentSettings,  # noqa: F811
+) -> Settings:
+    """The app starts with its payment clients pointed at the stand-ins."""
+    return make_settings(payment=payment_settings)
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@ since a ticket exists only once an order is paid."""
 
 from tests.e2e.orders.conftest import (  # noqa: F401 - fixtures
     _kakaopay_server,
-    _payments,
     _toss_server,
     clock,
     fan,
     kakaopay,
     other,
-    payment_env,
+    payment_settings,
+    settings,
     show,
     toss,
 )

@@ -34,13 +34,12 @@ class Server:
 
 
 @pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
-async def server(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> AsyncIterator[Server]:
+async def server(settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
     """The hot routes answered by the fast lane, then by their FastAPI twins: same tests."""
-    monkeypatch.setenv("BOXOFFICE_WAITROOM_HEARTBEAT_SECONDS", "0.2")
-    monkeypatch.setenv("BOXOFFICE_WAITROOM_STALE_AFTER_SECONDS", "60")
-    settings = settings.model_copy(update={"fast_lane": request.param})
+    waitroom = settings.waitroom.model_copy(
+        update={"heartbeat_seconds": 0.2, "stale_after_seconds": 60}
+    )
+    settings = settings.model_copy(update={"fast_lane": request.param, "waitroom": waitroom})
     app = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
     assert (app.fast_lane is None) or request.param
     config = uvicorn.Config(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from boxoffice.platform.config import Settings
+from boxoffice.platform.config import Settings, StorageSettings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.storage import InvalidKey, LocalStorage, S3Storage, Storage
 from tests.support.api import API
@@ -77,17 +78,17 @@ async def test_s3_objects_are_served_with_their_type(s3_endpoint: str) -> None:
 
 
 @pytest.fixture
-def settings(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, s3_endpoint: str
-) -> Settings:
-    monkeypatch.setenv("BOXOFFICE_STORAGE_BACKEND", "s3")
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_BUCKET", f"bo-{uuid.uuid4().hex[:12]}")
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_CREATE_BUCKET", "true")
-    monkeypatch.setenv("BOXOFFICE_STORAGE_S3_ACL", "public-read")
-    return make_settings()
+def settings(make_settings: Callable[..., Settings], s3_endpoint: str) -> Settings:
+    storage = StorageSettings(
+        backend="s3",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=f"bo-{uuid.uuid4().hex[:12]}",
+        s3_access_key_id="test",
+        s3_secret_access_key=SecretStr("test"),
+        s3_create_bucket=True,
+        s3_acl="public-read",
+    )
+    return make_settings(storage=storage)
 
 
 async def test_event_images_go_to_s3_when_configured(

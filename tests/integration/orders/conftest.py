@@ -2,6 +2,6 @@ from tests.support.orders import (  # noqa: F401 - fixtures
     _kakaopay_server,
     _toss_server,
     kakaopay,
-    payment_env,
+    payment_settings,
     toss,
 )

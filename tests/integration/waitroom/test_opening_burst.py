@@ -19,7 +19,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from boxoffice.app import create_app
-from boxoffice.platform.config import Settings
+from boxoffice.platform.config import Settings, WaitroomSettings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.waitroom import service
 from boxoffice.waitroom.redis_store import RedisQueueStore
@@ -45,10 +45,10 @@ def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
 async def app_on(
     redis_server: PrivateRedis,
     make_settings: Callable[..., Settings],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    monkeypatch.setenv("BOXOFFICE_WAITROOM_REDIS_MAX_CONNECTIONS", str(POOL))
-    settings = make_settings(redis_url=redis_server.url)
+    settings = make_settings(
+        redis_url=redis_server.url, waitroom=WaitroomSettings(redis_max_connections=POOL)
+    )
     app = create_app(settings, ["identity", "catalog", "waitroom"], background=False)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)

@@ -70,3 +70,21 @@ def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert settings.redis_url == "redis://cache:6379/0"
     assert settings.access_token_ttl_minutes == 30
     assert settings.oauth["google"].client_id == "gid"
+
+
+def test_each_section_reads_its_own_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from boxoffice.platform.config import WaitroomSettings
+
+    monkeypatch.setenv("BOXOFFICE_PAYMENT_TOSS_SECRET_KEY", "test_sk_123")
+    monkeypatch.setenv("BOXOFFICE_WAITROOM_TICK_SECONDS", "0.25")
+    monkeypatch.setenv("BOXOFFICE_CACHE__ENABLED", "false")  # the nested spelling too
+    settings = _settings(tmp_path)
+    assert settings.payment.toss_secret_key is not None
+    assert settings.payment.toss_secret_key.get_secret_value() == "test_sk_123"
+    assert settings.waitroom.tick_seconds == 0.25
+    assert settings.cache.enabled is False
+    assert settings.catalog.detail_cache_seconds == 300.0  # untouched sections keep defaults
+    given = _settings(tmp_path, waitroom=WaitroomSettings(tick_seconds=0.5))
+    assert given.waitroom.tick_seconds == 0.5  # what a test constructs wins

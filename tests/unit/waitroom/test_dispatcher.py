@@ -6,10 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import MemoryLeases
 from boxoffice.waitroom.dispatcher import LEASE_NAME, AdmitRate, Dispatcher
 from boxoffice.waitroom.domain import eta_seconds
-from boxoffice.waitroom.settings import WaitroomSettings
 from boxoffice.waitroom.shows import SaleInfoCache
 from boxoffice.waitroom.store import MemoryQueueStore
 from tests.support.waitroom import Shows, sale_info
@@ -19,7 +19,7 @@ START = datetime(2026, 12, 24, 20, 0, tzinfo=UTC)
 
 def dispatcher(shows: Shows, clock: FrozenClock) -> tuple[Dispatcher, MemoryQueueStore]:
     store = MemoryQueueStore()
-    settings = WaitroomSettings(_env_file=None, admission_ttl_seconds=60)  # type: ignore[call-arg]
+    settings = WaitroomSettings(admission_ttl_seconds=60)
     return Dispatcher(store, SaleInfoCache(shows, 0), settings, clock), store
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from boxoffice.orders.errors import ProviderNotAvailable
 from boxoffice.orders.payments.base import PaymentProvider
-from boxoffice.orders.payments.config import PaymentSettings
 from boxoffice.orders.payments.internal import InternalProvider
 from boxoffice.orders.payments.kakaopay import KakaoPayProvider
 from boxoffice.orders.payments.toss import TossProvider
+from boxoffice.platform.config import PaymentSettings
 from boxoffice.platform.runtime import Runtime
 
 EXTENSION = "orders.providers"
@@ -39,7 +39,7 @@ class Providers:
 
 
 def build_providers(runtime: Runtime, settings: PaymentSettings | None = None) -> Providers:
-    settings = settings or PaymentSettings()
+    settings = settings or runtime.settings.payment
     api = runtime.settings.public_url.rstrip("/") + "/api/v1"
     providers: dict[str, PaymentProvider] = {}
     internal = settings.internal_enabled
