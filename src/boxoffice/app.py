@@ -213,7 +213,7 @@ def create_app(
             templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
     if set(chosen) >= shop.NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
-        shop.install(app, settings.public_url)
+        shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
     app.add_middleware(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from boxoffice.platform.config import Settings
 from boxoffice.web import routes
 from boxoffice.web.rendering import STATIC, StaticAssets
-from boxoffice.web.settings import WebSettings
 
 # The contexts the shop's pages call; without all of them the app serves no shop.
 NEEDS = frozenset({"identity", "catalog", "waitroom", "seating", "merch", "orders", "tickets"})
 
 
-def install(app: FastAPI, public_url: str, settings: WebSettings | None = None) -> None:
-    app.state.web_settings = settings or WebSettings()
-    app.state.public_url = public_url
+def install(app: FastAPI, settings: Settings) -> None:
+    app.state.web_settings = settings.web
+    app.state.public_url = settings.public_url
     app.mount("/static", StaticAssets(directory=STATIC), name="static")
     app.include_router(routes.router)

@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import ListingQuery
 from boxoffice.orders import service as orders
+from boxoffice.platform.config import WebSettings
 from boxoffice.platform.deps import CurrentUser, OptionalUser, RuntimeDep, UoW
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.web import i18n, views
 from boxoffice.web.rendering import STATIC, fragment, origin_of, render
 from boxoffice.web.seatplan import plan
-from boxoffice.web.settings import WebSettings
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[str, Path(min_length=1, max_length=64)]

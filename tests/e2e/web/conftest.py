@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from boxoffice.app import BoxOfficeApp, create_app
-from boxoffice.platform.config import Settings
+from boxoffice.platform.config import PaymentSettings, Settings, WaitroomSettings, WebSettings
 from boxoffice.platform.runtime import Runtime
 from tests.stubs.toss import TossStandIn
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, serious_accessibility_violations
@@ -22,7 +22,7 @@ from tests.support.orders import (  # noqa: F401 - fixtures
     _kakaopay_server,
     _toss_server,
     kakaopay,
-    payment_env,
+    payment_settings,
     toss,
 )
 from tests.support.processes import free_port
@@ -64,18 +64,21 @@ class Shop:
 @pytest.fixture
 async def shop(
     make_settings: Callable[..., Settings],
-    monkeypatch: pytest.MonkeyPatch,
-    payment_env: dict[str, str],  # noqa: F811
+    payment_settings: PaymentSettings,  # noqa: F811
     toss: TossStandIn,  # noqa: F811
 ) -> AsyncIterator[Shop]:
     chromium_path()  # skip (or fail in CI) before starting anything
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    monkeypatch.delenv("BOXOFFICE_PAYMENT_FRONTEND_RESULT_URL")  # back to this shop's page
-    monkeypatch.setenv("BOXOFFICE_WEB_TOSS_SDK_URL", f"{toss.server.url}/v2/standard")
-    monkeypatch.setenv("BOXOFFICE_WAITROOM_HEARTBEAT_SECONDS", "1")
+    settings = make_settings(
+        public_url=url,
+        # Providers send the browser back to this shop's result page.
+        payment=payment_settings.model_copy(update={"frontend_result_url": None}),
+        waitroom=WaitroomSettings(heartbeat_seconds=1),
+        web=WebSettings(toss_sdk_url=f"{toss.server.url}/v2/standard"),
+    )
     clock = ShiftedClock()
-    app = create_app(make_settings(public_url=url), clock=clock, background=True)
+    app = create_app(settings, clock=clock, background=True)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
