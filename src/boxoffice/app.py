@@ -19,8 +19,8 @@ from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
+from boxoffice.web import NEEDS as SHOP_NEEDS
 from boxoffice.web import apidocs
-from boxoffice.web import module as shop
 
 API_PREFIX = "/api/v1"
 Startup = Callable[[Runtime, AsyncExitStack], Awaitable[None]]
@@ -212,7 +212,9 @@ def create_app(
             app.include_router(router)
             templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
-    if set(chosen) >= shop.NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
+    if set(chosen) >= SHOP_NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
+        from boxoffice.web import module as shop  # imported, like a context, only when used
+
         shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.

@@ -8,9 +8,6 @@ from boxoffice.platform.config import Settings
 from boxoffice.web import routes
 from boxoffice.web.rendering import STATIC, StaticAssets
 
-# The contexts the shop's pages call; without all of them the app serves no shop.
-NEEDS = frozenset({"identity", "catalog", "waitroom", "seating", "merch", "orders", "tickets"})
-
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.web_settings = settings.web

@@ -13,6 +13,7 @@ from tests.e2e.web.helpers import hold_and_checkout, pick_seats, sign_up
 from tests.stubs.toss import TossStandIn
 from tests.support.browser import screenshot
 from tests.support.catalog import ShowSetup, open_show
+from tests.support.merch import create_product
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,20 @@ async def test_a_toss_purchase_goes_through_the_payment_window_and_back(
     shop: Shop, browser: object, toss: TossStandIn
 ) -> None:
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    await create_product(shop.http, show.seller, show.event_id, price=35_000)
     fan = await _at_checkout(shop, browser, show)
+    await fan.fill("[data-qty]", "1")  # a light stick with the tickets, delivered
+    await fan.check("input[name=delivery][value=delivery]")
+    for field, value in {
+        "#recipient": "Kim Minji",
+        "#phone": "010-1234-5678",
+        "#postal_code": "05551",
+        "#address1": "424 Olympic-ro, Songpa-gu, Seoul",
+    }.items():
+        await fan.fill(field, value)
+    total = 2 * show.grade_prices["VIP"] + 35_000
+    assert await fan.text_content("#pay-total") == f"{total:,}원"
+    await screenshot(fan, "checkout-with-goods")
     await fan.check("input[name=provider][value=toss]")
     await fan.click("#pay")
     await fan.wait_for_url(f"{toss.server.url}/window?*")  # Toss's payment window
@@ -40,7 +54,8 @@ async def test_a_toss_purchase_goes_through_the_payment_window_and_back(
     assert "status=paid" in fan.url
     await fan.wait_for_selector(".order[data-status=paid]")
     await screenshot(fan, "toss-result")
-    assert toss.captured == 2 * show.grade_prices["VIP"]
+    assert toss.captured == total
+    assert await fan.locator(".order-lines li").count() == 3  # two seats and the light stick
     assert not fan.js_errors, fan.js_errors
 
 

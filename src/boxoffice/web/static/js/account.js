@@ -46,5 +46,17 @@ if (tickets) {
       show(document.getElementById("offline-note"), say("offline"));
     });
   document.getElementById("print").addEventListener("click", () => window.print());
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  if ("serviceWorker" in navigator) keepForOffline().catch(() => {});
+}
+
+// The page and its files go into the service worker's cache on the first visit, so the
+// tickets (kept in localStorage above) can be shown without a network from then on.
+async function keepForOffline() {
+  await navigator.serviceWorker.register("/sw.js");
+  await navigator.serviceWorker.ready;
+  const files = [...document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon]")].map((n) => n.src || n.href);
+  const modules = ["api.js", "shop.js", "account.js"].map((name) => `/static/js/${name}`);
+  const cache = await caches.open("boxoffice-v1");
+  await cache.addAll([location.pathname, ...files, ...modules]);
+  tickets.dataset.offline = "ready";
 }

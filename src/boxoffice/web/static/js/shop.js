@@ -35,10 +35,13 @@ document.addEventListener("click", async (event) => {
   const s = session();
   if (s) await json("/auth/logout", { method: "POST", json: { refresh_token: s.refresh } }).catch(() => {});
   forget();
+  // Nothing of this fan stays on a shared device: saved tickets go with the session.
+  for (const key of Object.keys(localStorage)) if (key.startsWith("bo.tickets.")) localStorage.removeItem(key);
   location.assign("/");
 });
 
 window.addEventListener("storage", showSession); // logged in or out in another tab
+document.addEventListener("bo:fragment", tick); // a fragment's countdowns start at once
 showSession();
 if (document.querySelector("[data-require-login]") && !session()) loginFirst();
 tick();

@@ -15,6 +15,6 @@ self.addEventListener("fetch", (event) => {
         if (response.ok) { const copy = response.clone(); caches.open(CACHE).then((c) => c.put(event.request, copy)); }
         return response;
       })
-      .catch(() => caches.match(event.request, { ignoreSearch: url.pathname === "/account/tickets" })),
+      .catch(() => caches.match(event.request, { ignoreVary: true, ignoreSearch: url.pathname === "/account/tickets" })),
   );
 });
