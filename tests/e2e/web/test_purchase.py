@@ -23,6 +23,11 @@ pytestmark = pytest.mark.slow
 AHEAD = 12  # fans already in line when ours joins: about six seconds at 2 admitted a second
 
 
+@pytest.mark.parametrize(
+    ("backend", "use_redis"),
+    [("sqlite", False), ("postgresql", True)],
+    ids=["embedded", "postgresql-redis"],
+)
 async def test_a_fan_buys_two_seats_after_waiting_in_line(shop: Shop, browser: object) -> None:
     setup = await open_show(
         shop.http,
