@@ -174,9 +174,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: BoxOfficeApp) -> AsyncIterator[None]:
         runtime = build_runtime(settings, clock)
-        runtime.extensions["background"] = background
-        runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
-        runtime.extensions["consumers"] = [c for module in modules for c in module.consumers]
+        runtime.background = background
+        runtime.jobs = [job for module in modules for job in module.jobs]
+        runtime.consumers = [c for module in modules for c in module.consumers]
         app.state.runtime = runtime
         async with AsyncExitStack() as stack:
             stack.push_async_callback(runtime.close)
@@ -233,14 +233,13 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """The runtime of a standalone role (``boxoffice scheduler``): every context's
     start-up run with ``background=False`` (adapters attached, no loops) and every
-    context's jobs on ``runtime.extensions["jobs"]``."""
+    context's jobs on ``runtime.jobs``."""
     chosen = list(contexts) if contexts is not None else list(CONTEXTS)
     modules = [CONTEXTS[name]() for name in chosen]
     configure_logging(settings.log_level, settings.log_json)
     runtime = build_runtime(settings, clock)
-    runtime.extensions["background"] = False
-    runtime.extensions["jobs"] = [job for module in modules for job in module.jobs]
-    runtime.extensions["consumers"] = [c for module in modules for c in module.consumers]
+    runtime.jobs = [job for module in modules for job in module.jobs]
+    runtime.consumers = [c for module in modules for c in module.consumers]
     async with AsyncExitStack() as stack:
         stack.push_async_callback(runtime.close)
         for module in modules:

@@ -39,12 +39,23 @@ async def fail(runtime: Runtime) -> int:
     raise RuntimeError("the payment provider timed out")
 
 
+class Gate:
+    """A gated job's two events on a runtime: it started; the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.opened = asyncio.Event()
+
+
+def gate_of(runtime: Runtime) -> Gate:
+    return runtime.adapters.ensure(Gate, Gate)
+
+
 async def gated(runtime: Runtime) -> int:
-    """Blocks until the test opens ``runtime.extensions['test.gate']``."""
-    started: asyncio.Event = runtime.extensions.setdefault("test.started", asyncio.Event())
-    started.set()
-    gate: asyncio.Event = runtime.extensions.setdefault("test.gate", asyncio.Event())
-    await gate.wait()
+    """Blocks until the test opens ``gate_of(runtime).opened``."""
+    gate = gate_of(runtime)
+    gate.started.set()
+    await gate.opened.wait()
     return 7
 
 

@@ -46,10 +46,7 @@ class RunMetrics:
 
     @classmethod
     def of(cls, runtime: Runtime) -> RunMetrics:
-        metrics: RunMetrics | None = runtime.extensions.get("batch.metrics")
-        if metrics is None:
-            metrics = runtime.extensions["batch.metrics"] = cls(runtime)
-        return metrics
+        return runtime.adapters.ensure(cls, lambda: cls(runtime))
 
 
 def instance_id() -> str:

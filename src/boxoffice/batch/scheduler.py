@@ -56,7 +56,7 @@ class Scheduler:
         on_iteration: Callable[[Scheduler], Awaitable[None]] | None = None,
     ) -> None:
         settings = runtime.settings
-        specs = list(runtime.extensions.get("jobs", [])) if jobs is None else list(jobs)
+        specs = list(runtime.jobs) if jobs is None else list(jobs)
         self.runtime = runtime
         self.jobs: dict[str, ScheduledJob] = effective_jobs(
             specs, settings.batch_schedules, settings.batch_timezone

@@ -1,6 +1,6 @@
 """batch's use cases: the job list, manual runs, the run history and the health summary.
 
-Jobs come from every registered context (``runtime.extensions["jobs"]``, set by the app)
+Jobs come from every registered context (``runtime.jobs``, set by the app)
 with the schedule overrides of the settings applied.
 """
 
@@ -27,7 +27,11 @@ from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 
-JOBS_KEY, RUNNER_KEY = "batch.jobs", "batch.runner"
+
+class JobTable(dict[str, ScheduledJob]):
+    """Every registered job by name, with its effective schedule (one per runtime)."""
+
+
 FAILING = frozenset({claims.FAILED, claims.ABANDONED})
 OVERDUE_GRACE_SECONDS = 60  # beyond the lease TTL, before a due tick counts as missed
 log = structlog.get_logger("boxoffice.batch")
@@ -35,24 +39,17 @@ log = structlog.get_logger("boxoffice.batch")
 
 def registered_jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
     """Every registered job with its effective schedule (computed once per runtime)."""
-    jobs: dict[str, ScheduledJob] | None = runtime.extensions.get(JOBS_KEY)
-    if jobs is None:
-        settings = runtime.settings
-        jobs = effective_jobs(
-            list(runtime.extensions.get("jobs", [])),
-            settings.batch_schedules,
-            settings.batch_timezone,
-        )
-        runtime.extensions[JOBS_KEY] = jobs
-    return jobs
+    settings = runtime.settings
+    return runtime.adapters.ensure(
+        JobTable,
+        lambda: JobTable(
+            effective_jobs(list(runtime.jobs), settings.batch_schedules, settings.batch_timezone)
+        ),
+    )
 
 
 def job_runner(runtime: Runtime) -> JobRunner:
-    runner: JobRunner | None = runtime.extensions.get(RUNNER_KEY)
-    if runner is None:
-        runner = JobRunner(runtime, instance_id())
-        runtime.extensions[RUNNER_KEY] = runner
-    return runner
+    return runtime.adapters.ensure(JobRunner, lambda: JobRunner(runtime, instance_id()))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.storage import Storage, attach_storage
 
-EXTENSION = "catalog"
 LIST_TAG = "catalog:list"
 
 
@@ -47,22 +46,21 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
 
 def attach(runtime: Runtime) -> CatalogAdapters:
     """Catalog's adapters, made once per runtime (the app's start-up, or the CLI's flush)."""
-    existing: CatalogAdapters | None = runtime.extensions.get(EXTENSION)
-    if existing is not None:
-        return existing
+    return runtime.adapters.ensure(CatalogAdapters, lambda: _build(runtime))
+
+
+def _build(runtime: Runtime) -> CatalogAdapters:
     views: ViewCounter = (
         RedisViewCounter(runtime.kv.client, runtime.kv.prefix)
         if isinstance(runtime.kv, RedisStore)
         else MemoryViewCounter()
     )
-    adapters = CatalogAdapters(
+    return CatalogAdapters(
         settings=runtime.settings.catalog,
         cache=attach_cache(runtime),
         views=views,
         storage=_NoStorage(),
     )
-    runtime.extensions[EXTENSION] = adapters
-    return adapters
 
 
 def adapters(runtime: Runtime) -> CatalogAdapters:

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from boxoffice.catalog import service
-from boxoffice.catalog.adapters import EXTENSION, adapters
+from boxoffice.catalog.adapters import CatalogAdapters, adapters
 from boxoffice.catalog.models import Event, EventImage, Show, Venue
 from boxoffice.catalog.schemas import EventCreate, GradeIn, QueueIn, VenueCreate
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
-from boxoffice.platform.storage import STORAGE_EXTENSION, attach_storage
+from boxoffice.platform.storage import attach_storage
 
 VENUE_NAME = "Boxoffice Demo Arena"
 EVENT_TITLE = "Boxoffice Demo Live 2026"
@@ -81,15 +81,14 @@ def _picture(size: tuple[int, int], title: str, colours: tuple[str, str]) -> byt
 async def ensure_demo_catalog(runtime: Runtime, seller_id: str) -> DemoCatalog:
     """The demo venue, event, shows and images of ``seller_id``, created where missing."""
     async with AsyncExitStack() as stack:
-        borrowed = STORAGE_EXTENSION not in runtime.extensions
-        await attach_storage(runtime, stack)
-        adapters(runtime).storage = runtime.extensions[STORAGE_EXTENSION]
+        borrowed = runtime.storage is None
+        adapters(runtime).storage = await attach_storage(runtime, stack)
         try:
             return await _ensure(runtime, seller_id)
         finally:
             if borrowed:  # the storage closes with this stack: do not leave it behind
-                runtime.extensions.pop(STORAGE_EXTENSION, None)
-                runtime.extensions.pop(EXTENSION, None)
+                runtime.storage = None
+                runtime.adapters.remove(CatalogAdapters)
 
 
 async def _ensure(runtime: Runtime, seller_id: str) -> DemoCatalog:

@@ -114,11 +114,7 @@ class OAuthCache:
 
 
 def _cache(runtime: Runtime) -> OAuthCache:
-    cache = runtime.extensions.get("identity.oauth_cache")
-    if not isinstance(cache, OAuthCache):
-        cache = OAuthCache()
-        runtime.extensions["identity.oauth_cache"] = cache
-    return cache
+    return runtime.adapters.ensure(OAuthCache, OAuthCache)
 
 
 def provider_config(runtime: Runtime, name: str) -> OAuthProvider:

@@ -75,6 +75,10 @@ __all__ = [
 MAX_IMAGES_PER_PRODUCT = 10
 
 
+class OfferCache(MemoryCache):
+    """The goods offered next to holds and orders, per event, in this process."""
+
+
 @dataclass(frozen=True)
 class ProductView:
     """A product with its variants and images, and whether the viewer may see stock counts."""
@@ -324,7 +328,7 @@ async def offered_products(
     """
     if event_id is None:
         return []
-    cache = runtime.extensions.setdefault("merch.offers", MemoryCache(max_entries=4096))
+    cache = runtime.adapters.ensure(OfferCache, lambda: OfferCache(max_entries=4096))
 
     async def listed() -> str:
         async with runtime.uow() as uow:

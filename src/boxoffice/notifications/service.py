@@ -8,6 +8,7 @@ growing delays and finally dead-letters it for an admin.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -30,22 +31,24 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 
 log = structlog.get_logger("boxoffice.notifications")
-_MAILER, _TEMPLATES = "notifications.mailer", "notifications.templates"
+
+
+@dataclass(frozen=True)
+class MailTransport:
+    """The process's mailer, attached once (SMTP or files, by settings)."""
+
+    mailer: Mailer
 
 
 def mailer(runtime: Runtime) -> Mailer:
-    """The process's mail transport (tests may put their own in ``runtime.extensions``)."""
-    found: Mailer | None = runtime.extensions.get(_MAILER)
-    if found is None:
-        found = runtime.extensions[_MAILER] = mailer_for(runtime.settings)
-    return found
+    """The process's mail transport (tests may attach their own: ``MailTransport``)."""
+    return runtime.adapters.ensure(
+        MailTransport, lambda: MailTransport(mailer_for(runtime.settings))
+    ).mailer
 
 
 def templates(runtime: Runtime) -> Templates:
-    found: Templates | None = runtime.extensions.get(_TEMPLATES)
-    if found is None:
-        found = runtime.extensions[_TEMPLATES] = Templates()
-    return found
+    return runtime.adapters.ensure(Templates, Templates)
 
 
 async def send_templated(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from boxoffice.orders import service
-from boxoffice.orders.payments.registry import EXTENSION, build_providers
+from boxoffice.orders.payments.registry import build_providers
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
-    providers = build_providers(runtime)
-    runtime.extensions[EXTENSION] = providers
+    providers = runtime.adapters.put(build_providers(runtime))
     stack.push_async_callback(providers.aclose)
 
 

@@ -220,16 +220,10 @@ def build_cache(settings: CacheSettings, redis: Redis | None, prefix: str) -> Ca
     return MemoryCache(settings.max_entries)
 
 
-CACHE_EXTENSION = "cache"
-
-
 def attach_cache(runtime: Runtime) -> Cache:
-    """The process's cache in ``runtime.extensions["cache"]``, built once: Redis when the
-    runtime's key-value store is Redis, else a bounded in-memory LRU (or off by setting)."""
-    existing: Cache | None = runtime.extensions.get(CACHE_EXTENSION)
-    if existing is not None:
-        return existing
-    redis = runtime.kv.client if isinstance(runtime.kv, RedisStore) else None
-    cache = build_cache(runtime.settings.cache, redis, runtime.kv.prefix)
-    runtime.extensions[CACHE_EXTENSION] = cache
-    return cache
+    """The process's cache (``runtime.cache``), built once: Redis when the runtime's
+    key-value store is Redis, else a bounded in-memory LRU (or off by setting)."""
+    if runtime.cache is None:
+        redis = runtime.kv.client if isinstance(runtime.kv, RedisStore) else None
+        runtime.cache = build_cache(runtime.settings.cache, redis, runtime.kv.prefix)
+    return runtime.cache

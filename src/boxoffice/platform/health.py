@@ -26,7 +26,7 @@ def readiness_checks(runtime: Runtime) -> dict[str, Check]:
     checks: dict[str, Check] = {"database": database}
     if runtime.settings.redis_url:
         checks["redis"] = runtime.kv.ping
-    checks.update(runtime.extensions.get("readiness", {}))
+    checks.update(runtime.readiness)
     return checks
 
 

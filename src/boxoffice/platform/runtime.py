@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +17,52 @@ from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
 from boxoffice.platform.security import KeyRing, VerifiedTokens, generate_key_file
 from boxoffice.platform.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from boxoffice.platform.cache import Cache
+    from boxoffice.platform.jobs import JobSpec
+    from boxoffice.platform.messaging import Consumer
+    from boxoffice.platform.storage import Storage
+
+T = TypeVar("T")
+Check = Callable[[], Awaitable[object]]  # a readiness check: fails, or returns False
+
+
+class Adapters:
+    """The adapters contexts attach to one process, one per type: ``adapters.get(Seating)``.
+
+    A context attaches its own at start-up (or builds them on first use with
+    :meth:`ensure`); the type is the key, so a lookup is typed and a missing adapter is
+    named in the error. Ports a higher context provides for a lower one's contract
+    (``catalog.contracts.ShowInventory``) are attached the same way by the provider.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[type[Any], Any] = {}
+
+    def put(self, value: T, kind: type[T] | None = None) -> T:
+        self._items[kind or type(value)] = value
+        return value
+
+    def get(self, kind: type[T]) -> T:
+        try:
+            return cast(T, self._items[kind])
+        except KeyError:
+            raise LookupError(f"{kind.__name__} is not attached in this process") from None
+
+    def find(self, kind: type[T]) -> T | None:
+        return cast(T | None, self._items.get(kind))
+
+    def ensure(self, kind: type[T], build: Callable[[], T]) -> T:
+        """The attached ``kind``, built and attached now if there is none (synchronously:
+        no request can interleave between the look and the attach)."""
+        found = self._items.get(kind)
+        if found is None:
+            found = self._items[kind] = build()
+        return cast(T, found)
+
+    def remove(self, kind: type[Any]) -> None:
+        self._items.pop(kind, None)
 
 
 @dataclass
@@ -29,8 +76,18 @@ class Runtime:
     clock: Clock
     metrics: Metrics
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
-    # Adapters that contexts attach at start-up (seat caches, queue stores, providers, ...).
-    extensions: dict[str, Any] = field(default_factory=dict)
+    cache: Cache | None = None  # built once per process (platform/cache.py)
+    storage: Storage | None = None  # attached at start-up by a context that stores files
+    # Whether this process runs the in-process loops (sweepers, dispatcher, bus); tests
+    # and standalone roles leave them out and drive what they need by hand.
+    background: bool = False
+    # Every registered context's scheduled jobs and event consumers.
+    jobs: list[JobSpec] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    # Backends /ready checks besides the database and Redis, by the name it reports.
+    readiness: dict[str, Check] = field(default_factory=dict)
+    # Contexts' own adapters, by type (seat board, queue store, providers, ...).
+    adapters: Adapters = field(default_factory=Adapters)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)

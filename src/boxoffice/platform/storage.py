@@ -207,30 +207,25 @@ async def build_storage(settings: StorageSettings, *, data_dir: Path, public_url
     raise ValueError(f"unknown storage backend {settings.backend!r} (local or s3)")
 
 
-STORAGE_EXTENSION = "storage"
-
-
 async def attach_storage(runtime: Runtime, stack: AsyncExitStack) -> Storage:
-    """The process's storage in ``runtime.extensions["storage"]``, built once (any context
-    that stores files calls this at start-up; the first one builds, the stack closes it)."""
-    existing: Storage | None = runtime.extensions.get(STORAGE_EXTENSION)
-    if existing is not None:
-        return existing
+    """The process's storage (``runtime.storage``), built once (any context that stores
+    files calls this at start-up; the first one builds, the stack closes it)."""
+    if runtime.storage is not None:
+        return runtime.storage
     storage = await build_storage(
         runtime.settings.storage,
         data_dir=runtime.settings.data_dir,
         public_url=runtime.settings.public_url,
     )
-    runtime.extensions[STORAGE_EXTENSION] = storage
+    runtime.storage = storage
     stack.push_async_callback(storage.close)
     return storage
 
 
 def get_storage(runtime: Runtime) -> Storage:
-    storage: Storage | None = runtime.extensions.get(STORAGE_EXTENSION)
-    if storage is None:
+    if runtime.storage is None:
         raise RuntimeError("no storage attached: call attach_storage at start-up")
-    return storage
+    return runtime.storage
 
 
 media_router = APIRouter(tags=["media"])
@@ -240,7 +235,7 @@ media_router = APIRouter(tags=["media"])
 async def get_media(key: str, request: Request) -> Response:
     """Files of the local storage adapter (an S3 deployment serves its own URLs)."""
     runtime: Runtime = request.app.state.runtime
-    storage = runtime.extensions.get(STORAGE_EXTENSION)
+    storage = runtime.storage
     if not isinstance(storage, LocalStorage):
         raise NotFound("No such file.")
     try:

@@ -1,4 +1,4 @@
-"""seating's adapters of one process, kept in ``runtime.extensions["seating"]``."""
+"""seating's adapters of one process (``runtime.adapters.get(Seating)``)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,7 @@ def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None)
 
 
 def seating_of(runtime: Runtime) -> Seating:
-    adapters = runtime.extensions.get("seating")
-    if adapters is None:
+    found = runtime.adapters.find(Seating)
+    if found is None:
         raise RuntimeError("seating is not started in this process (boxoffice.seating.module)")
-    assert isinstance(adapters, Seating)
-    return adapters
+    return found

@@ -30,6 +30,6 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
         await waitroom.admission_finished(runtime, show_id=show_id, user_id=user_id)
 
     seating = adapters.build(runtime, admission_finished)
-    runtime.extensions["seating"] = seating
+    runtime.adapters.put(seating)
     stack.push_async_callback(seating.board.close)
     stack.push_async_callback(seating.snapshots.close)  # first: loads write to the board

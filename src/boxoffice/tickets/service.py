@@ -7,6 +7,7 @@ theirs; staff and the event's seller check them in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,12 +32,16 @@ from boxoffice.tickets.models import Ticket
 VALID, USED, VOID = "valid", "used", "void"
 
 
+@dataclass(frozen=True)
+class CodeKey:
+    """The key ticket codes are signed with, derived once per process from the secret."""
+
+    key: bytes
+
+
 def code_key(runtime: Runtime) -> bytes:
-    key = runtime.extensions.get("tickets.code_key")
-    if not isinstance(key, bytes):
-        key = codes.derive_key(runtime.settings.secret_key.get_secret_value())
-        runtime.extensions["tickets.code_key"] = key
-    return key
+    secret = runtime.settings.secret_key.get_secret_value()
+    return runtime.adapters.ensure(CodeKey, lambda: CodeKey(codes.derive_key(secret))).key
 
 
 async def issue_tickets(

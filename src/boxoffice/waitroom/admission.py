@@ -74,7 +74,10 @@ def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) ->
     )
 
 
-_ISSUED = "waitroom.admission_tokens"
+class IssuedTokens(OrderedDict[tuple[str, int], str]):
+    """Admission tokens this process signed, by (entry, admitted until), oldest first."""
+
+
 _ISSUED_LIMIT = 100_000
 
 
@@ -86,9 +89,7 @@ def for_entry(runtime: Runtime, entry: Entry) -> tuple[str, datetime]:
     """
     if entry.admitted_until_ms is None:
         raise ValueError("the entry was not admitted")
-    issued: OrderedDict[tuple[str, int], str] = runtime.extensions.setdefault(
-        _ISSUED, OrderedDict()
-    )
+    issued = runtime.adapters.ensure(IssuedTokens, IssuedTokens)
     remembered = issued.get((entry.entry_id, entry.admitted_until_ms))
     expires_at = datetime.fromtimestamp(entry.admitted_until_ms / 1000, UTC)
     if remembered is not None and expires_at > runtime.clock.now():

@@ -1,7 +1,7 @@
 """waitroom's use cases: the only module other contexts may call.
 
 The per-process adapters (queue store, serving board, sale-info cache) live in
-``runtime.extensions["waitroom"]``, built by :func:`startup` (or on first use).
+``runtime.adapters`` (:class:`Waitroom`), built by :func:`startup` (or on first use).
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ from boxoffice.waitroom.store import (
     OpeningNeeded,
     QueueStore,
 )
-
-EXTENSION = "waitroom"
 
 
 @dataclass
@@ -92,11 +90,7 @@ def build(
 
 def room(runtime: Runtime) -> Waitroom:
     """This process's waiting room; built on first use where startup did not run."""
-    existing = runtime.extensions.get(EXTENSION)
-    if existing is None:
-        existing = runtime.extensions[EXTENSION] = build(runtime)
-    assert isinstance(existing, Waitroom)
-    return existing
+    return runtime.adapters.ensure(Waitroom, lambda: build(runtime))
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
@@ -105,8 +99,8 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     stack.push_async_callback(waitroom.store.close)
     waitroom.board.start()
     stack.push_async_callback(waitroom.board.stop)
-    runtime.extensions.setdefault("readiness", {})["waitroom"] = waitroom.store.ping
-    if runtime.extensions.get("background") and waitroom.settings.dispatch_in_process:
+    runtime.readiness["waitroom"] = waitroom.store.ping
+    if runtime.background and waitroom.settings.dispatch_in_process:
         from boxoffice.waitroom import runner
 
         await runner.start_in_process(runtime, waitroom, stack)

@@ -33,6 +33,6 @@ def jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
     """batch's own jobs and three test jobs, as the API sees them."""
     specs = [*batch_jobs.JOBS, every_minute(), failing(), gated_job()]
     registered = effective_jobs(specs, runtime.settings.batch_schedules)
-    runtime.extensions[service.JOBS_KEY] = registered
-    runtime.extensions["jobs"] = specs
+    runtime.adapters.put(service.JobTable(registered))
+    runtime.jobs = specs
     return registered

@@ -21,6 +21,7 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
 from tests.conftest import BACKENDS
 from tests.support.api import API, Caller, assert_problem, customer, user_with_role
+from tests.support.batch import gate_of
 
 pytestmark = pytest.mark.usefixtures("jobs")
 
@@ -104,7 +105,7 @@ async def test_unknown_job_is_404_and_a_running_job_is_409(
     listed = (await client.get(f"{API}/admin/jobs", headers=admin.headers)).json()["items"]
     [gated] = [j for j in listed if j["name"] == "test.gated"]
     assert gated["running_run_id"] == first.json()["run_id"]
-    runtime.extensions.setdefault("test.gate", asyncio.Event()).set()
+    gate_of(runtime).opened.set()
     await _finish_manual_runs(runtime)
     again = await client.post(f"{API}/admin/jobs/test.gated/run", headers=admin.headers)
     assert again.status_code == 202  # free once the first finished
@@ -215,7 +216,7 @@ async def test_health_is_503_down_when_the_database_does_not_answer(
 async def test_health_summary_for_anyone_details_for_admins(
     client: httpx.AsyncClient, admin: Caller, runtime: Runtime, clock: FrozenClock
 ) -> None:
-    runtime.extensions.setdefault("test.gate", asyncio.Event()).set()  # test.gated may run
+    gate_of(runtime).opened.set()  # test.gated may run
     scheduler = Scheduler(runtime, holder="sched-host:42:abcd")
     await scheduler.tick()
     assert scheduler.is_leader

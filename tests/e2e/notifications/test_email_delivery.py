@@ -18,7 +18,7 @@ from tests.support.messaging import SmtpServer
 
 
 def bus_of(runtime: Runtime) -> InProcessBus:
-    bus: InProcessBus = runtime.extensions["bus"]
+    bus: InProcessBus = runtime.adapters.get(InProcessBus)
     return bus
 
 

@@ -35,7 +35,7 @@ async def test_paid_then_cancelled_order_sends_confirmation_with_tickets_then_re
     fan = await customer(client)
     changed = await client.patch(f"{API}/users/me", json={"locale": "en"}, headers=fan.headers)
     assert changed.status_code == 200, changed.text
-    bus: InProcessBus = runtime.extensions["bus"]
+    bus: InProcessBus = runtime.adapters.get(InProcessBus)
     await bus.run_once()  # the welcome e-mail
     order_id, tickets = str(uuid.uuid4()), [str(uuid.uuid4()), str(uuid.uuid4())]
     await record(
@@ -75,7 +75,7 @@ async def test_cancelled_event_is_handed_to_orders_refunds_once(
     event_id = str(uuid.uuid4())
     cancelled = EventCancelled(event_id=event_id, seller_id="s", title="Live", reason="storm")
     await record(runtime, cancelled)
-    await runtime.extensions["bus"].run_once()
+    await runtime.adapters.get(InProcessBus).run_once()
     async with runtime.uow() as uow:
         rows = (
             await uow.session.execute(

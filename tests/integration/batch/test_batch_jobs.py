@@ -21,7 +21,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.outbox import OutboxMessage
 from boxoffice.platform.runtime import Runtime, build_runtime
 from tests.conftest import BACKENDS
-from tests.support.batch import runs_of
+from tests.support.batch import gate_of, runs_of
 
 OUTBOX_ROWS = 25
 
@@ -48,7 +48,7 @@ async def _add_outbox(runtime: Runtime, count: int, *, published_days_ago: float
 
 async def _run(runtime: Runtime, name: str) -> JobRun:
     """Run one of batch's jobs as an admin's manual trigger would, and wait for it."""
-    runtime.extensions["jobs"] = batch_jobs.JOBS
+    runtime.jobs = batch_jobs.JOBS
     async with runtime.uow() as uow:
         run_id = (await service.trigger_run(uow, runtime, name, requested_by=None)).id
     await service.job_runner(runtime).drain()
@@ -333,10 +333,10 @@ async def test_shutdown_interrupting_a_run_records_it_as_failed(batch_runtime: R
     from tests.support.batch import gated_job
 
     job = gated_job()
-    batch_runtime.extensions["jobs"] = [job]
+    batch_runtime.jobs = [job]
     async with batch_runtime.uow() as uow:
         run_id = (await service.trigger_run(uow, batch_runtime, job.name, requested_by=None)).id
-    await batch_runtime.extensions.setdefault("test.started", asyncio.Event()).wait()
+    await gate_of(batch_runtime).started.wait()
     await service.job_runner(batch_runtime).close(grace=0)
     [recorded] = await runs_of(batch_runtime, job.name)
     assert recorded.id == run_id
@@ -354,10 +354,10 @@ async def test_a_run_that_lost_its_claim_stops_instead_of_running_twice(
     from tests.support.batch import gated_job
 
     job = gated_job()
-    batch_runtime.extensions["jobs"] = [job]
+    batch_runtime.jobs = [job]
     async with batch_runtime.uow() as uow:
         run_id = (await service.trigger_run(uow, batch_runtime, job.name, requested_by=None)).id
-    await batch_runtime.extensions.setdefault("test.started", asyncio.Event()).wait()
+    await gate_of(batch_runtime).started.wait()
     async with batch_runtime.uow() as uow:  # this process stalled; another took the job over
         await uow.session.execute(
             update(JobState)

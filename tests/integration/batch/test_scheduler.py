@@ -20,6 +20,7 @@ from tests.support.batch import (
     START,
     every_minute,
     failing,
+    gate_of,
     gated_job,
     runs_of,
     runs_per_tick,
@@ -144,7 +145,7 @@ async def test_manual_triggers_racing_a_scheduled_tick_start_one_run(
     batch_runtime: Runtime, frozen: FrozenClock
 ) -> None:
     job = gated_job()
-    batch_runtime.extensions["jobs"] = [job]
+    batch_runtime.jobs = [job]
     scheduler = Scheduler(batch_runtime, [job])
     await scheduler.tick()
     frozen.advance(timedelta(minutes=1))
@@ -161,11 +162,11 @@ async def test_manual_triggers_racing_a_scheduled_tick_start_one_run(
     results = await asyncio.gather(scheduler.tick(), *(manual() for _ in range(10)))
     scheduled, manual_ids = results[0], [r for r in results[1:] if r is not None]
     assert len(scheduled) + len(manual_ids) == 1
-    await batch_runtime.extensions.setdefault("test.started", asyncio.Event()).wait()
+    await gate_of(batch_runtime).started.wait()
 
     frozen.advance(timedelta(minutes=1))  # the next tick while it still runs: waits
     assert await scheduler.tick() == []
-    batch_runtime.extensions.setdefault("test.gate", asyncio.Event()).set()
+    gate_of(batch_runtime).opened.set()
     await scheduler.runner.drain()
     await service.job_runner(batch_runtime).drain()
 

@@ -95,7 +95,7 @@ async def test_event_images_go_to_s3_when_configured(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     await ensure_categories(runtime)
-    assert isinstance(runtime.extensions["storage"], S3Storage)
+    assert isinstance(runtime.storage, S3Storage)
     setup = await open_show(client, runtime)
     png = image_bytes("PNG", (500, 500))
     response = await client.post(

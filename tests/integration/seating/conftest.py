@@ -44,11 +44,10 @@ async def on_sale(runtime: Runtime, seat_count: int) -> OnSale:
 @pytest.fixture(autouse=True)
 async def seating_started(runtime: Runtime) -> AsyncIterator[None]:
     """Seating's adapters on the runtime (the app attaches them when seating is registered)."""
-    if "seating" in runtime.extensions:
+    if runtime.adapters.find(adapters.Seating) is not None:
         yield
         return
-    seating = adapters.build(runtime)
-    runtime.extensions["seating"] = seating
+    seating = runtime.adapters.put(adapters.build(runtime))
     yield
     await seating.snapshots.close()
     await seating.board.close()

@@ -162,7 +162,7 @@ async def test_the_waiting_room_hears_when_a_hold_is_released_or_expires(
 async def test_the_sweeper_is_declared_as_a_job_batch_can_schedule(runtime: Runtime) -> None:
     from boxoffice.batch.schedule import Schedule
 
-    jobs = {job.name: job for job in runtime.extensions["jobs"]}
+    jobs = {job.name: job for job in runtime.jobs}
     sweeper = jobs["seating.expire_holds"]
     assert Schedule.parse(sweeper.schedule).expression == "* * * * * */5"
     assert await sweeper.run(runtime) == 0

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from boxoffice.identity import oauth
 from boxoffice.platform.config import OAuthProvider
-from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.runtime import Adapters, Runtime
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 GOOGLE = OAuthProvider(kind="oidc", client_id="web-client", server_metadata_url="https://x/")
@@ -56,7 +56,7 @@ def test_kakao_without_email_or_id() -> None:
 
 def runtime_with_cached_google() -> Runtime:
     """A runtime whose discovery and JWKS caches already hold Google's (no network)."""
-    runtime = SimpleNamespace(extensions={})
+    runtime = SimpleNamespace(adapters=Adapters())
     cache = oauth._cache(cast(Runtime, runtime))
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key())) | {"kid": "g1"}
     metadata = {

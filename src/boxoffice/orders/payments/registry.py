@@ -10,8 +10,6 @@ from boxoffice.orders.payments.toss import TossProvider
 from boxoffice.platform.config import PaymentSettings
 from boxoffice.platform.runtime import Runtime
 
-EXTENSION = "orders.providers"
-
 
 class Providers:
     def __init__(self, settings: PaymentSettings, providers: dict[str, PaymentProvider]) -> None:
@@ -75,8 +73,4 @@ def build_providers(runtime: Runtime, settings: PaymentSettings | None = None) -
 
 def providers_of(runtime: Runtime) -> Providers:
     """The process's providers (built on first use when the app's start-up did not)."""
-    found = runtime.extensions.get(EXTENSION)
-    if not isinstance(found, Providers):
-        found = build_providers(runtime)
-        runtime.extensions[EXTENSION] = found
-    return found
+    return runtime.adapters.ensure(Providers, lambda: build_providers(runtime))

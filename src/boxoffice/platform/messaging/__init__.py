@@ -30,8 +30,7 @@ __all__ = [
 
 
 def registered_consumers(runtime: Runtime) -> list[Consumer]:
-    consumers: list[Consumer] = runtime.extensions.get("consumers", [])
-    return consumers
+    return runtime.consumers
 
 
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
@@ -54,11 +53,11 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
             if connected:
                 await probe.close()
 
-        runtime.extensions.setdefault("readiness", {})["broker"] = broker_ready
+        runtime.readiness["broker"] = broker_ready
         stack.push_async_callback(close_probe)
         return
     bus = InProcessBus(runtime, registered_consumers(runtime))
-    runtime.extensions["bus"] = bus
-    if runtime.extensions.get("background"):
+    runtime.adapters.put(bus)
+    if runtime.background:
         bus.start()
         stack.push_async_callback(bus.stop)

@@ -183,11 +183,13 @@ def _single_writer(runtime: Runtime) -> bool:
     return backend_name(runtime.settings.database_url) == "sqlite"
 
 
+class HeldTransactions(asyncio.Semaphore):
+    """How many consumers may hold a database transaction at once in this process."""
+
+
 def _held_transactions(runtime: Runtime) -> asyncio.Semaphore:
-    gate: asyncio.Semaphore | None = runtime.extensions.get(_HELD)
-    if gate is None:
-        gate = runtime.extensions[_HELD] = asyncio.Semaphore(runtime.settings.database_pool_size)
-    return gate
+    size = runtime.settings.database_pool_size
+    return runtime.adapters.ensure(HeldTransactions, lambda: HeldTransactions(size))
 
 
 def _error_text(exc: BaseException) -> str:
