@@ -146,11 +146,19 @@ async def _listed(runtime: Runtime, title: str) -> bool:
 
 async def _create(
     runtime: Runtime, seller: Principal, demo: DemoEvent, venue: VenueCreate
-) -> list[str]:
-    """Venue, event, one show in five weeks, poster, published; returns the show ids."""
+) -> tuple[str, list[str]]:
+    """Venue, event, one show in five weeks, poster, published; returns the show's id and
+    its seat ids."""
     now = runtime.clock.now()
     async with runtime.uow() as uow:
-        venue_id = (await catalog.create_venue(uow, seller, venue))["id"]
+        created = await catalog.create_venue(uow, seller, venue)
+    venue_id = created["id"]
+    seat_ids = [
+        seat["id"]
+        for section in created["sections"]
+        for row in section["rows"]
+        for seat in row["seats"]
+    ]
     body = EventCreate.model_validate(
         {
             "title": demo.title,
@@ -178,7 +186,7 @@ async def _create(
         )
     async with runtime.uow() as uow:
         await catalog.publish_event(uow, runtime, seller, event_id)
-    return [show_id]
+    return show_id, seat_ids
 
 
 def _evening(day: datetime) -> datetime:
@@ -220,18 +228,8 @@ async def ensure_storefront(runtime: Runtime, seller_id: str) -> int:
     for demo, venue in ((MUSICAL, theatre()), (FESTIVAL, theatre()), (CHAMBER, small_hall())):
         if await _listed(runtime, demo.title):
             continue
-        show_ids = await _create(runtime, seller, demo, venue)
+        show_id, seat_ids = await _create(runtime, seller, demo, venue)
         if demo.sold_out:
-            async with runtime.uow() as uow:
-                venue_map = await catalog.get_venue(
-                    uow, (await catalog.show_view(uow, runtime, seller, show_ids[0])).venue.id
-                )
-            seat_ids = [
-                s["id"]
-                for section in venue_map["sections"]
-                for row in section["rows"]
-                for s in row["seats"]
-            ]
-            await _sell_out(runtime, show_ids[0], seat_ids)
+            await _sell_out(runtime, show_id, seat_ids)
         created += 1
     return created
