@@ -1,5 +1,5 @@
-"""Checkout in the browser: a Toss redirect purchase against the stand-in, a declined card
-and an expired hold, each with the message a fan must see."""
+"""Checkout in the browser: a Toss redirect purchase against the stand-in, a declined card,
+an expired hold and a sold-out show, each with the message a fan must see."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pytest
 
 from boxoffice.orders.payments.registry import providers_of
 from tests.e2e.web.conftest import Shop, new_page
-from tests.e2e.web.helpers import hold_and_checkout, pick_seats, sign_up
+from tests.e2e.web.helpers import eventually, hold_and_checkout, pick_seats, sign_up
 from tests.stubs.toss import TossStandIn
+from tests.support.api import API, customer
 from tests.support.browser import screenshot
 from tests.support.catalog import ShowSetup, open_show
 from tests.support.merch import create_product
+from tests.support.orders import place_order
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +87,49 @@ async def test_an_expired_hold_says_the_seats_were_released(shop: Shop, browser:
     await fan.locator("#checkout-message").filter(has_text="시간이 지나").wait_for()
     await fan.wait_for_selector("[data-hold-ended]")
     await screenshot(fan, "hold-expired")
+
+
+async def test_a_sold_out_show_says_so_on_its_page_and_in_the_waiting_room(
+    shop: Shop, browser: object
+) -> None:
+    show = await open_show(
+        shop.http,
+        shop.runtime,
+        rows=1,
+        seats_per_row=2,
+        grades=(("VIP", 165_000),),
+        queue={"enabled": True, "admit_per_second": 10, "max_active": 10},
+    )
+    buyer = await customer(shop.http, "early")
+    joined = await shop.http.post(f"{API}/shows/{show.show_id}/queue", headers=buyer.headers)
+    entry = joined.json()
+
+    async def admitted() -> str | None:
+        state = await shop.http.get(f"{API}/queue/{entry['entry_id']}", headers=buyer.headers)
+        return state.json().get("admission_token")
+
+    token = await eventually(admitted)
+    assert token, "the early buyer was never admitted"
+    hold = await shop.http.post(
+        f"{API}/shows/{show.show_id}/holds",
+        json={"seat_ids": show.seat_ids},
+        headers={**buyer.headers, "X-Admission-Token": token},
+    )
+    assert hold.status_code == 201, hold.text
+    order = (await place_order(shop.http, buyer, hold.json()["hold_id"])).json()
+    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+
+    fan = await new_page(browser)
+    await sign_up(fan, shop.url)
+    await fan.goto(f"{shop.url}/events/{show.event_id}")
+    assert await fan.locator(".badge-sold_out").count() == 1
+    await screenshot(fan, "event-sold-out")
+
+    async def told() -> bool:  # the dispatcher notices within a tick or two
+        await fan.goto(f"{shop.url}/shows/{show.show_id}/queue")
+        await fan.wait_for_selector("#queue-message:not([hidden]), #queue-position[data-position]")
+        return await fan.locator("#queue-message").filter(has_text="매진").count() == 1
+
+    assert await eventually(told), await fan.text_content("#queue")
+    await screenshot(fan, "waiting-room-sold-out")

@@ -74,6 +74,7 @@ export async function json(path, options = {}) {
   const response = await call(path, options);
   if (response.status === 204) return null;
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401 && !path.startsWith("/auth/")) loginFirst(); // the login ended
   if (!response.ok) throw new Problem(response.status, body);
   return body;
 }

@@ -41,6 +41,7 @@ function admitted(token, expiresAt) {
 
 function ended(text) {
   done = true;
+  progress.hidden = true;
   positionText.textContent = "";
   etaText.textContent = "";
   leave.hidden = true;
@@ -118,7 +119,7 @@ async function join() {
 
 function retryAtOpening() {
   const opening = document.querySelector("[data-countdown]");
-  if (opening) opening.addEventListener("bo:elapsed", () => { show(message, ""); done = false; join(); }, { once: true });
+  if (opening) opening.addEventListener("bo:elapsed", () => { show(message, ""); progress.hidden = false; done = false; join(); }, { once: true });
 }
 
 leave.addEventListener("click", async () => {
