@@ -21,16 +21,19 @@ STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
 
-def csp(*, script_origins: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()) -> str:
-    """No inline script or style anywhere; the page talks only to this origin."""
-    scripts = " ".join(("'self'", *script_origins))
+def csp(*, provider_origins: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()) -> str:
+    """No inline script or style anywhere; the page talks only to this origin, and to a
+    payment provider's (its SDK, its API calls, its payment window) where one is named."""
+    scripts = " ".join(("'self'", *provider_origins))
     images = " ".join(("'self'", "data:", "https:", *image_origins))
+    frames = f"frame-src {' '.join(provider_origins)}; " if provider_origins else ""
     return (
         "default-src 'self'; "
         f"script-src {scripts}; "
         "style-src 'self'; "
         f"img-src {images}; "
-        "connect-src 'self'; "
+        f"connect-src {scripts}; "
+        f"{frames}"
         "font-src 'self'; "
         "object-src 'none'; "
         "base-uri 'self'; "
@@ -40,10 +43,12 @@ def csp(*, script_origins: tuple[str, ...] = (), image_origins: tuple[str, ...] 
 
 
 def page_headers(
-    script_origins: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()
+    provider_origins: tuple[str, ...] = (), image_origins: tuple[str, ...] = ()
 ) -> dict[str, str]:
     return {
-        "Content-Security-Policy": csp(script_origins=script_origins, image_origins=image_origins),
+        "Content-Security-Policy": csp(
+            provider_origins=provider_origins, image_origins=image_origins
+        ),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -96,7 +101,7 @@ def render(
     template: str,
     *,
     status_code: int = 200,
-    script_origins: tuple[str, ...] = (),
+    provider_origins: tuple[str, ...] = (),
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
@@ -105,7 +110,7 @@ def render(
     body = environment(locale).get_template(template).render(request=request, **context)
     # Stored images are addressed by the public URL (another origin when behind a proxy).
     images = (origin_of(request.app.state.public_url),)
-    all_headers = page_headers(script_origins, images)
+    all_headers = page_headers(provider_origins, images)
     all_headers["Content-Language"] = locale
     all_headers.update(headers or {})
     return HTMLResponse(body, status_code=status_code, headers=all_headers)

@@ -25,6 +25,7 @@ from boxoffice.web.rendering import STATIC, fragment, origin_of, render
 from boxoffice.web.seatplan import plan
 
 router = APIRouter(include_in_schema=False)
+TOSS_ORIGINS = "https://*.tosspayments.com"
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -123,7 +124,8 @@ async def checkout(request: Request, hold_id: Id, runtime: RuntimeDep) -> HTMLRe
         "checkout.html",
         hold_id=hold_id,
         toss_sdk_url=sdk if toss else None,
-        script_origins=(origin_of(sdk),) if toss else (),
+        # Toss's SDK calls its API and opens its payment window from its own origins.
+        provider_origins=(origin_of(sdk), TOSS_ORIGINS) if toss else (),
     )
 
 

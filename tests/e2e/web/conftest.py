@@ -114,7 +114,7 @@ async def new_page(browser: Any, locale: str = "ko-KR") -> Any:
     context = await browser.new_context(
         locale=locale, viewport={"width": 412, "height": 915}, service_workers="allow"
     )
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(45_000)  # generous: CI runs these beside the whole suite
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -49,7 +49,11 @@ async def test_a_toss_purchase_goes_through_the_payment_window_and_back(
     await screenshot(fan, "checkout-with-goods")
     await fan.check("input[name=provider][value=toss]")
     await fan.click("#pay")
-    await fan.wait_for_url(f"{toss.server.url}/window?*")  # Toss's payment window
+    try:
+        await fan.wait_for_url(f"{toss.server.url}/window?*")  # Toss's payment window
+    except Exception as exc:
+        said = await fan.text_content("#checkout-message")
+        raise AssertionError(f"no payment window; the page said {said!r} {fan.js_errors}") from exc
     await screenshot(fan, "toss-window")
     await fan.click("button[value=pay]")
     await fan.wait_for_url(f"{shop.url}/checkout/result?*")

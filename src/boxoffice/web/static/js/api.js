@@ -67,6 +67,13 @@ export async function call(path, options = {}) {
     const s = await refreshed(session() || {});
     if (s) response = await send(s.access);
   }
+  if (response.status === 503) {
+    // A backend was busy: nothing was done (the API's promise), so once more after the wait
+    // it asks for. Orders carry an Idempotency-Key and payments are idempotent per order.
+    const wait = Math.min(3, Number(response.headers.get("Retry-After")) || 1);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    response = await send(await token());
+  }
   return response;
 }
 
