@@ -55,20 +55,17 @@ async function redirectToProvider(order) {
 
 async function pay(form) {
   const provider = form.querySelector("input[name=provider]:checked").value;
-  let orderId = sessionStorage.getItem(ORDER_KEY);
-  let order;
-  if (!orderId) {
+  // The order placed by an earlier try (a declined card): paid again, not placed twice.
+  let order = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "null");
+  if (!order) {
     const picked = items(form).map(({ sku, quantity }) => ({ sku, quantity }));
     const body = { hold_id: holdId, items: picked, payment_provider: provider, delivery: picked.length ? delivery(form) : null };
     order = await json("/orders", { method: "POST", headers: { "Idempotency-Key": `web-${holdId}-${Date.now()}` }, json: body });
-    orderId = order.id;
-    sessionStorage.setItem(ORDER_KEY, orderId);
+    sessionStorage.setItem(ORDER_KEY, JSON.stringify({ id: order.id, currency: order.currency, payment: order.payment }));
     for (const input of form.querySelectorAll(".goods-pick input, .goods-pick select, input[name=provider], input[name=delivery]")) input.disabled = true;
-  } else {
-    order = await json(`/orders/${encodeURIComponent(orderId)}`);
   }
   if (order.payment.provider !== "internal") { await redirectToProvider(order); return; }
-  const paid = await json(`/orders/${encodeURIComponent(orderId)}/pay`, { method: "POST" });
+  const paid = await json(`/orders/${encodeURIComponent(order.id)}/pay`, { method: "POST" });
   sessionStorage.removeItem(ORDER_KEY);
   location.assign(`/checkout/result?order_id=${encodeURIComponent(paid.id)}&status=${encodeURIComponent(paid.status)}`);
 }
