@@ -30,6 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 from tests.support import backends  # noqa: E402
 
 from bench.common import finish, machine, percentile  # noqa: E402
+from boxoffice.app import wire  # noqa: E402
 from boxoffice.catalog.demo import ensure_demo_catalog  # noqa: E402
 from boxoffice.identity import service as identity  # noqa: E402
 from boxoffice.merch import service as merch  # noqa: E402
@@ -155,7 +156,7 @@ async def measure(backend: str, args: argparse.Namespace, scratch: Path) -> dict
         argon2_time_cost=1,
         argon2_memory_kib=8 * 1024,
     )
-    runtime = build_runtime(settings)
+    runtime = wire(build_runtime(settings))
     try:
         stock = args.orders // 2
         await prepare(runtime, stock)

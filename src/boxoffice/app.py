@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from boxoffice import __version__
+from boxoffice.batch import module as batch
+from boxoffice.catalog import module as catalog
+from boxoffice.identity import module as identity
+from boxoffice.merch import module as merch
+from boxoffice.notifications import module as notifications
+from boxoffice.orders import module as orders
 from boxoffice.platform import errors, health, messaging
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
-from boxoffice.platform.fastlane import FastLane, FastRoute
-from boxoffice.platform.jobs import JobSpec
+from boxoffice.platform.contexts import API_PREFIX, ContextModule
+from boxoffice.platform.fastlane import FastLane
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
-from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
+from boxoffice.seating import module as seating
+from boxoffice.tickets import module as tickets
+from boxoffice.waitroom import module as waitroom
 from boxoffice.web import NEEDS as SHOP_NEEDS
 from boxoffice.web import apidocs
-
-API_PREFIX = "/api/v1"
-Startup = Callable[[Runtime, AsyncExitStack], Awaitable[None]]
 
 
 class BoxOfficeApp(FastAPI):
@@ -41,113 +45,30 @@ class BoxOfficeApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-@dataclass
-class ContextModule:
-    """How a context plugs in: its routers and what it starts with the process."""
-
-    name: str
-    routers: list[APIRouter] = field(default_factory=list)
-    root_routers: list[APIRouter] = field(default_factory=list)  # mounted outside /api/v1
-    startup: Startup | None = None
-    jobs: list[JobSpec] = field(default_factory=list)  # scheduled by batch
-    consumers: list[Consumer] = field(default_factory=list)  # run by the worker / in-process
-    # Hot routes also answered by the fast lane (each has a FastAPI twin in ``routers``).
-    fast_routes: list[FastRoute] = field(default_factory=list)
-
-
-def _identity() -> ContextModule:
-    from boxoffice.identity import oauth_routes, routes
-
-    return ContextModule(
-        "identity", routers=[routes.router, oauth_routes.router], root_routers=[routes.wellknown]
+CONTEXTS: dict[str, ContextModule] = {
+    module.name: module
+    for module in (
+        identity.MODULE,
+        batch.MODULE,
+        catalog.MODULE,
+        waitroom.MODULE,
+        seating.MODULE,
+        merch.MODULE,
+        orders.MODULE,
+        tickets.MODULE,
+        notifications.MODULE,
     )
-
-
-def _catalog() -> ContextModule:
-    from boxoffice.catalog import adapters, jobs, routes
-    from boxoffice.platform.storage import media_router
-
-    return ContextModule(
-        "catalog",
-        routers=[routes.router],
-        root_routers=[media_router],
-        startup=adapters.startup,
-        jobs=jobs.JOBS,
-    )
-
-
-def _waitroom() -> ContextModule:
-    from boxoffice.waitroom import fast_routes, routes, service
-
-    return ContextModule(
-        "waitroom",
-        routers=[routes.router],
-        startup=service.startup,
-        jobs=service.JOBS,
-        fast_routes=fast_routes.routes(API_PREFIX),
-    )
-
-
-def _batch() -> ContextModule:
-    from boxoffice.batch import jobs, routes, startup
-
-    return ContextModule("batch", routers=[routes.router], startup=startup.startup, jobs=jobs.JOBS)
-
-
-def _merch() -> ContextModule:
-    from boxoffice.merch import module, routes
-
-    return ContextModule("merch", routers=[routes.router], startup=module.startup, jobs=module.JOBS)
-
-
-def _orders() -> ContextModule:
-    from boxoffice.orders import module, routes
-
-    return ContextModule(
-        "orders", routers=[routes.router], startup=module.startup, jobs=module.JOBS
-    )
-
-
-def _tickets() -> ContextModule:
-    from boxoffice.tickets import routes
-
-    return ContextModule("tickets", routers=[routes.router])
-
-
-def _seating() -> ContextModule:
-    from boxoffice.seating import fast_routes, module, routes
-
-    return ContextModule(
-        "seating",
-        routers=[routes.router],
-        startup=module.startup,
-        jobs=module.JOBS,
-        fast_routes=fast_routes.routes(API_PREFIX),
-    )
-
-
-def _notifications() -> ContextModule:
-    from boxoffice.notifications import consumers, routes
-
-    return ContextModule(
-        "notifications",
-        routers=[routes.router],
-        consumers=consumers.CONSUMERS,
-        jobs=consumers.JOBS,
-    )
-
-
-CONTEXTS: dict[str, Callable[[], ContextModule]] = {
-    "identity": _identity,
-    "batch": _batch,
-    "catalog": _catalog,
-    "waitroom": _waitroom,
-    "seating": _seating,
-    "merch": _merch,
-    "orders": _orders,
-    "tickets": _tickets,
-    "notifications": _notifications,
 }
+
+
+def wire(runtime: Runtime) -> Runtime:
+    """Fill every context's ports for the contexts below it (no I/O). Every process does
+    this whatever contexts it serves: catalog creates shows through seating's port even
+    where seating serves no route."""
+    for module in CONTEXTS.values():
+        if module.provide is not None:
+            module.provide(runtime)
+    return runtime
 
 
 def create_app(
@@ -167,13 +88,13 @@ def create_app(
     unknown = set(chosen) - set(CONTEXTS)
     if unknown:
         raise ValueError(f"unknown contexts: {', '.join(sorted(unknown))}")
-    modules = [CONTEXTS[name]() for name in chosen]
+    modules = [CONTEXTS[name] for name in chosen]
     configure_logging(settings.log_level, settings.log_json)
     settings.refuse_unsafe_production()
 
     @asynccontextmanager
     async def lifespan(app: BoxOfficeApp) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, clock)
+        runtime = wire(build_runtime(settings, clock))
         runtime.background = background
         runtime.jobs = [job for module in modules for job in module.jobs]
         runtime.consumers = [c for module in modules for c in module.consumers]
@@ -235,9 +156,9 @@ async def open_runtime(
     start-up run with ``background=False`` (adapters attached, no loops) and every
     context's jobs on ``runtime.jobs``."""
     chosen = list(contexts) if contexts is not None else list(CONTEXTS)
-    modules = [CONTEXTS[name]() for name in chosen]
+    modules = [CONTEXTS[name] for name in chosen]
     configure_logging(settings.log_level, settings.log_json)
-    runtime = build_runtime(settings, clock)
+    runtime = wire(build_runtime(settings, clock))
     runtime.jobs = [job for module in modules for job in module.jobs]
     runtime.consumers = [c for module in modules for c in module.consumers]
     async with AsyncExitStack() as stack:

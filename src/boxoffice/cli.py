@@ -164,10 +164,11 @@ def dispatcher() -> None:
             "(without it, `boxoffice run` dispatches in-process)"
         )
         raise typer.Exit(2)
+    from boxoffice.app import wire
     from boxoffice.platform.runtime import build_runtime
     from boxoffice.waitroom import runner
 
-    asyncio.run(runner.run_standalone(build_runtime(settings)))
+    asyncio.run(runner.run_standalone(wire(build_runtime(settings))))
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import backends
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,7 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
             "--processes",
             "2",
             "--port",
-            "18380",
+            str(free_port()),  # not a fixed one: other runs on the machine may hold it
             "--out",
             str(out),
         ],

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from boxoffice.catalog.contracts import QueueSettings, ShowSaleInfo
+from boxoffice.catalog.contracts import QueueSettings, SeatSpec, ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
-from boxoffice.seating.contracts import SeatSpec
 from boxoffice.seating.models import Hold, Seat
 
 
@@ -37,9 +36,7 @@ async def make_inventory(
 ) -> list[SeatSpec]:
     specs = seat_specs(count)
     async with runtime.uow() as uow:
-        await seating.create_show_inventory(
-            uow, runtime, show_id=show_id, event_id=event_id, seats=specs
-        )
+        await seating.create_show_inventory(uow, show_id, event_id, specs)
         await uow.commit()
     return specs
 

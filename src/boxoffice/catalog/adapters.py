@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from boxoffice.catalog.views import MemoryViewCounter, RedisViewCounter, ViewCounter
@@ -10,7 +9,7 @@ from boxoffice.platform.cache import Cache, attach_cache
 from boxoffice.platform.config import CatalogSettings
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.storage import Storage, attach_storage
+from boxoffice.platform.storage import Storage
 
 LIST_TAG = "catalog:list"
 
@@ -29,19 +28,6 @@ def event_tag(event_id: str) -> str:
 
 def show_tag(show_id: str) -> str:
     return f"catalog:show:{show_id}"
-
-
-async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
-    state = attach(runtime)
-    state.storage = await attach_storage(runtime, stack)
-    if isinstance(state.views, MemoryViewCounter):
-        # Counts held in this process's memory would die with it: flush them on the way out.
-        async def flush_on_exit() -> None:
-            from boxoffice.catalog.service import flush_view_counts
-
-            await flush_view_counts(runtime)
-
-        stack.push_async_callback(flush_on_exit)
 
 
 def attach(runtime: Runtime) -> CatalogAdapters:

@@ -1,13 +1,46 @@
-"""What other contexts may know of the catalog (plain data; no tables, no ORM).
+"""What other contexts may know of the catalog (plain data; no tables, no ORM), and the
+ports catalog asks other contexts to fill.
 
 ``catalog.service.show_sale_info(uow, show_id)`` returns :class:`ShowSaleInfo`; waitroom,
 seating, orders and merch read sale windows, limits, prices and queue settings from it.
+A show's seats are the venue's (:class:`SeatSpec`); whoever sells them (seating) provides
+:class:`ShowInventory`, which catalog calls inside the transaction that creates the show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from boxoffice.catalog.errors import SaleNotOpen as SaleNotOpen
+from boxoffice.catalog.errors import ShowNotFound as ShowNotFound
+from boxoffice.platform.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SeatSpec:
+    """One seat of a venue's map, as a show's inventory is made from it."""
+
+    seat_id: str
+    section: str
+    row: str
+    number: str
+    grade: str
+    x: float | None = None
+    y: float | None = None
+
+
+CreateInventory = Callable[[UnitOfWork, str, str, Sequence[SeatSpec]], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class ShowInventory:
+    """The port catalog calls when a show is created: ``create(uow, show_id, event_id,
+    seats)`` makes the show's sellable seats in the caller's transaction (no commit) and
+    returns how many. Provided at start-up by the context that sells seats."""
+
+    create: CreateInventory
 
 
 @dataclass(frozen=True)

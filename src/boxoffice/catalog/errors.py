@@ -23,6 +23,12 @@ class ShowNotFound(NotFound):
     title = "Show not found"
 
 
+class SaleNotOpen(Unprocessable):
+    """Tickets or goods of a show are not on sale now (before, after, or sold out)."""
+
+    code, title = "sale_not_open", "The sale is not open"
+
+
 class CategoryNotFound(NotFound):
     title = "Category not found"
 

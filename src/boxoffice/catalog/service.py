@@ -27,6 +27,7 @@ from boxoffice.catalog.categories import (
 from boxoffice.catalog.contracts import (
     CancellationPolicy,
     EventSummary,
+    ShowInventory,
     ShowSaleInfo,
 )
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
@@ -40,6 +41,7 @@ from boxoffice.catalog.errors import (
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
 from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show
+from boxoffice.catalog.recent import RecentSaleInfo
 from boxoffice.catalog.schemas import (
     CancellationIn,
     EventCreate,
@@ -63,7 +65,6 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import service as seating
 
 log = structlog.get_logger("boxoffice.catalog")
 
@@ -141,8 +142,11 @@ async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) ->
     show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
     tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
     cache = adapters(runtime).cache
+    recent = _recent(runtime)
 
     async def invalidate() -> None:
+        for show_id in show_ids:
+            recent.forget(show_id)
         await cache.invalidate_tags(*tags)
 
     uow.on_commit(invalidate)
@@ -312,7 +316,8 @@ async def cancel_event(
 async def create_show(
     uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str, starts_at: datetime
 ) -> Show:
-    """A show of the event and, in the same transaction, its seat inventory in seating.
+    """A show of the event and, in the same transaction, its seat inventory (through the
+    ``ShowInventory`` port, which seating fills).
 
     Raises ``EventStateConflict`` for a cancelled event, ``InvalidEvent`` for a start in the
     past or before the sale opens, ``ShowExists`` (409) for a second show at the same time.
@@ -341,9 +346,7 @@ async def create_show(
     )
     uow.session.add(show)
     await uow.session.flush()
-    await seating.create_show_inventory(
-        uow, runtime, show_id=show.id, event_id=event.id, seats=seats
-    )
+    await runtime.adapters.get(ShowInventory).create(uow, show.id, event.id, seats)
     event.first_starts_at = min(filter(None, (event.first_starts_at, starts_at)))
     event.last_starts_at = max(filter(None, (event.last_starts_at, starts_at)))
     event.updated_at = now
@@ -425,6 +428,24 @@ async def event_summary(uow: UnitOfWork, event_id: str) -> EventSummary | None:
     if row is None:
         return None
     return EventSummary(*row)
+
+
+async def recent_sale_info(
+    runtime: Runtime, show_id: str, *, max_age: float
+) -> ShowSaleInfo | None:
+    """The show's sale info as this process read it at most ``max_age`` seconds ago (0:
+    now), read through catalog's cache in a short transaction of its own. The one
+    per-process memo of sale info (``catalog/recent.py``): for the hottest reads (joins,
+    refused holds, dispatcher ticks), never for a decision the database makes."""
+    return await _recent(runtime).get(show_id, max_age=max_age)
+
+
+def _recent(runtime: Runtime) -> RecentSaleInfo:
+    async def read(show_id: str) -> ShowSaleInfo | None:
+        async with runtime.uow() as uow:
+            return await show_sale_info(uow, show_id, runtime=runtime)
+
+    return runtime.adapters.ensure(RecentSaleInfo, lambda: RecentSaleInfo(read))
 
 
 async def show_sale_info(

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from boxoffice.catalog import domain
+from boxoffice.catalog.contracts import SeatSpec
 from boxoffice.catalog.domain import RowPlan, SeatPlan, SectionPlan
 from boxoffice.catalog.errors import InvalidSeatMap, SellerNotApproved, VenueNotFound
 from boxoffice.catalog.models import Venue, VenueSeat, VenueSection
@@ -20,7 +21,6 @@ from boxoffice.identity import service as identity
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating.contracts import SeatSpec
 
 CHUNK = 5000  # rows per INSERT; inside every backend's parameter and packet limits
 

@@ -43,10 +43,6 @@ class PurchaseLimitExceeded(Unprocessable):
     code, title = "purchase_limit_exceeded", "Purchase limit exceeded"
 
 
-class SaleNotOpen(Unprocessable):
-    code, title = "sale_not_open", "Not on sale"
-
-
 class InvalidItems(Unprocessable):
     code, title = "validation_error", "Invalid order items"
 

@@ -1,10 +1,12 @@
-"""How merch plugs into the app: the storage port for product images and the expiry job."""
+"""How merch plugs into the app: routes, the storage port for product images and the
+expiry job."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.merch import service
+from boxoffice.merch import routes, service
+from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.storage import attach_storage
@@ -25,3 +27,6 @@ JOBS = [
 async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     """Attach the shared storage port (product images) — the catalog's, if it made it first."""
     await attach_storage(runtime, stack)
+
+
+MODULE = ContextModule("merch", routers=[routes.router], startup=startup, jobs=JOBS)

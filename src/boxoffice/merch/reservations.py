@@ -21,6 +21,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from boxoffice.catalog import service as catalog
+from boxoffice.catalog.contracts import SaleNotOpen
 from boxoffice.merch import domain
 from boxoffice.merch.contracts import ReservedItem
 from boxoffice.merch.domain import ProductStatus, ReservationStatus
@@ -29,7 +30,6 @@ from boxoffice.merch.errors import (
     InvalidItems,
     OutOfStock,
     PurchaseLimitExceeded,
-    SaleNotOpen,
 )
 from boxoffice.merch.models import Product, Reservation, UserProductUnits, Variant
 from boxoffice.platform.ids import new_id

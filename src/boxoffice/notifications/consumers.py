@@ -46,7 +46,7 @@ CONSUMERS = [
     ),
 ]
 
-JOBS = [
+JOBS: list[JobSpec] = [
     JobSpec(
         "notifications.prune_processed_events",
         "20 4 * * *",

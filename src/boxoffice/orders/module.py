@@ -1,11 +1,12 @@
-"""How orders and tickets plug into the app: routers, provider clients, scheduled jobs."""
+"""How orders plugs into the app: routes, the payment providers' clients, scheduled jobs."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.orders import service
+from boxoffice.orders import routes, service
 from boxoffice.orders.payments.registry import build_providers
+from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
 
@@ -29,3 +30,5 @@ JOBS = [
         description="Unknown payment outcomes and pending refunds, settled by provider lookups.",
     ),
 ]
+
+MODULE = ContextModule("orders", routers=[routes.router], startup=startup, jobs=JOBS)

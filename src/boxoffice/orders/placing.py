@@ -72,7 +72,7 @@ async def create_order(
 
     The server computes the amount from the hold's grade prices and the items' prices.
     The same ``idempotency_key`` with the same body returns the same order (created=False);
-    with another body raises ``IdempotencyConflict``. Raises seating's ``HoldExpired`` /
+    with another body raises ``IdempotencyConflict``. Raises seating's ``HoldLapsed`` /
     ``HoldNotFound`` / ``Conflict``, merch's ``OutOfStock`` and the like, and
     ``PaymentProviderError`` when the provider cannot open the checkout (the order fails).
     """

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -121,3 +122,67 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+# --- which failures pass -----------------------------------------------------------------
+# One place decides whether a database error is a bug (500) or a passing condition: a
+# transaction to run again (deadlock, serialization failure, SQLite's lock), or a database
+# that is down, restarting or full (a 503 with Retry-After).
+
+_UNREACHABLE_SQLSTATES = ("08", "53", "57")  # connection, insufficient resources, shutdown
+_MYSQL_UNREACHABLE = {1040, 1203, 2002, 2003, 2006, 2013}  # too many connections, gone away
+_MYSQL_RETRY = {1213, 1205}  # deadlock, lock wait timeout
+_UNREACHABLE_SIGNS = (
+    "too many clients",
+    "too many connections",
+    "connection refused",
+    "connection reset",
+    "connection was closed",
+    "could not connect",
+)
+
+
+def _sqlstate(error: BaseException) -> str:
+    origin: BaseException | None = getattr(error, "orig", None)
+    while origin is not None:
+        state = getattr(origin, "sqlstate", None) or getattr(origin, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        origin = origin.__cause__
+    return ""
+
+
+def _mysql_code(error: BaseException) -> object:
+    args = getattr(getattr(error, "orig", None), "args", ())
+    return args[0] if args else None
+
+
+def retry_transaction(error: BaseException) -> bool:
+    """A deadlock, serialization failure or SQLite lock: the transaction may run again."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if _sqlstate(error) in ("40001", "40P01") or _mysql_code(error) in _MYSQL_RETRY:
+        return True
+    text = str(error).lower()
+    return "deadlock" in text or "database is locked" in text
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database cannot be reached or takes no more connections (not a bug in a query)."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return True  # the pool had no connection to give
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or _sqlstate(error).startswith(_UNREACHABLE_SQLSTATES):
+        return True
+    if _mysql_code(error) in _MYSQL_UNREACHABLE:
+        return True
+    text = str(error).lower()
+    return any(sign in text for sign in _UNREACHABLE_SIGNS)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True for database failures a client should retry (503), not bugs (500)."""
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True  # MySQL and SQLite report busy, locks and lost servers this way
+    return unreachable(error) or retry_transaction(error) or _sqlstate(error).startswith("40")

@@ -16,6 +16,7 @@ from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from boxoffice.platform.db import database_unavailable as database_unavailable
 from boxoffice.platform.jsonutil import dumps
 
 PROBLEM_JSON = "application/problem+json"
@@ -150,29 +151,6 @@ def problem(
         "code": code,
     }
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-# SQLSTATE classes of failures that pass: connection (08), insufficient resources such as
-# too many connections (53), operator intervention such as a restart (57), and transaction
-# rollback such as a deadlock or serialization failure (40).
-_RETRYABLE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """True for database failures a client should retry (503), not bugs (500)."""
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True  # pool timeout; MySQL/SQLite report busy, locks and lost servers this way
-    if not isinstance(exc, sa_exc.DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    origin: BaseException | None = exc.orig
-    while origin is not None:
-        sqlstate = getattr(origin, "sqlstate", None)
-        if isinstance(sqlstate, str):
-            return sqlstate[:2] in _RETRYABLE_SQLSTATE_CLASSES
-        origin = origin.__cause__
-    return False
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

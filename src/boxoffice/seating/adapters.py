@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating.board import MemoryBoard, RedisBoard, SeatBoard
-from boxoffice.seating.recent import RecentSaleInfo
 from boxoffice.seating.snapshot import SnapshotCache
 
 # Called after a commit that ends an admitted person's hold: (show id, user id).
@@ -20,7 +19,6 @@ class Seating:
     board: SeatBoard
     snapshots: SnapshotCache
     admission_finished: AdmissionFinished | None = None
-    sale_infos: RecentSaleInfo = field(default_factory=RecentSaleInfo)
 
 
 def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None) -> Seating:

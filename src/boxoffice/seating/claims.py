@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.domain import AVAILABLE, HELD, SOLD
@@ -230,44 +229,3 @@ async def expired_hold_ids(uow: UnitOfWork, now: datetime, limit: int) -> list[s
 def hold_seat_ids(hold: Hold) -> list[str]:
     ids: list[str] = json.loads(hold.seat_ids)
     return ids
-
-
-def is_retryable(error: DBAPIError) -> bool:
-    """Deadlocks and serialization failures: the transaction may simply be run again."""
-    original = getattr(error, "orig", None)
-    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    if sqlstate in ("40001", "40P01"):
-        return True
-    args = getattr(original, "args", ())
-    code = args[0] if args else None
-    if code in (1213, 1205):  # MySQL/MariaDB deadlock, lock wait timeout
-        return True
-    text = str(error).lower()
-    return "deadlock" in text or "database is locked" in text
-
-
-_PG_UNAVAILABLE = ("08", "53", "57P")  # connection exception, insufficient resources, shutdown
-_MYSQL_UNAVAILABLE = {1040, 1203, 2002, 2003, 2006, 2013}  # too many connections, gone away
-_UNAVAILABLE_SIGNS = (
-    "too many clients",
-    "too many connections",
-    "connection refused",
-    "connection reset",
-    "connection was closed",
-    "could not connect",
-)
-
-
-def is_unavailable(error: DBAPIError) -> bool:
-    """The database cannot be reached or takes no more connections (not a bug in a query)."""
-    if error.connection_invalidated:
-        return True
-    original = getattr(error, "orig", None)
-    sqlstate = str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
-    if sqlstate.startswith(_PG_UNAVAILABLE):
-        return True
-    args = getattr(original, "args", ())
-    if args and args[0] in _MYSQL_UNAVAILABLE:
-        return True
-    text = str(error).lower()
-    return any(sign in text for sign in _UNAVAILABLE_SIGNS)

@@ -1,26 +1,14 @@
 """What other contexts may know of seating (plain data).
 
-Catalog creates a show's inventory with :class:`SeatSpec` through
-``seating.service.create_show_inventory(uow, show_id=..., event_id=..., seats=[...])``
-(inside catalog's transaction; seating does not commit). Orders reads holds as
-:class:`HeldSeats` and sells them inside its own transaction.
+Seating fills catalog's ``ShowInventory`` port (a show's seats are made inside catalog's
+transaction; seating does not commit) and the waiting room's ``SeatCount`` port. Orders
+reads holds as :class:`HeldSeats` and sells them inside its own transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-
-@dataclass(frozen=True)
-class SeatSpec:
-    seat_id: str
-    section: str
-    row: str
-    number: str
-    grade: str
-    x: float | None = None
-    y: float | None = None
 
 
 @dataclass(frozen=True)

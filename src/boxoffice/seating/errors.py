@@ -11,20 +11,14 @@ class SeatUnavailable(Conflict):
     code, title = "seat_unavailable", "Seats are not available"
 
 
-class HoldExpired(Conflict):
+class HoldLapsed(Conflict):
+    """The hold expired or was released before it could be used (code ``hold_expired``)."""
+
     code, title = "hold_expired", "The hold has expired"
 
 
 class HoldNotFound(NotFound):
     title = "Hold not found"
-
-
-class ShowNotFound(NotFound):
-    title = "Show not found"
-
-
-class SaleNotOpen(Unprocessable):
-    code, title = "sale_not_open", "The sale is not open"
 
 
 class PurchaseLimitExceeded(Unprocessable):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.platform.db import retry_transaction, unreachable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
@@ -43,6 +44,9 @@ from boxoffice.seating.snapshot import Layout, SeatPlace
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
+# How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
+# attempt the board lets through is checked again against the current one.
+SALE_INFO_SECONDS = 1.0
 # Re-reads the sale info in the claim's unit of work (checking it again) before the claim.
 Confirm = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
 
@@ -213,7 +217,7 @@ async def _claim(
             await uow.commit()
         except DBAPIError as error:
             await uow.rollback()
-            if not claims.is_retryable(error):
+            if not retry_transaction(error):
                 raise
             log.info("seat_claim_retry", show_id=show_id, attempt=attempt + 1)
             continue
@@ -240,7 +244,7 @@ async def database_reachable() -> AsyncIterator[None]:
     except PoolTimeout:
         raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
     except DBAPIError as error:
-        if claims.is_unavailable(error):
+        if unreachable(error):
             log.warning("database_unavailable", error=str(error.orig))
             raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
         raise

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select
 
+from boxoffice.catalog.contracts import SeatSpec
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating.contracts import SeatSpec
 from boxoffice.seating.errors import InventoryExists, UnknownSeats
 from boxoffice.seating.models import SEAT_ID_LENGTH, Seat, ShowInventory
 

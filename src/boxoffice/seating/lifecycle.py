@@ -16,7 +16,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import claims
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
-from boxoffice.seating.errors import HoldExpired, HoldNotFound
+from boxoffice.seating.errors import HoldLapsed, HoldNotFound
 from boxoffice.seating.events import HoldExpired as HoldExpiredEvent
 from boxoffice.seating.holds import board_release, board_sold
 from boxoffice.seating.models import Hold, Seat
@@ -77,7 +77,7 @@ async def attach_order(uow: UnitOfWork, hold_id: str, *, order_id: str, user_id:
             return hold
         raise Conflict("This hold already became an order.")
     if status != "active":
-        raise HoldExpired(f"Hold {hold_id} is {status}; choose seats again.")
+        raise HoldLapsed(f"Hold {hold_id} is {status}; choose seats again.")
     if hold.order_id not in (None, order_id):
         raise Conflict("This hold is already attached to another order.")
     await uow.session.execute(
@@ -102,7 +102,7 @@ async def sell(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str
     if hold.order_id not in (None, order_id):
         raise Conflict("This hold is attached to another order.")
     if hold.status not in ("active", "expired"):
-        raise HoldExpired(f"Hold {hold_id} was {hold.status}; its seats are gone.")
+        raise HoldLapsed(f"Hold {hold_id} was {hold.status}; its seats are gone.")
     now = uow.clock.now()
     sold = await claims.sell_seats(
         uow,
@@ -114,7 +114,7 @@ async def sell(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str
         now=now,
     )
     if sold != len(seat_ids):
-        raise HoldExpired("Some seats of this hold were taken after it expired.")
+        raise HoldLapsed("Some seats of this hold were taken after it expired.")
     await uow.session.execute(
         update(Hold)
         .where(Hold.id == hold.id)

@@ -1,4 +1,6 @@
-"""How seating plugs into the app: its adapters and its expiry job."""
+"""How seating plugs into the app: routes (the hold on the fast lane), the seat board, the
+expiry job, and the ports it fills for catalog (a show's inventory) and the waiting room
+(seats left)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ from contextlib import AsyncExitStack
 
 import structlog
 
+from boxoffice.catalog.contracts import ShowInventory
+from boxoffice.platform.contexts import API_PREFIX, ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters, service
+from boxoffice.seating import adapters, fast_routes, routes, service
 from boxoffice.waitroom import service as waitroom
+from boxoffice.waitroom.contracts import SeatCount
 
 log = structlog.get_logger("boxoffice.seating")
 JOBS = [
@@ -33,3 +38,23 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     runtime.adapters.put(seating)
     stack.push_async_callback(seating.board.close)
     stack.push_async_callback(seating.snapshots.close)  # first: loads write to the board
+
+
+def provide(runtime: Runtime) -> None:
+    """Catalog makes a show's seats through seating; the dispatcher counts what is left."""
+
+    async def seats_left(show_id: str) -> tuple[int, int] | None:
+        return await service.seats_left(runtime, show_id)
+
+    runtime.adapters.put(ShowInventory(service.create_show_inventory))
+    runtime.adapters.put(SeatCount(seats_left))
+
+
+MODULE = ContextModule(
+    "seating",
+    routers=[routes.router],
+    fast_routes=fast_routes.routes(API_PREFIX),
+    startup=startup,
+    jobs=JOBS,
+    provide=provide,
+)

@@ -7,6 +7,7 @@ commit through ``uow.on_commit``; the database stays the judge of every seat.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import SaleNotOpen, SeatSpec, ShowNotFound, ShowSaleInfo
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
@@ -24,27 +25,16 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import domain, holds, inventory, lifecycle
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
-from boxoffice.seating.contracts import HeldSeats, SeatAvailability, SeatSpec
-from boxoffice.seating.errors import (
-    HoldExpired as HoldExpired,
-)
-from boxoffice.seating.errors import (
-    HoldNotFound,
-    SaleNotOpen,
-    ShowNotFound,
-)
-from boxoffice.seating.errors import (
-    PurchaseLimitExceeded as PurchaseLimitExceeded,
-)
-from boxoffice.seating.errors import (
-    SeatUnavailable as SeatUnavailable,
-)
-from boxoffice.seating.recent import SaleInfoRead
+from boxoffice.seating.contracts import HeldSeats, SeatAvailability
+from boxoffice.seating.errors import HoldLapsed as HoldLapsed
+from boxoffice.seating.errors import HoldNotFound
+from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
+from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
 from boxoffice.seating.snapshot import SeatMap
 from boxoffice.waitroom import service as waitroom
 
 __all__ = [
-    "HoldExpired",
+    "HoldLapsed",
     "PurchaseLimitExceeded",
     "SeatUnavailable",
     "attach_order",
@@ -60,14 +50,10 @@ __all__ = [
 
 
 async def create_show_inventory(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    *,
-    show_id: str,
-    event_id: str,
-    seats: Sequence[SeatSpec],
+    uow: UnitOfWork, show_id: str, event_id: str, seats: Sequence[SeatSpec]
 ) -> int:
     """Create every seat of a show as ``available`` (bulk insert, chunked). No commit.
+    Catalog calls it through its ``ShowInventory`` port.
 
     Returns the number of seats. Raises ``InventoryExists`` (409) if the show already has
     seats, ``UnknownSeats`` (422) for a duplicated or malformed seat id.
@@ -84,17 +70,9 @@ async def goods_to_offer(runtime: Runtime, held: HeldSeats) -> list[dict[str, An
     """The event's goods offered next to an active hold (bundles), as merch lists them."""
     if held.status != "active":
         return []
-    # A show's event never changes, so even a remembered sale info names it exactly.
-    info = await seating_of(runtime).sale_infos.get(held.show_id, _sale_info_reader(runtime))
+    # A show's event never changes, so a sale info of any age names it exactly.
+    info = await catalog.recent_sale_info(runtime, held.show_id, max_age=math.inf)
     return await merch.offered_products(runtime, event_id=info.event_id if info else None)
-
-
-def _sale_info_reader(runtime: Runtime) -> SaleInfoRead:
-    async def read(show_id: str) -> ShowSaleInfo | None:
-        async with runtime.uow() as uow:  # its own short transaction
-            return await _sale_info(uow, runtime, show_id)
-
-    return read
 
 
 # --- HTTP use cases ----------------------------------------------------------------------
@@ -167,12 +145,11 @@ async def hold_seats(
 
     async def confirm(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
-        adapters.sale_infos.remember(fresh)
         return _admitted(runtime, fresh, show_id, user, admission_token)
 
     async with holds.database_reachable():
         await adapters.snapshots.layout(show_id)  # first: its own transaction
-        info = await adapters.sale_infos.get(show_id, _sale_info_reader(runtime))
+        info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
         info = _admitted(runtime, info, show_id, user, admission_token)
         return await holds.hold(
             None, runtime, info, user_id=user.id, seat_ids=seat_ids, confirm=confirm
@@ -246,7 +223,7 @@ async def attach_order(
 ) -> HeldSeats:
     """Attach the user's active hold to an order. No commit. Idempotent for the same order.
 
-    Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldExpired`` (409:
+    Raises ``HoldNotFound`` (404: unknown, or another user's), ``HoldLapsed`` (409:
     expired or released), ``Conflict`` (409: attached to or sold to another order).
     """
     hold = await lifecycle.attach_order(uow, hold_id, order_id=order_id, user_id=user_id)
@@ -256,7 +233,7 @@ async def attach_order(
 async def sell_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str) -> HeldSeats:
     """Every seat of the hold becomes sold to ``order_id``. No commit. Idempotent.
 
-    An expired hold whose seats nobody took is revived. Raises ``HoldExpired`` (409) when a
+    An expired hold whose seats nobody took is revived. Raises ``HoldLapsed`` (409) when a
     seat was taken since (the caller's transaction must then roll back), ``NotFound``,
     ``Conflict`` (sold to or attached to another order).
     """

@@ -22,6 +22,7 @@ import structlog
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from boxoffice.catalog.contracts import ShowNotFound
 from boxoffice.platform.singleflight import SingleFlight
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.board import SeatBoard
@@ -34,7 +35,6 @@ from boxoffice.seating.domain import (
     Mark,
     epoch_ms,
 )
-from boxoffice.seating.errors import ShowNotFound
 from boxoffice.seating.models import Seat, ShowInventory
 
 log = structlog.get_logger("boxoffice.seating")

@@ -22,8 +22,9 @@ from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import LeaseStore
+from boxoffice.waitroom.contracts import SeatsLeft
 from boxoffice.waitroom.domain import AdmitResult, ServingState
-from boxoffice.waitroom.shows import SaleInfoCache, SeatsLeft
+from boxoffice.waitroom.shows import SaleInfoLoader
 from boxoffice.waitroom.store import QueueStore
 
 log = structlog.get_logger("boxoffice.waitroom.dispatcher")
@@ -74,7 +75,7 @@ class Dispatcher:
     def __init__(
         self,
         store: QueueStore,
-        sale_info: SaleInfoCache,
+        sale_info: SaleInfoLoader,
         settings: WaitroomSettings,
         clock: Clock,
         seats_left: SeatsLeft | None = None,
@@ -105,7 +106,7 @@ class Dispatcher:
         return results
 
     async def _tick_show(self, show_id: str, moment: datetime) -> AdmitResult | None:
-        info = await self.sale_info.get(show_id)
+        info = await self.sale_info(show_id)
         if info is None or queue_finished(info, moment):
             await self.store.forget(show_id)  # nobody will be admitted here any more
             self._rates.pop(show_id, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import Conflict, Forbidden, Unprocessable
+from boxoffice.platform.errors import Conflict, Forbidden
 
 
 class AdmissionRequired(Forbidden):
@@ -11,10 +11,6 @@ class AdmissionRequired(Forbidden):
 
 class AdmissionInvalid(Forbidden):
     code, title = "admission_invalid", "Admission token is not valid"
-
-
-class SaleNotOpen(Unprocessable):
-    code, title = "sale_not_open", "The sale is not open"
 
 
 class QueueNotUsed(Conflict):

@@ -10,30 +10,25 @@ import asyncio
 import math
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import SaleNotOpen, ShowSaleInfo
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.errors import NotFound, RateLimited
-from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.waitroom import admission, streams
 from boxoffice.waitroom.board import ServingBoard
-from boxoffice.waitroom.contracts import Admission
+from boxoffice.waitroom.contracts import Admission, SeatCount, SeatsLeft
 from boxoffice.waitroom.dispatcher import Dispatcher, now_ms, open_pre_queue, queue_finished
 from boxoffice.waitroom.domain import Entry, EntryLeft, Status, eta_seconds, position
-from boxoffice.waitroom.errors import QueueNotUsed, SaleNotOpen
+from boxoffice.waitroom.errors import QueueNotUsed
 from boxoffice.waitroom.redis_store import RedisQueueStore
 from boxoffice.waitroom.schemas import QueueEntryRead
 from boxoffice.waitroom.shows import (
-    SaleInfoCache,
     SaleInfoLoader,
-    SeatsLeft,
     catalog_loader,
-    seating_counter,
 )
 from boxoffice.waitroom.store import (
     JoinLimited,
@@ -51,7 +46,7 @@ class Waitroom:
     settings: WaitroomSettings
     store: QueueStore
     board: ServingBoard
-    sale_info: SaleInfoCache
+    sale_info: SaleInfoLoader
     openings: dict[str, asyncio.Lock] = field(default_factory=dict)
     seats_left: SeatsLeft | None = None  # the dispatcher stops admitting with none left
 
@@ -82,28 +77,16 @@ def build(
         heartbeat_seconds=settings.heartbeat_seconds,
         stale_after_seconds=settings.stale_after_seconds,
     )
-    cache = SaleInfoCache(sale_info or catalog_loader(runtime), settings.sale_info_cache_seconds)
+    loader = sale_info or catalog_loader(runtime, settings.sale_info_cache_seconds)
     # Seats are counted only for the real catalog: a test's own sale info has no seats.
-    seats = seating_counter(runtime) if sale_info is None else None
-    return Waitroom(settings, store, board, cache, seats_left=seats)
+    port = runtime.adapters.find(SeatCount) if sale_info is None else None
+    seats = port.seats_left if port is not None else None
+    return Waitroom(settings, store, board, loader, seats_left=seats)
 
 
 def room(runtime: Runtime) -> Waitroom:
     """This process's waiting room; built on first use where startup did not run."""
     return runtime.adapters.ensure(Waitroom, lambda: build(runtime))
-
-
-async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
-    """Attach the queue store, start the serving subscriber, and the dispatcher if asked."""
-    waitroom = room(runtime)
-    stack.push_async_callback(waitroom.store.close)
-    waitroom.board.start()
-    stack.push_async_callback(waitroom.board.stop)
-    runtime.readiness["waitroom"] = waitroom.store.ping
-    if runtime.background and waitroom.settings.dispatch_in_process:
-        from boxoffice.waitroom import runner
-
-        await runner.start_in_process(runtime, waitroom, stack)
 
 
 # --- contracts other contexts call -------------------------------------------------------
@@ -123,20 +106,10 @@ async def purge_closed_queues(runtime: Runtime) -> int:
     moment = runtime.clock.now()
     purged = 0
     for show_id in await waitroom.store.shows():
-        if queue_finished(await waitroom.sale_info.get(show_id), moment):
+        if queue_finished(await waitroom.sale_info(show_id), moment):
             await waitroom.store.forget(show_id)
             purged += 1
     return purged
-
-
-JOBS = [
-    JobSpec(
-        name="waitroom.purge_closed_queues",
-        schedule="30 3 * * *",
-        run=purge_closed_queues,
-        description="Forget the waiting rooms of shows whose sale is over.",
-    )
-]
 
 
 async def admission_finished(runtime: Runtime, *, show_id: str, user_id: str) -> None:
@@ -158,7 +131,7 @@ def _show_of(entry_id: str) -> str:
 
 
 async def _sale_info(waitroom: Waitroom, show_id: str) -> ShowSaleInfo:
-    info = await waitroom.sale_info.get(show_id)
+    info = await waitroom.sale_info(show_id)
     if info is None:
         raise NotFound("No such show.")
     return info

@@ -1,78 +1,21 @@
-"""Sale information per show, from the catalog, cached briefly per process (joins are hot)."""
+"""Sale information per show, as the waiting room reads it: catalog's per-process memo of
+recent sale info (``catalog.recent_sale_info``), a couple of seconds old at most."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
+from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 
 SaleInfoLoader = Callable[[str], Awaitable[ShowSaleInfo | None]]
 
 
-def catalog_loader(runtime: Runtime) -> SaleInfoLoader:
-    """Read ``catalog.service.show_sale_info`` (through catalog's cache) in its own unit of work."""
+def catalog_loader(runtime: Runtime, max_age: float = 0.0) -> SaleInfoLoader:
+    """The show's sale info from catalog, at most ``max_age`` seconds old."""
 
     async def load(show_id: str) -> ShowSaleInfo | None:
-        # Imported here: catalog.service imports seating.service, which imports ours.
-        from boxoffice.catalog import service as catalog
-
-        async with runtime.uow() as uow:
-            return await catalog.show_sale_info(uow, show_id, runtime=runtime)
+        return await catalog.recent_sale_info(runtime, show_id, max_age=max_age)
 
     return load
-
-
-SeatsLeft = Callable[[str], Awaitable[tuple[int, int] | None]]
-
-
-def seating_counter(runtime: Runtime) -> SeatsLeft:
-    """(available, held) seats of a show from ``seating.service.seats_left``; None for a
-    show without seats (nothing to say about it being sold out)."""
-
-    async def count(show_id: str) -> tuple[int, int] | None:
-        # Imported here: seating.service imports ours.
-        from boxoffice.seating import service as seating
-
-        return await seating.seats_left(runtime, show_id)
-
-    return count
-
-
-class SaleInfoCache:
-    """At most one catalog read per show per ``ttl_seconds`` in this process."""
-
-    def __init__(self, load: SaleInfoLoader, ttl_seconds: float) -> None:
-        self._load = load
-        self._ttl = ttl_seconds
-        self._cached: dict[str, tuple[float, ShowSaleInfo | None]] = {}
-        self._loading: dict[str, asyncio.Future[ShowSaleInfo | None]] = {}
-
-    async def get(self, show_id: str) -> ShowSaleInfo | None:
-        hit = self._cached.get(show_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        pending = self._loading.get(show_id)
-        if pending is not None:  # one read per show at a time: the rest wait for it
-            return await asyncio.shield(pending)
-        future: asyncio.Future[ShowSaleInfo | None] = asyncio.get_running_loop().create_future()
-        self._loading[show_id] = future
-        try:
-            info = await self._load(show_id)
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody logs it as lost
-            raise
-        except BaseException:
-            future.cancel()
-            raise
-        finally:
-            self._loading.pop(show_id, None)
-        self._cached[show_id] = (time.monotonic() + self._ttl, info)
-        future.set_result(info)
-        return info
-
-    def forget(self, show_id: str) -> None:
-        self._cached.pop(show_id, None)

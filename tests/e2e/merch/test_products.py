@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from boxoffice.catalog.contracts import SaleNotOpen
 from boxoffice.merch import service as merch
-from boxoffice.merch.errors import SaleNotOpen
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role

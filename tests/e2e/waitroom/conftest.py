@@ -15,7 +15,7 @@ from boxoffice.app import create_app
 from boxoffice.platform.config import Settings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.waitroom import service
-from boxoffice.waitroom.shows import SaleInfoCache, catalog_loader
+from boxoffice.waitroom.shows import catalog_loader
 
 
 @dataclass
@@ -51,9 +51,8 @@ async def server(settings: Settings, request: pytest.FixtureRequest) -> AsyncIte
         assert not task.done(), "the server did not start"
         await asyncio.sleep(0.01)
     port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
-    service.room(app.state.runtime).sale_info = SaleInfoCache(
-        catalog_loader(app.state.runtime), 0
-    )  # each test changes sales as it goes: no stale copies
+    # each test changes sales as it goes: no stale copies
+    service.room(app.state.runtime).sale_info = catalog_loader(app.state.runtime)
     try:
         yield Server(f"http://127.0.0.1:{port}", app)
     finally:

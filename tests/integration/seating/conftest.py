@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import SeatSpec, ShowSaleInfo
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating import adapters
-from boxoffice.seating.contracts import SeatSpec
 from tests.support.seating import make_inventory, sale_info
 
 

@@ -13,7 +13,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating import holds, lifecycle
 from boxoffice.seating.contracts import HeldSeats
-from boxoffice.seating.errors import HoldExpired, HoldNotFound, SeatUnavailable
+from boxoffice.seating.errors import HoldLapsed, HoldNotFound, SeatUnavailable
 from tests.conftest import BACKENDS
 from tests.integration.seating.conftest import OnSale
 from tests.support.seating import seat_status_counts
@@ -106,7 +106,7 @@ async def test_a_sale_fails_when_a_seat_was_taken_after_expiry(
     clock.advance(timedelta(minutes=8))
     await hold(runtime, on_sale, on_sale.seat_ids[1:3], new_id())
     async with runtime.uow() as uow:
-        with pytest.raises(HoldExpired):
+        with pytest.raises(HoldLapsed):
             await lifecycle.sell(uow, runtime, held.hold_id, order_id="order-1")
     async with runtime.uow() as uow:  # the caller rolled back: nothing was sold
         assert "sold" not in await seat_status_counts(uow, on_sale.show_id)
@@ -128,7 +128,7 @@ async def test_attaching_an_order_checks_owner_expiry_and_other_orders(
             await lifecycle.attach_order(uow, held.hold_id, order_id="o2", user_id=user)
     clock.advance(timedelta(minutes=7))
     async with runtime.uow() as uow:
-        with pytest.raises(HoldExpired):
+        with pytest.raises(HoldLapsed):
             await lifecycle.attach_order(uow, held.hold_id, order_id="o1", user_id=user)
 
 

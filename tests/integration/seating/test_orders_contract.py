@@ -85,7 +85,7 @@ async def test_attach_refuses_other_users_and_expired_holds(
             await seating.attach_order(uow, runtime, hold_id, order_id="o", user_id="someone")
     clock.advance(timedelta(minutes=7))
     async with runtime.uow() as uow:
-        with pytest.raises(seating.HoldExpired):
+        with pytest.raises(seating.HoldLapsed):
             await seating.attach_order(uow, runtime, hold_id, order_id="o", user_id=user_id)
         held = await seating.held_seats(uow, runtime, hold_id)
         assert held is not None
@@ -103,7 +103,7 @@ async def test_release_hold_and_release_sold_seats_give_seats_back(
         assert await seat_status_counts(uow, show.show_id) == {"available": 20}
         with pytest.raises(NotFound):
             await seating.release_hold(uow, runtime, "no-such-hold", reason="x")
-        with pytest.raises(seating.HoldExpired):  # released holds cannot be sold
+        with pytest.raises(seating.HoldLapsed):  # released holds cannot be sold
             await seating.sell_hold(uow, runtime, hold_id, order_id="late")
 
     show2, hold2, user2 = await held_over_http(client, runtime)

@@ -71,7 +71,7 @@ def test_holds_last_seven_minutes_unless_the_event_says_otherwise() -> None:
 def test_an_unreachable_database_is_told_apart_from_a_bad_query() -> None:
     from sqlalchemy.exc import DBAPIError
 
-    from boxoffice.seating.claims import is_unavailable
+    from boxoffice.platform.db import unreachable as is_unavailable
 
     class Refused(Exception):
         sqlstate = "53300"

@@ -10,7 +10,6 @@ from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import MemoryLeases
 from boxoffice.waitroom.dispatcher import LEASE_NAME, AdmitRate, Dispatcher
 from boxoffice.waitroom.domain import eta_seconds
-from boxoffice.waitroom.shows import SaleInfoCache
 from boxoffice.waitroom.store import MemoryQueueStore
 from tests.support.waitroom import Shows, sale_info
 
@@ -20,7 +19,7 @@ START = datetime(2026, 12, 24, 20, 0, tzinfo=UTC)
 def dispatcher(shows: Shows, clock: FrozenClock) -> tuple[Dispatcher, MemoryQueueStore]:
     store = MemoryQueueStore()
     settings = WaitroomSettings(admission_ttl_seconds=60)
-    return Dispatcher(store, SaleInfoCache(shows, 0), settings, clock), store
+    return Dispatcher(store, shows, settings, clock), store
 
 
 async def fill(store: MemoryQueueStore, show_id: str, people: int, pre: bool = False) -> None:

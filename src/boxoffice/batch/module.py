@@ -1,13 +1,15 @@
-"""batch's start-up: resolve the jobs' schedules (fail fast), and in background mode run
-the scheduler inside the process (``boxoffice run``)."""
+"""How batch plugs into the app: the jobs API, its own jobs, and at start-up the jobs'
+schedules resolved (fail fast) and, in background mode, the scheduler inside the process
+(``boxoffice run``)."""
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
 
-from boxoffice.batch import service
+from boxoffice.batch import jobs, routes, service
 from boxoffice.batch.scheduler import Scheduler
+from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.runtime import Runtime
 
 MANUAL_RUN_GRACE_SECONDS = 10.0  # what a stopping app process gives runs in progress
@@ -32,3 +34,6 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
             await task
 
         stack.push_async_callback(stop_scheduler)
+
+
+MODULE = ContextModule("batch", routers=[routes.router], startup=startup, jobs=jobs.JOBS)

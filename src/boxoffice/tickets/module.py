@@ -1,0 +1,8 @@
+"""How tickets plugs into the app: its routes (tickets, QR codes, check-in)."""
+
+from __future__ import annotations
+
+from boxoffice.platform.contexts import ContextModule
+from boxoffice.tickets import routes
+
+MODULE = ContextModule("tickets", routers=[routes.router])
