@@ -26,6 +26,8 @@ from boxoffice.platform.runtime import Runtime, build_runtime
 from boxoffice.seating import module as seating
 from boxoffice.tickets import module as tickets
 from boxoffice.waitroom import module as waitroom
+from boxoffice.web import NEEDS as SHOP_NEEDS
+from boxoffice.web import apidocs
 
 
 class BoxOfficeApp(FastAPI):
@@ -116,11 +118,12 @@ def create_app(
         summary="Tickets and merchandise for concerts and performances.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from local files by web.apidocs (no CDN)
         redoc_url=None,
     )
     errors.install(app)
     app.include_router(health.router)
+    apidocs.install(app)
     api = APIRouter(prefix=API_PREFIX)
     templates: dict[int, str] = {id(r): getattr(r, "path", "") for r in health.router.routes}
     for module in modules:
@@ -134,6 +137,10 @@ def create_app(
             app.include_router(router)
             templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
+    if set(chosen) >= SHOP_NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
+        from boxoffice.web import module as shop  # imported, like a context, only when used
+
+        shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
     app.add_middleware(BodySizeLimitMiddleware, **limits)

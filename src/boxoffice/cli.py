@@ -42,14 +42,11 @@ def demo() -> None:
 
 async def _seed(settings: Settings) -> str:
     from boxoffice import demo as demo_data
-    from boxoffice.app import wire
-    from boxoffice.platform.runtime import build_runtime
+    from boxoffice.app import open_runtime
 
-    runtime = wire(build_runtime(settings))
-    try:
+    # Every context started (no loops): the demo sells a show out through seating and orders.
+    async with open_runtime(settings) as runtime:
         return demo_data.describe(await demo_data.seed(runtime))
-    finally:
-        await runtime.close()
 
 
 @cli.command()
@@ -90,14 +87,14 @@ def run(
 ) -> None:
     """Everything in one process, embedded by default: migrate, seed demo data, serve."""
     settings = _settings()
+    if not settings.is_production and "log_json" not in settings.model_fields_set:
+        # A person reads this terminal: readable lines unless JSON was asked for.
+        os.environ["BOXOFFICE_LOG_JSON"] = "false"
     migrations.upgrade(settings.database_url)
     if seed_demo and not settings.is_production:
         typer.echo(asyncio.run(_seed(settings)))
-    typer.echo(
-        f"boxoffice is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
-    )
     os.environ[IN_PROCESS_ROLES_ENV] = "1"
-    uvicorn.run(
+    config = uvicorn.Config(
         "boxoffice.cli:app_from_env",
         factory=True,
         host=host,
@@ -105,6 +102,25 @@ def run(
         log_level="warning",
         access_log=False,
     )
+    asyncio.run(_serve_announced(uvicorn.Server(config), f"http://{host}:{port}"))
+
+
+async def _serve_announced(server: uvicorn.Server, base: str) -> None:
+    """Serve, and say where everything is once the server really answers."""
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers a flag only
+        await asyncio.sleep(0.05)
+    if server.started:
+        app = server.config.loaded_app
+        while app is not None and not hasattr(app, "routes"):  # under uvicorn's middleware
+            app = getattr(app, "app", None)
+        paths = {getattr(route, "path", "") for route in getattr(app, "routes", [])}
+        lines = [f"boxoffice is up:  the shop  {base}/"]
+        if any(path.startswith("/console") for path in paths):
+            lines.append(f"                  console   {base}/console")
+        lines.append(f"                  API docs  {base}/docs")
+        typer.echo("\n".join(lines))
+    await serving
 
 
 @cli.command()

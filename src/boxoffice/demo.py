@@ -70,6 +70,15 @@ async def _seed_catalog(runtime: Runtime) -> None:
         seller_id = user.id  # read before the unit of work closes (and expires) the row
     demo_catalog = await ensure_demo_catalog(runtime, seller_id)
     await _seed_merch(runtime, seller_id, demo_catalog.event_id)
+    await _seed_storefront(runtime, seller_id)
+
+
+async def _seed_storefront(runtime: Runtime, seller_id: str) -> None:
+    """More events for the shop to show: a musical, a festival opening in a few minutes and
+    a sold-out concert (docs/web.md)."""
+    from boxoffice.web.demo import ensure_storefront
+
+    await ensure_storefront(runtime, seller_id)
 
 
 async def _seed_merch(runtime: Runtime, seller_id: str, event_id: str) -> None:

@@ -7,14 +7,18 @@ first answer; a replay while the first runs gets 409 ``IDEMPOTENT_REQUEST_PROCES
 
 :meth:`TossStandIn.authorize` plays the buyer in the payment widget: it opens an
 authenticated payment and returns its ``paymentKey``. ``captured`` and ``refunded`` are
-the ledger the money-invariant test reads. ``confirm_delay`` makes the next confirm
-capture the money and then answer too late (a client timeout, outcome unknown).
+the ledger the money-invariant test reads. For browser tests it also serves a reduced SDK
+(``/v2/standard``: ``requestPayment`` opens ``/window``) and the payment window, which
+authorizes and redirects to ``successUrl`` as Toss does (or to ``failUrl``).
+``confirm_delay`` makes the next confirm capture the money and then answer too late (a
+client timeout, outcome unknown).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import json
 import re
 import secrets
@@ -22,11 +26,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 KST = timezone(timedelta(hours=9))
@@ -58,6 +63,14 @@ ERROR_STATUS = {
 
 def _now_kst() -> str:
     return datetime.now(UTC).astimezone(KST).strftime("%Y-%m-%dT%H:%M:%S+09:00")
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _query(params: dict[str, str]) -> str:
+    return urlencode(params)
 
 
 def _error(code: str, message: str, status: int | None = None) -> JSONResponse:
@@ -150,9 +163,66 @@ class TossStandIn:
 
     # --- the API ------------------------------------------------------------------------
 
+    # --- the browser's side: the SDK's requestPayment and the payment window ------------
+
+    async def _sdk(self, request: Request) -> Response:
+        """What ``js.tosspayments.com/v2/standard`` gives a page, reduced to the redirect flow:
+        ``TossPayments(clientKey).payment({customerKey}).requestPayment({...})`` opens the
+        payment window (here: this server's ``/window``)."""
+        base = json.dumps(str(request.base_url).rstrip("/"))
+        script = (
+            "(function(){var base="
+            + base
+            + (
+                ";function TossPayments(clientKey){return{payment:function(){"
+                "return{requestPayment:function(r){var q=new URLSearchParams({clientKey:clientKey,"
+                "orderId:r.orderId,orderName:r.orderName,amount:String(r.amount.value),"
+                "successUrl:r.successUrl,failUrl:r.failUrl});location.assign(base+'/window?'+q);"
+                "return new Promise(function(){});}};}};}TossPayments.ANONYMOUS='ANONYMOUS';"
+                "window.TossPayments=TossPayments;})();"
+            )
+        )
+        return Response(script, media_type="text/javascript")
+
+    async def _window(self, request: Request) -> Response:
+        """The payment window: the buyer pays (an authenticated payment, then Toss's redirect
+        to successUrl) or gives up (failUrl with PAY_PROCESS_CANCELED)."""
+        if request.method == "POST":
+            form = await request.form()
+            fields = {k: str(v) for k, v in form.items()}
+            if fields.get("action") == "cancel":
+                query = {
+                    "code": "PAY_PROCESS_CANCELED",
+                    "message": "결제를 취소하셨습니다.",
+                    "orderId": fields["orderId"],
+                }
+                return RedirectResponse(f"{fields['failUrl']}?{_query(query)}", status_code=303)
+            key = self.authorize(fields["orderId"], int(fields["amount"]), fields["orderName"])
+            query = {
+                "paymentType": "NORMAL",
+                "orderId": fields["orderId"],
+                "paymentKey": key,
+                "amount": fields["amount"],
+            }
+            return RedirectResponse(f"{fields['successUrl']}?{_query(query)}", status_code=303)
+        params = dict(request.query_params)
+        hidden = "".join(
+            f'<input type="hidden" name="{k}" value="{_html(v)}">' for k, v in params.items()
+        )
+        page = (
+            '<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>토스페이먼츠</title>'
+            f"</head><body><h1>토스페이먼츠 (stand-in)</h1><p>{_html(params.get('orderName', ''))}"
+            f' — {_html(params.get("amount", ""))}원</p><form method="post">{hidden}'
+            '<button name="action" value="pay">결제하기</button>'
+            '<button name="action" value="cancel">취소</button></form></body></html>'
+        )
+        return HTMLResponse(page)
+
     def _app(self) -> Starlette:
         return Starlette(
             routes=[
+                Route("/v2/standard", self._sdk, methods=["GET"]),
+                Route("/window", self._window, methods=["GET", "POST"]),
                 Route("/v1/payments/confirm", self._confirm, methods=["POST"]),
                 Route("/v1/payments/orders/{order_id}", self._by_order, methods=["GET"]),
                 Route("/v1/payments/{payment_key}/cancel", self._cancel, methods=["POST"]),

@@ -97,7 +97,7 @@ class JobRunner:
             del self._tasks[name]
 
     async def _execute(self, job: ScheduledJob, run_id: str) -> None:
-        log.info("job_started", job=job.name, run_id=run_id)
+        log.debug("job_started", job=job.name, run_id=run_id)  # routine: every few seconds
         began = time.perf_counter()
         work = asyncio.create_task(_call(job, self.runtime), name=f"batch-work:{job.name}")
         heartbeat = asyncio.create_task(self._heartbeat(job.name, run_id))
@@ -128,7 +128,10 @@ class JobRunner:
         self.metrics.seconds.labels(job.name).observe(time.perf_counter() - began)
         self.metrics.runs.labels(job.name, "failed" if error else "succeeded").inc()
         if error is None:
-            log.info("job_succeeded", job=job.name, run_id=run_id, rows=rows)
+            # A run that changed something is worth a line; the routine empty sweep is not.
+            (log.info if rows else log.debug)(
+                "job_succeeded", job=job.name, run_id=run_id, rows=rows
+            )
         else:
             log.warning("job_run_failed", job=job.name, run_id=run_id, error=error)
 

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, sale_info, view_flush
+from boxoffice.catalog import domain, reads, sale_info, view_flush
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.categories import (
     create_category,
@@ -45,9 +45,13 @@ from boxoffice.catalog.recent import RecentSaleInfo
 from boxoffice.catalog.schemas import (
     CancellationIn,
     EventCreate,
+    EventPage,
+    EventRead,
     EventUpdate,
     GradeIn,
+    ListingQuery,
     QueueIn,
+    ShowDetail,
 )
 from boxoffice.catalog.venues import (
     create_venue,
@@ -461,6 +465,31 @@ async def show_sale_info(
     except (RedisError, OSError) as error:
         log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
         return await sale_info.load(uow, show_id)
+
+
+# The public reads, as the API serves them (same cache), typed for other entry points
+
+
+async def event_listing(uow: UnitOfWork, runtime: Runtime, query: ListingQuery) -> EventPage:
+    """Published events with a show to come, as ``GET /events`` lists them (cached)."""
+    return EventPage.model_validate_json(await reads.list_events(uow, runtime, query))
+
+
+async def event_view(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal | None, event_id: str
+) -> EventRead:
+    """The event as ``GET /events/{id}`` shows it, counting a view. Raises ``EventNotFound``
+    (also for someone else's draft)."""
+    raw = await reads.event_detail(uow, runtime, principal, event_id)
+    return EventRead.model_validate_json(raw)
+
+
+async def show_view(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal | None, show_id: str
+) -> ShowDetail:
+    """The show as ``GET /shows/{id}`` shows it. Raises ``ShowNotFound``."""
+    raw = await reads.show_detail(uow, runtime, principal, show_id)
+    return ShowDetail.model_validate_json(raw)
 
 
 # View counts

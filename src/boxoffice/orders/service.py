@@ -30,6 +30,7 @@ from boxoffice.orders.errors import (
 )
 from boxoffice.orders.lifecycle import end_pending, lock_order
 from boxoffice.orders.models import Order, Payment, Refund
+from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -83,7 +84,21 @@ async def list_orders(
     return page, rows[-1].id if more and rows else None
 
 
+def payment_providers(runtime: Runtime) -> list[str]:
+    """The payment providers this process can take orders with (``internal``, ``toss``, ...)."""
+    return providers_of(runtime).names
+
+
 # --- cancelling ----------------------------------------------------------------------------
+
+
+async def cancellation_terms(
+    uow: UnitOfWork, runtime: Runtime, user: Principal, order_id: str
+) -> domain.CancellationQuote:
+    """What cancelling the order now would cost, as :func:`cancel_order` would charge it
+    (read-only). Raises ``OrderNotFound`` for anyone but the buyer or an admin."""
+    order = await views.visible_order(uow, user, order_id)
+    return await quote_cancellation(uow, runtime, order)
 
 
 async def cancel_order(runtime: Runtime, user: Principal, order_id: str, reason: str) -> OrderView:

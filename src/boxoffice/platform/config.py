@@ -145,12 +145,25 @@ class CacheSettings(BaseModel):
     default_ttl_seconds: float = Field(default=300.0, gt=0)
 
 
+class WebSettings(BaseModel):
+    """``BOXOFFICE_WEB_*``: the fans' shop (``boxoffice.web``, docs/web.md)."""
+
+    # Toss Payments' browser SDK: the one script a page loads from elsewhere, and only the
+    # checkout page, only when Toss is configured (a provider's payment window cannot be
+    # served by us; tests point it at the local stand-in).
+    toss_sdk_url: str = "https://js.tosspayments.com/v2/standard"
+    page_size: int = Field(default=12, ge=1, le=100)  # events per page on the home page
+    # A show with more seats than this is drawn section by section (then seat by seat).
+    overview_above_seats: int = Field(default=3000, ge=1)
+
+
 SECTIONS: dict[str, type[BaseModel]] = {
     "catalog": CatalogSettings,
     "waitroom": WaitroomSettings,
     "payment": PaymentSettings,
     "storage": StorageSettings,
     "cache": CacheSettings,
+    "web": WebSettings,
 }
 
 
@@ -289,6 +302,7 @@ class Settings(BaseSettings):
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

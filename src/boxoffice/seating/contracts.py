@@ -36,3 +36,16 @@ class HeldSeats:
     @property
     def amount(self) -> int:
         return sum(seat.price for seat in self.seats)
+
+
+@dataclass(frozen=True)
+class SeatAvailability:
+    """How many of a show's seats can be bought now (from the seat board's snapshot)."""
+
+    show_id: str
+    total: int
+    available: int
+
+    @property
+    def sold_out(self) -> bool:
+        return self.total > 0 and self.available == 0

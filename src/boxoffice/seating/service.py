@@ -25,7 +25,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import claims, domain, holds, inventory, selling
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
-from boxoffice.seating.contracts import HeldSeats
+from boxoffice.seating.contracts import HeldSeats, SeatAvailability
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
 from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
@@ -39,6 +39,7 @@ __all__ = [
     "PurchaseLimitExceeded",
     "SeatUnavailable",
     "attach_order",
+    "availability",
     "create_show_inventory",
     "expire_holds",
     "held_seats",
@@ -104,6 +105,18 @@ async def seat_map(
     if if_none_match is not None and _matches(if_none_match, etag):
         return SeatMapAnswer(etag, None)
     return SeatMapAnswer(etag, snapshots.render(layout, view, info.grade_prices, etag, now_ms))
+
+
+async def availability(uow: UnitOfWork, runtime: Runtime, show_id: str) -> SeatAvailability:
+    """Seats of the show free now, counted from the same snapshot the seat map is served
+    from (no database query once warm). Raises ``ShowNotFound``."""
+    snapshots = seating_of(runtime).snapshots
+    async with holds.database_reachable():
+        layout = await snapshots.layout(show_id)
+        view = await snapshots.view(uow, show_id)
+    now_ms = domain.epoch_ms(uow.clock.now())
+    taken = sum(1 for seat_id in view.marks if view.status_of(seat_id, now_ms) != "available")
+    return SeatAvailability(show_id, len(layout.seats), len(layout.seats) - taken)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

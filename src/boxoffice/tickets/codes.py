@@ -62,9 +62,9 @@ def verify_code(key: bytes, code: str) -> str | None:
     return str(uuid.UUID(bytes=raw_id))
 
 
-def qr_svg(code: str, *, scale: int = 4) -> bytes:
+def qr_svg(code: str, *, scale: int = 4, xmldecl: bool = True) -> bytes:
     out = io.BytesIO()
-    segno.make(code, error="m").save(out, kind="svg", scale=scale, border=4, xmldecl=True)
+    segno.make(code, error="m").save(out, kind="svg", scale=scale, border=4, xmldecl=xmldecl)
     return out.getvalue()
 
 

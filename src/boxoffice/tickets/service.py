@@ -152,6 +152,11 @@ async def ticket_qr(
     return codes.qr_svg(ticket.code), "image/svg+xml"
 
 
+def qr_svg(ticket: Ticket) -> str:
+    """The ticket's code as an SVG element to inline in a page (no XML declaration)."""
+    return codes.qr_svg(ticket.code, xmldecl=False).decode()
+
+
 async def check_in(uow: UnitOfWork, runtime: Runtime, user: Principal, code: str) -> Ticket:
     """First scan of a genuine, live code marks the ticket used. Commits.
 

@@ -64,9 +64,11 @@ def test_demo_seeds_the_catalog_once(tmp_path: Path) -> None:
             " (SELECT count(*) FROM seating_seats)",
         )
     )
-    assert counts == [(1, 2000, 1, 2, 2, 4, 4000)]
+    # The demo arena's event (two shows, two images) and the shop's three (web/demo.py: two
+    # 405-seat theatres and a 40-seat hall, one show and one poster each).
+    assert counts == [(4, 2850, 4, 5, 5, 5, 4850)]
     images = list((tmp_path / "media" / "events").rglob("*"))
-    assert len([p for p in images if p.is_file()]) == 4  # two images, two thumbnails
+    assert len([p for p in images if p.is_file()]) == 10  # five images, five thumbnails
 
 
 @pytest.mark.slow

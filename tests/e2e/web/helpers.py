@@ -1,0 +1,67 @@
+"""Steps a fan takes in the shop, shared by the browser tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from tests.support.api import PASSWORD, unique_email
+
+
+async def sign_up(page: Any, base: str, name: str = "Fan") -> str:
+    """Create an account through the sign-up page; the fan is signed in afterwards."""
+    email = unique_email(name.lower())
+    await page.goto(f"{base}/signup")
+    await page.fill("#name", name)
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("#signup-form button[type=submit]")
+    await page.wait_for_url(f"{base}/")
+    await page.wait_for_selector("[data-auth=in]:not([hidden])", state="attached")
+    return email
+
+
+async def log_in(page: Any, base: str, email: str, next_path: str = "/") -> None:
+    await page.goto(f"{base}/login?next={next_path}")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_url(f"{base}{next_path}")
+
+
+async def load_ms(page: Any) -> float:
+    """From the start of the navigation to the end of its load event, as the browser timed it."""
+    timing = await page.evaluate(
+        "() => { const t = performance.getEntriesByType('navigation')[0];"
+        " return t.loadEventEnd - t.startTime; }"
+    )
+    return float(timing)
+
+
+async def pick_seats(page: Any, count: int) -> list[str]:
+    """Click ``count`` free seats on the map; returns their ids."""
+    await page.wait_for_selector("#picker[data-ready]")
+    ids: list[str] = await page.eval_on_selector_all(
+        "circle.seat:not(.taken)", f"nodes => nodes.slice(0, {count}).map(n => n.dataset.id)"
+    )
+    for seat_id in ids:
+        await page.click(f'circle[data-id="{seat_id}"]')
+    return ids
+
+
+async def hold_and_checkout(page: Any) -> str:
+    await page.click("#hold")
+    await page.wait_for_url("**/checkout/*")
+    await page.wait_for_selector("#pay-form")
+    return str(page.url.rsplit("/", 1)[1])
+
+
+async def eventually(check: Any, seconds: float = 15.0) -> Any:
+    """``check()`` until it is truthy or ``seconds`` have passed; its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await check()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.2)
