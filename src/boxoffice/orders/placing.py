@@ -48,7 +48,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 
 log = structlog.get_logger("boxoffice.orders")
-ORDERS, LINES = table_of(Order), table_of(OrderLine)
+INSERT_ORDER, INSERT_LINES = insert(table_of(Order)), insert(table_of(OrderLine))
 
 # A merch-only order (no hold to expire with) lapses after this long unpaid.
 MERCH_ORDER_MINUTES = 15
@@ -128,9 +128,9 @@ async def _place(
     checkout = await provider.prepare(request) if provider.prepares_offline else None
     values["checkout"] = dumps(checkout.params).decode() if checkout is not None else None
     conn = await uow.connection()
-    await conn.execute(insert(ORDERS).values(**values))
+    await conn.execute(INSERT_ORDER, values)
     await conn.execute(
-        insert(LINES),
+        INSERT_LINES,
         [
             {"id": new_id(), "order_id": order_id, "amount": line.amount, **asdict(line)}
             for line in contents.lines

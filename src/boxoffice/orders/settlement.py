@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import BigInteger, Row, String, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -54,7 +54,7 @@ from boxoffice.orders.payments.base import (
 )
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
-from boxoffice.platform.db import table_of, update_one
+from boxoffice.platform.db import RowUpdate, UTCDateTime, table_of
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -66,6 +66,54 @@ from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 log = structlog.get_logger("boxoffice.orders")
 ORDERS, PAYMENTS = table_of(Order), table_of(Payment)
 ORDER_COLUMNS = tuple(ORDERS.c)
+_PENDING = ORDERS.c.status == OrderStatus.PENDING.value
+# Claimed for one confirm: pending, nobody confirming, paid with this provider (and the
+# buyer's, and of this amount, when the caller says).
+_START_CONFIRMING = RowUpdate(
+    ORDERS,
+    sets=["confirming_since", "updated_at"],
+    returning=ORDER_COLUMNS,
+    when=and_(
+        _PENDING,
+        ORDERS.c.confirming_since.is_(None),
+        ORDERS.c.provider == bindparam("paid_with"),
+        or_(
+            bindparam("buyer", type_=String()).is_(None),
+            ORDERS.c.user_id == bindparam("buyer", type_=String()),
+        ),
+        or_(
+            bindparam("expected_amount", type_=BigInteger()).is_(None),
+            ORDERS.c.amount == bindparam("expected_amount", type_=BigInteger()),
+        ),
+    ),
+)
+# Paid: pending, and the provider captured exactly the order's amount.
+_MARK_PAID = RowUpdate(
+    ORDERS,
+    sets=["status", "paid_at", "updated_at", "confirming_since"],
+    returning=ORDER_COLUMNS,
+    when=and_(_PENDING, ORDERS.c.amount == bindparam("captured", type_=BigInteger())),
+)
+_ATTEMPT_BY_REFERENCE = select(PAYMENTS.c.id, PAYMENTS.c.order_id).where(
+    PAYMENTS.c.provider == bindparam("provider"), PAYMENTS.c.reference == bindparam("reference")
+)
+_INSERT_PAYMENT = insert(PAYMENTS)
+_CAPTURE = (
+    update(PAYMENTS)
+    .where(
+        PAYMENTS.c.id == bindparam("payment"),
+        PAYMENTS.c.status.in_((CONFIRMING, UNKNOWN, READY)),
+    )
+    .values(
+        status=CAPTURED,
+        captured_amount=bindparam("captured_now"),
+        refunded_amount=bindparam("refunded_now"),
+        approved_at=bindparam("approved", type_=UTCDateTime()),
+        failure_code=None,
+        failure_message=None,
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -106,19 +154,14 @@ async def start_confirming(
     conditional ``UPDATE``. The order's row, or None when any of that does not hold (the
     caller then reads the order to say why)."""
     now = uow.clock.now()
-    when = and_(
-        ORDERS.c.status == OrderStatus.PENDING.value,
-        ORDERS.c.confirming_since.is_(None),
-        ORDERS.c.provider == provider,
-    )
-    if user_id is not None:
-        when = and_(when, ORDERS.c.user_id == user_id)
-    if amount is not None:
-        when = and_(when, ORDERS.c.amount == amount)
-    conn = await uow.connection()
-    values = {"confirming_since": now, "updated_at": now}
-    return await update_one(
-        conn, ORDERS, {"id": order_id}, values, when=when, returning=ORDER_COLUMNS
+    return await _START_CONFIRMING(
+        await uow.connection(),
+        key_id=order_id,
+        set_confirming_since=now,
+        set_updated_at=now,
+        paid_with=provider,
+        buyer=user_id,
+        expected_amount=amount,
     )
 
 
@@ -131,13 +174,8 @@ async def record_attempt(
     conn = await uow.connection()
     existing = None
     if reference is not None:
-        existing = (
-            await conn.execute(
-                select(PAYMENTS.c.id, PAYMENTS.c.order_id).where(
-                    PAYMENTS.c.provider == provider, PAYMENTS.c.reference == reference
-                )
-            )
-        ).first()
+        params = {"provider": provider, "reference": reference}
+        existing = (await conn.execute(_ATTEMPT_BY_REFERENCE, params)).first()
         if existing is not None and existing.order_id != order.id:
             raise PaymentInProgress("This payment belongs to another order.")
     attempt = {"status": CONFIRMING, "updated_at": now}
@@ -149,18 +187,19 @@ async def record_attempt(
         payment_id = new_id()
         reference = reference or f"pay_{payment_id}"
         await conn.execute(
-            insert(PAYMENTS).values(
-                id=payment_id,
-                order_id=order.id,
-                provider=provider,
-                reference=reference,
-                amount=order.amount,
-                captured_amount=0,
-                refunded_amount=0,
-                created_at=now,
-                approved_at=None,
+            _INSERT_PAYMENT,
+            {
+                "id": payment_id,
+                "order_id": order.id,
+                "provider": provider,
+                "reference": reference,
+                "amount": order.amount,
+                "captured_amount": 0,
+                "refunded_amount": 0,
+                "created_at": now,
+                "approved_at": None,
                 **attempt,
-            )
+            },
         )
     await uow.commit()
     assert reference is not None
@@ -303,20 +342,10 @@ async def _capture(uow: UnitOfWork, payment_id: str, captured: ProviderPayment) 
     """The attempt captured what the provider says, as :func:`_apply_capture` would: one
     conditional ``UPDATE`` while the attempt is in flight (the common case)."""
     now = uow.clock.now()
-    conn = await uow.connection()
-    changed = await conn.execute(
-        update(PAYMENTS)
-        .where(PAYMENTS.c.id == payment_id, PAYMENTS.c.status.in_((CONFIRMING, UNKNOWN, READY)))
-        .values(
-            status=CAPTURED,
-            captured_amount=captured.captured_amount,
-            refunded_amount=captured.refunded_amount,
-            approved_at=captured.approved_at or now,
-            failure_code=None,
-            failure_message=None,
-            updated_at=now,
-        )
-    )
+    params = {"payment": payment_id, "captured_now": captured.captured_amount}
+    params |= {"refunded_now": captured.refunded_amount, "now": now}
+    params["approved"] = captured.approved_at or now
+    changed = await (await uow.connection()).execute(_CAPTURE, params)
     if changed.rowcount != 1:
         _apply_capture(await lock_payment(uow, payment_id), captured, now)
 
@@ -336,19 +365,14 @@ async def settle_capture(
     reason: str | None = None
     async with runtime.uow() as uow:
         now = uow.clock.now()
-        values = {"status": OrderStatus.PAID.value, "paid_at": now, "updated_at": now}
-        when = and_(
-            ORDERS.c.status == OrderStatus.PENDING.value,
-            ORDERS.c.amount == captured.captured_amount,
-        )
-        conn = await uow.connection()
-        order = await update_one(
-            conn,
-            ORDERS,
-            {"id": order_id},
-            values | {"confirming_since": None},
-            when=when,
-            returning=ORDER_COLUMNS,
+        order = await _MARK_PAID(
+            await uow.connection(),
+            key_id=order_id,
+            set_status=OrderStatus.PAID.value,
+            set_paid_at=now,
+            set_updated_at=now,
+            set_confirming_since=None,
+            captured=captured.captured_amount,
         )
         if order is not None:
             try:

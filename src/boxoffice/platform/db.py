@@ -6,12 +6,23 @@ migrations are the only way the schema changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Row, String, Table, and_, event, select, update
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    event,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -38,32 +49,42 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-async def update_one(
-    connection: AsyncConnection,
-    table: Table,
-    key: Mapping[str, Any],
-    values: Mapping[str, Any],
-    *,
-    when: ColumnElement[bool] | None = None,
-    returning: Sequence[ColumnElement[Any]] = (),
-) -> Row[Any] | None:
-    """Update the row of primary key ``key`` if ``when`` holds; its ``returning`` columns
-    after the change, or None when no row matched (so nothing changed).
+class RowUpdate:
+    """A conditional ``UPDATE`` of one row by its primary key, built once and run with
+    parameters: compiled once per dialect, each call only binds values (building a
+    statement per call was most of a hot write's Python cost).
 
-    One statement where the database returns updated rows (PostgreSQL, SQLite); on
-    MySQL/MariaDB the row is read back after the update, still locked by it.
+    ``await change(conn, key_<column>=..., set_<column>=..., **when_params)``: the row
+    after the change (its ``returning`` columns), or None when ``when`` did not hold (no
+    row changed). One statement where the database returns updated rows (PostgreSQL,
+    SQLite); on MySQL/MariaDB the row is read back after the update, still locked by it.
     """
-    by_key = and_(*(table.c[name] == value for name, value in key.items()))
-    statement = update(table).where(by_key).values(**values)
-    if when is not None:
-        statement = statement.where(when)
-    columns = list(returning) or list(table.primary_key.columns)
-    if connection.dialect.update_returning:
-        return (await connection.execute(statement.returning(*columns))).first()
-    result = await connection.execute(statement)
-    if result.rowcount != 1:
-        return None
-    return (await connection.execute(select(*columns).where(by_key))).first()
+
+    def __init__(
+        self,
+        table: Table,
+        *,
+        sets: Sequence[str],
+        returning: Sequence[ColumnElement[Any]],
+        when: ColumnElement[bool] | None = None,
+    ) -> None:
+        by_key = and_(*(c == bindparam(f"key_{c.name}") for c in table.primary_key.columns))
+        statement = (
+            update(table).where(by_key).values({name: bindparam(f"set_{name}") for name in sets})
+        )
+        self._update = statement if when is None else statement.where(when)
+        self._returning = self._update.returning(*returning)
+        self._read = select(*returning).where(by_key)
+        self._keys = [f"key_{c.name}" for c in table.primary_key.columns]
+
+    async def __call__(self, connection: AsyncConnection, **params: Any) -> Row[Any] | None:
+        if connection.dialect.update_returning:
+            return (await connection.execute(self._returning, params)).first()
+        result = await connection.execute(self._update, params)
+        if result.rowcount != 1:
+            return None
+        keys = {name: params[name] for name in self._keys}
+        return (await connection.execute(self._read, keys)).first()
 
 
 def table_of(model: type[Base]) -> Table:

@@ -22,7 +22,7 @@ from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.outbox import OutboxMessage
 
 AfterCommit = Callable[[], Awaitable[None]]
-OUTBOX = table_of(OutboxMessage)
+INSERT_OUTBOX = insert(table_of(OutboxMessage))
 log = structlog.get_logger("boxoffice.uow")
 
 
@@ -31,6 +31,7 @@ class UnitOfWork:
         self._sessions = sessions
         self.clock = clock
         self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None  # of the current transaction
         self._events: list[DomainEvent] = []
         self._after_commit: list[AfterCommit] = []
 
@@ -43,7 +44,9 @@ class UnitOfWork:
     async def connection(self) -> AsyncConnection:
         """The unit's connection, in its transaction, for Core statements: the hot writes
         skip the ORM's per-row bookkeeping (identity map, flush ordering)."""
-        return await self.session.connection()
+        if self._connection is None:
+            self._connection = await self.session.connection()
+        return self._connection
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
@@ -58,6 +61,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._connection = None
         self._events, self._after_commit = [], []
         if session is not None:
             # close() detaches the objects first, then rolls back whatever was not committed:
@@ -101,7 +105,8 @@ class UnitOfWork:
             self._events = []
             # One multi-row INSERT on the unit's connection, whatever else it flushes.
             await session.flush()
-            await (await self.connection()).execute(insert(OUTBOX), rows)
+            await (await self.connection()).execute(INSERT_OUTBOX, rows)
+        self._connection = None
         await session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
@@ -115,4 +120,5 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._events = []
         self._after_commit = []
+        self._connection = None
         await self.session.rollback()

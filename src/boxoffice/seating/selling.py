@@ -60,8 +60,9 @@ async def attach_order(uow: UnitOfWork, hold_id: str, *, order_id: str, user_id:
     """Give the user's active hold to ``order_id`` (no commit; idempotent for that order).
     Raises what ``lifecycle.attach`` raises."""
     now = uow.clock.now()
-    values = {"order_id": order_id}
-    row = await claims.update_hold(uow, hold_id, values, when=claims.attachable(user_id, now))
+    conn = await uow.connection()
+    given = {"key_id": hold_id, "set_order_id": order_id}
+    row = await claims.ATTACH(conn, **given, buyer=user_id, now=now)
     if row is not None:
         return row
     found = await claims.read_hold(uow, hold_id, lock=True)
@@ -69,7 +70,7 @@ async def attach_order(uow: UnitOfWork, hold_id: str, *, order_id: str, user_id:
     if not lifecycle.attach(hold_id, state, user_id=user_id, order_id=order_id, now=now):
         assert found is not None
         return found  # attached to this order already
-    row = await claims.update_hold(uow, hold_id, values)  # attachable after all (raced)
+    row = await claims.ATTACH_ANYWAY(conn, **given)  # attachable after all (raced)
     assert row is not None
     return row
 
@@ -84,9 +85,10 @@ async def sell(
     ``HoldLapsed`` when a seat was taken since, ``PurchaseLimitExceeded``, and what
     ``lifecycle.sell`` raises; the caller's transaction must then roll back."""
     now = uow.clock.now()
-    sold: dict[str, Any] = {"status": HoldStatus.SOLD.value, "order_id": order_id}
-    sold |= {"ended_at": now, "end_reason": "sold"}
-    row = await claims.update_hold(uow, hold_id, sold, when=claims.sellable_at_once(order_id, now))
+    conn = await uow.connection()
+    sold: dict[str, Any] = {"key_id": hold_id, "set_status": HoldStatus.SOLD.value}
+    sold |= {"set_order_id": order_id, "set_ended_at": now, "set_end_reason": "sold"}
+    row = await claims.SELL_AT_ONCE(conn, **sold, for_order=order_id, now=now)
     if row is None:
         found = await claims.read_hold(uow, hold_id, lock=True)
         state = claims.hold_state(found) if found is not None else None
@@ -97,7 +99,7 @@ async def sell(
         assert found is not None
         if lifecycle.lapsed(state, now):
             await _within_limit(uow, found, limit, now)
-        row = await claims.update_hold(uow, hold_id, sold)
+        row = await claims.SELL_ANYWAY(conn, **sold)
         assert row is not None
     seat_ids = claims.hold_seat_ids(row)
     changed = await claims.sell_seats(

@@ -31,7 +31,7 @@ from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
 from boxoffice.tickets.models import Ticket
 
 VALID, USED, VOID = "valid", "used", "void"
-TICKETS = table_of(Ticket)
+INSERT_TICKETS = insert(table_of(Ticket))
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ async def issue_tickets(
         )
     if rows:  # one multi-row INSERT, whatever the number of seats
         try:
-            await (await uow.connection()).execute(insert(TICKETS), rows)
+            await (await uow.connection()).execute(INSERT_TICKETS, rows)
         except IntegrityError as exc:
             raise Conflict("A seat of this order already has a valid ticket.") from exc
     ids = [str(row["id"]) for row in rows]
