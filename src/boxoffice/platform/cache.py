@@ -23,6 +23,7 @@ from typing import Protocol
 
 from redis.asyncio.cluster import RedisCluster
 
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.config import CacheSettings
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import RedisStore
@@ -52,6 +53,7 @@ class Cache(Protocol):
     ) -> None: ...
     async def delete(self, *keys: str) -> None: ...
     async def invalidate_tags(self, *tags: str) -> None: ...
+    async def close(self) -> None: ...
 
 
 async def cached(
@@ -89,6 +91,9 @@ def _unpack(raw: str) -> tuple[tuple[str, ...], str] | None:
 class NullCache:
     """Caches nothing: every read computes."""
 
+    async def close(self) -> None:
+        return None
+
     async def get(self, key: str, tags: Sequence[str] = ()) -> Lookup:
         return Lookup(None, ())
 
@@ -117,6 +122,9 @@ class MemoryCache:
         self.max_tags = max_tags or max_entries * 4
         self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._tags: OrderedDict[str, str] = OrderedDict()
+
+    async def close(self) -> None:
+        self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -175,6 +183,8 @@ class RedisCache:
         tag_ttl_factor: float = 2.0,
     ) -> None:
         self.client = client
+        # Reads of the same turn share one round trip (a sale reads sale info per request).
+        self._batch = None if isinstance(client, RedisCluster) else AutoPipeline(client)
         self.prefix = f"{prefix}:cache"
         self.max_ttl = max_ttl
         self.tag_ttl = int(max_ttl * tag_ttl_factor) + 1
@@ -189,8 +199,10 @@ class RedisCache:
         names = [self._key(key), *(self._tag(t) for t in tags)]
         if isinstance(self.client, RedisCluster):  # one MGET per slot, side by side
             raw = await self.client.mget_nonatomic(names)
-        else:
+        elif self._batch is None:
             raw = await self.client.mget(names)
+        else:
+            raw = await self._batch.execute("MGET", *names)
         versions = tuple(ABSENT if v is None else _text(v) for v in raw[1:])
         if raw[0] is None:
             return Lookup(None, versions)
@@ -208,6 +220,10 @@ class RedisCache:
     async def delete(self, *keys: str) -> None:
         if keys:
             await self.client.delete(*(self._key(k) for k in keys))
+
+    async def close(self) -> None:
+        if self._batch is not None:
+            await self._batch.close()
 
     async def invalidate_tags(self, *tags: str) -> None:
         if not tags:

@@ -93,6 +93,8 @@ class Runtime:
         return UnitOfWork(self.sessions, self.clock)
 
     async def close(self) -> None:
+        if self.cache is not None:
+            await self.cache.close()
         await self.kv.close()
         await self.engine.dispose()
 

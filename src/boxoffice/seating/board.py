@@ -211,10 +211,12 @@ class RedisBoard:
         return MarkOutcome("taken", tuple(str(s) for s in result[1:]))
 
     async def settle(self, show_id: str, seat_ids: Sequence[str], mark: Mark) -> None:
-        await self._settle(keys=[self._key(show_id)], args=[mark.encode(), *seat_ids])
+        keys, args = [self._key(show_id)], [mark.encode(), *seat_ids]
+        await self._batch.evalsha(_SETTLE, self._settle.sha, keys, args)
 
     async def unmark(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
-        await self._unmark(keys=[self._key(show_id)], args=[owner, *seat_ids])
+        keys, args = [self._key(show_id)], [owner, *seat_ids]
+        await self._batch.evalsha(_UNMARK, self._unmark.sha, keys, args)
 
     async def load(self, show_id: str, marks: Iterable[tuple[str, Mark]]) -> None:
         pairs: list[str] = []

@@ -115,9 +115,14 @@ async def purge_closed_queues(runtime: Runtime) -> int:
 async def admission_finished(runtime: Runtime, *, show_id: str, user_id: str) -> None:
     """The admitted person is done (paid, released, expired): they stop counting as active.
 
-    Idempotent; does nothing for someone who was never admitted.
+    Idempotent; does nothing for someone who was never admitted (nor for a show that sells
+    without a queue, where nobody is: no Redis call then).
     """
-    await room(runtime).store.finish(show_id, user_id)
+    waitroom = room(runtime)
+    info = await waitroom.sale_info(show_id)
+    if info is not None and not info.queue.enabled:
+        return
+    await waitroom.store.finish(show_id, user_id)
 
 
 # --- the queue -----------------------------------------------------------------------------
