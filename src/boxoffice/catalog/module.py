@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.catalog import adapters, routes, service
+from boxoffice.catalog import adapters, hot_routes, routes, service
 from boxoffice.catalog.views import MemoryViewCounter
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
@@ -33,6 +33,7 @@ MODULE = ContextModule(
     "catalog",
     routers=[routes.router],
     root_routers=[media_router],
+    hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,
 )

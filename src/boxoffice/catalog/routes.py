@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from boxoffice.catalog import reads, service
 from boxoffice.catalog.schemas import (
@@ -13,11 +13,9 @@ from boxoffice.catalog.schemas import (
     CategoryUpdate,
     EventCancel,
     EventCreate,
-    EventPage,
     EventRead,
     EventUpdate,
     ImageCreated,
-    ListingQuery,
     ShowCreate,
     ShowDetail,
     ShowRead,
@@ -98,13 +96,6 @@ async def get_venue(venue_id: str, uow: UoW) -> Response:
 # Events
 
 
-@router.get("/events", response_model=EventPage, operation_id="list_events")
-async def list_events(
-    query: Annotated[ListingQuery, Query()], uow: UoW, runtime: RuntimeDep
-) -> Response:
-    return _json(await reads.list_events(uow, runtime, query))
-
-
 @router.post(
     "/events",
     status_code=status.HTTP_201_CREATED,
@@ -116,17 +107,7 @@ async def create_event(
     body: EventCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     event = await service.create_event(uow, runtime, seller, body)
-    return _json(await reads.event_detail(uow, runtime, seller, event.id, count_view=False), 201)
-
-
-@router.get(
-    "/events/{event_id}",
-    response_model=EventRead,
-    operation_id="get_event",
-    responses={404: {"description": "no such event (or a draft of someone else)"}},
-)
-async def get_event(event_id: str, uow: UoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
-    return _json(await reads.event_detail(uow, runtime, user, event_id))
+    return _json(await reads.event_detail(runtime, seller, event.id, count_view=False), 201)
 
 
 @router.patch(
@@ -136,7 +117,7 @@ async def update_event(
     event_id: str, body: EventUpdate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.update_event(uow, runtime, seller, event_id, body)
-    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
 
 
 @router.post(
@@ -149,7 +130,7 @@ async def publish_event(
     event_id: str, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.publish_event(uow, runtime, seller, event_id)
-    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
 
 
 @router.post(
@@ -167,7 +148,7 @@ async def cancel_event(
 ) -> Response:
     reason = body.reason if body is not None else ""
     await service.cancel_event(uow, runtime, seller, event_id, reason)
-    return _json(await reads.event_detail(uow, runtime, seller, event_id, count_view=False))
+    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
 
 
 @router.post(

@@ -470,17 +470,15 @@ async def show_sale_info(
 # The public reads, as the API serves them (same cache), typed for other entry points
 
 
-async def event_listing(uow: UnitOfWork, runtime: Runtime, query: ListingQuery) -> EventPage:
+async def event_listing(runtime: Runtime, query: ListingQuery) -> EventPage:
     """Published events with a show to come, as ``GET /events`` lists them (cached)."""
-    return EventPage.model_validate_json(await reads.list_events(uow, runtime, query))
+    return EventPage.model_validate_json(await reads.list_events(runtime, query))
 
 
-async def event_view(
-    uow: UnitOfWork, runtime: Runtime, principal: Principal | None, event_id: str
-) -> EventRead:
+async def event_view(runtime: Runtime, principal: Principal | None, event_id: str) -> EventRead:
     """The event as ``GET /events/{id}`` shows it, counting a view. Raises ``EventNotFound``
     (also for someone else's draft)."""
-    raw = await reads.event_detail(uow, runtime, principal, event_id)
+    raw = await reads.event_detail(runtime, principal, event_id)
     return EventRead.model_validate_json(raw)
 
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -93,11 +94,28 @@ class FastRequest:
 
     def user(self) -> Principal:
         """The signed-in user, exactly as the platform's ``CurrentUser`` dependency decides."""
+        user = self.optional_user()
+        if user is None:
+            raise Unauthorized(_SIGN_IN)
+        return user
+
+    def optional_user(self) -> Principal | None:
+        """The signed-in user or None, as ``OptionalUser`` decides: no bearer credentials
+        is anonymous, bearer credentials that do not verify are refused (401)."""
         authorization = self.header(b"authorization") or ""
         scheme, _, credentials = authorization.partition(" ")  # as FastAPI's HTTPBearer reads it
         if not (scheme and credentials) or scheme.lower() != "bearer":
-            raise Unauthorized(_SIGN_IN)
+            return None
         return self.runtime.verified_tokens.principal(self.runtime, credentials)
+
+    def query(self, schema: type[M]) -> M:
+        """The query string as ``schema`` (each name's first value); 422 as FastAPI's."""
+        raw = self.scope.get("query_string", b"").decode("latin-1")
+        values = {name: found[0] for name, found in parse_qs(raw).items()}
+        try:
+            return schema.model_validate(values)
+        except ValidationError as exc:
+            raise _invalid(exc, "query") from None
 
 
 @dataclass(frozen=True, slots=True)

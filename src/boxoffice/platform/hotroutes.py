@@ -46,6 +46,7 @@ class HotRoute:
     status_code: int = 200
     response_model: type[BaseModel] | None = None
     body: type[BaseModel] | None = None  # the JSON body the handler reads, if any
+    query: type[BaseModel] | None = None  # the query parameters it reads, if any
     headers: Sequence[Header] = ()
     responses: Mapping[int | str, dict[str, Any]] = field(default_factory=dict)
     signed_in: bool = True
@@ -82,6 +83,13 @@ class HotRoute:
             {"name": name, "in": "path", "required": True, "schema": _PATH_PARAMETER}
             for name in names
         ]
+        if self.query is not None:
+            schema = self.query.model_json_schema()
+            required = set(schema.get("required", []))
+            parameters += [
+                {"name": name, "in": "query", "required": name in required, "schema": field}
+                for name, field in schema.get("properties", {}).items()
+            ]
         parameters += [
             {
                 "name": header.name,

@@ -139,8 +139,7 @@ def small_hall() -> VenueCreate:
 
 
 async def _listed(runtime: Runtime, title: str) -> bool:
-    async with runtime.uow() as uow:
-        page = await catalog.event_listing(uow, runtime, ListingQuery(q=title, limit=5))
+    page = await catalog.event_listing(runtime, ListingQuery(q=title, limit=5))
     return any(card.title == title for card in page.items)
 
 

@@ -50,7 +50,7 @@ async def home(
     query = ListingQuery(
         q=q or None, category=category or None, cursor=cursor, limit=_settings(request).page_size
     )
-    page = await catalog.event_listing(uow, runtime, query)
+    page = await catalog.event_listing(runtime, query)
     categories = [c for c in await catalog.list_categories(uow) if c.active]
     return render(
         request,

@@ -64,8 +64,7 @@ class EventPage:
 
 
 async def event_page(runtime: Runtime, user: Principal | None, event_id: str) -> EventPage:
-    async with runtime.uow() as uow:
-        event = await catalog.event_view(uow, runtime, user, event_id)
+    event = await catalog.event_view(runtime, user, event_id)
     shows = [await show_state(runtime, show) for show in event.shows]
     goods = await merch.offered_products(runtime, event_id=event.id, limit=GOODS_ON_EVENT_PAGE)
     return EventPage(event, shows, goods)

@@ -132,7 +132,9 @@ async def test_a_sold_out_show_says_so_on_its_page_and_in_the_waiting_room(
 
     async def told() -> bool:  # the dispatcher notices within a tick or two
         await fan.goto(f"{shop.url}/shows/{show.show_id}/queue")
-        await fan.wait_for_selector("#queue-message:not([hidden]), #queue-position[data-position]")
+        await fan.wait_for_selector(
+            "#queue-message:not([hidden]), #queue-position[data-position]:visible"
+        )
         return await fan.locator("#queue-message").filter(has_text="매진").count() == 1
 
     assert await eventually(told), await fan.text_content("#queue")
