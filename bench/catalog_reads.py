@@ -27,6 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -36,18 +37,21 @@ sys.path.insert(0, str(ROOT))
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
 from bench.auth import _scratch_postgres, machine, percentile  # noqa: E402
-from bench.common import errors_in, finish  # noqa: E402
+from bench.common import Connection, errors_in, finish  # noqa: E402
 
 API = "/api/v1"
 CATEGORIES = ("concert", "musical", "theatre", "classical")
 
 
-def _server(env: dict[str, str], data_dir: Path, name: str) -> tuple[subprocess.Popen[bytes], str]:
+def _server(
+    env: dict[str, str], data_dir: Path, name: str, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log_path = data_dir / f"{name}.log"
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "boxoffice", "serve", "--port", str(port)],
+            [sys.executable, "-m", "boxoffice", *command],
             env=env,
             cwd=ROOT,
             stdout=log,
@@ -146,24 +150,31 @@ async def stadium(base: str) -> dict[str, Any]:
 
 
 async def _slice(
-    client: httpx.AsyncClient, make_request: Any, concurrency: int, seconds: float
+    base: str, make_path: Any, concurrency: int, seconds: float
 ) -> tuple[list[float], dict[str, int], float, float]:
-    """Latencies, errors, wall time and this process's CPU time of one load slice."""
+    """Latencies, errors, wall time and this process's CPU time of one load slice, on
+    ``concurrency`` keep-alive connections of the lean client."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
+    url = httpx.URL(base)
 
     async def worker() -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                response = await make_request(client)
-            except httpx.TransportError as exc:  # a dropped connection is a failed request
-                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
-                continue
-            latencies.append(time.perf_counter() - started)
-            if response.status_code >= 400:
-                errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
+        connection = Connection(url.host, url.port or 80)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    status, _ = await connection.request("GET", make_path())
+                except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
+                    connection.close()  # a dropped connection is a failed request
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+                if status >= 400:
+                    errors[str(status)] = errors.get(str(status), 0) + 1
+        finally:
+            connection.close()
 
     cpu = time.process_time()
     wall = time.perf_counter()
@@ -191,9 +202,6 @@ async def measure(
 ) -> dict[str, Any]:
     """Cache off and on measured in alternating slices, so that other work on the shared
     machine weighs on both alike; each total is ``args.seconds`` per route and mode."""
-    limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
     listings = [
         {"limit": 20},
         {"limit": 50},
@@ -202,39 +210,29 @@ async def measure(
     ]
     rng = random.Random(7)
 
-    async def detail(c: httpx.AsyncClient) -> httpx.Response:
-        return await c.get(f"{API}/events/{rng.choice(event_ids)}")
+    def detail() -> str:
+        return f"{API}/events/{rng.choice(event_ids)}"
 
-    async def listing(c: httpx.AsyncClient) -> httpx.Response:
-        return await c.get(f"{API}/events", params=rng.choice(listings))
+    def listing() -> str:
+        return f"{API}/events?{urlencode(rng.choice(listings))}"
 
-    clients = {
-        mode: httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
-        for mode, base in bases.items()
-    }
     results: dict[str, dict[str, Any]] = {mode: {} for mode in bases}
-    try:
-        for client in clients.values():  # warm-up (and fill the caches)
-            await _slice(client, detail, args.concurrency, 1.0)
-            await _slice(client, listing, args.concurrency, 1.0)
-        slice_seconds = args.seconds / args.rounds
-        for route, make_request in (("event_detail", detail), ("event_listing", listing)):
-            totals: dict[str, tuple[list[float], dict[str, int], float, float]] = {
-                mode: ([], {}, 0.0, 0.0) for mode in bases
-            }
-            for _ in range(args.rounds):
-                for mode, client in clients.items():
-                    lat, err, wall, cpu = await _slice(
-                        client, make_request, args.concurrency, slice_seconds
-                    )
-                    old = totals[mode]
-                    merged = {k: old[1].get(k, 0) + err.get(k, 0) for k in {*old[1], *err}}
-                    totals[mode] = (old[0] + lat, merged, old[2] + wall, old[3] + cpu)
-            for mode, total in totals.items():
-                results[mode][route] = _summary(*total)
-    finally:
-        for client in clients.values():
-            await client.aclose()
+    for base in bases.values():  # warm-up (and fill the caches)
+        await _slice(base, detail, args.concurrency, 1.0)
+        await _slice(base, listing, args.concurrency, 1.0)
+    slice_seconds = args.seconds / args.rounds
+    for route, make_path in (("event_detail", detail), ("event_listing", listing)):
+        totals: dict[str, tuple[list[float], dict[str, int], float, float]] = {
+            mode: ([], {}, 0.0, 0.0) for mode in bases
+        }
+        for _ in range(args.rounds):
+            for mode, base in bases.items():
+                lat, err, wall, cpu = await _slice(base, make_path, args.concurrency, slice_seconds)
+                old = totals[mode]
+                merged = {k: old[1].get(k, 0) + err.get(k, 0) for k in {*old[1], *err}}
+                totals[mode] = (old[0] + lat, merged, old[2] + wall, old[3] + cpu)
+        for mode, total in totals.items():
+            results[mode][route] = _summary(*total)
     return results
 
 
@@ -275,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for mode in ("cache_off", "cache_on"):
             enabled = "false" if mode == "cache_off" else "true"
             server, bases[mode] = _server(
-                {**env, "BOXOFFICE_CACHE_ENABLED": enabled}, data_dir, mode
+                {**env, "BOXOFFICE_CACHE_ENABLED": enabled}, data_dir, mode, args.workers
             )
             servers.append(server)
         started = time.perf_counter()
@@ -295,7 +293,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "backend": {
             "database": backend,
             "cache": "redis" if args.redis else "memory LRU",
-            "server_workers": 1,
+            "server_workers": args.workers,
         },
         "concurrency": args.concurrency,
         "seconds_per_scenario": args.seconds,
@@ -309,6 +307,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=4, help="uvicorn workers per server")
     parser.add_argument("--events", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=5, help="alternating slices per route")
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")

@@ -10,6 +10,7 @@ reported, never judged there.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -82,3 +83,45 @@ def finish(report: dict[str, Any], invariants: Mapping[str, int]) -> None:
     if broken:
         print(f"invariants broken: {broken}", file=sys.stderr)
         raise SystemExit(1)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection, kept lean so a load generator takes little of the
+    CPU it shares with the servers: each request is one write, each answer one
+    ``readuntil`` of the head and one read of the body (Content-Length answers only)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = f"{host}:{port}".encode()
+        self.address = (host, port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: bytes = b""
+    ) -> tuple[int, bytes]:
+        """(status, body); ``headers`` are whole lines (``b"Name: value\\r\\n"``)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(*self.address)
+        assert self.reader is not None
+        typed = b"Content-Type: application/json\r\n" if body else b""
+        self.writer.write(
+            b"%s %s HTTP/1.1\r\nHost: %s\r\n%s%sContent-Length: %d\r\n\r\n%s"
+            % (method.encode(), path.encode(), self.host, typed, headers, len(body), body)
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        lower = head.lower()
+        at = lower.find(b"\r\ncontent-length:")
+        length = int(lower[at + 17 : lower.index(b"\r\n", at + 2)]) if at >= 0 else 0
+        payload = await self.reader.readexactly(length)
+        if b"\r\nconnection: close" in lower:
+            self.close()
+        return status, payload
+
+    async def post(self, path: str, body: bytes, headers: bytes = b"") -> tuple[int, bytes]:
+        return await self.request("POST", path, body, headers)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None

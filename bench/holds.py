@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, running_server  # noqa: E402
 
-from bench.common import finish, machine, percentile  # noqa: E402
+from bench.common import Connection, finish, machine, percentile  # noqa: E402
 
 API = "/api/v1"
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -50,41 +50,6 @@ CONTEXTS = "identity,catalog,waitroom,seating"
 
 
 # --- a small HTTP/1.1 client: one keep-alive connection per worker --------------------------
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection that only POSTs JSON: each request is one write,
-    each answer one ``readuntil`` of the head and one read of the body."""
-
-    def __init__(self, host: str, port: int, path: str) -> None:
-        self.host, self.port = host, port
-        self.head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        ).encode()
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, body: bytes, credentials: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
-            b"%s%sContent-Length: %d\r\n\r\n%s" % (self.head, credentials, len(body), body)
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        lower = head.lower()
-        at = lower.find(b"\r\ncontent-length:")
-        length = int(lower[at + 17 : lower.index(b"\r\n", at + 2)]) if at >= 0 else 0
-        payload = await self.reader.readexactly(length)
-        if b"\r\nconnection: close" in lower:
-            self.close()
-        return status, payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -182,7 +147,7 @@ async def hammer(
     async def worker(index: int) -> None:
         nonlocal errors
         url = httpx.URL(urls[index % len(urls)])
-        connection = Connection(url.host, url.port or 80, path)
+        connection = Connection(url.host, url.port or 80)
         who, left = b"", 0
         try:
             while time.perf_counter() < deadline:
@@ -195,7 +160,7 @@ async def hammer(
                 body = json.dumps({"seat_ids": wanted_seats(show.seat_ids, rng, args.crowd)})
                 started = time.perf_counter()
                 try:
-                    status, _ = await connection.post(body.encode(), who)
+                    status, _ = await connection.post(path, body.encode(), who)
                 except (ConnectionError, OSError, asyncio.IncompleteReadError):
                     connection.close()
                     errors += 1

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
-from bench.common import drop_postgres_database, finish, machine, percentile  # noqa: E402
+from bench.common import Connection, drop_postgres_database, finish, machine, percentile  # noqa: E402
 from bench.invariants import (  # noqa: E402
     PAID_ORDERS_WITHOUT_THEIR_TICKETS,
     SEATS_WITH_TWO_LIVE_TICKETS,
@@ -59,40 +59,6 @@ POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 STEPS = ("hold", "order", "pay")
 PROBE_PURCHASES = 5  # purchases whose statements are counted in-process before the run
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection sending JSON: one write per request, one
-    ``readuntil`` of the head and one read of the body per answer."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: bytes, headers: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
-            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n%s"
-            b"Content-Length: %d\r\n\r\n%s"
-            % (path.encode(), self.host.encode(), headers, len(body), body)
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        lower = head.lower()
-        at = lower.find(b"\r\ncontent-length:")
-        length = int(lower[at + 17 : lower.index(b"\r\n", at + 2)]) if at >= 0 else 0
-        payload = await self.reader.readexactly(length)
-        if b"\r\nconnection: close" in lower:
-            self.close()
-        return status, payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
 
 
 # --- set-up ---------------------------------------------------------------------------------

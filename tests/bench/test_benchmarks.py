@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {
     "auth": ["--seconds", "1", "--concurrency", "4"],
-    "catalog_reads": ["--seconds", "0.5", "--events", "4", "--rounds", "1", "--no-stadium"],
+    "catalog_reads": [
+        *("--seconds", "0.5", "--events", "4", "--rounds", "1", "--no-stadium"),
+        *("--workers", "2"),
+    ],
     "events": [
         *("--events", "300", "--concurrency", "8", "--database", "postgresql"),
         *("--brokers", "redis,nats,kafka"),  # Kafka: tansu, started by the benchmark
