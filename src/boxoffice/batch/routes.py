@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from boxoffice.batch import service
 from boxoffice.batch.schemas import BatchHealth, JobList, RunAccepted, RunPage, RunRead
-from boxoffice.platform.deps import AdminUser, OptionalUser, RuntimeDep, UoW
+from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.security import Role
 
@@ -30,7 +30,7 @@ class RunStatus(StrEnum):
 
 
 @router.get("/admin/jobs", response_model=JobList, operation_id="list_jobs", responses=_ADMIN)
-async def list_jobs(uow: UoW, runtime: RuntimeDep, _: AdminUser) -> Any:
+async def list_jobs(uow: ReadUoW, runtime: RuntimeDep, _: AdminUser) -> Any:
     return {"items": await service.list_jobs(uow, runtime)}
 
 
@@ -61,7 +61,7 @@ async def list_runs(
     operation_id="get_job_run",
     responses={**_ADMIN, 404: {"description": "no such run"}},
 )
-async def get_run(uow: UoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]) -> Any:
+async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]) -> Any:
     return await service.get_run(uow, run_id)
 
 
@@ -90,7 +90,7 @@ async def run_job(
     operation_id="batch_health",
     responses={503: {"description": "no scheduler is running (status down)"}},
 )
-async def batch_health(uow: UoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
+async def batch_health(uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     """Anyone gets the summary (no errors, no hosts); an admin also gets those."""
     detailed = user is not None and user.has_role(Role.ADMIN)
     body = await service.health(uow, runtime, detailed=detailed)

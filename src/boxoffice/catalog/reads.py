@@ -174,7 +174,7 @@ async def event_detail(
     lookup = await state.cache.get(key, tags)
     packed = lookup.value
     if packed is None:
-        async with runtime.uow() as uow:
+        async with runtime.uow(read_only=True) as uow:
             rendered = await _render_event(uow, runtime, event_id)
         if rendered is None:
             raise EventNotFound()
@@ -220,7 +220,7 @@ async def list_events(runtime: Runtime, query: ListingQuery) -> str:
     state = adapters(runtime)
 
     async def compute() -> str:
-        async with runtime.uow() as uow:
+        async with runtime.uow(read_only=True) as uow:
             page = await _listing_page(uow, runtime, query, starts_from, cursor)
         return page.model_dump_json()
 

@@ -23,7 +23,7 @@ from boxoffice.catalog.schemas import (
     VenueRead,
 )
 from boxoffice.platform import media
-from boxoffice.platform.deps import AdminUser, OptionalUser, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.jsonutil import dumps
 
 router = APIRouter(tags=["catalog"])
@@ -44,7 +44,7 @@ def _json(body: Any, status_code: int = 200) -> Response:
 
 
 @router.get("/categories", response_model=list[CategoryRead], operation_id="list_categories")
-async def list_categories(uow: UoW) -> Any:
+async def list_categories(uow: ReadUoW) -> Any:
     return await service.list_categories(uow)
 
 
@@ -89,7 +89,7 @@ async def create_venue(body: VenueCreate, uow: UoW, seller: SellerUser) -> Respo
     operation_id="get_venue",
     responses={404: {"description": "no venue"}},
 )
-async def get_venue(venue_id: str, uow: UoW) -> Response:
+async def get_venue(venue_id: str, uow: ReadUoW) -> Response:
     return _json(await service.get_venue(uow, venue_id))
 
 
@@ -213,5 +213,5 @@ async def upload_event_image(
     operation_id="get_show",
     responses={404: {"description": "no such show"}},
 )
-async def get_show(show_id: str, uow: UoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
+async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     return _json(await reads.show_detail(uow, runtime, user, show_id))

@@ -442,7 +442,7 @@ async def recent_sale_info(
 
 def _recent(runtime: Runtime) -> RecentSaleInfo:
     async def read(show_id: str) -> ShowSaleInfo | None:
-        async with runtime.uow() as uow:
+        async with runtime.uow(read_only=True) as uow:
             return await show_sale_info(uow, show_id, runtime=runtime)
 
     return runtime.adapters.ensure(RecentSaleInfo, lambda: RecentSaleInfo(read))

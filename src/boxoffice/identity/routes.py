@@ -20,7 +20,7 @@ from boxoffice.identity.schemas import (
     UserCreated,
     UserRead,
 )
-from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, RuntimeDep, UoW
+from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, ReadUoW, RuntimeDep, UoW
 
 router = APIRouter(tags=["identity"])
 wellknown = APIRouter(tags=["identity"])
@@ -70,7 +70,7 @@ async def logout(body: RefreshRequest, uow: UoW, user: CurrentUser) -> Response:
 
 
 @router.get("/users/me", response_model=UserRead, operation_id="get_me", responses=_AUTH_ERRORS)
-async def get_me(uow: UoW, user: CurrentUser) -> Any:
+async def get_me(uow: ReadUoW, user: CurrentUser) -> Any:
     return await service.get_user(uow, user.id)
 
 

@@ -20,7 +20,7 @@ from boxoffice.merch.schemas import (
     VariantRead,
 )
 from boxoffice.platform import media
-from boxoffice.platform.deps import OptionalUser, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.deps import OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 
 router = APIRouter(tags=["merch"])
 
@@ -75,7 +75,7 @@ async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: Sel
     operation_id="list_event_products",
     responses={404: {"description": "no such event"}},
 )
-async def list_event_products(event_id: str, uow: UoW, user: OptionalUser) -> Any:
+async def list_event_products(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     views = await service.list_products(uow, user, event_id)
     return ProductList(items=[product_read(v) for v in views])
 
@@ -86,7 +86,7 @@ async def list_event_products(event_id: str, uow: UoW, user: OptionalUser) -> An
     operation_id="get_product",
     responses={404: {"description": "no such product"}},
 )
-async def get_product(product_id: str, uow: UoW, user: OptionalUser) -> Any:
+async def get_product(product_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     return product_read(await service.get_product(uow, user, product_id))
 
 
@@ -131,7 +131,7 @@ async def adjust_variant_stock(
     operation_id="list_stock_adjustments",
     responses=_SELLER_ERRORS,
 )
-async def list_stock_adjustments(product_id: str, uow: UoW, user: SellerUser) -> Any:
+async def list_stock_adjustments(product_id: str, uow: ReadUoW, user: SellerUser) -> Any:
     items = await service.stock_adjustments(uow, user, product_id)
     return StockAdjustmentList(items=[StockAdjustmentRead.model_validate(a) for a in items])
 

@@ -105,7 +105,7 @@ async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Orde
 
 
 async def read_order(runtime: Runtime, order_id: str) -> OrderView:
-    async with runtime.uow() as uow:
+    async with runtime.uow(read_only=True) as uow:
         order = await uow.session.get(Order, order_id)
         if order is None:
             raise OrderNotFound(f"Order {order_id} not found.")

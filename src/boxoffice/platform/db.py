@@ -6,6 +6,7 @@ migrations are the only way the schema changes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -180,10 +182,19 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise sa_exc.DisconnectionError("the server closed this connection")
 
 
+READ_ONLY = "boxoffice_read_only"  # execution option: a transaction that only reads
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    # SQLite has one writer: take the write lock at BEGIN so that two transactions never
-    # both read, then both try to upgrade (SQLITE_BUSY that no timeout can cure).
+    """SQLite has one writer. A transaction that writes takes the write lock at BEGIN
+    (``BEGIN IMMEDIATE``), so two of them never both read, then both try to upgrade
+    (SQLITE_BUSY that no timeout can cure); and in this process writers queue for it on
+    an asyncio lock first, in order, woken the moment it is free, instead of sleeping in
+    SQLite's busy handler (whose naps grow to 100 ms) while the event loop could run the
+    writer ahead of them. A transaction marked read-only begins deferred: with WAL it
+    reads a snapshot and neither waits for writers nor holds them up."""
     sync_engine = engine.sync_engine
+    writer = asyncio.Lock()
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -197,7 +208,32 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        await_only(writer.acquire())
+        conn.connection.info["writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.connection.info)
+            raise
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop("writer", False):
+            writer.release()
+
+    @event.listens_for(sync_engine, "commit")
+    @event.listens_for(sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        _release(conn.connection.info)
+
+    # Whatever ends a connection's use without a commit or rollback frees the lock too.
+    @event.listens_for(sync_engine.pool, "checkin")
+    @event.listens_for(sync_engine.pool, "invalidate")
+    def _on_release(_dbapi_conn: Any, record: Any, *_rest: Any) -> None:
+        if record is not None:
+            _release(record.info)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

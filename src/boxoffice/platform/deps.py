@@ -36,6 +36,15 @@ async def get_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+async def get_read_uow(runtime: RuntimeDep) -> AsyncIterator[UnitOfWork]:
+    async with runtime.uow(read_only=True) as uow:
+        yield uow
+
+
+# For routes that only read: on SQLite they read a snapshot, never queued behind writers.
+ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
+
+
 async def get_optional_user(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

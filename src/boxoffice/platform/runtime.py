@@ -89,8 +89,10 @@ class Runtime:
     # Contexts' own adapters, by type (seat board, queue store, providers, ...).
     adapters: Adapters = field(default_factory=Adapters)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.clock)
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; ``read_only`` for a use case that writes nothing (on SQLite it
+        then reads a snapshot without waiting for, or holding up, writers)."""
+        return UnitOfWork(self.sessions, self.clock, read_only=read_only)
 
     async def close(self) -> None:
         if self.cache is not None:

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock
-from boxoffice.platform.db import table_of
+from boxoffice.platform.db import READ_ONLY, table_of
 from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
@@ -27,9 +27,14 @@ log = structlog.get_logger("boxoffice.uow")
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, read_only: bool = False
+    ) -> None:
         self._sessions = sessions
         self.clock = clock
+        # A use case that only reads says so: on SQLite its transaction then begins
+        # deferred (a snapshot, no write lock), so reads never queue behind writers.
+        self.read_only = read_only
         self._session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None  # of the current transaction
         self._events: list[DomainEvent] = []
@@ -52,6 +57,9 @@ class UnitOfWork:
         self._session = self._sessions()
         self._events = []
         self._after_commit = []
+        if self.read_only:
+            options = {READ_ONLY: True}
+            self._connection = await self._session.connection(execution_options=options)
         return self
 
     async def __aexit__(

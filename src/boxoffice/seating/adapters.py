@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
@@ -28,7 +29,9 @@ def build(runtime: Runtime, admission_finished: AdmissionFinished | None = None)
         board = RedisBoard(runtime.kv.client, runtime.kv.prefix)
     else:
         board = MemoryBoard()
-    return Seating(board, SnapshotCache(board, runtime.uow), admission_finished)
+    return Seating(
+        board, SnapshotCache(board, partial(runtime.uow, read_only=True)), admission_finished
+    )
 
 
 def seating_of(runtime: Runtime) -> Seating:

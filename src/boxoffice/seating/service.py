@@ -192,7 +192,7 @@ async def _view(uow: UnitOfWork, runtime: Runtime, row: Row[Any]) -> HeldSeats:
 
 async def get_hold(runtime: Runtime, hold_id: str, user: Principal) -> HeldSeats:
     """The hold, for its holder or an admin (anyone else: 404). Its own short unit of work."""
-    async with runtime.uow() as uow:
+    async with runtime.uow(read_only=True) as uow:
         return await _view(uow, runtime, await _visible_hold(uow, hold_id, user))
 
 
@@ -283,7 +283,7 @@ async def seats_left(runtime: Runtime, show_id: str) -> tuple[int, int] | None:
     free = case(((seat.status == "available") | lapsed, 1), else_=0)
     taken = case(((seat.status == "held") & (seat.hold_expires_at > now), 1), else_=0)
     query = select(func.count(), func.sum(free), func.sum(taken)).where(seat.show_id == show_id)
-    async with runtime.uow() as uow:
+    async with runtime.uow(read_only=True) as uow:
         total, available, held = (await uow.session.execute(query)).one()
     if not total:
         return None

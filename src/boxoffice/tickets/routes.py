@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from boxoffice.platform.deps import CurrentUser, RuntimeDep, StaffUser, UoW
+from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, StaffUser, UoW
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Ticket
 from boxoffice.tickets.schemas import CheckIn, CheckInRead, SeatRead, TicketPage, TicketRead
@@ -62,7 +62,7 @@ async def list_my_tickets(
 @router.get(
     "/tickets/{ticket_id}", response_model=TicketRead, operation_id="get_ticket", responses=_ERRORS
 )
-async def get_ticket(ticket_id: str, uow: UoW, user: CurrentUser) -> Any:
+async def get_ticket(ticket_id: str, uow: ReadUoW, user: CurrentUser) -> Any:
     return ticket_read(await service.get_ticket(uow, user, ticket_id))
 
 

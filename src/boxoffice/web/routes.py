@@ -17,7 +17,7 @@ from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import ListingQuery
 from boxoffice.orders import service as orders
 from boxoffice.platform.config import WebSettings
-from boxoffice.platform.deps import CurrentUser, OptionalUser, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, OptionalUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.web import i18n, views
@@ -95,7 +95,7 @@ async def seat_picker(request: Request, show_id: Id, runtime: RuntimeDep) -> HTM
 
 
 @router.get("/shows/{show_id}/seatplan.json")
-async def seat_plan(request: Request, show_id: Id, uow: UoW, runtime: RuntimeDep) -> Response:
+async def seat_plan(request: Request, show_id: Id, uow: ReadUoW, runtime: RuntimeDep) -> Response:
     """Where the show's seats are drawn: static per venue, so browsers keep it (ETag)."""
     show = await catalog.show_view(uow, runtime, None, show_id)
     etag = f'"plan-{show.venue.id}"'
@@ -198,7 +198,7 @@ async def hold_fragment(
 
 
 @router.get("/fragments/orders")
-async def orders_fragment(request: Request, uow: UoW, user: CurrentUser) -> HTMLResponse:
+async def orders_fragment(request: Request, uow: ReadUoW, user: CurrentUser) -> HTMLResponse:
     page, _ = await orders.list_orders(uow, user, cursor=None, limit=50)
     return fragment(request, "fragments/orders.html", orders=page)
 
@@ -222,5 +222,5 @@ async def cancel_fragment(
 
 
 @router.get("/fragments/tickets")
-async def tickets_fragment(request: Request, uow: UoW, user: CurrentUser) -> HTMLResponse:
+async def tickets_fragment(request: Request, uow: ReadUoW, user: CurrentUser) -> HTMLResponse:
     return fragment(request, "fragments/tickets.html", cards=await views.my_tickets(uow, user))
