@@ -85,10 +85,7 @@ def create_app(
     """
     settings = settings or Settings()
     chosen = list(contexts) if contexts is not None else list(CONTEXTS)
-    unknown = set(chosen) - set(CONTEXTS)
-    if unknown:
-        raise ValueError(f"unknown contexts: {', '.join(sorted(unknown))}")
-    modules = [CONTEXTS[name] for name in chosen]
+    modules = _modules(chosen)
     configure_logging(settings.log_level, settings.log_json)
     settings.refuse_unsafe_production()
     limits = {"max_json": settings.max_json_body_bytes, "max_upload": settings.max_upload_bytes}
@@ -124,6 +121,28 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     apidocs.install(app)
+    templates = _include_routes(app, modules)
+    if set(chosen) >= SHOP_NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
+        from boxoffice.web import module as shop  # imported, like a context, only when used
+
+        shop.install(app, settings)
+
+    # Metrics need the runtime's registry, which exists only once the lifespan has run.
+    app.add_middleware(BodySizeLimitMiddleware, **limits)
+    app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
+    return app
+
+
+def _modules(chosen: list[str]) -> list[ContextModule]:
+    unknown = set(chosen) - set(CONTEXTS)
+    if unknown:
+        raise ValueError(f"unknown contexts: {', '.join(sorted(unknown))}")
+    return [CONTEXTS[name] for name in chosen]
+
+
+def _include_routes(app: BoxOfficeApp, modules: list[ContextModule]) -> dict[int, str]:
+    """Every context's routers on the app; returns each route's path template by route id
+    (the metrics' and logs' label)."""
     api = APIRouter(prefix=API_PREFIX)
     templates: dict[int, str] = {id(r): getattr(r, "path", "") for r in health.router.routes}
     for module in modules:
@@ -137,15 +156,7 @@ def create_app(
             app.include_router(router)
             templates.update({id(r): getattr(r, "path", "") for r in router.routes})
     app.include_router(api)
-    if set(chosen) >= SHOP_NEEDS:  # the fans' pages, beside the API (web/, docs/web.md)
-        from boxoffice.web import module as shop  # imported, like a context, only when used
-
-        shop.install(app, settings)
-
-    # Metrics need the runtime's registry, which exists only once the lifespan has run.
-    app.add_middleware(BodySizeLimitMiddleware, **limits)
-    app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
-    return app
+    return templates
 
 
 @asynccontextmanager

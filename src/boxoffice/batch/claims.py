@@ -102,16 +102,7 @@ async def claim(
         await uow.rollback()
         return Claim(Outcome.STALE)
     if observed_run is not None:
-        await uow.session.execute(
-            update(JobRun)
-            .where(JobRun.id == observed_run, JobRun.status == RUNNING)
-            .values(
-                status=ABANDONED,
-                finished_at=now,
-                error="The process running it stopped renewing its claim (it died or hung).",
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await _abandon(uow, observed_run, now)
     uow.session.add(
         JobRun(
             id=run_id,
@@ -130,6 +121,20 @@ async def claim(
         await uow.rollback()
         return Claim(Outcome.STALE)
     return Claim(Outcome.CLAIMED, run_id=run_id)
+
+
+async def _abandon(uow: UnitOfWork, run_id: str, now: datetime) -> None:
+    """Mark the run whose claim ran out as abandoned (its process died or hung)."""
+    await uow.session.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id, JobRun.status == RUNNING)
+        .values(
+            status=ABANDONED,
+            finished_at=now,
+            error="The process running it stopped renewing its claim (it died or hung).",
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def renew(uow: UnitOfWork, job: str, run_id: str, claim_ttl: float) -> bool:

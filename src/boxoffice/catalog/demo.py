@@ -114,47 +114,12 @@ async def _ensure(runtime: Runtime, seller_id: str) -> DemoCatalog:
                 )
             )
         ).first()
-    now = runtime.clock.now()
     if found is not None:
         event_id, status, sale_closes_at = found
     else:
-        first, _ = _show_times(now)
-        body = EventCreate(
-            title=EVENT_TITLE,
-            description="Four grades, two nights, one demo: try the queue, the seat map and "
-            "the checkout with the internal payment provider.",
-            category="concert",
-            venue_id=venue_id,
-            grades=[GradeIn(code=g, name=f"{g}석", price=p) for g, p in PRICES.items()],
-            sale_opens_at=now - timedelta(hours=1),
-            sale_closes_at=first - timedelta(hours=1),
-            max_tickets_per_user=4,
-            queue=QueueIn(enabled=True, admit_per_second=20, max_active=200),
-        )
-        async with runtime.uow() as uow:
-            event = await service.create_event(uow, runtime, seller, body)
-            event_id, status, sale_closes_at = event.id, event.status, event.sale_closes_at
+        event_id, status, sale_closes_at = await _create_event(runtime, seller, venue_id)
         created = True
-    async with runtime.uow() as uow:
-        starts = list(
-            await uow.session.scalars(select(Show.starts_at).where(Show.event_id == event_id))
-        )
-        images = await uow.session.scalar(
-            select(func.count()).select_from(EventImage).where(EventImage.event_id == event_id)
-        )
-    for moment in _show_times(sale_closes_at + timedelta(hours=1))[len(starts) :]:
-        async with runtime.uow() as uow:
-            await service.create_show(uow, runtime, seller, event_id, moment)
-        created = True
-    if not images:
-        pictures = (
-            ("poster", _picture((800, 1130), "Demo Live 2026", ("#1d2b64", "#f8cdda"))),
-            ("detail", _picture((1200, 675), "Seat map & grades", ("#0f2027", "#2c5364"))),
-        )
-        for kind, data in pictures:
-            async with runtime.uow() as uow:
-                await service.add_image(uow, runtime, seller, event_id, kind=kind, data=data)
-        created = True
+    created = await _complete_event(runtime, seller, event_id, sale_closes_at) or created
     if status == "draft":
         async with runtime.uow() as uow:
             await service.publish_event(uow, runtime, seller, event_id)
@@ -166,3 +131,53 @@ async def _ensure(runtime: Runtime, seller_id: str) -> DemoCatalog:
             )
         )
     return DemoCatalog(venue_id, event_id, show_ids, created)
+
+
+async def _create_event(
+    runtime: Runtime, seller: Principal, venue_id: str
+) -> tuple[str, str, datetime]:
+    now = runtime.clock.now()
+    first, _ = _show_times(now)
+    body = EventCreate(
+        title=EVENT_TITLE,
+        description="Four grades, two nights, one demo: try the queue, the seat map and "
+        "the checkout with the internal payment provider.",
+        category="concert",
+        venue_id=venue_id,
+        grades=[GradeIn(code=g, name=f"{g}석", price=p) for g, p in PRICES.items()],
+        sale_opens_at=now - timedelta(hours=1),
+        sale_closes_at=first - timedelta(hours=1),
+        max_tickets_per_user=4,
+        queue=QueueIn(enabled=True, admit_per_second=20, max_active=200),
+    )
+    async with runtime.uow() as uow:
+        event = await service.create_event(uow, runtime, seller, body)
+        return event.id, event.status, event.sale_closes_at
+
+
+async def _complete_event(
+    runtime: Runtime, seller: Principal, event_id: str, sale_closes_at: datetime
+) -> bool:
+    """Add the shows and pictures a demo event lacks; True when it added any."""
+    async with runtime.uow() as uow:
+        starts = list(
+            await uow.session.scalars(select(Show.starts_at).where(Show.event_id == event_id))
+        )
+        images = await uow.session.scalar(
+            select(func.count()).select_from(EventImage).where(EventImage.event_id == event_id)
+        )
+    added = False
+    for moment in _show_times(sale_closes_at + timedelta(hours=1))[len(starts) :]:
+        async with runtime.uow() as uow:
+            await service.create_show(uow, runtime, seller, event_id, moment)
+        added = True
+    if not images:
+        pictures = (
+            ("poster", _picture((800, 1130), "Demo Live 2026", ("#1d2b64", "#f8cdda"))),
+            ("detail", _picture((1200, 675), "Seat map & grades", ("#0f2027", "#2c5364"))),
+        )
+        for kind, data in pictures:
+            async with runtime.uow() as uow:
+                await service.add_image(uow, runtime, seller, event_id, kind=kind, data=data)
+        added = True
+    return added

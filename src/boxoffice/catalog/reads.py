@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
@@ -98,7 +98,6 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         )
     )
     posters = [i for i in images if i.kind == "poster"]
-    policy = domain.policy_from_json(event.cancellation_policy)
     return EventRead(
         id=event.id,
         seller_id=event.seller_id,
@@ -113,12 +112,7 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         max_tickets_per_user=event.max_tickets_per_user,
         hold_minutes=event.hold_minutes,
         queue=_queue(event),
-        cancellation=CancellationRead(
-            free_days_after_booking=policy.free_days_after_booking,
-            fixed_fee=policy.fixed_fee,
-            cutoff_hours_before_show=policy.cutoff_hours_before_show,
-            tiers=[FeeTier(days_before=d, fee_percent=f) for d, f in policy.tiers],
-        ),
+        cancellation=_cancellation(event.cancellation_policy),
         grades=grades,
         shows=[
             ShowRead(
@@ -138,6 +132,16 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         updated_at=event.updated_at,
         published_at=event.published_at,
         cancelled_at=event.cancelled_at,
+    )
+
+
+def _cancellation(stored: str) -> CancellationRead:
+    policy = domain.policy_from_json(stored)
+    return CancellationRead(
+        free_days_after_booking=policy.free_days_after_booking,
+        fixed_fee=policy.fixed_fee,
+        cutoff_hours_before_show=policy.cutoff_hours_before_show,
+        tiers=[FeeTier(days_before=d, fee_percent=f) for d, f in policy.tiers],
     )
 
 
@@ -242,37 +246,7 @@ async def _listing_page(
     starts_from: datetime,
     cursor: tuple[datetime, str] | None,
 ) -> EventPage:
-    show_filter = [
-        Show.event_id == Event.id,
-        Show.status == ShowStatus.SCHEDULED.value,
-        Show.starts_at >= starts_from,
-    ]
-    if query.starts_to is not None:
-        show_filter.append(Show.starts_at < query.starts_to)
-    statement = (
-        select(Event, Venue.name, Venue.address)
-        .join(Venue, Venue.id == Event.venue_id)
-        .where(Event.status == EventStatus.PUBLISHED.value)
-        .where(exists(select(Show.id).where(*show_filter)))
-    )
-    if query.q:
-        pattern = domain.like_pattern(query.q)
-        statement = statement.where(
-            or_(
-                func.lower(Event.title).like(pattern, escape="\\"),
-                func.lower(Event.description).like(pattern, escape="\\"),
-            )
-        )
-    if query.category:
-        statement = statement.where(Event.category == query.category)
-    if cursor is not None:
-        after_starts, after_id = cursor
-        statement = statement.where(
-            or_(
-                Event.first_starts_at > after_starts,
-                and_(Event.first_starts_at == after_starts, Event.id > after_id),
-            )
-        )
+    statement = _listing_statement(query, starts_from, cursor)
     statement = statement.order_by(Event.first_starts_at, Event.id).limit(query.limit + 1)
     rows = list((await uow.session.execute(statement)).all())
     more = len(rows) > query.limit
@@ -306,6 +280,43 @@ async def _listing_page(
         assert last.first_starts_at is not None  # published events have shows
         next_cursor = domain.encode_cursor(last.first_starts_at, last.id)
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+def _listing_statement(
+    query: ListingQuery, starts_from: datetime, cursor: tuple[datetime, str] | None
+) -> Select[Event, str, str]:
+    show_filter = [
+        Show.event_id == Event.id,
+        Show.status == ShowStatus.SCHEDULED.value,
+        Show.starts_at >= starts_from,
+    ]
+    if query.starts_to is not None:
+        show_filter.append(Show.starts_at < query.starts_to)
+    statement = (
+        select(Event, Venue.name, Venue.address)
+        .join(Venue, Venue.id == Event.venue_id)
+        .where(Event.status == EventStatus.PUBLISHED.value)
+        .where(exists(select(Show.id).where(*show_filter)))
+    )
+    if query.q:
+        pattern = domain.like_pattern(query.q)
+        statement = statement.where(
+            or_(
+                func.lower(Event.title).like(pattern, escape="\\"),
+                func.lower(Event.description).like(pattern, escape="\\"),
+            )
+        )
+    if query.category:
+        statement = statement.where(Event.category == query.category)
+    if cursor is not None:
+        after_starts, after_id = cursor
+        statement = statement.where(
+            or_(
+                Event.first_starts_at > after_starts,
+                and_(Event.first_starts_at == after_starts, Event.id > after_id),
+            )
+        )
+    return statement
 
 
 async def _page_extras(

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.adapters import adapters, show_tag
 from boxoffice.catalog.contracts import QueueSettings, ShowSaleInfo
 from boxoffice.catalog.models import Event, EventGrade, Show
+from boxoffice.catalog.recent import RecentSaleInfo
 from boxoffice.platform.cache import cached
 from boxoffice.platform.jsonutil import dumps, loads
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
+
+log = structlog.get_logger("boxoffice.catalog")
 
 
 async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
@@ -115,3 +120,40 @@ async def cached_load(uow: UnitOfWork, runtime: Runtime, show_id: str) -> ShowSa
         ttl=state.settings.sale_info_cache_seconds,
     )
     return None if raw is None else from_json(raw)
+
+
+async def recent_sale_info(
+    runtime: Runtime, show_id: str, *, max_age: float
+) -> ShowSaleInfo | None:
+    """The show's sale info as this process read it at most ``max_age`` seconds ago (0:
+    now), read through catalog's cache in a short transaction of its own. The one
+    per-process memo of sale info (``catalog/recent.py``): for the hottest reads (joins,
+    refused holds, dispatcher ticks), never for a decision the database makes."""
+    return await recent_memo(runtime).get(show_id, max_age=max_age)
+
+
+def recent_memo(runtime: Runtime) -> RecentSaleInfo:
+    async def read(show_id: str) -> ShowSaleInfo | None:
+        async with runtime.uow(read_only=True) as uow:
+            return await show_sale_info(uow, show_id, runtime=runtime)
+
+    return runtime.adapters.ensure(RecentSaleInfo, lambda: RecentSaleInfo(read))
+
+
+async def show_sale_info(
+    uow: UnitOfWork, show_id: str, *, runtime: Runtime | None = None
+) -> ShowSaleInfo | None:
+    """What a sale needs of a show (status, window, limits, prices, queue, fees). Read-only.
+
+    Pass ``runtime`` to read through catalog's cache (holds call this on every request);
+    every change to the event or its shows invalidates it. Without it: two indexed queries.
+    When the cache's Redis is unreachable it reads the database: a sale does not stop
+    with Redis.
+    """
+    if runtime is None:
+        return await load(uow, show_id)
+    try:
+        return await cached_load(uow, runtime, show_id)
+    except (RedisError, OSError) as error:
+        log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
+        return await load(uow, show_id)

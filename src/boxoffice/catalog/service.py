@@ -1,22 +1,19 @@
 """catalog's use cases: the only module other contexts may call.
 
 Each public function that changes state commits once, through the unit of work it is
-given, and invalidates the cached reads it affects after the commit. ``show_sale_info`` and
-``event_summary`` are read-only and never commit.
+given, and invalidates the cached reads it affects after the commit. ``show_sale_info``
+(from ``sale_info``) and ``event_summary`` are read-only and never commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
-import structlog
-from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, reads, sale_info, view_flush
+from boxoffice.catalog import domain, reads, view_flush
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.categories import (
     create_category,
@@ -24,12 +21,7 @@ from boxoffice.catalog.categories import (
     list_categories,
     update_category,
 )
-from boxoffice.catalog.contracts import (
-    CancellationPolicy,
-    EventSummary,
-    ShowInventory,
-    ShowSaleInfo,
-)
+from boxoffice.catalog.contracts import EventSummary, ShowInventory
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
 from boxoffice.catalog.errors import (
     EventNotFound,
@@ -37,36 +29,33 @@ from boxoffice.catalog.errors import (
     InvalidEvent,
     NotEventOwner,
     ShowExists,
-    VenueNotFound,
+)
+from boxoffice.catalog.event_rules import (
+    apply_queue,
+    check_category,
+    check_grades,
+    grade_rows,
+    invalid_event,
+    policy_of,
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
-from boxoffice.catalog.models import Category, Event, EventGrade, EventImage, Show
-from boxoffice.catalog.recent import RecentSaleInfo
+from boxoffice.catalog.models import Event, EventGrade, EventImage, Show
+from boxoffice.catalog.sale_info import recent_memo, recent_sale_info, show_sale_info
 from boxoffice.catalog.schemas import (
-    CancellationIn,
     EventCreate,
     EventPage,
     EventRead,
     EventUpdate,
     GradeIn,
     ListingQuery,
-    QueueIn,
     ShowDetail,
 )
-from boxoffice.catalog.venues import (
-    create_venue,
-    get_venue,
-    require_approved_seller,
-    seat_specs,
-    venue_grades,
-)
+from boxoffice.catalog.venues import create_venue, get_venue, require_approved_seller, seat_specs
 from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-
-log = structlog.get_logger("boxoffice.catalog")
 
 __all__ = [
     "create_category",
@@ -74,67 +63,10 @@ __all__ = [
     "ensure_default_categories",
     "get_venue",
     "list_categories",
+    "recent_sale_info",
+    "show_sale_info",
     "update_category",
 ]
-
-
-def _invalid(problems: list[Problem], cls: type[InvalidEvent] = InvalidEvent) -> InvalidEvent:
-    return cls(
-        problems[0].msg,
-        errors=[{"loc": ["body", *map(str, p.loc)], "msg": p.msg} for p in problems],
-    )
-
-
-def _policy(body: CancellationIn) -> CancellationPolicy:
-    return CancellationPolicy(
-        free_days_after_booking=body.free_days_after_booking,
-        fixed_fee=body.fixed_fee,
-        cutoff_hours_before_show=body.cutoff_hours_before_show,
-        tiers=tuple((t.days_before, t.fee_percent) for t in body.tiers),
-    )
-
-
-def _apply_queue(event: Event, queue: QueueIn) -> None:
-    event.queue_enabled = queue.enabled
-    event.queue_admit_per_second = queue.admit_per_second
-    event.queue_max_active = queue.max_active
-    event.queue_pre_queue_minutes = queue.pre_queue_minutes
-
-
-async def _check_category(uow: UnitOfWork, code: str) -> None:
-    category = await uow.session.get(Category, code)
-    if category is None or not category.active:
-        raise InvalidEvent(
-            f"Unknown category {code!r}.",
-            errors=[{"loc": ["body", "category"], "msg": f"unknown category {code!r}"}],
-        )
-
-
-async def _check_grades(uow: UnitOfWork, venue_id: str, grades: list[GradeIn]) -> None:
-    try:
-        used = await venue_grades(uow, venue_id)
-    except VenueNotFound as exc:
-        raise InvalidEvent(
-            f"Venue {venue_id} does not exist.",
-            errors=[{"loc": ["body", "venue_id"], "msg": "unknown venue"}],
-        ) from exc
-    problems = domain.grade_problems(used, [g.code for g in grades])
-    if problems:
-        raise _invalid(problems)
-
-
-def _grade_rows(event_id: str, grades: list[GradeIn]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": new_id(),
-            "event_id": event_id,
-            "code": g.code,
-            "name": g.name or g.code,
-            "price": g.price,
-            "position": i,
-        }
-        for i, g in enumerate(grades)
-    ]
 
 
 async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> None:
@@ -142,7 +74,7 @@ async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) ->
     show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
     tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
     cache = adapters(runtime).cache
-    recent = _recent(runtime)
+    recent = recent_memo(runtime)
 
     async def invalidate() -> None:
         for show_id in show_ids:
@@ -165,9 +97,9 @@ async def create_event(
     tiers = [(t.days_before, t.fee_percent) for t in body.cancellation.tiers]
     problems += domain.tier_problems(tiers)
     if problems:
-        raise _invalid(problems)
-    await _check_category(uow, body.category)
-    await _check_grades(uow, body.venue_id, body.grades)
+        raise invalid_event(problems)
+    await check_category(uow, body.category)
+    await check_grades(uow, body.venue_id, body.grades)
     now = uow.clock.now()
     event = Event(
         id=new_id(),
@@ -182,15 +114,15 @@ async def create_event(
         sale_closes_at=body.sale_closes_at,
         max_tickets_per_user=body.max_tickets_per_user,
         hold_minutes=body.hold_minutes,
-        cancellation_policy=domain.policy_to_json(_policy(body.cancellation)),
+        cancellation_policy=domain.policy_to_json(policy_of(body.cancellation)),
         view_count=0,
         created_at=now,
         updated_at=now,
     )
-    _apply_queue(event, body.queue)
+    apply_queue(event, body.queue)
     uow.session.add(event)
     await uow.session.flush()
-    await uow.session.execute(insert(EventGrade), _grade_rows(event.id, body.grades))
+    await uow.session.execute(insert(EventGrade), grade_rows(event.id, body.grades))
     await uow.commit()
     return event
 
@@ -236,9 +168,9 @@ async def update_event(
             [(t.days_before, t.fee_percent) for t in body.cancellation.tiers]
         )
     if problems:
-        raise _invalid(problems)
+        raise invalid_event(problems)
     if body.category is not None:
-        await _check_category(uow, body.category)
+        await check_category(uow, body.category)
         event.category = body.category
     venue_id = body.venue_id or event.venue_id
     if body.venue_id is not None or body.grades is not None:
@@ -248,9 +180,9 @@ async def update_event(
                 select(EventGrade).where(EventGrade.event_id == event.id)
             )
             grades = [GradeIn(code=g.code, name=g.name, price=g.price) for g in existing]
-        await _check_grades(uow, venue_id, grades)
+        await check_grades(uow, venue_id, grades)
         await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
-        await uow.session.execute(insert(EventGrade), _grade_rows(event.id, grades))
+        await uow.session.execute(insert(EventGrade), grade_rows(event.id, grades))
         event.venue_id = venue_id
     for field in ("title", "description", "max_tickets_per_user", "hold_minutes"):
         value = getattr(body, field)
@@ -258,9 +190,9 @@ async def update_event(
             setattr(event, field, value)
     event.sale_opens_at, event.sale_closes_at = opens, closes
     if body.queue is not None:
-        _apply_queue(event, body.queue)
+        apply_queue(event, body.queue)
     if body.cancellation is not None:
-        event.cancellation_policy = domain.policy_to_json(_policy(body.cancellation))
+        event.cancellation_policy = domain.policy_to_json(policy_of(body.cancellation))
     event.updated_at = uow.clock.now()
     await _invalidate_event(uow, runtime, event.id)
     await uow.commit()
@@ -327,9 +259,9 @@ async def create_show(
         raise EventStateConflict("A cancelled event gets no new shows.")
     now = uow.clock.now()
     if starts_at <= now:
-        raise _invalid([Problem(("starts_at",), "a show starts in the future")])
+        raise invalid_event([Problem(("starts_at",), "a show starts in the future")])
     if starts_at <= event.sale_opens_at:
-        raise _invalid([Problem(("starts_at",), "a show starts after its sale opens")])
+        raise invalid_event([Problem(("starts_at",), "a show starts after its sale opens")])
     taken = await uow.session.scalar(
         select(Show.id).where(Show.event_id == event.id, Show.starts_at == starts_at)
     )
@@ -428,43 +360,6 @@ async def event_summary(uow: UnitOfWork, event_id: str) -> EventSummary | None:
     if row is None:
         return None
     return EventSummary(*row)
-
-
-async def recent_sale_info(
-    runtime: Runtime, show_id: str, *, max_age: float
-) -> ShowSaleInfo | None:
-    """The show's sale info as this process read it at most ``max_age`` seconds ago (0:
-    now), read through catalog's cache in a short transaction of its own. The one
-    per-process memo of sale info (``catalog/recent.py``): for the hottest reads (joins,
-    refused holds, dispatcher ticks), never for a decision the database makes."""
-    return await _recent(runtime).get(show_id, max_age=max_age)
-
-
-def _recent(runtime: Runtime) -> RecentSaleInfo:
-    async def read(show_id: str) -> ShowSaleInfo | None:
-        async with runtime.uow(read_only=True) as uow:
-            return await show_sale_info(uow, show_id, runtime=runtime)
-
-    return runtime.adapters.ensure(RecentSaleInfo, lambda: RecentSaleInfo(read))
-
-
-async def show_sale_info(
-    uow: UnitOfWork, show_id: str, *, runtime: Runtime | None = None
-) -> ShowSaleInfo | None:
-    """What a sale needs of a show (status, window, limits, prices, queue, fees). Read-only.
-
-    Pass ``runtime`` to read through catalog's cache (holds call this on every request);
-    every change to the event or its shows invalidates it. Without it: two indexed queries.
-    When the cache's Redis is unreachable it reads the database: a sale does not stop
-    with Redis.
-    """
-    if runtime is None:
-        return await sale_info.load(uow, show_id)
-    try:
-        return await sale_info.cached_load(uow, runtime, show_id)
-    except (RedisError, OSError) as error:
-        log.warning("sale_info_cache_unreachable", show_id=show_id, error=str(error))
-        return await sale_info.load(uow, show_id)
 
 
 # The public reads, as the API serves them (same cache), typed for other entry points

@@ -15,22 +15,27 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 import structlog
 
+from boxoffice.identity.oidc import (
+    HTTP_TIMEOUT,
+    OAuthProviderError,
+    ProviderIdentity,
+    discovery,
+    oidc_identity,
+    verify_id_token,
+)
 from boxoffice.platform.config import OAuthProvider
-from boxoffice.platform.errors import BadGateway, BadRequest, InvalidToken, NotFound
+from boxoffice.platform.errors import BadRequest, NotFound
 from boxoffice.platform.kv import key
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.singleflight import SingleFlight
 
 with warnings.catch_warnings():  # Authlib 1.9 prefers "httpx2" and warns when given httpx
     import authlib.deprecate  # installs its "always" filter first, so ours below wins
@@ -42,10 +47,6 @@ with warnings.catch_warnings():  # Authlib 1.9 prefers "httpx2" and warns when g
 log = structlog.get_logger("boxoffice.identity.oauth")
 
 STATE_TTL_SECONDS = 600
-METADATA_TTL_SECONDS = 3600
-JWKS_TTL_SECONDS = 3600
-ID_TOKEN_LEEWAY_SECONDS = 60
-HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 BINDING_COOKIE = "bo_oauth_binding"
 # Each start stores ten minutes of state: bound per client address so nobody fills the store.
 AUTHORIZE_RULE = Rule("oauth-authorize", 30, 60)
@@ -54,12 +55,7 @@ KAKAO_AUTHORIZE_URL = "https://kauth.kakao.com/oauth/authorize"
 KAKAO_TOKEN_URL = "https://kauth.kakao.com/oauth/token"  # noqa: S105 - an endpoint, not a secret
 KAKAO_USER_URL = "https://kapi.kakao.com/v2/user/me"
 KAKAO_DEFAULT_SCOPE = "account_email,profile_nickname"
-GOOGLE_ISSUER = "https://accounts.google.com"
 
-# Asymmetric algorithms only: "none" and HMAC (keyed with a public value) never verify.
-ASYMMETRIC_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-)
 # What a user's own choice on the provider's page looks like (RFC 6749 §4.1.2.1, OIDC §3.1.2.6).
 USER_REFUSALS = frozenset(
     {"access_denied", "consent_required", "login_required", "interaction_required"}
@@ -76,45 +72,6 @@ class OAuthStateInvalid(BadRequest):
 
 class OAuthDenied(BadRequest):
     title = "Sign-in was cancelled at the provider"
-
-
-class OAuthProviderError(BadGateway):
-    code, title = "oauth_provider_error", "Sign-in provider error"
-
-
-class IdTokenInvalid(InvalidToken):
-    title = "The provider's ID token failed verification"
-
-
-@dataclass(frozen=True)
-class ProviderIdentity:
-    """Who the provider says signed in. ``email_verified`` is the provider's word, not ours."""
-
-    provider: str
-    subject: str
-    email: str | None
-    email_verified: bool
-    name: str | None
-
-
-@dataclass
-class _Cached:
-    value: Any
-    fetched_at: float
-
-
-@dataclass
-class OAuthCache:
-    """Discovery documents and JWKS per provider, kept in memory for a while."""
-
-    metadata: dict[str, _Cached] = field(default_factory=dict)
-    jwks: dict[str, _Cached] = field(default_factory=dict)
-    # Callbacks arriving together after a restart (or an expiry) share one fetch.
-    fetches: SingleFlight[tuple[str, str], Any] = field(default_factory=SingleFlight)
-
-
-def _cache(runtime: Runtime) -> OAuthCache:
-    return runtime.adapters.ensure(OAuthCache, OAuthCache)
 
 
 def provider_config(runtime: Runtime, name: str) -> OAuthProvider:
@@ -226,7 +183,7 @@ async def complete(
             if not isinstance(id_token, str):
                 raise OAuthProviderError("The provider's token response has no ID token.")
             claims = await verify_id_token(runtime, name, config, id_token, record["nonce"])
-            identity = _oidc_identity(name, claims)
+            identity = oidc_identity(name, claims)
     log.info("oauth.callback", provider=name, email_verified=identity.email_verified)
     return identity
 
@@ -331,135 +288,10 @@ async def _endpoints(runtime: Runtime, name: str, config: OAuthProvider) -> dict
             "userinfo_endpoint": config.userinfo_url or KAKAO_USER_URL,
             "token_auth_method": "client_secret_post",  # the only form Kakao accepts
         }
-    metadata = await _metadata(runtime, name, config)
+    metadata = await discovery(runtime, name, config)
     return {
         "authorization_endpoint": config.authorize_url or metadata["authorization_endpoint"],
         "token_endpoint": config.token_url or metadata["token_endpoint"],
         "userinfo_endpoint": config.userinfo_url or metadata.get("userinfo_endpoint", ""),
         "token_auth_method": metadata["token_auth_method"],
     }
-
-
-async def _metadata(runtime: Runtime, name: str, config: OAuthProvider) -> dict[str, Any]:
-    cache = _cache(runtime)
-    cached = cache.metadata.get(name)
-    if cached is not None and time.monotonic() - cached.fetched_at < METADATA_TTL_SECONDS:
-        value: dict[str, Any] = cached.value
-        return value
-    if not config.server_metadata_url:
-        raise OAuthProviderError(f"The OIDC provider '{name}' has no server_metadata_url.")
-    url = config.server_metadata_url
-    document = await cache.fetches.do(
-        ("metadata", name), lambda: _get_json(name, url, "discovery document")
-    )
-    required = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
-    if not isinstance(document, dict) or not all(
-        isinstance(document.get(k), str) for k in required
-    ):
-        raise OAuthProviderError("The provider's discovery document is incomplete.")
-    methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    document["token_auth_method"] = (
-        "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
-    )
-    cache.metadata[name] = _Cached(document, time.monotonic())
-    return document
-
-
-async def _jwks(runtime: Runtime, name: str, jwks_uri: str, *, refresh: bool) -> jwt.PyJWKSet:
-    cache = _cache(runtime)
-    cached = cache.jwks.get(name)
-    fresh = cached is not None and time.monotonic() - cached.fetched_at < JWKS_TTL_SECONDS
-    if cached is not None and fresh and not refresh:
-        keys: jwt.PyJWKSet = cached.value
-        return keys
-    document = await cache.fetches.do(
-        ("jwks", name), lambda: _get_json(name, jwks_uri, "signing keys")
-    )
-    try:
-        keys = jwt.PyJWKSet.from_dict(document)
-    except (jwt.PyJWTError, TypeError, ValueError) as exc:
-        raise OAuthProviderError("The provider's signing keys cannot be read.") from exc
-    cache.jwks[name] = _Cached(keys, time.monotonic())
-    return keys
-
-
-async def _get_json(name: str, url: str, what: str) -> Any:
-    try:
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-            response = await http.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            return response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("oauth.fetch_failed", provider=name, what=what, error=type(exc).__name__)
-        raise OAuthProviderError(f"The provider's {what} could not be fetched.") from exc
-
-
-def _key_for(keys: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
-    if kid is None:
-        return keys.keys[0] if len(keys.keys) == 1 else None
-    return next((k for k in keys.keys if k.key_id == kid), None)
-
-
-async def verify_id_token(
-    runtime: Runtime, name: str, config: OAuthProvider, id_token: str, nonce: str | None
-) -> dict[str, Any]:
-    """The ID token's claims after checking signature (by ``kid``), ``iss``, ``aud``,
-    ``exp`` and ``nonce``. An unknown ``kid`` refetches the JWKS once (key rotation)."""
-    metadata = await _metadata(runtime, name, config)
-    try:
-        header = jwt.get_unverified_header(id_token)
-    except jwt.PyJWTError as exc:
-        raise IdTokenInvalid("The provider's ID token is not a JWT.") from exc
-    algorithm = header.get("alg")
-    supported = set(metadata.get("id_token_signing_alg_values_supported") or ["RS256"])
-    if algorithm not in ASYMMETRIC_ALGORITHMS or algorithm not in supported:
-        raise IdTokenInvalid("The provider's ID token uses an algorithm we do not accept.")
-    kid = header.get("kid")
-    signing_key = _key_for(await _jwks(runtime, name, metadata["jwks_uri"], refresh=False), kid)
-    if signing_key is None:
-        signing_key = _key_for(await _jwks(runtime, name, metadata["jwks_uri"], refresh=True), kid)
-    if signing_key is None:
-        raise IdTokenInvalid("The provider's ID token is signed with a key it does not publish.")
-    issuers = [metadata["issuer"]]
-    if metadata["issuer"] == GOOGLE_ISSUER:
-        issuers.append("accounts.google.com")  # Google's ID tokens carry either form
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            id_token,
-            signing_key.key,
-            algorithms=[algorithm],
-            audience=config.client_id,
-            issuer=issuers,
-            leeway=ID_TOKEN_LEEWAY_SECONDS,
-            options={"require": ["iss", "sub", "aud", "exp", "iat"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise IdTokenInvalid("The provider's ID token has expired.") from exc
-    except jwt.InvalidAudienceError as exc:
-        raise IdTokenInvalid("The provider's ID token was issued to another client.") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise IdTokenInvalid("The provider's ID token has the wrong issuer.") from exc
-    except jwt.PyJWTError as exc:
-        raise IdTokenInvalid("The provider's ID token signature does not verify.") from exc
-    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-    if len(audiences) > 1 and claims.get("azp") != config.client_id:
-        raise IdTokenInvalid("The provider's ID token was authorised for another client.")
-    token_nonce = claims.get("nonce")
-    if nonce is None or not isinstance(token_nonce, str):
-        raise IdTokenInvalid("The provider's ID token carries no nonce.")
-    if not hmac.compare_digest(token_nonce, nonce):
-        raise IdTokenInvalid("The provider's ID token was not issued for this sign-in (nonce).")
-    return claims
-
-
-def _oidc_identity(name: str, claims: Mapping[str, Any]) -> ProviderIdentity:
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    verified = email is not None and claims.get("email_verified") in (True, "true")
-    display = claims.get("name") or claims.get("given_name") or claims.get("nickname")
-    return ProviderIdentity(
-        provider=name,
-        subject=str(claims["sub"]),
-        email=email,
-        email_verified=verified,
-        name=display if isinstance(display, str) else None,
-    )

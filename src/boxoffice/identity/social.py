@@ -85,6 +85,41 @@ async def social_login_callback(
     )
 
 
+async def _new_user(
+    uow: UnitOfWork,
+    provider: str,
+    subject: str,
+    normalised: str | None,
+    name: str | None,
+    email_verified: bool,
+) -> User:
+    """The account a first social sign-in makes (a placeholder address without an e-mail)."""
+    now = uow.clock.now()
+    user = User(
+        id=new_id(),
+        email=normalised or f"{provider}-{subject}@users.invalid",
+        password_hash=None,
+        name=(name or (normalised or "").split("@")[0] or f"{provider} user")[:100],
+        role=Role.CUSTOMER.value,
+        locale="ko",
+        email_verified=email_verified,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(user)
+    await uow.session.flush()
+    uow.record(
+        UserRegistered(
+            user_id=user.id,
+            email=user.email,
+            display_name=user.name,
+            locale=user.locale,
+            via=provider,
+        )
+    )
+    return user
+
+
 async def _social_login_once(
     uow: UnitOfWork,
     runtime: Runtime,
@@ -118,28 +153,7 @@ async def _social_login_once(
                 "so sign in with your password and link the provider from there."
             )
         if user_or_none is None:
-            user = User(
-                id=new_id(),
-                email=normalised or f"{provider}-{subject}@users.invalid",
-                password_hash=None,
-                name=(name or (normalised or "").split("@")[0] or f"{provider} user")[:100],
-                role=Role.CUSTOMER.value,
-                locale="ko",
-                email_verified=email_verified,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(user)
-            await uow.session.flush()
-            uow.record(
-                UserRegistered(
-                    user_id=user.id,
-                    email=user.email,
-                    display_name=user.name,
-                    locale=user.locale,
-                    via=provider,
-                )
-            )
+            user = await _new_user(uow, provider, subject, normalised, name, email_verified)
         else:
             user = user_or_none
         uow.session.add(

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import select, update
 
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import SaleNotOpen
@@ -32,6 +30,7 @@ from boxoffice.merch.errors import (
     PurchaseLimitExceeded,
 )
 from boxoffice.merch.models import Product, Reservation, UserProductUnits, Variant
+from boxoffice.merch.stock import ensure_counter, put_back, take_stock, uncount, units_held
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
@@ -80,7 +79,7 @@ async def reserve_items(
     await _check_on_sale(uow, lines)
     await _count_against_limits(uow, user_id, lines)
     for line in lines:
-        await _take_stock(uow, line.variant, line.quantity)
+        await take_stock(uow, line.variant, line.quantity)
     now = uow.clock.now()
     expiry = expires_at or now + timedelta(minutes=DEFAULT_RESERVATION_MINUTES)
     reserved = []
@@ -234,7 +233,7 @@ async def _count_against_limits(uow: UnitOfWork, user_id: str, lines: list[_Line
         products[line.product.id] = line.product
     for product_id in sorted(per_product):
         product, quantity = products[product_id], per_product[product_id]
-        await _ensure_counter(uow, user_id, product_id)
+        await ensure_counter(uow, user_id, product_id)
         counted = UserProductUnits.units + quantity
         statement = update(UserProductUnits).where(
             UserProductUnits.user_id == user_id, UserProductUnits.product_id == product_id
@@ -246,7 +245,7 @@ async def _count_against_limits(uow: UnitOfWork, user_id: str, lines: list[_Line
             statement.values(units=counted).execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            already = await _units(uow, user_id, product_id)
+            already = await units_held(uow, user_id, product_id)
             raise PurchaseLimitExceeded(
                 f"You may buy at most {product.max_per_user} of {product.name}; "
                 f"you already have {already}.",
@@ -254,69 +253,6 @@ async def _count_against_limits(uow: UnitOfWork, user_id: str, lines: list[_Line
                 limit=product.max_per_user,
                 already=already,
             )
-
-
-async def _ensure_counter(uow: UnitOfWork, user_id: str, product_id: str) -> None:
-    values = {"user_id": user_id, "product_id": product_id, "units": 0}
-    dialect = uow.session.get_bind().dialect.name
-    statement: Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(UserProductUnits).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(UserProductUnits).values(values).on_conflict_do_nothing()
-    else:
-        # Not INSERT IGNORE: on a duplicate it takes a shared lock that two transactions
-        # then both try to upgrade for the UPDATE (deadlock). This takes the exclusive one.
-        upsert = mysql.insert(UserProductUnits).values(values)
-        statement = upsert.on_duplicate_key_update(units=UserProductUnits.units)
-    await uow.session.execute(statement)
-
-
-async def _units(uow: UnitOfWork, user_id: str, product_id: str) -> int:
-    value = await uow.session.scalar(
-        select(UserProductUnits.units).where(
-            UserProductUnits.user_id == user_id, UserProductUnits.product_id == product_id
-        )
-    )
-    return int(value or 0)
-
-
-async def _take_stock(uow: UnitOfWork, variant: Variant, quantity: int) -> None:
-    result = await uow.session.execute(
-        update(Variant)
-        .where(Variant.id == variant.id, Variant.stock >= quantity)
-        .values(stock=Variant.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        available = await uow.session.scalar(select(Variant.stock).where(Variant.id == variant.id))
-        raise OutOfStock(
-            f"Not enough {variant.sku} in stock ({available or 0} left).",
-            sku=variant.sku,
-            available=int(available or 0),
-        )
-
-
-async def _put_back(uow: UnitOfWork, variant_id: str, quantity: int) -> None:
-    await uow.session.execute(
-        update(Variant)
-        .where(Variant.id == variant_id)
-        .values(stock=Variant.stock + quantity)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def _uncount(uow: UnitOfWork, user_id: str, product_id: str, quantity: int) -> None:
-    await uow.session.execute(
-        update(UserProductUnits)
-        .where(UserProductUnits.user_id == user_id, UserProductUnits.product_id == product_id)
-        .values(
-            units=case(
-                (UserProductUnits.units > quantity, UserProductUnits.units - quantity), else_=0
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def _move(
@@ -359,9 +295,9 @@ async def _give_back(
     for reservation in moved:
         by_product[(reservation.user_id, reservation.product_id)] += reservation.quantity
     for (user_id, product_id), quantity in sorted(by_product.items(), key=lambda kv: kv[0][1]):
-        await _uncount(uow, user_id, product_id, quantity)
+        await uncount(uow, user_id, product_id, quantity)
     for reservation in moved:  # already in SKU order
-        await _put_back(uow, reservation.variant_id, reservation.quantity)
+        await put_back(uow, reservation.variant_id, reservation.quantity)
     return sum(r.quantity for r in moved)
 
 
@@ -380,7 +316,7 @@ async def _revive(uow: UnitOfWork, reservations: list[Reservation], now: datetim
     )
     await _count_against_limits(uow, reservations[0].user_id, lines)
     for line in lines:
-        await _take_stock(uow, line.variant, line.quantity)
+        await take_stock(uow, line.variant, line.quantity)
     for reservation in reservations:
         if not await _move(
             uow, reservation, ReservationStatus.RELEASED, ReservationStatus.CONSUMED, now

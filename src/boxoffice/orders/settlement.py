@@ -16,11 +16,10 @@ writer lock), and ``confirming_since`` is the claim that lets one confirm run at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import BigInteger, Row, String, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -30,12 +29,8 @@ from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import PaymentInProgress
 from boxoffice.orders.events import OrderPaid
 from boxoffice.orders.lifecycle import (
-    CAPTURED,
     CAPTURED_STATES,
     CONFIRMING,
-    PARTIALLY_REFUNDED,
-    READY,
-    REFUNDED,
     REJECTED,
     UNKNOWN,
     after_commit_finished,
@@ -43,7 +38,7 @@ from boxoffice.orders.lifecycle import (
     lock_order,
     lock_payment,
 )
-from boxoffice.orders.models import Order, OrderLine, Payment, Refund
+from boxoffice.orders.models import Order, OrderLine, Refund
 from boxoffice.orders.payments.base import (
     ConfirmRequest,
     PaymentAlreadyProcessed,
@@ -54,7 +49,15 @@ from boxoffice.orders.payments.base import (
 )
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
-from boxoffice.platform.db import RowUpdate, UTCDateTime, table_of
+from boxoffice.orders.settlement_sql import (
+    ATTEMPT_BY_REFERENCE,
+    INSERT_PAYMENT,
+    MARK_PAID,
+    PAYMENTS,
+    START_CONFIRMING,
+    apply_capture,
+    capture_payment,
+)
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -64,56 +67,6 @@ from boxoffice.tickets import service as tickets
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 
 log = structlog.get_logger("boxoffice.orders")
-ORDERS, PAYMENTS = table_of(Order), table_of(Payment)
-ORDER_COLUMNS = tuple(ORDERS.c)
-_PENDING = ORDERS.c.status == OrderStatus.PENDING.value
-# Claimed for one confirm: pending, nobody confirming, paid with this provider (and the
-# buyer's, and of this amount, when the caller says).
-_START_CONFIRMING = RowUpdate(
-    ORDERS,
-    sets=["confirming_since", "updated_at"],
-    returning=ORDER_COLUMNS,
-    when=and_(
-        _PENDING,
-        ORDERS.c.confirming_since.is_(None),
-        ORDERS.c.provider == bindparam("paid_with"),
-        or_(
-            bindparam("buyer", type_=String()).is_(None),
-            ORDERS.c.user_id == bindparam("buyer", type_=String()),
-        ),
-        or_(
-            bindparam("expected_amount", type_=BigInteger()).is_(None),
-            ORDERS.c.amount == bindparam("expected_amount", type_=BigInteger()),
-        ),
-    ),
-)
-# Paid: pending, and the provider captured exactly the order's amount.
-_MARK_PAID = RowUpdate(
-    ORDERS,
-    sets=["status", "paid_at", "updated_at", "confirming_since"],
-    returning=ORDER_COLUMNS,
-    when=and_(_PENDING, ORDERS.c.amount == bindparam("captured", type_=BigInteger())),
-)
-_ATTEMPT_BY_REFERENCE = select(PAYMENTS.c.id, PAYMENTS.c.order_id).where(
-    PAYMENTS.c.provider == bindparam("provider"), PAYMENTS.c.reference == bindparam("reference")
-)
-_INSERT_PAYMENT = insert(PAYMENTS)
-_CAPTURE = (
-    update(PAYMENTS)
-    .where(
-        PAYMENTS.c.id == bindparam("payment"),
-        PAYMENTS.c.status.in_((CONFIRMING, UNKNOWN, READY)),
-    )
-    .values(
-        status=CAPTURED,
-        captured_amount=bindparam("captured_now"),
-        refunded_amount=bindparam("refunded_now"),
-        approved_at=bindparam("approved", type_=UTCDateTime()),
-        failure_code=None,
-        failure_message=None,
-        updated_at=bindparam("now", type_=UTCDateTime()),
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -154,7 +107,7 @@ async def start_confirming(
     conditional ``UPDATE``. The order's row, or None when any of that does not hold (the
     caller then reads the order to say why)."""
     now = uow.clock.now()
-    return await _START_CONFIRMING(
+    return await START_CONFIRMING(
         await uow.connection(),
         key_id=order_id,
         set_confirming_since=now,
@@ -175,7 +128,7 @@ async def record_attempt(
     existing = None
     if reference is not None:
         params = {"provider": provider, "reference": reference}
-        existing = (await conn.execute(_ATTEMPT_BY_REFERENCE, params)).first()
+        existing = (await conn.execute(ATTEMPT_BY_REFERENCE, params)).first()
         if existing is not None and existing.order_id != order.id:
             raise PaymentInProgress("This payment belongs to another order.")
     attempt = {"status": CONFIRMING, "updated_at": now}
@@ -187,7 +140,7 @@ async def record_attempt(
         payment_id = new_id()
         reference = reference or f"pay_{payment_id}"
         await conn.execute(
-            _INSERT_PAYMENT,
+            INSERT_PAYMENT,
             {
                 "id": payment_id,
                 "order_id": order.id,
@@ -328,28 +281,6 @@ async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Any) -> Fulfilled:
     return Fulfilled(ticket_ids, lines)
 
 
-def _apply_capture(payment: Payment, captured: ProviderPayment, now: datetime) -> None:
-    payment.captured_amount = captured.captured_amount
-    payment.refunded_amount = max(payment.refunded_amount, captured.refunded_amount)
-    payment.approved_at = captured.approved_at or now
-    if payment.status not in (REFUNDED, PARTIALLY_REFUNDED):
-        payment.status = CAPTURED
-    payment.failure_code = payment.failure_message = None
-    payment.updated_at = now
-
-
-async def _capture(uow: UnitOfWork, payment_id: str, captured: ProviderPayment) -> None:
-    """The attempt captured what the provider says, as :func:`_apply_capture` would: one
-    conditional ``UPDATE`` while the attempt is in flight (the common case)."""
-    now = uow.clock.now()
-    params = {"payment": payment_id, "captured_now": captured.captured_amount}
-    params |= {"refunded_now": captured.refunded_amount, "now": now}
-    params["approved"] = captured.approved_at or now
-    changed = await (await uow.connection()).execute(_CAPTURE, params)
-    if changed.rowcount != 1:
-        _apply_capture(await lock_payment(uow, payment_id), captured, now)
-
-
 async def settle_capture(
     runtime: Runtime, order_id: str, payment_id: str, captured: ProviderPayment
 ) -> Settlement:
@@ -365,7 +296,7 @@ async def settle_capture(
     reason: str | None = None
     async with runtime.uow() as uow:
         now = uow.clock.now()
-        order = await _MARK_PAID(
+        order = await MARK_PAID(
             await uow.connection(),
             key_id=order_id,
             set_status=OrderStatus.PAID.value,
@@ -380,7 +311,7 @@ async def settle_capture(
             except DomainError as exc:
                 reason = f"{exc.code}: {exc.detail}"
             else:
-                await _capture(uow, payment_id, captured)
+                await capture_payment(uow, payment_id, captured)
                 uow.record(
                     OrderPaid(
                         order_id=order.id,
@@ -432,7 +363,7 @@ async def _refuse_capture(
         assert order is not None
         payment = await lock_payment(uow, payment_id)
         now = uow.clock.now()
-        _apply_capture(payment, captured, now)
+        apply_capture(payment, captured, now)
         if order.status == OrderStatus.PENDING.value:
             await end_pending(
                 uow,

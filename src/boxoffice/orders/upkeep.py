@@ -30,11 +30,8 @@ log = structlog.get_logger("boxoffice.orders")
 
 
 async def reconcile(runtime: Runtime, *, batch: int = 100) -> int:
-    """Settle what the process could not: unknown or stale confirms and pending refunds.
-
-    Every decision comes from looking the payment up at the provider. Returns how many
-    payments and refunds it settled.
-    """
+    """Settle what the process could not: unknown or stale confirms and pending refunds,
+    each decided by looking the payment up at the provider. Returns how many it settled."""
     stale = timedelta(seconds=providers_of(runtime).settings.stale_confirm_seconds)
     async with runtime.uow() as uow:
         now = uow.clock.now()
@@ -72,25 +69,10 @@ async def reconcile(runtime: Runtime, *, batch: int = 100) -> int:
     settled = 0
     for payment_id, order_id, provider_name, reference, updated_at in attempts:
         try:
-            view = (
-                await providers_of(runtime)
-                .get(provider_name)
-                .lookup(reference=reference, order_id=order_id)
-            )
-        except PaymentError as exc:
-            log.warning("reconcile_lookup_failed", payment_id=payment_id, code=exc.code)
-            continue
-        try:
-            if view is not None and view.captured_amount > 0:
-                await settlement.settle_capture(runtime, order_id, payment_id, view)
-                settled += 1
-            elif view is None or view.state is PaymentState.FAILED or updated_at <= now - stale:
-                await settlement.record_rejection(
-                    runtime,
-                    payment_id,
-                    "NOT_CAPTURED",
-                    f"provider status {view.raw_status if view else 'none'}",
-                )
+            stale_attempt = updated_at <= now - stale
+            if await _reconcile_payment(
+                runtime, payment_id, order_id, provider_name, reference, stale_attempt
+            ):
                 settled += 1
         except Exception:  # one bad payment must not stop the others; the next run retries
             log.exception("reconcile_payment_failed", payment_id=payment_id)
@@ -105,6 +87,37 @@ async def reconcile(runtime: Runtime, *, batch: int = 100) -> int:
     if settled:
         log.info("payments_reconciled", count=settled)
     return settled
+
+
+async def _reconcile_payment(
+    runtime: Runtime,
+    payment_id: str,
+    order_id: str,
+    provider_name: str,
+    reference: str | None,
+    stale: bool,
+) -> bool:
+    """Settle one payment from the provider's word: captured, or refused; False when
+    the provider could not be asked or the attempt may still be under way."""
+    try:
+        view = (
+            await providers_of(runtime)
+            .get(provider_name)
+            .lookup(reference=reference, order_id=order_id)
+        )
+    except PaymentError as exc:
+        log.warning("reconcile_lookup_failed", payment_id=payment_id, code=exc.code)
+        return False
+    if view is not None and view.captured_amount > 0:
+        await settlement.settle_capture(runtime, order_id, payment_id, view)
+        return True
+    if view is None or view.state is PaymentState.FAILED or stale:
+        raw = view.raw_status if view else "none"
+        await settlement.record_rejection(
+            runtime, payment_id, "NOT_CAPTURED", f"provider status {raw}"
+        )
+        return True
+    return False
 
 
 async def expire(runtime: Runtime, *, batch: int = 200) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.config import Settings
-from boxoffice.platform.db import create_engine, session_factory
+from boxoffice.platform.db import READ_ONLY, create_engine, session_factory
 from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
@@ -88,10 +88,14 @@ class Runtime:
     readiness: dict[str, Check] = field(default_factory=dict)
     # Contexts' own adapters, by type (seat board, queue store, providers, ...).
     adapters: Adapters = field(default_factory=Adapters)
+    # Sessions whose transactions only read (on SQLite: a deferred BEGIN, no write lock).
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work; ``read_only`` for a use case that writes nothing (on SQLite it
         then reads a snapshot without waiting for, or holding up, writers)."""
+        if read_only and self.read_sessions is not None:
+            return UnitOfWork(self.read_sessions, self.clock, read_only=True)
         return UnitOfWork(self.sessions, self.clock, read_only=read_only)
 
     async def close(self) -> None:
@@ -126,6 +130,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
+        read_sessions=session_factory(engine.execution_options(**{READ_ONLY: True})),
         kv=kv,
         limiter=RateLimiter(settings.redis_url, settings.redis_prefix),
         keys=load_keys(settings),

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock
-from boxoffice.platform.db import READ_ONLY, table_of
+from boxoffice.platform.db import table_of
 from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
@@ -32,8 +32,9 @@ class UnitOfWork:
     ) -> None:
         self._sessions = sessions
         self.clock = clock
-        # A use case that only reads says so: on SQLite its transaction then begins
-        # deferred (a snapshot, no write lock), so reads never queue behind writers.
+        # A use case that only reads says so (its sessions come from an engine carrying
+        # READ_ONLY): on SQLite its transaction then begins deferred (a snapshot, no write
+        # lock), so reads never queue behind writers.
         self.read_only = read_only
         self._session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None  # of the current transaction
@@ -57,9 +58,6 @@ class UnitOfWork:
         self._session = self._sessions()
         self._events = []
         self._after_commit = []
-        if self.read_only:
-            options = {READ_ONLY: True}
-            self._connection = await self._session.connection(execution_options=options)
         return self
 
     async def __aexit__(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 from boxoffice.waitroom import admission
+from boxoffice.waitroom.board import Listener
 from boxoffice.waitroom.dispatcher import now_ms
 from boxoffice.waitroom.domain import Entry, Status, eta_seconds, position
 
@@ -89,43 +90,51 @@ async def entry_events(
                     yield position_event(place, eta)
                     sent = event_id
                 if entry.number is not None:
-                    # The common case, 10,000 times per tick: a dict lookup per wake and one
-                    # formatted line when the position changed; back to the checks above
-                    # once the number is reached or the entry was given up here.
-                    number, configured = entry.number, info.queue.admit_per_second
-                    distant = waitroom.settings.stream_distant_position
-                    every = waitroom.settings.stream_distant_every_seconds
-                    pushed = time.monotonic()
-                    if distant:  # the board need not wake this stream for far-back ticks
-                        listener.number, listener.distant = number, distant
-                        listener.quiet_until = pushed + every
-                    while True:
-                        await listener.wait()
-                        if listener.heartbeat_due:
-                            listener.heartbeat_due = False
-                            yield HEARTBEAT
-                        current = board.current(show_id)
-                        if (
-                            current is None
-                            or current.serving >= number
-                            or current.sold_out
-                            or entry.entry_id in left
-                        ):
-                            break
-                        place = number - current.serving
-                        if sent != f"p{place}":
-                            if distant and place > distant:  # far back: now and then
-                                moment = time.monotonic()
-                                if moment - pushed < every:
-                                    continue
-                                pushed = moment
-                                listener.quiet_until = moment + every
-                            yield position_event(
-                                place, eta_seconds(place, current.rate, configured)
-                            )
-                            sent = f"p{place}"
+                    # The common case, 10,000 times per tick: followed by the loop below
+                    # until the number is reached or the entry was given up here.
+                    async for line in _follow_place(waitroom, listener, entry, info, sent):
+                        yield line
+                        if line is not HEARTBEAT:
+                            sent = line[4 : line.index("\n")]
                     continue
             await listener.wait()
             if listener.heartbeat_due:
                 listener.heartbeat_due = False
                 yield HEARTBEAT
+
+
+async def _follow_place(
+    waitroom: Waitroom, listener: Listener, entry: Entry, info: ShowSaleInfo, sent: str | None
+) -> AsyncIterator[str]:
+    """A waiting entry's position while the board moves: a dict lookup per wake and one
+    formatted line when the position changed; ends once the number is reached, the sale
+    sold out or the entry was given up here (the caller re-checks then)."""
+    board, show_id, left = waitroom.board, entry.show_id, waitroom.board.left
+    assert entry.number is not None
+    number, configured = entry.number, info.queue.admit_per_second
+    distant = waitroom.settings.stream_distant_position
+    every = waitroom.settings.stream_distant_every_seconds
+    pushed = time.monotonic()
+    if distant:  # the board need not wake this stream for far-back ticks
+        listener.number, listener.distant = number, distant
+        listener.quiet_until = pushed + every
+    while True:
+        await listener.wait()
+        if listener.heartbeat_due:
+            listener.heartbeat_due = False
+            yield HEARTBEAT
+        current = board.current(show_id)
+        if current is None or current.serving >= number or current.sold_out:
+            return
+        if entry.entry_id in left:
+            return
+        place = number - current.serving
+        if sent != f"p{place}":
+            if distant and place > distant:  # far back: now and then
+                moment = time.monotonic()
+                if moment - pushed < every:
+                    continue
+                pushed = moment
+                listener.quiet_until = moment + every
+            yield position_event(place, eta_seconds(place, current.rate, configured))
+            sent = f"p{place}"

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from boxoffice.identity import oauth
+from boxoffice.identity import oauth, oidc
 from boxoffice.platform.config import OAuthProvider
 from boxoffice.platform.runtime import Adapters, Runtime
 
@@ -30,7 +30,7 @@ def kakao_body(**account: Any) -> dict[str, Any]:
 def test_kakao_verified_email_is_trusted() -> None:
     body = kakao_body(email="Fan@Example.com", is_email_verified=True, is_email_valid=True)
     identity = oauth.kakao_identity("kakao", body)
-    assert identity == oauth.ProviderIdentity(
+    assert identity == oidc.ProviderIdentity(
         "kakao", "123456789", "Fan@Example.com", email_verified=True, name="어피치"
     )
 
@@ -50,22 +50,22 @@ def test_kakao_email_without_verification_is_not_trusted(account: dict[str, Any]
 
 def test_kakao_without_email_or_id() -> None:
     assert oauth.kakao_identity("kakao", kakao_body()).email is None
-    with pytest.raises(oauth.OAuthProviderError):
+    with pytest.raises(oidc.OAuthProviderError):
         oauth.kakao_identity("kakao", {"kakao_account": {}})
 
 
 def runtime_with_cached_google() -> Runtime:
     """A runtime whose discovery and JWKS caches already hold Google's (no network)."""
     runtime = SimpleNamespace(adapters=Adapters())
-    cache = oauth._cache(cast(Runtime, runtime))
+    cache = oidc.cache_of(cast(Runtime, runtime))
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key())) | {"kid": "g1"}
     metadata = {
-        "issuer": oauth.GOOGLE_ISSUER,
+        "issuer": oidc.GOOGLE_ISSUER,
         "jwks_uri": "https://unused.invalid/jwks",
         "id_token_signing_alg_values_supported": ["RS256"],
     }
-    cache.metadata["google"] = oauth._Cached(metadata, time.monotonic())
-    cache.jwks["google"] = oauth._Cached(jwt.PyJWKSet.from_dict({"keys": [jwk]}), time.monotonic())
+    cache.metadata["google"] = oidc._Cached(metadata, time.monotonic())
+    cache.jwks["google"] = oidc._Cached(jwt.PyJWKSet.from_dict({"keys": [jwk]}), time.monotonic())
     return cast(Runtime, runtime)
 
 
@@ -78,7 +78,7 @@ def id_token(**claims: Any) -> str:
 @pytest.mark.parametrize("issuer", ["https://accounts.google.com", "accounts.google.com"])
 async def test_google_issuer_with_or_without_scheme(issuer: str) -> None:
     token = id_token(iss=issuer)
-    claims = await oauth.verify_id_token(
+    claims = await oidc.verify_id_token(
         runtime_with_cached_google(), "google", GOOGLE, token, "n-1"
     )
     assert claims["sub"] == "1"
@@ -95,8 +95,8 @@ async def test_google_issuer_with_or_without_scheme(issuer: str) -> None:
     ids=["plain-http-issuer", "other-nonce", "no-nonce", "other-audience"],
 )
 async def test_google_id_token_claims_are_checked(token: str, nonce: str) -> None:
-    with pytest.raises(oauth.IdTokenInvalid):
-        await oauth.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, token, nonce)
+    with pytest.raises(oidc.IdTokenInvalid):
+        await oidc.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, token, nonce)
 
 
 async def test_hmac_signed_with_the_public_key_is_refused() -> None:
@@ -105,11 +105,11 @@ async def test_hmac_signed_with_the_public_key_is_refused() -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     now = int(time.time())
-    claims = {"iss": oauth.GOOGLE_ISSUER, "sub": "1", "aud": "web-client", "iat": now}
+    claims = {"iss": oidc.GOOGLE_ISSUER, "sub": "1", "aud": "web-client", "iat": now}
     # PyJWT itself refuses to HMAC with a PEM key, so the forgery is assembled by hand.
     forged = _hs256(claims | {"exp": now + 60, "nonce": "n-1"}, public_pem)
-    with pytest.raises(oauth.IdTokenInvalid, match="algorithm"):
-        await oauth.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, forged, "n-1")
+    with pytest.raises(oidc.IdTokenInvalid, match="algorithm"):
+        await oidc.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, forged, "n-1")
 
 
 def _hs256(claims: dict[str, Any], secret: bytes) -> str:

@@ -1,0 +1,75 @@
+"""The checks and rows behind creating and editing an event: its category, its grades
+against the venue's seat map, its cancellation policy and its queue settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.catalog import domain
+from boxoffice.catalog.contracts import CancellationPolicy
+from boxoffice.catalog.domain import Problem
+from boxoffice.catalog.errors import InvalidEvent, VenueNotFound
+from boxoffice.catalog.models import Category, Event
+from boxoffice.catalog.schemas import CancellationIn, GradeIn, QueueIn
+from boxoffice.catalog.venues import venue_grades
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.uow import UnitOfWork
+
+
+def invalid_event(problems: list[Problem], cls: type[InvalidEvent] = InvalidEvent) -> InvalidEvent:
+    return cls(
+        problems[0].msg,
+        errors=[{"loc": ["body", *map(str, p.loc)], "msg": p.msg} for p in problems],
+    )
+
+
+def policy_of(body: CancellationIn) -> CancellationPolicy:
+    return CancellationPolicy(
+        free_days_after_booking=body.free_days_after_booking,
+        fixed_fee=body.fixed_fee,
+        cutoff_hours_before_show=body.cutoff_hours_before_show,
+        tiers=tuple((t.days_before, t.fee_percent) for t in body.tiers),
+    )
+
+
+def apply_queue(event: Event, queue: QueueIn) -> None:
+    event.queue_enabled = queue.enabled
+    event.queue_admit_per_second = queue.admit_per_second
+    event.queue_max_active = queue.max_active
+    event.queue_pre_queue_minutes = queue.pre_queue_minutes
+
+
+async def check_category(uow: UnitOfWork, code: str) -> None:
+    category = await uow.session.get(Category, code)
+    if category is None or not category.active:
+        raise InvalidEvent(
+            f"Unknown category {code!r}.",
+            errors=[{"loc": ["body", "category"], "msg": f"unknown category {code!r}"}],
+        )
+
+
+async def check_grades(uow: UnitOfWork, venue_id: str, grades: list[GradeIn]) -> None:
+    try:
+        used = await venue_grades(uow, venue_id)
+    except VenueNotFound as exc:
+        raise InvalidEvent(
+            f"Venue {venue_id} does not exist.",
+            errors=[{"loc": ["body", "venue_id"], "msg": "unknown venue"}],
+        ) from exc
+    problems = domain.grade_problems(used, [g.code for g in grades])
+    if problems:
+        raise invalid_event(problems)
+
+
+def grade_rows(event_id: str, grades: list[GradeIn]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id(),
+            "event_id": event_id,
+            "code": g.code,
+            "name": g.name or g.code,
+            "price": g.price,
+            "position": i,
+        }
+        for i, g in enumerate(grades)
+    ]
