@@ -68,7 +68,7 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
         client,
         detail="Too many sign-ups from this address; try again later.",
     )
-    email = domain.normalise_email(str(request.email))
+    email = request.email  # normalised by the schema, as login normalises
     problems = domain.password_problems(
         request.password, min_length=settings.password_min_length, email=email
     )
