@@ -85,6 +85,7 @@ async def refresh(uow: UnitOfWork, runtime: Runtime, refresh_token: str) -> Toke
         if token.spent_at is not None:
             await revoke_family(uow, token.family_id)
             await uow.commit()
+            await runtime.authorisations.login_ended(token.user_id, token.family_id)
             raise RefreshTokenReused(
                 "This refresh token was already used; every token of this login is revoked."
             )
@@ -99,8 +100,12 @@ async def refresh(uow: UnitOfWork, runtime: Runtime, refresh_token: str) -> Toke
     return pair
 
 
-async def log_out(uow: UnitOfWork, principal: Principal, refresh_token: str) -> None:
-    """Revoke the login the refresh token belongs to; unknown or foreign tokens change nothing."""
+async def log_out(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, refresh_token: str
+) -> None:
+    """End the login the refresh token belongs to: its refresh tokens are revoked and its
+    access tokens stop working at once, in every process. Unknown or foreign tokens change
+    nothing."""
     token = (
         await uow.session.execute(
             select(RefreshToken).where(
@@ -112,11 +117,13 @@ async def log_out(uow: UnitOfWork, principal: Principal, refresh_token: str) -> 
         return
     await revoke_family(uow, token.family_id)
     await uow.commit()
+    await runtime.authorisations.login_ended(token.user_id, token.family_id)
 
 
-def issue_access_token(runtime: Runtime, user: User) -> str:
+def issue_access_token(runtime: Runtime, user: User, sid: str) -> str:
+    """An access token of login ``sid`` (the refresh-token family it was issued with)."""
     return runtime.keys.sign(
-        {"sub": user.id, "email": user.email, "role": user.role},
+        {"sub": user.id, "email": user.email, "role": user.role, "sid": sid},
         use=TokenUse.ACCESS,
         now=runtime.clock.now(),
         ttl=timedelta(minutes=runtime.settings.access_token_ttl_minutes),
@@ -137,7 +144,7 @@ def issue_pair(uow: UnitOfWork, runtime: Runtime, user: User, *, family_id: str)
         )
     )
     return TokenPair(
-        access_token=issue_access_token(runtime, user),
+        access_token=issue_access_token(runtime, user, family_id),
         refresh_token=secret,
         expires_in=runtime.settings.access_token_ttl_minutes * 60,
     )
