@@ -31,9 +31,14 @@ ENDED = "ended"
 class Authorisations:
     """Reads and records the changes to users' authorisation (see the module's doc)."""
 
-    def __init__(self, kv: KeyValueStore, access_token_seconds: float) -> None:
+    def __init__(
+        self,
+        kv: KeyValueStore,
+        access_token_seconds: float,
+        leeway_seconds: float = 2 * LEEWAY_SECONDS,  # verification's leeway, and a margin
+    ) -> None:
         self._kv = kv
-        self._keep_seconds = access_token_seconds + 2 * LEEWAY_SECONDS
+        self._keep_seconds = access_token_seconds + leeway_seconds
 
     def _role_key(self, user_id: str) -> str:
         return key(self._kv, "authz", f"{{{user_id}}}", "role")  # one hash slot per user
