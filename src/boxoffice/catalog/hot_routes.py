@@ -27,7 +27,7 @@ async def list_events(request: FastRequest) -> FastResponse:
 async def get_event(request: FastRequest) -> FastResponse:
     """The event, its shows, grades and images; counts a view. A draft only for its seller
     and admins."""
-    user = request.optional_user()
+    user = await request.optional_user()
     event_id = request.param("event_id", _ID)
     return FastResponse(200, await reads.event_detail(request.runtime, user, event_id))
 

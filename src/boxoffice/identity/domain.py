@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from enum import StrEnum
 
 from boxoffice.platform.security import Role
@@ -16,8 +17,15 @@ class SellerStatus(StrEnum):
 
 
 def normalise_email(email: str) -> str:
-    """Case-insensitive e-mail identity: trimmed and lower-cased (domain and local part)."""
-    return email.strip().lower()
+    """The one form an e-mail address is stored, looked up and compared in.
+
+    NFKC folds compatibility look-alikes (full-width ``Ｆａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ``) into
+    their plain letters, case folding makes every case one (``STRASSE`` and ``straße``
+    too, which lower-casing does not), and NFKC again keeps the folded form normalised.
+    Sign-up, password and social sign-in and every look-up go through this function.
+    """
+    folded = unicodedata.normalize("NFKC", email).casefold()
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 def password_problems(password: str, *, min_length: int, email: str = "") -> list[str]:

@@ -64,8 +64,10 @@ async def refresh(body: RefreshRequest, uow: UoW, runtime: RuntimeDep) -> Any:
     operation_id="logout",
     responses=_AUTH_ERRORS,
 )
-async def logout(body: RefreshRequest, uow: UoW, user: CurrentUser) -> Response:
-    await service.log_out(uow, user, body.refresh_token)
+async def logout(
+    body: RefreshRequest, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Response:
+    await service.log_out(uow, runtime, user, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -104,8 +106,10 @@ async def apply_as_seller(
         404: {"description": "no user"},
     },
 )
-async def admin_update_user(user_id: str, body: AdminUserUpdate, uow: UoW, admin: AdminUser) -> Any:
-    user, profile = await service.admin_update_user(uow, admin, user_id, body)
+async def admin_update_user(
+    user_id: str, body: AdminUserUpdate, uow: UoW, runtime: RuntimeDep, admin: AdminUser
+) -> Any:
+    user, profile = await service.admin_update_user(uow, runtime, admin, user_id, body)
     read = AdminUserRead.model_validate(user)
     read.seller_status = profile.status if profile else None
     return read

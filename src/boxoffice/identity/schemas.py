@@ -5,7 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from boxoffice.identity.domain import normalise_email
+
+
+def _normalised(value: object) -> object:
+    return normalise_email(value) if isinstance(value, str) else value
+
+
+def _deliverable_syntax(value: str) -> str:
+    """The address as normalised, once its syntax is valid (no DNS look-up)."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    return value
+
+
+# Normalised first (so a full-width address validates as the plain one it stands for) and
+# stored in that form, the one login and every look-up use.
+EmailAddress = Annotated[
+    str,
+    BeforeValidator(_normalised),
+    StringConstraints(max_length=254),
+    AfterValidator(_deliverable_syntax),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 -]{7,20}$")]
@@ -16,7 +51,7 @@ class Strict(BaseModel):
 
 
 class SignUp(Strict):
-    email: EmailStr = Field(max_length=254)
+    email: EmailAddress
     password: str = Field(max_length=256)
     name: Name
 

@@ -68,7 +68,7 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
         client,
         detail="Too many sign-ups from this address; try again later.",
     )
-    email = domain.normalise_email(str(request.email))
+    email = request.email  # normalised by the schema, as login normalises
     problems = domain.password_problems(
         request.password, min_length=settings.password_min_length, email=email
     )
@@ -149,13 +149,23 @@ async def apply_as_seller(
     if auto:
         _apply_seller_decision(uow, user, profile, status)
     await uow.commit()
+    if auto:  # the seller role works at once, without signing in again
+        await runtime.authorisations.role_changed(user.id, Role(user.role))
     return profile
 
 
 async def admin_update_user(
-    uow: UnitOfWork, admin: Principal, user_id: str, changes: AdminUserUpdate
+    uow: UnitOfWork,
+    runtime: Runtime,
+    admin: Principal,
+    user_id: str,
+    changes: AdminUserUpdate,
 ) -> tuple[User, SellerProfile | None]:
-    """Change a user's role or decide a seller application. Admins cannot demote themselves."""
+    """Change a user's role or decide a seller application. Admins cannot demote themselves.
+
+    The role the user ends with takes effect on their next request, whatever their access
+    token says (recorded after the commit, on every call, so a retry repairs a lost write).
+    """
     user = await get_user(uow, user_id)
     profile = await uow.session.get(SellerProfile, user_id)
     if changes.role is not None:
@@ -172,6 +182,7 @@ async def admin_update_user(
             _apply_seller_decision(uow, user, profile, status)
     user.updated_at = uow.clock.now()
     await uow.commit()
+    await runtime.authorisations.role_changed(user.id, Role(user.role))
     return user, profile
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from boxoffice.identity import domain, passwords
+from boxoffice.identity import domain, passwords, throttle
 from boxoffice.identity.errors import InvalidCredentials, RefreshTokenInvalid, RefreshTokenReused
 from boxoffice.identity.models import RefreshToken, User
 from boxoffice.identity.schemas import TokenPair
@@ -21,13 +21,10 @@ from boxoffice.platform.security import Principal, TokenUse
 from boxoffice.platform.uow import UnitOfWork
 
 
-def login_rules(runtime: Runtime) -> tuple[Rule, Rule]:
+def address_rule(runtime: Runtime) -> Rule:
+    """Failed sign-ins from one address across accounts (a looser limit than per account)."""
     s = runtime.settings
-    window = s.login_failure_window_seconds
-    return (
-        Rule("login-fail-account", s.login_failures_per_account, window),
-        Rule("login-fail-address", s.login_failures_per_address, window),
-    )
+    return Rule("login-fail-address", s.login_failures_per_address, s.login_failure_window_seconds)
 
 
 async def log_in(
@@ -35,23 +32,23 @@ async def log_in(
 ) -> TokenPair:
     """Check the password and start a login (a new refresh-token family).
 
-    Repeated failures for one account or one client address raise ``RateLimited``.
+    Failures slow down the next attempts on that account *from that address* (growing
+    delays, ``throttle``) and, more loosely, all attempts from the address; either raises
+    ``RateLimited``. A stranger's failures never make the owner's right password fail.
     """
     email = domain.normalise_email(email)
-    account_rule, address_rule = login_rules(runtime)
-    limiter = runtime.limiter
-    message = "Too many failed sign-in attempts; wait before trying again."
-    await limiter.check(account_rule, email, detail=message)
-    await limiter.check(address_rule, client, detail=message)
+    rule = address_rule(runtime)
+    await runtime.limiter.check(rule, client, detail=throttle.MESSAGE)
+    attempt = await throttle.admit(runtime, email, client)
     user = await user_by_email(uow, email)
     if not await passwords.verify_password(
         runtime.settings, user.password_hash if user else None, password
     ):
-        await limiter.record(account_rule, email)
-        await limiter.record(address_rule, client)
+        await throttle.failed(runtime, attempt)
+        await runtime.limiter.record(rule, client)
         raise InvalidCredentials("The e-mail or the password is wrong.")
     assert user is not None
-    await limiter.clear(account_rule, email)
+    await throttle.succeeded(runtime, attempt)
     if user.password_hash and passwords.needs_rehash(runtime.settings, user.password_hash):
         user.password_hash = await passwords.hash_password(runtime.settings, password)
     pair = issue_pair(uow, runtime, user, family_id=new_id())
@@ -88,6 +85,7 @@ async def refresh(uow: UnitOfWork, runtime: Runtime, refresh_token: str) -> Toke
         if token.spent_at is not None:
             await revoke_family(uow, token.family_id)
             await uow.commit()
+            await runtime.authorisations.login_ended(token.user_id, token.family_id)
             raise RefreshTokenReused(
                 "This refresh token was already used; every token of this login is revoked."
             )
@@ -102,8 +100,12 @@ async def refresh(uow: UnitOfWork, runtime: Runtime, refresh_token: str) -> Toke
     return pair
 
 
-async def log_out(uow: UnitOfWork, principal: Principal, refresh_token: str) -> None:
-    """Revoke the login the refresh token belongs to; unknown or foreign tokens change nothing."""
+async def log_out(
+    uow: UnitOfWork, runtime: Runtime, principal: Principal, refresh_token: str
+) -> None:
+    """End the login the refresh token belongs to: its refresh tokens are revoked and its
+    access tokens stop working at once, in every process. Unknown or foreign tokens change
+    nothing."""
     token = (
         await uow.session.execute(
             select(RefreshToken).where(
@@ -115,11 +117,13 @@ async def log_out(uow: UnitOfWork, principal: Principal, refresh_token: str) -> 
         return
     await revoke_family(uow, token.family_id)
     await uow.commit()
+    await runtime.authorisations.login_ended(token.user_id, token.family_id)
 
 
-def issue_access_token(runtime: Runtime, user: User) -> str:
+def issue_access_token(runtime: Runtime, user: User, sid: str) -> str:
+    """An access token of login ``sid`` (the refresh-token family it was issued with)."""
     return runtime.keys.sign(
-        {"sub": user.id, "email": user.email, "role": user.role},
+        {"sub": user.id, "email": user.email, "role": user.role, "sid": sid},
         use=TokenUse.ACCESS,
         now=runtime.clock.now(),
         ttl=timedelta(minutes=runtime.settings.access_token_ttl_minutes),
@@ -140,7 +144,7 @@ def issue_pair(uow: UnitOfWork, runtime: Runtime, user: User, *, family_id: str)
         )
     )
     return TokenPair(
-        access_token=issue_access_token(runtime, user),
+        access_token=issue_access_token(runtime, user, family_id),
         refresh_token=secret,
         expires_in=runtime.settings.access_token_ttl_minutes * 60,
     )

@@ -28,7 +28,7 @@ async def _answer(request: FastRequest, view: OrderRead, status: int) -> FastRes
 async def create_order(request: FastRequest) -> FastResponse:
     """Place an order from your hold and/or goods; the server prices it. The same
     Idempotency-Key with the same body returns the same order (200)."""
-    user = request.user()
+    user = await request.user()
     body = await request.model(OrderCreate)
     view, created = await service.create_order(
         request.runtime, user, body, request.header(b"idempotency-key")
@@ -38,14 +38,14 @@ async def create_order(request: FastRequest) -> FastResponse:
 
 async def pay_order(request: FastRequest) -> FastResponse:
     """Pay with the internal (simulated) provider, at once (tests and demos)."""
-    user = request.user()
+    user = await request.user()
     view = await service.pay_internal(request.runtime, user, request.param("order_id", _ID))
     return FastResponse(200, view.model_dump_json().encode())
 
 
 async def get_order(request: FastRequest) -> FastResponse:
     """The order, for its buyer or an admin."""
-    user = request.user()
+    user = await request.user()
     view = await service.get_order(request.runtime, user, request.param("order_id", _ID))
     return await _answer(request, view, 200)
 

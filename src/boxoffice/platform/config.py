@@ -258,8 +258,15 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024)
     argon2_parallelism: int = Field(default=1, ge=1)
 
-    # Login throttling: failures allowed per window, per account and per client address.
-    login_failures_per_account: int = 5
+    # Login throttling (docs/security.md, section 6): per account *and* client address,
+    # ``login_free_failures`` failures, then a delay that doubles per further failure from
+    # ``login_delay_base_seconds`` up to ``login_delay_max_seconds``; failures are forgotten
+    # ``login_failure_memory_seconds`` after the last one, or at a successful sign-in from
+    # that address. Per address alone (across accounts): a looser moving window.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_delay_base_seconds: int = Field(default=10, ge=1)
+    login_delay_max_seconds: int = Field(default=900, ge=1)
+    login_failure_memory_seconds: int = Field(default=86_400, ge=60)
     login_failures_per_address: int = 30
     login_failure_window_seconds: int = 300
     signup_per_address_per_hour: int = 50

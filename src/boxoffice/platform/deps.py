@@ -53,7 +53,7 @@ async def get_optional_user(
         return None
     if credentials.scheme.lower() != "bearer":
         raise Unauthorized("Use a Bearer access token.")
-    return runtime.verified_tokens.principal(runtime, credentials.credentials)
+    return await runtime.principal(credentials.credentials)
 
 
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]

@@ -92,21 +92,21 @@ class FastRequest:
         client = self.scope.get("client")
         return str(client[0]) if client else "unknown"
 
-    def user(self) -> Principal:
+    async def user(self) -> Principal:
         """The signed-in user, exactly as the platform's ``CurrentUser`` dependency decides."""
-        user = self.optional_user()
+        user = await self.optional_user()
         if user is None:
             raise Unauthorized(_SIGN_IN)
         return user
 
-    def optional_user(self) -> Principal | None:
+    async def optional_user(self) -> Principal | None:
         """The signed-in user or None, as ``OptionalUser`` decides: no bearer credentials
         is anonymous, bearer credentials that do not verify are refused (401)."""
         authorization = self.header(b"authorization") or ""
         scheme, _, credentials = authorization.partition(" ")  # as FastAPI's HTTPBearer reads it
         if not (scheme and credentials) or scheme.lower() != "bearer":
             return None
-        return self.runtime.verified_tokens.principal(self.runtime, credentials)
+        return await self.runtime.principal(credentials)
 
     def query(self, schema: type[M]) -> M:
         """The query string as ``schema`` (each name's first value); 422 as FastAPI's."""

@@ -17,6 +17,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.redisconn import RedisClient, command_client
 
 
@@ -25,6 +26,11 @@ class KeyValueStore(Protocol):
 
     async def ping(self) -> bool: ...
     async def get(self, key: str) -> str | None: ...
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """Several keys' values in one round trip (on a Redis Cluster the keys must share
+        a hash tag, ``{...}``, so they live in one slot)."""
+        ...
+
     async def set(
         self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool: ...
@@ -60,6 +66,9 @@ class MemoryStore:
 
     async def get(self, key: str) -> str | None:
         return self._live(key)
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        return [self._live(key) for key in keys]
 
     async def set(
         self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
@@ -124,13 +133,26 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "bo", max_connections: int = 64) -> None:
         self.prefix = prefix
         self.client: RedisClient = command_client(url, max_connections=max_connections)
+        # Reads made on hot paths (every authenticated request: platform/authz.py) travel
+        # together with the other requests' of the same event-loop turn.
+        self._batch = None if isinstance(self.client, RedisCluster) else AutoPipeline(self.client)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
 
     async def get(self, key: str) -> str | None:
-        value = await self.client.get(key)
+        if self._batch is not None:  # on hot paths (an admission's check): batched
+            value = await self._batch.execute("GET", key)
+        else:
+            value = await self.client.get(key)
         return None if value is None else str(value)
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        if self._batch is not None:
+            values = await self._batch.execute("MGET", *keys)
+        else:
+            values = await self.client.mget(list(keys))
+        return [None if value is None else str(value) for value in values]
 
     async def set(
         self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
@@ -173,6 +195,8 @@ class RedisStore:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
+        if self._batch is not None:
+            await self._batch.close()
         await self.client.aclose()
         if isinstance(self.client, Redis):  # a pool we passed in is ours to close
             await self.client.connection_pool.disconnect()

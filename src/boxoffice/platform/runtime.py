@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from boxoffice.platform.authz import Authorisations
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.db import READ_ONLY, create_engine, session_factory
 from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
-from boxoffice.platform.security import KeyRing, VerifiedTokens, generate_key_file
+from boxoffice.platform.security import KeyRing, Principal, VerifiedTokens, generate_key_file
 from boxoffice.platform.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Runtime:
     keys: KeyRing
     clock: Clock
     metrics: Metrics
+    authorisations: Authorisations
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     cache: Cache | None = None  # built once per process (platform/cache.py)
     storage: Storage | None = None  # attached at start-up by a context that stores files
@@ -90,6 +92,13 @@ class Runtime:
     adapters: Adapters = field(default_factory=Adapters)
     # Sessions whose transactions only read (on SQLite: a deferred BEGIN, no write lock).
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    async def principal(self, access_token: str) -> Principal:
+        """The user an access token names, as authorised now: raises ``InvalidToken`` /
+        ``TokenExpired`` for a bad token or an ended login. Both entries (FastAPI's
+        ``CurrentUser`` and the fast lane's ``FastRequest.user``) come through here."""
+        claimed = self.verified_tokens.principal(self, access_token)
+        return await self.authorisations.current(claimed)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work; ``read_only`` for a use case that writes nothing (on SQLite it
@@ -136,4 +145,5 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         keys=load_keys(settings),
         clock=clock or SystemClock(),
         metrics=Metrics(),
+        authorisations=Authorisations(kv, settings.access_token_ttl_minutes * 60),
     )

@@ -60,11 +60,13 @@ class TokenUse(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as the access token says; no database lookup."""
+    """Who is calling: the access token's user and login (``sid``), with the role the
+    account has now (``platform/authz.py`` corrects the token's when it changed)."""
 
     id: str
     email: str
     role: Role
+    sid: str | None = None  # the login (refresh-token family) the token belongs to
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -286,8 +288,12 @@ def _json_object(part: str) -> dict[str, Any]:
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
+        sid = claims.get("sid")
         return Principal(
-            id=str(claims["sub"]), email=str(claims.get("email", "")), role=Role(claims["role"])
+            id=str(claims["sub"]),
+            email=str(claims.get("email", "")),
+            role=Role(claims["role"]),
+            sid=sid if isinstance(sid, str) else None,
         )
     except (KeyError, ValueError) as exc:
         raise InvalidToken("The token does not name a user and role.") from exc

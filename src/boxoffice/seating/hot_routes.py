@@ -31,7 +31,7 @@ async def _answer(request: FastRequest, held: HeldSeats, status: int) -> FastRes
 async def hold_seats(request: FastRequest) -> FastResponse:
     """Hold the seats, all or none, for the hold's minutes (the show's queue on: with the
     admission token the waiting room gave)."""
-    user = request.user()
+    user = await request.user()
     show_id = request.param("show_id", _ID)
     body = await request.model(HoldCreate)
     held = await service.hold_seats(
@@ -46,7 +46,7 @@ async def hold_seats(request: FastRequest) -> FastResponse:
 
 async def get_hold(request: FastRequest) -> FastResponse:
     """The hold, for its holder or an admin."""
-    user = request.user()
+    user = await request.user()
     held = await service.get_hold(request.runtime, request.param("hold_id", _ID), user)
     return await _answer(request, held, 200)
 

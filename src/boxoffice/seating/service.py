@@ -145,16 +145,16 @@ async def hold_seats(
 
     async def refresh(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
-        return _admitted(runtime, fresh, show_id, user, admission_token)
+        return await _admitted(runtime, fresh, show_id, user, admission_token)
 
     async with holds.database_reachable():
         layout = await seating_of(runtime).snapshots.layout(show_id)  # its own transaction
         info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
-        info = _admitted(runtime, info, show_id, user, admission_token)
+        info = await _admitted(runtime, info, show_id, user, admission_token)
         return await holds.hold(runtime, holds.attempt(info, layout, user.id, seat_ids), refresh)
 
 
-def _admitted(
+async def _admitted(
     runtime: Runtime,
     info: ShowSaleInfo | None,
     show_id: str,
@@ -165,7 +165,7 @@ def _admitted(
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")
     if info.queue.enabled:  # raises AdmissionRequired / AdmissionInvalid
-        waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
+        await waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
     if not info.sale_open_at(runtime.clock.now()):
         raise SaleNotOpen(
             "Tickets for this show are not on sale now.",

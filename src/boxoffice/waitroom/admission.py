@@ -1,4 +1,10 @@
-"""Admission tokens: short-lived signed JWTs (show, user, expiry, id), verified without a lookup."""
+"""Admission tokens: short-lived signed JWTs (show, user, expiry, admission id).
+
+The signature is checked without a lookup (and remembered); one key-value read per use
+then asks whether the admission was given up: leaving the line frees the admitted slot
+(the dispatcher admits the next person), so the token must stop placing holds at once,
+in every process, or ``max_active`` would no longer bound the buyers.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from boxoffice.platform.errors import InvalidToken, TokenExpired
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.kv import key
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import TokenUse
 from boxoffice.waitroom.contracts import Admission
@@ -48,11 +55,21 @@ def issue(
     return token, admission
 
 
-def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) -> Admission:
-    """The admission a token grants, if it is for this show and this user.
+def _ended_key(runtime: Runtime, admission_id: str) -> str:
+    return key(runtime.kv, "admission", "ended", admission_id)
+
+
+async def end(runtime: Runtime, admission_id: str, *, lasts_seconds: float) -> None:
+    """Tokens of this admission stop admitting now; remembered for as long as one of them
+    may still be valid (``lasts_seconds``)."""
+    await runtime.kv.set(_ended_key(runtime, admission_id), "left", ttl=max(lasts_seconds, 1.0))
+
+
+async def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) -> Admission:
+    """The admission a token grants, if it is for this show and this user and still held.
 
     Raises ``AdmissionRequired`` without a token, ``AdmissionInvalid`` for a forged,
-    expired, or another show's or user's token.
+    expired, or another show's or user's token, or one whose holder left the line.
     """
     if not token:
         raise AdmissionRequired("This show's sale goes through the waiting room: join the queue.")
@@ -66,8 +83,11 @@ def check(runtime: Runtime, token: str | None, *, show_id: str, user_id: str) ->
         raise AdmissionInvalid("The admission token is not valid.") from exc
     if claims.get("show_id") != show_id or claims.get("sub") != user_id:
         raise AdmissionInvalid("The admission token is for another show or user.")
+    admission_id = str(claims.get("aid", ""))
+    if await runtime.kv.get(_ended_key(runtime, admission_id)) is not None:
+        raise AdmissionInvalid("You left the queue, which ended this admission; join again.")
     return Admission(
-        admission_id=str(claims.get("aid", "")),
+        admission_id=admission_id,
         show_id=show_id,
         user_id=user_id,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),

@@ -25,7 +25,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def join_queue(request: FastRequest) -> FastResponse:
     """Take a place in the show's line (or the place you have: 200, the same number)."""
-    user = request.user()
+    user = await request.user()
     entry, created = await service.join(
         request.runtime, user, request.params["show_id"], request.client_address
     )
@@ -34,14 +34,14 @@ async def join_queue(request: FastRequest) -> FastResponse:
 
 async def get_queue_entry(request: FastRequest) -> FastResponse:
     """Your place in the line now (the poll a stream falls back to)."""
-    user = request.user()
+    user = await request.user()
     entry = await service.get_entry(request.runtime, user, request.params["entry_id"])
     return FastResponse(200, entry.model_dump_json().encode())
 
 
 async def stream_queue_entry(request: FastRequest) -> FastStream:
     """Your place as it changes, as Server-Sent Events."""
-    user = request.user()
+    user = await request.user()
     events = await service.open_stream(
         request.runtime, user, request.params["entry_id"], request.header(b"last-event-id")
     )

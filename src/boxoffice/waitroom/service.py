@@ -92,11 +92,12 @@ def room(runtime: Runtime) -> Waitroom:
 # --- contracts other contexts call -------------------------------------------------------
 
 
-def check_admission(
+async def check_admission(
     runtime: Runtime, token: str | None, *, show_id: str, user_id: str
 ) -> Admission:
-    """Verify an admission token for (show, user); raises AdmissionRequired / AdmissionInvalid."""
-    return admission.check(runtime, token, show_id=show_id, user_id=user_id)
+    """Verify an admission token for (show, user), still held (its holder did not leave the
+    line); raises AdmissionRequired / AdmissionInvalid."""
+    return await admission.check(runtime, token, show_id=show_id, user_id=user_id)
 
 
 async def purge_closed_queues(runtime: Runtime) -> int:
@@ -237,8 +238,14 @@ async def get_entry(runtime: Runtime, user: Principal, entry_id: str) -> QueueEn
 
 
 async def leave(runtime: Runtime, user: Principal, entry_id: str) -> None:
-    """Give the place up (an admitted person frees their active slot). Idempotent."""
+    """Give the place up (an admitted person frees their active slot, and their admission
+    tokens stop admitting, in every process). Idempotent."""
     waitroom, entry = await _owned(runtime, user, entry_id)
+    # Ended before the slot is freed: the admission dies before anyone else is admitted.
+    # Also for a waiting entry, which the dispatcher may be admitting at this moment.
+    await admission.end(
+        runtime, entry_id, lasts_seconds=waitroom.settings.admission_ttl_seconds + 60
+    )
     await waitroom.store.leave(entry.show_id, entry_id)
     waitroom.board.entry_left(entry.show_id, entry_id)
     await waitroom.store.announce_left(EntryLeft(entry.show_id, entry_id))

@@ -53,7 +53,7 @@ async def buyers(runtime: Runtime, count: int) -> list[str]:
                 name=f"Racer {index}",
                 role=Role.CUSTOMER,
             )
-        tokens.append(identity.issue_access_token(runtime, user))
+        tokens.append(identity.issue_access_token(runtime, user, sid=uuid.uuid4().hex))
     return tokens
 
 

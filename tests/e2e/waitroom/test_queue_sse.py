@@ -113,12 +113,12 @@ async def test_positions_fall_then_admitted_with_a_valid_token(
         assert admitted["event"] == "admitted"
         assert admitted["id"] == "a"
         body = json.loads(admitted["data"])
-        granted = waitroom.check_admission(
+        granted = await waitroom.check_admission(
             server.runtime, body["admission_token"], show_id=show_id, user_id=last.id
         )
         assert granted.expires_at.isoformat() <= body["expires_at"]
         with pytest.raises(AdmissionInvalid):
-            waitroom.check_admission(
+            await waitroom.check_admission(
                 server.runtime, body["admission_token"], show_id=show_id, user_id=fans[0].id
             )
         heartbeat = await reader.next()

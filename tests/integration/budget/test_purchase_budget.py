@@ -41,12 +41,14 @@ def settings(make_settings: Callable[..., Settings], redis_server: PrivateRedis)
 
 # (database round trips, data statements, Redis commands) each step may cost at most.
 # BEGIN and COMMIT are round trips of their own; docs/checkout.md says what each one is.
+# Every step's first Redis command is the caller's current authorisation (one MGET:
+# their role now and whether their login ended, docs/security.md sections 1 and 2).
 BUDGETS = {
-    "hold": (6, 4, 3),  # BEGIN, buyer lock, claim, hold, outbox, COMMIT; mark, sale info, settle
-    "hold_refused": (0, 0, 1),  # the board's mark, nothing else
-    "order": (5, 3, 0),  # BEGIN, hold attached, order, its lines, COMMIT
-    "order_replayed": (7, 5, 0),  # the hold refuses, the key finds the order, read back
-    "pay": (12, 8, 6),  # claim (4), then settle (8); the provider, sale info, board, line
+    "hold": (6, 4, 4),  # BEGIN, buyer lock, claim, hold, outbox, COMMIT; mark, sale info, settle
+    "hold_refused": (0, 0, 2),  # the board's mark, nothing else
+    "order": (5, 3, 1),  # BEGIN, hold attached, order, its lines, COMMIT
+    "order_replayed": (7, 5, 1),  # the hold refuses, the key finds the order, read back
+    "pay": (12, 8, 7),  # claim (4), then settle (8); the provider, sale info, board, line
 }
 
 

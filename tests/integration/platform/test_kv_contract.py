@@ -35,6 +35,15 @@ async def test_set_get_pop_delete(store: KeyValueStore) -> None:
     assert await store.get(k) is None
 
 
+async def test_get_many_reads_keys_of_one_hash_tag_together(store: KeyValueStore) -> None:
+    first, second = key(store, "{user-1}", "a"), key(store, "{user-1}", "b")
+    assert await store.get_many(first, second) == [None, None]
+    await store.set(second, "two")
+    await store.set(first, "one")
+    answers = await asyncio.gather(*(store.get_many(first, second) for _ in range(5)))
+    assert answers == [["one", "two"]] * 5
+
+
 async def test_set_only_if_absent_is_a_lock(store: KeyValueStore) -> None:
     k = key(store, "lock", "seat-1")
     results = await asyncio.gather(*(store.set(k, str(i), only_if_absent=True) for i in range(20)))

@@ -105,7 +105,7 @@ async def test_a_route_asking_for_the_user_refuses_without_a_bearer_token(
     authorization: bytes | None,
 ) -> None:
     async def me(request: FastRequest) -> FastResponse:
-        return FastResponse.json(200, {"id": request.user().id})
+        return FastResponse.json(200, {"id": (await request.user()).id})
 
     fast = lane(FastRoute("GET", "/me", me))
     headers = [(b"authorization", authorization)] if authorization is not None else []
