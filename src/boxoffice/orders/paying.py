@@ -109,6 +109,15 @@ async def _pay(
         raise PaymentRejected(exc.message, order_id=order_id, provider_code=exc.code) from exc
     result = await settlement.settle_capture(runtime, order_id, claimed.payment_id, captured)
     if not result.paid:
+        refusal = result.refusal
+        if refusal is not None and refusal.status == 422:  # a rule of the sale (the limit)
+            raise type(refusal)(
+                f"{refusal.detail} The payment was refunded in full.",
+                **refusal.extra,
+                order_id=order_id,
+                order_status=result.status,
+                refunded=result.refund_sent,
+            )
         raise OrderNotPayable(
             "The order could not be fulfilled (its seats are no longer available); "
             "the payment was refunded in full.",

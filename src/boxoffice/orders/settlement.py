@@ -15,7 +15,7 @@ writer lock), and ``confirming_since`` is the claim that lets one confirm run at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -136,6 +136,9 @@ class Settlement:
     reason: str | None = None
     refund_sent: bool = False
     view: OrderRead | None = None  # the paid order, when settling made it
+    # The rule that refused the capture (e.g. the buyer's per-show limit, checked again when
+    # a lapsed hold is revived), so the buyer hears its own code, not only "not payable".
+    refusal: DomainError | None = None
 
 
 # --- 1. claim ------------------------------------------------------------------------------
@@ -363,6 +366,7 @@ async def settle_capture(
     :func:`_settle_otherwise`. Idempotent: a capture already settled returns the order.
     """
     reason: str | None = None
+    refusal: DomainError | None = None
     async with runtime.uow() as uow:
         now = uow.clock.now()
         order = await _MARK_PAID(
@@ -378,7 +382,7 @@ async def settle_capture(
             try:
                 fulfilled = await _fulfil(uow, runtime, order)
             except DomainError as exc:
-                reason = f"{exc.code}: {exc.detail}"
+                reason, refusal = f"{exc.code}: {exc.detail}", exc
             else:
                 await _capture(uow, payment_id, captured)
                 uow.record(
@@ -398,7 +402,8 @@ async def settle_capture(
                 return Settlement(order.status, paid=True, view=view)
     if reason is None:
         return await _settle_otherwise(runtime, order_id, payment_id, captured)
-    return await _refuse_capture(runtime, order_id, payment_id, captured, reason)
+    refused = await _refuse_capture(runtime, order_id, payment_id, captured, reason)
+    return replace(refused, refusal=refusal)
 
 
 async def _settle_otherwise(
