@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from sqlalchemy import BigInteger, Row, String, and_, bindparam, insert, or_, select, update
@@ -28,6 +28,7 @@ from boxoffice.merch import service as merch
 from boxoffice.orders import refunds, views
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import PaymentInProgress
+from boxoffice.orders.errors import PaymentRejected as PaymentRefused
 from boxoffice.orders.events import OrderPaid
 from boxoffice.orders.lifecycle import (
     CAPTURED,
@@ -66,6 +67,7 @@ from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 log = structlog.get_logger("boxoffice.orders")
 ORDERS, PAYMENTS = table_of(Order), table_of(Payment)
 ORDER_COLUMNS = tuple(ORDERS.c)
+ORDER_MISMATCH = "ORDER_MISMATCH"  # the provider's payment names another order
 _PENDING = ORDERS.c.status == OrderStatus.PENDING.value
 # Claimed for one confirm: pending, nobody confirming, paid with this provider (and the
 # buyer's, and of this amount, when the caller says).
@@ -365,6 +367,8 @@ async def settle_capture(
     done, an amount that differs, an order no longer pending) goes through
     :func:`_settle_otherwise`. Idempotent: a capture already settled returns the order.
     """
+    if captured.order_id and captured.order_id != order_id:
+        await _not_this_order(runtime, order_id, payment_id, captured)
     reason: str | None = None
     refusal: DomainError | None = None
     async with runtime.uow() as uow:
@@ -404,6 +408,29 @@ async def settle_capture(
         return await _settle_otherwise(runtime, order_id, payment_id, captured)
     refused = await _refuse_capture(runtime, order_id, payment_id, captured, reason)
     return replace(refused, refusal=refusal)
+
+
+async def _not_this_order(
+    runtime: Runtime, order_id: str, payment_id: str, captured: ProviderPayment
+) -> NoReturn:
+    """The provider says this payment paid another order (a paymentKey replayed across
+    orders): it takes no money for this one. The attempt is refused, the order stays
+    payable, and the money is left where it belongs (the other order's)."""
+    log.warning(
+        "capture_of_another_order",
+        order_id=order_id,
+        payment_id=payment_id,
+        paid_order_id=captured.order_id,
+    )
+    message = "The provider reports this payment for another order."
+    await record_rejection(runtime, payment_id, ORDER_MISMATCH, message)
+    async with runtime.uow() as uow:  # the key stays usable by the order it belongs to
+        payment = await lock_payment(uow, payment_id)
+        if payment.status == REJECTED:
+            payment.failure_message = f"{message} ({captured.reference[:200]})"[:500]
+            payment.reference = None
+            await uow.commit()
+    raise PaymentRefused(message, order_id=order_id, provider_code=ORDER_MISMATCH)
 
 
 async def _settle_otherwise(
