@@ -59,13 +59,18 @@ async def list_my_orders(
     "/orders/{order_id}/cancel",
     response_model=OrderRead,
     operation_id="cancel_order",
-    responses={**_ERRORS, 409: {"description": "cancellation_closed, conflict"}, 502: {}},
+    responses={
+        **_ERRORS,
+        409: {"description": "cancellation_closed, ticket_used, conflict"},
+        502: {},
+    },
 )
 async def cancel_order(
     order_id: str, runtime: RuntimeDep, user: CurrentUser, body: CancelRequest | None = None
 ) -> Any:
     reason = body.reason if body else "requested by the buyer"
-    return await service.cancel_order(runtime, user, order_id, reason)
+    refund_used = body.refund_used if body else False
+    return await service.cancel_order(runtime, user, order_id, reason, refund_used=refund_used)
 
 
 @router.post(
