@@ -110,9 +110,11 @@ async def _check_category(uow: UnitOfWork, code: str) -> None:
         )
 
 
-async def _check_grades(uow: UnitOfWork, venue_id: str, grades: list[GradeIn]) -> None:
+async def _check_grades(
+    uow: UnitOfWork, venue_id: str, grades: list[GradeIn], principal: Principal
+) -> None:
     try:
-        used = await venue_grades(uow, venue_id)
+        used = await venue_grades(uow, venue_id, used_by=principal)
     except VenueNotFound as exc:
         raise InvalidEvent(
             f"Venue {venue_id} does not exist.",
@@ -167,7 +169,7 @@ async def create_event(
     if problems:
         raise _invalid(problems)
     await _check_category(uow, body.category)
-    await _check_grades(uow, body.venue_id, body.grades)
+    await _check_grades(uow, body.venue_id, body.grades, principal)
     now = uow.clock.now()
     event = Event(
         id=new_id(),
@@ -248,7 +250,7 @@ async def update_event(
                 select(EventGrade).where(EventGrade.event_id == event.id)
             )
             grades = [GradeIn(code=g.code, name=g.name, price=g.price) for g in existing]
-        await _check_grades(uow, venue_id, grades)
+        await _check_grades(uow, venue_id, grades, principal)
         await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
         await uow.session.execute(insert(EventGrade), _grade_rows(event.id, grades))
         event.venue_id = venue_id
