@@ -22,6 +22,7 @@ from boxoffice.orders.errors import (
 from boxoffice.orders.lifecycle import lock_order
 from boxoffice.orders.models import Order, Payment, WebhookReceipt
 from boxoffice.orders.payments import base as payments
+from boxoffice.orders.payments.kakaopay import KakaoPayProvider
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
 from boxoffice.platform.errors import (
@@ -167,9 +168,19 @@ async def approve_kakaopay(runtime: Runtime, *, order_id: str, pg_token: str) ->
     )
 
 
-async def abort_kakaopay(runtime: Runtime, *, order_id: str, outcome: str) -> None:
+async def abort_kakaopay(
+    runtime: Runtime, *, order_id: str, outcome: str, signature: str | None
+) -> bool:
     """The buyer cancelled or failed in KakaoPay: the ready payment is dead; the order stays
-    pending (the buyer may cancel it or let it expire)."""
+    pending (the buyer may cancel it or let it expire). The redirect carries no bearer
+    token, so only a URL we gave KakaoPay (signed ``sig``) may abort; anything else changes
+    nothing and returns False."""
+    provider = providers_of(runtime).get("kakaopay")
+    if not isinstance(provider, KakaoPayProvider) or not provider.signed_redirect(
+        order_id, signature
+    ):
+        log.warning("kakaopay_abort_unsigned", order_id=order_id[:64], outcome=outcome)
+        return False
     async with runtime.uow() as uow:
         payment = await uow.session.scalar(
             select(Payment).where(
@@ -182,6 +193,7 @@ async def abort_kakaopay(runtime: Runtime, *, order_id: str, outcome: str) -> No
             payment.status, payment.failure_code = lifecycle.ABORTED, outcome[:64]
             payment.updated_at = uow.clock.now()
             await uow.commit()
+    return True
 
 
 async def handle_toss_webhook(

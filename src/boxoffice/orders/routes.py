@@ -126,20 +126,29 @@ async def kakaopay_approve(
     return _result_redirect(runtime, order_id=order_id, status=view.status)
 
 
+_Signature = Annotated[str | None, Query(max_length=100, description="from our /ready")]
+
+
 @router.get("/payments/kakaopay/cancel", operation_id="kakaopay_cancel_redirect", status_code=302)
 async def kakaopay_cancel(
-    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
-    await service.abort_kakaopay(runtime, order_id=order_id, outcome="cancelled_by_buyer")
-    return _result_redirect(runtime, order_id=order_id, status="cancelled")
+    return await _kakaopay_abort(runtime, order_id, sig, "cancelled_by_buyer", "cancelled")
 
 
 @router.get("/payments/kakaopay/fail", operation_id="kakaopay_fail_redirect", status_code=302)
 async def kakaopay_fail(
-    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
-    await service.abort_kakaopay(runtime, order_id=order_id, outcome="failed")
-    return _result_redirect(runtime, order_id=order_id, status="failed")
+    return await _kakaopay_abort(runtime, order_id, sig, "failed", "failed")
+
+
+async def _kakaopay_abort(
+    runtime: Runtime, order_id: str, sig: str | None, outcome: str, status: str
+) -> RedirectResponse:
+    if not await service.abort_kakaopay(runtime, order_id=order_id, outcome=outcome, signature=sig):
+        return _result_redirect(runtime, order_id=order_id, status="failed", code="invalid_state")
+    return _result_redirect(runtime, order_id=order_id, status=status)
 
 
 @router.post("/webhooks/toss", operation_id="toss_webhook")
