@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
-from boxoffice.orders import domain, lifecycle, paying, placing, refunds, upkeep, views
+from boxoffice.orders import domain, lifecycle, paying, placing, refunds, upkeep, views, webhooks
 from boxoffice.orders import models as models  # tables visible to Alembic
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import (
@@ -47,7 +47,7 @@ pay_internal = paying.pay_internal
 confirm_toss = paying.confirm_toss
 approve_kakaopay = paying.approve_kakaopay
 abort_kakaopay = paying.abort_kakaopay
-handle_toss_webhook = paying.handle_toss_webhook
+handle_toss_webhook = webhooks.handle_toss_webhook
 read_order = views.read_order
 
 
