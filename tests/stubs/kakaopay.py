@@ -71,6 +71,12 @@ class KakaoPayStandIn:
         with self._lock:
             self.payments[tid]["status"] = "QUIT_PAYMENT"
 
+    def redirect(self, tid: str, outcome: str) -> str:
+        """Where KakaoPay sends the buyer's browser: ``approval``, ``cancel`` or ``fail``
+        (the merchant's URL as given to /ready)."""
+        with self._lock:
+            return str(self.payments[tid][f"{outcome}_url"])
+
     @property
     def captured(self) -> int:
         with self._lock:
@@ -139,6 +145,8 @@ class KakaoPayStandIn:
                 "quantity": body["quantity"],
                 "total_amount": body["total_amount"],
                 "approval_url": body["approval_url"],
+                "cancel_url": body["cancel_url"],
+                "fail_url": body["fail_url"],
                 "canceled_amount": 0,
                 "created_at": _now(),
                 "approved_at": None,

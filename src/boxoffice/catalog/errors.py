@@ -37,6 +37,10 @@ class NotEventOwner(Forbidden):
     title = "Only the event's seller may change it"
 
 
+class NotVenueOwner(Forbidden):
+    title = "Events go on the seller's own venues"
+
+
 class SellerNotApproved(Forbidden):
     title = "The seller account is not approved"
 

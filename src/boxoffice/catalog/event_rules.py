@@ -13,6 +13,7 @@ from boxoffice.catalog.models import Category, Event
 from boxoffice.catalog.schemas import CancellationIn, GradeIn, QueueIn
 from boxoffice.catalog.venues import venue_grades
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -48,9 +49,11 @@ async def check_category(uow: UnitOfWork, code: str) -> None:
         )
 
 
-async def check_grades(uow: UnitOfWork, venue_id: str, grades: list[GradeIn]) -> None:
+async def check_grades(
+    uow: UnitOfWork, venue_id: str, grades: list[GradeIn], principal: Principal
+) -> None:
     try:
-        used = await venue_grades(uow, venue_id)
+        used = await venue_grades(uow, venue_id, used_by=principal)
     except VenueNotFound as exc:
         raise InvalidEvent(
             f"Venue {venue_id} does not exist.",

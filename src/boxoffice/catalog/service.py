@@ -99,7 +99,7 @@ async def create_event(
     if problems:
         raise invalid_event(problems)
     await check_category(uow, body.category)
-    await check_grades(uow, body.venue_id, body.grades)
+    await check_grades(uow, body.venue_id, body.grades, principal)
     now = uow.clock.now()
     event = Event(
         id=new_id(),
@@ -180,7 +180,7 @@ async def update_event(
                 select(EventGrade).where(EventGrade.event_id == event.id)
             )
             grades = [GradeIn(code=g.code, name=g.name, price=g.price) for g in existing]
-        await check_grades(uow, venue_id, grades)
+        await check_grades(uow, venue_id, grades, principal)
         await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
         await uow.session.execute(insert(EventGrade), grade_rows(event.id, grades))
         event.venue_id = venue_id

@@ -14,7 +14,12 @@ from sqlalchemy import Table, insert, select
 from boxoffice.catalog import domain
 from boxoffice.catalog.contracts import SeatSpec
 from boxoffice.catalog.domain import RowPlan, SeatPlan, SectionPlan
-from boxoffice.catalog.errors import InvalidSeatMap, SellerNotApproved, VenueNotFound
+from boxoffice.catalog.errors import (
+    InvalidSeatMap,
+    NotVenueOwner,
+    SellerNotApproved,
+    VenueNotFound,
+)
 from boxoffice.catalog.models import Venue, VenueSeat, VenueSection
 from boxoffice.catalog.schemas import RowIn, SeatIn, VenueCreate
 from boxoffice.identity import service as identity
@@ -141,10 +146,14 @@ async def get_venue(uow: UnitOfWork, venue_id: str) -> dict[str, Any]:
     return render_venue(venue, section_rows, await _seat_rows(uow, venue_id))
 
 
-async def venue_grades(uow: UnitOfWork, venue_id: str) -> set[str]:
-    """The grades the venue's seats use (raises ``VenueNotFound``)."""
-    if await uow.session.get(Venue, venue_id) is None:
+async def venue_grades(uow: UnitOfWork, venue_id: str, *, used_by: Principal) -> set[str]:
+    """The grades the venue's seats use, for an event of ``used_by``: a seller puts events
+    only on their own venues (admins on any). Raises ``VenueNotFound``, ``NotVenueOwner``."""
+    venue = await uow.session.get(Venue, venue_id)
+    if venue is None:
         raise VenueNotFound(f"Venue {venue_id} does not exist.")
+    if venue.seller_id != used_by.id and not used_by.has_role(Role.ADMIN):
+        raise NotVenueOwner("A seller can put events only on their own venues.")
     result = await uow.session.scalars(
         select(VenueSeat.grade).where(VenueSeat.venue_id == venue_id).distinct()
     )

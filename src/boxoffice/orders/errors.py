@@ -41,6 +41,13 @@ class CancellationClosed(Conflict):
     code, title = "cancellation_closed", "The order can no longer be cancelled"
 
 
+class TicketsUsed(Conflict):
+    """A ticket of the order was checked in: the show was delivered, so the order is not
+    refunded unless an operator says so explicitly; ``used_tickets`` says how many."""
+
+    code, title = "ticket_used", "A ticket of this order was already used"
+
+
 class OrderNotCancellable(Conflict):
     code, title = "conflict", "The order cannot be cancelled in its state"
 

@@ -3,11 +3,8 @@ redirects and webhooks, KakaoPay approve) all go through one claim and one settl
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from boxoffice.orders import lifecycle, settlement, views
 from boxoffice.orders.domain import OrderStatus
@@ -20,15 +17,11 @@ from boxoffice.orders.errors import (
     PaymentRejected,
 )
 from boxoffice.orders.lifecycle import lock_order
-from boxoffice.orders.models import Order, Payment, WebhookReceipt
+from boxoffice.orders.models import Payment
 from boxoffice.orders.payments import base as payments
+from boxoffice.orders.payments.kakaopay import KakaoPayProvider
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
-from boxoffice.platform.errors import (
-    BadRequest,
-    ServiceUnavailable,
-)
-from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 
@@ -109,6 +102,15 @@ async def _pay(
         raise PaymentRejected(exc.message, order_id=order_id, provider_code=exc.code) from exc
     result = await settlement.settle_capture(runtime, order_id, claimed.payment_id, captured)
     if not result.paid:
+        refusal = result.refusal
+        if refusal is not None and refusal.status == 422:  # a rule of the sale (the limit)
+            raise type(refusal)(
+                f"{refusal.detail} The payment was refunded in full.",
+                **refusal.extra,
+                order_id=order_id,
+                order_status=result.status,
+                refunded=result.refund_sent,
+            )
         raise OrderNotPayable(
             "The order could not be fulfilled (its seats are no longer available); "
             "the payment was refunded in full.",
@@ -158,9 +160,19 @@ async def approve_kakaopay(runtime: Runtime, *, order_id: str, pg_token: str) ->
     )
 
 
-async def abort_kakaopay(runtime: Runtime, *, order_id: str, outcome: str) -> None:
+async def abort_kakaopay(
+    runtime: Runtime, *, order_id: str, outcome: str, signature: str | None
+) -> bool:
     """The buyer cancelled or failed in KakaoPay: the ready payment is dead; the order stays
-    pending (the buyer may cancel it or let it expire)."""
+    pending (the buyer may cancel it or let it expire). The redirect carries no bearer
+    token, so only a URL we gave KakaoPay (signed ``sig``) may abort; anything else changes
+    nothing and returns False."""
+    provider = providers_of(runtime).get("kakaopay")
+    if not isinstance(provider, KakaoPayProvider) or not provider.signed_redirect(
+        order_id, signature
+    ):
+        log.warning("kakaopay_abort_unsigned", order_id=order_id[:64], outcome=outcome)
+        return False
     async with runtime.uow() as uow:
         payment = await uow.session.scalar(
             select(Payment).where(
@@ -173,78 +185,4 @@ async def abort_kakaopay(runtime: Runtime, *, order_id: str, outcome: str) -> No
             payment.status, payment.failure_code = lifecycle.ABORTED, outcome[:64]
             payment.updated_at = uow.clock.now()
             await uow.commit()
-
-
-async def handle_toss_webhook(
-    runtime: Runtime, transmission_id: str | None, body: dict[str, Any]
-) -> str:
-    """A Toss ``PAYMENT_STATUS_CHANGED``. Nothing in the body is trusted: the payment is
-    fetched again from Toss, and only what Toss says is acted on. A transmission id seen
-    before is acknowledged and ignored. Returns what was done."""
-    if not transmission_id:
-        raise BadRequest("tosspayments-webhook-transmission-id header required.")
-    async with runtime.uow() as uow:
-        if await uow.session.get(WebhookReceipt, transmission_id[:128]) is not None:
-            return "duplicate"
-    event_type = str(body.get("eventType", ""))[:64]
-    data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    assert isinstance(data, dict)
-    payment_key = data.get("paymentKey")
-    outcome = "ignored"
-    if event_type == "PAYMENT_STATUS_CHANGED" and isinstance(payment_key, str) and payment_key:
-        outcome = await _webhook_payment(runtime, payment_key[:200])
-    async with runtime.uow() as uow:
-        uow.session.add(
-            WebhookReceipt(
-                transmission_id=transmission_id[:128],
-                provider="toss",
-                event_type=event_type or "unknown",
-                reference=payment_key[:200] if isinstance(payment_key, str) else None,
-                outcome=outcome,
-                received_at=uow.clock.now(),
-            )
-        )
-        try:
-            await uow.commit()
-        except IntegrityError:
-            return "duplicate"
-    return outcome
-
-
-async def _webhook_payment(runtime: Runtime, payment_key: str) -> str:
-    try:
-        view = await providers_of(runtime).get("toss").lookup(reference=payment_key, order_id="")
-    except payments.PaymentError as exc:
-        raise ServiceUnavailable("Toss could not be asked about this payment; retry.") from exc
-    if view is None:
-        return "unknown_payment"
-    async with runtime.uow() as uow:
-        order = await uow.session.get(Order, view.order_id)
-        if order is None or order.provider != "toss":
-            return "unknown_order"
-        if view.captured_amount <= 0:
-            return f"status_{view.raw_status.lower()}"[:32]
-        payment = await uow.session.scalar(
-            select(Payment).where(Payment.provider == "toss", Payment.reference == payment_key)
-        )
-        if payment is None:  # captured, yet we never recorded the confirm: settle it now
-            now = uow.clock.now()
-            payment = Payment(
-                id=new_id(),
-                order_id=order.id,
-                provider="toss",
-                reference=payment_key,
-                status=lifecycle.UNKNOWN,
-                amount=order.amount,
-                captured_amount=0,
-                refunded_amount=0,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(payment)
-            await uow.commit()
-        payment_id = payment.id
-        if payment.status in lifecycle.CAPTURED_STATES:
-            return "already_settled"
-    result = await settlement.settle_capture(runtime, view.order_id, payment_id, view)
-    return "settled" if result.paid else "refunded"
+    return True

@@ -31,6 +31,11 @@ from boxoffice.seating import service as seating
 from boxoffice.tickets import service as tickets
 
 log = structlog.get_logger("boxoffice.orders")
+# An order in these states was paid: an automatic refund booked against it is of another
+# capture (a duplicate payment), not of the order's own amount.
+_KEPT_MONEY = frozenset(
+    s.value for s in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+)
 
 
 # --- refunds -------------------------------------------------------------------------------
@@ -133,6 +138,10 @@ async def complete_refund(runtime: Runtime, refund_id: str) -> None:
             REFUNDED if payment.refunded_amount >= payment.captured_amount else PARTIALLY_REFUNDED
         )
         payment.updated_at = now
+        if refund.kind == "automatic" and order.status not in _KEPT_MONEY:
+            # the order's own capture, sent back because it could not be fulfilled
+            order.refunded_amount += refund.amount
+            order.updated_at = now
         if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
             order.refunded_amount += refund.amount
             order.fee = refund.fee

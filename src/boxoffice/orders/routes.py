@@ -59,13 +59,18 @@ async def list_my_orders(
     "/orders/{order_id}/cancel",
     response_model=OrderRead,
     operation_id="cancel_order",
-    responses={**_ERRORS, 409: {"description": "cancellation_closed, conflict"}, 502: {}},
+    responses={
+        **_ERRORS,
+        409: {"description": "cancellation_closed, ticket_used, conflict"},
+        502: {},
+    },
 )
 async def cancel_order(
     order_id: str, runtime: RuntimeDep, user: CurrentUser, body: CancelRequest | None = None
 ) -> Any:
     reason = body.reason if body else "requested by the buyer"
-    return await service.cancel_order(runtime, user, order_id, reason)
+    refund_used = body.refund_used if body else False
+    return await service.cancel_order(runtime, user, order_id, reason, refund_used=refund_used)
 
 
 @router.post(
@@ -121,20 +126,29 @@ async def kakaopay_approve(
     return _result_redirect(runtime, order_id=order_id, status=view.status)
 
 
+_Signature = Annotated[str | None, Query(max_length=100, description="from our /ready")]
+
+
 @router.get("/payments/kakaopay/cancel", operation_id="kakaopay_cancel_redirect", status_code=302)
 async def kakaopay_cancel(
-    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
-    await service.abort_kakaopay(runtime, order_id=order_id, outcome="cancelled_by_buyer")
-    return _result_redirect(runtime, order_id=order_id, status="cancelled")
+    return await _kakaopay_abort(runtime, order_id, sig, "cancelled_by_buyer", "cancelled")
 
 
 @router.get("/payments/kakaopay/fail", operation_id="kakaopay_fail_redirect", status_code=302)
 async def kakaopay_fail(
-    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)]
+    runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
-    await service.abort_kakaopay(runtime, order_id=order_id, outcome="failed")
-    return _result_redirect(runtime, order_id=order_id, status="failed")
+    return await _kakaopay_abort(runtime, order_id, sig, "failed", "failed")
+
+
+async def _kakaopay_abort(
+    runtime: Runtime, order_id: str, sig: str | None, outcome: str, status: str
+) -> RedirectResponse:
+    if not await service.abort_kakaopay(runtime, order_id=order_id, outcome=outcome, signature=sig):
+        return _result_redirect(runtime, order_id=order_id, status="failed", code="invalid_state")
+    return _result_redirect(runtime, order_id=order_id, status=status)
 
 
 @router.post("/webhooks/toss", operation_id="toss_webhook")

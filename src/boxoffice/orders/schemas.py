@@ -71,3 +71,7 @@ class TossConfirm(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(default="requested by the buyer", max_length=500)
+    refund_used: bool = Field(
+        default=False,
+        description="admins only: refund even though a ticket of the order was checked in",
+    )

@@ -15,7 +15,7 @@ writer lock), and ``confirming_since`` is the claim that lets one confirm run at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -25,14 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
 from boxoffice.orders import refunds, views
+from boxoffice.orders.attempts import not_this_order, record_outcome_unknown, record_rejection
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import PaymentInProgress
 from boxoffice.orders.events import OrderPaid
 from boxoffice.orders.lifecycle import (
     CAPTURED_STATES,
     CONFIRMING,
-    REJECTED,
-    UNKNOWN,
     after_commit_finished,
     end_pending,
     lock_order,
@@ -89,6 +88,9 @@ class Settlement:
     reason: str | None = None
     refund_sent: bool = False
     view: OrderRead | None = None  # the paid order, when settling made it
+    # The rule that refused the capture (e.g. the buyer's per-show limit, checked again when
+    # a lapsed hold is revived), so the buyer hears its own code, not only "not payable".
+    refusal: DomainError | None = None
 
 
 # --- 1. claim ------------------------------------------------------------------------------
@@ -157,32 +159,6 @@ async def record_attempt(
     await uow.commit()
     assert reference is not None
     return Claim(order.id, order.user_id, order.amount, provider, payment_id, reference, new_id())
-
-
-async def record_outcome_unknown(runtime: Runtime, payment_id: str, error: PaymentError) -> None:
-    async with runtime.uow() as uow:
-        payment = await lock_payment(uow, payment_id)
-        if payment.status == CONFIRMING:
-            payment.status = UNKNOWN
-            payment.failure_code, payment.failure_message = error.code[:64], error.message[:500]
-            payment.updated_at = uow.clock.now()
-            await uow.commit()
-
-
-async def record_rejection(runtime: Runtime, payment_id: str, code: str, message: str) -> None:
-    """The attempt took no money: the order is free to be paid again."""
-    async with runtime.uow() as uow:
-        payment = await lock_payment(uow, payment_id)
-        if payment.status in CAPTURED_STATES:
-            return
-        order = await lock_order(uow, payment.order_id)
-        now = uow.clock.now()
-        payment.status, payment.updated_at = REJECTED, now
-        payment.failure_code, payment.failure_message = code[:64], message[:500]
-        if order is not None and order.status == OrderStatus.PENDING.value:
-            order.confirming_since = None
-            order.updated_at = now
-        await uow.commit()
 
 
 # --- 2. confirm at the provider ------------------------------------------------------------
@@ -293,7 +269,10 @@ async def settle_capture(
     done, an amount that differs, an order no longer pending) goes through
     :func:`_settle_otherwise`. Idempotent: a capture already settled returns the order.
     """
+    if captured.order_id and captured.order_id != order_id:
+        await not_this_order(runtime, order_id, payment_id, captured)
     reason: str | None = None
+    refusal: DomainError | None = None
     async with runtime.uow() as uow:
         now = uow.clock.now()
         order = await MARK_PAID(
@@ -309,7 +288,7 @@ async def settle_capture(
             try:
                 fulfilled = await _fulfil(uow, runtime, order)
             except DomainError as exc:
-                reason = f"{exc.code}: {exc.detail}"
+                reason, refusal = f"{exc.code}: {exc.detail}", exc
             else:
                 await capture_payment(uow, payment_id, captured)
                 uow.record(
@@ -329,7 +308,8 @@ async def settle_capture(
                 return Settlement(order.status, paid=True, view=view)
     if reason is None:
         return await _settle_otherwise(runtime, order_id, payment_id, captured)
-    return await _refuse_capture(runtime, order_id, payment_id, captured, reason)
+    refused = await _refuse_capture(runtime, order_id, payment_id, captured, reason)
+    return replace(refused, refusal=refusal)
 
 
 async def _settle_otherwise(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import or_, select
 
-from boxoffice.orders import refunds, settlement
+from boxoffice.orders import attempts, refunds, settlement
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.lifecycle import (
     CONFIRMING,
@@ -113,7 +113,7 @@ async def _reconcile_payment(
         return True
     if view is None or view.state is PaymentState.FAILED or stale:
         raw = view.raw_status if view else "none"
-        await settlement.record_rejection(
+        await attempts.record_rejection(
             runtime, payment_id, "NOT_CAPTURED", f"provider status {raw}"
         )
         return True

@@ -25,3 +25,10 @@ class AlreadyCheckedIn(Conflict):
 
 class NotYourEvent(Forbidden):
     title = "Only staff or the event's seller can check tickets in"
+
+
+class WrongShow(Conflict):
+    """The ticket is genuine and live, but for another show (another night, another event):
+    the door turns it away and the ticket stays valid."""
+
+    code, title = "wrong_show", "This ticket is for another show"

@@ -89,13 +89,14 @@ async def get_ticket_qr(
     response_model=CheckInRead,
     operation_id="check_in",
     responses={
-        403: {"description": "not staff, and not this event's seller"},
-        409: {"description": "already_checked_in"},
-        422: {"description": "invalid_ticket_code or ticket_void"},
+        403: {"description": "not staff, and not the seller of the show scanned for"},
+        404: {"description": "no such show"},
+        409: {"description": "already_checked_in, wrong_show"},
+        422: {"description": "validation_error, invalid_ticket_code or ticket_void"},
     },
 )
 async def check_in(body: CheckIn, uow: UoW, runtime: RuntimeDep, user: StaffUser) -> Any:
-    ticket = await service.check_in(uow, runtime, user, body.code)
+    ticket = await service.check_in(uow, runtime, user, body.code, show_id=body.show_id)
     assert ticket.checked_in_at is not None
     return CheckInRead(
         ticket_id=ticket.id,

@@ -40,6 +40,7 @@ class TicketPage(BaseModel):
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=128)
+    show_id: str = Field(min_length=1, max_length=64, description="the show the door scans for")
 
 
 class CheckInRead(BaseModel):

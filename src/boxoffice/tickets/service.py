@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.catalog import service as catalog
+from boxoffice.catalog.contracts import ShowNotFound
 from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
@@ -26,6 +29,7 @@ from boxoffice.tickets.errors import (
     NotYourEvent,
     TicketNotFound,
     TicketVoid,
+    WrongShow,
 )
 from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
 from boxoffice.tickets.models import Ticket
@@ -113,6 +117,13 @@ async def void_order_tickets(uow: UnitOfWork, *, order_id: str) -> list[str]:
     return seat_ids
 
 
+async def used_ticket_count(uow: UnitOfWork, order_id: str) -> int:
+    """How many of the order's tickets were checked in (the show was, at least partly,
+    delivered: refund rules look at this)."""
+    query = select(func.count()).where(Ticket.order_id == order_id, Ticket.status == USED)
+    return int(await uow.session.scalar(query) or 0)
+
+
 async def order_ticket_ids(uow: UnitOfWork, order_id: str) -> list[str]:
     rows = await uow.session.execute(
         select(Ticket.id).where(Ticket.order_id == order_id).order_by(Ticket.id)
@@ -157,37 +168,59 @@ def qr_svg(ticket: Ticket) -> str:
     return codes.qr_svg(ticket.code, xmldecl=False).decode()
 
 
-async def check_in(uow: UnitOfWork, runtime: Runtime, user: Principal, code: str) -> Ticket:
-    """First scan of a genuine, live code marks the ticket used. Commits.
+async def check_in(
+    uow: UnitOfWork, runtime: Runtime, user: Principal, code: str, *, show_id: str
+) -> Ticket:
+    """First scan of a genuine, live code of ``show_id`` (the show the door scans for)
+    marks the ticket used. Commits.
 
-    Raises ``InvalidTicketCode`` (forged or altered), ``TicketVoid``, ``NotYourEvent``
-    (a seller of another event) and ``AlreadyCheckedIn`` with the first scan's time. Two
-    gates scanning at once: the conditional UPDATE lets exactly one of them win.
+    Raises ``InvalidTicketCode`` (forged or altered), ``ShowNotFound``, ``NotYourEvent``
+    (neither staff nor the seller of ``show_id``), ``TicketVoid``, ``WrongShow`` (a ticket
+    of another show: it stays valid) and ``AlreadyCheckedIn`` with the first scan's time.
+    Two gates scanning at once: the conditional UPDATE lets exactly one of them win.
     """
     ticket_id = codes.verify_code(code_key(runtime), code)
-    ticket = await uow.session.get(Ticket, ticket_id) if ticket_id else None
+    if ticket_id is None:
+        raise InvalidTicketCode("The code was not issued by this box office.")
+    door = await catalog.show_sale_info(uow, show_id, runtime=runtime)
+    if door is None:
+        raise ShowNotFound(f"Show {show_id} not found.")
+    staff = user.has_role(Role.STAFF, Role.ADMIN)
+    if not (staff or door.seller_id == user.id):
+        raise NotYourEvent("Only staff or this show's seller can check its tickets in.")
+    ticket = await uow.session.get(Ticket, ticket_id)
     if ticket is None:
         raise InvalidTicketCode("The code was not issued by this box office.")
-    if not (user.has_role(Role.STAFF, Role.ADMIN) or ticket.seller_id == user.id):
-        raise NotYourEvent("Only staff or this event's seller can check its tickets in.")
     now = uow.clock.now()
     result = await uow.session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status == VALID)
+        .where(Ticket.id == ticket.id, Ticket.status == VALID, Ticket.show_id == show_id)
         .values(status=USED, checked_in_at=now, checked_in_by=user.id)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await uow.session.refresh(ticket)
-        if ticket.status == VOID:
-            raise TicketVoid("This ticket was voided (its order was cancelled or refunded).")
-        checked = ticket.checked_in_at
-        raise AlreadyCheckedIn(
-            "This ticket was already checked in.",
-            ticket_id=ticket.id,
-            checked_in_at=checked.isoformat() if checked else None,
-        )
+        _refuse_scan(ticket, user, show_id, staff=staff)
     uow.record(TicketCheckedIn(ticket_id=ticket.id, show_id=ticket.show_id, checked_in_at=now))
     await uow.commit()
     await uow.session.refresh(ticket)
     return ticket
+
+
+def _refuse_scan(ticket: Ticket, user: Principal, show_id: str, *, staff: bool) -> NoReturn:
+    """Why the scan's conditional UPDATE matched nothing."""
+    if ticket.status == VOID:
+        raise TicketVoid("This ticket was voided (its order was cancelled or refunded).")
+    if ticket.show_id != show_id:
+        # Only someone who may scan the ticket's own show learns which show that is.
+        mine = staff or ticket.seller_id == user.id
+        raise WrongShow(
+            "This ticket is for another show.",
+            **({"ticket_show_id": ticket.show_id} if mine else {}),
+        )
+    checked = ticket.checked_in_at
+    raise AlreadyCheckedIn(
+        "This ticket was already checked in.",
+        ticket_id=ticket.id,
+        checked_in_at=checked.isoformat() if checked else None,
+    )

@@ -391,3 +391,29 @@ async def test_racing_requests_for_the_same_show_time_make_one_show(
             {"e": event_id},
         )
     assert (shows, inventories) == (1, 1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:2])
+async def test_a_seller_cannot_put_events_on_another_sellers_venue(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    seller: Caller,
+    other_seller: Caller,
+    admin: Caller,
+) -> None:
+    theirs = await _venue(client, seller, name="Their Hall")
+    created = await client.post(
+        f"{API}/events", json=event_body(theirs["id"], runtime), headers=other_seller.headers
+    )
+    assert_problem(created, 403, "forbidden")
+    mine = (await _draft(client, runtime, other_seller))["id"]
+    moved = await client.patch(
+        f"{API}/events/{mine}", json={"venue_id": theirs["id"]}, headers=other_seller.headers
+    )
+    assert_problem(moved, 403, "forbidden")
+    events = await client.get(f"{API}/events")  # nothing was made on their venue
+    assert all(e["venue"]["id"] != theirs["id"] for e in events.json()["items"])
+    by_admin = await client.post(
+        f"{API}/events", json=event_body(theirs["id"], runtime), headers=admin.headers
+    )
+    assert by_admin.status_code == 201, by_admin.text

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from boxoffice.orders import service as orders
 from boxoffice.orders.payments.registry import providers_of
@@ -310,9 +311,7 @@ async def test_kakaopay_cancel_redirect_takes_nothing(
 ) -> None:
     order = await new_order(client, fan, show, "kakaopay")
     kakaopay.quit(order["payment"]["tid"])
-    cancelled = await client.get(
-        f"{API}/payments/kakaopay/cancel", params={"order_id": order["id"]}
-    )
+    cancelled = await client.get(kakaopay.redirect(order["payment"]["tid"], "cancel"))
     assert cancelled.status_code == 302
     assert "status=cancelled" in cancelled.headers["location"]
     forged = await client.get(
@@ -341,3 +340,40 @@ async def test_kakaopay_ready_failure_fails_the_order(
         s=show.show_id,
     )
     assert held == 0
+
+
+@pytest.mark.parametrize("outcome", ["cancel", "fail"])
+async def test_kakaopay_abort_redirects_need_the_url_kakaopay_was_given(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    other: Caller,
+    kakaopay: KakaoPayStandIn,
+    outcome: str,
+) -> None:
+    order = await new_order(client, fan, show, "kakaopay")
+    tid = order["payment"]["tid"]
+    signed = kakaopay.redirect(tid, outcome)
+    assert "sig=" in signed
+    state = "SELECT status FROM orders_payments WHERE order_id = :o"
+    for forged in (
+        {"order_id": order["id"]},  # a stranger who knows (or guesses) the order id
+        {"order_id": order["id"], "sig": "A" * 43},
+    ):
+        for caller in ({}, other.headers):
+            answer = await client.get(
+                f"{API}/payments/kakaopay/{outcome}", params=forged, headers=caller
+            )
+            assert answer.status_code == 302
+            assert "code=invalid_state" in answer.headers["location"]
+    async with runtime.uow() as uow:
+        assert (await uow.session.execute(text(state), {"o": order["id"]})).scalar_one() == "ready"
+    # the buyer's browser, back from KakaoPay, can still approve or abort
+    aborted = await client.get(signed)
+    assert aborted.status_code == 302
+    assert "invalid_state" not in aborted.headers["location"]
+    async with runtime.uow() as uow:
+        assert (
+            await uow.session.execute(text(state), {"o": order["id"]})
+        ).scalar_one() == "aborted"

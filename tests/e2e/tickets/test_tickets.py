@@ -4,18 +4,19 @@ once; forged and voided codes refused."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
+from boxoffice.orders import service as orders
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
 from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, user_with_role
-from tests.support.catalog import ShowSetup
+from tests.support.catalog import ShowSetup, open_show
 from tests.support.orders import count_rows, new_order, pay
 
 
@@ -36,6 +37,11 @@ async def _tickets(
         response = await client.get(f"{API}/tickets/{ticket_id}", headers=fan.headers)
         found.append(response.json())
     return found
+
+
+def _scan(ticket: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    """What a door's scanner sends: the code, and the show the door is scanning for."""
+    return {"code": ticket["code"], "show_id": ticket["show_id"]}
 
 
 async def test_ticket_read_and_qr_for_the_holder_only(
@@ -101,28 +107,28 @@ async def test_check_in_once_by_the_seller_or_staff(
     staff = await user_with_role(client, runtime, Role.STAFF)
     rival = await user_with_role(client, runtime, Role.SELLER, tag="rival")
     assert_problem(
-        await client.post(f"{API}/checkin", json={"code": first["code"]}, headers=fan.headers),
+        await client.post(f"{API}/checkin", json=_scan(first), headers=fan.headers),
         403,
         "forbidden",
     )
     assert_problem(
-        await client.post(f"{API}/checkin", json={"code": first["code"]}, headers=rival.headers),
+        await client.post(f"{API}/checkin", json=_scan(first), headers=rival.headers),
         403,
         "forbidden",
     )
     scanned = await client.post(
-        f"{API}/checkin", json={"code": first["code"].lower()}, headers=show.seller.headers
+        f"{API}/checkin",
+        json={"code": first["code"].lower(), "show_id": show.show_id},
+        headers=show.seller.headers,
     )
     assert scanned.status_code == 200, scanned.text
     body = scanned.json()
     assert (body["ticket_id"], body["status"]) == (first["id"], "used")
-    again = await client.post(f"{API}/checkin", json={"code": first["code"]}, headers=staff.headers)
+    again = await client.post(f"{API}/checkin", json=_scan(first), headers=staff.headers)
     problem = assert_problem(again, 409, "already_checked_in")
     first_scan = datetime.fromisoformat(body["checked_in_at"].replace("Z", "+00:00"))
     assert datetime.fromisoformat(problem["checked_in_at"]) == first_scan
-    by_staff = await client.post(
-        f"{API}/checkin", json={"code": second["code"]}, headers=staff.headers
-    )
+    by_staff = await client.post(f"{API}/checkin", json=_scan(second), headers=staff.headers)
     assert by_staff.status_code == 200
     held = (await client.get(f"{API}/tickets/{first['id']}", headers=fan.headers)).json()
     assert held["status"] == "used"
@@ -141,11 +147,15 @@ async def test_forged_and_voided_codes_are_refused(
     code = ticket["code"]
     forged = code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB")
     for bad in [forged, "T1" + "A" * 45, "hello", code + "X"]:
-        response = await client.post(f"{API}/checkin", json={"code": bad}, headers=staff.headers)
+        response = await client.post(
+            f"{API}/checkin", json={"code": bad, "show_id": show.show_id}, headers=staff.headers
+        )
         assert_problem(response, 422, "invalid_ticket_code")
     cancelled = await client.post(f"{API}/orders/{ticket['order_id']}/cancel", headers=fan.headers)
     assert cancelled.json()["status"] == "refunded"
-    void = await client.post(f"{API}/checkin", json={"code": code}, headers=staff.headers)
+    void = await client.post(
+        f"{API}/checkin", json={"code": code, "show_id": show.show_id}, headers=staff.headers
+    )
     assert_problem(void, 422, "ticket_void")
 
 
@@ -162,7 +172,7 @@ async def test_concurrent_scans_of_one_ticket_let_one_in(
     gates = [await user_with_role(client, runtime, Role.STAFF) for _ in range(3)]
     scans = await asyncio.gather(
         *[
-            client.post(f"{API}/checkin", json={"code": ticket["code"]}, headers=gate.headers)
+            client.post(f"{API}/checkin", json=_scan(ticket), headers=gate.headers)
             for gate in gates * 3
         ]
     )
@@ -197,3 +207,139 @@ async def test_my_tickets_are_paginated(
     assert len(page["items"]) == 3
     assert rest["next_cursor"] is None
     assert {t["id"] for t in page["items"] + rest["items"]} == ids
+
+
+async def _second_show(client: httpx.AsyncClient, runtime: Runtime, show: ShowSetup) -> str:
+    """Another night of the same event (same seller, same venue)."""
+    starts_at = runtime.clock.now() + timedelta(days=41)
+    response = await client.post(
+        f"{API}/events/{show.event_id}/shows",
+        json={"starts_at": starts_at.isoformat()},
+        headers=show.seller.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:2])
+async def test_a_ticket_of_another_show_is_refused_and_stays_valid(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    ticket = (await _tickets(client, fan, show, toss, kakaopay))[0]
+    tomorrow = await _second_show(client, runtime, show)
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    for gate in (staff, show.seller):
+        wrong = await client.post(
+            f"{API}/checkin",
+            json={"code": ticket["code"], "show_id": tomorrow},
+            headers=gate.headers,
+        )
+        assert assert_problem(wrong, 409, "wrong_show")["ticket_show_id"] == show.show_id
+    held = (await client.get(f"{API}/tickets/{ticket['id']}", headers=fan.headers)).json()
+    assert (held["status"], held["checked_in_at"]) == ("valid", None)
+    right = await client.post(f"{API}/checkin", json=_scan(ticket), headers=staff.headers)
+    assert right.status_code == 200, right.text
+
+
+async def test_check_in_names_a_show_the_caller_may_scan_for(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    ticket = (await _tickets(client, fan, show, toss, kakaopay))[0]
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    without = await client.post(
+        f"{API}/checkin", json={"code": ticket["code"]}, headers=staff.headers
+    )
+    assert_problem(without, 422, "validation_error")
+    unknown = await client.post(
+        f"{API}/checkin", json={"code": ticket["code"], "show_id": "nope"}, headers=staff.headers
+    )
+    assert_problem(unknown, 404, "not_found")
+    # a seller scanning at their own show's door learns nothing of another seller's ticket
+    rival = await open_show(client, runtime, rows=1, seats_per_row=4)
+    elsewhere = await client.post(
+        f"{API}/checkin",
+        json={"code": ticket["code"], "show_id": rival.show_id},
+        headers=rival.seller.headers,
+    )
+    assert "ticket_show_id" not in assert_problem(elsewhere, 409, "wrong_show")
+    held = (await client.get(f"{API}/tickets/{ticket['id']}", headers=fan.headers)).json()
+    assert held["status"] == "valid"
+
+
+async def _cancel(
+    client: httpx.AsyncClient, caller: Caller, order_id: str, **body: object
+) -> httpx.Response:
+    return await client.post(
+        f"{API}/orders/{order_id}/cancel",
+        json={"reason": "changed plans", **body},
+        headers=caller.headers,
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:2])
+async def test_an_order_with_a_used_ticket_is_not_refunded(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    first, second = await _tickets(client, fan, show, toss, kakaopay)
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    assert (
+        await client.post(f"{API}/checkin", json=_scan(first), headers=staff.headers)
+    ).is_success
+    admin = await user_with_role(client, runtime, Role.ADMIN)
+    for caller in (fan, admin):
+        refused = await _cancel(client, caller, first["order_id"])
+        assert assert_problem(refused, 409, "ticket_used")["used_tickets"] == 1
+    sneaky = await _cancel(client, fan, first["order_id"], refund_used=True)  # not the buyer's call
+    assert_problem(sneaky, 409, "ticket_used")
+    order = (await client.get(f"{API}/orders/{first['order_id']}", headers=fan.headers)).json()
+    assert (order["status"], order["refunded_amount"]) == ("paid", 0)
+    statuses = await count_rows(
+        runtime,
+        "SELECT count(*) FROM tickets_tickets WHERE order_id = :o AND status IN ('used', 'valid')",
+        o=first["order_id"],
+    )
+    assert statuses == 2
+    assert (
+        await client.post(f"{API}/checkin", json=_scan(second), headers=staff.headers)
+    ).is_success
+    # an operator may still refund it, saying so explicitly
+    refunded = await _cancel(client, admin, first["order_id"], refund_used=True)
+    assert refunded.status_code == 200, refunded.text
+    assert (refunded.json()["status"], refunded.json()["refunded_amount"]) == (
+        "refunded",
+        order["amount"],
+    )
+
+
+async def test_event_cancellation_leaves_orders_with_used_tickets_to_an_operator(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    other: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    used = (await _tickets(client, fan, show, toss, kakaopay))[0]
+    unused = (await _tickets(client, other, show, toss, kakaopay, offset=2))[0]
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    assert (await client.post(f"{API}/checkin", json=_scan(used), headers=staff.headers)).is_success
+    assert await orders.refund_event_orders(runtime, show.event_id) == 1
+    kept = (await client.get(f"{API}/orders/{used['order_id']}", headers=fan.headers)).json()
+    back = (await client.get(f"{API}/orders/{unused['order_id']}", headers=other.headers)).json()
+    assert (kept["status"], back["status"]) == ("paid", "refunded")

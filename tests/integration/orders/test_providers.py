@@ -53,6 +53,7 @@ def _kakao(url: str, *, timeout: float = 5.0) -> KakaoPayProvider:
         approval_url="https://shop.example/api/v1/payments/kakaopay/approve",
         cancel_url="https://shop.example/api/v1/payments/kakaopay/cancel",
         fail_url="https://shop.example/api/v1/payments/kakaopay/fail",
+        redirect_key=b"k" * 32,
         timeout=timeout,
         connect_timeout=1.0,
     )

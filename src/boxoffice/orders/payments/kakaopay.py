@@ -6,6 +6,9 @@ claim on the order (one confirm at a time) and lookups after errors stand in for
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +46,18 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=KST)
 
 
+def redirect_key(secret: str) -> bytes:
+    """The key that signs the cancel/fail redirect URLs, derived from the app's secret."""
+    return hmac.new(secret.encode(), b"boxoffice/kakaopay-redirect/v1", hashlib.sha256).digest()
+
+
+def redirect_signature(key: bytes, order_id: str) -> str:
+    """``sig`` of an order's cancel/fail URLs: only the browser KakaoPay sends back (it got
+    the URL from our /ready) can abort that order's payment."""
+    digest = hmac.new(key, f"abort:{order_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 class KakaoPayProvider:
     name = NAME
     prepares_offline = False  # ``ready`` is a call that returns the tid
@@ -58,8 +73,10 @@ class KakaoPayProvider:
         fail_url: str,
         timeout: float,
         connect_timeout: float,
+        redirect_key: bytes,
     ) -> None:
         self._auth = f"SECRET_KEY {secret_key}"
+        self._redirect_key = redirect_key
         self.cid = cid
         self.approval_url = approval_url
         self.cancel_url = cancel_url
@@ -84,9 +101,17 @@ class KakaoPayProvider:
             raise PaymentOutcomeUnknown(NAME, code, message, status=response.status_code)
         raise PaymentRejected(NAME, code, message, status=response.status_code)
 
-    def _with_order(self, url: str, order_id: str) -> str:
+    def _with_order(self, url: str, order_id: str, *, signed: bool = False) -> str:
         separator = "&" if "?" in url else "?"
-        return f"{url}{separator}order_id={quote(order_id, safe='')}"
+        url = f"{url}{separator}order_id={quote(order_id, safe='')}"
+        if signed:
+            url += f"&sig={redirect_signature(self._redirect_key, order_id)}"
+        return url
+
+    def signed_redirect(self, order_id: str, signature: str | None) -> bool:
+        """Is ``signature`` the ``sig`` this provider put in the order's cancel/fail URLs?"""
+        expected = redirect_signature(self._redirect_key, order_id)
+        return signature is not None and hmac.compare_digest(signature, expected)
 
     async def prepare(self, request: PaymentRequest) -> Checkout:
         body = await self._call(
@@ -99,8 +124,8 @@ class KakaoPayProvider:
                 "total_amount": request.amount,
                 "tax_free_amount": 0,
                 "approval_url": self._with_order(self.approval_url, request.order_id),
-                "cancel_url": self._with_order(self.cancel_url, request.order_id),
-                "fail_url": self._with_order(self.fail_url, request.order_id),
+                "cancel_url": self._with_order(self.cancel_url, request.order_id, signed=True),
+                "fail_url": self._with_order(self.fail_url, request.order_id, signed=True),
             },
         )
         tid = str(body["tid"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from boxoffice.orders.errors import ProviderNotAvailable
 from boxoffice.orders.payments.base import PaymentProvider
 from boxoffice.orders.payments.internal import InternalProvider
-from boxoffice.orders.payments.kakaopay import KakaoPayProvider
+from boxoffice.orders.payments.kakaopay import KakaoPayProvider, redirect_key
 from boxoffice.orders.payments.toss import TossProvider
 from boxoffice.platform.config import PaymentSettings
 from boxoffice.platform.runtime import Runtime
@@ -66,6 +66,7 @@ def build_providers(runtime: Runtime, settings: PaymentSettings | None = None) -
             approval_url=f"{api}/payments/kakaopay/approve",
             cancel_url=f"{api}/payments/kakaopay/cancel",
             fail_url=f"{api}/payments/kakaopay/fail",
+            redirect_key=redirect_key(runtime.settings.secret_key.get_secret_value()),
             **timeouts,
         )
     return Providers(settings, providers)

@@ -83,7 +83,8 @@ function wire() {
     try { await pay(form); }
     catch (error) {
       show(message, explain(error));
-      if (error instanceof Problem && (error.code === "hold_expired" || error.code === "order_not_payable")) {
+      if (error instanceof Problem && (error.code === "hold_expired" || error.code === "order_not_payable"
+          || (error.code === "purchase_limit_exceeded" && error.body && error.body.refunded))) {
         sessionStorage.removeItem(ORDER_KEY);
         await loadFragment(root).catch(() => {});
         wire();
