@@ -23,6 +23,7 @@ from boxoffice.platform.fastlane import FastLane
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
+from boxoffice.platform.text_guard import RequestTextGuard
 from boxoffice.seating import module as seating
 from boxoffice.tickets import module as tickets
 from boxoffice.waitroom import module as waitroom
@@ -143,6 +144,7 @@ def create_app(
         shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
+    app.add_middleware(RequestTextGuard)
     app.add_middleware(BodySizeLimitMiddleware, **limits)
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app

@@ -35,6 +35,7 @@ from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
+from boxoffice.platform.text_guard import RequestTextGuard
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 M = TypeVar("M", bound=BaseModel)
@@ -173,7 +174,7 @@ class FastLane:
         for route in routes:
             self._by_method.setdefault(route.method, []).append(route)
         templates = {id(route): route.path for route in routes}
-        limited = BodySizeLimitMiddleware(self._answer, **limits)
+        limited = BodySizeLimitMiddleware(RequestTextGuard(self._answer), **limits)
         self._serve: ASGIApp = RequestContextMiddleware(limited, runtime.metrics, templates)
 
     def match(self, scope: Scope) -> tuple[FastRoute, dict[str, str]] | None:
