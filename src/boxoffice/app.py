@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from boxoffice import __version__
 from boxoffice.batch import module as batch
@@ -35,8 +36,17 @@ class BoxOfficeApp(FastAPI):
     """The FastAPI app, with the fast lane in front of its middleware stack once it runs."""
 
     fast_lane: FastLane | None = None
+    # Forwarded headers applied from the configured gateways only, before the lane and the
+    # stack alike (uvicorn's own proxy handling is off: one place decides, docs/security.md).
+    proxy_headers: ProxyHeadersMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxy_headers is not None and scope["type"] == "http":
+            await self.proxy_headers(scope, receive, send)  # type: ignore[arg-type]
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.fast_lane
         if lane is not None and scope["type"] == "http":
             matched = lane.match(scope)
@@ -122,6 +132,7 @@ def create_app(
         docs_url=None,  # served from local files by web.apidocs (no CDN)
         redoc_url=None,
     )
+    app.proxy_headers = ProxyHeadersMiddleware(app._dispatch, settings.trusted_proxies)  # type: ignore[arg-type]
     errors.install(app)
     app.include_router(health.router)
     apidocs.install(app)

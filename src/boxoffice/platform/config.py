@@ -272,6 +272,9 @@ class Settings(BaseSettings):
     # The hottest routes (queue join and poll, ...) skip FastAPI's routing and dependency
     # machinery (platform/fastlane.py); false sends them through FastAPI like the rest.
     fast_lane: bool = True
+    # Peers whose X-Forwarded-For/-Proto the app believes (the gateway): addresses or CIDRs,
+    # comma-separated. Anyone else's forwarded headers are ignored (docs/security.md, 5.).
+    trusted_proxies: str = "127.0.0.1,::1"
 
     # Social login providers, e.g. BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID.
     oauth: dict[str, OAuthProvider] = Field(default_factory=dict)
@@ -348,6 +351,8 @@ class Settings(BaseSettings):
                 problems.append("BOXOFFICE_JWT_PRIVATE_KEY_FILE points at the generated dev key")
             if self.database_url.startswith("sqlite"):
                 problems.append("BOXOFFICE_DATABASE_URL is SQLite; production needs a server")
+            if "*" in self.trusted_proxies:
+                problems.append("BOXOFFICE_TRUSTED_PROXIES trusts everyone (X-Forwarded-For)")
         if problems:
             raise UnsafeSettings("; ".join(problems))
 
