@@ -8,7 +8,6 @@ Seller and catalogue use cases commit once each. The stock functions for orders
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -280,7 +279,9 @@ async def add_image(
     )
     if count >= MAX_IMAGES_PER_PRODUCT:
         raise TooManyImages(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images.")
-    checked = await asyncio.to_thread(media.check_and_thumbnail, data)
+    checked = await media.check_image(
+        runtime, data, max_pixels=runtime.settings.catalog.max_image_pixels
+    )
     storage = get_storage(runtime)
     image_id = new_id()
     key = f"products/{product.id}/{image_id}.{checked.extension}"
@@ -297,7 +298,7 @@ async def add_image(
         content_type=checked.content_type,
         width=checked.width,
         height=checked.height,
-        size_bytes=len(data),
+        size_bytes=len(checked.data),
         position=count,
         created_at=uow.clock.now(),
     )

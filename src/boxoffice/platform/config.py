@@ -55,7 +55,7 @@ class CatalogSettings(BaseModel):
     detail_cache_seconds: float = Field(default=300.0, gt=0)
     listing_cache_seconds: float = Field(default=60.0, gt=0)
     sale_info_cache_seconds: float = Field(default=300.0, gt=0)
-    max_image_pixels: int = Field(default=60_000_000, ge=1)
+    max_image_pixels: int = Field(default=20_000_000, ge=1)  # checked before decoding
 
 
 class WaitroomSettings(BaseModel):
@@ -269,6 +269,8 @@ class Settings(BaseSettings):
     # Request limits.
     max_json_body_bytes: int = 4 * 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Images decoded at once per process (each up to ~80 MB of pixels; platform/media.py).
+    image_decode_concurrency: int = Field(default=2, ge=1)
     # The hottest routes (queue join and poll, ...) skip FastAPI's routing and dependency
     # machinery (platform/fastlane.py); false sends them through FastAPI like the rest.
     fast_lane: bool = True
