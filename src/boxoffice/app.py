@@ -16,7 +16,7 @@ from boxoffice.identity import module as identity
 from boxoffice.merch import module as merch
 from boxoffice.notifications import module as notifications
 from boxoffice.orders import module as orders
-from boxoffice.platform import errors, health, messaging
+from boxoffice.platform import errors, health, messaging, openapi
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.contexts import API_PREFIX, ContextModule
@@ -134,6 +134,7 @@ def create_app(
     )
     app.proxy_headers = ProxyHeadersMiddleware(app._dispatch, settings.trusted_proxies)  # type: ignore[arg-type]
     errors.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     apidocs.install(app)
     api = APIRouter(prefix=API_PREFIX)
