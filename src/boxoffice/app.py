@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from boxoffice import __version__
 from boxoffice.batch import module as batch
@@ -15,7 +16,7 @@ from boxoffice.identity import module as identity
 from boxoffice.merch import module as merch
 from boxoffice.notifications import module as notifications
 from boxoffice.orders import module as orders
-from boxoffice.platform import errors, health, messaging
+from boxoffice.platform import errors, health, messaging, openapi
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.contexts import API_PREFIX, ContextModule
@@ -23,6 +24,7 @@ from boxoffice.platform.fastlane import FastLane
 from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware, configure_logging
 from boxoffice.platform.runtime import Runtime, build_runtime
+from boxoffice.platform.text_guard import RequestTextGuard
 from boxoffice.seating import module as seating
 from boxoffice.tickets import module as tickets
 from boxoffice.waitroom import module as waitroom
@@ -34,8 +36,17 @@ class BoxOfficeApp(FastAPI):
     """The FastAPI app, with the fast lane in front of its middleware stack once it runs."""
 
     fast_lane: FastLane | None = None
+    # Forwarded headers applied from the configured gateways only, before the lane and the
+    # stack alike (uvicorn's own proxy handling is off: one place decides, docs/security.md).
+    proxy_headers: ProxyHeadersMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxy_headers is not None and scope["type"] == "http":
+            await self.proxy_headers(scope, receive, send)  # type: ignore[arg-type]
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.fast_lane
         if lane is not None and scope["type"] == "http":
             matched = lane.match(scope)
@@ -78,11 +89,8 @@ def create_app(
     clock: Clock | None = None,
     background: bool = True,
 ) -> BoxOfficeApp:
-    """Build the app with the chosen contexts (all by default).
-
-    ``background=False`` leaves out in-process loops (sweepers, dispatchers) so tests can
-    drive them by hand.
-    """
+    """Build the app with the chosen contexts (all by default); ``background=False`` leaves
+    out in-process loops (sweepers, dispatchers) so tests can drive them by hand."""
     settings = settings or Settings()
     chosen = list(contexts) if contexts is not None else list(CONTEXTS)
     modules = _modules(chosen)
@@ -118,7 +126,9 @@ def create_app(
         docs_url=None,  # served from local files by web.apidocs (no CDN)
         redoc_url=None,
     )
+    app.proxy_headers = ProxyHeadersMiddleware(app._dispatch, settings.trusted_proxies)  # type: ignore[arg-type]
     errors.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     apidocs.install(app)
     templates = _include_routes(app, modules)
@@ -128,6 +138,7 @@ def create_app(
         shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
+    app.add_middleware(RequestTextGuard)
     app.add_middleware(BodySizeLimitMiddleware, **limits)
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app

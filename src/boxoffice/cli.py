@@ -57,9 +57,6 @@ def serve(
     contexts: Annotated[
         str | None, typer.Option(help="comma-separated contexts (default: all)")
     ] = None,
-    forwarded_allow_ips: Annotated[
-        str, typer.Option(help="proxies whose X-Forwarded-For is trusted")
-    ] = "127.0.0.1",
 ) -> None:
     """Serve the HTTP API (the database must already be migrated)."""
     _settings()
@@ -72,8 +69,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        proxy_headers=False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
         log_level="warning",
         access_log=False,
     )
@@ -99,6 +95,7 @@ def run(
         factory=True,
         host=host,
         port=port,
+        proxy_headers=False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
         log_level="warning",
         access_log=False,
     )

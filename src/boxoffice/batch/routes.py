@@ -88,7 +88,7 @@ async def run_job(
     "/batch/health",
     response_model=BatchHealth,
     operation_id="batch_health",
-    responses={503: {"description": "no scheduler is running (status down)"}},
+    responses={503: {"model": BatchHealth, "description": "no scheduler is running (down)"}},
 )
 async def batch_health(uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     """Anyone gets the summary (no errors, no hosts); an admin also gets those."""

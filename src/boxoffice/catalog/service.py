@@ -7,7 +7,6 @@ given, and invalidates the cached reads it affects after the commit. ``show_sale
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -311,9 +310,7 @@ async def add_image(
         raise EventStateConflict("A cancelled event cannot be edited.")
     media.refuse_oversized(data, runtime.settings.max_upload_bytes)
     state = adapters(runtime)
-    checked = await asyncio.to_thread(
-        media.check_and_thumbnail, data, max_pixels=state.settings.max_image_pixels
-    )
+    checked = await media.check_image(runtime, data, max_pixels=state.settings.max_image_pixels)
     image_id = new_id()
     key = f"events/{event.id}/{image_id}.{checked.extension}"
     thumbnail_key = f"events/{event.id}/{image_id}.thumb.webp"
@@ -328,7 +325,7 @@ async def add_image(
         content_type=checked.content_type,
         width=checked.width,
         height=checked.height,
-        size_bytes=len(data),
+        size_bytes=len(checked.data),
         created_at=uow.clock.now(),
     )
     uow.session.add(image)

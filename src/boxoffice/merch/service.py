@@ -8,8 +8,6 @@ Seller and catalogue use cases commit once each. The stock functions for orders
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -261,7 +259,9 @@ async def add_image(
     )
     if count >= MAX_IMAGES_PER_PRODUCT:
         raise TooManyImages(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images.")
-    checked = await asyncio.to_thread(media.check_and_thumbnail, data)
+    checked = await media.check_image(
+        runtime, data, max_pixels=runtime.settings.catalog.max_image_pixels
+    )
     storage = get_storage(runtime)
     image_id = new_id()
     key = f"products/{product.id}/{image_id}.{checked.extension}"
@@ -278,7 +278,7 @@ async def add_image(
         content_type=checked.content_type,
         width=checked.width,
         height=checked.height,
-        size_bytes=len(data),
+        size_bytes=len(checked.data),
         position=count,
         created_at=uow.clock.now(),
     )

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from boxoffice.orders import service
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import (
+    MAX_AMOUNT,
     CancelRequest,
     OrderPage,
     OrderRead,
@@ -91,7 +92,7 @@ async def toss_success(
     runtime: RuntimeDep,
     payment_key: Annotated[str, Query(alias="paymentKey", max_length=200)],
     order_id: Annotated[str, Query(alias="orderId", max_length=64)],
-    amount: Annotated[int, Query(ge=0)],
+    amount: Annotated[int, Query(ge=0, le=MAX_AMOUNT)],
 ) -> RedirectResponse:
     """Toss sends the browser here after authentication: confirm, then back to the front end."""
     try:

@@ -62,10 +62,15 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
+# An amount in minor units no order reaches (₩1 trillion), well inside every backend's
+# 64-bit integer: a larger one is 422, never an overflow in the driver (500).
+MAX_AMOUNT = 1_000_000_000_000
+
+
 class TossConfirm(BaseModel):
     paymentKey: str = Field(min_length=1, max_length=200)  # noqa: N815 - Toss's field names
     orderId: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")  # noqa: N815
-    amount: int = Field(ge=0)
+    amount: int = Field(ge=0, le=MAX_AMOUNT)
 
 
 class CancelRequest(BaseModel):

@@ -55,7 +55,7 @@ class CatalogSettings(BaseModel):
     detail_cache_seconds: float = Field(default=300.0, gt=0)
     listing_cache_seconds: float = Field(default=60.0, gt=0)
     sale_info_cache_seconds: float = Field(default=300.0, gt=0)
-    max_image_pixels: int = Field(default=60_000_000, ge=1)
+    max_image_pixels: int = Field(default=20_000_000, ge=1)  # checked before decoding
 
 
 class WaitroomSettings(BaseModel):
@@ -276,9 +276,14 @@ class Settings(BaseSettings):
     # Request limits.
     max_json_body_bytes: int = 4 * 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Images decoded at once per process (each up to ~80 MB of pixels; platform/media.py).
+    image_decode_concurrency: int = Field(default=2, ge=1)
     # The hottest routes (queue join and poll, ...) skip FastAPI's routing and dependency
     # machinery (platform/fastlane.py); false sends them through FastAPI like the rest.
     fast_lane: bool = True
+    # Peers whose X-Forwarded-For/-Proto the app believes (the gateway): addresses or CIDRs,
+    # comma-separated. Anyone else's forwarded headers are ignored (docs/security.md, 5.).
+    trusted_proxies: str = "127.0.0.1,::1"
 
     # Social login providers, e.g. BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID.
     oauth: dict[str, OAuthProvider] = Field(default_factory=dict)
@@ -355,6 +360,8 @@ class Settings(BaseSettings):
                 problems.append("BOXOFFICE_JWT_PRIVATE_KEY_FILE points at the generated dev key")
             if self.database_url.startswith("sqlite"):
                 problems.append("BOXOFFICE_DATABASE_URL is SQLite; production needs a server")
+            if "*" in self.trusted_proxies:
+                problems.append("BOXOFFICE_TRUSTED_PROXIES trusts everyone (X-Forwarded-For)")
         if problems:
             raise UnsafeSettings("; ".join(problems))
 

@@ -145,12 +145,18 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=0, connect_args={"timeout": 30}
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args={"timeout": 30},
+            hide_parameters=True,  # errors and logs never carry e-mails, names, token hashes
         )
         _configure_sqlite(engine)
         return engine
     kwargs: dict[str, Any] = {
         "echo": echo,
+        "hide_parameters": True,  # errors and logs never carry e-mails, names, token hashes
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_recycle": 1800,

@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from boxoffice.platform.http_headers import with_security_headers
 from boxoffice.platform.ids import new_id
 
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -30,6 +31,21 @@ def _drop_secrets(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     return event
 
 
+# Personal data that reaches a log by way of an error text (a driver's message quoting a
+# value, an exception naming an address): e-mail addresses and bearer tokens are masked.
+_PERSONAL = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"  # e-mail addresses
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWTs
+)
+
+
+def _mask_personal(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str) and ("@" in value or "eyJ" in value):
+            event[key] = _PERSONAL.sub("[redacted]", value)
+    return event
+
+
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -37,6 +53,7 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_secrets,
         structlog.processors.format_exc_info,
+        _mask_personal,  # after format_exc_info: the rendered traceback is masked too
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
@@ -92,8 +109,8 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                headers = with_security_headers(message.get("headers", []), scope["path"])
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:

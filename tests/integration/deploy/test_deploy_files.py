@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -119,3 +120,68 @@ def test_sse_route_is_unbuffered_and_api_is_rate_limited() -> None:
     api = text.split("location /api/ {", 1)[1].split("}", 1)[0]
     assert "limit_req zone=boxoffice_per_ip" in api
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in text
+
+
+def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: Path) -> None:
+    """nginx in front of a plain upstream (no headers of its own) and of a dead one (the
+    gateway's own 503): both answers carry the security headers, each once."""
+    import http.server
+    import socket
+    import threading
+    import time
+
+    import httpx
+
+    nginx = backends.require_nginx()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "health").write_text("ok")
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "docs")
+    )
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        listen, dead = probe.getsockname()[1], upstream.server_address[1] + 1
+    results = {}
+    for name, port in (("live", upstream.server_address[1]), ("dead", dead)):
+        prefix = tmp_path / name
+        (prefix / "logs").mkdir(parents=True)
+        (prefix / "boxoffice.conf").write_text(
+            render_gateway(listen, [f"127.0.0.1:{port}"]).replace(
+                f"listen {listen};", f"listen 127.0.0.1:{listen};"
+            )
+        )
+        (prefix / "nginx.conf").write_text(
+            f"""pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log;
+daemon off;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/boxoffice.conf;
+}}
+"""
+        )
+        server = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
+        try:
+            for _ in range(100):
+                try:
+                    results[name] = httpx.get(f"http://127.0.0.1:{listen}/health", timeout=5)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+        finally:
+            server.terminate()
+            server.wait(10)
+    upstream.shutdown()
+    assert results["live"].status_code == 200
+    assert results["dead"].status_code == 503
+    for response in results.values():
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+        assert response.headers.get_list("x-frame-options") == ["DENY"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["referrer-policy"] == "no-referrer"
