@@ -184,6 +184,9 @@ async def _claim_refund(
     )
     if payment is None:
         raise OrderNotCancellable("The order has no captured payment to refund.")
+    # From the refund's claim on, its tickets open no door (given back if it is refused);
+    # a claim that loses to another rolls this back with it.
+    await tickets.void_order_tickets(uow, order_id=order.id)
     refund_id = new_id()
     uow.session.add(
         Refund(
