@@ -100,6 +100,9 @@ async def cancellation_terms(
     """What cancelling the order now would cost, as :func:`cancel_order` would charge it
     (read-only). Raises ``OrderNotFound`` for anyone but the buyer or an admin."""
     order = await views.visible_order(uow, user, order_id)
+    paid = order.status == OrderStatus.PAID.value
+    if paid and await tickets.used_ticket_count(uow, order.id, lock=False):
+        return domain.CancellationQuote(False, 0, 0, "ticket_used")
     return await quote_cancellation(uow, runtime, order)
 
 

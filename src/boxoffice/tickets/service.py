@@ -140,12 +140,14 @@ async def order_seat_ids(uow: UnitOfWork, order_id: str) -> list[str]:
     return list(rows)
 
 
-async def used_ticket_count(uow: UnitOfWork, order_id: str) -> int:
+async def used_ticket_count(uow: UnitOfWork, order_id: str, *, lock: bool = True) -> int:
     """How many of the order's tickets were checked in (the show was, at least partly,
-    delivered: refund rules look at this). Locks the order's tickets until the caller's
-    transaction ends, so a scan racing a refund's claim waits for it (and then finds the
-    ticket void), or the claim waits for the scan (and then finds it used)."""
-    query = select(Ticket.status).where(Ticket.order_id == order_id).with_for_update()
+    delivered: refund rules look at this). With ``lock`` the order's tickets stay locked
+    until the caller's transaction ends, so a scan racing a refund's claim waits for it
+    (and then finds the ticket void), or the claim waits for the scan (and finds it used)."""
+    query = select(Ticket.status).where(Ticket.order_id == order_id)
+    if lock:
+        query = query.with_for_update()
     return sum(1 for status in await uow.session.scalars(query) if status == USED)
 
 

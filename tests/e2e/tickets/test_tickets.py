@@ -12,7 +12,7 @@ import pytest
 from boxoffice.orders import service as orders
 from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Role
+from boxoffice.platform.security import Principal, Role
 from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
@@ -307,6 +307,10 @@ async def test_an_order_with_a_used_ticket_is_not_refunded(
         assert assert_problem(refused, 409, "ticket_used")["used_tickets"] == 1
     sneaky = await _cancel(client, fan, first["order_id"], refund_used=True)  # not the buyer's call
     assert_problem(sneaky, 409, "ticket_used")
+    async with runtime.uow(read_only=True) as uow:  # the shop's cancel dialog says so first
+        buyer = Principal(id=fan.id, email=fan.email, role=Role.CUSTOMER)
+        terms = await orders.cancellation_terms(uow, runtime, buyer, first["order_id"])
+    assert (terms.allowed, terms.rule) == (False, "ticket_used")
     order = (await client.get(f"{API}/orders/{first['order_id']}", headers=fan.headers)).json()
     assert (order["status"], order["refunded_amount"]) == ("paid", 0)
     statuses = await count_rows(
