@@ -115,6 +115,10 @@ async def _refund_failed(runtime: Runtime, refund_id: str, code: str) -> None:
             return
         refund.status, refund.claim, refund.failure_code = "failed", None, code[:64]
         refund.completed_at = uow.clock.now()
+        order = await lock_order(uow, refund.order_id)
+        still_paid = order is not None and order.status == OrderStatus.PAID.value
+        if refund.kind != "automatic" and still_paid:  # its tickets live again
+            await tickets.restore_order_tickets(uow, order_id=refund.order_id)
         await uow.commit()
     log.error("refund_refused", refund_id=refund_id, code=code)
 
@@ -150,7 +154,8 @@ async def complete_refund(runtime: Runtime, refund_id: str) -> None:
             ).value
             order.closed_at = order.updated_at = now
             order.cancel_reason = refund.reason
-            seat_ids = await tickets.void_order_tickets(uow, order_id=order.id)
+            await tickets.void_order_tickets(uow, order_id=order.id)  # voided at the claim
+            seat_ids = await tickets.order_seat_ids(uow, order.id)
             if order.show_id and seat_ids:
                 await seating.release_sold_seats(
                     uow, runtime, show_id=order.show_id, seat_ids=seat_ids, order_id=order.id

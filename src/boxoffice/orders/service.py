@@ -100,6 +100,9 @@ async def cancellation_terms(
     """What cancelling the order now would cost, as :func:`cancel_order` would charge it
     (read-only). Raises ``OrderNotFound`` for anyone but the buyer or an admin."""
     order = await views.visible_order(uow, user, order_id)
+    paid = order.status == OrderStatus.PAID.value
+    if paid and await tickets.used_ticket_count(uow, order.id, lock=False):
+        return domain.CancellationQuote(False, 0, 0, "ticket_used")
     return await quote_cancellation(uow, runtime, order)
 
 
@@ -184,6 +187,9 @@ async def _claim_refund(
     )
     if payment is None:
         raise OrderNotCancellable("The order has no captured payment to refund.")
+    # From the refund's claim on, its tickets open no door (given back if it is refused);
+    # a claim that loses to another rolls this back with it.
+    await tickets.void_order_tickets(uow, order_id=order.id)
     refund_id = new_id()
     uow.session.add(
         Refund(

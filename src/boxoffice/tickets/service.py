@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -117,11 +117,38 @@ async def void_order_tickets(uow: UnitOfWork, *, order_id: str) -> list[str]:
     return seat_ids
 
 
-async def used_ticket_count(uow: UnitOfWork, order_id: str) -> int:
+async def restore_order_tickets(uow: UnitOfWork, *, order_id: str) -> int:
+    """Undo :func:`void_order_tickets` for an order that stays paid (its refund was refused):
+    each ticket is live again as it was (used if it had been checked in). No commit. The
+    seats never left the order, so no other live ticket can hold them."""
+    result = await uow.session.execute(
+        update(Ticket)
+        .where(Ticket.order_id == order_id, Ticket.status == VOID)
+        .values(
+            status=case((Ticket.checked_in_at.is_(None), VALID), else_=USED),
+            active_seat=Ticket.seat_id,
+            voided_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def order_seat_ids(uow: UnitOfWork, order_id: str) -> list[str]:
+    """The seats the order's tickets were (or are) for."""
+    rows = await uow.session.scalars(select(Ticket.seat_id).where(Ticket.order_id == order_id))
+    return list(rows)
+
+
+async def used_ticket_count(uow: UnitOfWork, order_id: str, *, lock: bool = True) -> int:
     """How many of the order's tickets were checked in (the show was, at least partly,
-    delivered: refund rules look at this)."""
-    query = select(func.count()).where(Ticket.order_id == order_id, Ticket.status == USED)
-    return int(await uow.session.scalar(query) or 0)
+    delivered: refund rules look at this). With ``lock`` the order's tickets stay locked
+    until the caller's transaction ends, so a scan racing a refund's claim waits for it
+    (and then finds the ticket void), or the claim waits for the scan (and finds it used)."""
+    query = select(Ticket.status).where(Ticket.order_id == order_id)
+    if lock:
+        query = query.with_for_update()
+    return sum(1 for status in await uow.session.scalars(query) if status == USED)
 
 
 async def order_ticket_ids(uow: UnitOfWork, order_id: str) -> list[str]:

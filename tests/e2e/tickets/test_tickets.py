@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from boxoffice.orders import service as orders
+from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Role
+from boxoffice.platform.security import Principal, Role
 from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
@@ -306,6 +307,10 @@ async def test_an_order_with_a_used_ticket_is_not_refunded(
         assert assert_problem(refused, 409, "ticket_used")["used_tickets"] == 1
     sneaky = await _cancel(client, fan, first["order_id"], refund_used=True)  # not the buyer's call
     assert_problem(sneaky, 409, "ticket_used")
+    async with runtime.uow(read_only=True) as uow:  # the shop's cancel dialog says so first
+        buyer = Principal(id=fan.id, email=fan.email, role=Role.CUSTOMER)
+        terms = await orders.cancellation_terms(uow, runtime, buyer, first["order_id"])
+    assert (terms.allowed, terms.rule) == (False, "ticket_used")
     order = (await client.get(f"{API}/orders/{first['order_id']}", headers=fan.headers)).json()
     assert (order["status"], order["refunded_amount"]) == ("paid", 0)
     statuses = await count_rows(
@@ -343,3 +348,83 @@ async def test_event_cancellation_leaves_orders_with_used_tickets_to_an_operator
     kept = (await client.get(f"{API}/orders/{used['order_id']}", headers=fan.headers)).json()
     back = (await client.get(f"{API}/orders/{unused['order_id']}", headers=other.headers)).json()
     assert (kept["status"], back["status"]) == ("paid", "refunded")
+
+
+async def test_a_ticket_does_not_open_the_door_while_its_refund_is_under_way(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    order = await new_order(client, fan, show, "kakaopay")
+    paid = await pay(client, fan, order, toss, kakaopay)
+    ticket_id = paid.json()["ticket_ids"][0]
+    ticket = (await client.get(f"{API}/tickets/{ticket_id}", headers=fan.headers)).json()
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    kakaopay.fail_next["cancel"] = (500, -9999, "system error")  # the money may be gone
+    assert_problem(await _cancel(client, fan, order["id"]), 502, "payment_provider_error")
+    scan = await client.post(f"{API}/checkin", json=_scan(ticket), headers=staff.headers)
+    assert_problem(scan, 422, "ticket_void")
+    clock.advance(timedelta(minutes=2))
+    assert await orders.reconcile_payments(runtime) == 1
+    done = (await client.get(f"{API}/orders/{order['id']}", headers=fan.headers)).json()
+    assert done["status"] == "refunded"
+    seats = await count_rows(
+        runtime,
+        "SELECT count(*) FROM seating_seats WHERE show_id = :s AND status = 'sold'",
+        s=show.show_id,
+    )
+    assert seats == 0
+
+
+async def test_a_refused_refund_gives_the_tickets_back(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    order = await new_order(client, fan, show, "kakaopay")
+    paid = await pay(client, fan, order, toss, kakaopay)
+    ticket_id = paid.json()["ticket_ids"][0]
+    kakaopay.fail_next["cancel"] = (400, -721, "refund refused")
+    assert_problem(await _cancel(client, fan, order["id"]), 502, "payment_provider_error")
+    ticket = (await client.get(f"{API}/tickets/{ticket_id}", headers=fan.headers)).json()
+    assert (ticket["status"], ticket["voided_at"]) == ("valid", None)
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    scan = await client.post(f"{API}/checkin", json=_scan(ticket), headers=staff.headers)
+    assert scan.status_code == 200, scan.text
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:2])
+async def test_a_scan_racing_the_buyers_cancel_never_both_wins(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    other: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    races = []
+    for n, buyer in enumerate([fan, fan, other, other]):  # two orders each: the limit is 4
+        ticket = (await _tickets(client, buyer, show, toss, kakaopay, offset=2 * n))[0]
+        races.append(
+            asyncio.gather(
+                client.post(f"{API}/checkin", json=_scan(ticket), headers=staff.headers),
+                _cancel(client, buyer, ticket["order_id"]),
+            )
+        )
+    for scan, cancel in await asyncio.gather(*races):
+        outcome = (scan.status_code, cancel.status_code)
+        assert outcome in {(200, 409), (422, 200)}, (scan.text, cancel.text)
+    used_and_refunded = await count_rows(
+        runtime,
+        "SELECT count(*) FROM tickets_tickets WHERE checked_in_at IS NOT NULL AND status = 'void'",
+    )
+    assert used_and_refunded == 0
