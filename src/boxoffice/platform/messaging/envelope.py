@@ -25,7 +25,8 @@ class Envelope:
     retried: bool = False  # came through the retry topic
 
     @classmethod
-    def from_outbox(cls, row: OutboxMessage) -> Envelope:
+    def from_outbox(cls, row: OutboxMessage | ScheduledRetry, **delivery: Any) -> Envelope:
+        """The event a stored row holds (an outbox row, or a retry with ``attempt``)."""
         return cls(
             event_id=row.event_id,
             topic=row.topic,
@@ -34,6 +35,7 @@ class Envelope:
             aggregate_id=row.aggregate_id,
             payload=loads(row.payload),
             occurred_at=row.occurred_at,
+            **delivery,
         )
 
     def encode(self) -> bytes:
@@ -69,14 +71,4 @@ class Envelope:
 
     @classmethod
     def from_retry(cls, row: ScheduledRetry) -> Envelope:
-        return cls(
-            event_id=row.event_id,
-            topic=row.topic,
-            event_type=row.event_type,
-            version=row.version,
-            aggregate_id=row.aggregate_id,
-            payload=loads(row.payload),
-            occurred_at=row.occurred_at,
-            attempt=row.attempt,
-            retried=True,
-        )
+        return cls.from_outbox(row, attempt=row.attempt, retried=True)
