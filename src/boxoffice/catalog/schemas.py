@@ -310,3 +310,34 @@ class ListingQuery(BaseModel):
     starts_to: AwareDatetime | None = None
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
+
+
+class SellerEventRead(BaseModel):
+    """One of the seller's own events, in any state (``GET /seller/events``)."""
+
+    id: str
+    seller_id: str
+    title: str
+    category: str
+    status: Literal["draft", "published", "cancelled"]
+    currency: str
+    venue_id: str
+    first_starts_at: datetime | None
+    last_starts_at: datetime | None
+    sale_opens_at: datetime
+    sale_closes_at: datetime
+    show_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SellerEventPage(BaseModel):
+    items: list[SellerEventRead]
+    next_cursor: str | None = None
+
+
+class SellerEventQuery(BaseModel):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    status: Literal["draft", "published", "cancelled"] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=64)] | None = None
+    limit: int = Field(default=20, ge=1, le=100)

@@ -53,6 +53,7 @@ from boxoffice.catalog.schemas import (
     QueueIn,
     ShowDetail,
 )
+from boxoffice.catalog.seller import OwnedShow, owned_show, seller_event_view, seller_events
 from boxoffice.catalog.venues import (
     create_venue,
     get_venue,
@@ -69,11 +70,15 @@ from boxoffice.platform.uow import UnitOfWork
 log = structlog.get_logger("boxoffice.catalog")
 
 __all__ = [
+    "OwnedShow",
     "create_category",
     "create_venue",
     "ensure_default_categories",
     "get_venue",
     "list_categories",
+    "owned_show",
+    "seller_event_view",
+    "seller_events",
     "update_category",
 ]
 
