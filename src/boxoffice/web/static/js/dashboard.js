@@ -57,7 +57,7 @@ function paint(data) {
 async function follow() {
   for (;;) {
     try {
-      const response = await call(`/console/shows/${encodeURIComponent(showId)}/live`);
+      const response = await call(`${location.origin}/console/shows/${encodeURIComponent(showId)}/live`);
       if (!response.ok) {
         const problem = new Problem(response.status, await response.json().catch(() => ({})));
         if (refused(problem) || response.status === 401) { fail(problem); return; }
