@@ -282,3 +282,30 @@ async def test_admin_user_search(client: httpx.AsyncClient, runtime: Runtime) ->
         422,
         "validation_error",
     )
+
+
+async def test_door_count_for_staff_and_the_show_seller(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    order = await _paid(client, fan, show, toss, kakaopay, offset=0)
+    ticket = await client.get(f"{API}/tickets/{order['ticket_ids'][0]}", headers=fan.headers)
+    staff = await user_with_role(client, runtime, Role.STAFF)
+    scanned = await client.post(
+        f"{API}/checkin", json={"code": ticket.json()["code"]}, headers=staff.headers
+    )
+    assert scanned.status_code == 200, scanned.text
+    url = f"{API}/shows/{show.show_id}/checkins"
+    for caller in (staff, show.seller):
+        counted = await client.get(url, headers=caller.headers)
+        assert counted.json() == {"show_id": show.show_id, "live": 2, "checked_in": 1}
+    rival = await user_with_role(client, runtime, Role.SELLER, tag="rival")
+    assert_problem(await client.get(url, headers=rival.headers), 403, "forbidden")
+    assert_problem(await client.get(url, headers=fan.headers), 403, "forbidden")
+    assert_problem(
+        await client.get(f"{API}/shows/nope/checkins", headers=staff.headers), 404, "not_found"
+    )
