@@ -183,3 +183,65 @@ async def test_an_admin_approves_a_seller(shop: Shop, browser: object) -> None:
     assert await page2.locator("#denied").is_hidden()
     assert not page.js_errors, page.js_errors
     assert not shop.violations, shop.violations
+
+
+def _y4m_of(png: bytes, path: Path) -> Path:
+    """A still video (Y4M, 4:2:0) of the QR code on white, for Chromium's fake camera."""
+    from PIL import Image
+
+    width, height = 640, 480
+    frame = Image.new("RGB", (width, height), "white")
+    code = Image.open(io.BytesIO(png)).convert("RGB").resize((360, 360), Image.Resampling.NEAREST)
+    frame.paste(code, ((width - 360) // 2, (height - 360) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + (b"FRAME\n" + planes) * 10)
+    return path
+
+
+async def test_staff_scan_a_ticket_with_the_camera(shop: Shop, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium_path
+
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=5)
+    fan = await customer(shop.http, "camerafan")
+    order = await _buy(shop, show, fan, show.seat_ids[:1])
+    ticket_id = order["ticket_ids"][0]
+    png = await shop.http.get(f"{API}/tickets/{ticket_id}/qr?format=png", headers=fan.headers)
+    video = _y4m_of(png.content, tmp_path / "ticket.y4m")
+    staff = await user_with_role(shop.http, shop.runtime, Role.STAFF)
+    camera_args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *camera_args]
+        )
+        try:
+            context = await chromium.new_context(
+                locale="en-US", viewport={"width": 1280, "height": 900}
+            )
+            context.set_default_timeout(45_000)
+            await context.grant_permissions(["camera"], origin=shop.url)
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await log_in(page, shop.url, staff.email, f"/console/door/{show.show_id}")
+            await expect(page.locator("#door-count")).to_have_text("0 / 1")
+            await page.click("#camera-start")
+            await page.wait_for_selector("#verdict[data-kind=ok]")
+            await expect(page.locator("#door-count")).to_have_text("1 / 1")
+            # The same ticket held up again a few seconds later: already used.
+            await page.wait_for_selector("#verdict[data-kind=bad]", timeout=20_000)
+            assert "Already used" in (await page.text_content("#verdict") or "")
+            await screenshot(page, "console-door-camera")
+            assert not errors, errors
+        finally:
+            await chromium.close()
+    used = await shop.http.get(f"{API}/tickets/{ticket_id}", headers=fan.headers)
+    assert used.json()["status"] == "used"
