@@ -103,6 +103,7 @@ class QueueIn(Strict):
     admit_per_second: float = Field(default=50.0, gt=0, le=100_000)
     max_active: int = Field(default=1000, ge=1, le=1_000_000)
     pre_queue_minutes: int = Field(default=0, ge=0, le=24 * 60)
+    paused: bool = False  # admit nobody for now (the dispatcher reads it on its next tick)
 
 
 class FeeTier(Strict):
@@ -198,6 +199,7 @@ class QueueRead(BaseModel):
     admit_per_second: float
     max_active: int
     pre_queue_minutes: int
+    paused: bool = False
 
 
 class CancellationRead(BaseModel):

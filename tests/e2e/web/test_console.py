@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import text
 
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.messaging.models import DeadLetter
 from boxoffice.platform.security import Role
 from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import eventually, log_in
@@ -91,10 +95,13 @@ async def test_a_seller_watches_a_sale_live_and_exports_the_attendees(
     await screenshot(page, "console-dashboard")
 
     await page.fill("#admit-rate", "25")
+    await page.check("#queue-paused")
     await page.click("#queue-form button[type=submit]")
     await page.wait_for_selector("#queue-message:not([hidden])")
     event = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
     assert event["queue"]["admit_per_second"] == 25
+    assert event["queue"]["paused"] is True
+    await page.wait_for_selector("#paused-badge:not([hidden])")  # the stream says so too
 
     await page.click(f'a[href="/console/shows/{show.show_id}/attendees"]')
     await page.wait_for_selector("#attendees tbody tr")
@@ -150,7 +157,34 @@ async def test_staff_check_a_typed_code_in_once(shop: Shop, browser: object) -> 
     assert not shop.violations, shop.violations
 
 
-async def test_an_admin_approves_a_seller(shop: Shop, browser: object) -> None:
+async def _dead_letter(shop: Shop, email: str) -> str:
+    """A welcome e-mail that failed for good, as the messaging layer records one."""
+    now = datetime.now(UTC)
+    letter = DeadLetter(
+        id=new_id(),
+        kind="email",
+        consumer="notifications.welcome_email",
+        event_id=new_id(),
+        topic="boxoffice.identity.user_registered",
+        event_type="UserRegistered",
+        version=1,
+        aggregate_id=new_id(),
+        payload=json.dumps({"email": email}),
+        occurred_at=now,
+        attempts=5,
+        last_error="451 mailbox unavailable",
+        status="dead",
+        failed_at=now,
+    )
+    async with shop.runtime.uow() as uow:
+        uow.session.add(letter)
+        await uow.commit()
+    return letter.id
+
+
+async def test_an_admin_approves_a_seller_and_retries_a_dead_letter(
+    shop: Shop, browser: object
+) -> None:
     applicant = await customer(shop.http, "applicant")
     applied = await shop.http.post(
         f"{API}/users/me/seller",
@@ -158,10 +192,18 @@ async def test_an_admin_approves_a_seller(shop: Shop, browser: object) -> None:
         headers=applicant.headers,
     )
     assert applied.status_code == 201, applied.text
+    letter_id = await _dead_letter(shop, applicant.email)
     admin = await user_with_role(shop.http, shop.runtime, Role.ADMIN)
     page = await console_page(browser)
     await log_in(page, shop.url, admin.email, "/console/admin")
     await page.wait_for_selector("#dead-letters[data-loaded]")
+    retry = page.locator(f'button[data-retry="{letter_id}"]')
+    await retry.click()
+    await retry.wait_for(state="detached")
+    async with shop.runtime.uow() as uow:
+        letter = await uow.session.get(DeadLetter, letter_id)
+        assert letter is not None
+        assert (letter.status, letter.retried_by) == ("retrying", admin.id)
     await page.fill("#user-q", applicant.email)
     await page.click("#user-search button[type=submit]")
     approve = page.locator(f'button[data-approve="{applicant.id}"]')

@@ -44,11 +44,13 @@ function paint(data) {
     else node.textContent = value == null ? "–" : String(value);
   }
   chart(data.sales.orders_per_minute);
+  document.getElementById("paused-badge").hidden = !(data.queue && data.queue.paused);
   if (data.event_id) document.getElementById("back-to-event").href = `/console/events/${encodeURIComponent(data.event_id)}`;
   if (!formFilled && data.queue) {
     document.getElementById("admit-rate").value = data.queue.admit_per_second;
     document.getElementById("max-active").value = data.queue.max_active;
     document.getElementById("queue-enabled").checked = data.queue.enabled;
+    document.getElementById("queue-paused").checked = Boolean(data.queue.paused);
     formFilled = true;
   }
   root.dataset.updated = String(Date.now());
@@ -97,6 +99,7 @@ document.getElementById("queue-form").addEventListener("submit", async (event) =
     admit_per_second: Number(document.getElementById("admit-rate").value),
     max_active: Number(document.getElementById("max-active").value),
     pre_queue_minutes: latest.queue.pre_queue_minutes || 0,
+    paused: document.getElementById("queue-paused").checked,
   };
   try {
     await json(`/events/${encodeURIComponent(latest.event_id)}`, { method: "PATCH", json: { queue } });
