@@ -29,6 +29,12 @@ async def events(request: Request) -> HTMLResponse:
     return render(request, "console/events.html", section="events")
 
 
+@router.get("/new")
+async def new_event(request: Request) -> HTMLResponse:
+    """The venue editor, then the event with its prices and shows (all through the API)."""
+    return render(request, "console/new.html", section="events")
+
+
 @router.get("/events/{event_id}")
 async def event(request: Request, event_id: Id) -> HTMLResponse:
     return render(request, "console/event.html", section="events", event_id=event_id)

@@ -287,3 +287,54 @@ async def test_staff_scan_a_ticket_with_the_camera(shop: Shop, tmp_path: Path) -
             await chromium.close()
     used = await shop.http.get(f"{API}/tickets/{ticket_id}", headers=fan.headers)
     assert used.json()["status"] == "used"
+
+
+async def test_a_seller_builds_a_venue_and_publishes_an_event_with_two_shows(
+    shop: Shop, browser: object
+) -> None:
+    from datetime import timedelta, timezone
+
+    from tests.support.catalog import ensure_categories
+
+    await ensure_categories(shop.runtime)
+    seller = await user_with_role(shop.http, shop.runtime, Role.SELLER)
+    page = await console_page(browser)
+    await log_in(page, shop.url, seller.email, "/console")
+    await page.click('a[href="/console/new"]')
+    await page.fill("#venue-name", "Blue Square")
+    balcony = page.locator("#sections tbody tr").nth(1)
+    await balcony.locator("[name=rows]").fill("2")  # 2 x 10 VIP + 2 x 12 R
+    await expect(page.locator("#seat-total")).to_have_text("(44)")
+    assert await page.locator("#venue-preview circle").count() == 44
+    await shop.check_accessibility(page, "console venue editor")
+    await screenshot(page, "console-venue-editor")
+    await page.click("#save-venue")
+    await page.wait_for_selector("#event-form:not([hidden])")
+    venue_id = await page.get_attribute("#venue-builder", "data-venue")
+
+    kst = timezone(timedelta(hours=9))
+    now = shop.clock.now().astimezone(kst)
+    local = "%Y-%m-%dT%H:%M"
+    await page.fill("#title", "Blue Square Jazz Week")
+    await page.fill("#price-VIP", "150000")
+    await page.fill("#price-R", "99000")
+    await page.fill("#opens", (now - timedelta(hours=1)).strftime(local))
+    await page.fill("#closes", (now + timedelta(days=30)).strftime(local))
+    times = page.locator("#show-times input")
+    await times.nth(0).fill((now + timedelta(days=40)).strftime(local))
+    await times.nth(1).fill((now + timedelta(days=41)).strftime(local))
+    await page.click("#event-form button[type=submit]")
+    await page.wait_for_url("**/console/events/*")
+    await page.wait_for_selector("#event[data-loaded]")
+    assert await page.locator("#shows tbody tr").count() == 2
+    event_id = page.url.rsplit("/", 1)[1]
+    event = (await shop.http.get(f"{API}/events/{event_id}")).json()  # public: published
+    assert (event["status"], event["venue"]["id"], len(event["shows"])) == (
+        "published",
+        venue_id,
+        2,
+    )
+    assert {g["code"]: g["price"] for g in event["grades"]} == {"VIP": 150000, "R": 99000}
+    assert {s["seat_count"] for s in event["shows"]} == {44}
+    assert not page.js_errors, page.js_errors
+    assert not shop.violations, shop.violations
