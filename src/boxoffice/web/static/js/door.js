@@ -91,4 +91,6 @@ if (root) {
   });
   document.getElementById("camera-start").addEventListener("click", camera);
   count();
+  setInterval(count, 5000); // other doors scan too: the count follows them
+
 }
