@@ -23,7 +23,9 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.tickets.models import Ticket
 from tests.support.catalog import ShowSetup
 
-SEATS = int(os.environ.get("BO_EXPORT_SEATS", "70000"))
+pytestmark = pytest.mark.slow
+
+SEATS = int(os.environ.get("BOXOFFICE_TEST_EXPORT_SEATS", "70000"))
 BUYERS = 2_000
 SEATS_PER_ORDER = 2
 
