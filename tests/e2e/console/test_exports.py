@@ -6,7 +6,6 @@ size of the file sent. Run with ``-s`` to see the figures."""
 from __future__ import annotations
 
 import asyncio
-import os
 import tracemalloc
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,7 @@ from tests.support.catalog import ShowSetup
 
 pytestmark = pytest.mark.slow
 
-SEATS = int(os.environ.get("BOXOFFICE_TEST_EXPORT_SEATS", "70000"))
+SEATS = 70_000
 BUYERS = 2_000
 SEATS_PER_ORDER = 2
 
