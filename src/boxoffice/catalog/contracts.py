@@ -50,6 +50,8 @@ class QueueSettings:
     max_active: int = 1000
     # Joiners before the sale opens are shuffled at opening (fair pre-queue) when allowed.
     pre_queue_minutes: int = 0
+    # The seller stopped admitting for now (the line keeps its order; joining still works).
+    paused: bool = False
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ def apply_queue(event: Event, queue: QueueIn) -> None:
     event.queue_admit_per_second = queue.admit_per_second
     event.queue_max_active = queue.max_active
     event.queue_pre_queue_minutes = queue.pre_queue_minutes
+    event.queue_paused = queue.paused
 
 
 async def check_category(uow: UnitOfWork, code: str) -> None:

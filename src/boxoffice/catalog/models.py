@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -102,6 +103,7 @@ class Event(Base):
     queue_admit_per_second: Mapped[float] = mapped_column(Float)
     queue_max_active: Mapped[int] = mapped_column(Integer)
     queue_pre_queue_minutes: Mapped[int] = mapped_column(Integer)
+    queue_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     cancellation_policy: Mapped[str] = mapped_column(Text())  # JSON of CancellationPolicy
     # The earliest and latest show, kept on the event so listing filters and orders on one table.
     first_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

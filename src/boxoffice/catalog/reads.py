@@ -50,6 +50,7 @@ def _queue(event: Event) -> QueueRead:
         admit_per_second=event.queue_admit_per_second,
         max_active=event.queue_max_active,
         pre_queue_minutes=event.queue_pre_queue_minutes,
+        paused=event.queue_paused,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from boxoffice.catalog import reads, service
 from boxoffice.catalog.schemas import (
@@ -16,6 +16,8 @@ from boxoffice.catalog.schemas import (
     EventRead,
     EventUpdate,
     ImageCreated,
+    SellerEventPage,
+    SellerEventQuery,
     ShowCreate,
     ShowDetail,
     ShowRead,
@@ -202,6 +204,23 @@ async def upload_event_image(
         width=image.width,
         height=image.height,
     )
+
+
+@router.get(
+    "/seller/events",
+    response_model=SellerEventPage,
+    operation_id="list_seller_events",
+    responses={401: {"description": "not signed in"}, 403: {"description": "sellers only"}},
+)
+async def list_seller_events(
+    uow: ReadUoW, seller: SellerUser, query: Annotated[SellerEventQuery, Query()]
+) -> Any:
+    """The caller's own events in every state (drafts too; every seller's for an admin),
+    newest first, title search ``q``, keyset-paged (``cursor``)."""
+    items, next_cursor = await service.seller_events(
+        uow, seller, q=query.q, status=query.status, cursor=query.cursor, limit=query.limit
+    )
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # Shows

@@ -53,6 +53,7 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
             admit_per_second=event.queue_admit_per_second,
             max_active=event.queue_max_active,
             pre_queue_minutes=event.queue_pre_queue_minutes,
+            paused=event.queue_paused,
         ),
         cancellation=domain.policy_from_json(event.cancellation_policy),
     )
@@ -78,6 +79,7 @@ def to_json(info: ShowSaleInfo) -> str:
             info.queue.admit_per_second,
             info.queue.max_active,
             info.queue.pre_queue_minutes,
+            info.queue.paused,
         ],
         "cancellation": domain.policy_to_json(info.cancellation),
     }
@@ -86,7 +88,7 @@ def to_json(info: ShowSaleInfo) -> str:
 
 def from_json(raw: str) -> ShowSaleInfo:
     data = loads(raw)
-    enabled, rate, max_active, pre_queue = data["queue"]
+    enabled, rate, max_active, pre_queue, *rest = data["queue"]  # entries cached before pause
     return ShowSaleInfo(
         show_id=data["show_id"],
         event_id=data["event_id"],
@@ -101,7 +103,9 @@ def from_json(raw: str) -> ShowSaleInfo:
         hold_minutes=data["hold_minutes"],
         currency=data["currency"],
         grade_prices={k: int(v) for k, v in data["grade_prices"].items()},
-        queue=QueueSettings(bool(enabled), float(rate), int(max_active), int(pre_queue)),
+        queue=QueueSettings(
+            bool(enabled), float(rate), int(max_active), int(pre_queue), bool(rest and rest[0])
+        ),
         cancellation=domain.policy_from_json(data["cancellation"]),
     )
 

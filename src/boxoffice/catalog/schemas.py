@@ -103,6 +103,7 @@ class QueueIn(Strict):
     admit_per_second: float = Field(default=50.0, gt=0, le=100_000)
     max_active: int = Field(default=1000, ge=1, le=1_000_000)
     pre_queue_minutes: int = Field(default=0, ge=0, le=24 * 60)
+    paused: bool = False  # admit nobody for now (the dispatcher reads it on its next tick)
 
 
 class FeeTier(Strict):
@@ -198,6 +199,7 @@ class QueueRead(BaseModel):
     admit_per_second: float
     max_active: int
     pre_queue_minutes: int
+    paused: bool = False
 
 
 class CancellationRead(BaseModel):
@@ -309,4 +311,35 @@ class ListingQuery(BaseModel):
     starts_from: AwareDatetime | None = None
     starts_to: AwareDatetime | None = None
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class SellerEventRead(BaseModel):
+    """One of the seller's own events, in any state (``GET /seller/events``)."""
+
+    id: str
+    seller_id: str
+    title: str
+    category: str
+    status: Literal["draft", "published", "cancelled"]
+    currency: str
+    venue_id: str
+    first_starts_at: datetime | None
+    last_starts_at: datetime | None
+    sale_opens_at: datetime
+    sale_closes_at: datetime
+    show_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SellerEventPage(BaseModel):
+    items: list[SellerEventRead]
+    next_cursor: str | None = None
+
+
+class SellerEventQuery(BaseModel):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    status: Literal["draft", "published", "cancelled"] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: int = Field(default=20, ge=1, le=100)

@@ -49,6 +49,7 @@ from boxoffice.catalog.schemas import (
     ListingQuery,
     ShowDetail,
 )
+from boxoffice.catalog.seller import OwnedShow, owned_show, seller_event_view, seller_events
 from boxoffice.catalog.venues import create_venue, get_venue, require_approved_seller, seat_specs
 from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
@@ -57,12 +58,16 @@ from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 
 __all__ = [
+    "OwnedShow",
     "create_category",
     "create_venue",
     "ensure_default_categories",
     "get_venue",
     "list_categories",
+    "owned_show",
     "recent_sale_info",
+    "seller_event_view",
+    "seller_events",
     "show_sale_info",
     "update_category",
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from boxoffice.identity import service
 from boxoffice.identity.schemas import (
+    AdminUserPage,
     AdminUserRead,
     AdminUserUpdate,
     Login,
@@ -19,6 +20,7 @@ from boxoffice.identity.schemas import (
     TokenPair,
     UserCreated,
     UserRead,
+    UserSearch,
 )
 from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, ReadUoW, RuntimeDep, UoW
 
@@ -94,6 +96,27 @@ async def apply_as_seller(
     body: SellerApplication, uow: UoW, runtime: RuntimeDep, user: CurrentUser
 ) -> Any:
     return await service.apply_as_seller(uow, runtime, user, body)
+
+
+@router.get(
+    "/admin/users",
+    response_model=AdminUserPage,
+    operation_id="admin_search_users",
+    responses={**_AUTH_ERRORS, 403: {"description": "admins only"}},
+)
+async def admin_search_users(
+    uow: ReadUoW, admin: AdminUser, query: Annotated[UserSearch, Query()]
+) -> Any:
+    """Users whose e-mail or name contains ``q``, newest first, keyset-paged (``cursor``)."""
+    items, next_cursor = await service.search_users(
+        uow,
+        q=query.q,
+        role=query.role,
+        seller_status=query.seller_status,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.patch(

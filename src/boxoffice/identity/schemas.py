@@ -126,3 +126,18 @@ class AdminUserUpdate(Strict):
 
 class AdminUserRead(UserRead):
     seller_status: str | None = None
+
+
+class AdminUserPage(BaseModel):
+    items: list[AdminUserRead]
+    next_cursor: str | None = None
+
+
+class UserSearch(BaseModel):
+    """``GET /admin/users``: e-mail or name contains ``q``; role and seller filters."""
+
+    q: str | None = Field(default=None, max_length=100)
+    role: Literal["customer", "seller", "staff", "admin"] | None = None
+    seller_status: Literal["pending", "approved", "rejected"] | None = None
+    cursor: str | None = Field(default=None, max_length=64)
+    limit: int = Field(default=20, ge=1, le=100)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.identity import domain, passwords, sessions
+from boxoffice.identity.directory import Person, people, search_users, user_id_by_email
 from boxoffice.identity.domain import SellerStatus
 from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound, WeakPassword
 from boxoffice.identity.events import SellerApproved, UserRegistered
@@ -27,6 +28,7 @@ from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 
 __all__ = [
+    "Person",
     "UserSummary",
     "admin_update_user",
     "apply_as_seller",
@@ -36,12 +38,15 @@ __all__ = [
     "issue_access_token",
     "log_in",
     "log_out",
+    "people",
     "refresh",
+    "search_users",
     "seller_profile",
     "sign_up",
     "social_login",
     "social_login_callback",
     "update_profile",
+    "user_id_by_email",
     "user_summary",
 ]
 

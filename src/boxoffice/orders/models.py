@@ -19,6 +19,7 @@ class Order(Base):
         UniqueConstraint("hold_id"),
         Index("ix_orders_orders_status_expires_at", "status", "expires_at"),
         Index("ix_orders_orders_event_id_status", "event_id", "status"),
+        Index("ix_orders_orders_show_id_id", "show_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.orders import consumers, hot_routes, routes, service
+from boxoffice.orders import consumers, hot_routes, routes, seller_routes, service
 from boxoffice.orders.payments.registry import build_providers
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
@@ -34,7 +34,7 @@ JOBS = [
 
 MODULE = ContextModule(
     "orders",
-    routers=[routes.router],
+    routers=[routes.router, seller_routes.router],
     hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,

@@ -80,3 +80,59 @@ class CancelRequest(BaseModel):
         default=False,
         description="admins only: refund even though a ticket of the order was checked in",
     )
+
+
+class Buyer(BaseModel):
+    id: str
+    email: str | None = None
+    name: str | None = None
+
+
+class ShowOrderRead(BaseModel):
+    """One order of a show as its seller sees it (``GET /shows/{id}/orders``)."""
+
+    id: str
+    status: str
+    buyer: Buyer
+    amount: int
+    refunded_amount: int
+    fee: int
+    currency: str
+    ticket_count: int
+    provider: str
+    created_at: datetime
+    paid_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class ShowOrderPage(BaseModel):
+    items: list[ShowOrderRead]
+    next_cursor: str | None = None
+
+
+OrderStatusName = Literal[
+    "pending", "paid", "cancelled", "refunded", "partially_refunded", "expired", "failed"
+]
+
+
+class ShowOrderQuery(BaseModel):
+    """Filters of a show's orders: ``status``, and ``q`` = a buyer's e-mail or an order id."""
+
+    status: OrderStatusName | None = None
+    q: str | None = Field(default=None, max_length=254)
+    cursor: str | None = Field(default=None, max_length=64)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class SalesFigures(BaseModel):
+    """A show's money and pace (``GET /shows/{id}/sales``)."""
+
+    show_id: str
+    currency: str
+    paid_orders: int
+    tickets_sold: int
+    revenue: int  # kept after refunds: amount - refunded_amount of every paid order
+    refunded: int
+    orders_last_minute: int
+    # paid orders per minute, oldest first, the last entry being the current minute
+    orders_per_minute: list[int]

@@ -18,7 +18,17 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
-from boxoffice.orders import domain, lifecycle, paying, placing, refunds, upkeep, views, webhooks
+from boxoffice.orders import (
+    domain,
+    lifecycle,
+    paying,
+    placing,
+    refunds,
+    show_sales,
+    upkeep,
+    views,
+    webhooks,
+)
 from boxoffice.orders import models as models  # tables visible to Alembic
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import (
@@ -49,6 +59,9 @@ approve_kakaopay = paying.approve_kakaopay
 abort_kakaopay = paying.abort_kakaopay
 handle_toss_webhook = webhooks.handle_toss_webhook
 read_order = views.read_order
+show_orders = show_sales.show_orders
+export_orders = show_sales.export_orders
+sales_figures = show_sales.sales_figures
 
 
 # --- reading -------------------------------------------------------------------------------

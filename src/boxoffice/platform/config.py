@@ -155,6 +155,8 @@ class WebSettings(BaseModel):
     page_size: int = Field(default=12, ge=1, le=100)  # events per page on the home page
     # A show with more seats than this is drawn section by section (then seat by seat).
     overview_above_seats: int = Field(default=3000, ge=1)
+    # How often the console's live dashboard reads a show's figures (per open dashboard).
+    console_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

@@ -288,3 +288,30 @@ async def seats_left(runtime: Runtime, show_id: str) -> tuple[int, int] | None:
     if not total:
         return None
     return int(available or 0), int(held or 0)
+
+
+@dataclass(frozen=True)
+class SeatCounts:
+    """A show's seats by state now, for its seller's dashboard."""
+
+    total: int
+    available: int
+    held: int
+    sold: int
+
+
+async def seat_counts(uow: UnitOfWork, runtime: Runtime, show_id: str) -> SeatCounts:
+    """Seats available, held and sold, counted from the snapshot the seat map is served
+    from (as :func:`availability`; no database query once warm). Raises ``ShowNotFound``."""
+    snapshots = seating_of(runtime).snapshots
+    async with holds.database_reachable():
+        layout = await snapshots.layout(show_id)
+        view = await snapshots.view(uow, show_id)
+    now_ms = domain.epoch_ms(uow.clock.now())
+    held = sold = 0
+    for seat_id in view.marks:
+        status = view.status_of(seat_id, now_ms)
+        held += status == "held"
+        sold += status == "sold"
+    total = len(layout.seats)
+    return SeatCounts(total, total - held - sold, held, sold)

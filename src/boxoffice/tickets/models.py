@@ -20,6 +20,7 @@ class Ticket(Base):
         UniqueConstraint("show_id", "active_seat"),
         Index("ix_tickets_tickets_order_id", "order_id"),
         Index("ix_tickets_tickets_user_id", "user_id"),
+        Index("ix_tickets_tickets_show_id_id", "show_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)

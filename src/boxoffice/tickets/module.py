@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from boxoffice.platform.contexts import ContextModule
-from boxoffice.tickets import routes
+from boxoffice.tickets import routes, seller_routes
 
-MODULE = ContextModule("tickets", routers=[routes.router])
+MODULE = ContextModule("tickets", routers=[routes.router, seller_routes.router])

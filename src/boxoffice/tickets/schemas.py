@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,3 +50,41 @@ class CheckInRead(BaseModel):
     seat: SeatRead
     status: str
     checked_in_at: datetime
+
+
+class AttendeeRead(BaseModel):
+    """One ticket of a show with its holder (``GET /shows/{id}/attendees``)."""
+
+    ticket_id: str
+    order_id: str
+    status: str
+    holder_id: str
+    holder_email: str | None = None
+    holder_name: str | None = None
+    seat: SeatRead
+    price: int
+    currency: str
+    issued_at: datetime
+    checked_in_at: datetime | None = None
+
+
+class AttendeePage(BaseModel):
+    items: list[AttendeeRead]
+    next_cursor: str | None = None
+    checked_in: int
+    live: int  # valid or used: the tickets that can still come through the door
+
+
+class AttendeeQuery(BaseModel):
+    """``status`` filter; ``q`` = a holder's e-mail or an order id."""
+
+    status: Literal["valid", "used", "void"] | None = None
+    q: str | None = Field(default=None, max_length=254)
+    cursor: str | None = Field(default=None, max_length=64)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class DoorCountRead(BaseModel):
+    show_id: str
+    live: int  # valid or used tickets
+    checked_in: int

@@ -21,7 +21,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.tickets import codes
+from boxoffice.tickets import attendees, codes
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 from boxoffice.tickets.errors import (
     AlreadyCheckedIn,
@@ -35,6 +35,11 @@ from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
 from boxoffice.tickets.models import Ticket
 
 VALID, USED, VOID = "valid", "used", "void"
+show_attendees = attendees.show_attendees
+export_attendees = attendees.export_attendees
+door_count = attendees.door_count
+door_summary = attendees.door_summary
+DoorCount = attendees.DoorCount
 INSERT_TICKETS = insert(table_of(Ticket))
 
 

@@ -128,6 +128,10 @@ class Dispatcher:
             if sold_out or left[0] == 0:
                 await self._publish(show_id, state.serving, state.issued, 0, at_ms, sold_out)
                 return AdmitResult(state.serving, state.issued, -1, ())
+        if info.queue.paused:  # the seller stopped admitting: the line keeps its order
+            state = await self.store.state(show_id, at_ms)
+            await self._publish(show_id, state.serving, state.issued, 0, at_ms)
+            return AdmitResult(state.serving, state.issued, -1, ())
         result = await self.store.admit(
             show_id,
             now_ms=at_ms,

@@ -130,7 +130,7 @@ class AdmitResult:
 
     serving: int
     issued: int
-    active: int  # -1: not counted (the tick admitted nobody: no seat was left to sell)
+    active: int  # -1: not counted (the tick admitted nobody: no seat left, or paused)
     admitted: tuple[str, ...]  # entry ids, in number order
 
 

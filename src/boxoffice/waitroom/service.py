@@ -284,3 +284,28 @@ async def _read(
         read.position, read.eta_seconds = 0, 0
         read.admission_token, read.admission_expires_at = admission.for_entry(runtime, entry)
     return read
+
+
+# --- what a show's seller sees of its line ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """A show's waiting line as this process knows it (the dispatcher's last word)."""
+
+    waiting: int  # numbers handed out and not yet admitted
+    admitted: int  # numbers admitted so far
+    admit_rate: float  # measured admits per second
+    sold_out: bool
+
+
+async def queue_figures(runtime: Runtime, show_id: str) -> QueueFigures:
+    """The line's length and pace, read from this process's serving board (subscribing to
+    the show on first use): no Redis read per call once watched."""
+    state = await room(runtime).board.serving(show_id, now_ms(runtime.clock))
+    return QueueFigures(
+        waiting=max(0, state.issued - state.serving),
+        admitted=state.serving,
+        admit_rate=state.rate,
+        sold_out=state.sold_out,
+    )

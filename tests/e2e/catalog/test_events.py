@@ -65,6 +65,7 @@ async def test_event_lifecycle_draft_publish_cancel(
         "admit_per_second": 50.0,
         "max_active": 1000,
         "pre_queue_minutes": 0,
+        "paused": False,
     }
     assert event["cancellation"]["tiers"][0] == {"days_before": 9, "fee_percent": 10}
     event_id = event["id"]

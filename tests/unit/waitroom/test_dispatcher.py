@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from boxoffice.platform.clock import FrozenClock
@@ -129,3 +130,25 @@ async def test_only_the_lease_holder_ticks() -> None:
     await task
     assert standby.ticks > 0
     assert active.ticks == 0
+
+
+async def test_a_paused_line_admits_nobody_until_resumed() -> None:
+    clock = FrozenClock(START)
+    paused = sale_info(now=START, admit_per_second=10)
+    paused = replace(paused, queue=replace(paused.queue, paused=True))
+    shows = Shows(paused)
+    run, store = dispatcher(shows, clock)
+    await fill(store, paused.show_id, 50)
+    admitted = 0
+    for _ in range(9):  # 2 s in 250 ms ticks
+        result = (await run.tick()).get(paused.show_id)
+        admitted += len(result.admitted) if result else 0
+        clock.advance(timedelta(milliseconds=250))
+    assert admitted == 0
+    assert (await store.state(paused.show_id, 0)).serving == 0
+    shows.infos[paused.show_id] = replace(paused, queue=replace(paused.queue, paused=False))
+    for _ in range(9):
+        result = (await run.tick()).get(paused.show_id)
+        admitted += len(result.admitted) if result else 0
+        clock.advance(timedelta(milliseconds=250))
+    assert admitted == 20  # resumed at its rate, from the front of the line

@@ -1,0 +1,87 @@
+"""Looking people up: the admin's user search, and the buyers other contexts name.
+
+Read-only; nothing here commits. Pages are keyset-paged on the user id (UUIDv7, so newest
+first), never by offset, so a deep page costs what the first one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from boxoffice.identity import domain
+from boxoffice.identity.models import SellerProfile, User
+from boxoffice.identity.schemas import AdminUserRead
+from boxoffice.platform.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as a seller's order list or attendee list names them."""
+
+    id: str
+    email: str
+    name: str
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_users(
+    uow: UnitOfWork,
+    *,
+    q: str | None,
+    role: str | None,
+    seller_status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[AdminUserRead], str | None]:
+    """Users whose e-mail or name contains ``q`` (any case), newest first, with their seller
+    application's status; ``cursor`` is the last id of the previous page."""
+    query = select(User, SellerProfile.status).outerjoin(
+        SellerProfile, SellerProfile.user_id == User.id
+    )
+    if q:
+        pattern = _like(q)
+        query = query.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.name).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        query = query.where(User.role == role)
+    if seller_status:
+        query = query.where(SellerProfile.status == seller_status)
+    if cursor:
+        query = query.where(User.id < cursor)
+    rows = (await uow.session.execute(query.order_by(User.id.desc()).limit(limit + 1))).all()
+    page = []
+    for user, status in rows[:limit]:
+        read = AdminUserRead.model_validate(user)
+        read.seller_status = status
+        page.append(read)
+    return page, page[-1].id if len(rows) > limit and page else None
+
+
+async def people(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, Person]:
+    """The named users (one query for a page of ids); unknown ids are left out."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = await uow.session.execute(
+        select(User.id, User.email, User.name).where(User.id.in_(wanted))
+    )
+    return {row.id: Person(row.id, row.email, row.name) for row in rows}
+
+
+async def user_id_by_email(uow: UnitOfWork, email: str) -> str | None:
+    """The id of the account with this e-mail (e-mails are kept normalised), if any."""
+    found: str | None = await uow.session.scalar(
+        select(User.id).where(User.email == domain.normalise_email(email))
+    )
+    return found

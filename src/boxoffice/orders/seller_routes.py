@@ -1,0 +1,79 @@
+"""orders' routes for a show's seller: its orders, their CSV export, its sales figures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+
+from boxoffice.orders import service
+from boxoffice.orders.schemas import OrderStatusName, SalesFigures, ShowOrderPage, ShowOrderQuery
+from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser
+
+router = APIRouter(tags=["orders"])
+
+ShowId = Annotated[str, Path(min_length=1, max_length=64)]
+_OWNER: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
+    404: {"description": "no such show"},
+}
+
+
+@router.get(
+    "/shows/{show_id}/orders",
+    response_model=ShowOrderPage,
+    operation_id="list_show_orders",
+    responses=_OWNER,
+)
+async def list_show_orders(
+    show_id: ShowId, uow: ReadUoW, seller: SellerUser, query: Annotated[ShowOrderQuery, Query()]
+) -> Any:
+    """The show's orders, newest first, keyset-paged (``cursor``); ``status`` filter, ``q`` =
+    a buyer's e-mail or an order id."""
+    items, next_cursor = await service.show_orders(
+        uow,
+        seller,
+        show_id,
+        status=query.status,
+        q=query.q,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/shows/{show_id}/orders/export",
+    operation_id="export_show_orders",
+    response_class=StreamingResponse,
+    responses={**_OWNER, 200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+)
+async def export_show_orders(
+    show_id: ShowId,
+    runtime: RuntimeDep,
+    seller: SellerUser,
+    order_status: Annotated[OrderStatusName | None, Query(alias="status")] = None,
+) -> StreamingResponse:
+    """Every order of the show as CSV (UTF-8 with a BOM), streamed as it is read."""
+    rows = await service.export_orders(runtime, seller, show_id, status=order_status)
+    return StreamingResponse(
+        rows,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="orders-{show_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/shows/{show_id}/sales",
+    response_model=SalesFigures,
+    operation_id="get_show_sales",
+    responses=_OWNER,
+)
+async def show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
+    """Paid orders, tickets sold, revenue and refunds, and paid orders per minute."""
+    return await service.sales_figures(uow, seller, show_id)

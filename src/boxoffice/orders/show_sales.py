@@ -1,0 +1,205 @@
+"""A show's orders as its seller sees them: the list (search, filters, keyset pages), the
+CSV export streamed page by page, and the money figures of the live dashboard.
+
+Every entry checks first that the caller is the show's seller (or an admin), through
+catalog's ``owned_show``: the same check for the API and the console's pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+
+from boxoffice.catalog import service as catalog
+from boxoffice.identity import service as identity
+from boxoffice.orders.models import Order
+from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal
+from boxoffice.platform.uow import UnitOfWork
+
+EXPORT_PAGE = 500  # rows per read while exporting: the memory a stream holds at once
+CHART_MINUTES = 15
+KEPT = ("paid", "partially_refunded", "refunded")  # money was taken
+CSV_COLUMNS = (
+    "order_id",
+    "status",
+    "buyer_email",
+    "buyer_name",
+    "tickets",
+    "amount",
+    "refunded_amount",
+    "fee",
+    "currency",
+    "provider",
+    "created_at",
+    "paid_at",
+)
+
+
+async def _filters(
+    uow: UnitOfWork, show_id: str, status: str | None, q: str | None
+) -> Select[Any] | None:
+    """The show's orders matching the filters, or None when ``q`` names nobody."""
+    query = select(Order).where(Order.show_id == show_id)
+    if status:
+        query = query.where(Order.status == status)
+    term = (q or "").strip()
+    if "@" in term:
+        buyer = await identity.user_id_by_email(uow, term)
+        if buyer is None:
+            return None
+        query = query.where(Order.user_id == buyer)
+    elif term:
+        query = query.where(Order.id == term)
+    return query
+
+
+async def _page(
+    uow: UnitOfWork, query: Select[Any], cursor: str | None, limit: int
+) -> tuple[list[ShowOrderRead], str | None]:
+    if cursor:
+        query = query.where(Order.id < cursor)
+    rows = list(
+        (await uow.session.execute(query.order_by(Order.id.desc()).limit(limit + 1))).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    buyers = await identity.people(uow, (order.user_id for order in rows))
+    page = [_read(order, buyers.get(order.user_id)) for order in rows]
+    return page, rows[-1].id if more and rows else None
+
+
+def _read(order: Order, person: identity.Person | None) -> ShowOrderRead:
+    return ShowOrderRead(
+        id=order.id,
+        status=order.status,
+        buyer=Buyer(
+            id=order.user_id,
+            email=person.email if person else None,
+            name=person.name if person else None,
+        ),
+        amount=order.amount,
+        refunded_amount=order.refunded_amount,
+        fee=order.fee,
+        currency=order.currency,
+        ticket_count=order.ticket_count,
+        provider=order.provider,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        closed_at=order.closed_at,
+    )
+
+
+async def show_orders(
+    uow: UnitOfWork,
+    principal: Principal,
+    show_id: str,
+    *,
+    status: str | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ShowOrderRead], str | None]:
+    """The show's orders, newest first; ``q`` is a buyer's e-mail (exact) or an order id.
+    Raises ``ShowNotFound`` and ``NotEventOwner`` (catalog's)."""
+    await catalog.owned_show(uow, principal, show_id)
+    query = await _filters(uow, show_id, status, q)
+    if query is None:
+        return [], None
+    return await _page(uow, query, cursor, limit)
+
+
+async def export_orders(
+    runtime: Runtime, principal: Principal, show_id: str, *, status: str | None
+) -> AsyncIterator[str]:
+    """The show's orders as CSV, checked for ownership before the first byte; then read
+    ``EXPORT_PAGE`` rows at a time, each page in a short read-only unit of work of its own,
+    so memory stays flat whatever the show's size and no transaction stays open for the
+    length of a download."""
+    async with runtime.uow(read_only=True) as uow:
+        await catalog.owned_show(uow, principal, show_id)
+    return _order_rows(runtime, show_id, status)
+
+
+async def _order_rows(runtime: Runtime, show_id: str, status: str | None) -> AsyncIterator[str]:
+    header = io.StringIO()
+    csv.writer(header).writerow(CSV_COLUMNS)
+    yield "\ufeff" + header.getvalue()  # the BOM: spreadsheet apps read UTF-8 names
+    cursor: str | None = None
+    while True:
+        async with runtime.uow(read_only=True) as uow:
+            query = await _filters(uow, show_id, status, None)
+            assert query is not None
+            page, cursor = await _page(uow, query, cursor, EXPORT_PAGE)
+        chunk = io.StringIO()
+        writer = csv.writer(chunk)
+        for order in page:
+            writer.writerow(
+                [
+                    order.id,
+                    order.status,
+                    order.buyer.email or "",
+                    order.buyer.name or "",
+                    order.ticket_count,
+                    order.amount,
+                    order.refunded_amount,
+                    order.fee,
+                    order.currency,
+                    order.provider,
+                    order.created_at.isoformat(),
+                    order.paid_at.isoformat() if order.paid_at else "",
+                ]
+            )
+        yield chunk.getvalue()
+        if cursor is None:
+            return
+
+
+async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> SalesFigures:
+    """Paid orders and their tickets (refunded ones left out), money kept and refunded,
+    and paid orders per minute over the last ``CHART_MINUTES`` minutes — one aggregate
+    query. Raises like :func:`show_orders`."""
+    show = await catalog.owned_show(uow, principal, show_id)
+    now = uow.clock.now()
+    minute = now.replace(second=0, microsecond=0)
+    starts = [minute - timedelta(minutes=CHART_MINUTES - 1 - i) for i in range(CHART_MINUTES)]
+    kept = Order.status.in_(KEPT)
+    buckets = [
+        func.sum(
+            case(
+                (and_(Order.paid_at >= start, Order.paid_at < start + timedelta(minutes=1)), 1),
+                else_=0,
+            )
+        )
+        for start in starts
+    ]
+    last_minute = func.sum(case((Order.paid_at >= now - timedelta(minutes=1), 1), else_=0))
+    row = (
+        await uow.session.execute(
+            select(
+                func.sum(case((Order.status == "paid", 1), else_=0)),
+                func.sum(case((Order.status == "paid", Order.ticket_count), else_=0)),
+                func.coalesce(func.sum(Order.amount - Order.refunded_amount), 0),
+                func.coalesce(func.sum(Order.refunded_amount), 0),
+                last_minute,
+                *buckets,
+            ).where(Order.show_id == show_id, kept)
+        )
+    ).one()
+    paid, tickets, revenue, refunded, recent, *series = row
+    return SalesFigures(
+        show_id=show_id,
+        currency=show.currency,
+        paid_orders=int(paid or 0),
+        tickets_sold=int(tickets or 0),
+        revenue=int(revenue),
+        refunded=int(refunded),
+        orders_last_minute=int(recent or 0),
+        orders_per_minute=[int(v or 0) for v in series],
+    )

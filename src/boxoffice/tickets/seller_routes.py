@@ -1,0 +1,89 @@
+"""tickets' routes for a show's seller: its attendees and their CSV export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+
+from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser, StaffUser
+from boxoffice.tickets import service
+from boxoffice.tickets.schemas import AttendeePage, AttendeeQuery, DoorCountRead
+
+router = APIRouter(tags=["tickets"])
+
+ShowId = Annotated[str, Path(min_length=1, max_length=64)]
+_OWNER: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
+    404: {"description": "no such show"},
+}
+
+
+@router.get(
+    "/shows/{show_id}/attendees",
+    response_model=AttendeePage,
+    operation_id="list_show_attendees",
+    responses=_OWNER,
+)
+async def list_show_attendees(
+    show_id: ShowId, uow: ReadUoW, seller: SellerUser, query: Annotated[AttendeeQuery, Query()]
+) -> Any:
+    """The show's tickets with their holders in issue order, keyset-paged (``cursor``), and
+    the door count (``live``, ``checked_in``); ``q`` = a holder's e-mail or an order id."""
+    items, next_cursor, count = await service.show_attendees(
+        uow,
+        seller,
+        show_id,
+        status=query.status,
+        q=query.q,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {
+        "items": items,
+        "next_cursor": next_cursor,
+        "live": count.live,
+        "checked_in": count.checked_in,
+    }
+
+
+@router.get(
+    "/shows/{show_id}/attendees/export",
+    operation_id="export_show_attendees",
+    response_class=StreamingResponse,
+    responses={**_OWNER, 200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+)
+async def export_show_attendees(
+    show_id: ShowId,
+    runtime: RuntimeDep,
+    seller: SellerUser,
+    ticket_status: Annotated[Literal["valid", "used", "void"] | None, Query(alias="status")] = None,
+) -> StreamingResponse:
+    """Every ticket of the show with its holder as CSV (UTF-8 with a BOM), streamed."""
+    rows = await service.export_attendees(runtime, seller, show_id, status=ticket_status)
+    return StreamingResponse(
+        rows,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="attendees-{show_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/shows/{show_id}/checkins",
+    response_model=DoorCountRead,
+    operation_id="get_show_door_count",
+    responses={
+        401: {"description": "not signed in"},
+        403: {"description": "not staff, and not this event's seller"},
+        404: {"description": "no such show"},
+    },
+)
+async def door_count(show_id: ShowId, uow: ReadUoW, user: StaffUser) -> Any:
+    """Tickets that can come in (valid or used) and those checked in, for the door."""
+    count = await service.door_summary(uow, user, show_id)
+    return DoorCountRead(show_id=show_id, live=count.live, checked_in=count.checked_in)

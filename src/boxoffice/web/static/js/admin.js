@@ -1,0 +1,89 @@
+// The admin's desk, over the admin API: users (search, approve sellers), dead letters
+// (retry), batch jobs (run now), and the platform's health at a glance.
+import { json, say } from "./api.js";
+import { button, cell, fail, pagedTable, when } from "./console.js";
+
+function userRow(user) {
+  const tr = document.createElement("tr");
+  cell(tr, user.email);
+  cell(tr, user.name);
+  cell(tr, user.role);
+  cell(tr, user.seller_status || "–");
+  cell(tr, user.seller_status === "pending" ? button(say("approve"), { approve: user.id }) : "");
+  return tr;
+}
+
+const reloadUsers = pagedTable(document.getElementById("users"), document.getElementById("user-search"), "/admin/users", userRow);
+
+async function deadLetters() {
+  const body = document.querySelector("#dead-letters tbody");
+  try {
+    const page = await json("/admin/dead-letters?status=dead");
+    body.replaceChildren(...page.items.map((letter) => {
+      const tr = document.createElement("tr");
+      cell(tr, letter.kind);
+      cell(tr, letter.event_type);
+      cell(tr, letter.consumer);
+      cell(tr, letter.last_error);
+      cell(tr, button(say("retry"), { retry: letter.id }));
+      return tr;
+    }));
+    document.getElementById("dead-letters").dataset.loaded = "1";
+  } catch (error) { fail(error); }
+}
+
+async function jobs() {
+  const body = document.querySelector("#jobs tbody");
+  try {
+    const list = await json("/admin/jobs");
+    body.replaceChildren(...list.items.map((job) => {
+      const tr = document.createElement("tr");
+      cell(tr, job.name);
+      cell(tr, job.schedule);
+      cell(tr, job.last_run ? `${job.last_run.status} · ${when(job.last_run.started_at)}` : "–");
+      cell(tr, button(say("run"), { run: job.name }));
+      return tr;
+    }));
+  } catch (error) { fail(error); }
+}
+
+async function health() {
+  const list = document.getElementById("health");
+  const item = (name, ok) => {
+    const li = document.createElement("li");
+    li.textContent = `${name}: ${ok}`;
+    li.className = ok === "ok" || ok === "up" ? "ok" : "bad";
+    return li;
+  };
+  const ready = await fetch("/ready").then((r) => r.json()).catch(() => ({}));
+  const batch = await json("/batch/health").catch(() => ({ status: "down" }));
+  const checks = ready.checks || {};
+  list.replaceChildren(
+    ...Object.entries(checks).map(([name, value]) => item(name, typeof value === "object" ? value.status : String(value))),
+    item("batch", batch.status),
+  );
+}
+
+document.addEventListener("click", async (event) => {
+  const target = event.target.closest("button[data-approve], button[data-retry], button[data-run]");
+  if (!target) return;
+  target.disabled = true;
+  try {
+    if (target.dataset.approve) {
+      await json(`/admin/users/${encodeURIComponent(target.dataset.approve)}`, { method: "PATCH", json: { seller_status: "approved" } });
+      target.replaceWith(say("approved"));
+      reloadUsers(true);
+    } else if (target.dataset.retry) {
+      await json(`/admin/dead-letters/${encodeURIComponent(target.dataset.retry)}/retry`, { method: "POST" });
+      target.replaceWith(say("started"));
+      deadLetters();
+    } else {
+      await json(`/admin/jobs/${encodeURIComponent(target.dataset.run)}/run`, { method: "POST" });
+      target.replaceWith(say("started"));
+    }
+  } catch (error) { fail(error); target.disabled = false; }
+});
+
+deadLetters();
+jobs();
+health();

@@ -1,0 +1,113 @@
+// The live sale dashboard: a stream of the show's figures (SSE read with fetch, as the
+// waiting room reads its own: EventSource cannot send the token), a chart of the pace,
+// and the waiting line's settings saved through PATCH /events/{id}.
+import { Problem, call, json, money, say } from "./api.js";
+import { fail, refused, when } from "./console.js";
+
+const root = document.getElementById("dashboard");
+const showId = root.dataset.show;
+const state = document.getElementById("live-state");
+let latest = null;
+let formFilled = false;
+
+function pick(data, path) {
+  return path.split(".").reduce((value, key) => (value == null ? value : value[key]), data);
+}
+
+function chart(series) {
+  const svg = document.getElementById("pace-chart");
+  const ns = "http://www.w3.org/2000/svg";
+  const top = Math.max(1, ...series);
+  const width = 300 / series.length;
+  svg.replaceChildren();
+  series.forEach((count, i) => {
+    const bar = document.createElementNS(ns, "rect");
+    const height = Math.round((count / top) * 70);
+    bar.setAttribute("x", String(i * width + 1));
+    bar.setAttribute("y", String(78 - height));
+    bar.setAttribute("width", String(width - 2));
+    bar.setAttribute("height", String(height));
+    bar.setAttribute("class", "bar");
+    const title = document.createElementNS(ns, "title");
+    title.textContent = String(count);
+    bar.append(title);
+    svg.append(bar);
+  });
+}
+
+function paint(data) {
+  latest = data;
+  for (const node of root.querySelectorAll("[data-stat]")) {
+    const value = pick(data, node.dataset.stat);
+    if (node.dataset.stat === "starts_at") node.textContent = when(value);
+    else if (node.hasAttribute("data-money")) node.textContent = money(value, data.sales.currency);
+    else node.textContent = value == null ? "–" : String(value);
+  }
+  chart(data.sales.orders_per_minute);
+  document.getElementById("paused-badge").hidden = !(data.queue && data.queue.paused);
+  if (data.event_id) document.getElementById("back-to-event").href = `/console/events/${encodeURIComponent(data.event_id)}`;
+  if (!formFilled && data.queue) {
+    document.getElementById("admit-rate").value = data.queue.admit_per_second;
+    document.getElementById("max-active").value = data.queue.max_active;
+    document.getElementById("queue-enabled").checked = data.queue.enabled;
+    document.getElementById("queue-paused").checked = Boolean(data.queue.paused);
+    formFilled = true;
+  }
+  root.dataset.updated = String(Date.now());
+}
+
+async function follow() {
+  for (;;) {
+    try {
+      const response = await call(`${location.origin}/console/shows/${encodeURIComponent(showId)}/live`);
+      if (!response.ok) {
+        const problem = new Problem(response.status, await response.json().catch(() => ({})));
+        if (refused(problem) || response.status === 401) { fail(problem); return; }
+        throw problem;
+      }
+      state.textContent = "●";
+      state.className = "live";
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+          if (block.includes("event: stats") && data) paint(JSON.parse(data));
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Problem)) console.warn(error);
+    }
+    state.textContent = say("error");
+    state.className = "";
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+document.getElementById("queue-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const message = document.getElementById("queue-message");
+  if (!latest || !latest.event_id) return;
+  const queue = {
+    enabled: document.getElementById("queue-enabled").checked,
+    admit_per_second: Number(document.getElementById("admit-rate").value),
+    max_active: Number(document.getElementById("max-active").value),
+    pre_queue_minutes: latest.queue.pre_queue_minutes || 0,
+    paused: document.getElementById("queue-paused").checked,
+  };
+  try {
+    await json(`/events/${encodeURIComponent(latest.event_id)}`, { method: "PATCH", json: { queue } });
+    message.textContent = say("saved");
+  } catch (error) {
+    message.textContent = error instanceof Problem ? error.message : say("error");
+  }
+  message.hidden = false;
+});
+
+follow();
