@@ -90,6 +90,30 @@ class ShowSaleInfo:
 
 
 @dataclass(frozen=True)
+class TicketTypeInfo:
+    """One price of one grade, as a sale prices a seat from it (``docs/selling.md``)."""
+
+    id: str
+    event_id: str
+    grade: str
+    name: str
+    price: int
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    quantity_cap: int | None = None  # seats of this type per show; None: no cap
+    eligibility_note: str | None = None
+    hidden: bool = False
+    active: bool = True
+
+    def on_sale_at(self, moment: datetime) -> bool:
+        return (
+            self.active
+            and (self.available_from is None or self.available_from <= moment)
+            and (self.available_until is None or moment < self.available_until)
+        )
+
+
+@dataclass(frozen=True)
 class EventSummary:
     """Who owns an event and its state (merch checks ownership and currency with it)."""
 

@@ -310,3 +310,45 @@ class ListingQuery(BaseModel):
     starts_to: AwareDatetime | None = None
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
+
+
+# Ticket types (docs/selling.md)
+
+TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+class TicketTypeCreate(Strict):
+    grade: GradeCode
+    name: TypeName
+    price: Price
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    eligibility_note: Note | None = None
+    hidden: bool = False
+
+
+class TicketTypeUpdate(Strict):
+    name: TypeName | None = None
+    price: Price | None = None
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    eligibility_note: Note | None = None
+    hidden: bool | None = None
+    active: bool | None = None
+
+
+class TicketTypeRead(BaseModel):
+    id: str
+    event_id: str
+    grade: str
+    name: str
+    price: int
+    available_from: datetime | None
+    available_until: datetime | None
+    quantity_cap: int | None
+    eligibility_note: str | None
+    hidden: bool
+    active: bool

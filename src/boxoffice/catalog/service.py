@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, reads, sale_info, view_flush
+from boxoffice.catalog import domain, reads, sale_info, ticket_types, view_flush
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.categories import (
     create_category,
@@ -29,6 +29,7 @@ from boxoffice.catalog.contracts import (
     EventSummary,
     ShowInventory,
     ShowSaleInfo,
+    TicketTypeInfo,
 )
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
 from boxoffice.catalog.errors import (
@@ -500,3 +501,20 @@ async def flush_view_counts(runtime: Runtime) -> int:
     swap) and against a crash or a second flusher (each batch is applied once, by id).
     """
     return await view_flush.flush(runtime)
+
+
+# Ticket types (docs/selling.md): kept in catalog/ticket_types.py
+
+
+async def ticket_types_for_show(
+    runtime: Runtime, show_id: str, type_ids: list[str]
+) -> dict[str, TicketTypeInfo]:
+    """The named ticket types of the show's event, read now in a short unit of work of
+    their own (only holds that name types pay for it)."""
+    async with runtime.uow(read_only=True) as uow:
+        return await ticket_types.for_show(uow, show_id, type_ids)
+
+
+create_ticket_type = ticket_types.create
+update_ticket_type = ticket_types.update
+event_ticket_types = ticket_types.of_event

@@ -142,6 +142,7 @@ _HOLD_THEM = {
     "hold_id": bindparam("hold"),
     "holder_id": bindparam("buyer"),
     "hold_expires_at": bindparam("until", type_=UTCDateTime()),
+    "ticket_type_id": None,  # the base price; a typed hold sets its types next (typed.py)
 }
 _CLAIM = update(SEATS).where(_THE_SEATS, _free_at_now()).values(_HOLD_THEM)
 # PostgreSQL: lock the rows in seat order, so two claims on overlapping seats queue instead

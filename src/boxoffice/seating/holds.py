@@ -14,9 +14,9 @@ alone still refuses every double hold.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -24,12 +24,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import ShowSaleInfo, TicketTypeInfo
 from boxoffice.platform.db import retry_transaction, unreachable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain
+from boxoffice.seating import claims, domain, pricing, typed
 from boxoffice.seating.adapters import Seating, seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
 from boxoffice.seating.domain import HELD_MARK, PENDING_MARK, SOLD_MARK, Mark, epoch_ms
@@ -37,6 +37,7 @@ from boxoffice.seating.errors import (
     PurchaseLimitExceeded,
     SeatingBusy,
     SeatUnavailable,
+    TicketTypeSoldOut,
     UnknownSeats,
 )
 from boxoffice.seating.events import SeatsHeld
@@ -62,10 +63,17 @@ class HoldAttempt:
     layout: Layout
     user_id: str
     wanted: list[str]
+    # Seats asked at a ticket type (seat id -> type), already checked by pricing; the
+    # others are sold at their grade's base price.
+    typed: Mapping[str, TicketTypeInfo] = field(default_factory=dict)
 
 
 def attempt(
-    info: ShowSaleInfo, layout: Layout, user_id: str, seat_ids: Sequence[str]
+    info: ShowSaleInfo,
+    layout: Layout,
+    user_id: str,
+    seat_ids: Sequence[str],
+    typed: Mapping[str, TicketTypeInfo] | None = None,
 ) -> HoldAttempt:
     """Check the request against the show before any I/O: ``UnknownSeats`` (422) for an
     empty, oversized or unknown seat list, ``PurchaseLimitExceeded`` for more seats than
@@ -79,7 +87,7 @@ def attempt(
     if unknown:
         message = "Some seats do not exist in this show."
         raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
-    return HoldAttempt(info, layout, user_id, wanted)
+    return HoldAttempt(info, layout, user_id, wanted, typed or {})
 
 
 async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> HeldSeats:
@@ -158,6 +166,8 @@ async def _claim_once(
     info, wanted = request.info, request.wanted
     show_id, user_id = info.show_id, request.user_id
     await _check_limit(uow, info, user_id, len(wanted), now)
+    if request.typed:
+        await _check_caps(uow, show_id, request.typed, now)
     expires_at = domain.hold_expiry(now, info.hold_minutes)
     got = await claims.claim(
         uow,
@@ -172,11 +182,10 @@ async def _claim_once(
         await uow.rollback()
         taken = await claims.taken_among(uow, show_id, wanted, now)
         raise SeatUnavailable("Some seats were just taken.", seat_ids=taken or wanted)
-    places = [request.layout.index[seat_id] for seat_id in wanted]
-    seats = tuple(
-        HeldSeat(p.seat_id, p.section, p.row, p.number, p.grade, info.grade_prices.get(p.grade, 0))
-        for p in places
-    )
+    if request.typed:
+        chosen = {seat_id: t.id for seat_id, t in request.typed.items()}
+        await typed.set_types(uow, show_id, hold_id, chosen)
+    seats = _held_seats(request)
     await claims.insert_hold(
         uow,
         {
@@ -198,6 +207,34 @@ async def _claim_once(
     await uow.commit()
     active = HoldStatus.ACTIVE.value
     return HeldSeats(hold_id, show_id, user_id, active, expires_at, info.currency, seats)
+
+
+def _held_seats(request: HoldAttempt) -> tuple[HeldSeat, ...]:
+    """The seats as held: place, grade, and the price of the type asked for (or the grade's)."""
+    prices, seats = request.info.grade_prices, []
+    for seat_id in request.wanted:
+        p, chosen = request.layout.index[seat_id], request.typed.get(seat_id)
+        price = pricing.seat_price(prices.get(p.grade, 0), chosen)
+        type_id, type_name = (chosen.id, chosen.name) if chosen else (None, None)
+        seats.append(
+            HeldSeat(p.seat_id, p.section, p.row, p.number, p.grade, price, type_id, type_name)
+        )
+    return tuple(seats)
+
+
+async def _check_caps(
+    uow: UnitOfWork, show_id: str, chosen: Mapping[str, TicketTypeInfo], now: datetime
+) -> None:
+    """Each capped type's lock row (in id order), then its seats taken now, against its cap."""
+    for need in pricing.capped_needs(chosen):
+        await typed.lock_type(uow, show_id, need.ticket_type_id)
+        taken = await typed.taken_of_type(uow, show_id, need.ticket_type_id, now)
+        if not pricing.within_cap(taken, need.wanted, need.cap):
+            raise TicketTypeSoldOut(
+                "Not enough tickets of this type are left for this show.",
+                ticket_type_id=need.ticket_type_id,
+                remaining=max(0, need.cap - taken),
+            )
 
 
 async def _check_limit(
@@ -255,6 +292,15 @@ def board_release(
                 await adapters.admission_finished(show_id, user_id)
 
     return update
+
+
+def board_held(
+    adapters: Seating, show_id: str, seat_ids: list[str], hold_id: str, expires_at: datetime
+) -> Callable[[], Awaitable[None]]:
+    """After commit: the board shows the seats held by ``hold_id`` until ``expires_at``."""
+    return _board_update(
+        adapters, show_id, seat_ids, Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
+    )
 
 
 def board_sold(

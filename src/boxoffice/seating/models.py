@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, UTCDateTime
@@ -36,6 +36,7 @@ class Seat(Base):
     __table_args__ = (
         Index("ix_seating_seats_hold_id", "hold_id"),
         Index("ix_seating_seats_show_id_holder_id", "show_id", "holder_id"),
+        Index("ix_seating_seats_show_id_ticket_type_id", "show_id", "ticket_type_id"),
     )
 
     show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
@@ -52,6 +53,9 @@ class Seat(Base):
     holder_id: Mapped[str | None] = mapped_column(Id())
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     order_id: Mapped[str | None] = mapped_column(Id())
+    # The ticket type the seat is held or sold at (None: the grade's base price); counted
+    # against the type's cap only while the seat is taken (docs/selling.md).
+    ticket_type_id: Mapped[str | None] = mapped_column(Id())
 
 
 class Hold(Base):
@@ -90,3 +94,35 @@ class BuyerLock(Base):
     show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     claims: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketTypeLock(Base):
+    """One row per (show, capped ticket type): claiming it serialises the claims of that
+    type on that show, so the count of its seats read next is exact under races."""
+
+    __tablename__ = "seating_ticket_type_locks"
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    ticket_type_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WaitlistEntry(Base):
+    """A fan waiting for a seat of a sold-out show (one entry per show and user): a grade
+    or any seat; offered a seat (``hold_id``) when one comes back (docs/selling.md)."""
+
+    __tablename__ = "seating_waitlist"
+    __table_args__ = (
+        UniqueConstraint("show_id", "user_id"),
+        Index("ix_seating_waitlist_show_id_status_joined_at", "show_id", "status", "joined_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    grade: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # waitlist_rules.EntryStatus
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    hold_id: Mapped[str | None] = mapped_column(Id())
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

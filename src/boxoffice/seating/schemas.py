@@ -14,6 +14,8 @@ SeatId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 class HoldCreate(BaseModel):
     seat_ids: list[SeatId] = Field(min_length=1, max_length=50)
+    # Seat id -> ticket type id, for the seats not sold at their grade's base price.
+    ticket_types: dict[SeatId, SeatId] | None = Field(default=None, max_length=50)
 
 
 class HeldSeatRead(BaseModel):
@@ -23,6 +25,8 @@ class HeldSeatRead(BaseModel):
     number: str
     grade: str
     price: int
+    ticket_type_id: str | None = None
+    ticket_type_name: str | None = None
 
 
 class HoldRead(BaseModel):
@@ -55,6 +59,8 @@ class HoldRead(BaseModel):
                     number=s.number,
                     grade=s.grade,
                     price=s.price,
+                    ticket_type_id=s.ticket_type_id,
+                    ticket_type_name=s.ticket_type_name,
                 )
                 for s in held.seats
             ],
@@ -76,3 +82,23 @@ class SeatMapRead(BaseModel):
 
     show_id: str
     seats: list[SeatRead]
+
+
+# The sold-out waitlist (docs/selling.md)
+
+GradeCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class WaitlistJoin(BaseModel):
+    grade: GradeCode | None = None  # None: any seat
+
+
+class WaitlistEntryRead(BaseModel):
+    id: str
+    show_id: str
+    grade: str | None
+    status: str  # waiting | offered | bought | missed | left
+    joined_at: datetime
+    position: int | None  # 1 = next in line, while waiting
+    hold_id: str | None  # the offered seat's hold, to order and pay
+    offer_expires_at: datetime | None

@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Row, case, func, select
 
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.contracts import SaleNotOpen, SeatSpec, ShowNotFound, ShowSaleInfo
+from boxoffice.catalog.contracts import (
+    SaleNotOpen,
+    SeatSpec,
+    ShowNotFound,
+    ShowSaleInfo,
+    TicketTypeInfo,
+)
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain, holds, inventory, selling
+from boxoffice.seating import claims, domain, holds, inventory, pricing, selling, waitlist
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeats, SeatAvailability
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
-from boxoffice.seating.errors import HoldNotFound
+from boxoffice.seating.errors import HoldNotFound, TicketTypeUnavailable
 from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
 from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
 from boxoffice.seating.lifecycle import HoldStatus
@@ -131,12 +137,15 @@ async def hold_seats(
     user: Principal,
     seat_ids: Sequence[str],
     admission_token: str | None,
+    ticket_types: Mapping[str, str] | None = None,
 ) -> HeldSeats:
-    """Hold all of ``seat_ids`` for ``user`` or none. Commits.
+    """Hold all of ``seat_ids`` for ``user`` or none. Commits. ``ticket_types`` names the
+    type of some seats (seat id -> ticket type id); the others are at the grade's price.
 
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
-    ``seat_ids``), ``ShowNotFound`` (404).
+    ``seat_ids``), ``ShowNotFound`` (404), ``TicketTypeUnavailable`` (422) and
+    ``TicketTypeSoldOut`` (422 ``out_of_stock``).
 
     An attempt the seat board refuses (409) touches no database and may have been judged
     on sale info up to a second old; one that reaches the database is checked again
@@ -151,7 +160,25 @@ async def hold_seats(
         layout = await seating_of(runtime).snapshots.layout(show_id)  # its own transaction
         info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
         info = _admitted(runtime, info, show_id, user, admission_token)
-        return await holds.hold(runtime, holds.attempt(info, layout, user.id, seat_ids), refresh)
+        request = holds.attempt(info, layout, user.id, seat_ids)
+        if ticket_types:
+            request = replace(request, typed=await _typed(runtime, request, ticket_types))
+        return await holds.hold(runtime, request, refresh)
+
+
+async def _typed(
+    runtime: Runtime, request: holds.HoldAttempt, chosen: Mapping[str, str]
+) -> dict[str, TicketTypeInfo]:
+    """The types the buyer chose, checked for these seats now (pricing's rules)."""
+    show_id = request.info.show_id
+    found = await catalog.ticket_types_for_show(runtime, show_id, sorted(set(chosen.values())))
+    grades = {seat_id: request.layout.index[seat_id].grade for seat_id in request.wanted}
+    try:
+        return pricing.choose_types(grades, chosen, found, runtime.clock.now())
+    except pricing.TypeRefused as refused:
+        raise TicketTypeUnavailable(
+            refused.reason, seat_ids=[refused.seat_id], ticket_type_id=refused.ticket_type_id
+        ) from None
 
 
 def _admitted(
@@ -209,9 +236,43 @@ async def cancel_hold(runtime: Runtime, hold_id: str, user: Principal) -> None:
 
 
 async def expire_holds(runtime: Runtime) -> int:
-    """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``).
-    Returns how many it expired. Safe to run in several processes at once."""
-    return await selling.sweep(runtime)
+    """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``),
+    then offers the seats that came back to the shows' waitlists. Returns how many holds it
+    expired. Safe to run in several processes at once."""
+    expired = await selling.sweep(runtime)
+    for show_id in await waitlist.shows_with_waitlist(runtime):
+        await offer_returned_seats(runtime, show_id)
+    return expired
+
+
+# --- the sold-out waitlist (docs/selling.md) ------------------------------------------------
+
+
+async def join_waitlist(
+    runtime: Runtime, show_id: str, user: Principal, grade: str | None
+) -> tuple[waitlist.EntryView, bool]:
+    """Join a sold-out show's waitlist (True when new). Raises ``ShowNotFound``,
+    ``SaleNotOpen``, ``SeatsStillAvailable`` (409 ``seats_available``)."""
+    info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
+    info = waitlist.sale_info_or_404(info, show_id, runtime.clock.now())
+    return await waitlist.join(runtime, info, user, grade)
+
+
+async def waitlist_entry(runtime: Runtime, entry_id: str, user: Principal) -> waitlist.EntryView:
+    return await waitlist.get(runtime, entry_id, user)
+
+
+async def leave_waitlist(runtime: Runtime, entry_id: str, user: Principal) -> None:
+    await waitlist.leave(runtime, entry_id, user)
+
+
+async def offer_returned_seats(runtime: Runtime, show_id: str) -> int:
+    """Offer the show's free seats to its waitlist in join order (each a hold of
+    ``waitlist.OFFER_MINUTES``, e-mailed). Commits. Returns how many were offered."""
+    info = await catalog.recent_sale_info(runtime, show_id, max_age=0)
+    if info is None:
+        return 0
+    return await waitlist.offer_returned_seats(runtime, info)
 
 
 # --- what orders calls (no commit) -------------------------------------------------------
