@@ -80,6 +80,8 @@ class ShowSaleInfo:
     grade_prices: dict[str, int] = field(default_factory=dict)  # grade code -> minor units
     queue: QueueSettings = field(default_factory=QueueSettings)
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    # "show": max_tickets_per_user counts per show; "event": across the event's shows.
+    limit_scope: str = "show"
 
     def sale_open_at(self, moment: datetime) -> bool:
         return (

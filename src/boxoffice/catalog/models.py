@@ -97,6 +97,8 @@ class Event(Base):
     sale_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sale_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     max_tickets_per_user: Mapped[int] = mapped_column(Integer)
+    # "show": the limit counts per show; "event": across every show of the event.
+    purchase_limit_scope: Mapped[str] = mapped_column(String(8), default="show")
     hold_minutes: Mapped[int] = mapped_column(Integer)
     queue_enabled: Mapped[bool] = mapped_column(Boolean)
     queue_admit_per_second: Mapped[float] = mapped_column(Float)

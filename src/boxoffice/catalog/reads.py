@@ -111,6 +111,7 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         sale_opens_at=event.sale_opens_at,
         sale_closes_at=event.sale_closes_at,
         max_tickets_per_user=event.max_tickets_per_user,
+        purchase_limit_scope=event.purchase_limit_scope,
         hold_minutes=event.hold_minutes,
         queue=_queue(event),
         cancellation=CancellationRead(
@@ -360,6 +361,7 @@ async def show_detail(
             sale_opens_at=event.sale_opens_at,
             sale_closes_at=event.sale_closes_at,
             max_tickets_per_user=event.max_tickets_per_user,
+            purchase_limit_scope=event.purchase_limit_scope,
             hold_minutes=event.hold_minutes,
             currency=event.currency,
             queue=_queue(event),

@@ -50,6 +50,7 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
             pre_queue_minutes=event.queue_pre_queue_minutes,
         ),
         cancellation=domain.policy_from_json(event.cancellation_policy),
+        limit_scope=event.purchase_limit_scope,
     )
 
 
@@ -75,6 +76,7 @@ def to_json(info: ShowSaleInfo) -> str:
             info.queue.pre_queue_minutes,
         ],
         "cancellation": domain.policy_to_json(info.cancellation),
+        "limit_scope": info.limit_scope,
     }
     return dumps(data).decode()
 
@@ -98,6 +100,7 @@ def from_json(raw: str) -> ShowSaleInfo:
         grade_prices={k: int(v) for k, v in data["grade_prices"].items()},
         queue=QueueSettings(bool(enabled), float(rate), int(max_active), int(pre_queue)),
         cancellation=domain.policy_from_json(data["cancellation"]),
+        limit_scope=data.get("limit_scope", "show"),
     )
 
 

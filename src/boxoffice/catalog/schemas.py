@@ -18,6 +18,7 @@ GradeCode = Annotated[
 SeatNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 Price = Annotated[int, Field(ge=0, le=1_000_000_000)]
+LimitScope = Literal["show", "event"]
 
 
 class Strict(BaseModel):
@@ -133,6 +134,8 @@ class EventCreate(Strict):
     sale_opens_at: AwareDatetime
     sale_closes_at: AwareDatetime
     max_tickets_per_user: int = Field(default=4, ge=1, le=100)
+    # Whether max_tickets_per_user counts per show or across every show of the event.
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int = Field(default=7, ge=1, le=60)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "KRW"
     queue: QueueIn = Field(default_factory=QueueIn)
@@ -150,6 +153,7 @@ class EventUpdate(Strict):
     sale_opens_at: AwareDatetime | None = None
     sale_closes_at: AwareDatetime | None = None
     max_tickets_per_user: int | None = Field(default=None, ge=1, le=100)
+    purchase_limit_scope: LimitScope | None = None
     hold_minutes: int | None = Field(default=None, ge=1, le=60)
     queue: QueueIn | None = None
     cancellation: CancellationIn | None = None
@@ -219,6 +223,7 @@ class EventRead(BaseModel):
     sale_opens_at: datetime
     sale_closes_at: datetime
     max_tickets_per_user: int
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int
     queue: QueueRead
     cancellation: CancellationRead
@@ -266,6 +271,7 @@ class ShowDetail(ShowRead):
     sale_opens_at: datetime
     sale_closes_at: datetime
     max_tickets_per_user: int
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int
     currency: str
     queue: QueueRead

@@ -182,6 +182,7 @@ async def create_event(
         sale_opens_at=body.sale_opens_at,
         sale_closes_at=body.sale_closes_at,
         max_tickets_per_user=body.max_tickets_per_user,
+        purchase_limit_scope=body.purchase_limit_scope,
         hold_minutes=body.hold_minutes,
         cancellation_policy=domain.policy_to_json(_policy(body.cancellation)),
         view_count=0,
@@ -253,7 +254,8 @@ async def update_event(
         await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
         await uow.session.execute(insert(EventGrade), _grade_rows(event.id, grades))
         event.venue_id = venue_id
-    for field in ("title", "description", "max_tickets_per_user", "hold_minutes"):
+    fields = ("title", "description", "max_tickets_per_user", "purchase_limit_scope")
+    for field in (*fields, "hold_minutes"):
         value = getattr(body, field)
         if value is not None:
             setattr(event, field, value)

@@ -46,6 +46,7 @@ HOLD_COLUMNS = (
     HOLDS.c.currency,
     HOLDS.c.seat_ids,
     HOLDS.c.seats,
+    HOLDS.c.code_id,
 )
 _NOW = bindparam("now", type_=UTCDateTime())
 _ACTIVE = HoldStatus.ACTIVE.value

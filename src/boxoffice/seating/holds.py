@@ -29,7 +29,7 @@ from boxoffice.platform.db import retry_transaction, unreachable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain, pricing, typed
+from boxoffice.seating import claims, code_rules, codes, domain, limits, pricing, typed
 from boxoffice.seating.adapters import Seating, seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
 from boxoffice.seating.domain import HELD_MARK, PENDING_MARK, SOLD_MARK, Mark, epoch_ms
@@ -66,6 +66,7 @@ class HoldAttempt:
     # Seats asked at a ticket type (seat id -> type), already checked by pricing; the
     # others are sold at their grade's base price.
     typed: Mapping[str, TicketTypeInfo] = field(default_factory=dict)
+    code: code_rules.CodeInfo | None = None  # a presale code or voucher, checked usable
 
 
 def attempt(
@@ -168,6 +169,8 @@ async def _claim_once(
     await _check_limit(uow, info, user_id, len(wanted), now)
     if request.typed:
         await _check_caps(uow, show_id, request.typed, now)
+    if request.code is not None:
+        await codes.check_available(uow, request.code, user_id, now)
     expires_at = domain.hold_expiry(now, info.hold_minutes)
     got = await claims.claim(
         uow,
@@ -186,9 +189,11 @@ async def _claim_once(
         chosen = {seat_id: t.id for seat_id, t in request.typed.items()}
         await typed.set_types(uow, show_id, hold_id, chosen)
     seats = _held_seats(request)
+    code_fields = {} if request.code is None else {"code_id": request.code.id}
     await claims.insert_hold(
         uow,
-        {
+        code_fields
+        | {
             "id": hold_id,
             "show_id": show_id,
             "user_id": user_id,
@@ -201,6 +206,11 @@ async def _claim_once(
             "expires_at": expires_at,
         },
     )
+    if request.code is not None:
+        discount = _undiscounted(request) - sum(seat.price for seat in seats)
+        await codes.reserve(
+            uow, request.code, user_id=user_id, hold_id=hold_id, discount=discount, now=now
+        )
     uow.record(SeatsHeld(hold_id=hold_id, show_id=show_id, user_id=user_id, seat_ids=wanted))
     held_mark = Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
     uow.on_commit(_board_update(seating_of(runtime), show_id, wanted, held_mark))
@@ -209,16 +219,29 @@ async def _claim_once(
     return HeldSeats(hold_id, show_id, user_id, active, expires_at, info.currency, seats)
 
 
+def _prices(request: HoldAttempt) -> list[int]:
+    """Each wanted seat's price: its type's, or its grade's."""
+    grades = request.info.grade_prices
+    return [
+        pricing.seat_price(grades.get(request.layout.index[s].grade, 0), request.typed.get(s))
+        for s in request.wanted
+    ]
+
+
+def _undiscounted(request: HoldAttempt) -> int:
+    return sum(_prices(request))
+
+
 def _held_seats(request: HoldAttempt) -> tuple[HeldSeat, ...]:
-    """The seats as held: place, grade, and the price of the type asked for (or the grade's)."""
-    prices, seats = request.info.grade_prices, []
-    for seat_id in request.wanted:
+    """The seats as held: place, grade, and the price of the type asked for (or the
+    grade's), less the code's discount if one was redeemed."""
+    prices = code_rules.discounted(_prices(request), request.code)
+    seats = []
+    for seat_id, price in zip(request.wanted, prices, strict=True):
         p, chosen = request.layout.index[seat_id], request.typed.get(seat_id)
-        price = pricing.seat_price(prices.get(p.grade, 0), chosen)
         type_id, type_name = (chosen.id, chosen.name) if chosen else (None, None)
-        seats.append(
-            HeldSeat(p.seat_id, p.section, p.row, p.number, p.grade, price, type_id, type_name)
-        )
+        place = (p.seat_id, p.section, p.row, p.number, p.grade)
+        seats.append(HeldSeat(*place, price, type_id, type_name))
     return tuple(seats)
 
 
@@ -242,14 +265,18 @@ async def _check_limit(
 ) -> None:
     """The (show, user) lock first, so two devices of one buyer claim one at a time; a
     buyer's first claim of the show needs no count."""
-    first = await claims.lock_buyer(uow, info.show_id, user_id)
-    owned = 0 if first else await claims.owned_seats(uow, info.show_id, user_id, now)
+    if info.limit_scope == "event":  # the seller's choice: across every show (limits.py)
+        owned = await limits.owned_in_event(uow, info.event_id, user_id, now)
+    else:
+        first = await claims.lock_buyer(uow, info.show_id, user_id)
+        owned = 0 if first else await claims.owned_seats(uow, info.show_id, user_id, now)
     limit = info.max_tickets_per_user
     if not domain.within_limit(owned, wanted, limit):
         raise PurchaseLimitExceeded(
-            f"At most {limit} seats per person for this show; you have {owned}.",
+            f"At most {limit} seats per person for this {info.limit_scope}; you have {owned}.",
             limit=limit,
             owned=owned,
+            scope=info.limit_scope,
         )
 
 

@@ -41,6 +41,7 @@ async def hold_seats(request: FastRequest) -> FastResponse:
         seat_ids=body.seat_ids,
         admission_token=request.header(b"x-admission-token"),
         ticket_types=body.ticket_types,
+        code=body.code,
     )
     return await _answer(request, held, 201)
 
@@ -68,7 +69,8 @@ HOT_ROUTES = [
             409: {"description": "seat_unavailable, with the taken seat_ids"},
             422: {
                 "description": "sale_not_open, purchase_limit_exceeded, validation_error, "
-                "ticket_type_unavailable, out_of_stock (a ticket type's cap)"
+                "ticket_type_unavailable, out_of_stock (a ticket type's cap), code_invalid, "
+                "code_exhausted"
             },
             503: {"description": "service_unavailable: retry"},
         },

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, UTCDateTime
@@ -83,6 +83,8 @@ class Hold(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(Id())
+    # The presale code or voucher the hold redeemed (docs/selling.md), if any.
+    code_id: Mapped[str | None] = mapped_column(Id())
 
 
 class BuyerLock(Base):
@@ -126,3 +128,54 @@ class WaitlistEntry(Base):
     hold_id: Mapped[str | None] = mapped_column(Id())
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Code(Base):
+    """A presale code or voucher of an event (code_rules.CodeInfo); ``claims`` is bumped by
+    every redemption as the row lock that serialises them."""
+
+    __tablename__ = "seating_codes"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        Index("ix_seating_codes_batch_id", "batch_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id())
+    code: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[str | None] = mapped_column(Id())
+    presale_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    amount_off: Mapped[int | None] = mapped_column(Integer)
+    percent_off: Mapped[int | None] = mapped_column(Integer)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    max_uses_per_user: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CodeRedemption(Base):
+    """One use of a code by a hold: ``reserved`` while the hold lives, ``spent`` once its
+    order is paid, ``released`` when the order is cancelled (a lapsed hold's reservation
+    simply stops counting). The audit of a code's redemptions."""
+
+    __tablename__ = "seating_code_redemptions"
+    __table_args__ = (
+        Index("ix_seating_code_redemptions_code_id_user_id", "code_id", "user_id"),
+        Index("ix_seating_code_redemptions_hold_id", "hold_id"),
+        Index("ix_seating_code_redemptions_order_id", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    code_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    hold_id: Mapped[str] = mapped_column(Id())
+    order_id: Mapped[str | None] = mapped_column(Id())
+    status: Mapped[str] = mapped_column(String(16))  # reserved | spent | released
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

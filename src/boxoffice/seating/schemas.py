@@ -16,6 +16,8 @@ class HoldCreate(BaseModel):
     seat_ids: list[SeatId] = Field(min_length=1, max_length=50)
     # Seat id -> ticket type id, for the seats not sold at their grade's base price.
     ticket_types: dict[SeatId, SeatId] | None = Field(default=None, max_length=50)
+    # A presale code or voucher of the event (docs/selling.md).
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
 
 
 class HeldSeatRead(BaseModel):

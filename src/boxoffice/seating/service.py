@@ -28,9 +28,20 @@ from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain, holds, inventory, pricing, selling, waitlist
+from boxoffice.seating import (
+    claims,
+    codes,
+    domain,
+    holds,
+    inventory,
+    pricing,
+    redeeming,
+    selling,
+    waitlist,
+)
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
+from boxoffice.seating.code_rules import CodeInfo
 from boxoffice.seating.contracts import HeldSeats, SeatAvailability
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound, TicketTypeUnavailable
@@ -138,9 +149,12 @@ async def hold_seats(
     seat_ids: Sequence[str],
     admission_token: str | None,
     ticket_types: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> HeldSeats:
     """Hold all of ``seat_ids`` for ``user`` or none. Commits. ``ticket_types`` names the
     type of some seats (seat id -> ticket type id); the others are at the grade's price.
+    ``code``: a presale code or voucher of the event (its presale window, hidden type,
+    discount), reserved by the hold (``CodeInvalid``, ``CodeExhausted``: 422).
 
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
@@ -152,29 +166,40 @@ async def hold_seats(
     against the current sale info first.
     """
 
+    redeemed: CodeInfo | None = None
+
     async def refresh(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
-        return _admitted(runtime, fresh, show_id, user, admission_token)
+        return _admitted(runtime, fresh, show_id, user, admission_token, redeemed)
 
     async with holds.database_reachable():
         layout = await seating_of(runtime).snapshots.layout(show_id)  # its own transaction
         info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
-        info = _admitted(runtime, info, show_id, user, admission_token)
+        if code is not None and info is not None:
+            redeemed = await redeeming.resolve(runtime, info, code)
+        info = _admitted(runtime, info, show_id, user, admission_token, redeemed)
         request = holds.attempt(info, layout, user.id, seat_ids)
         if ticket_types:
-            request = replace(request, typed=await _typed(runtime, request, ticket_types))
+            typed = await _typed(runtime, request, ticket_types, redeemed)
+            request = replace(request, typed=typed)
+        if redeemed is not None:
+            request = replace(request, code=redeemed)
         return await holds.hold(runtime, request, refresh)
 
 
 async def _typed(
-    runtime: Runtime, request: holds.HoldAttempt, chosen: Mapping[str, str]
+    runtime: Runtime,
+    request: holds.HoldAttempt,
+    chosen: Mapping[str, str],
+    code: CodeInfo | None,
 ) -> dict[str, TicketTypeInfo]:
     """The types the buyer chose, checked for these seats now (pricing's rules)."""
     show_id = request.info.show_id
     found = await catalog.ticket_types_for_show(runtime, show_id, sorted(set(chosen.values())))
     grades = {seat_id: request.layout.index[seat_id].grade for seat_id in request.wanted}
     try:
-        return pricing.choose_types(grades, chosen, found, runtime.clock.now())
+        unlocked = () if code is None or code.ticket_type_id is None else (code.ticket_type_id,)
+        return pricing.choose_types(grades, chosen, found, runtime.clock.now(), unlocked)
     except pricing.TypeRefused as refused:
         raise TicketTypeUnavailable(
             refused.reason, seat_ids=[refused.seat_id], ticket_type_id=refused.ticket_type_id
@@ -187,13 +212,15 @@ def _admitted(
     show_id: str,
     user: Principal,
     admission_token: str | None,
+    code: CodeInfo | None = None,
 ) -> ShowSaleInfo:
-    """``info`` when ``user`` may hold seats of the show now; else the refusal."""
+    """``info`` when ``user`` may hold seats of the show now (a presale code may open the
+    sale earlier for them); else the refusal."""
     if info is None or info.event_status == "draft":
         raise ShowNotFound(f"Show {show_id} not found.")
     if info.queue.enabled:  # raises AdmissionRequired / AdmissionInvalid
         waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
-    if not info.sale_open_at(runtime.clock.now()):
+    if not redeeming.sale_open_for(info, code, runtime.clock.now()):
         raise SaleNotOpen(
             "Tickets for this show are not on sale now.",
             sale_opens_at=info.sale_opens_at.isoformat(),
@@ -307,6 +334,8 @@ async def sell_hold(
     ``Conflict`` (sold to or attached to another order).
     """
     row = await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=limit)
+    if row.code_id is not None:  # its use of a code is spent now (docs/selling.md)
+        await codes.spend(uow, hold_id, order_id, uow.clock.now())
     return await _view(uow, runtime, row)
 
 
@@ -327,6 +356,7 @@ async def release_sold_seats(
     await selling.release_sold_seats(
         uow, runtime, show_id=show_id, seat_ids=list(seat_ids), order_id=order_id
     )
+    await codes.release_for_order(uow, order_id, uow.clock.now())
 
 
 def gzip_seat_map(runtime: Runtime, seat_map: SeatMap) -> bytes:
