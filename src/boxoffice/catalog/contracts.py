@@ -17,6 +17,10 @@ from boxoffice.catalog.errors import SaleNotOpen as SaleNotOpen
 from boxoffice.catalog.errors import ShowNotFound as ShowNotFound
 from boxoffice.platform.uow import UnitOfWork
 
+# A standing (general admission) area's places are seats of a row with this label, which
+# no numbered row may use (docs/selling.md): sold by quantity, never chosen by id.
+STANDING_ROW = "~"
+
 
 @dataclass(frozen=True)
 class SeatSpec:

@@ -47,9 +47,12 @@ class RowIn(Strict):
 
 
 class SectionIn(Strict):
+    """Numbered rows, or a standing area (``capacity`` places, sold by quantity)."""
+
     name: SectionName
     grade: GradeCode
-    rows: list[RowIn] = Field(min_length=1, max_length=10_000)
+    rows: list[RowIn] = Field(default_factory=list, max_length=10_000)
+    capacity: Annotated[int, Field(ge=1, le=MAX_VENUE_SEATS)] | None = None
 
 
 class VenueCreate(Strict):

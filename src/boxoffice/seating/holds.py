@@ -30,6 +30,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import claims, code_rules, codes, domain, limits, pricing, typed
+from boxoffice.seating import standing as standing_areas
 from boxoffice.seating.adapters import Seating, seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
 from boxoffice.seating.domain import HELD_MARK, PENDING_MARK, SOLD_MARK, Mark, epoch_ms
@@ -67,6 +68,12 @@ class HoldAttempt:
     # others are sold at their grade's base price.
     typed: Mapping[str, TicketTypeInfo] = field(default_factory=dict)
     code: code_rules.CodeInfo | None = None  # a presale code or voucher, checked usable
+    # Standing areas asked for by quantity (section -> places), picked in the claim.
+    standing: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def quantity(self) -> int:
+        return len(self.wanted) + sum(self.standing.values())
 
 
 def attempt(
@@ -75,20 +82,26 @@ def attempt(
     user_id: str,
     seat_ids: Sequence[str],
     typed: Mapping[str, TicketTypeInfo] | None = None,
+    standing: Mapping[str, int] | None = None,
 ) -> HoldAttempt:
     """Check the request against the show before any I/O: ``UnknownSeats`` (422) for an
-    empty, oversized or unknown seat list, ``PurchaseLimitExceeded`` for more seats than
-    one person may have."""
+    empty, oversized or unknown seat list (or standing area), ``PurchaseLimitExceeded``
+    for more seats than one person may have."""
+    places = standing_areas.check_request(layout, standing) if standing else {}
     try:
-        wanted = domain.requested_seats(seat_ids)
+        wanted = domain.requested_seats(seat_ids) if seat_ids or not places else []
     except domain.InvalidSeatRequest as error:
         raise UnknownSeats(str(error), errors=_seat_errors(str(error))) from None
-    _within_request_limit(info, wanted)
+    request = HoldAttempt(info, layout, user_id, wanted, typed or {}, standing=places)
+    if request.quantity > domain.MAX_SEATS_PER_HOLD:
+        message = f"A hold takes at most {domain.MAX_SEATS_PER_HOLD} seats."
+        raise UnknownSeats(message, errors=_seat_errors(message))
+    _within_request_limit(info, request.quantity)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
         message = "Some seats do not exist in this show."
         raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
-    return HoldAttempt(info, layout, user_id, wanted, typed or {})
+    return request
 
 
 async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> HeldSeats:
@@ -102,7 +115,9 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
     now = runtime.clock.now()
     hold_id = new_id()
     deadline = epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
-    marked = await _mark(adapters, show_id, wanted, Mark(PENDING_MARK, hold_id, deadline), now)
+    pending = Mark(PENDING_MARK, hold_id, deadline)
+    # Standing places are picked in the claim: only chosen seats are marked first.
+    marked = bool(wanted) and await _mark(adapters, show_id, wanted, pending, now)
     try:
         return await _claim(runtime, request, refresh, hold_id, now)
     except PoolTimeout:
@@ -115,9 +130,9 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
         raise
 
 
-def _within_request_limit(info: ShowSaleInfo, wanted: list[str]) -> None:
+def _within_request_limit(info: ShowSaleInfo, quantity: int) -> None:
     limit = info.max_tickets_per_user
-    if not domain.within_limit(0, len(wanted), limit):
+    if not domain.within_limit(0, quantity, limit):
         raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
 
 
@@ -151,7 +166,7 @@ async def _claim(
         try:
             async with runtime.uow() as uow:
                 info = await refresh(uow)
-                _within_request_limit(info, request.wanted)
+                _within_request_limit(info, request.quantity)
                 return await _claim_once(uow, runtime, replace(request, info=info), hold_id, now)
         except DBAPIError as error:
             if not retry_transaction(error):
@@ -166,11 +181,15 @@ async def _claim_once(
     """Lock the buyer, check the limit, claim the seats, record the hold. Commits."""
     info, wanted = request.info, request.wanted
     show_id, user_id = info.show_id, request.user_id
-    await _check_limit(uow, info, user_id, len(wanted), now)
+    await _check_limit(uow, info, user_id, request.quantity, now)
     if request.typed:
         await _check_caps(uow, show_id, request.typed, now)
     if request.code is not None:
         await codes.check_available(uow, request.code, user_id, now)
+    if request.standing:  # places picked now, then claimed like chosen seats
+        picked = await standing_areas.pick(uow, show_id, request.standing, now)
+        request = replace(request, wanted=[*wanted, *picked], standing={})
+        wanted = request.wanted
     expires_at = domain.hold_expiry(now, info.hold_minutes)
     got = await claims.claim(
         uow,

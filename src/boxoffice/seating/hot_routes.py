@@ -42,6 +42,7 @@ async def hold_seats(request: FastRequest) -> FastResponse:
         admission_token=request.header(b"x-admission-token"),
         ticket_types=body.ticket_types,
         code=body.code,
+        standing={area.section: area.quantity for area in body.standing or ()},
     )
     return await _answer(request, held, 201)
 

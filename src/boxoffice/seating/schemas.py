@@ -12,8 +12,16 @@ from boxoffice.seating.contracts import HeldSeats
 SeatId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class StandingIn(BaseModel):
+    section: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    quantity: int = Field(ge=1, le=50)
+
+
 class HoldCreate(BaseModel):
-    seat_ids: list[SeatId] = Field(min_length=1, max_length=50)
+    # Chosen seats; may be empty when standing places are asked for (at least one of them).
+    seat_ids: list[SeatId] = Field(default_factory=list, max_length=50)
+    # Places in standing areas, by quantity (docs/selling.md).
+    standing: list[StandingIn] | None = Field(default=None, max_length=10)
     # Seat id -> ticket type id, for the seats not sold at their grade's base price.
     ticket_types: dict[SeatId, SeatId] | None = Field(default=None, max_length=50)
     # A presale code or voucher of the event (docs/selling.md).

@@ -150,11 +150,14 @@ async def hold_seats(
     admission_token: str | None,
     ticket_types: Mapping[str, str] | None = None,
     code: str | None = None,
+    standing: Mapping[str, int] | None = None,
 ) -> HeldSeats:
     """Hold all of ``seat_ids`` for ``user`` or none. Commits. ``ticket_types`` names the
     type of some seats (seat id -> ticket type id); the others are at the grade's price.
     ``code``: a presale code or voucher of the event (its presale window, hidden type,
     discount), reserved by the hold (``CodeInvalid``, ``CodeExhausted``: 422).
+    ``standing``: places of standing areas by quantity (section -> places; 422
+    ``out_of_stock`` when fewer are left).
 
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
@@ -178,7 +181,7 @@ async def hold_seats(
         if code is not None and info is not None:
             redeemed = await redeeming.resolve(runtime, info, code)
         info = _admitted(runtime, info, show_id, user, admission_token, redeemed)
-        request = holds.attempt(info, layout, user.id, seat_ids)
+        request = holds.attempt(info, layout, user.id, seat_ids, standing=standing)
         if ticket_types:
             typed = await _typed(runtime, request, ticket_types, redeemed)
             request = replace(request, typed=typed)
