@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
+BLOCKED = "blocked"  # held back by the seller (box office), never claimable
 # Board mark states: pending (claim in flight), held (committed hold), sold.
 PENDING_MARK, HELD_MARK, SOLD_MARK = "p", "h", "s"
 # A pending mark outlives a claim's transaction by far, and dies soon if the process does.

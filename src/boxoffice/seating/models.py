@@ -56,6 +56,8 @@ class Seat(Base):
     # The ticket type the seat is held or sold at (None: the grade's base price); counted
     # against the type's cap only while the seat is taken (docs/selling.md).
     ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    # Why the seller holds the seat back from the sale (status "blocked"): house, press...
+    blocked_for: Mapped[str | None] = mapped_column(String(32))
 
 
 class Hold(Base):

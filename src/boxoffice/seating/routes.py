@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from boxoffice.platform.deps import CurrentUser, RuntimeDep, UoW
-from boxoffice.seating import service, waitlist
-from boxoffice.seating.schemas import SeatMapRead, WaitlistEntryRead, WaitlistJoin
+from boxoffice.platform.deps import CurrentUser, RuntimeDep, SellerUser, UoW
+from boxoffice.seating import box_office, service, waitlist
+from boxoffice.seating.schemas import (
+    BlockedSeatRead,
+    BlockedSeats,
+    BlockRequest,
+    ReleaseRequest,
+    SeatMapRead,
+    WaitlistEntryRead,
+    WaitlistJoin,
+)
 
 router = APIRouter(tags=["seating"])
 
@@ -104,3 +112,47 @@ async def get_waitlist_entry(
 async def leave_waitlist(entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.leave_waitlist(runtime, entry_id, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Box-office seats (docs/selling.md)
+
+_OWNER: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not the event's seller (or an admin)"},
+    404: {"description": "no such show"},
+}
+
+
+@router.post(
+    "/shows/{show_id}/blocks",
+    response_model=BlockedSeats,
+    operation_id="block_seats",
+    responses=_OWNER | {409: {"description": "seat_unavailable: held, sold or blocked"}},
+)
+async def block_seats(
+    show_id: ShowId, body: BlockRequest, runtime: RuntimeDep, seller: SellerUser
+) -> BlockedSeats:
+    blocked = await box_office.block(runtime, seller, show_id, body.seat_ids, body.reason)
+    return BlockedSeats(show_id=show_id, seat_ids=blocked)
+
+
+@router.post(
+    "/shows/{show_id}/blocks/release",
+    response_model=BlockedSeats,
+    operation_id="release_blocked_seats",
+    responses=_OWNER,
+)
+async def release_blocked_seats(
+    show_id: ShowId, body: ReleaseRequest, runtime: RuntimeDep, seller: SellerUser
+) -> BlockedSeats:
+    released = await box_office.release(runtime, seller, show_id, body.seat_ids)
+    return BlockedSeats(show_id=show_id, seat_ids=released)
+
+
+@router.get(
+    "/shows/{show_id}/blocks",
+    response_model=list[BlockedSeatRead],
+    operation_id="list_blocked_seats",
+    responses=_OWNER,
+)
+async def list_blocked_seats(show_id: ShowId, runtime: RuntimeDep, seller: SellerUser) -> Any:
+    return await box_office.blocked(runtime, seller, show_id)

@@ -112,3 +112,25 @@ class WaitlistEntryRead(BaseModel):
     position: int | None  # 1 = next in line, while waiting
     hold_id: str | None  # the offered seat's hold, to order and pay
     offer_expires_at: datetime | None
+
+
+# Box-office seats (docs/selling.md)
+
+
+class BlockRequest(BaseModel):
+    seat_ids: list[SeatId] = Field(min_length=1, max_length=1000)
+    reason: Annotated[str, StringConstraints(max_length=32)] = "house"
+
+
+class ReleaseRequest(BaseModel):
+    seat_ids: list[SeatId] = Field(min_length=1, max_length=1000)
+
+
+class BlockedSeats(BaseModel):
+    show_id: str
+    seat_ids: list[str]
+
+
+class BlockedSeatRead(BaseModel):
+    seat_id: str
+    reason: str
