@@ -17,6 +17,10 @@ from boxoffice.catalog.errors import SaleNotOpen as SaleNotOpen
 from boxoffice.catalog.errors import ShowNotFound as ShowNotFound
 from boxoffice.platform.uow import UnitOfWork
 
+# A standing (general admission) area's places are seats of a row with this label, which
+# no numbered row may use (docs/selling.md): sold by quantity, never chosen by id.
+STANDING_ROW = "~"
+
 
 @dataclass(frozen=True)
 class SeatSpec:
@@ -82,12 +86,38 @@ class ShowSaleInfo:
     grade_prices: dict[str, int] = field(default_factory=dict)  # grade code -> minor units
     queue: QueueSettings = field(default_factory=QueueSettings)
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    # "show": max_tickets_per_user counts per show; "event": across the event's shows.
+    limit_scope: str = "show"
 
     def sale_open_at(self, moment: datetime) -> bool:
         return (
             self.event_status == "published"
             and self.show_status == "scheduled"
             and self.sale_opens_at <= moment < self.sale_closes_at
+        )
+
+
+@dataclass(frozen=True)
+class TicketTypeInfo:
+    """One price of one grade, as a sale prices a seat from it (``docs/selling.md``)."""
+
+    id: str
+    event_id: str
+    grade: str
+    name: str
+    price: int
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    quantity_cap: int | None = None  # seats of this type per show; None: no cap
+    eligibility_note: str | None = None
+    hidden: bool = False
+    active: bool = True
+
+    def on_sale_at(self, moment: datetime) -> bool:
+        return (
+            self.active
+            and (self.available_from is None or self.available_from <= moment)
+            and (self.available_until is None or moment < self.available_until)
         )
 
 

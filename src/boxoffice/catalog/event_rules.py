@@ -1,19 +1,25 @@
-"""The checks and rows behind creating and editing an event: its category, its grades
-against the venue's seat map, its cancellation policy and its queue settings."""
+"""The checks and rows behind creating and editing an event: its owner, its category, its
+grades against the venue's seat map, its cancellation policy and its queue settings; and
+the cached reads a change drops once it commits."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from boxoffice.catalog import domain
+from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.contracts import CancellationPolicy
 from boxoffice.catalog.domain import Problem
-from boxoffice.catalog.errors import InvalidEvent, VenueNotFound
-from boxoffice.catalog.models import Category, Event
+from boxoffice.catalog.errors import EventNotFound, InvalidEvent, NotEventOwner, VenueNotFound
+from boxoffice.catalog.models import Category, Event, Show
+from boxoffice.catalog.sale_info import recent_memo
 from boxoffice.catalog.schemas import CancellationIn, GradeIn, QueueIn
-from boxoffice.catalog.venues import venue_grades
+from boxoffice.catalog.venues import require_approved_seller, venue_grades
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.security import Principal
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -77,3 +83,34 @@ def grade_rows(event_id: str, grades: list[GradeIn]) -> list[dict[str, Any]]:
         }
         for i, g in enumerate(grades)
     ]
+
+
+async def invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> None:
+    """After the commit, drop cached reads of the event, its shows and the listings."""
+    show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
+    tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
+    cache = adapters(runtime).cache
+    recent = recent_memo(runtime)
+
+    async def invalidate() -> None:
+        for show_id in show_ids:
+            recent.forget(show_id)
+        await cache.invalidate_tags(*tags)
+
+    uow.on_commit(invalidate)
+
+
+async def owned_event(
+    uow: UnitOfWork, principal: Principal, event_id: str, *, lock: bool = True
+) -> Event:
+    """The event, if the caller may change it: its seller, or an admin."""
+    statement = select(Event).where(Event.id == event_id)
+    if lock:
+        statement = statement.with_for_update()
+    event = await uow.session.scalar(statement)
+    if event is None:
+        raise EventNotFound()
+    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+        raise NotEventOwner("Only the event's seller or an admin may change it.")
+    await require_approved_seller(uow, principal)  # a withdrawn approval stops edits too
+    return event

@@ -98,6 +98,8 @@ class Event(Base):
     sale_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sale_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     max_tickets_per_user: Mapped[int] = mapped_column(Integer)
+    # "show": the limit counts per show; "event": across every show of the event.
+    purchase_limit_scope: Mapped[str] = mapped_column(String(8), default="show")
     hold_minutes: Mapped[int] = mapped_column(Integer)
     queue_enabled: Mapped[bool] = mapped_column(Boolean)
     queue_admit_per_second: Mapped[float] = mapped_column(Float)
@@ -126,6 +128,29 @@ class EventGrade(Base):
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class TicketType(Base):
+    """One price of one grade (adult, student, early bird): sold between ``available_from``
+    and ``available_until`` (either open), at most ``quantity_cap`` seats per show (None:
+    no cap); ``hidden`` types are not listed (a presale code unlocks them)."""
+
+    __tablename__ = "catalog_ticket_types"
+    __table_args__ = (Index("ix_catalog_ticket_types_event_id", "event_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    grade: Mapped[str] = mapped_column(String(GRADE_LENGTH))
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(BigInteger)
+    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    quantity_cap: Mapped[int | None] = mapped_column(Integer)
+    eligibility_note: Mapped[str | None] = mapped_column(String(300))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Show(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from boxoffice.catalog import adapters, hot_routes, routes, service
+from boxoffice.catalog import adapters, hot_routes, routes, service, ticket_type_routes
 from boxoffice.catalog.views import MemoryViewCounter
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
@@ -31,7 +31,7 @@ JOBS = [
 
 MODULE = ContextModule(
     "catalog",
-    routers=[routes.router],
+    routers=[routes.router, ticket_type_routes.router],
     root_routers=[media_router],
     hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,

@@ -56,6 +56,7 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
             paused=event.queue_paused,
         ),
         cancellation=domain.policy_from_json(event.cancellation_policy),
+        limit_scope=event.purchase_limit_scope,
     )
 
 
@@ -82,6 +83,7 @@ def to_json(info: ShowSaleInfo) -> str:
             info.queue.paused,
         ],
         "cancellation": domain.policy_to_json(info.cancellation),
+        "limit_scope": info.limit_scope,
     }
     return dumps(data).decode()
 
@@ -107,6 +109,7 @@ def from_json(raw: str) -> ShowSaleInfo:
             bool(enabled), float(rate), int(max_active), int(pre_queue), bool(rest and rest[0])
         ),
         cancellation=domain.policy_from_json(data["cancellation"]),
+        limit_scope=data.get("limit_scope", "show"),
     )
 
 

@@ -18,6 +18,7 @@ GradeCode = Annotated[
 SeatNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 Price = Annotated[int, Field(ge=0, le=1_000_000_000)]
+LimitScope = Literal["show", "event"]
 
 
 class Strict(BaseModel):
@@ -46,9 +47,12 @@ class RowIn(Strict):
 
 
 class SectionIn(Strict):
+    """Numbered rows, or a standing area (``capacity`` places, sold by quantity)."""
+
     name: SectionName
     grade: GradeCode
-    rows: list[RowIn] = Field(min_length=1, max_length=10_000)
+    rows: list[RowIn] = Field(default_factory=list, max_length=10_000)
+    capacity: Annotated[int, Field(ge=1, le=MAX_VENUE_SEATS)] | None = None
 
 
 class VenueCreate(Strict):
@@ -134,6 +138,8 @@ class EventCreate(Strict):
     sale_opens_at: AwareDatetime
     sale_closes_at: AwareDatetime
     max_tickets_per_user: int = Field(default=4, ge=1, le=100)
+    # Whether max_tickets_per_user counts per show or across every show of the event.
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int = Field(default=7, ge=1, le=60)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "KRW"
     queue: QueueIn = Field(default_factory=QueueIn)
@@ -151,6 +157,7 @@ class EventUpdate(Strict):
     sale_opens_at: AwareDatetime | None = None
     sale_closes_at: AwareDatetime | None = None
     max_tickets_per_user: int | None = Field(default=None, ge=1, le=100)
+    purchase_limit_scope: LimitScope | None = None
     hold_minutes: int | None = Field(default=None, ge=1, le=60)
     queue: QueueIn | None = None
     cancellation: CancellationIn | None = None
@@ -221,6 +228,7 @@ class EventRead(BaseModel):
     sale_opens_at: datetime
     sale_closes_at: datetime
     max_tickets_per_user: int
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int
     queue: QueueRead
     cancellation: CancellationRead
@@ -268,6 +276,7 @@ class ShowDetail(ShowRead):
     sale_opens_at: datetime
     sale_closes_at: datetime
     max_tickets_per_user: int
+    purchase_limit_scope: LimitScope = "show"
     hold_minutes: int
     currency: str
     queue: QueueRead
@@ -343,3 +352,45 @@ class SellerEventQuery(BaseModel):
     status: Literal["draft", "published", "cancelled"] | None = None
     cursor: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
+
+
+# Ticket types (docs/selling.md)
+
+TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+
+
+class TicketTypeCreate(Strict):
+    grade: GradeCode
+    name: TypeName
+    price: Price
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    eligibility_note: Note | None = None
+    hidden: bool = False
+
+
+class TicketTypeUpdate(Strict):
+    name: TypeName | None = None
+    price: Price | None = None
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    eligibility_note: Note | None = None
+    hidden: bool | None = None
+    active: bool | None = None
+
+
+class TicketTypeRead(BaseModel):
+    id: str
+    event_id: str
+    grade: str
+    name: str
+    price: int
+    available_from: datetime | None
+    available_until: datetime | None
+    quantity_cap: int | None
+    eligibility_note: str | None
+    hidden: bool
+    active: bool

@@ -9,37 +9,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, reads, view_flush
-from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
+from boxoffice.catalog import domain, reads, ticket_types, view_flush
 from boxoffice.catalog.categories import (
     create_category,
     ensure_default_categories,
     list_categories,
     update_category,
 )
-from boxoffice.catalog.contracts import EventSummary, ShowInventory
+from boxoffice.catalog.contracts import EventSummary, ShowInventory, TicketTypeInfo
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
-from boxoffice.catalog.errors import (
-    EventNotFound,
-    EventStateConflict,
-    InvalidEvent,
-    NotEventOwner,
-    ShowExists,
-)
+from boxoffice.catalog.errors import EventStateConflict, InvalidEvent, ShowExists
 from boxoffice.catalog.event_rules import (
     apply_queue,
     check_category,
     check_grades,
     grade_rows,
     invalid_event,
+    invalidate_event,
+    owned_event,
     policy_of,
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
-from boxoffice.catalog.models import Event, EventGrade, EventImage, Show
-from boxoffice.catalog.sale_info import recent_memo, recent_sale_info, show_sale_info
+from boxoffice.catalog.images import add_image, image_urls
+from boxoffice.catalog.models import Event, EventGrade, Show
+from boxoffice.catalog.sale_info import recent_sale_info, show_sale_info
 from boxoffice.catalog.schemas import (
     EventCreate,
     EventPage,
@@ -51,18 +47,19 @@ from boxoffice.catalog.schemas import (
 )
 from boxoffice.catalog.seller import OwnedShow, owned_show, seller_event_view, seller_events
 from boxoffice.catalog.venues import create_venue, get_venue, require_approved_seller, seat_specs
-from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 __all__ = [
     "OwnedShow",
+    "add_image",
     "create_category",
     "create_venue",
     "ensure_default_categories",
     "get_venue",
+    "image_urls",
     "list_categories",
     "owned_show",
     "recent_sale_info",
@@ -71,21 +68,6 @@ __all__ = [
     "show_sale_info",
     "update_category",
 ]
-
-
-async def _invalidate_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> None:
-    """After the commit, drop cached reads of the event, its shows and the listings."""
-    show_ids = list(await uow.session.scalars(select(Show.id).where(Show.event_id == event_id)))
-    tags = [event_tag(event_id), LIST_TAG, *(show_tag(s) for s in show_ids)]
-    cache = adapters(runtime).cache
-    recent = recent_memo(runtime)
-
-    async def invalidate() -> None:
-        for show_id in show_ids:
-            recent.forget(show_id)
-        await cache.invalidate_tags(*tags)
-
-    uow.on_commit(invalidate)
 
 
 # Events
@@ -117,6 +99,7 @@ async def create_event(
         sale_opens_at=body.sale_opens_at,
         sale_closes_at=body.sale_closes_at,
         max_tickets_per_user=body.max_tickets_per_user,
+        purchase_limit_scope=body.purchase_limit_scope,
         hold_minutes=body.hold_minutes,
         cancellation_policy=domain.policy_to_json(policy_of(body.cancellation)),
         view_count=0,
@@ -131,22 +114,6 @@ async def create_event(
     return event
 
 
-async def _owned_event(
-    uow: UnitOfWork, principal: Principal, event_id: str, *, lock: bool = True
-) -> Event:
-    """The event, if the caller may change it: its seller, or an admin."""
-    statement = select(Event).where(Event.id == event_id)
-    if lock:
-        statement = statement.with_for_update()
-    event = await uow.session.scalar(statement)
-    if event is None:
-        raise EventNotFound()
-    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
-        raise NotEventOwner("Only the event's seller or an admin may change it.")
-    await require_approved_seller(uow, principal)  # a withdrawn approval stops edits too
-    return event
-
-
 async def _has_shows(uow: UnitOfWork, event_id: str) -> bool:
     found = await uow.session.scalar(select(Show.id).where(Show.event_id == event_id).limit(1))
     return found is not None
@@ -157,7 +124,7 @@ async def update_event(
 ) -> Event:
     """Change an event. Grades and venue change only in a draft without shows (seat
     inventories and holds are priced from them); a cancelled event changes no more (409)."""
-    event = await _owned_event(uow, principal, event_id)
+    event = await owned_event(uow, principal, event_id)
     if not domain.can_edit(event.status):
         raise EventStateConflict("A cancelled event cannot be edited.")
     changes = body.model_dump(exclude_unset=True)
@@ -188,7 +155,8 @@ async def update_event(
         await uow.session.execute(delete(EventGrade).where(EventGrade.event_id == event.id))
         await uow.session.execute(insert(EventGrade), grade_rows(event.id, grades))
         event.venue_id = venue_id
-    for field in ("title", "description", "max_tickets_per_user", "hold_minutes"):
+    fields = ("title", "description", "max_tickets_per_user", "purchase_limit_scope")
+    for field in (*fields, "hold_minutes"):
         value = getattr(body, field)
         if value is not None:
             setattr(event, field, value)
@@ -198,7 +166,7 @@ async def update_event(
     if body.cancellation is not None:
         event.cancellation_policy = domain.policy_to_json(policy_of(body.cancellation))
     event.updated_at = uow.clock.now()
-    await _invalidate_event(uow, runtime, event.id)
+    await invalidate_event(uow, runtime, event.id)
     await uow.commit()
     return event
 
@@ -207,7 +175,7 @@ async def publish_event(
     uow: UnitOfWork, runtime: Runtime, principal: Principal, event_id: str
 ) -> Event:
     """draft → published (needs at least one show); records ``EventPublished``."""
-    event = await _owned_event(uow, principal, event_id)
+    event = await owned_event(uow, principal, event_id)
     if not domain.can_publish(event.status):
         raise EventStateConflict(f"A {event.status} event cannot be published.")
     if not await _has_shows(uow, event.id):
@@ -219,7 +187,7 @@ async def publish_event(
     event.status = EventStatus.PUBLISHED.value
     event.published_at = event.updated_at = now
     uow.record(EventPublished(event_id=event.id, seller_id=event.seller_id, title=event.title))
-    await _invalidate_event(uow, runtime, event.id)
+    await invalidate_event(uow, runtime, event.id)
     await uow.commit()
     return event
 
@@ -229,7 +197,7 @@ async def cancel_event(
 ) -> Event:
     """draft or published → cancelled; records ``EventCancelled`` (orders refunds every
     paid order when it hears it). Cancelling twice is a 409."""
-    event = await _owned_event(uow, principal, event_id)
+    event = await owned_event(uow, principal, event_id)
     if not domain.can_cancel(event.status):
         raise EventStateConflict(f"A {event.status} event cannot be cancelled.")
     now = uow.clock.now()
@@ -241,7 +209,7 @@ async def cancel_event(
             event_id=event.id, seller_id=event.seller_id, title=event.title, reason=reason
         )
     )
-    await _invalidate_event(uow, runtime, event.id)
+    await invalidate_event(uow, runtime, event.id)
     await uow.commit()
     return event
 
@@ -258,7 +226,7 @@ async def create_show(
     Raises ``EventStateConflict`` for a cancelled event, ``InvalidEvent`` for a start in the
     past or before the sale opens, ``ShowExists`` (409) for a second show at the same time.
     """
-    event = await _owned_event(uow, principal, event_id)
+    event = await owned_event(uow, principal, event_id)
     if event.status == EventStatus.CANCELLED:
         raise EventStateConflict("A cancelled event gets no new shows.")
     now = uow.clock.now()
@@ -286,7 +254,7 @@ async def create_show(
     event.first_starts_at = min(filter(None, (event.first_starts_at, starts_at)))
     event.last_starts_at = max(filter(None, (event.last_starts_at, starts_at)))
     event.updated_at = now
-    await _invalidate_event(uow, runtime, event.id)
+    await invalidate_event(uow, runtime, event.id)
     try:
         await uow.commit()
     except IntegrityError as exc:  # a concurrent request added the same start time
@@ -295,56 +263,6 @@ async def create_show(
 
 
 # Images
-
-
-async def add_image(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    principal: Principal,
-    event_id: str,
-    *,
-    kind: str,
-    data: bytes,
-) -> EventImage:
-    """Check the content (Pillow), store the image and a thumbnail, attach them to the event.
-
-    Raises ``ImageTooLarge`` (413), ``UnsupportedImage`` (415), ``InvalidImage`` (422).
-    """
-    event = await _owned_event(uow, principal, event_id, lock=False)
-    if not domain.can_edit(event.status):
-        raise EventStateConflict("A cancelled event cannot be edited.")
-    media.refuse_oversized(data, runtime.settings.max_upload_bytes)
-    state = adapters(runtime)
-    checked = await media.check_image(runtime, data, max_pixels=state.settings.max_image_pixels)
-    image_id = new_id()
-    key = f"events/{event.id}/{image_id}.{checked.extension}"
-    thumbnail_key = f"events/{event.id}/{image_id}.thumb.webp"
-    await state.storage.put(key, checked.data, checked.content_type)
-    await state.storage.put(thumbnail_key, checked.thumbnail, "image/webp")
-    image = EventImage(
-        id=image_id,
-        event_id=event.id,
-        kind=kind,
-        key=key,
-        thumbnail_key=thumbnail_key,
-        content_type=checked.content_type,
-        width=checked.width,
-        height=checked.height,
-        size_bytes=len(checked.data),
-        created_at=uow.clock.now(),
-    )
-    uow.session.add(image)
-    await uow.session.execute(
-        update(Event).where(Event.id == event.id).values(updated_at=uow.clock.now())
-    )
-    await _invalidate_event(uow, runtime, event.id)
-    await uow.commit()
-    return image
-
-
-def image_urls(runtime: Runtime, image: EventImage) -> tuple[str, str]:
-    storage = adapters(runtime).storage
-    return storage.url(image.key), storage.url(image.thumbnail_key)
 
 
 # What other contexts read
@@ -397,3 +315,20 @@ async def flush_view_counts(runtime: Runtime) -> int:
     swap) and against a crash or a second flusher (each batch is applied once, by id).
     """
     return await view_flush.flush(runtime)
+
+
+# Ticket types (docs/selling.md): kept in catalog/ticket_types.py
+
+
+async def ticket_types_for_show(
+    runtime: Runtime, show_id: str, type_ids: list[str]
+) -> dict[str, TicketTypeInfo]:
+    """The named ticket types of the show's event, read now in a short unit of work of
+    their own (only holds that name types pay for it)."""
+    async with runtime.uow(read_only=True) as uow:
+        return await ticket_types.for_show(uow, show_id, type_ids)
+
+
+create_ticket_type = ticket_types.create
+update_ticket_type = ticket_types.update
+event_ticket_types = ticket_types.of_event

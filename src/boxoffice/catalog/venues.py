@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from boxoffice.catalog import domain
-from boxoffice.catalog.contracts import SeatSpec
+from boxoffice.catalog.contracts import STANDING_ROW, SeatSpec
 from boxoffice.catalog.domain import RowPlan, SeatPlan, SectionPlan
 from boxoffice.catalog.errors import (
     InvalidSeatMap,
@@ -56,10 +56,28 @@ def _row_plan(row: RowIn) -> RowPlan:
 
 
 def plan_sections(body: VenueCreate) -> list[SectionPlan]:
-    return [
-        SectionPlan(section.name, section.grade, tuple(_row_plan(row) for row in section.rows))
-        for section in body.sections
-    ]
+    plans = []
+    for section in body.sections:
+        rows = tuple(_row_plan(row) for row in section.rows)
+        if section.capacity is not None:  # a standing area: one row of numbered places
+            places = tuple(SeatPlan(str(n)) for n in range(1, section.capacity + 1))
+            rows = (*rows, RowPlan(STANDING_ROW, places))
+        plans.append(SectionPlan(section.name, section.grade, rows))
+    return plans
+
+
+def _section_problems(body: VenueCreate) -> list[domain.Problem]:
+    """A section has rows or a capacity, not both; no numbered row takes the standing label."""
+    problems = []
+    for index, section in enumerate(body.sections):
+        if bool(section.rows) == (section.capacity is not None):
+            message = "a section has numbered rows or a standing capacity (one of them)"
+            problems.append(domain.Problem(("sections", index), message))
+        for r_index, row in enumerate(section.rows):
+            if row.label == STANDING_ROW:
+                message = f"the row label {STANDING_ROW!r} is reserved for standing areas"
+                problems.append(domain.Problem(("sections", index, "rows", r_index), message))
+    return problems
 
 
 async def create_venue(uow: UnitOfWork, principal: Principal, body: VenueCreate) -> dict[str, Any]:
@@ -70,7 +88,7 @@ async def create_venue(uow: UnitOfWork, principal: Principal, body: VenueCreate)
     """
     await require_approved_seller(uow, principal)
     sections = plan_sections(body)
-    problems = domain.seat_map_problems(sections)
+    problems = _section_problems(body) or domain.seat_map_problems(sections)
     if problems:
         raise InvalidSeatMap(
             problems[0].msg,

@@ -10,6 +10,7 @@ from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.messaging.housekeeping import prune_processed_events
+from boxoffice.seating.events import WaitlistSeatOffered
 
 CONSUMERS: list[Consumer[Any]] = [
     Consumer(
@@ -30,6 +31,13 @@ CONSUMERS: list[Consumer[Any]] = [
         "notifications.refund_notice",
         OrderCancelled,
         service.refund_notice,
+        kind="email",
+        acts_outside_db=True,
+    ),
+    Consumer(
+        "notifications.waitlist_offer",
+        WaitlistSeatOffered,
+        service.waitlist_offer,
         kind="email",
         acts_outside_db=True,
     ),

@@ -31,6 +31,7 @@ from boxoffice.platform.messaging import deadletters as _deadletters
 from boxoffice.platform.messaging.models import DeadLetter
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
+from boxoffice.seating.events import WaitlistSeatOffered
 
 log = structlog.get_logger("boxoffice.notifications")
 
@@ -150,6 +151,30 @@ async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
             "fee": event.fee,
             "currency": event.currency or "KRW",
             "reason": event.reason,
+        },
+    )
+
+
+async def waitlist_offer(event: WaitlistSeatOffered, delivery: Delivery) -> None:
+    """``WaitlistSeatOffered`` → the seat held for the fan, and until when to pay."""
+    user = await _recipient(delivery, event.user_id)
+    if user is None:
+        log.warning("waitlist_offer_without_user", hold_id=event.hold_id)
+        return
+    base = delivery.runtime.settings.public_url.rstrip("/")
+    await send_templated(
+        delivery,
+        template="waitlist_offer",
+        to=user.email,
+        locale=user.locale,
+        user_id=user.id,
+        context={
+            "name": user.name,
+            "seat_id": event.seat_id,
+            "amount": event.amount,
+            "currency": event.currency,
+            "expires_at": event.expires_at,
+            "checkout_url": f"{base}/checkout/{event.hold_id}",
         },
     )
 

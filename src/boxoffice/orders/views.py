@@ -83,7 +83,8 @@ class Line:
 
 def seat_line(seat: HeldSeat, position: int) -> Line:
     """The order line of one held seat (placing writes it; paying shows it unread)."""
-    description = f"{seat.grade} {seat.section} {seat.row}-{seat.number}"[:200]
+    grade = f"{seat.grade} {seat.ticket_type_name}" if seat.ticket_type_name else seat.grade
+    description = f"{grade} {seat.section} {seat.row}-{seat.number}"[:200]
     return Line(position, "seat", seat.seat_id, description, 1, seat.price)
 
 

@@ -46,6 +46,7 @@ HOLD_COLUMNS = (
     HOLDS.c.currency,
     HOLDS.c.seat_ids,
     HOLDS.c.seats,
+    HOLDS.c.code_id,
 )
 _NOW = bindparam("now", type_=UTCDateTime())
 _ACTIVE = HoldStatus.ACTIVE.value
@@ -142,6 +143,7 @@ _HOLD_THEM = {
     "hold_id": bindparam("hold"),
     "holder_id": bindparam("buyer"),
     "hold_expires_at": bindparam("until", type_=UTCDateTime()),
+    "ticket_type_id": None,  # the base price; a typed hold sets its types next (typed.py)
 }
 _CLAIM = update(SEATS).where(_THE_SEATS, _free_at_now()).values(_HOLD_THEM)
 # PostgreSQL: lock the rows in seat order, so two claims on overlapping seats queue instead

@@ -19,6 +19,8 @@ class HeldSeat:
     number: str
     grade: str
     price: int
+    ticket_type_id: str | None = None  # None: the grade's base price
+    ticket_type_name: str | None = None
 
 
 @dataclass(frozen=True)

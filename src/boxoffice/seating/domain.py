@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 AVAILABLE, HELD, SOLD = "available", "held", "sold"
+BLOCKED = "blocked"  # held back by the seller (box office), never claimable
 # Board mark states: pending (claim in flight), held (committed hold), sold.
 PENDING_MARK, HELD_MARK, SOLD_MARK = "p", "h", "s"
 # A pending mark outlives a claim's transaction by far, and dies soon if the process does.
 PENDING_MARK_SECONDS = 15
 DEFAULT_HOLD_MINUTES = 7
+MAX_SEATS_PER_HOLD = 50
 
 
 class InvalidSeatRequest(ValueError):
@@ -47,7 +49,7 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def requested_seats(seat_ids: Sequence[str], *, max_seats: int = 50) -> list[str]:
+def requested_seats(seat_ids: Sequence[str], *, max_seats: int = MAX_SEATS_PER_HOLD) -> list[str]:
     """The distinct seat ids of a hold request, in the order asked."""
     distinct = list(dict.fromkeys(seat_ids))
     if not distinct:

@@ -35,3 +35,28 @@ class InventoryExists(Conflict):
 
 class SeatingBusy(ServiceUnavailable):
     title = "Seat selection is busy; try again"
+
+
+class TicketTypeUnavailable(Unprocessable):
+    """A seat was asked at a ticket type it cannot have now (unknown, another grade,
+    outside its window, hidden, stopped); ``seat_ids`` and ``ticket_type_id`` say which."""
+
+    code, title = "ticket_type_unavailable", "Ticket type not available"
+
+
+class TicketTypeSoldOut(Unprocessable):
+    """The ticket type's quantity for the show is used up (``ticket_type_id``, ``remaining``)."""
+
+    code, title = "out_of_stock", "Ticket type sold out"
+
+
+class CodeInvalid(Unprocessable):
+    """The presale code or voucher is unknown, stopped or outside its validity window."""
+
+    code, title = "code_invalid", "Code not valid"
+
+
+class CodeExhausted(Unprocessable):
+    """The code has been used as often as allowed (``scope``: ``code`` or ``user``)."""
+
+    code, title = "code_exhausted", "Code used up"

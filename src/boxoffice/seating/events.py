@@ -45,3 +45,22 @@ class HoldExpired(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return self.hold_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitlistSeatOffered(DomainEvent):
+    """A seat that came back is held for a fan of the waitlist until ``expires_at``."""
+
+    context, name = "seating", "WaitlistSeatOffered"
+    entry_id: str
+    hold_id: str
+    show_id: str
+    user_id: str
+    seat_id: str
+    amount: int
+    currency: str
+    expires_at: str  # RFC 3339
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.entry_id

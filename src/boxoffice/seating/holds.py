@@ -14,9 +14,9 @@ alone still refuses every double hold.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -24,12 +24,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from boxoffice.catalog.contracts import ShowSaleInfo
+from boxoffice.catalog.contracts import ShowSaleInfo, TicketTypeInfo
 from boxoffice.platform.db import retry_transaction, unreachable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain
+from boxoffice.seating import claims, code_rules, codes, domain, limits, pricing, typed
+from boxoffice.seating import standing as standing_areas
 from boxoffice.seating.adapters import Seating, seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
 from boxoffice.seating.domain import HELD_MARK, PENDING_MARK, SOLD_MARK, Mark, epoch_ms
@@ -37,6 +38,7 @@ from boxoffice.seating.errors import (
     PurchaseLimitExceeded,
     SeatingBusy,
     SeatUnavailable,
+    TicketTypeSoldOut,
     UnknownSeats,
 )
 from boxoffice.seating.events import SeatsHeld
@@ -62,24 +64,44 @@ class HoldAttempt:
     layout: Layout
     user_id: str
     wanted: list[str]
+    # Seats asked at a ticket type (seat id -> type), already checked by pricing; the
+    # others are sold at their grade's base price.
+    typed: Mapping[str, TicketTypeInfo] = field(default_factory=dict)
+    code: code_rules.CodeInfo | None = None  # a presale code or voucher, checked usable
+    # Standing areas asked for by quantity (section -> places), picked in the claim.
+    standing: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def quantity(self) -> int:
+        return len(self.wanted) + sum(self.standing.values())
 
 
 def attempt(
-    info: ShowSaleInfo, layout: Layout, user_id: str, seat_ids: Sequence[str]
+    info: ShowSaleInfo,
+    layout: Layout,
+    user_id: str,
+    seat_ids: Sequence[str],
+    typed: Mapping[str, TicketTypeInfo] | None = None,
+    standing: Mapping[str, int] | None = None,
 ) -> HoldAttempt:
     """Check the request against the show before any I/O: ``UnknownSeats`` (422) for an
-    empty, oversized or unknown seat list, ``PurchaseLimitExceeded`` for more seats than
-    one person may have."""
+    empty, oversized or unknown seat list (or standing area), ``PurchaseLimitExceeded``
+    for more seats than one person may have."""
+    places = standing_areas.check_request(layout, standing) if standing else {}
     try:
-        wanted = domain.requested_seats(seat_ids)
+        wanted = domain.requested_seats(seat_ids) if seat_ids or not places else []
     except domain.InvalidSeatRequest as error:
         raise UnknownSeats(str(error), errors=_seat_errors(str(error))) from None
-    _within_request_limit(info, wanted)
+    request = HoldAttempt(info, layout, user_id, wanted, typed or {}, standing=places)
+    if request.quantity > domain.MAX_SEATS_PER_HOLD:
+        message = f"A hold takes at most {domain.MAX_SEATS_PER_HOLD} seats."
+        raise UnknownSeats(message, errors=_seat_errors(message))
+    _within_request_limit(info, request.quantity)
     unknown = domain.unknown_seats(wanted, layout.index)
     if unknown:
         message = "Some seats do not exist in this show."
         raise UnknownSeats(message, seat_ids=unknown, errors=_seat_errors(message))
-    return HoldAttempt(info, layout, user_id, wanted)
+    return request
 
 
 async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> HeldSeats:
@@ -93,7 +115,9 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
     now = runtime.clock.now()
     hold_id = new_id()
     deadline = epoch_ms(now + timedelta(seconds=domain.PENDING_MARK_SECONDS))
-    marked = await _mark(adapters, show_id, wanted, Mark(PENDING_MARK, hold_id, deadline), now)
+    pending = Mark(PENDING_MARK, hold_id, deadline)
+    # Standing places are picked in the claim: only chosen seats are marked first.
+    marked = bool(wanted) and await _mark(adapters, show_id, wanted, pending, now)
     try:
         return await _claim(runtime, request, refresh, hold_id, now)
     except PoolTimeout:
@@ -106,9 +130,9 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
         raise
 
 
-def _within_request_limit(info: ShowSaleInfo, wanted: list[str]) -> None:
+def _within_request_limit(info: ShowSaleInfo, quantity: int) -> None:
     limit = info.max_tickets_per_user
-    if not domain.within_limit(0, len(wanted), limit):
+    if not domain.within_limit(0, quantity, limit):
         raise PurchaseLimitExceeded(f"At most {limit} seats per person for this show.", limit=limit)
 
 
@@ -142,7 +166,7 @@ async def _claim(
         try:
             async with runtime.uow() as uow:
                 info = await refresh(uow)
-                _within_request_limit(info, request.wanted)
+                _within_request_limit(info, request.quantity)
                 return await _claim_once(uow, runtime, replace(request, info=info), hold_id, now)
         except DBAPIError as error:
             if not retry_transaction(error):
@@ -151,13 +175,28 @@ async def _claim(
     raise SeatingBusy("Seat selection is busy; try again in a moment.")
 
 
+async def _checked(uow: UnitOfWork, request: HoldAttempt, now: datetime) -> HoldAttempt:
+    """The buyer's limit, the types' caps and the code checked under the buyer's lock; the
+    standing places picked now, to be claimed like chosen seats."""
+    show_id, user_id = request.info.show_id, request.user_id
+    await _check_limit(uow, request.info, user_id, request.quantity, now)
+    if request.typed:
+        await _check_caps(uow, show_id, request.typed, now)
+    if request.code is not None:
+        await codes.check_available(uow, request.code, user_id, now)
+    if request.standing:
+        picked = await standing_areas.pick(uow, show_id, request.standing, now)
+        request = replace(request, wanted=[*request.wanted, *picked], standing={})
+    return request
+
+
 async def _claim_once(
     uow: UnitOfWork, runtime: Runtime, request: HoldAttempt, hold_id: str, now: datetime
 ) -> HeldSeats:
     """Lock the buyer, check the limit, claim the seats, record the hold. Commits."""
+    request = await _checked(uow, request, now)
     info, wanted = request.info, request.wanted
     show_id, user_id = info.show_id, request.user_id
-    await _check_limit(uow, info, user_id, len(wanted), now)
     expires_at = domain.hold_expiry(now, info.hold_minutes)
     got = await claims.claim(
         uow,
@@ -172,14 +211,15 @@ async def _claim_once(
         await uow.rollback()
         taken = await claims.taken_among(uow, show_id, wanted, now)
         raise SeatUnavailable("Some seats were just taken.", seat_ids=taken or wanted)
-    places = [request.layout.index[seat_id] for seat_id in wanted]
-    seats = tuple(
-        HeldSeat(p.seat_id, p.section, p.row, p.number, p.grade, info.grade_prices.get(p.grade, 0))
-        for p in places
-    )
+    if request.typed:
+        chosen = {seat_id: t.id for seat_id, t in request.typed.items()}
+        await typed.set_types(uow, show_id, hold_id, chosen)
+    seats = _held_seats(request)
+    code_fields = {} if request.code is None else {"code_id": request.code.id}
     await claims.insert_hold(
         uow,
-        {
+        code_fields
+        | {
             "id": hold_id,
             "show_id": show_id,
             "user_id": user_id,
@@ -192,6 +232,11 @@ async def _claim_once(
             "expires_at": expires_at,
         },
     )
+    if request.code is not None:
+        discount = _undiscounted(request) - sum(seat.price for seat in seats)
+        await codes.reserve(
+            uow, request.code, user_id=user_id, hold_id=hold_id, discount=discount, now=now
+        )
     uow.record(SeatsHeld(hold_id=hold_id, show_id=show_id, user_id=user_id, seat_ids=wanted))
     held_mark = Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
     uow.on_commit(_board_update(seating_of(runtime), show_id, wanted, held_mark))
@@ -200,19 +245,64 @@ async def _claim_once(
     return HeldSeats(hold_id, show_id, user_id, active, expires_at, info.currency, seats)
 
 
+def _prices(request: HoldAttempt) -> list[int]:
+    """Each wanted seat's price: its type's, or its grade's."""
+    grades = request.info.grade_prices
+    return [
+        pricing.seat_price(grades.get(request.layout.index[s].grade, 0), request.typed.get(s))
+        for s in request.wanted
+    ]
+
+
+def _undiscounted(request: HoldAttempt) -> int:
+    return sum(_prices(request))
+
+
+def _held_seats(request: HoldAttempt) -> tuple[HeldSeat, ...]:
+    """The seats as held: place, grade, and the price of the type asked for (or the
+    grade's), less the code's discount if one was redeemed."""
+    prices = code_rules.discounted(_prices(request), request.code)
+    seats = []
+    for seat_id, price in zip(request.wanted, prices, strict=True):
+        p, chosen = request.layout.index[seat_id], request.typed.get(seat_id)
+        type_id, type_name = (chosen.id, chosen.name) if chosen else (None, None)
+        place = (p.seat_id, p.section, p.row, p.number, p.grade)
+        seats.append(HeldSeat(*place, price, type_id, type_name))
+    return tuple(seats)
+
+
+async def _check_caps(
+    uow: UnitOfWork, show_id: str, chosen: Mapping[str, TicketTypeInfo], now: datetime
+) -> None:
+    """Each capped type's lock row (in id order), then its seats taken now, against its cap."""
+    for need in pricing.capped_needs(chosen):
+        await typed.lock_type(uow, show_id, need.ticket_type_id)
+        taken = await typed.taken_of_type(uow, show_id, need.ticket_type_id, now)
+        if not pricing.within_cap(taken, need.wanted, need.cap):
+            raise TicketTypeSoldOut(
+                "Not enough tickets of this type are left for this show.",
+                ticket_type_id=need.ticket_type_id,
+                remaining=max(0, need.cap - taken),
+            )
+
+
 async def _check_limit(
     uow: UnitOfWork, info: ShowSaleInfo, user_id: str, wanted: int, now: datetime
 ) -> None:
     """The (show, user) lock first, so two devices of one buyer claim one at a time; a
     buyer's first claim of the show needs no count."""
-    first = await claims.lock_buyer(uow, info.show_id, user_id)
-    owned = 0 if first else await claims.owned_seats(uow, info.show_id, user_id, now)
+    if info.limit_scope == "event":  # the seller's choice: across every show (limits.py)
+        owned = await limits.owned_in_event(uow, info.event_id, user_id, now)
+    else:
+        first = await claims.lock_buyer(uow, info.show_id, user_id)
+        owned = 0 if first else await claims.owned_seats(uow, info.show_id, user_id, now)
     limit = info.max_tickets_per_user
     if not domain.within_limit(owned, wanted, limit):
         raise PurchaseLimitExceeded(
-            f"At most {limit} seats per person for this show; you have {owned}.",
+            f"At most {limit} seats per person for this {info.limit_scope}; you have {owned}.",
             limit=limit,
             owned=owned,
+            scope=info.limit_scope,
         )
 
 
@@ -255,6 +345,15 @@ def board_release(
                 await adapters.admission_finished(show_id, user_id)
 
     return update
+
+
+def board_held(
+    adapters: Seating, show_id: str, seat_ids: list[str], hold_id: str, expires_at: datetime
+) -> Callable[[], Awaitable[None]]:
+    """After commit: the board shows the seats held by ``hold_id`` until ``expires_at``."""
+    return _board_update(
+        adapters, show_id, seat_ids, Mark(HELD_MARK, hold_id, epoch_ms(expires_at))
+    )
 
 
 def board_sold(

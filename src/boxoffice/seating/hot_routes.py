@@ -40,6 +40,9 @@ async def hold_seats(request: FastRequest) -> FastResponse:
         user=user,
         seat_ids=body.seat_ids,
         admission_token=request.header(b"x-admission-token"),
+        ticket_types=body.ticket_types,
+        code=body.code,
+        standing={area.section: area.quantity for area in body.standing or ()},
     )
     return await _answer(request, held, 201)
 
@@ -65,7 +68,11 @@ HOT_ROUTES = [
         responses={
             403: {"description": "admission_required / admission_invalid (queue on)"},
             409: {"description": "seat_unavailable, with the taken seat_ids"},
-            422: {"description": "sale_not_open, purchase_limit_exceeded, validation_error"},
+            422: {
+                "description": "sale_not_open, purchase_limit_exceeded, validation_error, "
+                "ticket_type_unavailable, out_of_stock (a ticket type's cap), code_invalid, "
+                "code_exhausted"
+            },
             503: {"description": "service_unavailable: retry"},
         },
     ),

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from boxoffice.platform.errors import Conflict
 from boxoffice.seating.contracts import HeldSeat
@@ -116,15 +117,22 @@ def releasable(hold: HoldState) -> bool:
 
 def encode_seats(seats: tuple[HeldSeat, ...]) -> str:
     """The seats as the hold keeps them (compact JSON: the order and tickets are made
-    from this, at the price the buyer was shown)."""
-    return json.dumps(
-        [[s.seat_id, s.section, s.row, s.number, s.grade, s.price] for s in seats],
-        separators=(",", ":"),
-    )
+    from this, at the price the buyer was shown); a typed seat adds its type's id and name."""
+    return json.dumps([_encoded(s) for s in seats], separators=(",", ":"))
+
+
+def _encoded(s: HeldSeat) -> list[object]:
+    place: list[object] = [s.seat_id, s.section, s.row, s.number, s.grade, s.price]
+    if s.ticket_type_id is not None:
+        place += [s.ticket_type_id, s.ticket_type_name]
+    return place
 
 
 def decode_seats(raw: str) -> tuple[HeldSeat, ...]:
-    return tuple(
-        HeldSeat(seat_id, section, row, number, grade, int(price))
-        for seat_id, section, row, number, grade, price in json.loads(raw)
-    )
+    return tuple(_decoded(place) for place in json.loads(raw))
+
+
+def _decoded(place: list[Any]) -> HeldSeat:
+    seat_id, section, row, number, grade, price, *typed = place
+    type_id, type_name = typed if typed else (None, None)
+    return HeldSeat(seat_id, section, row, number, grade, int(price), type_id, type_name)

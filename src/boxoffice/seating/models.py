@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, UTCDateTime
@@ -36,6 +36,7 @@ class Seat(Base):
     __table_args__ = (
         Index("ix_seating_seats_hold_id", "hold_id"),
         Index("ix_seating_seats_show_id_holder_id", "show_id", "holder_id"),
+        Index("ix_seating_seats_show_id_ticket_type_id", "show_id", "ticket_type_id"),
     )
 
     show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
@@ -52,6 +53,11 @@ class Seat(Base):
     holder_id: Mapped[str | None] = mapped_column(Id())
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     order_id: Mapped[str | None] = mapped_column(Id())
+    # The ticket type the seat is held or sold at (None: the grade's base price); counted
+    # against the type's cap only while the seat is taken (docs/selling.md).
+    ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    # Why the seller holds the seat back from the sale (status "blocked"): house, press...
+    blocked_for: Mapped[str | None] = mapped_column(String(32))
 
 
 class Hold(Base):
@@ -79,6 +85,8 @@ class Hold(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(Id())
+    # The presale code or voucher the hold redeemed (docs/selling.md), if any.
+    code_id: Mapped[str | None] = mapped_column(Id())
 
 
 class BuyerLock(Base):
@@ -90,3 +98,86 @@ class BuyerLock(Base):
     show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     claims: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketTypeLock(Base):
+    """One row per (show, capped ticket type): claiming it serialises the claims of that
+    type on that show, so the count of its seats read next is exact under races."""
+
+    __tablename__ = "seating_ticket_type_locks"
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    ticket_type_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WaitlistEntry(Base):
+    """A fan waiting for a seat of a sold-out show (one entry per show and user): a grade
+    or any seat; offered a seat (``hold_id``) when one comes back (docs/selling.md)."""
+
+    __tablename__ = "seating_waitlist"
+    __table_args__ = (
+        UniqueConstraint("show_id", "user_id"),
+        Index("ix_seating_waitlist_show_id_status_joined_at", "show_id", "status", "joined_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    grade: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # waitlist_rules.EntryStatus
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    hold_id: Mapped[str | None] = mapped_column(Id())
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Code(Base):
+    """A presale code or voucher of an event (code_rules.CodeInfo); ``claims`` is bumped by
+    every redemption as the row lock that serialises them."""
+
+    __tablename__ = "seating_codes"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        Index("ix_seating_codes_batch_id", "batch_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id())
+    code: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[str | None] = mapped_column(Id())
+    presale_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    amount_off: Mapped[int | None] = mapped_column(Integer)
+    percent_off: Mapped[int | None] = mapped_column(Integer)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    max_uses_per_user: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CodeRedemption(Base):
+    """One use of a code by a hold: ``reserved`` while the hold lives, ``spent`` once its
+    order is paid, ``released`` when the order is cancelled (a lapsed hold's reservation
+    simply stops counting). The audit of a code's redemptions."""
+
+    __tablename__ = "seating_code_redemptions"
+    __table_args__ = (
+        Index("ix_seating_code_redemptions_code_id_user_id", "code_id", "user_id"),
+        Index("ix_seating_code_redemptions_hold_id", "hold_id"),
+        Index("ix_seating_code_redemptions_order_id", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    code_id: Mapped[str] = mapped_column(Id())
+    user_id: Mapped[str] = mapped_column(Id())
+    hold_id: Mapped[str] = mapped_column(Id())
+    order_id: Mapped[str | None] = mapped_column(Id())
+    status: Mapped[str] = mapped_column(String(16))  # reserved | spent | released
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

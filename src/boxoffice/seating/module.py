@@ -12,7 +12,7 @@ from boxoffice.catalog.contracts import ShowInventory
 from boxoffice.platform.contexts import ContextModule
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.runtime import Runtime
-from boxoffice.seating import adapters, hot_routes, routes, service
+from boxoffice.seating import adapters, code_routes, hot_routes, routes, service
 from boxoffice.waitroom import service as waitroom
 from boxoffice.waitroom.contracts import SeatCount
 
@@ -52,7 +52,7 @@ def provide(runtime: Runtime) -> None:
 
 MODULE = ContextModule(
     "seating",
-    routers=[routes.router],
+    routers=[routes.router, code_routes.router],
     hot_routes=hot_routes.HOT_ROUTES,
     startup=startup,
     jobs=JOBS,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from boxoffice.platform.deps import CurrentUser, RuntimeDep, UoW
-from boxoffice.seating import service
-from boxoffice.seating.schemas import SeatMapRead
+from boxoffice.platform.deps import CurrentUser, RuntimeDep, SellerUser, UoW
+from boxoffice.seating import box_office, service, waitlist
+from boxoffice.seating.schemas import (
+    BlockedSeatRead,
+    BlockedSeats,
+    BlockRequest,
+    ReleaseRequest,
+    SeatMapRead,
+    WaitlistEntryRead,
+    WaitlistJoin,
+)
 
 router = APIRouter(tags=["seating"])
 
@@ -47,3 +55,104 @@ async def get_seat_map(
 async def release_hold(hold_id: HoldId, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.cancel_hold(runtime, hold_id, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# The sold-out waitlist (docs/selling.md)
+
+EntryId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _entry(view: waitlist.EntryView) -> WaitlistEntryRead:
+    return WaitlistEntryRead.model_validate(view, from_attributes=True)
+
+
+@router.post(
+    "/shows/{show_id}/waitlist",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WaitlistEntryRead,
+    operation_id="join_waitlist",
+    responses={
+        200: {"description": "already on the waitlist: the same entry"},
+        404: {"description": "no such show, or grade"},
+        409: {"description": "seats_available: a seat is free, hold it instead"},
+        422: {"description": "sale_not_open, validation_error"},
+    },
+)
+async def join_waitlist(
+    show_id: ShowId,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+    body: WaitlistJoin | None = None,
+) -> WaitlistEntryRead:
+    grade = body.grade if body is not None else None
+    view, created = await service.join_waitlist(runtime, show_id, user, grade)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return _entry(view)
+
+
+@router.get(
+    "/waitlist/{entry_id}",
+    response_model=WaitlistEntryRead,
+    operation_id="get_waitlist_entry",
+    responses={404: {"description": "no such entry (or not yours)"}},
+)
+async def get_waitlist_entry(
+    entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser
+) -> WaitlistEntryRead:
+    return _entry(await service.waitlist_entry(runtime, entry_id, user))
+
+
+@router.delete(
+    "/waitlist/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="leave_waitlist",
+    responses={404: {"description": "no such entry (or not yours)"}},
+)
+async def leave_waitlist(entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser) -> Response:
+    await service.leave_waitlist(runtime, entry_id, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Box-office seats (docs/selling.md)
+
+_OWNER: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not the event's seller (or an admin)"},
+    404: {"description": "no such show"},
+}
+
+
+@router.post(
+    "/shows/{show_id}/blocks",
+    response_model=BlockedSeats,
+    operation_id="block_seats",
+    responses=_OWNER | {409: {"description": "seat_unavailable: held, sold or blocked"}},
+)
+async def block_seats(
+    show_id: ShowId, body: BlockRequest, runtime: RuntimeDep, seller: SellerUser
+) -> BlockedSeats:
+    blocked = await box_office.block(runtime, seller, show_id, body.seat_ids, body.reason)
+    return BlockedSeats(show_id=show_id, seat_ids=blocked)
+
+
+@router.post(
+    "/shows/{show_id}/blocks/release",
+    response_model=BlockedSeats,
+    operation_id="release_blocked_seats",
+    responses=_OWNER,
+)
+async def release_blocked_seats(
+    show_id: ShowId, body: ReleaseRequest, runtime: RuntimeDep, seller: SellerUser
+) -> BlockedSeats:
+    released = await box_office.release(runtime, seller, show_id, body.seat_ids)
+    return BlockedSeats(show_id=show_id, seat_ids=released)
+
+
+@router.get(
+    "/shows/{show_id}/blocks",
+    response_model=list[BlockedSeatRead],
+    operation_id="list_blocked_seats",
+    responses=_OWNER,
+)
+async def list_blocked_seats(show_id: ShowId, runtime: RuntimeDep, seller: SellerUser) -> Any:
+    return await box_office.blocked(runtime, seller, show_id)

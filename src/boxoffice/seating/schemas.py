@@ -12,8 +12,20 @@ from boxoffice.seating.contracts import HeldSeats
 SeatId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class StandingIn(BaseModel):
+    section: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    quantity: int = Field(ge=1, le=50)
+
+
 class HoldCreate(BaseModel):
-    seat_ids: list[SeatId] = Field(min_length=1, max_length=50)
+    # Chosen seats; may be empty when standing places are asked for (at least one of them).
+    seat_ids: list[SeatId] = Field(default_factory=list, max_length=50)
+    # Places in standing areas, by quantity (docs/selling.md).
+    standing: list[StandingIn] | None = Field(default=None, max_length=10)
+    # Seat id -> ticket type id, for the seats not sold at their grade's base price.
+    ticket_types: dict[SeatId, SeatId] | None = Field(default=None, max_length=50)
+    # A presale code or voucher of the event (docs/selling.md).
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
 
 
 class HeldSeatRead(BaseModel):
@@ -23,6 +35,8 @@ class HeldSeatRead(BaseModel):
     number: str
     grade: str
     price: int
+    ticket_type_id: str | None = None
+    ticket_type_name: str | None = None
 
 
 class HoldRead(BaseModel):
@@ -55,6 +69,8 @@ class HoldRead(BaseModel):
                     number=s.number,
                     grade=s.grade,
                     price=s.price,
+                    ticket_type_id=s.ticket_type_id,
+                    ticket_type_name=s.ticket_type_name,
                 )
                 for s in held.seats
             ],
@@ -76,3 +92,45 @@ class SeatMapRead(BaseModel):
 
     show_id: str
     seats: list[SeatRead]
+
+
+# The sold-out waitlist (docs/selling.md)
+
+GradeCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class WaitlistJoin(BaseModel):
+    grade: GradeCode | None = None  # None: any seat
+
+
+class WaitlistEntryRead(BaseModel):
+    id: str
+    show_id: str
+    grade: str | None
+    status: str  # waiting | offered | bought | missed | left
+    joined_at: datetime
+    position: int | None  # 1 = next in line, while waiting
+    hold_id: str | None  # the offered seat's hold, to order and pay
+    offer_expires_at: datetime | None
+
+
+# Box-office seats (docs/selling.md)
+
+
+class BlockRequest(BaseModel):
+    seat_ids: list[SeatId] = Field(min_length=1, max_length=1000)
+    reason: Annotated[str, StringConstraints(max_length=32)] = "house"
+
+
+class ReleaseRequest(BaseModel):
+    seat_ids: list[SeatId] = Field(min_length=1, max_length=1000)
+
+
+class BlockedSeats(BaseModel):
+    show_id: str
+    seat_ids: list[str]
+
+
+class BlockedSeatRead(BaseModel):
+    seat_id: str
+    reason: str

@@ -9,30 +9,44 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Row, case, func, select
 
 from boxoffice.catalog import service as catalog
-from boxoffice.catalog.contracts import SaleNotOpen, SeatSpec, ShowNotFound, ShowSaleInfo
+from boxoffice.catalog.contracts import (
+    SeatSpec,
+    ShowNotFound,
+    ShowSaleInfo,
+)
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain, holds, inventory, selling
+from boxoffice.seating import (
+    claims,
+    codes,
+    domain,
+    holds,
+    inventory,
+    redeeming,
+    selling,
+    waitlist,
+)
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
+from boxoffice.seating.code_rules import CodeInfo
 from boxoffice.seating.contracts import HeldSeats, SeatAvailability
+from boxoffice.seating.entry import admitted, typed_choice
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
 from boxoffice.seating.errors import PurchaseLimitExceeded as PurchaseLimitExceeded
 from boxoffice.seating.errors import SeatUnavailable as SeatUnavailable
 from boxoffice.seating.lifecycle import HoldStatus
 from boxoffice.seating.snapshot import SeatMap
-from boxoffice.waitroom import service as waitroom
 
 __all__ = [
     "HoldLapsed",
@@ -131,48 +145,46 @@ async def hold_seats(
     user: Principal,
     seat_ids: Sequence[str],
     admission_token: str | None,
+    ticket_types: Mapping[str, str] | None = None,
+    code: str | None = None,
+    standing: Mapping[str, int] | None = None,
 ) -> HeldSeats:
-    """Hold all of ``seat_ids`` for ``user`` or none. Commits.
+    """Hold all of ``seat_ids`` for ``user`` or none. Commits. ``ticket_types`` names the
+    type of some seats (seat id -> ticket type id); the others are at the grade's price.
+    ``code``: a presale code or voucher of the event (its presale window, hidden type,
+    discount), reserved by the hold (``CodeInvalid``, ``CodeExhausted``: 422).
+    ``standing``: places of standing areas by quantity (section -> places; 422
+    ``out_of_stock`` when fewer are left).
 
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
-    ``seat_ids``), ``ShowNotFound`` (404).
+    ``seat_ids``), ``ShowNotFound`` (404), ``TicketTypeUnavailable`` (422) and
+    ``TicketTypeSoldOut`` (422 ``out_of_stock``).
 
     An attempt the seat board refuses (409) touches no database and may have been judged
     on sale info up to a second old; one that reaches the database is checked again
     against the current sale info first.
     """
 
+    redeemed: CodeInfo | None = None
+
     async def refresh(uow: UnitOfWork) -> ShowSaleInfo:
         fresh = await _sale_info(uow, runtime, show_id)
-        return await _admitted(runtime, fresh, show_id, user, admission_token)
+        return await admitted(runtime, fresh, show_id, user, admission_token, redeemed)
 
     async with holds.database_reachable():
         layout = await seating_of(runtime).snapshots.layout(show_id)  # its own transaction
         info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
-        info = await _admitted(runtime, info, show_id, user, admission_token)
-        return await holds.hold(runtime, holds.attempt(info, layout, user.id, seat_ids), refresh)
-
-
-async def _admitted(
-    runtime: Runtime,
-    info: ShowSaleInfo | None,
-    show_id: str,
-    user: Principal,
-    admission_token: str | None,
-) -> ShowSaleInfo:
-    """``info`` when ``user`` may hold seats of the show now; else the refusal."""
-    if info is None or info.event_status == "draft":
-        raise ShowNotFound(f"Show {show_id} not found.")
-    if info.queue.enabled:  # raises AdmissionRequired / AdmissionInvalid
-        await waitroom.check_admission(runtime, admission_token, show_id=show_id, user_id=user.id)
-    if not info.sale_open_at(runtime.clock.now()):
-        raise SaleNotOpen(
-            "Tickets for this show are not on sale now.",
-            sale_opens_at=info.sale_opens_at.isoformat(),
-            sale_closes_at=info.sale_closes_at.isoformat(),
-        )
-    return info
+        if code is not None and info is not None:
+            redeemed = await redeeming.resolve(runtime, info, code)
+        info = await admitted(runtime, info, show_id, user, admission_token, redeemed)
+        request = holds.attempt(info, layout, user.id, seat_ids, standing=standing)
+        if ticket_types:
+            typed = await typed_choice(runtime, request, ticket_types, redeemed)
+            request = replace(request, typed=typed)
+        if redeemed is not None:
+            request = replace(request, code=redeemed)
+        return await holds.hold(runtime, request, refresh)
 
 
 async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> Row[Any]:
@@ -209,9 +221,43 @@ async def cancel_hold(runtime: Runtime, hold_id: str, user: Principal) -> None:
 
 
 async def expire_holds(runtime: Runtime) -> int:
-    """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``).
-    Returns how many it expired. Safe to run in several processes at once."""
-    return await selling.sweep(runtime)
+    """The sweeper: releases every hold past its expiry for good (records ``HoldExpired``),
+    then offers the seats that came back to the shows' waitlists. Returns how many holds it
+    expired. Safe to run in several processes at once."""
+    expired = await selling.sweep(runtime)
+    for show_id in await waitlist.shows_with_waitlist(runtime):
+        await offer_returned_seats(runtime, show_id)
+    return expired
+
+
+# --- the sold-out waitlist (docs/selling.md) ------------------------------------------------
+
+
+async def join_waitlist(
+    runtime: Runtime, show_id: str, user: Principal, grade: str | None
+) -> tuple[waitlist.EntryView, bool]:
+    """Join a sold-out show's waitlist (True when new). Raises ``ShowNotFound``,
+    ``SaleNotOpen``, ``SeatsStillAvailable`` (409 ``seats_available``)."""
+    info = await catalog.recent_sale_info(runtime, show_id, max_age=holds.SALE_INFO_SECONDS)
+    info = waitlist.sale_info_or_404(info, show_id, runtime.clock.now())
+    return await waitlist.join(runtime, info, user, grade)
+
+
+async def waitlist_entry(runtime: Runtime, entry_id: str, user: Principal) -> waitlist.EntryView:
+    return await waitlist.get(runtime, entry_id, user)
+
+
+async def leave_waitlist(runtime: Runtime, entry_id: str, user: Principal) -> None:
+    await waitlist.leave(runtime, entry_id, user)
+
+
+async def offer_returned_seats(runtime: Runtime, show_id: str) -> int:
+    """Offer the show's free seats to its waitlist in join order (each a hold of
+    ``waitlist.OFFER_MINUTES``, e-mailed). Commits. Returns how many were offered."""
+    info = await catalog.recent_sale_info(runtime, show_id, max_age=0)
+    if info is None:
+        return 0
+    return await waitlist.offer_returned_seats(runtime, info)
 
 
 # --- what orders calls (no commit) -------------------------------------------------------
@@ -246,6 +292,8 @@ async def sell_hold(
     ``Conflict`` (sold to or attached to another order).
     """
     row = await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=limit)
+    if row.code_id is not None:  # its use of a code is spent now (docs/selling.md)
+        await codes.spend(uow, hold_id, order_id, uow.clock.now())
     return await _view(uow, runtime, row)
 
 
@@ -266,6 +314,7 @@ async def release_sold_seats(
     await selling.release_sold_seats(
         uow, runtime, show_id=show_id, seat_ids=list(seat_ids), order_id=order_id
     )
+    await codes.release_for_order(uow, order_id, uow.clock.now())
 
 
 def gzip_seat_map(runtime: Runtime, seat_map: SeatMap) -> bytes:

@@ -27,6 +27,7 @@ from boxoffice.platform.singleflight import SingleFlight
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.board import SeatBoard
 from boxoffice.seating.domain import (
+    BLOCKED,
     HELD,
     HELD_MARK,
     SOLD,
@@ -220,17 +221,22 @@ class SnapshotCache:
         return seat_map.gzipped
 
 
+BOX_OFFICE = "box-office"  # the board's owner of blocked seats
+
+
 async def marks_from_database(uow: UnitOfWork, show_id: str) -> list[tuple[str, Mark]]:
     """The board as the database has it: held seats (with their expiry) and sold ones."""
     rows = await uow.session.execute(
         select(Seat.seat_id, Seat.status, Seat.hold_id, Seat.hold_expires_at, Seat.order_id).where(
-            Seat.show_id == show_id, Seat.status.in_((HELD, SOLD))
+            Seat.show_id == show_id, Seat.status.in_((HELD, SOLD, BLOCKED))
         )
     )
     marks = []
     for seat_id, status, hold_id, expires_at, order_id in rows:
         if status == SOLD:
             marks.append((seat_id, Mark(SOLD_MARK, hold_id or order_id or "", 0)))
+        elif status == BLOCKED:  # a box-office seat shows as taken (docs/selling.md)
+            marks.append((seat_id, Mark(SOLD_MARK, BOX_OFFICE, 0)))
         elif expires_at is not None:
             marks.append((seat_id, Mark(HELD_MARK, hold_id or "", epoch_ms(expires_at))))
     return marks

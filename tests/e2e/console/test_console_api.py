@@ -296,7 +296,9 @@ async def test_door_count_for_staff_and_the_show_seller(
     ticket = await client.get(f"{API}/tickets/{order['ticket_ids'][0]}", headers=fan.headers)
     staff = await user_with_role(client, runtime, Role.STAFF)
     scanned = await client.post(
-        f"{API}/checkin", json={"code": ticket.json()["code"]}, headers=staff.headers
+        f"{API}/checkin",
+        json={"code": ticket.json()["code"], "show_id": show.show_id},
+        headers=staff.headers,
     )
     assert scanned.status_code == 200, scanned.text
     url = f"{API}/shows/{show.show_id}/checkins"

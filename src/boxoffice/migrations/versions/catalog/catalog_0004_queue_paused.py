@@ -3,8 +3,8 @@
 The console's live dashboard pauses and resumes admitting (the dispatcher reads it through
 the sale info on its next tick); existing events are not paused.
 
-Revision ID: catalog_0002
-Revises: catalog_0001
+Revision ID: catalog_0004
+Revises: catalog_0003
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "catalog_0002"
-down_revision = "catalog_0001"
+revision = "catalog_0004"
+down_revision = "catalog_0003"
 branch_labels = None
 depends_on = None
 

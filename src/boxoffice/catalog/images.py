@@ -1,0 +1,67 @@
+"""Pictures of an event: checked and re-encoded (platform.media), stored with a thumbnail,
+attached to the event."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from boxoffice.catalog import domain
+from boxoffice.catalog.adapters import adapters
+from boxoffice.catalog.errors import EventStateConflict
+from boxoffice.catalog.event_rules import invalidate_event, owned_event
+from boxoffice.catalog.models import Event, EventImage
+from boxoffice.platform import media
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal
+from boxoffice.platform.uow import UnitOfWork
+
+
+async def add_image(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    principal: Principal,
+    event_id: str,
+    *,
+    kind: str,
+    data: bytes,
+) -> EventImage:
+    """Check the content (Pillow), store the image and a thumbnail, attach them to the event.
+
+    Raises ``ImageTooLarge`` (413), ``UnsupportedImage`` (415), ``InvalidImage`` (422).
+    """
+    event = await owned_event(uow, principal, event_id, lock=False)
+    if not domain.can_edit(event.status):
+        raise EventStateConflict("A cancelled event cannot be edited.")
+    media.refuse_oversized(data, runtime.settings.max_upload_bytes)
+    state = adapters(runtime)
+    checked = await media.check_image(runtime, data, max_pixels=state.settings.max_image_pixels)
+    image_id = new_id()
+    key = f"events/{event.id}/{image_id}.{checked.extension}"
+    thumbnail_key = f"events/{event.id}/{image_id}.thumb.webp"
+    await state.storage.put(key, checked.data, checked.content_type)
+    await state.storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    image = EventImage(
+        id=image_id,
+        event_id=event.id,
+        kind=kind,
+        key=key,
+        thumbnail_key=thumbnail_key,
+        content_type=checked.content_type,
+        width=checked.width,
+        height=checked.height,
+        size_bytes=len(checked.data),
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(image)
+    await uow.session.execute(
+        update(Event).where(Event.id == event.id).values(updated_at=uow.clock.now())
+    )
+    await invalidate_event(uow, runtime, event.id)
+    await uow.commit()
+    return image
+
+
+def image_urls(runtime: Runtime, image: EventImage) -> tuple[str, str]:
+    storage = adapters(runtime).storage
+    return storage.url(image.key), storage.url(image.thumbnail_key)

@@ -1,0 +1,57 @@
+"""Ticket types over HTTP (``docs/selling.md``): the seller adds and changes them, anyone
+lists the ones on offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from boxoffice.catalog import service
+from boxoffice.catalog.schemas import TicketTypeCreate, TicketTypeRead, TicketTypeUpdate
+from boxoffice.platform.deps import OptionalUser, ReadUoW, SellerUser, UoW
+
+router = APIRouter(tags=["catalog"])
+
+_OWNER: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the event's seller (or an admin)"},
+    404: {"description": "no such event or ticket type"},
+    409: {"description": "the event is cancelled"},
+    422: {"description": "validation_error: unknown grade, reversed window"},
+}
+
+
+@router.post(
+    "/events/{event_id}/ticket-types",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketTypeRead,
+    operation_id="create_ticket_type",
+    responses=_OWNER,
+)
+async def create_ticket_type(
+    event_id: str, body: TicketTypeCreate, uow: UoW, seller: SellerUser
+) -> Any:
+    return await service.create_ticket_type(uow, seller, event_id, body)
+
+
+@router.get(
+    "/events/{event_id}/ticket-types",
+    response_model=list[TicketTypeRead],
+    operation_id="list_ticket_types",
+    responses={404: {"description": "no such event"}},
+)
+async def list_ticket_types(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
+    return await service.event_ticket_types(uow, event_id, user)
+
+
+@router.patch(
+    "/ticket-types/{ticket_type_id}",
+    response_model=TicketTypeRead,
+    operation_id="update_ticket_type",
+    responses=_OWNER,
+)
+async def update_ticket_type(
+    ticket_type_id: str, body: TicketTypeUpdate, uow: UoW, seller: SellerUser
+) -> Any:
+    return await service.update_ticket_type(uow, seller, ticket_type_id, body)

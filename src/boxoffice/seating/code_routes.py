@@ -1,0 +1,83 @@
+"""Presale codes and vouchers over HTTP: the event's seller manages them (docs/selling.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser, UoW
+from boxoffice.seating import code_admin
+from boxoffice.seating.code_schemas import (
+    CodeBatch,
+    CodeCreate,
+    CodeRead,
+    CodeUpdate,
+    RedemptionRead,
+)
+
+router = APIRouter(tags=["seating"])
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+Batch = Annotated[str | None, Query(max_length=64)]
+_OWNER: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not the event's seller (or an admin)"},
+    404: {"description": "no such event or code"},
+}
+
+
+@router.post(
+    "/events/{event_id}/codes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CodeBatch,
+    operation_id="create_codes",
+    responses=_OWNER
+    | {
+        409: {"description": "conflict: the event already has this code"},
+        422: {"description": "validation_error"},
+    },
+)
+async def create_codes(event_id: Id, body: CodeCreate, uow: UoW, seller: SellerUser) -> Any:
+    return await code_admin.create(uow, seller, event_id, body)
+
+
+@router.get(
+    "/events/{event_id}/codes",
+    response_model=list[CodeRead],
+    operation_id="list_codes",
+    responses=_OWNER,
+)
+async def list_codes(event_id: Id, uow: ReadUoW, seller: SellerUser, batch_id: Batch = None) -> Any:
+    return await code_admin.listing(uow, seller, event_id, batch_id)
+
+
+@router.get(
+    "/events/{event_id}/codes.csv",
+    operation_id="export_codes",
+    response_class=Response,
+    responses=_OWNER | {200: {"content": {"text/csv": {}}, "description": "the codes as CSV"}},
+)
+async def export_codes(
+    event_id: Id, uow: ReadUoW, seller: SellerUser, batch_id: Batch = None
+) -> Response:
+    body = await code_admin.as_csv(uow, seller, event_id, batch_id)
+    headers = {"Content-Disposition": f'attachment; filename="codes-{event_id}.csv"'}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.patch(
+    "/codes/{code_id}", response_model=CodeRead, operation_id="update_code", responses=_OWNER
+)
+async def update_code(code_id: Id, body: CodeUpdate, uow: UoW, seller: SellerUser) -> Any:
+    return await code_admin.update(uow, seller, code_id, body.active)
+
+
+@router.get(
+    "/codes/{code_id}/redemptions",
+    response_model=list[RedemptionRead],
+    operation_id="list_code_redemptions",
+    responses=_OWNER,
+)
+async def list_code_redemptions(
+    code_id: Id, uow: ReadUoW, runtime: RuntimeDep, seller: SellerUser
+) -> Any:
+    return await code_admin.redemptions(runtime, uow, seller, code_id)
