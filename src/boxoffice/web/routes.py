@@ -182,7 +182,13 @@ async def service_worker() -> Response:
     return Response(
         (STATIC / "js" / "sw.js").read_bytes(),
         media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        # Its own policy: the worker fetches this site's pages and files (the policy every
+        # other script gets, default-src 'none' with sandbox, would stop it registering).
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'self'",
+        },
     )
 
 
