@@ -2,7 +2,9 @@
 
 Events: ``position`` ``{position, eta_seconds}`` when it changes, ``admitted``
 ``{admission_token, expires_at}``, ``expired`` (admission ran out, or the place was
-given up) and a comment heartbeat. Event ids (``p<position>``, ``a``, ``x``) let a
+given up; ``reason``: ``sold_out`` when nothing is left to sell, ``queue_reset`` when the
+queue's state was lost — Redis restarted empty — and the fan must join again) and a comment
+heartbeat. Event ids (``p<position>``, ``a``, ``x``) let a
 reconnecting client (``Last-Event-ID``) skip what it already has.
 """
 
@@ -49,6 +51,7 @@ async def entry_events(
 ) -> AsyncIterator[str]:
     board, show_id, left = waitroom.board, entry.show_id, waitroom.board.left
     sent = last_event_id
+    resets = board.resets.get(show_id, 0)
     with board.listening(show_id, entry.entry_id) as listener:
         yield f"retry: {waitroom.settings.stream_retry_ms}\n\n"
         while True:
@@ -59,6 +62,14 @@ async def entry_events(
                     yield event("expired", "x", {"status": status.value})
                 return
             state = await board.serving(show_id, at_ms)
+            if board.resets.get(show_id, 0) != resets:  # the queue's state was lost
+                resets = board.resets.get(show_id, 0)
+                fresh = await waitroom.store.get(show_id, entry.entry_id)
+                if fresh is None:  # with it this place: the fan must join again
+                    yield event("expired", "x", {"status": "expired", "reason": "queue_reset"})
+                    return
+                entry = fresh
+                continue
             if status is Status.WAITING and state.sold_out:
                 yield event("expired", "x", {"status": "expired", "reason": "sold_out"})
                 return
@@ -110,6 +121,7 @@ async def entry_events(
                             or current.serving >= number
                             or current.sold_out
                             or entry.entry_id in left
+                            or board.resets.get(show_id, 0) != resets
                         ):
                             break
                         place = number - current.serving
