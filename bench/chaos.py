@@ -94,6 +94,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--admit-rate", type=float, default=5.0)
     parser.add_argument("--max-active", type=int, default=200)
     parser.add_argument("--cancel-rate", type=float, default=0.05)
+    parser.add_argument("--hold-minutes", type=int, default=2, help="the event's hold window")
     parser.add_argument("--arrival-seconds", type=float, default=10.0)
     parser.add_argument("--api", type=int, default=3)
     parser.add_argument("--processes", type=int, default=0)
@@ -257,14 +258,16 @@ def main() -> None:
         "admit_per_second": args.admit_rate,
         "max_active": args.max_active,
         "cancel_rate": args.cancel_rate,
+        "hold_minutes": args.hold_minutes,
         "arrival_seconds": args.arrival_seconds,
         "outage_seconds": args.outage_seconds,
         **body,
         **analysis,
     }
     report["plots"] = plot(results, body["faults"], analysis, out, args.fault)
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    finish(report, {name: int(report[name]) for name in INVARIANTS})
+    invariants = {name: int(report[name]) for name in INVARIANTS}
+    (out / "report.json").write_text(json.dumps({**report, "invariants": invariants}, indent=2))
+    finish(report, invariants)
 
 
 if __name__ == "__main__":

@@ -246,6 +246,15 @@ async def _shop(
     started = time.monotonic()
     pay_url = f"{plan.base_url}{API}/orders/{order['id']}/pay"
     status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+    deadline = time.monotonic() + plan.retry_for_seconds
+    while plan.retry_unavailable and status == 409 and paid.get("code") == "conflict":
+        # "A payment for this order is in progress": the confirm whose answer was lost (its
+        # process was killed) is settled by the payments reconciliation job; ask again.
+        result.problems.append((time.time() - plan.started_at, "pay", 409, False))
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(5)
+        status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
     if status != 200 or paid.get("status") != "paid":
         raise RuntimeError(f"pay answered {status} {paid}")
     result.paid = True
