@@ -99,6 +99,19 @@ def back_to_rate(sold: list[tuple[float, int]], at: float) -> dict[str, Any]:
     }
 
 
+def admissions_around(results: list[dict[str, Any]], at: float) -> dict[str, Any]:
+    """Admissions from the line around ``at``: the rate before and the longest pause after."""
+    admitted = sorted(r["admitted_at"] for r in results if r["admitted_at"] is not None)
+    before = [t for t in admitted if at - BASELINE_SECONDS <= t < at]
+    after = [t for t in admitted if at <= t <= at + 30]
+    gaps = [b - a for a, b in zip([at, *after], after, strict=False)]
+    return {
+        "admitted_per_second_before": round(len(before) / BASELINE_SECONDS, 2),
+        "admitted_in_the_10s_after": sum(1 for t in after if t < at + 10),
+        "longest_pause_in_admissions_after_seconds": round(max(gaps), 2) if gaps else None,
+    }
+
+
 def _count(problems: list[tuple[float, str, int, bool]]) -> dict[str, Any]:
     by_status = Counter("connection_failed" if p[2] == 0 else str(p[2]) for p in problems)
     by_step = Counter(p[1] for p in problems)
@@ -115,7 +128,7 @@ def analyse(results: list[dict[str, Any]], faults: list[dict[str, Any]]) -> dict
     sold = sales(results)
     per_fault = []
     for fault in faults:
-        recovery = back_to_rate(sold, fault["at"])
+        recovery = {**back_to_rate(sold, fault["at"]), **admissions_around(results, fault["at"])}
         back = fault["back_at"] + (recovery["seconds_until_back_to_rate"] or 0)
         window = (fault["at"] - 1, max(back, fault["back_at"]) + 15)
         seen = [p for p in problems if window[0] <= p[0] <= window[1]]
