@@ -164,8 +164,11 @@ class ServingBoard:
         that had not caught up): a state produced *after* the one in memory has handed out
         fewer numbers than were already admitted, which no queue that kept its state can
         do (serving <= issued, and both only grow). A late, older message is not a reset:
-        its ``at_ms`` (the dispatcher's tick) is not newer."""
-        return state.at_ms > current.at_ms and state.issued < current.serving
+        its ``at_ms`` (the dispatcher's tick) is not newer. A read of a queue never ticked
+        since (``at_ms`` 0: its state is simply gone, and the dispatcher may not know the
+        show again until someone joins) is one too."""
+        newer = state.at_ms > current.at_ms or state.at_ms == 0
+        return newer and state.issued < current.serving
 
     def _forget_show(self, show_id: str) -> None:
         """The places remembered for the show are gone with its queue: count the reset (each

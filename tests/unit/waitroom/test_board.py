@@ -80,3 +80,15 @@ async def test_a_queue_that_lost_its_state_is_seen_as_reset_and_its_places_forgo
     assert board.current("show").serving == 3  # type: ignore[union-attr]
     assert board.recall("show.far") is None  # asked of the store again: it is gone there
     assert board.recall("other.fan") is not None  # other shows keep theirs
+
+
+async def test_a_queue_read_back_empty_is_a_reset_too() -> None:
+    """After Redis restarted empty the dispatcher may tick nothing (the set of queued shows
+    is gone too, until someone joins): the board's own re-read of a silent show finds no
+    state at all — no tick (``at_ms`` 0), nothing issued — and that is a reset as well."""
+    board = ServingBoard(MemoryQueueStore(), heartbeat_seconds=60, stale_after_seconds=60)
+    board.deliver(ServingState("show", serving=500, issued=2_000, rate=5.0, at_ms=1_000))
+    board.deliver(ServingState("show", serving=0, issued=0, rate=0.0, at_ms=0))
+    assert board.resets == {"show": 1}
+    board.deliver(ServingState("show", serving=0, issued=0, rate=0.0, at_ms=0))
+    assert board.resets == {"show": 1}  # once: nothing was admitted in the new queue
