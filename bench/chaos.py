@@ -61,8 +61,8 @@ def fault_moments(faults: list[str], args: argparse.Namespace, rng: random.Rando
     The sale sells about ``seats / 2.2`` buyers' worth (fans buy 2.2 seats on average) at
     the admit rate; one fault falls in its middle half, several in turn across most of it."""
     selling = args.seats / 2.2 / args.admit_rate
-    first, last = (0.2, 0.65) if len(faults) == 1 else (0.1, 0.85)
-    start, end = args.arrival_seconds * 0.5 + selling * first, selling * last
+    first, last = (0.3, 0.65) if len(faults) == 1 else (0.1, 0.85)
+    start, end = args.arrival_seconds + selling * first, args.arrival_seconds + selling * last
     span = (end - start) / len(faults)
     return [start + i * span + rng.uniform(0.1, 0.6) * span for i in range(len(faults))]
 

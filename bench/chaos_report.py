@@ -79,9 +79,11 @@ def _rate(sold: list[tuple[float, int]], start: float, end: float) -> float:
 def back_to_rate(sold: list[tuple[float, int]], at: float) -> dict[str, Any]:
     """The rate before ``at`` and how long after it until a 5 s window sold at 80 % of it."""
     first = sold[0][0] if sold else at
+    last = sold[-1][0] if sold else at
     since = max(first, at - BASELINE_SECONDS)
     baseline = _rate(sold, since, at) if at - since >= 2 else None
-    last = sold[-1][0] if sold else at
+    if not baseline and last - first >= RATE_WINDOW:  # nothing sold yet: the sale's own rate
+        baseline = _rate(sold, first, last)
     found = None
     if baseline:
         t = at
@@ -95,7 +97,7 @@ def back_to_rate(sold: list[tuple[float, int]], at: float) -> dict[str, Any]:
         "tickets_per_second_in_the_10s_after": round(_rate(sold, at, at + 10), 2),
         "seconds_until_back_to_rate": found,
         "back_to_rate_means": f"a {RATE_WINDOW:.0f} s window selling >= {BACK_TO_RATE:.0%}"
-        " of the rate of the 20 s before the fault",
+        " of the rate of the 20 s before the fault (of the whole sale if none sold before)",
     }
 
 
