@@ -106,6 +106,9 @@ def setup_sale(gateway: str, args: argparse.Namespace) -> dict[str, Any]:
                 "sale_opens_at": (now - timedelta(minutes=1)).isoformat(),
                 "sale_closes_at": (now + timedelta(days=20)).isoformat(),
                 "max_tickets_per_user": 4,
+                # The seller's hold window (the chaos runs shorten it: a hold whose answer
+                # was lost with a killed process keeps its seats until it expires).
+                **({"hold_minutes": args.hold_minutes} if getattr(args, "hold_minutes", 0) else {}),
                 "queue": {
                     "enabled": True,
                     "admit_per_second": args.admit_rate,

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +41,10 @@ class Topology:
     redis_url: str
     api_ports: list[int]
     pids: dict[str, int] = field(default_factory=dict)
+    # How each process was started (argv, and the BOXOFFICE_* settings), so a supervisor can
+    # start a dead one again exactly as it was.
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def save(self) -> None:
         Path(self.state_dir, "topology.json").write_text(json.dumps(asdict(self), indent=2))
@@ -174,13 +179,15 @@ def up(args: argparse.Namespace) -> Topology:
         redis_url=args.redis_url,
         api_ports=api_ports,
     )
+    topology.env = {k: v for k, v in env.items() if k.startswith("BOXOFFICE_")}
     for port in api_ports:
-        serve = [python, "-m", "boxoffice", "serve", "--port", str(port)]
-        process = _spawn(serve, env, state_dir / "logs" / f"api-{port}.log")
-        topology.pids[f"api-{port}"] = process.pid
+        topology.commands[f"api-{port}"] = [python, "-m", "boxoffice", "serve", "--port", str(port)]
     for role in ROLES:
-        process = _spawn([python, "-m", "boxoffice", role], env, state_dir / "logs" / f"{role}.log")
-        topology.pids[role] = process.pid
+        topology.commands[role] = [python, "-m", "boxoffice", role]
+    for standby in range(2, args.dispatchers + 1):  # the standbys wait for the leader lease
+        topology.commands[f"dispatcher-{standby}"] = [python, "-m", "boxoffice", "dispatcher"]
+    for name in topology.commands:
+        topology.pids[name] = respawn(topology, name).pid
     topology.save()
     for port in api_ports:
         _wait(f"http://127.0.0.1:{port}/ready")
@@ -196,12 +203,44 @@ def up(args: argparse.Namespace) -> Topology:
     topology.pids["nginx"] = int((state_dir / "nginx.pid").read_text().strip())
     topology.save()
     _wait(f"{topology.gateway_url}/ready")
-    for role in ROLES:  # a role that died at start-up is a failed start
+    for role in topology.commands:  # a role that died at start-up is a failed start
         if not _pid_alive(topology.pids[role]):
             log = (state_dir / "logs" / f"{role}.log").read_text()[-2000:]
             down(argparse.Namespace(state_dir=str(state_dir)))
             raise SystemExit(f"{role} exited at start-up:\n{log}")
     return topology
+
+
+def respawn(topology: Topology, name: str) -> subprocess.Popen[bytes]:
+    """Start process ``name`` of the topology (again) with its command and settings."""
+    env = {**os.environ, **topology.env}
+    return _spawn(topology.commands[name], env, Path(topology.state_dir, "logs", f"{name}.log"))
+
+
+class Supervisor(threading.Thread):
+    """Starts again any process of the topology that died (nginx aside), as systemd's
+    ``Restart=always`` or a Kubernetes Deployment would: checked every ``interval`` seconds.
+    ``restarts`` lists (time.time(), name, new pid)."""
+
+    def __init__(self, topology: Topology, interval: float = 0.5) -> None:
+        super().__init__(name="topology-supervisor", daemon=True)
+        self.topology = topology
+        self.interval = interval
+        self.restarts: list[tuple[float, str, int]] = []
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            for name in list(self.topology.commands):
+                if not _pid_alive(self.topology.pids[name]):
+                    process = respawn(self.topology, name)
+                    self.topology.pids[name] = process.pid
+                    self.topology.save()
+                    self.restarts.append((time.time(), name, process.pid))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=5)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -262,8 +301,17 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("--burst", type=int, default=4000)
     start.add_argument("--sse-per-address", type=int, default=20, help="queue streams per address")
     start.add_argument("--nginx-workers", type=int, default=2)
+    start.add_argument(
+        "--dispatchers", type=int, default=1, help="dispatcher processes (1 leader, standbys)"
+    )
     start.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
-    for command in (start, sub.add_parser("down", help="stop it"), sub.add_parser("status")):
+    supervise = sub.add_parser("supervise", help="restart dead processes until interrupted")
+    for command in (
+        start,
+        sub.add_parser("down", help="stop it"),
+        sub.add_parser("status"),
+        supervise,
+    ):
         command.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
     return p
 
@@ -275,6 +323,14 @@ def main() -> None:
         print(json.dumps({"gateway": topology.gateway_url, "processes": topology.pids}, indent=2))
     elif args.command == "down":
         down(args)
+    elif args.command == "supervise":
+        running = Topology.load(Path(args.state_dir))
+        if running is None:
+            raise SystemExit("no topology is running")
+        supervisor = Supervisor(running)
+        supervisor.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            supervisor.join()
     else:
         topology = Topology.load(Path(args.state_dir))
         print(json.dumps(asdict(topology) if topology else {"running": False}, indent=2))

@@ -4,6 +4,12 @@ A buyer joins the show's queue, waits on the SSE stream until admitted, looks at
 seat map, picks seats the way fans do (most want the front sections), holds them,
 orders, pays with the internal provider, and sometimes cancels. Every step is timed;
 every buyer ends with exactly one outcome, or is counted as left without one.
+
+With ``retry_unavailable`` (the chaos runs, bench/chaos.py) a buyer behaves as a
+well-made client does while a part of the system is down: an answer of 502/503/504 or a
+dropped connection is retried after its ``Retry-After`` (1 s when none) with the same
+Idempotency-Key, and a place in line the waiting room no longer knows is joined again.
+Every such answer is recorded in ``problems``; a 500 is recorded and never retried.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import aiohttp
+
+from bench.flash.http import PlaceLost, call, wait_for_admission
 
 API = "/api/v1"
 OUTCOMES = ("bought", "bought_then_cancelled", "sold_out", "queue_expired")
@@ -37,6 +45,10 @@ class BuyerResult:
     paid_at: float | None = None
     cancelled_at: float | None = None
     steps: dict[str, list[float]] = field(default_factory=dict)
+    # Failed answers seen on the way: [seconds since the sale opened, step, status (0: the
+    # connection failed), whether it carried Retry-After].
+    problems: list[tuple[float, str, int, bool]] = field(default_factory=list)
+    places_lost: int = 0  # joins made again because the waiting room forgot the place
 
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
@@ -51,6 +63,8 @@ class Plan:
     max_tickets: int
     arrival_seconds: float
     started_at: float  # wall clock (time.time()) when the sale opened
+    retry_unavailable: bool = False  # retry 502/503/504 and dropped connections (chaos)
+    retry_for_seconds: float = 240.0  # ... for at most this long per request
 
 
 class SeatMap:
@@ -70,15 +84,15 @@ class SeatMap:
                 return
             headers = {"If-None-Match": self.etag} if self.etag else {}
             started = time.monotonic()
-            async with session.get(
-                f"{plan.base_url}{API}/shows/{plan.show_id}/seats", headers=headers
-            ) as r:
-                if r.status == 200:
-                    body = await r.json()
-                    self.etag = r.headers.get("ETag")
-                    self.available = [s for s in body["seats"] if s["status"] == "available"]
-                elif r.status != 304:
-                    raise RuntimeError(f"seat map answered {r.status}")
+            url = f"{plan.base_url}{API}/shows/{plan.show_id}/seats"
+            status, body, answer = await call(
+                session, plan, result, "seat_map", "GET", url, headers=headers
+            )
+            if status == 200:
+                self.etag = answer.get("ETag")
+                self.available = [s for s in body["seats"] if s["status"] == "available"]
+            elif status != 304:
+                raise RuntimeError(f"seat map answered {status}")
             result.timed("seat_map", time.monotonic() - started)
             self.fetched_at = time.monotonic()
 
@@ -103,53 +117,6 @@ def choose_seats(available: list[dict[str, Any]], plan: Plan, rng: random.Random
     )
     chosen = same_row[:wanted]
     return [s["id"] for s in chosen]
-
-
-async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        body: dict[str, Any] = await response.json(content_type=None)
-    except (aiohttp.ContentTypeError, json.JSONDecodeError, ValueError):
-        body = {"raw": (await response.text())[:200]}
-    return body
-
-
-async def wait_for_admission(
-    session: aiohttp.ClientSession, plan: Plan, entry_id: str, headers: dict[str, str]
-) -> tuple[str | None, str]:
-    """Follow the SSE stream until `admitted` (token) or `expired`; reconnect with Last-Event-ID."""
-    last_event_id: str | None = None
-    for _attempt in range(20):
-        stream_headers = dict(headers, Accept="text/event-stream")
-        if last_event_id:
-            stream_headers["Last-Event-ID"] = last_event_id
-        try:
-            timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
-            async with session.get(
-                f"{plan.base_url}{API}/queue/{entry_id}/stream",
-                headers=stream_headers,
-                timeout=timeout,
-            ) as r:
-                if r.status != 200:
-                    raise RuntimeError(f"stream answered {r.status}")
-                event, data = "message", ""
-                async for raw in r.content:
-                    line = raw.decode().rstrip("\r\n")
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data += line[5:].strip()
-                    elif line.startswith("id:"):
-                        last_event_id = line[3:].strip()
-                    elif line == "":
-                        if event == "admitted":
-                            return json.loads(data)["admission_token"], "admitted"
-                        if event == "expired":
-                            told = json.loads(data or "{}").get("reason")
-                            return None, "sold_out" if told == "sold_out" else "expired"
-                        event, data = "message", ""
-        except (TimeoutError, aiohttp.ClientError):
-            await asyncio.sleep(0.5)
-    raise RuntimeError("stream kept failing")
 
 
 async def buy(
@@ -179,25 +146,28 @@ async def _buy(
     result: BuyerResult,
 ) -> None:
     result.joined_at = time.time() - plan.started_at
-    started = time.monotonic()
-    async with session.post(f"{plan.base_url}{API}/shows/{plan.show_id}/queue", headers=auth) as r:
-        entry = await _json(r)
-        if r.status == 422 and entry.get("sold_out"):  # arrived after the line was told
+    join_url = f"{plan.base_url}{API}/shows/{plan.show_id}/queue"
+    for _join in range(5):
+        started = time.monotonic()
+        status, entry, _ = await call(session, plan, result, "join", "POST", join_url, headers=auth)
+        if status == 422 and entry.get("sold_out"):  # arrived after the line was told
             result.timed("join", time.monotonic() - started)
             result.outcome = "sold_out"
             return
-        if r.status not in (200, 201):
-            raise RuntimeError(f"join answered {r.status} {entry}")
-    result.timed("join", time.monotonic() - started)
-    try:
-        await _shop(session, plan, auth, seat_map, rng, result, entry)
-    finally:
-        if not result.paid:
-            # A fan who gives up closes the page: the place (and admission slot) is given up.
-            async with session.delete(
-                f"{plan.base_url}{API}/queue/{entry['entry_id']}", headers=auth
-            ) as r:
-                await r.read()
+        if status not in (200, 201):
+            raise RuntimeError(f"join answered {status} {entry}")
+        result.timed("join", time.monotonic() - started)
+        try:
+            await _shop(session, plan, auth, seat_map, rng, result, entry)
+            return
+        except PlaceLost:
+            result.places_lost += 1  # the line forgot this place: join again
+        finally:
+            if not result.paid:
+                # A fan who gives up closes the page: the place (and admission slot) is given up.
+                leave = f"{plan.base_url}{API}/queue/{entry['entry_id']}"
+                await call(session, plan, result, "leave", "DELETE", leave, headers=auth)
+    raise RuntimeError("the waiting room lost this buyer's place five times")
 
 
 async def _shop(
@@ -212,7 +182,7 @@ async def _shop(
     started = time.monotonic()
     admission: str | None = entry.get("admission_token")
     if entry.get("status") != "admitted" or not admission:
-        admission, state = await wait_for_admission(session, plan, entry["entry_id"], auth)
+        admission, state = await wait_for_admission(session, plan, entry["entry_id"], auth, result)
         if state == "expired":
             result.outcome = "queue_expired"
             return
@@ -231,21 +201,25 @@ async def _shop(
             result.outcome = "sold_out"
             return
         started = time.monotonic()
-        async with session.post(
+        status, body, _ = await call(
+            session,
+            plan,
+            result,
+            "hold",
+            "POST",
             f"{plan.base_url}{API}/shows/{plan.show_id}/holds",
             json={"seat_ids": seats},
             headers=headers,
-        ) as r:
-            body = await _json(r)
-            result.timed("hold", time.monotonic() - started)
-            if r.status == 201:
-                hold = body
-                break
-            if r.status == 409:
-                taken = set(body.get("seat_ids", seats))
-                seat_map.available = [s for s in seat_map.available if s["id"] not in taken]
-                continue
-            raise RuntimeError(f"hold answered {r.status} {body}")
+        )
+        result.timed("hold", time.monotonic() - started)
+        if status == 201:
+            hold = body
+            break
+        if status == 409:
+            taken = set(body.get("seat_ids", seats))
+            seat_map.available = [s for s in seat_map.available if s["id"] not in taken]
+            continue
+        raise RuntimeError(f"hold answered {status} {body}")
     if hold is None:
         result.outcome = "sold_out"
         return
@@ -254,20 +228,35 @@ async def _shop(
     started = time.monotonic()
     order_headers = dict(auth, **{"Idempotency-Key": str(uuid.uuid4())})
     order_body = {"hold_id": hold["hold_id"], "items": [], "payment_provider": "internal"}
-    async with session.post(
-        f"{plan.base_url}{API}/orders", json=order_body, headers=order_headers
-    ) as r:
-        order = await _json(r)
-        if r.status != 201:
-            raise RuntimeError(f"order answered {r.status} {order}")
+    status, order, _ = await call(
+        session,
+        plan,
+        result,
+        "order",
+        "POST",
+        f"{plan.base_url}{API}/orders",
+        json=order_body,
+        headers=order_headers,
+    )
+    if status != 201 and not (status == 200 and plan.retry_unavailable):  # 200: a replay
+        raise RuntimeError(f"order answered {status} {order}")
     result.order_id = order["id"]
     result.timed("order", time.monotonic() - started)
 
     started = time.monotonic()
-    async with session.post(f"{plan.base_url}{API}/orders/{order['id']}/pay", headers=auth) as r:
-        paid = await _json(r)
-        if r.status != 200 or paid.get("status") != "paid":
-            raise RuntimeError(f"pay answered {r.status} {paid}")
+    pay_url = f"{plan.base_url}{API}/orders/{order['id']}/pay"
+    status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+    deadline = time.monotonic() + plan.retry_for_seconds
+    while plan.retry_unavailable and status == 409 and paid.get("code") == "conflict":
+        # "A payment for this order is in progress": the confirm whose answer was lost (its
+        # process was killed) is settled by the payments reconciliation job; ask again.
+        result.problems.append((time.time() - plan.started_at, "pay", 409, False))
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(5)
+        status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+    if status != 200 or paid.get("status") != "paid":
+        raise RuntimeError(f"pay answered {status} {paid}")
     result.paid = True
     result.paid_at = time.time() - plan.started_at
     result.timed("pay", time.monotonic() - started)
@@ -275,14 +264,18 @@ async def _shop(
 
     if rng.random() < plan.cancel_rate:
         started = time.monotonic()
-        async with session.post(
+        status, cancelled, _ = await call(
+            session,
+            plan,
+            result,
+            "cancel",
+            "POST",
             f"{plan.base_url}{API}/orders/{order['id']}/cancel",
             json={"reason": "changed my mind"},
             headers=auth,
-        ) as r:
-            cancelled = await _json(r)
-            if r.status != 200:
-                raise RuntimeError(f"cancel answered {r.status} {cancelled}")
+        )
+        if status != 200:
+            raise RuntimeError(f"cancel answered {status} {cancelled}")
         result.cancelled = True
         result.cancelled_at = time.time() - plan.started_at
         result.timed("cancel", time.monotonic() - started)

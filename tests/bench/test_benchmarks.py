@@ -4,7 +4,8 @@ Each script ends its JSON report with ``invariants`` (counts that must be zero: 
 requests, seats held or sold twice, events lost, stock oversold) and exits 1 when one is
 not (``bench/common.finish``). This runs them as a newcomer would, as processes, and
 checks the exit status and the counts; the timings they print are not judged here.
-The full-size flash sale's small twin is ``tests/e2e/test_flash_sale.py``.
+The full-size flash sale's small twin is ``tests/e2e/test_flash_sale.py``, the chaos
+runs' ``tests/e2e/test_chaos.py``.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ NEEDS = {
 
 
 def test_every_benchmark_has_a_tiny_run() -> None:
-    scripts = {p.stem for p in (ROOT / "bench").glob("*.py")} - {"__init__", "common", "invariants"}
-    assert scripts - {"flash_sale"} == {name.removesuffix("_embedded") for name in TINY}
+    helpers = {"__init__", "common", "invariants", "faults", "chaos_report"}
+    scripts = {p.stem for p in (ROOT / "bench").glob("*.py")} - helpers
+    twins_in_e2e = {"flash_sale", "chaos"}
+    assert scripts - twins_in_e2e == {name.removesuffix("_embedded") for name in TINY}
 
 
 @pytest.mark.slow

@@ -208,6 +208,10 @@ def response_for(exc: BaseException, path: str) -> Response:
         return _backend_unavailable(path, exc)
     if isinstance(exc, redis_exc.ConnectionError | redis_exc.TimeoutError):
         return _backend_unavailable(path, exc)
+    if isinstance(exc, ConnectionError):
+        # The OS's own refusal or reset, raised bare by a driver while connecting (asyncpg
+        # to a PostgreSQL that is restarting: SQLAlchemy wraps only the driver's errors).
+        return _backend_unavailable(path, exc)
     return _unexpected(path)
 
 
@@ -225,6 +229,7 @@ def install(app: FastAPI) -> None:
         sa_exc.TimeoutError,
         redis_exc.ConnectionError,
         redis_exc.TimeoutError,
+        ConnectionError,
         Exception,
     ):
         app.add_exception_handler(handled, on_error)

@@ -83,6 +83,7 @@ class ServingBoard:
         # it had left) or when a process announces it was given up.
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self.left: set[str] = set()
+        self.resets: dict[str, int] = {}  # show -> times its queue state was found lost
         self._tasks: list[asyncio.Task[None]] = []
         self.updates = 0
 
@@ -136,9 +137,13 @@ class ServingBoard:
         return self._states.get(show_id)
 
     def deliver(self, state: ServingState) -> ServingState:
-        """Take an update (from pub/sub or a read); newer serving numbers win, never older."""
+        """Take an update (from pub/sub or a read); newer serving numbers win, never older,
+        unless the queue was reset (see :meth:`_was_reset`)."""
         current = self._states.get(state.show_id)
-        if current is not None and (
+        reset = current is not None and self._was_reset(current, state)
+        if reset:
+            self._forget_show(state.show_id)
+        elif current is not None and (
             state.serving < current.serving
             or (state.serving == current.serving and state.at_ms < current.at_ms)
         ):
@@ -146,11 +151,32 @@ class ServingBoard:
         self._states[state.show_id] = state
         now = self._seen[state.show_id] = time.monotonic()
         self.updates += 1
-        serving, everyone = state.serving, state.sold_out  # sold out: everyone must hear it
+        # Sold out or reset: every stream must hear it, the quiet far-back ones too.
+        serving, everyone = state.serving, state.sold_out or reset
         for listener in self._listeners.get(state.show_id, ()):
             if everyone or not listener.quiet_for(serving, now):  # far back, told lately
                 listener.wake()
         return state
+
+    @staticmethod
+    def _was_reset(current: ServingState, state: ServingState) -> bool:
+        """The show's queue state was lost (Redis restarted empty, or failed over to a replica
+        that had not caught up): a state produced *after* the one in memory has handed out
+        fewer numbers than were already admitted, which no queue that kept its state can
+        do (serving <= issued, and both only grow). A late, older message is not a reset:
+        its ``at_ms`` (the dispatcher's tick) is not newer. A read of a queue never ticked
+        since (``at_ms`` 0: its state is simply gone, and the dispatcher may not know the
+        show again until someone joins) is one too."""
+        newer = state.at_ms > current.at_ms or state.at_ms == 0
+        return newer and state.issued < current.serving
+
+    def _forget_show(self, show_id: str) -> None:
+        """The places remembered for the show are gone with its queue: count the reset (each
+        waiting stream re-reads its entry, and is told when it is gone), forget them."""
+        self.resets[show_id] = self.resets.get(show_id, 0) + 1
+        log.warning("waitroom.queue_reset", show_id=show_id)
+        for entry_id in [k for k, e in self._entries.items() if e.show_id == show_id]:
+            del self._entries[entry_id]
 
     def _take(self, message: ServingState | EntryLeft) -> None:
         if isinstance(message, EntryLeft):

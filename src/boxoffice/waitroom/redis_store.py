@@ -279,15 +279,17 @@ class RedisQueueStore:
         await self._client.zrem(self._key(show_id, "active"), user_id)
 
     async def state(self, show_id: str, now_ms: int) -> ServingState:
-        serving, issued, rate, sold_out = await self._client.hmget(  # type: ignore[misc]
-            self._key(show_id, "meta"), ["serving", "issued", "rate", "sold_out"]
+        serving, issued, rate, sold_out, last = await self._client.hmget(  # type: ignore[misc]
+            self._key(show_id, "meta"), ["serving", "issued", "rate", "sold_out", "last"]
         )
+        # Stamped with the tick that produced it (not the read's moment), so a read that
+        # raced a newer published tick stays older than it (board.ServingBoard.deliver).
         return ServingState(
             show_id,
             int(serving or 0),
             int(issued or 0),
             float(rate or 0),
-            now_ms,
+            int(last) if last else 0,
             sold_out=sold_out == "1",
         )
 

@@ -2,7 +2,9 @@
 
 Events: ``position`` ``{position, eta_seconds}`` when it changes, ``admitted``
 ``{admission_token, expires_at}``, ``expired`` (admission ran out, or the place was
-given up) and a comment heartbeat. Event ids (``p<position>``, ``a``, ``x``) let a
+given up; ``reason``: ``sold_out`` when nothing is left to sell, ``queue_reset`` when the
+queue's state was lost — Redis restarted empty — and the fan must join again) and a comment
+heartbeat. Event ids (``p<position>``, ``a``, ``x``) let a
 reconnecting client (``Last-Event-ID``) skip what it already has.
 """
 
@@ -49,7 +51,8 @@ async def entry_events(
     last_event_id: str | None,
 ) -> AsyncIterator[str]:
     board, show_id, left = waitroom.board, entry.show_id, waitroom.board.left
-    sent = last_event_id
+    sent, key = last_event_id, (show_id, entry.entry_id)
+    resets = board.resets.get(show_id, 0)
     with board.listening(show_id, entry.entry_id) as listener:
         yield f"retry: {waitroom.settings.stream_retry_ms}\n\n"
         while True:
@@ -60,21 +63,21 @@ async def entry_events(
                     yield event("expired", "x", {"status": status.value})
                 return
             state = await board.serving(show_id, at_ms)
+            if board.resets.get(show_id, 0) != resets:  # the queue's state was lost
+                resets, fresh = board.resets.get(show_id, 0), await waitroom.store.get(*key)
+                if fresh is None:  # with it this place: the fan must join again
+                    yield event("expired", "x", {"status": "expired", "reason": "queue_reset"})
+                    return
+                entry = fresh
+                continue
             if status is Status.WAITING and state.sold_out:
                 yield event("expired", "x", {"status": "expired", "reason": "sold_out"})
                 return
             if status is Status.ADMITTED:
                 if sent != "a":
-                    token, expires_at = admission.for_entry(runtime, entry)
-                    yield event(
-                        "admitted",
-                        "a",
-                        {"admission_token": token, "expires_at": expires_at.isoformat()},
-                    )
+                    yield _admitted(runtime, entry)
                     sent = "a"
-            elif (entry.number is None and state.issued > 0) or (
-                entry.number is not None and entry.number <= state.serving
-            ):
+            elif _numbered_or_passed(entry, state.issued, state.serving):
                 # The pre-queue was numbered, or the dispatcher passed this number: re-read once.
                 fresh = await waitroom.store.get(show_id, entry.entry_id)
                 if fresh is None:
@@ -90,9 +93,8 @@ async def entry_events(
                     yield position_event(place, eta)
                     sent = event_id
                 if entry.number is not None:
-                    # The common case, 10,000 times per tick: followed by the loop below
-                    # until the number is reached or the entry was given up here.
-                    async for line in _follow_place(waitroom, listener, entry, info, sent):
+                    # The common case, 10,000 times per tick: see _follow_place.
+                    async for line in _follow_place(waitroom, listener, entry, info, sent, resets):
                         yield line
                         if line is not HEARTBEAT:
                             sent = line[4 : line.index("\n")]
@@ -103,8 +105,25 @@ async def entry_events(
                 yield HEARTBEAT
 
 
+def _numbered_or_passed(entry: Entry, issued: int, serving: int) -> bool:
+    """The pre-queue was numbered, or the dispatcher passed this entry's number."""
+    number = entry.number
+    return (number is None and issued > 0) or (number is not None and number <= serving)
+
+
+def _admitted(runtime: Runtime, entry: Entry) -> str:
+    token, expires_at = admission.for_entry(runtime, entry)
+    data: dict[str, object] = {"admission_token": token, "expires_at": expires_at.isoformat()}
+    return event("admitted", "a", data)
+
+
 async def _follow_place(
-    waitroom: Waitroom, listener: Listener, entry: Entry, info: ShowSaleInfo, sent: str | None
+    waitroom: Waitroom,
+    listener: Listener,
+    entry: Entry,
+    info: ShowSaleInfo,
+    sent: str | None,
+    resets: int,
 ) -> AsyncIterator[str]:
     """A waiting entry's position while the board moves: a dict lookup per wake and one
     formatted line when the position changed; ends once the number is reached, the sale
@@ -126,7 +145,7 @@ async def _follow_place(
         current = board.current(show_id)
         if current is None or current.serving >= number or current.sold_out:
             return
-        if entry.entry_id in left:
+        if entry.entry_id in left or board.resets.get(show_id, 0) != resets:
             return
         place = number - current.serving
         if sent != f"p{place}":

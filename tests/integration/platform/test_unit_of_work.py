@@ -22,6 +22,7 @@ from boxoffice.platform.security import Role
 from tests.conftest import BACKENDS
 from tests.support import backends
 from tests.support.api import API, assert_problem
+from tests.support.processes import free_port
 
 
 async def _count(runtime: Runtime, model: type) -> int:
@@ -136,3 +137,28 @@ async def test_database_refusing_connections_is_503_not_500(
     finally:
         await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
         await admin.close()
+
+
+async def test_database_not_listening_is_503_not_500(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """PostgreSQL down (restarting): asyncpg's connect raises the OS's ConnectionRefusedError
+    bare, not wrapped by SQLAlchemy; the answer is still a retryable 503, on the FastAPI
+    routes and on the fast lane alike (found by bench/chaos.py's PostgreSQL restart)."""
+    nobody = free_port()  # nothing listens there
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{nobody}/test"
+    app = create_app(make_settings(database_url=url), background=False)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
+        ) as client,
+    ):
+        login = await client.post(
+            f"{API}/auth/login", json={"email": "a@example.com", "password": "whatever-pw"}
+        )
+        events = await client.get(f"{API}/events/01a23750-c86c-7373-9c25-ced8ecf023d1")
+        for response in (login, events):
+            body = assert_problem(response, 503, "service_unavailable")
+            assert response.headers["Retry-After"]
+            assert "Traceback" not in body["detail"]

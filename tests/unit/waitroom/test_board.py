@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from boxoffice.waitroom.board import ServingBoard
-from boxoffice.waitroom.domain import ServingState
+from boxoffice.waitroom.domain import STORED_WAITING, Entry, ServingState
 from boxoffice.waitroom.store import MemoryQueueStore
 
 
@@ -48,3 +48,47 @@ async def test_a_tick_leaves_quiet_far_back_streams_asleep_until_they_are_due_or
         board.deliver(ServingState("show", serving=950, issued=2_000, rate=1.0, at_ms=2))
         await asyncio.sleep(0)
         assert woken[0].done()  # 50 from the front now: every tick again
+
+
+async def test_a_queue_that_lost_its_state_is_seen_as_reset_and_its_places_forgotten() -> None:
+    """Redis restarted empty mid-sale (bench/chaos.py's redis fault): the next tick hands out
+    fewer numbers than were already admitted. The board takes it (instead of ignoring a
+    lower serving number forever), forgets the show's remembered places, counts a reset
+    and wakes every stream of the show, quiet far-back ones included."""
+    board = ServingBoard(MemoryQueueStore(), heartbeat_seconds=60, stale_after_seconds=60)
+    board.deliver(ServingState("show", serving=500, issued=2_000, rate=5.0, at_ms=1_000))
+    waiting = Entry("show.far", "show", "fan", 1_500, 1, STORED_WAITING)
+    board.remember(waiting)
+    board.remember(Entry("other.fan", "other", "fan", 9, 1, STORED_WAITING))
+    board.deliver(ServingState("other", serving=1, issued=20, rate=1.0, at_ms=1_000))
+    assert board.recall("show.far") == waiting
+    with board.listening("show", "show.far") as far:
+        far.number, far.distant = 1_500, 100
+        far.quiet_until = time.monotonic() + 60
+        woken = asyncio.create_task(far.wait())
+        await asyncio.sleep(0)
+
+        # A late message from before is not a reset: older tick, it is ignored.
+        board.deliver(ServingState("show", serving=400, issued=1_900, rate=5.0, at_ms=900))
+        assert board.current("show").serving == 500  # type: ignore[union-attr]
+        assert board.resets == {}
+
+        board.deliver(ServingState("show", serving=3, issued=40, rate=5.0, at_ms=4_000))
+        await asyncio.sleep(0)
+        assert woken.done()
+    assert board.resets == {"show": 1}
+    assert board.current("show").serving == 3  # type: ignore[union-attr]
+    assert board.recall("show.far") is None  # asked of the store again: it is gone there
+    assert board.recall("other.fan") is not None  # other shows keep theirs
+
+
+async def test_a_queue_read_back_empty_is_a_reset_too() -> None:
+    """After Redis restarted empty the dispatcher may tick nothing (the set of queued shows
+    is gone too, until someone joins): the board's own re-read of a silent show finds no
+    state at all — no tick (``at_ms`` 0), nothing issued — and that is a reset as well."""
+    board = ServingBoard(MemoryQueueStore(), heartbeat_seconds=60, stale_after_seconds=60)
+    board.deliver(ServingState("show", serving=500, issued=2_000, rate=5.0, at_ms=1_000))
+    board.deliver(ServingState("show", serving=0, issued=0, rate=0.0, at_ms=0))
+    assert board.resets == {"show": 1}
+    board.deliver(ServingState("show", serving=0, issued=0, rate=0.0, at_ms=0))
+    assert board.resets == {"show": 1}  # once: nothing was admitted in the new queue

@@ -18,10 +18,13 @@ by offset, see ``KafkaAdapter.subscribe``). RabbitMQ hands over one message at a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from faststream import Context
 from faststream.middlewares import AckPolicy
 
@@ -54,7 +57,9 @@ async def _nats_batch(message: Any) -> list[bytes]:
     return [msg.data for msg in message.raw_message]
 
 
+log = structlog.get_logger("boxoffice.messaging")
 DEAD_CONSUMER_IDLE = 10  # redelivery periods without a read: a Redis consumer name is dead
+GROUP_CHECK_SECONDS = 5.0  # how often a Redis worker makes sure its consumer groups exist
 
 
 class RedisStreamsAdapter(BaseAdapter):
@@ -66,6 +71,7 @@ class RedisStreamsAdapter(BaseAdapter):
 
         self.broker = RedisBroker(url, logger=None, max_connections=256)  # type: ignore[arg-type]
         self._groups: list[tuple[str, str]] = []
+        self._keeper: asyncio.Task[None] | None = None
 
     def subscribe(
         self, topic: str, group: str, handler: BatchHandler, *, batch: int, readers: int = 1
@@ -129,7 +135,36 @@ class RedisStreamsAdapter(BaseAdapter):
         finally:
             await client.aclose()
         await self.broker.start()
+        if self._groups:
+            self._keeper = asyncio.create_task(self._keep_groups(), name="redis-stream-groups")
         self.started = True
+
+    async def _keep_groups(self) -> None:
+        """A Redis that restarted without its data has lost the streams' consumer groups, and
+        the subscribers' reads fail (NOGROUP) until a group exists again: re-create any that
+        is missing, from the start of its (new) stream, so what is relayed after the restart
+        is delivered (found by bench/chaos.py's Redis restart)."""
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError, ResponseError
+
+        client = Redis.from_url(self.url)
+        try:
+            while True:
+                await asyncio.sleep(GROUP_CHECK_SECONDS)
+                for stream, group in self._groups:
+                    try:
+                        await client.xgroup_create(stream, group, id="0", mkstream=True)
+                    except ResponseError as exc:
+                        if "BUSYGROUP" in str(exc):
+                            continue
+                        log.warning("redis_stream_group_failed", stream=stream, error=str(exc))
+                    except RedisError as exc:  # Redis down: the next round tries again
+                        log.warning("redis_stream_group_failed", stream=stream, error=str(exc))
+                        break
+                    else:
+                        log.warning("redis_stream_group_recreated", stream=stream, group=group)
+        finally:
+            await client.aclose()
 
     async def _forget_dead_consumers(self, client: Any, stream: str, group: str) -> None:
         """Each worker reads under names of its own: those of workers that died stay in the
@@ -157,6 +192,11 @@ class RedisStreamsAdapter(BaseAdapter):
         return bool(await self.broker.ping(timeout=2.0))
 
     async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         await self.broker.stop()
 
 

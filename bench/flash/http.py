@@ -1,0 +1,133 @@
+"""The buyers' HTTP: requests retried while the system says to come back, and the SSE wait.
+
+Only the chaos runs (``Plan.retry_unavailable``) retry; the plain flash sale counts a
+failed answer as a buyer left without an outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from bench.flash.buyer import BuyerResult, Plan
+
+API = "/api/v1"
+
+
+RETRYABLE = (502, 503, 504)
+
+
+class PlaceLost(Exception):
+    """The waiting room no longer knows the entry (its Redis state was lost): join again."""
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    result: BuyerResult,
+    step: str,
+    method: str,
+    url: str,
+    **kwargs: Any,
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """One request; under ``retry_unavailable``, again while the answer says to come back."""
+    deadline = time.monotonic() + plan.retry_for_seconds
+    while True:
+        retry_after: str | None = None
+        try:
+            async with session.request(method, url, **kwargs) as r:
+                body = await _json(r)
+                if r.status >= 500:
+                    retry_after = r.headers.get("Retry-After")
+                    result.problems.append(
+                        (time.time() - plan.started_at, step, r.status, retry_after is not None)
+                    )
+                if not (plan.retry_unavailable and r.status in RETRYABLE):
+                    return r.status, body, r.headers
+        except (aiohttp.ClientConnectionError, TimeoutError):
+            if not plan.retry_unavailable:
+                raise
+            result.problems.append((time.time() - plan.started_at, step, 0, False))
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{step} kept failing for {plan.retry_for_seconds:.0f}s")
+        await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = await response.json(content_type=None)
+    except (aiohttp.ContentTypeError, json.JSONDecodeError, ValueError):
+        body = {"raw": (await response.text())[:200]}
+    return body
+
+
+async def wait_for_admission(
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    entry_id: str,
+    headers: dict[str, str],
+    result: BuyerResult,
+) -> tuple[str | None, str]:
+    """Follow the SSE stream until `admitted` (token) or `expired`; reconnect with Last-Event-ID.
+
+    Under ``retry_unavailable`` a 502/503/504 or a dropped stream is reconnected after its
+    Retry-After, and a 404 (the waiting room lost the place) raises :class:`PlaceLost`."""
+    last_event_id: str | None = None
+    failures, allowed = 0, (200 if plan.retry_unavailable else 20)
+    while failures < allowed:
+        stream_headers = dict(headers, Accept="text/event-stream")
+        if last_event_id:
+            stream_headers["Last-Event-ID"] = last_event_id
+        pause = 0.5
+        try:
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+            async with session.get(
+                f"{plan.base_url}{API}/queue/{entry_id}/stream",
+                headers=stream_headers,
+                timeout=timeout,
+            ) as r:
+                if r.status >= 500:
+                    retry_after = r.headers.get("Retry-After")
+                    result.problems.append(
+                        (time.time() - plan.started_at, "wait", r.status, retry_after is not None)
+                    )
+                    if plan.retry_unavailable and r.status in RETRYABLE:
+                        failures += 1
+                        await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
+                        continue
+                if r.status == 404 and plan.retry_unavailable:
+                    raise PlaceLost(entry_id)
+                if r.status != 200:
+                    raise RuntimeError(f"stream answered {r.status}")
+                event, data = "message", ""
+                async for raw in r.content:
+                    line = raw.decode().rstrip("\r\n")
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
+                    elif line.startswith("id:"):
+                        last_event_id = line[3:].strip()
+                    elif line == "":
+                        if event == "admitted":
+                            return json.loads(data)["admission_token"], "admitted"
+                        if event == "expired":
+                            told = json.loads(data or "{}").get("reason")
+                            if told == "queue_reset" and plan.retry_unavailable:
+                                raise PlaceLost(entry_id)  # the line lost its state: rejoin
+                            return None, "sold_out" if told == "sold_out" else "expired"
+                        event, data = "message", ""
+        except (TimeoutError, aiohttp.ClientError):
+            if plan.retry_unavailable:
+                result.problems.append((time.time() - plan.started_at, "wait", 0, False))
+                pause = 1.0
+        failures += 1
+        await asyncio.sleep(pause)
+    raise RuntimeError("stream kept failing")
