@@ -7,7 +7,6 @@ catalog's ``owned_show``: the same check for the API and the console's pages.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,6 +18,7 @@ from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
 from boxoffice.orders.models import Order
 from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
+from boxoffice.platform import csvsafe
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -129,7 +129,7 @@ async def export_orders(
 
 async def _order_rows(runtime: Runtime, show_id: str, status: str | None) -> AsyncIterator[str]:
     header = io.StringIO()
-    csv.writer(header).writerow(CSV_COLUMNS)
+    csvsafe.writer(header).writerow(CSV_COLUMNS)
     yield "\ufeff" + header.getvalue()  # the BOM: spreadsheet apps read UTF-8 names
     cursor: str | None = None
     while True:
@@ -138,7 +138,7 @@ async def _order_rows(runtime: Runtime, show_id: str, status: str | None) -> Asy
             assert query is not None
             page, cursor = await _page(uow, query, cursor, EXPORT_PAGE)
         chunk = io.StringIO()
-        writer = csv.writer(chunk)
+        writer = csvsafe.writer(chunk)
         for order in page:
             writer.writerow(
                 [

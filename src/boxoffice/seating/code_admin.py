@@ -9,6 +9,7 @@ import io
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
+from boxoffice.platform import csvsafe
 from boxoffice.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -86,7 +87,7 @@ async def as_csv(uow: UnitOfWork, principal: Principal, event_id: str, batch_id:
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for code in await listing(uow, principal, event_id, batch_id):
-        writer.writerow(code.model_dump(mode="json"))
+        writer.writerow({k: csvsafe.safe_cell(v) for k, v in code.model_dump(mode="json").items()})
     return out.getvalue()
 
 

@@ -7,7 +7,6 @@ catalog's ``owned_show``: the same check for the API and the console's pages.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import Select, case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
+from boxoffice.platform import csvsafe
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -158,7 +158,7 @@ async def export_attendees(
 
 async def _attendee_rows(runtime: Runtime, show_id: str, status: str | None) -> AsyncIterator[str]:
     out = io.StringIO()
-    csv.writer(out).writerow(CSV_COLUMNS)
+    csvsafe.writer(out).writerow(CSV_COLUMNS)
     yield "\ufeff" + out.getvalue()  # the BOM: spreadsheet apps read UTF-8 names
     cursor: str | None = None
     while True:
@@ -167,7 +167,7 @@ async def _attendee_rows(runtime: Runtime, show_id: str, status: str | None) -> 
             assert query is not None
             page, cursor = await _page(uow, query, cursor, EXPORT_PAGE)
         chunk = io.StringIO()
-        writer = csv.writer(chunk)
+        writer = csvsafe.writer(chunk)
         for a in page:
             checked = a.checked_in_at.isoformat() if a.checked_in_at else ""
             writer.writerow(
