@@ -1,0 +1,65 @@
+"""The console in real Chromium, after the event is made: the seller edits it and adds a
+show (through PATCH /events/{id} and POST /events/{id}/shows), keeps seats for the house
+on the box-office page (POST /shows/{id}/blocks and /blocks/release)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.web.conftest import Shop, new_page
+from tests.e2e.web.helpers import log_in
+from tests.support.api import API
+from tests.support.catalog import open_show
+
+pytestmark = pytest.mark.slow
+KST = timezone(timedelta(hours=9))
+LOCAL = "%Y-%m-%dT%H:%M"
+
+
+async def console_page(browser: Any) -> Any:
+    page = await new_page(browser, locale="en-US")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    return page
+
+
+async def test_a_seller_edits_an_event_and_adds_a_show(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=5)
+    before = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
+    page = await console_page(browser)
+    await log_in(page, shop.url, show.seller.email, f"/console/events/{show.event_id}")
+    await page.wait_for_selector("#edit-form[data-ready]")
+    assert await page.input_value("#edit-title-field") == before["title"]
+    # published with a show: the prices are the API's to refuse, so the form locks them
+    assert await page.locator("#edit-prices input").first.is_disabled()
+    await shop.check_accessibility(page, "console event editor")
+
+    closes = shop.clock.now().astimezone(KST).replace(second=0, microsecond=0)
+    closes += timedelta(days=20)
+    await page.fill("#edit-title-field", "Renamed Jazz Night")
+    await page.fill("#edit-closes", closes.strftime(LOCAL))
+    await page.fill("#edit-pre-queue", "30")
+    await page.click("#edit-form button[type=submit]")
+    await expect(page.locator("#event [data-field=title]")).to_have_text("Renamed Jazz Night")
+
+    starts = closes + timedelta(days=30, hours=2)
+    await page.fill("#new-show-at", starts.strftime(LOCAL))
+    await page.click("#add-show-form button[type=submit]")
+    await expect(page.locator("#shows tbody tr")).to_have_count(2)
+
+    event = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
+    assert event["title"] == "Renamed Jazz Night"
+    assert datetime.fromisoformat(event["sale_closes_at"]) == closes
+    assert event["queue"]["pre_queue_minutes"] == 30
+    # untouched fields were not sent: the opening keeps its seconds, prices their values
+    assert event["sale_opens_at"] == before["sale_opens_at"]
+    assert event["grades"] == before["grades"]
+    added = [s for s in event["shows"] if s["id"] != show.show_id]
+    assert len(added) == 1
+    assert datetime.fromisoformat(added[0]["starts_at"]).astimezone(UTC) == starts
+    assert added[0]["seat_count"] == 10
+    assert not page.js_errors, page.js_errors
+    assert not shop.violations, shop.violations
