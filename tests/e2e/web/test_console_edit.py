@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from boxoffice.platform.security import Role
 from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import log_in
-from tests.support.api import API
+from tests.support.api import API, assert_problem, customer, user_with_role
+from tests.support.browser import screenshot
 from tests.support.catalog import open_show
+from tests.support.orders import hold_seats
 
 pytestmark = pytest.mark.slow
 KST = timezone(timedelta(hours=9))
@@ -63,3 +66,63 @@ async def test_a_seller_edits_an_event_and_adds_a_show(shop: Shop, browser: obje
     assert added[0]["seat_count"] == 10
     assert not page.js_errors, page.js_errors
     assert not shop.violations, shop.violations
+
+
+async def _statuses(shop: Shop, show_id: str) -> dict[str, str]:
+    seats = (await shop.http.get(f"{API}/shows/{show_id}/seats")).json()["seats"]
+    return {seat["id"]: seat["status"] for seat in seats}
+
+
+async def test_a_seller_keeps_two_seats_back_and_releases_them(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=5)
+    fan = await customer(shop.http, "boxfan")
+    held = await hold_seats(shop.http, fan, show.show_id, show.seat_ids[4:5])
+    house = show.seat_ids[:2]
+    page = await console_page(browser)
+    await log_in(page, shop.url, show.seller.email, f"/console/shows/{show.show_id}")
+    await page.click(f'a[href="/console/shows/{show.show_id}/box-office"]')
+    await page.wait_for_selector("#box-office[data-loaded]")
+    assert await page.is_disabled(f'[data-seat="{held["seat_ids"][0]}"]')  # held: not ours
+    assert await page.text_content("#count-available") == "9"
+    for seat in house:
+        await page.click(f'[data-seat="{seat}"]')
+    await page.fill("#block-reason", "press")
+    await page.click("#block-seats")
+    await expect(page.locator("#count-blocked")).to_have_text("2")
+    for seat in house:
+        await expect(page.locator(f'[data-seat="{seat}"]')).to_have_attribute(
+            "data-state", "blocked"
+        )
+    await shop.check_accessibility(page, "console box office")
+    await screenshot(page, "console-box-office")
+
+    blocks = await shop.http.get(f"{API}/shows/{show.show_id}/blocks", headers=show.seller.headers)
+    assert blocks.json() == [{"seat_id": s, "reason": "press"} for s in sorted(house)]
+    public = await _statuses(shop, show.show_id)
+    assert {public[s] for s in house} == {"sold"}  # the fans' map: not on sale
+    refused = await shop.http.post(
+        f"{API}/shows/{show.show_id}/holds", json={"seat_ids": house[:1]}, headers=fan.headers
+    )
+    assert_problem(refused, 409, "seat_unavailable")
+
+    for seat in house:
+        await page.click(f'[data-seat="{seat}"]')
+    await page.click("#release-seats")
+    await expect(page.locator("#count-blocked")).to_have_text("0")
+    await expect(page.locator("#count-available")).to_have_text("9")
+    public = await _statuses(shop, show.show_id)
+    assert {public[s] for s in house} == {"available"}
+    blocks = await shop.http.get(f"{API}/shows/{show.show_id}/blocks", headers=show.seller.headers)
+    assert blocks.json() == []
+    assert not page.js_errors, page.js_errors
+    assert not shop.violations, shop.violations
+
+
+async def test_the_box_office_is_the_sellers_only(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=1, seats_per_row=4)
+    other = await user_with_role(shop.http, shop.runtime, Role.SELLER)
+    page = await console_page(browser)
+    await log_in(page, shop.url, other.email, f"/console/shows/{show.show_id}/box-office")
+    await page.wait_for_selector("#denied:not([hidden])")
+    assert await page.locator("#house-map button").count() == 0
+    assert not page.js_errors, page.js_errors

@@ -170,7 +170,7 @@ async function eventPage(node) {
     links.className = "links";
     const base = `/console/shows/${encodeURIComponent(show.id)}`;
     links.append(link(base, say("dashboard")), link(`${base}/orders`, say("orders")),
-      link(`${base}/attendees`, say("attendees")), link(`/console/door/${encodeURIComponent(show.id)}`, say("door")));
+      link(`${base}/attendees`, say("attendees")), link(`${base}/box-office`, say("box_office")), link(`/console/door/${encodeURIComponent(show.id)}`, say("door")));
     cell(tr, links);
     body.append(tr);
   }
