@@ -126,3 +126,34 @@ async def test_the_box_office_is_the_sellers_only(shop: Shop, browser: object) -
     await page.wait_for_selector("#denied:not([hidden])")
     assert await page.locator("#house-map button").count() == 0
     assert not page.js_errors, page.js_errors
+
+
+async def test_the_dashboard_charts_the_waiting_line_over_the_session(
+    shop: Shop, browser: object
+) -> None:
+    queue = {"enabled": True, "admit_per_second": 5, "max_active": 100, "paused": True}
+    show = await open_show(shop.http, shop.runtime, rows=1, seats_per_row=4, queue=queue)
+    page = await console_page(browser)
+    await log_in(page, shop.url, show.seller.email, f"/console/shows/{show.show_id}")
+    await expect(page.locator("#stat-waiting")).to_have_text("0")
+    await expect(page.locator("#line-chart path")).to_have_count(1)
+
+    for n in range(3):  # the line is paused: they wait
+        fan = await customer(shop.http, f"liner{n}")
+        joined = await shop.http.post(f"{API}/shows/{show.show_id}/queue", headers=fan.headers)
+        assert joined.status_code == 201, joined.text
+    await expect(page.locator("#stat-waiting")).to_have_text("3")
+    chart = page.locator("#line-chart")
+    await expect(chart).to_have_attribute("data-last", "3")
+
+    await page.uncheck("#queue-paused")  # resumed from the dashboard: the line empties
+    await page.click("#queue-form button[type=submit]")
+    await expect(page.locator("#stat-waiting")).to_have_text("0")
+    await expect(chart).to_have_attribute("data-last", "0")
+    assert await chart.get_attribute("data-peak") == "3"  # the chart remembers the crowd
+    assert int(await chart.get_attribute("data-points") or 0) >= 3
+    assert await page.text_content("#line-peak") == "(peak 3)"
+    await shop.check_accessibility(page, "console dashboard charts")
+    await screenshot(page, "console-dashboard-charts")
+    assert not page.js_errors, page.js_errors
+    assert not shop.violations, shop.violations
