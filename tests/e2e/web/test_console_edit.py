@@ -15,7 +15,7 @@ from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import log_in
 from tests.support.api import API, assert_problem, customer, user_with_role
 from tests.support.browser import screenshot
-from tests.support.catalog import open_show
+from tests.support.catalog import ensure_categories, event_body, open_show, venue_body
 from tests.support.orders import hold_seats
 
 pytestmark = pytest.mark.slow
@@ -66,6 +66,25 @@ async def test_a_seller_edits_an_event_and_adds_a_show(shop: Shop, browser: obje
     assert added[0]["seat_count"] == 10
     assert not page.js_errors, page.js_errors
     assert not shop.violations, shop.violations
+
+
+async def test_a_draft_without_shows_has_its_prices_changed(shop: Shop, browser: object) -> None:
+    await ensure_categories(shop.runtime)
+    seller = await user_with_role(shop.http, shop.runtime, Role.SELLER)
+    venue = await shop.http.post(f"{API}/venues", json=venue_body(2, 4), headers=seller.headers)
+    body = event_body(venue.json()["id"], shop.runtime)
+    draft = (await shop.http.post(f"{API}/events", json=body, headers=seller.headers)).json()
+    page = await console_page(browser)
+    await log_in(page, shop.url, seller.email, f"/console/events/{draft['id']}")
+    await page.wait_for_selector("#edit-form[data-ready]")
+    assert await page.is_hidden("#prices-locked")
+    await page.fill("#edit-price-VIP", "170000")
+    await page.click("#edit-form button[type=submit]")
+    await page.wait_for_selector("#edit-message:not([hidden])")
+    mine = await shop.http.get(f"{API}/events/{draft['id']}", headers=seller.headers)
+    assert {g["code"]: g["price"] for g in mine.json()["grades"]} == {"VIP": 170000, "R": 132000}
+    assert mine.json()["title"] == draft["title"]  # nothing else sent, nothing else changed
+    assert not page.js_errors, page.js_errors
 
 
 async def _statuses(shop: Shop, show_id: str) -> dict[str, str]:
