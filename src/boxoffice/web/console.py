@@ -45,6 +45,13 @@ async def show_dashboard(request: Request, show_id: Id) -> HTMLResponse:
     return render(request, "console/dashboard.html", section="events", show_id=show_id)
 
 
+@router.get("/shows/{show_id}/box-office")
+async def show_box_office(request: Request, show_id: Id) -> HTMLResponse:
+    """Seats kept back from the sale: selected on the map, blocked and released (the API's
+    ``/shows/{id}/blocks``)."""
+    return render(request, "console/box_office.html", section="events", show_id=show_id)
+
+
 @router.get("/shows/{show_id}/orders")
 async def show_orders(request: Request, show_id: Id) -> HTMLResponse:
     return render(request, "console/orders.html", section="events", show_id=show_id)

@@ -160,6 +160,7 @@ async function eventPage(node) {
     ? `${event.queue.admit_per_second}/s, ≤ ${event.queue.max_active}` : "–";
   field("grades").textContent = event.grades.map((g) => `${g.code} ${money(g.price, event.currency)}`).join(", ");
   const body = node.querySelector("#shows tbody");
+  body.replaceChildren();
   for (const show of event.shows) {
     const tr = document.createElement("tr");
     cell(tr, when(show.starts_at));
@@ -169,11 +170,12 @@ async function eventPage(node) {
     links.className = "links";
     const base = `/console/shows/${encodeURIComponent(show.id)}`;
     links.append(link(base, say("dashboard")), link(`${base}/orders`, say("orders")),
-      link(`${base}/attendees`, say("attendees")), link(`/console/door/${encodeURIComponent(show.id)}`, say("door")));
+      link(`${base}/attendees`, say("attendees")), link(`${base}/box-office`, say("box_office")), link(`/console/door/${encodeURIComponent(show.id)}`, say("door")));
     cell(tr, links);
     body.append(tr);
   }
-  node.dataset.loaded = "1";
+  node.dataset.loaded = String(Date.now());
+  document.dispatchEvent(new CustomEvent("bo:event", { detail: event }));
 }
 
 showRoles();
@@ -189,4 +191,7 @@ if (attendees) {
   });
 }
 const eventNode = document.getElementById("event");
-if (eventNode) eventPage(eventNode);
+if (eventNode) {
+  eventPage(eventNode);
+  document.addEventListener("bo:event-changed", () => eventPage(eventNode));
+}

@@ -9,6 +9,11 @@ const showId = root.dataset.show;
 const state = document.getElementById("live-state");
 let latest = null;
 let formFilled = false;
+// The waiting line's length over this page's session: one point per reading that changed
+// it (the stream sends a reading only when a figure changes), an hour kept at most.
+const HISTORY_MS = 60 * 60_000;
+const history = [];
+const ns = "http://www.w3.org/2000/svg";
 
 function pick(data, path) {
   return path.split(".").reduce((value, key) => (value == null ? value : value[key]), data);
@@ -16,8 +21,8 @@ function pick(data, path) {
 
 function chart(series) {
   const svg = document.getElementById("pace-chart");
-  const ns = "http://www.w3.org/2000/svg";
   const top = Math.max(1, ...series);
+  document.getElementById("pace-peak").textContent = `(${say("peak", { n: Math.max(0, ...series) })})`;
   const width = 300 / series.length;
   svg.replaceChildren();
   series.forEach((count, i) => {
@@ -35,6 +40,37 @@ function chart(series) {
   });
 }
 
+function record(waiting) {
+  const now = Date.now();
+  const last = history[history.length - 1];
+  if (!last || last.waiting !== waiting) history.push({ t: now, waiting });
+  while (history.length > 1 && history[0].t < now - HISTORY_MS) history.shift();
+  lineChart();
+}
+
+// A step line: each reading holds until the next one, the last until now.
+function lineChart() {
+  const svg = document.getElementById("line-chart");
+  if (history.length === 0) return;
+  const now = Date.now();
+  const start = history[0].t;
+  const end = Math.max(now, start + 60_000); // a minute wide at least: no giant first steps
+  const top = Math.max(1, ...history.map((p) => p.waiting));
+  const x = (t) => ((t - start) / (end - start)) * 300;
+  const y = (v) => 78 - (v / top) * 70;
+  let d = `M ${x(history[0].t).toFixed(1)} ${y(history[0].waiting).toFixed(1)}`;
+  for (const point of history.slice(1)) d += ` H ${x(point.t).toFixed(1)} V ${y(point.waiting).toFixed(1)}`;
+  d += ` H ${x(now).toFixed(1)}`;
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", d);
+  path.setAttribute("class", "line");
+  path.setAttribute("vector-effect", "non-scaling-stroke");
+  svg.replaceChildren(path);
+  const peak = Math.max(...history.map((p) => p.waiting));
+  document.getElementById("line-peak").textContent = `(${say("peak", { n: peak })})`;
+  Object.assign(svg.dataset, { points: String(history.length), last: String(history[history.length - 1].waiting), peak: String(peak) });
+}
+
 function paint(data) {
   latest = data;
   for (const node of root.querySelectorAll("[data-stat]")) {
@@ -44,6 +80,7 @@ function paint(data) {
     else node.textContent = value == null ? "–" : String(value);
   }
   chart(data.sales.orders_per_minute);
+  if (data.queue && data.queue.waiting != null) record(data.queue.waiting);
   document.getElementById("paused-badge").hidden = !(data.queue && data.queue.paused);
   if (data.event_id) document.getElementById("back-to-event").href = `/console/events/${encodeURIComponent(data.event_id)}`;
   if (!formFilled && data.queue) {
@@ -110,4 +147,5 @@ document.getElementById("queue-form").addEventListener("submit", async (event) =
   message.hidden = false;
 });
 
+setInterval(lineChart, 5000);
 follow();
