@@ -136,10 +136,14 @@ async def give_seats(
         and_(Seat.status == HELD, Seat.hold_expires_at <= now),
     )
     mine = and_(Seat.show_id == show_id, Seat.seat_id.in_(wanted))
+    statement = update(Seat).where(mine, free)
+    if (await uow.connection()).dialect.name == "postgresql":
+        # Lock the rows in seat order, as a hold's claim does (claims.py): two claims on
+        # overlapping seats then queue instead of deadlocking.
+        in_order = select(Seat.seat_id).where(mine, free).order_by(Seat.seat_id)
+        statement = statement.where(Seat.seat_id.in_(in_order.with_for_update()))
     result = await uow.session.execute(
-        update(Seat)
-        .where(mine, free)
-        .values(
+        statement.values(
             status=SOLD,
             blocked_for=None,
             hold_id=order_id,
@@ -147,8 +151,7 @@ async def give_seats(
             hold_expires_at=None,
             order_id=order_id,
             ticket_type_id=None,
-        )
-        .execution_options(synchronize_session=False)
+        ).execution_options(synchronize_session=False)
     )
     if int(result.rowcount) != len(wanted):  # type: ignore[attr-defined]
         taken = await uow.session.scalars(
