@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 ProviderName = Literal["internal", "toss", "kakaopay"]
 
@@ -55,6 +55,17 @@ class OrderRead(BaseModel):
     cancel_reason: str | None
     # Goods of the event on sale and in stock, offered next to the order (bundles).
     suggested_products: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class CompCreate(BaseModel):
+    """``POST /shows/{id}/comps``: seats given to an account, by its e-mail."""
+
+    model_config = ConfigDict(extra="forbid")
+    seat_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=100
+    )
+    recipient_email: str = Field(min_length=3, max_length=254)
+    note: str | None = Field(default=None, max_length=200)
 
 
 class OrderPage(BaseModel):
@@ -134,5 +145,7 @@ class SalesFigures(BaseModel):
     revenue: int  # kept after refunds: amount - refunded_amount of every paid order
     refunded: int
     orders_last_minute: int
+    # complimentary tickets given (provider ``comp``), kept apart from the figures above
+    comp_tickets: int = 0
     # paid orders per minute, oldest first, the last entry being the current minute
     orders_per_minute: list[int]

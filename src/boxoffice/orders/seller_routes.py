@@ -1,4 +1,5 @@
-"""orders' routes for a show's seller: its orders, their CSV export, its sales figures."""
+"""orders' routes for a show's seller: its orders, their CSV export, its sales figures,
+and the complimentary tickets it gives."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from boxoffice.orders import service
-from boxoffice.orders.schemas import OrderStatusName, SalesFigures, ShowOrderPage, ShowOrderQuery
+from boxoffice.orders.schemas import (
+    CompCreate,
+    OrderRead,
+    OrderStatusName,
+    SalesFigures,
+    ShowOrderPage,
+    ShowOrderQuery,
+)
 from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser
 
 router = APIRouter(tags=["orders"])
@@ -77,3 +85,30 @@ async def export_show_orders(
 async def show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
     """Paid orders, tickets sold, revenue and refunds, and paid orders per minute."""
     return await service.sales_figures(uow, seller, show_id)
+
+
+@router.post(
+    "/shows/{show_id}/comps",
+    response_model=OrderRead,
+    status_code=201,
+    operation_id="issue_comps",
+    responses={
+        **_OWNER,
+        404: {"description": "no such show, or no account has the recipient's e-mail"},
+        409: {"description": "seat_unavailable (seat_ids: held or sold now), conflict"},
+    },
+)
+async def issue_comps(
+    show_id: ShowId, body: CompCreate, runtime: RuntimeDep, seller: SellerUser
+) -> Any:
+    """Complimentary tickets: the seats (blocked by the box office, or free) given to the
+    account with ``recipient_email`` — a paid order of 0, provider ``comp``, its tickets
+    issued at once; all seats or none."""
+    return await service.issue_comps(
+        runtime,
+        seller,
+        show_id,
+        seat_ids=body.seat_ids,
+        recipient_email=body.recipient_email,
+        note=body.note,
+    )

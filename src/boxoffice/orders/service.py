@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.catalog import service as catalog
 from boxoffice.merch import service as merch
 from boxoffice.orders import (
+    comps,
     domain,
     lifecycle,
     paying,
@@ -62,6 +63,7 @@ read_order = views.read_order
 show_orders = show_sales.show_orders
 export_orders = show_sales.export_orders
 sales_figures = show_sales.sales_figures
+issue_comps = comps.issue_comps
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
+from boxoffice.orders.comps import COMP
 from boxoffice.orders.models import Order
 from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
 from boxoffice.platform import csvsafe
@@ -162,7 +163,8 @@ async def _order_rows(runtime: Runtime, show_id: str, status: str | None) -> Asy
 
 
 async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> SalesFigures:
-    """Paid orders and their tickets (refunded ones left out), money kept and refunded,
+    """Paid orders and their tickets (refunded ones left out; complimentary ones counted
+    apart, as ``comp_tickets``, and never in the pace), money kept and refunded,
     and paid orders per minute over the last ``CHART_MINUTES`` minutes — one aggregate
     query. Raises like :func:`show_orders`."""
     show = await catalog.owned_show(uow, principal, show_id)
@@ -170,29 +172,43 @@ async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> 
     minute = now.replace(second=0, microsecond=0)
     starts = [minute - timedelta(minutes=CHART_MINUTES - 1 - i) for i in range(CHART_MINUTES)]
     kept = Order.status.in_(KEPT)
+    sold = and_(Order.status == "paid", Order.provider != COMP)
     buckets = [
         func.sum(
             case(
-                (and_(Order.paid_at >= start, Order.paid_at < start + timedelta(minutes=1)), 1),
+                (
+                    and_(
+                        Order.provider != COMP,
+                        Order.paid_at >= start,
+                        Order.paid_at < start + timedelta(minutes=1),
+                    ),
+                    1,
+                ),
                 else_=0,
             )
         )
         for start in starts
     ]
-    last_minute = func.sum(case((Order.paid_at >= now - timedelta(minutes=1), 1), else_=0))
+    last_minute = func.sum(
+        case(
+            (and_(Order.provider != COMP, Order.paid_at >= now - timedelta(minutes=1)), 1), else_=0
+        )
+    )
+    comped = and_(Order.status == "paid", Order.provider == COMP)
     row = (
         await uow.session.execute(
             select(
-                func.sum(case((Order.status == "paid", 1), else_=0)),
-                func.sum(case((Order.status == "paid", Order.ticket_count), else_=0)),
+                func.sum(case((sold, 1), else_=0)),
+                func.sum(case((sold, Order.ticket_count), else_=0)),
                 func.coalesce(func.sum(Order.amount - Order.refunded_amount), 0),
                 func.coalesce(func.sum(Order.refunded_amount), 0),
+                func.sum(case((comped, Order.ticket_count), else_=0)),
                 last_minute,
                 *buckets,
             ).where(Order.show_id == show_id, kept)
         )
     ).one()
-    paid, tickets, revenue, refunded, recent, *series = row
+    paid, tickets, revenue, refunded, comp_tickets, recent, *series = row
     return SalesFigures(
         show_id=show_id,
         currency=show.currency,
@@ -201,5 +217,6 @@ async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> 
         revenue=int(revenue),
         refunded=int(refunded),
         orders_last_minute=int(recent or 0),
+        comp_tickets=int(comp_tickets or 0),
         orders_per_minute=[int(v or 0) for v in series],
     )

@@ -4,6 +4,8 @@ sale (house, press, accessibility partners) and releases them to it later.
 A blocked seat has status ``blocked``: no claim matches it (claims take only available
 seats or lapsed holds), the seat board shows it taken, and the waitlist never offers it.
 Blocking is all or nothing, by one conditional UPDATE the database judges like a claim.
+Complimentary seats (:func:`give_seats`, called by orders' comps) are taken the same way:
+blocked or free seats become sold to the comp's order in one conditional UPDATE.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.adapters import seating_of
-from boxoffice.seating.domain import AVAILABLE, BLOCKED, HELD, SOLD_MARK, Mark
+from boxoffice.seating.contracts import HeldSeat
+from boxoffice.seating.domain import AVAILABLE, BLOCKED, HELD, SOLD, SOLD_MARK, Mark
 from boxoffice.seating.errors import SeatUnavailable
 from boxoffice.seating.holds import board_release
 from boxoffice.seating.models import Seat, ShowInventory
@@ -107,3 +110,64 @@ async def blocked(runtime: Runtime, principal: Principal, show_id: str) -> list[
             .order_by(Seat.position)
         )
         return [{"seat_id": seat_id, "reason": reason or ""} for seat_id, reason in rows.all()]
+
+
+async def give_seats(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    show_id: str,
+    seat_ids: Sequence[str],
+    order_id: str,
+    recipient_id: str,
+) -> list[HeldSeat]:
+    """Seats become sold to a complimentary order, all or none. No commit.
+
+    A seat may be blocked (the box office's) or free now (available, or a lapsed hold's);
+    one conditional UPDATE, judged by the database like a claim, so a comp and a hold
+    never both have a seat. The order's id stands as the seats' hold (the board's owner,
+    released by the usual ``release_sold_seats``). Raises ``SeatUnavailable`` (409,
+    ``seat_ids``) for seats held or sold now; the caller's transaction must roll back.
+    """
+    wanted = sorted(set(seat_ids))
+    now = uow.clock.now()
+    free = or_(
+        Seat.status.in_((AVAILABLE, BLOCKED)),
+        and_(Seat.status == HELD, Seat.hold_expires_at <= now),
+    )
+    mine = and_(Seat.show_id == show_id, Seat.seat_id.in_(wanted))
+    statement = update(Seat).where(mine, free)
+    if (await uow.connection()).dialect.name == "postgresql":
+        # Lock the rows in seat order, as a hold's claim does (claims.py): two claims on
+        # overlapping seats then queue instead of deadlocking.
+        in_order = select(Seat.seat_id).where(mine, free).order_by(Seat.seat_id)
+        statement = statement.where(Seat.seat_id.in_(in_order.with_for_update()))
+    result = await uow.session.execute(
+        statement.values(
+            status=SOLD,
+            blocked_for=None,
+            hold_id=order_id,
+            holder_id=recipient_id,
+            hold_expires_at=None,
+            order_id=order_id,
+            ticket_type_id=None,
+        ).execution_options(synchronize_session=False)
+    )
+    if int(result.rowcount) != len(wanted):  # type: ignore[attr-defined]
+        taken = await uow.session.scalars(
+            select(Seat.seat_id).where(mine, Seat.order_id.is_distinct_from(order_id))
+        )
+        raise SeatUnavailable("Some seats are not free to give.", seat_ids=sorted(taken) or wanted)
+    rows = await uow.session.execute(
+        select(Seat.seat_id, Seat.section, Seat.row, Seat.number, Seat.grade)
+        .where(mine)
+        .order_by(Seat.position)
+    )
+    adapters = seating_of(runtime)
+
+    async def show_sold() -> None:
+        adapters.snapshots.invalidate(show_id)
+        await adapters.board.settle(show_id, wanted, Mark(SOLD_MARK, order_id, 0))
+
+    uow.on_commit(show_sold)
+    return [HeldSeat(*row, price=0) for row in rows.all()]

@@ -27,6 +27,7 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import (
+    box_office,
     claims,
     codes,
     domain,
@@ -39,7 +40,7 @@ from boxoffice.seating import (
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.code_rules import CodeInfo
-from boxoffice.seating.contracts import HeldSeats, SeatAvailability
+from boxoffice.seating.contracts import HeldSeat, HeldSeats, SeatAvailability
 from boxoffice.seating.entry import admitted, typed_choice
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
@@ -295,6 +296,27 @@ async def sell_hold(
     if row.code_id is not None:  # its use of a code is spent now (docs/selling.md)
         await codes.spend(uow, hold_id, order_id, uow.clock.now())
     return await _view(uow, runtime, row)
+
+
+async def give_seats(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    *,
+    show_id: str,
+    seat_ids: Sequence[str],
+    order_id: str,
+    recipient_id: str,
+) -> list[HeldSeat]:
+    """Blocked or free seats sold to a complimentary order, all or none (no commit).
+    Raises ``SeatUnavailable`` (409); the caller's transaction must roll back."""
+    return await box_office.give_seats(
+        uow,
+        runtime,
+        show_id=show_id,
+        seat_ids=seat_ids,
+        order_id=order_id,
+        recipient_id=recipient_id,
+    )
 
 
 async def release_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, reason: str) -> None:
