@@ -101,6 +101,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--outage-seconds", type=float, default=3.0, help="Redis/PG down for")
     parser.add_argument("--email-wait-seconds", type=float, default=180.0)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--redis-empty", action="store_true", help="Redis without persistence: restarts empty"
+    )
     parser.add_argument("--port", type=int, default=8280)
     parser.add_argument("--out", default=None, help="default: bench/results/chaos/<fault>")
     return parser.parse_args()
@@ -135,7 +138,8 @@ def sale(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
     faults = list(FAULTS) if args.fault == "all" else [args.fault]
-    redis_server, postgres = PrivateRedis(work), PrivatePostgres(work)
+    redis_server = PrivateRedis(work, durable=not args.redis_empty)
+    postgres = PrivatePostgres(work)
     postgres.init()
     postgres.start()
     redis_server.start()
@@ -251,7 +255,8 @@ def main() -> None:
             "dispatchers": "2 (leader + standby)",
             "gateway": "nginx",
             "database": "postgresql 15 (own cluster)",
-            "redis": "own redis-server, no persistence",
+            "redis": "own redis-server, "
+            + ("no persistence" if args.redis_empty else "AOF, appendfsync always"),
             "supervisor": "deploy/local.py Supervisor, checks every 0.5 s",
         },
         "buyers": args.buyers,

@@ -10,7 +10,8 @@ Faults, one per run, at a moment chosen by the caller:
 - ``dispatcher``: ``kill -9`` of the dispatcher holding the leader lease; the standby
   takes the lease when it expires (and the supervisor starts a new standby).
 - ``worker``: ``kill -9`` of the worker (outbox relay and consumers); restarted.
-- ``redis``: Redis killed and started again, empty, on the same port.
+- ``redis``: Redis killed and started again on the same port: from its append-only file
+  (``--redis-empty``: empty, as a Redis without persistence would).
 - ``postgres``: PostgreSQL stopped in ``immediate`` mode (no shutdown checkpoint: a crash,
   recovered from the WAL at start) and started again on the same port.
 """
@@ -53,11 +54,16 @@ def binary(path: Path | str) -> str:
 
 
 class PrivateRedis:
-    """``redis-server`` on a port of its own, no persistence (as the machine's one)."""
+    """``redis-server`` on a port of its own. ``durable`` (the default): as a deployment
+    that uses Redis Streams as its broker must run it, with an append-only file synced on
+    every write, so a killed Redis comes back with its streams, groups and queues. Without
+    it, a restart comes back empty: the events relayed but not yet consumed are gone with
+    it (what the first full-size Redis run showed: e-mails missing)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, durable: bool = True) -> None:
         self.binary = binary("redis-server")
         self.directory = directory
+        self.durable = durable
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -70,7 +76,8 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             [
                 *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "no", "--dir", str(self.directory), "--maxclients", "10000"),
+                *("--appendonly", "yes" if self.durable else "no", "--appendfsync", "always"),
+                *("--dir", str(self.directory), "--maxclients", "10000"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
