@@ -232,7 +232,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "commit")
     @event.listens_for(sync_engine, "rollback")
     def _on_end(conn: Any) -> None:
-        _release(conn.connection.info)
+        try:
+            info = conn.connection.info
+        except sa_exc.SQLAlchemyError:  # invalidated or closed: the pool's events free it
+            return
+        _release(info)
 
     # Whatever ends a connection's use without a commit or rollback frees the lock too.
     @event.listens_for(sync_engine.pool, "checkin")
