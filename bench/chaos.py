@@ -115,7 +115,7 @@ def start_topology(args: argparse.Namespace, work: Path, pg: str, redis_url: str
     up_args = topology_tool.parser().parse_args(
         [
             *("up", "--api", str(args.api), "--port", str(args.port)),
-            *("--api-base-port", str(args.port + 10), "--state-dir", str(work / "topology")),
+            *("--api-base-port", "0", "--state-dir", str(work / "topology")),
             *("--database-url", pg, "--redis-url", redis_url, "--redis-prefix", "bo-chaos"),
             *("--rate", "100000r/s", "--burst", "100000", "--dispatchers", "2"),
             *("--sse-per-address", str(args.buyers + 100)),

@@ -429,7 +429,7 @@ def main() -> None:
             "--port",
             str(args.port),
             "--api-base-port",
-            str(args.port + 10),
+            "0",
             "--state-dir",
             str(state_dir),
             "--database-url",

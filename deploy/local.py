@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -129,7 +130,15 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _wait(url: str, timeout: float = 60.0) -> None:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(url: str, topology: Topology, name: str | None = None, timeout: float = 120.0) -> None:
+    """Wait until ``url`` answers 200; stop the topology and say why when it does not (process
+    ``name`` died — its log's end — or the time ran out on a machine too loaded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -137,8 +146,13 @@ def _wait(url: str, timeout: float = 60.0) -> None:
                 return
         except httpx.HTTPError:
             pass
+        if name is not None and not _pid_alive(topology.pids[name]):
+            break
         time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer in {timeout:.0f}s")
+    log = Path(topology.state_dir, "logs", f"{name}.log") if name else None
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    down(argparse.Namespace(state_dir=topology.state_dir))
+    raise SystemExit(f"{url} did not answer in {timeout:.0f}s ({name or 'gateway'}):\n{tail}")
 
 
 def up(args: argparse.Namespace) -> Topology:
@@ -171,7 +185,10 @@ def up(args: argparse.Namespace) -> Topology:
     if args.demo:
         subprocess.run([python, "-m", "boxoffice", "demo"], env=env, cwd=ROOT, check=True, **quiet)
 
-    api_ports = [args.api_base_port + i for i in range(args.api)]
+    # --api-base-port 0: ports the system says are free (runs side by side, as tests do).
+    api_ports = [
+        args.api_base_port + i if args.api_base_port else _free_port() for i in range(args.api)
+    ]
     topology = Topology(
         state_dir=str(state_dir),
         gateway_url=f"http://127.0.0.1:{args.port}",
@@ -190,7 +207,7 @@ def up(args: argparse.Namespace) -> Topology:
         topology.pids[name] = respawn(topology, name).pid
     topology.save()
     for port in api_ports:
-        _wait(f"http://127.0.0.1:{port}/ready")
+        _wait(f"http://127.0.0.1:{port}/ready", topology, f"api-{port}")
 
     (state_dir / "boxoffice.conf").write_text(
         render_gateway(args.port, api_ports, args.rate, args.burst, args.sse_per_address)
@@ -202,7 +219,7 @@ def up(args: argparse.Namespace) -> Topology:
     subprocess.run([nginx, "-p", str(state_dir), "-c", str(state_dir / "nginx.conf")], check=True)
     topology.pids["nginx"] = int((state_dir / "nginx.pid").read_text().strip())
     topology.save()
-    _wait(f"{topology.gateway_url}/ready")
+    _wait(f"{topology.gateway_url}/ready", topology)
     for role in topology.commands:  # a role that died at start-up is a failed start
         if not _pid_alive(topology.pids[role]):
             log = (state_dir / "logs" / f"{role}.log").read_text()[-2000:]
@@ -288,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     start = sub.add_parser("up", help="start the topology")
     start.add_argument("--api", type=int, default=3, help="API processes")
     start.add_argument("--port", type=int, default=8080, help="gateway port")
-    start.add_argument("--api-base-port", type=int, default=8101)
+    start.add_argument("--api-base-port", type=int, default=8101, help="0: free ports")
     start.add_argument(
         "--database-url", default=os.environ.get("BOXOFFICE_DATABASE_URL", DEFAULT_DATABASE)
     )
