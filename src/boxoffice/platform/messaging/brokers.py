@@ -141,9 +141,9 @@ class RedisStreamsAdapter(BaseAdapter):
 
     async def _keep_groups(self) -> None:
         """A Redis that restarted without its data has lost the streams' consumer groups, and
-        the subscribers' reads fail (NOGROUP) until a group exists again: re-create any that
-        is missing, from the start of its (new) stream, so what is relayed after the restart
-        is delivered (found by bench/chaos.py's Redis restart)."""
+        the subscribers' reads fail (NOGROUP) and stop: re-create any group that is missing,
+        from the start of its (new) stream, and start the stopped subscribers again, so what
+        is relayed after the restart is delivered (found by bench/chaos.py's Redis restart)."""
         from redis.asyncio import Redis
         from redis.exceptions import RedisError, ResponseError
 
@@ -163,8 +163,24 @@ class RedisStreamsAdapter(BaseAdapter):
                         break
                     else:
                         log.warning("redis_stream_group_recreated", stream=stream, group=group)
+                await self._restart_stopped_subscribers()
         finally:
             await client.aclose()
+
+    async def _restart_stopped_subscribers(self) -> None:
+        """FastStream stops a stream subscriber for good when its read finds no group
+        (NOGROUP); once the groups exist again, start those subscribers again."""
+        from redis.exceptions import RedisError
+
+        for subscriber in self.broker.subscribers:
+            if subscriber.running:
+                continue
+            try:
+                await subscriber.start()
+            except RedisError as exc:  # Redis still away: the next round tries again
+                log.warning("redis_stream_subscriber_failed", error=str(exc))
+                return
+            log.warning("redis_stream_subscriber_restarted", stream=subscriber.stream_sub.name)
 
     async def _forget_dead_consumers(self, client: Any, stream: str, group: str) -> None:
         """Each worker reads under names of its own: those of workers that died stay in the
