@@ -229,9 +229,7 @@ async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Any) -> Fulfilled:
         info = await catalog.show_sale_info(uow, order.show_id, runtime=runtime)
         if info is None or info.event_status == "cancelled" or info.show_status == "cancelled":
             raise NotFound("The show was cancelled.")
-        held = await seating.sell_hold(
-            uow, runtime, order.hold_id, order_id=order.id, limit=info.max_tickets_per_user
-        )
+        held = await seating.sell_hold(uow, runtime, order.hold_id, order_id=order.id, info=info)
         issue = TicketIssue(
             order_id=order.id,
             user_id=order.user_id,

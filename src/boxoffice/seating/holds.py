@@ -179,9 +179,9 @@ async def _checked(uow: UnitOfWork, request: HoldAttempt, now: datetime) -> Hold
     """The buyer's limit, the types' caps and the code checked under the buyer's lock; the
     standing places picked now, to be claimed like chosen seats."""
     show_id, user_id = request.info.show_id, request.user_id
-    await _check_limit(uow, request.info, user_id, request.quantity, now)
+    await check_limit(uow, request.info, user_id, request.quantity, now)
     if request.typed:
-        await _check_caps(uow, show_id, request.typed, now)
+        await check_caps(uow, show_id, request.typed, now)
     if request.code is not None:
         await codes.check_available(uow, request.code, user_id, now)
     if request.standing:
@@ -271,7 +271,7 @@ def _held_seats(request: HoldAttempt) -> tuple[HeldSeat, ...]:
     return tuple(seats)
 
 
-async def _check_caps(
+async def check_caps(
     uow: UnitOfWork, show_id: str, chosen: Mapping[str, TicketTypeInfo], now: datetime
 ) -> None:
     """Each capped type's lock row (in id order), then its seats taken now, against its cap."""
@@ -286,7 +286,7 @@ async def _check_caps(
             )
 
 
-async def _check_limit(
+async def check_limit(
     uow: UnitOfWork, info: ShowSaleInfo, user_id: str, wanted: int, now: datetime
 ) -> None:
     """The (show, user) lock first, so two devices of one buyer claim one at a time; a

@@ -15,12 +15,13 @@ from typing import Any
 import structlog
 from sqlalchemy import Row
 
+from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, domain, lifecycle
+from boxoffice.seating import claims, lifecycle, revival
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
-from boxoffice.seating.errors import HoldLapsed, PurchaseLimitExceeded
+from boxoffice.seating.errors import HoldLapsed
 from boxoffice.seating.events import HoldExpired, HoldReleased
 from boxoffice.seating.holds import board_release, board_sold
 from boxoffice.seating.lifecycle import HoldStatus
@@ -76,14 +77,15 @@ async def attach_order(uow: UnitOfWork, hold_id: str, *, order_id: str, user_id:
 
 
 async def sell(
-    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, limit: int
+    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, info: ShowSaleInfo
 ) -> Row[Any]:
     """Every seat of the hold becomes sold to ``order_id`` (no commit; idempotent).
 
-    A lapsed hold whose seats nobody took is revived, within the buyer's per-show
-    ``limit`` (they may have bought other seats of the show since it lapsed). Raises
-    ``HoldLapsed`` when a seat was taken since, ``PurchaseLimitExceeded``, and what
-    ``lifecycle.sell`` raises; the caller's transaction must then roll back."""
+    A lapsed hold whose seats nobody took is revived when a new hold of them would be
+    allowed now (``revival``: the buyer's limit, the types' caps, the code's uses). Raises
+    ``HoldLapsed`` when a seat was taken since, ``PurchaseLimitExceeded``,
+    ``TicketTypeSoldOut``, ``CodeExhausted``, and what ``lifecycle.sell`` raises; the
+    caller's transaction must then roll back."""
     now = uow.clock.now()
     conn = await uow.connection()
     sold: dict[str, Any] = {"key_id": hold_id, "set_status": HoldStatus.SOLD.value}
@@ -98,7 +100,7 @@ async def sell(
         assert state is not None
         assert found is not None
         if lifecycle.lapsed(state, now):
-            await _within_limit(uow, found, limit, now)
+            await revival.check(uow, runtime, found, info, now)
         row = await claims.SELL_ANYWAY(conn, **sold)
         assert row is not None
     seat_ids = claims.hold_seat_ids(row)
@@ -115,19 +117,6 @@ async def sell(
         raise HoldLapsed("Some seats of this hold were taken after it expired.")
     uow.on_commit(board_sold(seating_of(runtime), row.show_id, seat_ids, row.id))
     return row
-
-
-async def _within_limit(uow: UnitOfWork, row: Row[Any], limit: int, now: datetime) -> None:
-    """A lapsed hold revived by its payment counts against the buyer's limit again."""
-    await claims.lock_buyer(uow, row.show_id, row.user_id)
-    owned = await claims.owned_seats(uow, row.show_id, row.user_id, now)
-    wanted = len(claims.hold_seat_ids(row))
-    if not domain.within_limit(owned, wanted, limit):
-        raise PurchaseLimitExceeded(
-            f"At most {limit} seats per person for this show; you have {owned}.",
-            limit=limit,
-            owned=owned,
-        )
 
 
 async def release(

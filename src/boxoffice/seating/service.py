@@ -283,16 +283,17 @@ async def attach_order(
 
 
 async def sell_hold(
-    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, limit: int
+    uow: UnitOfWork, runtime: Runtime, hold_id: str, *, order_id: str, info: ShowSaleInfo
 ) -> HeldSeats:
     """Every seat of the hold becomes sold to ``order_id``. No commit. Idempotent.
 
-    A lapsed hold whose seats nobody took is revived, within the buyer's per-show
-    ``limit``. Raises ``HoldLapsed`` (409) when a seat was taken since (the caller's
-    transaction must then roll back), ``PurchaseLimitExceeded``, ``NotFound``,
-    ``Conflict`` (sold to or attached to another order).
+    A lapsed hold whose seats nobody took is revived when a new hold of them would be
+    allowed now. Raises ``HoldLapsed`` (409) when a seat was taken since (the caller's
+    transaction must then roll back), ``PurchaseLimitExceeded``, ``TicketTypeSoldOut``,
+    ``CodeExhausted`` (422: the rules a hold checks), ``NotFound``, ``Conflict`` (sold to or
+    attached to another order).
     """
-    row = await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=limit)
+    row = await selling.sell(uow, runtime, hold_id, order_id=order_id, info=info)
     if row.code_id is not None:  # its use of a code is spent now (docs/selling.md)
         await codes.spend(uow, hold_id, order_id, uow.clock.now())
     return await _view(uow, runtime, row)

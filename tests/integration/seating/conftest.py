@@ -51,7 +51,7 @@ def seat_count() -> int:
 async def on_sale(runtime: Runtime, seat_count: int) -> OnSale:
     show_id, event_id = new_id(), new_id()
     seats = await make_inventory(runtime, show_id, event_id, seat_count)
-    return OnSale(sale_info(show_id, event_id, now=runtime.clock.now(), limit=4), seats)
+    return OnSale(sale_info(show_id, event_id, now=runtime.clock.now()), seats)
 
 
 @pytest.fixture(autouse=True)

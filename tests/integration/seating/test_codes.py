@@ -55,9 +55,9 @@ async def count(runtime: Runtime, sql: str, **params: object) -> int:
         return int((await uow.session.execute(text(sql), params)).scalar_one())
 
 
-async def pay(runtime: Runtime, hold_id: str, order_id: str) -> None:
+async def pay(runtime: Runtime, on_sale: OnSale, hold_id: str, order_id: str) -> None:
     async with runtime.uow() as uow:
-        await seating.sell_hold(uow, runtime, hold_id, order_id=order_id, limit=4)
+        await seating.sell_hold(uow, runtime, hold_id, order_id=order_id, info=on_sale.info)
         await uow.commit()
 
 
@@ -80,7 +80,7 @@ async def test_500_racing_redemptions_of_a_code_limited_to_50_make_50_paid_order
     assert {seat.price for hold in won for seat in hold.seats} == {165_000 * 9 // 10}
 
     orders = {hold.hold_id: new_id() for hold in won}
-    await asyncio.gather(*(pay(runtime, h, o) for h, o in orders.items()))
+    await asyncio.gather(*(pay(runtime, on_sale, h, o) for h, o in orders.items()))
     spent = "SELECT count(*) FROM seating_code_redemptions WHERE code_id = :c AND status = :s"
     assert await count(runtime, spent, c=code.id, s="spent") == USES
     sold_orders = (

@@ -38,9 +38,9 @@ async def events(runtime: Runtime, name: str) -> list[str]:
         return [r[0] for r in rows]
 
 
-async def sell(runtime: Runtime, hold_id: str, order_id: str) -> None:
+async def sell(runtime: Runtime, on_sale: OnSale, hold_id: str, order_id: str) -> None:
     async with runtime.uow() as uow:
-        await selling.sell(uow, runtime, hold_id, order_id=order_id, limit=4)
+        await selling.sell(uow, runtime, hold_id, order_id=order_id, info=on_sale.info)
         await uow.commit()
 
 
@@ -74,7 +74,7 @@ async def test_a_sold_seat_never_comes_back_by_expiry(
 ) -> None:
     seats = on_sale.seat_ids[:2]
     held = await hold(runtime, on_sale, seats, new_id())
-    await sell(runtime, held.hold_id, "order-1")
+    await sell(runtime, on_sale, held.hold_id, "order-1")
     clock.advance(timedelta(days=3))
     assert await selling.sweep(runtime) == 0
     with pytest.raises(SeatUnavailable) as refused:
@@ -90,12 +90,12 @@ async def test_an_expired_hold_whose_seats_nobody_took_is_revived_by_the_sale(
     held = await hold(runtime, on_sale, on_sale.seat_ids[:2], new_id())
     clock.advance(timedelta(minutes=8))
     assert await selling.sweep(runtime) == 1
-    await sell(runtime, held.hold_id, "order-1")
-    await sell(runtime, held.hold_id, "order-1")  # idempotent
+    await sell(runtime, on_sale, held.hold_id, "order-1")
+    await sell(runtime, on_sale, held.hold_id, "order-1")  # idempotent
     async with runtime.uow() as uow:
         assert (await seat_status_counts(uow, on_sale.show_id))["sold"] == 2
         with pytest.raises(Conflict):
-            await selling.sell(uow, runtime, held.hold_id, order_id="order-2", limit=4)
+            await selling.sell(uow, runtime, held.hold_id, order_id="order-2", info=on_sale.info)
 
 
 async def test_a_sale_fails_when_a_seat_was_taken_after_expiry(
@@ -106,7 +106,7 @@ async def test_a_sale_fails_when_a_seat_was_taken_after_expiry(
     await hold(runtime, on_sale, on_sale.seat_ids[1:3], new_id())
     async with runtime.uow() as uow:
         with pytest.raises(HoldLapsed):
-            await selling.sell(uow, runtime, held.hold_id, order_id="order-1", limit=4)
+            await selling.sell(uow, runtime, held.hold_id, order_id="order-1", info=on_sale.info)
     async with runtime.uow() as uow:  # the caller rolled back: nothing was sold
         assert "sold" not in await seat_status_counts(uow, on_sale.show_id)
 
@@ -153,7 +153,7 @@ async def test_sold_seats_given_back_on_cancellation_are_available_again(
 ) -> None:
     seats = on_sale.seat_ids[:2]
     held = await hold(runtime, on_sale, seats, new_id())
-    await sell(runtime, held.hold_id, "order-1")
+    await sell(runtime, on_sale, held.hold_id, "order-1")
     async with runtime.uow() as uow:  # another order's cancellation frees nothing
         await selling.release_sold_seats(
             uow, runtime, show_id=on_sale.show_id, seat_ids=seats, order_id="order-2"

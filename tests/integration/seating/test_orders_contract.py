@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from boxoffice.catalog import service as catalog
+from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
@@ -37,6 +39,13 @@ async def held_over_http(
     return show, made.json()["hold_id"], fan.id
 
 
+async def sale_info(runtime: Runtime, show: ShowSetup) -> ShowSaleInfo:
+    async with runtime.uow(read_only=True) as uow:
+        info = await catalog.show_sale_info(uow, show.show_id)
+    assert info is not None
+    return info
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_hold_becomes_an_order_and_then_sold_seats_in_one_transaction(
     client: httpx.AsyncClient, runtime: Runtime
@@ -52,7 +61,9 @@ async def test_a_hold_becomes_an_order_and_then_sold_seats_in_one_transaction(
             uow, runtime, hold_id, order_id="order-1", user_id=user_id
         )
         assert attached.hold_id == hold_id
-        sold = await seating.sell_hold(uow, runtime, hold_id, order_id="order-1", limit=4)
+        sold = await seating.sell_hold(
+            uow, runtime, hold_id, order_id="order-1", info=await sale_info(runtime, show)
+        )
         assert sold.status == "sold"
         await uow.commit()
     async with runtime.uow() as uow:
@@ -68,7 +79,9 @@ async def test_nothing_is_kept_when_the_callers_transaction_rolls_back(
     show, hold_id, user_id = await held_over_http(client, runtime)
     async with runtime.uow() as uow:
         await seating.attach_order(uow, runtime, hold_id, order_id="order-1", user_id=user_id)
-        await seating.sell_hold(uow, runtime, hold_id, order_id="order-1", limit=4)
+        await seating.sell_hold(
+            uow, runtime, hold_id, order_id="order-1", info=await sale_info(runtime, show)
+        )
     async with runtime.uow() as uow:  # no commit: the order failed
         assert "sold" not in await seat_status_counts(uow, show.show_id)
         held = await seating.held_seats(uow, runtime, hold_id)
@@ -104,16 +117,22 @@ async def test_release_hold_and_release_sold_seats_give_seats_back(
         with pytest.raises(NotFound):
             await seating.release_hold(uow, runtime, "no-such-hold", reason="x")
         with pytest.raises(seating.HoldLapsed):  # released holds cannot be sold
-            await seating.sell_hold(uow, runtime, hold_id, order_id="late", limit=4)
+            await seating.sell_hold(
+                uow, runtime, hold_id, order_id="late", info=await sale_info(runtime, show)
+            )
 
     show2, hold2, user2 = await held_over_http(client, runtime)
     async with runtime.uow() as uow:
         await seating.attach_order(uow, runtime, hold2, order_id="order-2", user_id=user2)
-        await seating.sell_hold(uow, runtime, hold2, order_id="order-2", limit=4)
+        await seating.sell_hold(
+            uow, runtime, hold2, order_id="order-2", info=await sale_info(runtime, show2)
+        )
         await uow.commit()
     async with runtime.uow() as uow:
         with pytest.raises(Conflict):
-            await seating.sell_hold(uow, runtime, hold2, order_id="order-3", limit=4)
+            await seating.sell_hold(
+                uow, runtime, hold2, order_id="order-3", info=await sale_info(runtime, show2)
+            )
         await seating.release_sold_seats(
             uow, runtime, show_id=show2.show_id, seat_ids=show2.seat_ids[:2], order_id="order-2"
         )

@@ -32,7 +32,7 @@ async def standing_show(runtime: Runtime) -> ShowSaleInfo:
     async with runtime.uow() as uow:
         await seating.create_show_inventory(uow, show_id, event_id, [*numbered, *floor])
         await uow.commit()
-    return sale_info(show_id, event_id, now=runtime.clock.now(), limit=4)
+    return sale_info(show_id, event_id, now=runtime.clock.now())
 
 
 async def hold(
@@ -80,7 +80,7 @@ async def test_1000_buyers_never_take_more_than_a_standing_area_of_300(runtime: 
 
     async def pay(hold_id: str) -> None:
         async with runtime.uow() as uow:
-            await seating.sell_hold(uow, runtime, hold_id, order_id=new_id(), limit=4)
+            await seating.sell_hold(uow, runtime, hold_id, order_id=new_id(), info=info)
             await uow.commit()
 
     await asyncio.gather(*(pay(h.hold_id) for h in won))

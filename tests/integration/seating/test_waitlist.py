@@ -124,7 +124,7 @@ async def test_returned_seats_go_to_the_waitlist_in_order_and_sell_once(
 
     async def pay(hold_id: str) -> None:
         async with runtime.uow() as uow:
-            await seating.sell_hold(uow, runtime, hold_id, order_id=new_id(), limit=4)
+            await seating.sell_hold(uow, runtime, hold_id, order_id=new_id(), info=on_sale.info)
             await uow.commit()
 
     await asyncio.gather(*(pay(str(hold_id)) for _, hold_id, _ in offered))
