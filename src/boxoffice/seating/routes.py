@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from boxoffice.platform.deps import CurrentUser, RuntimeDep, SellerUser, UoW
 from boxoffice.seating import box_office, service, waitlist
@@ -101,6 +102,31 @@ async def get_waitlist_entry(
     entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser
 ) -> WaitlistEntryRead:
     return _entry(await service.waitlist_entry(runtime, entry_id, user))
+
+
+@router.get(
+    "/waitlist/{entry_id}/stream",
+    response_class=StreamingResponse,
+    operation_id="stream_waitlist_entry",
+    responses={
+        200: {
+            "description": "Server-Sent Events: `entry` (the entry as GET /waitlist/{id} "
+            "shows it) at once and whenever it changes — an offer within a second —, a "
+            "comment heartbeat every 15 s; ends once the entry is bought or left",
+            "content": {"text/event-stream": {}},
+        },
+        404: {"description": "no such entry (or not yours)"},
+    },
+)
+async def stream_waitlist_entry(
+    entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser
+) -> StreamingResponse:
+    first = await service.waitlist_entry(runtime, entry_id, user)  # refusals before the stream
+    return StreamingResponse(
+        service.waitlist_events(runtime, user, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.delete(

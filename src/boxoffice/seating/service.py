@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,6 +36,7 @@ from boxoffice.seating import (
     redeeming,
     selling,
     waitlist,
+    waitlist_stream,
 )
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
@@ -246,6 +247,14 @@ async def join_waitlist(
 
 async def waitlist_entry(runtime: Runtime, entry_id: str, user: Principal) -> waitlist.EntryView:
     return await waitlist.get(runtime, entry_id, user)
+
+
+def waitlist_events(
+    runtime: Runtime, user: Principal, first: waitlist.EntryView
+) -> AsyncIterator[bytes]:
+    """The entry as Server-Sent Events (``entry`` at once and at each change), for the fan
+    who got ``first`` from :func:`waitlist_entry` (which decided who may see it)."""
+    return waitlist_stream.entry_events(runtime, user, first)
 
 
 async def leave_waitlist(runtime: Runtime, entry_id: str, user: Principal) -> None:

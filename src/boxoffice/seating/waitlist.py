@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.catalog.contracts import SaleNotOpen, ShowNotFound, ShowSaleInfo
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.kv import KeyValueStore, key
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
@@ -42,6 +43,7 @@ from boxoffice.seating.waitlist_rules import (
 )
 
 OFFER_MINUTES = 10
+VERSION_SECONDS = 24 * 3600  # an entry's change counter outlives any offer window
 _LIVE = (EntryStatus.WAITING.value, EntryStatus.OFFERED.value)
 
 
@@ -65,6 +67,23 @@ class EntryView:
     position: int | None  # 1 = next in line; None once no longer waiting
     hold_id: str | None
     offer_expires_at: datetime | None
+
+
+def version_key(kv: KeyValueStore, entry_id: str) -> str:
+    return key(kv, "waitlist", "entry", entry_id, "v")
+
+
+def changed(uow: UnitOfWork, runtime: Runtime, entry_id: str) -> None:
+    """After the unit of work commits, the entry's open streams read it again
+    (``waitlist_stream``)."""
+    kv = runtime.kv
+
+    async def bump() -> None:
+        counter = version_key(kv, entry_id)
+        await kv.incr(counter)
+        await kv.expire(counter, VERSION_SECONDS)
+
+    uow.on_commit(bump)
 
 
 async def join(
@@ -92,6 +111,7 @@ async def join(
             return await _view(uow, entry), False
         entry.grade, entry.status, entry.joined_at = grade, EntryStatus.WAITING.value, now
         entry.hold_id = entry.offered_at = entry.offer_expires_at = None
+        changed(uow, runtime, entry.id)
         try:
             await uow.commit()
         except IntegrityError:  # the same fan joined twice at once: the other one won
@@ -124,6 +144,7 @@ async def leave(runtime: Runtime, entry_id: str, user: Principal) -> None:
         entry = await _visible(uow, entry_id, user)
         if entry.status == EntryStatus.WAITING.value:
             entry.status = EntryStatus.LEFT.value
+            changed(uow, runtime, entry.id)
             await uow.commit()
 
 
@@ -182,7 +203,7 @@ async def offer_returned_seats(runtime: Runtime, info: ShowSaleInfo, *, batch: i
             .with_for_update()
         )
         now = uow.clock.now()
-        await _settle_offers(uow, info.show_id, now)
+        await _settle_offers(uow, runtime, info.show_id, now)
         waiting = await _waiting(uow, info.show_id, batch)
         made = 0
         if waiting:
@@ -194,7 +215,7 @@ async def offer_returned_seats(runtime: Runtime, info: ShowSaleInfo, *, batch: i
     return made
 
 
-async def _settle_offers(uow: UnitOfWork, show_id: str, now: datetime) -> None:
+async def _settle_offers(uow: UnitOfWork, runtime: Runtime, show_id: str, now: datetime) -> None:
     """Offered entries whose hold was paid become ``bought``; lapsed or released, ``missed``."""
     rows = await uow.session.execute(
         select(WaitlistEntry.id, Hold.status, Hold.expires_at)
@@ -212,6 +233,7 @@ async def _settle_offers(uow: UnitOfWork, show_id: str, now: datetime) -> None:
                 .where(WaitlistEntry.id == entry_id)
                 .values(status=status.value)
             )
+            changed(uow, runtime, entry_id)
 
 
 async def _waiting(uow: UnitOfWork, show_id: str, batch: int) -> list[Waiting]:
@@ -296,6 +318,7 @@ async def _offer(
         },
     )
     await _mark_offered(uow, fan.entry_id, hold_id, now, expires_at)
+    changed(uow, runtime, fan.entry_id)
     ids = [seat.seat_id]
     uow.record(SeatsHeld(hold_id=hold_id, show_id=info.show_id, user_id=fan.user_id, seat_ids=ids))
     uow.record(
