@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from bench.common import drop_postgres_database, finish, machine, percentile  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
+from bench.flash.waitlist import report as waitlist_report  # noqa: E402
 from bench.invariants import (  # noqa: E402
     LIVE_TICKETS,
     PAID_ORDERS_WITHOUT_THEIR_TICKETS,
@@ -55,7 +56,7 @@ SECTIONS = (
     ("Stand C", "S", 132000),
     ("Stand D", "A", 99000),
 )
-STEPS = ("join", "wait", "seat_map", "hold", "order", "pay", "cancel")
+STEPS = ("join", "wait", "seat_map", "hold", "order", "pay", "cancel", "waitlist_buy")
 
 # Counts that must be zero after every sale (the report's invariants).
 ZERO_COUNTS = ("double_sold_seats", "orders_lost", "buyers_without_outcome")
@@ -214,6 +215,7 @@ async def verify(database_url: str, show_id: str, results: list[dict[str, Any]])
     expected = {
         "bought": {"paid"},
         "bought_then_cancelled": {"cancelled", "refunded", "partially_refunded"},
+        "bought_from_waitlist": {"paid"},
     }
     lost = [
         r["order_id"]
@@ -406,6 +408,13 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=0, help="load-generator processes (0: auto)"
     )
+    parser.add_argument(
+        "--waitlist",
+        action="store_true",
+        help="fans told 'sold out' join the waitlist; cancels come after the sell-out",
+    )
+    parser.add_argument("--waitlist-share", type=float, default=0.5)
+    parser.add_argument("--waitlist-wait-seconds", type=float, default=180.0)
     parser.add_argument("--port", type=int, default=8180)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "flash_sale"))
     args = parser.parse_args()
@@ -461,12 +470,19 @@ def main() -> None:
             "max_tickets": 4,
             "arrival_seconds": args.arrival_seconds,
             "started_at": time.time(),
+            "waitlist": args.waitlist,
+            "waitlist_share": args.waitlist_share,
+            "waitlist_wait_seconds": args.waitlist_wait_seconds,
         }
         started = time.monotonic()
         results = run_load(plan, tokens, processes, state_dir)
         wall = time.monotonic() - started
         summary = summarise(results, sale["seats"], args, wall)
         checks = asyncio.run(verify(database_url, sale["show_id"], results))
+        if args.waitlist:
+            checks["waitlist"] = asyncio.run(
+                waitlist_report(database_url, sale["show_id"], results)
+            )
     finally:
         topology_tool.down(
             topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
@@ -496,7 +512,11 @@ def main() -> None:
     }
     report["plots"] = plot(results, out)
     (out / "report.json").write_text(json.dumps(report, indent=2))
-    finish(report, {name: report[name] for name in ZERO_COUNTS})
+    invariants = {name: report[name] for name in ZERO_COUNTS}
+    if args.waitlist:
+        for name in ("unsold_seats_while_fans_waited", "fans_offered_two_seats_at_once"):
+            invariants[name] = report["waitlist"][name]
+    finish(report, invariants)
 
 
 if __name__ == "__main__":

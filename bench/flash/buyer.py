@@ -24,10 +24,18 @@ from typing import Any
 
 import aiohttp
 
+from bench.flash import waitlist
 from bench.flash.http import PlaceLost, call, wait_for_admission
 
 API = "/api/v1"
-OUTCOMES = ("bought", "bought_then_cancelled", "sold_out", "queue_expired")
+OUTCOMES = (
+    "bought",
+    "bought_then_cancelled",
+    "sold_out",
+    "queue_expired",
+    "bought_from_waitlist",
+    "waitlist_gave_up",
+)
 SECTION_WEIGHTS = {0: 8.0, 1: 4.0, 2: 2.0, 3: 1.0}  # by section rank: front is most wanted
 
 
@@ -49,6 +57,8 @@ class BuyerResult:
     # connection failed), whether it carried Retry-After].
     problems: list[tuple[float, str, int, bool]] = field(default_factory=list)
     places_lost: int = 0  # joins made again because the waiting room forgot the place
+    waitlisted: bool = False  # joined the sold-out show's waitlist (--waitlist)
+    offers: list[str] = field(default_factory=list)  # holds the waitlist offered them
 
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
@@ -65,6 +75,9 @@ class Plan:
     started_at: float  # wall clock (time.time()) when the sale opened
     retry_unavailable: bool = False  # retry 502/503/504 and dropped connections (chaos)
     retry_for_seconds: float = 240.0  # ... for at most this long per request
+    waitlist: bool = False  # told "sold out", some join the waitlist; cancels wait for it
+    waitlist_share: float = 0.5  # of the buyers told "sold out"
+    waitlist_wait_seconds: float = 180.0
 
 
 class SeatMap:
@@ -132,6 +145,8 @@ async def buy(
     await asyncio.sleep(rng.uniform(0, plan.arrival_seconds))
     try:
         await _buy(session, plan, auth, seat_map, rng, result)
+        if plan.waitlist and result.outcome == "sold_out" and rng.random() < plan.waitlist_share:
+            await waitlist.try_waitlist(session, plan, auth, result, rng)
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:300]
     return result
@@ -268,6 +283,8 @@ async def _shop(
     result.outcome = "bought"
 
     if rng.random() < plan.cancel_rate:
+        if plan.waitlist:  # their seats come back to a sold-out show: the waitlist's case
+            await waitlist.wait_for_sell_out(session, plan, seat_map, result, rng)
         started = time.monotonic()
         status, cancelled, _ = await call(
             session,

@@ -1,4 +1,6 @@
-"""Issue 10's CI check: the topology command and a small flash sale, with the three zero counts."""
+"""Issue 10's CI check: the topology command and a small flash sale, with the three zero
+counts; with the waitlist (issue 18): fans told "sold out" join it, cancellations come after
+the sell-out, and every seat they give back is resold to the waitlist."""
 
 from __future__ import annotations
 
@@ -39,6 +41,11 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
             "2",
             "--processes",
             "2",
+            "--cancel-rate",
+            "0.1",
+            "--waitlist",
+            "--waitlist-wait-seconds",
+            "60",
             "--port",
             str(free_port()),  # not a fixed one: other runs on the machine may hold it
             "--out",
@@ -55,11 +62,14 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     assert report["double_sold_seats"] == 0
     assert report["orders_lost"] == 0
     assert report["buyers_without_outcome"] == 0, report["errors_sample"]
-    # 500 buyers want far more than 100 seats: every seat sells, except those a late
-    # cancellation gave back after the last buyer left (at most 4 per cancelled order).
-    assert report["tickets_sold"] == report["seats_sold"]
-    cancelled = report["outcomes"]["bought_then_cancelled"]
-    assert 100 - 4 * cancelled <= report["seats_sold"] <= 100
+    # 500 buyers want far more than 100 seats: every seat sells, and every seat a
+    # cancellation gave back after the sell-out is resold to a fan on the waitlist.
+    assert report["tickets_sold"] == report["seats_sold"] == 100
+    waitlist = report["waitlist"]
+    assert waitlist["seats_returned_after_buying"] > 0  # 10 % cancel: the case is exercised
+    assert waitlist["seats_resold_to_the_waitlist"] > 0
+    assert waitlist["unsold_seats_while_fans_waited"] == 0
+    assert waitlist["fans_offered_two_seats_at_once"] == 0
     assert report["sold_seats_without_exactly_one_ticket"] == 0
     assert sum(report["outcomes"].values()) == 500
     for plot in report["plots"]:
