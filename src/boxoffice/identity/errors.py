@@ -31,3 +31,9 @@ class UserNotFound(NotFound):
 
 class SellerProfileMissing(Unprocessable):
     code, title = "validation_error", "The user has not applied as a seller"
+
+
+class ResetTokenInvalid(Unprocessable):
+    """The password-reset link is unknown, expired or already used."""
+
+    code, title = "reset_token_invalid", "Password reset link is not valid"

@@ -30,3 +30,21 @@ class SellerApproved(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(DomainEvent):
+    """Someone asked to reset the account's password: e-mail it the link (``reset_url``
+    carries the single-use secret; see docs/accounts.md for why it rides the outbox)."""
+
+    context, name = "identity", "PasswordResetRequested"
+    user_id: str
+    email: str
+    display_name: str
+    locale: str
+    reset_url: str
+    expires_at: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id

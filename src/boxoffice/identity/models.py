@@ -64,3 +64,17 @@ class SellerProfile(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """One e-mailed password-reset link: only a hash of its secret is kept."""
+
+    __tablename__ = "identity_password_resets"
+    __table_args__ = (Index("ix_identity_password_resets_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Query, Response, status
 
 from boxoffice.identity import service
 from boxoffice.identity.schemas import (
+    Accepted,
     AdminUserPage,
     AdminUserRead,
     AdminUserUpdate,
     Login,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     ProfileUpdate,
     RefreshRequest,
     SellerApplication,
@@ -70,6 +73,40 @@ async def logout(
     body: RefreshRequest, uow: UoW, runtime: RuntimeDep, user: CurrentUser
 ) -> Response:
     await service.log_out(uow, runtime, user, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    operation_id="request_password_reset",
+    responses={429: {"description": "too many requests from this address"}},
+)
+async def request_password_reset(
+    body: PasswordResetRequest, uow: UoW, runtime: RuntimeDep, client: ClientAddress
+) -> Any:
+    """Public. The same answer whether or not the address has an account; if it has, a
+    single-use link valid for 30 minutes is e-mailed to it."""
+    await service.request_reset(uow, runtime, body.email, client)
+    return Accepted(
+        detail="If an account uses this address, a link to reset its password is on its way."
+    )
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="confirm_password_reset",
+    responses={
+        422: {"description": "reset_token_invalid (unknown, expired or used), validation_error"}
+    },
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, uow: UoW, runtime: RuntimeDep
+) -> Response:
+    """Public. Sets the new password and ends every login of the account."""
+    await service.reset_password(uow, runtime, body.token, body.password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

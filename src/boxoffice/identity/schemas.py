@@ -61,6 +61,19 @@ class Login(Strict):
     password: str = Field(max_length=256)
 
 
+class PasswordResetRequest(Strict):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class PasswordResetConfirm(Strict):
+    token: str = Field(min_length=20, max_length=200)
+    password: str = Field(max_length=256)
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
 class RefreshRequest(Strict):
     refresh_token: str = Field(min_length=1, max_length=200)
 

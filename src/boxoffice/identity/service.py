@@ -17,6 +17,7 @@ from boxoffice.identity.domain import SellerStatus
 from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound, WeakPassword
 from boxoffice.identity.events import SellerApproved, UserRegistered
 from boxoffice.identity.models import SellerProfile, User
+from boxoffice.identity.password_reset import request_reset, reset_password
 from boxoffice.identity.schemas import AdminUserUpdate, ProfileUpdate, SellerApplication, SignUp
 from boxoffice.identity.sessions import issue_access_token, log_in, log_out, refresh
 from boxoffice.identity.social import social_login, social_login_callback
@@ -40,6 +41,8 @@ __all__ = [
     "log_out",
     "people",
     "refresh",
+    "request_reset",
+    "reset_password",
     "search_users",
     "seller_profile",
     "sign_up",

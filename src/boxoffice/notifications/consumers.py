@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.identity.events import UserRegistered
+from boxoffice.identity.events import PasswordResetRequested, UserRegistered
 from boxoffice.notifications import service
 from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.jobs import JobSpec
@@ -17,6 +17,13 @@ CONSUMERS: list[Consumer[Any]] = [
         "notifications.welcome_email",
         UserRegistered,
         service.welcome_email,
+        kind="email",
+        acts_outside_db=True,
+    ),
+    Consumer(
+        "notifications.password_reset_email",
+        PasswordResetRequested,
+        service.password_reset_email,
         kind="email",
         acts_outside_db=True,
     ),

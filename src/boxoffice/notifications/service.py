@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from boxoffice.identity import service as identity
-from boxoffice.identity.events import UserRegistered
+from boxoffice.identity.events import PasswordResetRequested, UserRegistered
 from boxoffice.notifications.mail import (
     Mailer,
     Templates,
@@ -105,6 +105,23 @@ async def welcome_email(event: UserRegistered, delivery: Delivery) -> None:
         locale=event.locale or "ko",
         user_id=event.user_id,
         context={"name": event.display_name or event.email, "email": event.email},
+    )
+
+
+async def password_reset_email(event: PasswordResetRequested, delivery: Delivery) -> None:
+    """``PasswordResetRequested`` → the single-use link, in the account's language."""
+    await send_templated(
+        delivery,
+        template="password_reset",
+        to=event.email,
+        locale=event.locale or "ko",
+        user_id=event.user_id,
+        context={
+            "name": event.display_name or event.email,
+            "email": event.email,
+            "reset_url": event.reset_url,
+            "expires_at": event.expires_at,
+        },
     )
 
 
