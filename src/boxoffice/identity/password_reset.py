@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select, update
 
 from boxoffice.identity import domain, passwords, sessions
-from boxoffice.identity.errors import ResetTokenInvalid, WeakPassword
+from boxoffice.identity.errors import ResetTokenInvalid
 from boxoffice.identity.events import PasswordResetRequested
 from boxoffice.identity.models import PasswordReset, RefreshToken, User
 from boxoffice.platform.errors import RateLimited
@@ -83,14 +83,7 @@ async def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, password
     user = await uow.session.get(User, link.user_id)
     assert user is not None  # the link goes with its account (ON DELETE CASCADE)
     settings = runtime.settings
-    problems = domain.password_problems(
-        password, min_length=settings.password_min_length, email=user.email
-    )
-    if problems:
-        raise WeakPassword(
-            "The password " + "; ".join(problems) + ".",
-            errors=[{"loc": ["body", "password"], "msg": p} for p in problems],
-        )
+    passwords.check_policy(settings, password, user.email)
     spent = await uow.session.execute(
         update(PasswordReset)
         .where(PasswordReset.id == link.id, PasswordReset.used_at.is_(None))

@@ -8,6 +8,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from boxoffice.identity.domain import password_problems
+from boxoffice.identity.errors import WeakPassword
 from boxoffice.platform.config import Settings
 
 
@@ -50,3 +52,14 @@ def _dummy_hash(settings: Settings) -> str:
     return _dummy_for(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
     )
+
+
+def check_policy(settings: Settings, password: str, email: str) -> None:
+    """Raise ``WeakPassword`` (422, each problem under ``errors``) for a password the
+    policy refuses (sign-up and reset apply the same one)."""
+    problems = password_problems(password, min_length=settings.password_min_length, email=email)
+    if problems:
+        raise WeakPassword(
+            "The password " + "; ".join(problems) + ".",
+            errors=[{"loc": ["body", "password"], "msg": p} for p in problems],
+        )

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.identity import domain, passwords, sessions
 from boxoffice.identity.directory import Person, people, search_users, user_id_by_email
 from boxoffice.identity.domain import SellerStatus
-from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound, WeakPassword
+from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound
 from boxoffice.identity.events import SellerApproved, UserRegistered
 from boxoffice.identity.models import SellerProfile, User
 from boxoffice.identity.password_reset import request_reset, reset_password
@@ -77,14 +77,7 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
         detail="Too many sign-ups from this address; try again later.",
     )
     email = request.email  # normalised by the schema, as login normalises
-    problems = domain.password_problems(
-        request.password, min_length=settings.password_min_length, email=email
-    )
-    if problems:
-        raise WeakPassword(
-            "The password " + "; ".join(problems) + ".",
-            errors=[{"loc": ["body", "password"], "msg": p} for p in problems],
-        )
+    passwords.check_policy(settings, request.password, email)
     if await sessions.user_by_email(uow, email) is not None:
         raise EmailTaken("An account with this e-mail already exists.")
     now = uow.clock.now()
