@@ -139,6 +139,17 @@ async def signup(request: Request) -> HTMLResponse:
     return render(request, "signup.html")
 
 
+@router.get("/forgot-password")
+async def forgot_password(request: Request) -> HTMLResponse:
+    return render(request, "forgot_password.html")
+
+
+@router.get("/reset-password")
+async def reset_password(request: Request) -> HTMLResponse:
+    """The e-mailed link lands here with its secret in the query: no Referer leaves it."""
+    return render(request, "reset_password.html", headers={"Referrer-Policy": "no-referrer"})
+
+
 @router.get("/account/oauth")
 async def oauth_landing(request: Request) -> HTMLResponse:
     """Social login comes back here with the token pair in the URL fragment."""

@@ -44,6 +44,29 @@ if (signup) {
   });
 }
 
+const forgot = document.getElementById("forgot-form");
+if (forgot) {
+  onSubmit(forgot, async (data) => {
+    await json("/auth/password-reset", { method: "POST", json: { email: data.get("email") } });
+    forgot.hidden = true;
+    document.getElementById("forgot-sent").hidden = false;
+  });
+}
+
+// The e-mailed link carries its single-use secret in the query; it leaves the address bar at
+// once (and the page sends no Referer), and goes only to the API.
+const reset = document.getElementById("reset-form");
+if (reset) {
+  const token = new URLSearchParams(location.search).get("token") || "";
+  history.replaceState(null, "", location.pathname);
+  onSubmit(reset, async (data) => {
+    const body = { token, password: data.get("password") };
+    await json("/auth/password-reset/confirm", { method: "POST", json: body });
+    reset.hidden = true;
+    document.getElementById("reset-done").hidden = false;
+  });
+}
+
 // Social login comes back with the pair in the URL fragment (never sent to a server).
 if (document.getElementById("oauth-landing")) {
   const pair = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
