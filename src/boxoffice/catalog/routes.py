@@ -50,6 +50,17 @@ async def list_categories(uow: ReadUoW) -> Any:
     return await service.list_categories(uow)
 
 
+@router.get(
+    "/admin/categories",
+    response_model=list[CategoryRead],
+    operation_id="admin_list_categories",
+    responses={403: {"description": "admins only"}},
+)
+async def admin_list_categories(uow: ReadUoW, admin: AdminUser) -> Any:
+    """Every category, the hidden (inactive) ones too, in display order."""
+    return await service.list_categories(uow, include_inactive=True)
+
+
 @router.post(
     "/categories",
     status_code=status.HTTP_201_CREATED,

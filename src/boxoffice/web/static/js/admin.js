@@ -15,6 +15,49 @@ function userRow(user) {
 
 const reloadUsers = pagedTable(document.getElementById("users"), document.getElementById("user-search"), "/admin/users", userRow);
 
+async function categories() {
+  const body = document.querySelector("#categories tbody");
+  try {
+    const list = await json("/admin/categories");
+    body.replaceChildren(...list.map((category) => {
+      const tr = document.createElement("tr");
+      tr.dataset.category = category.code;
+      cell(tr, category.code);
+      const name = document.createElement("input");
+      name.value = category.name;
+      name.maxLength = 100;
+      name.setAttribute("aria-label", `${category.code}: ${say("name")}`);
+      name.addEventListener("change", () => saveCategory(category.code, { name: name.value }, name));
+      cell(tr, name);
+      cell(tr, String(category.position));
+      cell(tr, say(category.active ? "yes" : "no"));
+      cell(tr, button(say(category.active ? "hide" : "unhide"), { category: category.code, active: String(!category.active) }));
+      return tr;
+    }));
+    document.getElementById("categories").dataset.loaded = "1";
+  } catch (error) { fail(error); }
+}
+
+async function saveCategory(code, changes, control) {
+  control.disabled = true;
+  try {
+    await json(`/categories/${encodeURIComponent(code)}`, { method: "PATCH", json: changes });
+    await categories();
+  } catch (error) { fail(error); control.disabled = false; }
+}
+
+document.getElementById("category-new").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const data = new FormData(form);
+  try {
+    const body = { code: data.get("code"), name: data.get("name"), position: Number(data.get("position") || 0) };
+    await json("/categories", { method: "POST", json: body });
+    form.reset();
+    await categories();
+  } catch (error) { fail(error); }
+});
+
 async function deadLetters() {
   const body = document.querySelector("#dead-letters tbody");
   try {
@@ -65,8 +108,12 @@ async function health() {
 }
 
 document.addEventListener("click", async (event) => {
-  const target = event.target.closest("button[data-approve], button[data-retry], button[data-run]");
+  const target = event.target.closest("button[data-approve], button[data-retry], button[data-run], button[data-category]");
   if (!target) return;
+  if (target.dataset.category) {
+    await saveCategory(target.dataset.category, { active: target.dataset.active === "true" }, target);
+    return;
+  }
   target.disabled = true;
   try {
     if (target.dataset.approve) {
@@ -84,6 +131,7 @@ document.addEventListener("click", async (event) => {
   } catch (error) { fail(error); target.disabled = false; }
 });
 
+categories();
 deadLetters();
 jobs();
 health();
