@@ -11,6 +11,7 @@ from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.messaging import Consumer
 from boxoffice.platform.messaging.housekeeping import prune_processed_events
 from boxoffice.seating.events import WaitlistSeatOffered
+from boxoffice.tickets.events import ShowReminderDue
 
 CONSUMERS: list[Consumer[Any]] = [
     Consumer(
@@ -38,6 +39,13 @@ CONSUMERS: list[Consumer[Any]] = [
         "notifications.refund_notice",
         OrderCancelled,
         service.refund_notice,
+        kind="email",
+        acts_outside_db=True,
+    ),
+    Consumer(
+        "notifications.show_reminder",
+        ShowReminderDue,
+        service.show_reminder,
         kind="email",
         acts_outside_db=True,
     ),

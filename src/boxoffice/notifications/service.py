@@ -9,7 +9,9 @@ growing delays and finally dead-letters it for an admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -32,6 +34,7 @@ from boxoffice.platform.messaging.models import DeadLetter
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.events import WaitlistSeatOffered
+from boxoffice.tickets.events import ShowReminderDue
 
 log = structlog.get_logger("boxoffice.notifications")
 
@@ -168,6 +171,39 @@ async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
             "fee": event.fee,
             "currency": event.currency or "KRW",
             "reason": event.reason,
+        },
+    )
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _in_seoul(moment: str) -> str:
+    """An ISO time as the box office states it (Korea's time, which the shows keep)."""
+    if not moment:
+        return ""
+    return datetime.fromisoformat(moment).astimezone(SEOUL).strftime("%Y-%m-%d %H:%M KST")
+
+
+async def show_reminder(event: ShowReminderDue, delivery: Delivery) -> None:
+    """``ShowReminderDue`` → the day-before reminder, in the holder's language."""
+    user = await _recipient(delivery, event.user_id)
+    if user is None:
+        log.warning("show_reminder_without_user", show_id=event.show_id)
+        return
+    base = delivery.runtime.settings.public_url.rstrip("/")
+    await send_templated(
+        delivery,
+        template="show_reminder",
+        to=user.email,
+        locale=user.locale,
+        user_id=user.id,
+        context={
+            "name": user.name,
+            "title": event.title,
+            "starts_at": _in_seoul(event.starts_at),
+            "places": event.places,
+            "tickets_url": f"{base}/account/tickets",
         },
     )
 

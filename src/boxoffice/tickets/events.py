@@ -30,3 +30,19 @@ class TicketCheckedIn(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return self.ticket_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowReminderDue(DomainEvent):
+    """A holder's show starts within a day: remind them (their tickets' places)."""
+
+    context, name = "tickets", "ShowReminderDue"
+    user_id: str
+    show_id: str
+    title: str
+    starts_at: str
+    places: list[str] = field(default_factory=list)  # "section row number" per valid ticket
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id

@@ -45,3 +45,14 @@ class Ticket(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_by: Mapped[str | None] = mapped_column(Id())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ShowReminder(Base):
+    """A holder was reminded of a show (one e-mail per holder per show, whoever runs the
+    job: the primary key refuses a second)."""
+
+    __tablename__ = "tickets_show_reminders"
+
+    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    reminded_at: Mapped[datetime] = mapped_column(UTCDateTime())

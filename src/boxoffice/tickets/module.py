@@ -1,8 +1,21 @@
-"""How tickets plugs into the app: its routes (tickets, QR codes, check-in)."""
+"""How tickets plugs into the app: its routes (tickets, QR codes, check-in) and the
+day-before reminder job."""
 
 from __future__ import annotations
 
 from boxoffice.platform.contexts import ContextModule
-from boxoffice.tickets import routes, seller_routes
+from boxoffice.platform.jobs import JobSpec
+from boxoffice.tickets import reminders, routes, seller_routes
 
-MODULE = ContextModule("tickets", routers=[routes.router, seller_routes.router])
+MODULE = ContextModule(
+    "tickets",
+    routers=[routes.router, seller_routes.router],
+    jobs=[
+        JobSpec(
+            "tickets.send_show_reminders",
+            "*/10 * * * *",
+            reminders.send_reminders,
+            "E-mail each holder of a show starting within a day, once",
+        )
+    ],
+)
