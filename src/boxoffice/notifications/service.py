@@ -128,50 +128,51 @@ async def password_reset_email(event: PasswordResetRequested, delivery: Delivery
     )
 
 
-async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
-    """``OrderPaid`` → confirmation with a link to each ticket."""
-    user = await _recipient(delivery, event.user_id)
+async def _send_to_user(
+    delivery: Delivery, user_id: str, template: str, context: dict[str, Any], **about: str
+) -> None:
+    """``template`` to the account of ``user_id``, in its language, greeting it by name; a
+    user gone since (deleted) is logged with ``about`` and skipped."""
+    user = await _recipient(delivery, user_id)
     if user is None:
-        log.warning("order_confirmation_without_user", order_id=event.order_id)
+        log.warning("email_without_user", template=template, **about)
         return
-    base = delivery.runtime.settings.public_url.rstrip("/")
-    tickets = [f"{base}/tickets/{ticket_id}" for ticket_id in event.ticket_ids]
     await send_templated(
         delivery,
-        template="order_paid",
+        template=template,
         to=user.email,
         locale=user.locale,
         user_id=user.id,
-        context={
-            "name": user.name,
-            "order_id": event.order_id,
-            "amount": event.amount,
-            "currency": event.currency or "KRW",
-            "tickets": tickets,
-        },
+        context={"name": user.name, **context},
     )
+
+
+def _link(delivery: Delivery, path: str) -> str:
+    return delivery.runtime.settings.public_url.rstrip("/") + path
+
+
+async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
+    """``OrderPaid`` → confirmation with a link to each ticket."""
+    context = {
+        "order_id": event.order_id,
+        "amount": event.amount,
+        "currency": event.currency or "KRW",
+        "tickets": [_link(delivery, f"/tickets/{ticket_id}") for ticket_id in event.ticket_ids],
+    }
+    await _send_to_user(delivery, event.user_id, "order_paid", context, order_id=event.order_id)
 
 
 async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
     """``OrderCancelled`` → what is refunded, and the fee kept."""
-    user = await _recipient(delivery, event.user_id)
-    if user is None:
-        log.warning("refund_notice_without_user", order_id=event.order_id)
-        return
-    await send_templated(
-        delivery,
-        template="order_cancelled",
-        to=user.email,
-        locale=user.locale,
-        user_id=user.id,
-        context={
-            "name": user.name,
-            "order_id": event.order_id,
-            "refund_amount": event.refund_amount,
-            "fee": event.fee,
-            "currency": event.currency or "KRW",
-            "reason": event.reason,
-        },
+    context = {
+        "order_id": event.order_id,
+        "refund_amount": event.refund_amount,
+        "fee": event.fee,
+        "currency": event.currency or "KRW",
+        "reason": event.reason,
+    }
+    await _send_to_user(
+        delivery, event.user_id, "order_cancelled", context, order_id=event.order_id
     )
 
 
@@ -187,49 +188,25 @@ def _in_seoul(moment: str) -> str:
 
 async def show_reminder(event: ShowReminderDue, delivery: Delivery) -> None:
     """``ShowReminderDue`` → the day-before reminder, in the holder's language."""
-    user = await _recipient(delivery, event.user_id)
-    if user is None:
-        log.warning("show_reminder_without_user", show_id=event.show_id)
-        return
-    base = delivery.runtime.settings.public_url.rstrip("/")
-    await send_templated(
-        delivery,
-        template="show_reminder",
-        to=user.email,
-        locale=user.locale,
-        user_id=user.id,
-        context={
-            "name": user.name,
-            "title": event.title,
-            "starts_at": _in_seoul(event.starts_at),
-            "places": event.places,
-            "tickets_url": f"{base}/account/tickets",
-        },
-    )
+    context = {
+        "title": event.title,
+        "starts_at": _in_seoul(event.starts_at),
+        "places": event.places,
+        "tickets_url": _link(delivery, "/account/tickets"),
+    }
+    await _send_to_user(delivery, event.user_id, "show_reminder", context, show_id=event.show_id)
 
 
 async def waitlist_offer(event: WaitlistSeatOffered, delivery: Delivery) -> None:
     """``WaitlistSeatOffered`` → the seat held for the fan, and until when to pay."""
-    user = await _recipient(delivery, event.user_id)
-    if user is None:
-        log.warning("waitlist_offer_without_user", hold_id=event.hold_id)
-        return
-    base = delivery.runtime.settings.public_url.rstrip("/")
-    await send_templated(
-        delivery,
-        template="waitlist_offer",
-        to=user.email,
-        locale=user.locale,
-        user_id=user.id,
-        context={
-            "name": user.name,
-            "seat_id": event.seat_id,
-            "amount": event.amount,
-            "currency": event.currency,
-            "expires_at": event.expires_at,
-            "checkout_url": f"{base}/checkout/{event.hold_id}",
-        },
-    )
+    context = {
+        "seat_id": event.seat_id,
+        "amount": event.amount,
+        "currency": event.currency,
+        "expires_at": event.expires_at,
+        "checkout_url": _link(delivery, f"/checkout/{event.hold_id}"),
+    }
+    await _send_to_user(delivery, event.user_id, "waitlist_offer", context, hold_id=event.hold_id)
 
 
 async def dead_letters(
