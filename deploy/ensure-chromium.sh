@@ -10,6 +10,8 @@ if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "chromium is missing; install it (Debian: apt-get install chromium fonts-noto-cjk)" >&2
   exit 1
 fi
+exec 9>/tmp/boxoffice-apt.lock  # one apt at a time (ensure-nginx.sh takes it too)
+flock -w 600 9
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
