@@ -23,7 +23,7 @@ from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import WaitroomSettings
 from boxoffice.platform.lease import LeaseStore
 from boxoffice.waitroom.contracts import SeatsLeft
-from boxoffice.waitroom.domain import AdmitResult, ServingState
+from boxoffice.waitroom.domain import LINE_SAMPLE_MS, AdmitResult, LineSample, ServingState
 from boxoffice.waitroom.shows import SaleInfoLoader
 from boxoffice.waitroom.store import QueueStore
 
@@ -87,6 +87,7 @@ class Dispatcher:
         self.clock = clock
         self._rates: dict[str, AdmitRate] = {}
         self._opened: set[str] = set()
+        self._sampled: dict[str, int] = {}  # show -> when its line was last sampled (ms)
         self.ticks = 0
 
     async def tick(self, at: datetime | None = None) -> dict[str, AdmitResult]:
@@ -110,6 +111,7 @@ class Dispatcher:
         if info is None or queue_finished(info, moment):
             await self.store.forget(show_id)  # nobody will be admitted here any more
             self._rates.pop(show_id, None)
+            self._sampled.pop(show_id, None)
             return None
         if not info.sale_open_at(moment):
             return None
@@ -160,6 +162,11 @@ class Dispatcher:
         await self.store.publish(
             ServingState(show_id, serving, issued, round(rate, 3), at_ms, sold_out=sold_out)
         )
+        if at_ms - self._sampled.get(show_id, -LINE_SAMPLE_MS) >= LINE_SAMPLE_MS:
+            self._sampled[show_id] = at_ms
+            await self.store.record_line(
+                show_id, LineSample(at_ms, max(0, issued - serving), serving)
+            )
 
     async def run(self, leases: LeaseStore, holder: str, stop: asyncio.Event) -> None:
         """Tick while holding the lease; stand by otherwise. Returns when ``stop`` is set."""

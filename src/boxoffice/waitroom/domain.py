@@ -73,6 +73,29 @@ def _whole(value: object) -> int | None:
 
 
 @dataclass(frozen=True)
+class LineSample:
+    """The waiting line at one moment, as the dispatcher saw it (the console's chart)."""
+
+    at_ms: int
+    waiting: int  # numbers handed out and not yet admitted
+    admitted: int  # numbers admitted so far
+
+    def encode(self) -> str:
+        return f"{self.at_ms}:{self.waiting}:{self.admitted}"
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> LineSample:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        at_ms, waiting, admitted = (int(part) for part in text.split(":"))
+        return cls(at_ms, waiting, admitted)
+
+
+# A sample every LINE_SAMPLE_MS per show, the last LINE_SAMPLES kept: two hours of a sale.
+LINE_SAMPLE_MS = 10_000
+LINE_SAMPLES = 720
+
+
+@dataclass(frozen=True)
 class ServingState:
     """What every API process keeps in memory per show: the dispatcher's last word."""
 

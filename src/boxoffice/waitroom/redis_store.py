@@ -20,7 +20,15 @@ import orjson
 from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.pubsub import RedisSubscriber, publish_command
 from boxoffice.platform.redisconn import RedisClient, command_client
-from boxoffice.waitroom.domain import AdmitResult, Entry, EntryLeft, ServingState, parse_message
+from boxoffice.waitroom.domain import (
+    LINE_SAMPLES,
+    AdmitResult,
+    Entry,
+    EntryLeft,
+    LineSample,
+    ServingState,
+    parse_message,
+)
 from boxoffice.waitroom.store import (
     SCAN_SLACK,
     Deliver,
@@ -154,6 +162,10 @@ end
 redis.call('HSET', meta, 'serving', serving, 'last', now, 'carry', tostring(allowance - whole))
 return {serving, issued, redis.call('ZCARD', active), admitted}
 """
+
+
+# A sale's line chart outlives its sale by a day, then Redis forgets it.
+LINE_HISTORY_SECONDS = 24 * 3600
 
 
 class RedisQueueStore:
@@ -302,6 +314,18 @@ class RedisQueueStore:
             message = json.dumps(state.to_message())
             pipe.execute_command(self._publish, self._channel(state.show_id), message)
             await pipe.execute()
+
+    async def record_line(self, show_id: str, sample: LineSample) -> None:
+        key = self._key(show_id, "line")
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, sample.encode())
+            pipe.ltrim(key, -LINE_SAMPLES, -1)
+            pipe.expire(key, LINE_HISTORY_SECONDS)
+            await pipe.execute()
+
+    async def line_history(self, show_id: str) -> list[LineSample]:
+        raw = await self._client.lrange(self._key(show_id, "line"), 0, -1)  # type: ignore[misc]
+        return [LineSample.decode(item) for item in raw]
 
     async def announce_left(self, left: EntryLeft) -> None:
         message = json.dumps(left.to_message())

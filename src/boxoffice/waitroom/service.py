@@ -299,6 +299,14 @@ class QueueFigures:
     sold_out: bool
 
 
+async def line_history(runtime: Runtime, show_id: str) -> list[dict[str, int]]:
+    """The show's waiting line over the sale, as the dispatcher sampled it every
+    ``LINE_SAMPLE_MS`` (the last two hours): ``[{at_ms, waiting, admitted}]``, oldest first.
+    For the console's chart; the caller checks who may see the show."""
+    samples = await room(runtime).store.line_history(show_id)
+    return [{"at_ms": s.at_ms, "waiting": s.waiting, "admitted": s.admitted} for s in samples]
+
+
 async def queue_figures(runtime: Runtime, show_id: str) -> QueueFigures:
     """The line's length and pace, read from this process's serving board (subscribing to
     the show on first use): no Redis read per call once watched."""

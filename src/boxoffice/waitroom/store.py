@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from boxoffice.waitroom.domain import (
+    LINE_SAMPLES,
     STORED_ADMITTED,
     STORED_LEFT,
     STORED_WAITING,
     AdmitResult,
     Entry,
     EntryLeft,
+    LineSample,
     ServingState,
 )
 
@@ -102,6 +105,14 @@ class QueueStore(Protocol):
     async def finish(self, show_id: str, user_id: str) -> None: ...
     async def state(self, show_id: str, now_ms: int) -> ServingState: ...
     async def publish(self, state: ServingState) -> None: ...
+    async def record_line(self, show_id: str, sample: LineSample) -> None:
+        """Keep ``sample`` in the show's line history (the last ``LINE_SAMPLES``)."""
+        ...
+
+    async def line_history(self, show_id: str) -> list[LineSample]:
+        """The show's line history, oldest first; kept after the sale (a day on Redis)."""
+        ...
+
     async def announce_left(self, left: EntryLeft) -> None:
         """Tell every process watching the show that this entry was given up."""
         ...
@@ -177,6 +188,7 @@ class MemoryQueueStore:
         self._shows: dict[str, _Show] = {}
         self._watched: set[str] = set()
         self._updates: asyncio.Queue[ServingState | EntryLeft] = asyncio.Queue()
+        self._lines: dict[str, deque[LineSample]] = {}  # outlives forget(): a closed sale's chart
 
     def _show(self, show_id: str) -> _Show:
         return self._shows.setdefault(show_id, _Show())
@@ -308,6 +320,12 @@ class MemoryQueueStore:
         show.rate, show.sold_out = state.rate, state.sold_out
         if state.show_id in self._watched:
             self._updates.put_nowait(state)
+
+    async def record_line(self, show_id: str, sample: LineSample) -> None:
+        self._lines.setdefault(show_id, deque(maxlen=LINE_SAMPLES)).append(sample)
+
+    async def line_history(self, show_id: str) -> list[LineSample]:
+        return list(self._lines.get(show_id, ()))
 
     async def announce_left(self, left: EntryLeft) -> None:
         if left.show_id in self._watched:
