@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from boxoffice.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 
 
 class EmailTaken(Conflict):
@@ -37,3 +37,24 @@ class ResetTokenInvalid(Unprocessable):
     """The password-reset link is unknown, expired or already used."""
 
     code, title = "reset_token_invalid", "Password reset link is not valid"
+
+
+class VerificationTokenInvalid(Unprocessable):
+    """The e-mail verification link is unknown, expired, already used, or for an address
+    the account no longer has."""
+
+    code, title = "verification_token_invalid", "E-mail verification link is not valid"
+
+
+class AccountNotDeletable(Conflict):
+    """Something of the account stops its deletion (``reason``: ``has_duties`` — a seller,
+    staff or admin account, whose role an admin changes first; ``upcoming_tickets`` — valid
+    tickets for shows to come, to be used, transferred or cancelled first)."""
+
+    code, title = "account_not_deletable", "This account cannot be deleted now"
+
+
+class WrongPassword(Forbidden):
+    """A sensitive change asked for the account's password, and this is not it."""
+
+    code, title = "wrong_password", "The password is not this account's"

@@ -15,6 +15,7 @@ class UserRegistered(DomainEvent):
     display_name: str
     locale: str
     via: str  # "password" or the social provider
+    verify_url: str = ""  # a password sign-up: the link that verifies the e-mail (welcome mail)
 
     @property
     def aggregate_id(self) -> str:
@@ -44,6 +45,66 @@ class PasswordResetRequested(DomainEvent):
     locale: str
     reset_url: str
     expires_at: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailVerificationRequested(DomainEvent):
+    """The account asked for a new verification link (``verify_url`` carries the secret)."""
+
+    context, name = "identity", "EmailVerificationRequested"
+    user_id: str
+    email: str
+    display_name: str
+    locale: str
+    verify_url: str
+    expires_at: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountDeleted(DomainEvent):
+    """The account's personal data was erased (its id stays, on orders and tickets)."""
+
+    context, name = "identity", "AccountDeleted"
+    user_id: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(DomainEvent):
+    """The account's password was changed by its owner: tell them (it may not have been)."""
+
+    context, name = "identity", "PasswordChanged"
+    user_id: str
+    email: str
+    display_name: str
+    locale: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailChanged(DomainEvent):
+    """The account's e-mail changed: the old address is told where it went."""
+
+    context, name = "identity", "EmailChanged"
+    user_id: str
+    old_email: str
+    new_email: str
+    display_name: str
+    locale: str
 
     @property
     def aggregate_id(self) -> str:

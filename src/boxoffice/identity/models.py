@@ -21,6 +21,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="customer")
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     email_verified: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # erased, kept for orders
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -74,6 +75,23 @@ class PasswordReset(Base):
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)
     user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailVerification(Base):
+    """One e-mailed link proving the account's owner reads ``email``: only a hash of its
+    secret is kept. Used once; the e-mail it proves is the one it was sent to."""
+
+    __tablename__ = "identity_email_verifications"
+    __table_args__ = (Index("ix_identity_email_verifications_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    changes_email: Mapped[bool] = mapped_column(default=False)  # a change of e-mail to confirm
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from boxoffice.identity import domain, passwords, sessions
 from boxoffice.identity.errors import ResetTokenInvalid
 from boxoffice.identity.events import PasswordResetRequested
-from boxoffice.identity.models import PasswordReset, RefreshToken, User
+from boxoffice.identity.models import PasswordReset, User
 from boxoffice.platform.errors import RateLimited
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.ratelimit import Rule
@@ -98,18 +98,6 @@ async def reset_password(uow: UnitOfWork, runtime: Runtime, token: str, password
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
     )
-    families = set(
-        await uow.session.scalars(
-            select(RefreshToken.family_id).where(
-                RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None)
-            )
-        )
-    )
-    await uow.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    families = await sessions.revoke_all(uow, user.id, now)
     await uow.commit()
-    for family_id in sorted(families):
-        await runtime.authorisations.login_ended(user.id, family_id)
+    await sessions.tell_logins_ended(runtime, user.id, families)

@@ -9,10 +9,14 @@ from fastapi import APIRouter, Query, Response, status
 from boxoffice.identity import service
 from boxoffice.identity.schemas import (
     Accepted,
+    AccountDeletion,
     AdminUserPage,
     AdminUserRead,
     AdminUserUpdate,
+    EmailChange,
+    EmailVerify,
     Login,
+    PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
     ProfileUpdate,
@@ -107,6 +111,97 @@ async def confirm_password_reset(
 ) -> Response:
     """Public. Sets the new password and ends every login of the account."""
     await service.reset_password(uow, runtime, body.token, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/verify-email",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="verify_email",
+    responses={
+        422: {
+            "description": "verification_token_invalid (unknown, expired, used, or for an"
+            " address the account no longer has), validation_error"
+        }
+    },
+)
+async def verify_email(body: EmailVerify, uow: UoW) -> Response:
+    """Public (the link may be opened on another device). Marks the link's address verified."""
+    await service.verify_email(uow, body.token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/me/email-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    operation_id="request_email_verification",
+    responses={**_AUTH_ERRORS, 429: {"description": "three links an hour at most"}},
+)
+async def request_email_verification(uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    """A new verification link to the account's e-mail (nothing when already verified)."""
+    sent = await service.request_email_verification(uow, runtime, user)
+    return Accepted(
+        detail="A verification link is on its way." if sent else "This e-mail is verified."
+    )
+
+
+@router.post(
+    "/users/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="change_my_password",
+    responses={
+        **_AUTH_ERRORS,
+        403: {"description": "wrong_password"},
+        422: {"description": "validation_error (the password policy)"},
+    },
+)
+async def change_my_password(
+    body: PasswordChange, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Response:
+    """A new password: every other login of the account ends, the owner is e-mailed."""
+    await service.change_password(uow, runtime, user, body.current_password, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/me/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    operation_id="change_my_email",
+    responses={
+        **_AUTH_ERRORS,
+        403: {"description": "wrong_password"},
+        409: {"description": "conflict (another account has this e-mail)"},
+        422: {"description": "validation_error"},
+        429: {"description": "three links an hour at most"},
+    },
+)
+async def change_my_email(
+    body: EmailChange, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """A link to the new address; the account moves to it when the link is opened
+    (``POST /auth/verify-email``), and the old address is told."""
+    await service.request_email_change(uow, runtime, user, body.email, body.password)
+    return Accepted(detail="A link to confirm the new address is on its way to it.")
+
+
+@router.delete(
+    "/users/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_me",
+    responses={
+        **_AUTH_ERRORS,
+        403: {"description": "wrong_password"},
+        409: {"description": "account_not_deletable (reason: has_duties, upcoming_tickets)"},
+    },
+)
+async def delete_me(
+    body: AccountDeletion, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Response:
+    """Erase the account's personal data and end every login; orders and tickets are kept
+    for accounting, under no name. ``GET /users/me/export`` first, to keep a copy."""
+    await service.delete_account(uow, runtime, user, body.password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -94,6 +94,7 @@ class UserRead(BaseModel):
     phone: str | None = None
     role: str
     locale: str = "ko"
+    email_verified: bool = False
     created_at: datetime
 
 
@@ -154,3 +155,23 @@ class UserSearch(BaseModel):
     seller_status: Literal["pending", "approved", "rejected"] | None = None
     cursor: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=20, ge=1, le=100)
+
+
+class EmailVerify(Strict):
+    token: str = Field(min_length=16, max_length=200)
+
+
+class AccountDeletion(Strict):
+    password: str | None = Field(
+        default=None, max_length=200, description="the account's password, if it has one"
+    )
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class EmailChange(Strict):
+    email: EmailAddress
+    password: str = Field(max_length=200)

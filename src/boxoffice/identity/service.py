@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.identity import domain, passwords, sessions
+from boxoffice.identity import (
+    account_security,
+    deletion,
+    domain,
+    email_verification,
+    passwords,
+    sessions,
+)
 from boxoffice.identity.directory import Person, people, search_users, user_id_by_email
-from boxoffice.identity.domain import SellerStatus
+from boxoffice.identity.domain import SellerStatus, normalise_email
 from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound
 from boxoffice.identity.events import SellerApproved, UserRegistered
 from boxoffice.identity.models import SellerProfile, User
@@ -33,14 +40,20 @@ __all__ = [
     "UserSummary",
     "admin_update_user",
     "apply_as_seller",
+    "change_password",
+    "delete_account",
+    "email_verified",
     "ensure_user",
     "get_user",
     "is_approved_seller",
     "issue_access_token",
     "log_in",
     "log_out",
+    "normalise_email",
     "people",
     "refresh",
+    "request_email_change",
+    "request_email_verification",
     "request_reset",
     "reset_password",
     "search_users",
@@ -51,6 +64,7 @@ __all__ = [
     "update_profile",
     "user_id_by_email",
     "user_summary",
+    "verify_email",
 ]
 
 
@@ -92,11 +106,17 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
         updated_at=now,
     )
     uow.session.add(user)
+    try:
+        await uow.session.flush()  # the account first: its verification link refers to it
+    except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
+        raise EmailTaken("An account with this e-mail already exists.") from exc
+    verify_url, _ = email_verification.new_link(uow, runtime, user)
     uow.record(
         UserRegistered(
-            user_id=user.id, email=email, display_name=user.name, locale=user.locale, via="password"
+            user_id=user.id, email=email, display_name=user.name, locale=user.locale,
+            via="password", verify_url=verify_url,
         )
-    )
+    )  # fmt: skip
     try:
         await uow.commit()
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
@@ -249,3 +269,11 @@ def _apply_seller_decision(
     user.role = domain.role_after_seller_decision(Role(user.role), status).value
     if status is SellerStatus.APPROVED:
         uow.record(SellerApproved(user_id=user.id, business_name=profile.business_name))
+
+
+email_verified = email_verification.is_verified
+request_email_verification = email_verification.request_link
+verify_email = email_verification.verify
+delete_account = deletion.delete_account
+change_password = account_security.change_password
+request_email_change = account_security.request_email_change

@@ -6,7 +6,7 @@ so revoking the family ends the login everywhere.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -156,6 +156,26 @@ async def revoke_family(uow: UnitOfWork, family_id: str) -> None:
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=uow.clock.now())
     )
+
+
+async def revoke_all(
+    uow: UnitOfWork, user_id: str, now: datetime, *, keep: str | None = None
+) -> list[str]:
+    """Revoke every live refresh-token family of the account but ``keep`` (no commit); their
+    ids, for :func:`tell_logins_ended` once committed."""
+    live = [RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)]
+    if keep is not None:
+        live.append(RefreshToken.family_id != keep)
+    families = set(await uow.session.scalars(select(RefreshToken.family_id).where(*live)))
+    await uow.session.execute(update(RefreshToken).where(*live).values(revoked_at=now))
+    return sorted(families)
+
+
+async def tell_logins_ended(runtime: Runtime, user_id: str, families: list[str]) -> None:
+    """After the commit: the logins' access tokens are refused from the next request, in
+    every process."""
+    for family_id in families:
+        await runtime.authorisations.login_ended(user_id, family_id)
 
 
 async def user_by_email(uow: UnitOfWork, email: str) -> User | None:
