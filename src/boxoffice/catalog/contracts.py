@@ -88,6 +88,11 @@ class ShowSaleInfo:
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
     # "show": max_tickets_per_user counts per show; "event": across the event's shows.
     limit_scope: str = "show"
+    # Ticket transfers: allowed by the event's seller, and until so many hours before the show.
+    transfers_allowed: bool = True
+    transfer_cutoff_hours: int = 0
+    requires_verified_email: bool = False  # to place an order
+    free_refund_until: datetime | None = None  # the show was moved: no fee until then
 
     def sale_open_at(self, moment: datetime) -> bool:
         return (

@@ -32,3 +32,38 @@ class EventCancelled(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return self.event_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowCancelled(DomainEvent):
+    """One show of the event is off: orders refunds every paid order of it in full."""
+
+    context, name = "catalog", "ShowCancelled"
+    show_id: str
+    event_id: str
+    seller_id: str
+    title: str
+    starts_at: str
+    reason: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.event_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowRescheduled(DomainEvent):
+    """A show moved to another time; its buyers may cancel without a fee until
+    ``free_refund_until`` (tickets follow the time and tell each holder)."""
+
+    context, name = "catalog", "ShowRescheduled"
+    show_id: str
+    event_id: str
+    title: str
+    old_starts_at: str
+    new_starts_at: str
+    free_refund_until: str
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.event_id

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,6 +107,13 @@ class Event(Base):
     queue_max_active: Mapped[int] = mapped_column(Integer)
     queue_pre_queue_minutes: Mapped[int] = mapped_column(Integer)
     queue_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Ticket transfers between accounts: allowed at all, and closed so many hours before a show.
+    transfers_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    transfer_cutoff_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Buying (placing an order) needs a verified e-mail; browsing, queueing, holding do not.
+    requires_verified_email: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     cancellation_policy: Mapped[str] = mapped_column(Text())  # JSON of CancellationPolicy
     # The earliest and latest show, kept on the event so listing filters and orders on one table.
     first_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -162,6 +170,8 @@ class Show(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
     seat_count: Mapped[int] = mapped_column(Integer)
+    # Moved to another time: buyers may cancel without a fee until then (show_changes.py).
+    free_refund_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 
@@ -76,6 +77,11 @@ async def _grades(uow: UnitOfWork, event_id: str) -> list[GradeRead]:
     return [GradeRead(code=c, name=n, price=int(p)) for c, n, p in rows]
 
 
+def _holder_rules(event: Event) -> dict[str, Any]:  # transfers, a verified e-mail to buy
+    rules = ("transfers_allowed", "transfer_cutoff_hours", "requires_verified_email")
+    return {name: getattr(event, name) for name in rules}
+
+
 async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> EventRead | None:
     row = (
         await uow.session.execute(
@@ -87,7 +93,6 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
     if row is None:
         return None
     event, venue_name, venue_address = row
-    grades = await _grades(uow, event.id)
     shows = await uow.session.scalars(
         select(Show).where(Show.event_id == event.id).order_by(Show.starts_at, Show.id)
     )
@@ -113,9 +118,10 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         max_tickets_per_user=event.max_tickets_per_user,
         purchase_limit_scope=event.purchase_limit_scope,
         hold_minutes=event.hold_minutes,
+        **_holder_rules(event),
         queue=_queue(event),
         cancellation=_cancellation(event.cancellation_policy),
-        grades=grades,
+        grades=await _grades(uow, event.id),
         shows=[
             ShowRead(
                 id=s.id,

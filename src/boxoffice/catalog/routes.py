@@ -21,6 +21,7 @@ from boxoffice.catalog.schemas import (
     ShowCreate,
     ShowDetail,
     ShowRead,
+    ShowReschedule,
     VenueCreate,
     VenueRead,
 )
@@ -174,14 +175,7 @@ async def cancel_event(
 async def create_show(
     event_id: str, body: ShowCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Any:
-    show = await service.create_show(uow, runtime, seller, event_id, body.starts_at)
-    return ShowRead(
-        id=show.id,
-        event_id=show.event_id,
-        starts_at=show.starts_at,
-        status=show.status,
-        seat_count=show.seat_count,
-    )
+    return _show_read(await service.create_show(uow, runtime, seller, event_id, body.starts_at))
 
 
 @router.post(
@@ -245,3 +239,55 @@ async def list_seller_events(
 )
 async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     return _json(await reads.show_detail(uow, runtime, user, show_id))
+
+
+@router.post(
+    "/shows/{show_id}/reschedule",
+    response_model=ShowRead,
+    operation_id="reschedule_show",
+    responses={
+        **_OWNER,
+        404: {"description": "no such show"},
+        409: {"description": "conflict (cancelled, or the event has a show then)"},
+    },
+)
+async def reschedule_show(
+    show_id: str, body: ShowReschedule, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Any:
+    """Move the show (the event's seller or an admin): its tickets follow, each holder is
+    e-mailed, and its buyers cancel without a fee for ``refund_days``. Idempotent."""
+    show = await service.reschedule_show(
+        uow, runtime, seller, show_id, body.starts_at, body.refund_days
+    )
+    return _show_read(show)
+
+
+@router.post(
+    "/shows/{show_id}/cancel",
+    response_model=ShowRead,
+    operation_id="cancel_show",
+    responses={**_OWNER, 404: {"description": "no such show"}},
+)
+async def cancel_show(
+    show_id: str,
+    uow: UoW,
+    runtime: RuntimeDep,
+    seller: SellerUser,
+    body: EventCancel | None = None,
+) -> Any:
+    """One show off (the event's seller or an admin): nothing more is sold for it, every
+    paid order of it is refunded in full, its buyers e-mailed. Idempotent: a retry answers
+    the cancelled show."""
+    reason = body.reason if body is not None else ""
+    show = await service.cancel_show(uow, runtime, seller, show_id, reason)
+    return _show_read(show)
+
+
+def _show_read(show: Any) -> ShowRead:
+    return ShowRead(
+        id=show.id,
+        event_id=show.event_id,
+        starts_at=show.starts_at,
+        status=show.status,
+        seat_count=show.seat_count,
+    )

@@ -57,6 +57,10 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
         ),
         cancellation=domain.policy_from_json(event.cancellation_policy),
         limit_scope=event.purchase_limit_scope,
+        transfers_allowed=event.transfers_allowed,
+        transfer_cutoff_hours=event.transfer_cutoff_hours,
+        requires_verified_email=event.requires_verified_email,
+        free_refund_until=show.free_refund_until,
     )
 
 
@@ -84,8 +88,15 @@ def to_json(info: ShowSaleInfo) -> str:
         ],
         "cancellation": domain.policy_to_json(info.cancellation),
         "limit_scope": info.limit_scope,
+        "transfers": [info.transfers_allowed, info.transfer_cutoff_hours],
+        "verified_buyers": info.requires_verified_email,
+        "free_refund_until": info.free_refund_until.isoformat() if info.free_refund_until else None,
     }
     return dumps(data).decode()
+
+
+def _moment(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
 
 
 def from_json(raw: str) -> ShowSaleInfo:
@@ -110,6 +121,10 @@ def from_json(raw: str) -> ShowSaleInfo:
         ),
         cancellation=domain.policy_from_json(data["cancellation"]),
         limit_scope=data.get("limit_scope", "show"),
+        transfers_allowed=bool(data.get("transfers", [True, 0])[0]),
+        transfer_cutoff_hours=int(data.get("transfers", [True, 0])[1]),
+        requires_verified_email=bool(data.get("verified_buyers", False)),
+        free_refund_until=_moment(data.get("free_refund_until")),
     )
 
 

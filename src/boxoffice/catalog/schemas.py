@@ -18,7 +18,7 @@ GradeCode = Annotated[
 SeatNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 Price = Annotated[int, Field(ge=0, le=1_000_000_000)]
-LimitScope = Literal["show", "event"]
+LimitScope = Literal["show", "event"]  # max_tickets_per_user counts per show, or per event
 
 
 class Strict(BaseModel):
@@ -37,8 +37,7 @@ class SeatIn(Strict):
 
 class RowIn(Strict):
     label: RowLabel
-    # N seats numbered 1..N, or the seats' numbers, or seats with coordinates.
-    seats: (
+    seats: (  # N seats numbered 1..N, or the seats' numbers, or seats with coordinates
         Annotated[int, Field(ge=1, le=MAX_VENUE_SEATS)]
         | list[SeatNumber | Annotated[int, Field(ge=0, le=10**9)] | SeatIn]
     )
@@ -138,9 +137,11 @@ class EventCreate(Strict):
     sale_opens_at: AwareDatetime
     sale_closes_at: AwareDatetime
     max_tickets_per_user: int = Field(default=4, ge=1, le=100)
-    # Whether max_tickets_per_user counts per show or across every show of the event.
     purchase_limit_scope: LimitScope = "show"
     hold_minutes: int = Field(default=7, ge=1, le=60)
+    transfers_allowed: bool = True  # holders may give tickets away (docs/tickets.md)
+    transfer_cutoff_hours: int = Field(default=0, ge=0, le=24 * 365)  # closed before a show
+    requires_verified_email: bool = False  # buyers need a verified e-mail to place an order
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "KRW"
     queue: QueueIn = Field(default_factory=QueueIn)
     cancellation: CancellationIn = Field(default_factory=CancellationIn)
@@ -159,8 +160,16 @@ class EventUpdate(Strict):
     max_tickets_per_user: int | None = Field(default=None, ge=1, le=100)
     purchase_limit_scope: LimitScope | None = None
     hold_minutes: int | None = Field(default=None, ge=1, le=60)
+    transfers_allowed: bool | None = None
+    transfer_cutoff_hours: int | None = Field(default=None, ge=0, le=8760)
+    requires_verified_email: bool | None = None
     queue: QueueIn | None = None
     cancellation: CancellationIn | None = None
+
+
+class ShowReschedule(Strict):
+    starts_at: AwareDatetime
+    refund_days: int = Field(default=7, ge=1, le=60, description="fee-free cancellation")
 
 
 class EventCancel(Strict):
@@ -230,6 +239,9 @@ class EventRead(BaseModel):
     max_tickets_per_user: int
     purchase_limit_scope: LimitScope = "show"
     hold_minutes: int
+    transfers_allowed: bool = True
+    transfer_cutoff_hours: int = 0
+    requires_verified_email: bool = False
     queue: QueueRead
     cancellation: CancellationRead
     grades: list[GradeRead]
@@ -352,45 +364,3 @@ class SellerEventQuery(BaseModel):
     status: Literal["draft", "published", "cancelled"] | None = None
     cursor: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
-
-
-# Ticket types (docs/selling.md)
-
-TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-
-
-class TicketTypeCreate(Strict):
-    grade: GradeCode
-    name: TypeName
-    price: Price
-    available_from: AwareDatetime | None = None
-    available_until: AwareDatetime | None = None
-    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    eligibility_note: Note | None = None
-    hidden: bool = False
-
-
-class TicketTypeUpdate(Strict):
-    name: TypeName | None = None
-    price: Price | None = None
-    available_from: AwareDatetime | None = None
-    available_until: AwareDatetime | None = None
-    quantity_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    eligibility_note: Note | None = None
-    hidden: bool | None = None
-    active: bool | None = None
-
-
-class TicketTypeRead(BaseModel):
-    id: str
-    event_id: str
-    grade: str
-    name: str
-    price: int
-    available_from: datetime | None
-    available_until: datetime | None
-    quantity_cap: int | None
-    eligibility_note: str | None
-    hidden: bool
-    active: bool

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.catalog import domain, reads, ticket_types, view_flush
+from boxoffice.catalog import domain, reads, show_changes, ticket_types, view_flush
 from boxoffice.catalog.categories import (
     create_category,
     ensure_default_categories,
@@ -55,6 +55,7 @@ from boxoffice.platform.uow import UnitOfWork
 __all__ = [
     "OwnedShow",
     "add_image",
+    "cancel_show",
     "create_category",
     "create_venue",
     "ensure_default_categories",
@@ -63,6 +64,8 @@ __all__ = [
     "list_categories",
     "owned_show",
     "recent_sale_info",
+    "require_approved_seller",
+    "reschedule_show",
     "seller_event_view",
     "seller_events",
     "show_sale_info",
@@ -101,6 +104,9 @@ async def create_event(
         max_tickets_per_user=body.max_tickets_per_user,
         purchase_limit_scope=body.purchase_limit_scope,
         hold_minutes=body.hold_minutes,
+        transfers_allowed=body.transfers_allowed,
+        transfer_cutoff_hours=body.transfer_cutoff_hours,
+        requires_verified_email=body.requires_verified_email,
         cancellation_policy=domain.policy_to_json(policy_of(body.cancellation)),
         view_count=0,
         created_at=now,
@@ -156,7 +162,8 @@ async def update_event(
         await uow.session.execute(insert(EventGrade), grade_rows(event.id, grades))
         event.venue_id = venue_id
     fields = ("title", "description", "max_tickets_per_user", "purchase_limit_scope")
-    for field in (*fields, "hold_minutes"):
+    rules = ("transfers_allowed", "transfer_cutoff_hours", "requires_verified_email")
+    for field in (*fields, "hold_minutes", *rules):
         value = getattr(body, field)
         if value is not None:
             setattr(event, field, value)
@@ -332,3 +339,7 @@ async def ticket_types_for_show(
 create_ticket_type = ticket_types.create
 update_ticket_type = ticket_types.update
 event_ticket_types = ticket_types.of_event
+
+
+cancel_show = show_changes.cancel_show
+reschedule_show = show_changes.reschedule_show

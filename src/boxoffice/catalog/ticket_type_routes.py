@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from boxoffice.catalog import service
-from boxoffice.catalog.schemas import TicketTypeCreate, TicketTypeRead, TicketTypeUpdate
+from boxoffice.catalog.ticket_type_schemas import TicketTypeCreate, TicketTypeRead, TicketTypeUpdate
 from boxoffice.platform.deps import OptionalUser, ReadUoW, SellerUser, UoW
 
 router = APIRouter(tags=["catalog"])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from boxoffice.catalog.contracts import TicketTypeInfo
 from boxoffice.catalog.errors import EventNotFound, EventStateConflict, InvalidEvent, NotEventOwner
 from boxoffice.catalog.models import Event, EventGrade, Show, TicketType
-from boxoffice.catalog.schemas import TicketTypeCreate, TicketTypeUpdate
+from boxoffice.catalog.ticket_type_schemas import TicketTypeCreate, TicketTypeUpdate
 from boxoffice.catalog.venues import require_approved_seller
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id

@@ -16,7 +16,7 @@ from sqlalchemy import Select, case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
-from boxoffice.platform import csvsafe
+from boxoffice.platform import csvsafe, listing
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -74,28 +74,22 @@ async def door_summary(uow: UnitOfWork, principal: Principal, show_id: str) -> D
 async def _filters(
     uow: UnitOfWork, show_id: str, status: str | None, q: str | None
 ) -> Select[Any] | None:
-    query = select(Ticket).where(Ticket.show_id == show_id)
-    if status:
-        query = query.where(Ticket.status == status)
-    term = (q or "").strip()
-    if "@" in term:
-        holder = await identity.user_id_by_email(uow, term)
-        if holder is None:
-            return None
-        query = query.where(Ticket.user_id == holder)
-    elif term:
-        query = query.where(Ticket.order_id == term)
-    return query
+    return await listing.sellers_search(
+        select(Ticket).where(Ticket.show_id == show_id),
+        status=(Ticket.status, status),
+        person=Ticket.user_id,
+        order=Ticket.order_id,
+        q=q,
+        person_by_email=lambda email: identity.user_id_by_email(uow, email),
+    )
 
 
 async def _page(
     uow: UnitOfWork, query: Select[Any], cursor: str | None, limit: int
 ) -> tuple[list[AttendeeRead], str | None]:
-    if cursor:
-        query = query.where(Ticket.id > cursor)
-    rows = list((await uow.session.execute(query.order_by(Ticket.id).limit(limit + 1))).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, Ticket.id, cursor, limit, newest_first=False
+    )
     holders = await identity.people(uow, (ticket.user_id for ticket in rows))
     page = []
     for ticket in rows:
@@ -121,7 +115,7 @@ async def _page(
                 checked_in_at=ticket.checked_in_at,
             )
         )
-    return page, rows[-1].id if more and rows else None
+    return page, next_cursor
 
 
 async def show_attendees(

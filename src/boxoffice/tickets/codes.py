@@ -18,8 +18,11 @@ import hashlib
 import hmac
 import io
 import uuid
+from dataclasses import dataclass
 
 import segno
+
+from boxoffice.platform.runtime import Runtime
 
 VERSION = "T1"
 TAG_BYTES = 12
@@ -31,6 +34,18 @@ def derive_key(secret: str) -> bytes:
     return hmac.new(
         secret.encode(), b"boxoffice/ticket-code/" + VERSION.encode(), "sha256"
     ).digest()
+
+
+@dataclass(frozen=True)
+class CodeKey:
+    """The key ticket codes are signed with, derived once per process from the secret."""
+
+    key: bytes
+
+
+def code_key(runtime: Runtime) -> bytes:
+    secret = runtime.settings.secret_key.get_secret_value()
+    return runtime.adapters.ensure(CodeKey, lambda: CodeKey(derive_key(secret))).key
 
 
 def _tag(key: bytes, raw_id: bytes) -> bytes:

@@ -56,3 +56,29 @@ class ShowReminder(Base):
     show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
     reminded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketTransfer(Base):
+    """A holder gives a ticket to another account, by e-mail. ``pending_key`` is the ticket
+    id while the transfer is pending and NULL after, so the database refuses two pending
+    transfers of one ticket; every transfer stays as the ticket's record."""
+
+    __tablename__ = "tickets_transfers"
+    __table_args__ = (
+        UniqueConstraint("pending_key"),
+        Index("ix_tickets_transfers_ticket_id", "ticket_id"),
+        Index("ix_tickets_transfers_from_user_id", "from_user_id"),
+        Index("ix_tickets_transfers_to_email", "to_email"),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(Id())
+    show_id: Mapped[str] = mapped_column(Id())
+    from_user_id: Mapped[str] = mapped_column(Id())
+    to_email: Mapped[str] = mapped_column(String(254))  # normalised as identity keeps e-mails
+    to_user_id: Mapped[str | None] = mapped_column(Id())  # the account that accepted
+    status: Mapped[str] = mapped_column(String(12))  # pending|accepted|declined|cancelled
+    pending_key: Mapped[str | None] = mapped_column(Id())
+    new_ticket_id: Mapped[str | None] = mapped_column(Id())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,8 +8,18 @@ from fastapi import APIRouter, Query, Response
 
 from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, StaffUser, UoW
 from boxoffice.tickets import service
-from boxoffice.tickets.models import Ticket
-from boxoffice.tickets.schemas import CheckIn, CheckInRead, SeatRead, TicketPage, TicketRead
+from boxoffice.tickets.models import Ticket, TicketTransfer
+from boxoffice.tickets.schemas import (
+    CheckIn,
+    CheckInRead,
+    SeatRead,
+    TicketPage,
+    TicketRead,
+    TransferAnswer,
+    TransferCreate,
+    TransferList,
+    TransferRead,
+)
 
 router = APIRouter(tags=["tickets"])
 
@@ -105,3 +115,100 @@ async def check_in(body: CheckIn, uow: UoW, runtime: RuntimeDep, user: StaffUser
         status=ticket.status,
         checked_in_at=ticket.checked_in_at,
     )
+
+
+# --- transfers ------------------------------------------------------------------------------
+
+_TRANSFER_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    404: {"description": "no such ticket or transfer for this user"},
+    409: {
+        "description": "ticket_not_transferable, transfer_pending, transfers_not_allowed,"
+        " transfer_closed, transfer_not_pending"
+    },
+    422: {"description": "validation_error, transfer_to_self"},
+}
+
+
+def transfer_read(transfer: TicketTransfer, direction: str) -> TransferRead:
+    return TransferRead.model_validate(
+        {
+            "id": transfer.id,
+            "ticket_id": transfer.ticket_id,
+            "show_id": transfer.show_id,
+            "direction": direction,
+            "to_email": transfer.to_email,
+            "status": transfer.status,
+            "new_ticket_id": transfer.new_ticket_id,
+            "created_at": transfer.created_at,
+            "closed_at": transfer.closed_at,
+        }
+    )
+
+
+@router.post(
+    "/tickets/{ticket_id}/transfers",
+    response_model=TransferRead,
+    status_code=201,
+    operation_id="offer_ticket_transfer",
+    responses=_TRANSFER_ERRORS,
+)
+async def offer_transfer(
+    ticket_id: str, body: TransferCreate, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """Offer the ticket to another account by e-mail (e-mailed to them); the ticket stays
+    the holder's until they accept. One pending transfer per ticket."""
+    transfer = await service.offer_transfer(uow, runtime, user, ticket_id, body.to_email)
+    return transfer_read(transfer, "sent")
+
+
+@router.get(
+    "/users/me/transfers",
+    response_model=TransferList,
+    operation_id="list_my_transfers",
+    responses={401: {"description": "not signed in"}},
+)
+async def list_my_transfers(uow: ReadUoW, user: CurrentUser) -> Any:
+    """Transfers sent and received (to this account or its e-mail), newest first (100)."""
+    rows = await service.my_transfers(uow, user)
+    return TransferList(items=[transfer_read(t, direction) for t, direction in rows])
+
+
+def _answer(answered: Any, direction: str) -> TransferAnswer:
+    ticket = ticket_read(answered.ticket) if answered.ticket is not None else None
+    return TransferAnswer(transfer=transfer_read(answered.transfer, direction), ticket=ticket)
+
+
+@router.post(
+    "/transfers/{transfer_id}/accept",
+    response_model=TransferAnswer,
+    operation_id="accept_ticket_transfer",
+    responses=_TRANSFER_ERRORS,
+)
+async def accept_transfer(
+    transfer_id: str, uow: UoW, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """The receiver takes the ticket: a new ticket with a new code is theirs, the old code
+    stops working."""
+    return _answer(await service.accept_transfer(uow, runtime, user, transfer_id), "received")
+
+
+@router.post(
+    "/transfers/{transfer_id}/decline",
+    response_model=TransferAnswer,
+    operation_id="decline_ticket_transfer",
+    responses=_TRANSFER_ERRORS,
+)
+async def decline_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
+    return _answer(await service.decline_transfer(uow, user, transfer_id), "received")
+
+
+@router.post(
+    "/transfers/{transfer_id}/cancel",
+    response_model=TransferAnswer,
+    operation_id="cancel_ticket_transfer",
+    responses=_TRANSFER_ERRORS,
+)
+async def cancel_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
+    """The holder takes a pending offer back."""
+    return _answer(await service.cancel_transfer(uow, user, transfer_id), "sent")

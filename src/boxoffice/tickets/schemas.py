@@ -88,3 +88,38 @@ class DoorCountRead(BaseModel):
     show_id: str
     live: int  # valid or used tickets
     checked_in: int
+
+
+class TransferCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_email: str = Field(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="the receiver's e-mail: their account's, or the one they will sign up with",
+    )
+
+
+class TransferRead(BaseModel):
+    id: str
+    ticket_id: str
+    show_id: str
+    direction: Literal["sent", "received"]
+    to_email: str
+    status: Literal["pending", "accepted", "declined", "cancelled"]
+    new_ticket_id: str | None = Field(
+        default=None, description="accepted: the receiver's ticket (the old one is void)"
+    )
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class TransferAnswer(BaseModel):
+    transfer: TransferRead
+    ticket: TicketRead | None = Field(
+        default=None, description="accepted: the receiver's new ticket, with its new code"
+    )
+
+
+class TransferList(BaseModel):
+    items: list[TransferRead]

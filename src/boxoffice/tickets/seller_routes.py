@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser, StaffUser
+from boxoffice.platform.deps import (
+    SHOW_OWNER_RESPONSES,
+    PathId,
+    ReadUoW,
+    RuntimeDep,
+    SellerUser,
+    StaffUser,
+)
 from boxoffice.tickets import service
 from boxoffice.tickets.schemas import AttendeePage, AttendeeQuery, DoorCountRead
 
 router = APIRouter(tags=["tickets"])
 
-ShowId = Annotated[str, Path(min_length=1, max_length=64)]
-_OWNER: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
-    404: {"description": "no such show"},
-}
+ShowId = PathId
+_OWNER = SHOW_OWNER_RESPONSES
 
 
 @router.get(

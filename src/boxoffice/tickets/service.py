@@ -6,11 +6,10 @@ theirs; staff and the event's seller check them in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NoReturn
+from collections.abc import Collection, Sequence
+from typing import Any, NoReturn
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -21,7 +20,8 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.tickets import attendees, codes
+from boxoffice.tickets import attendees, codes, transfers
+from boxoffice.tickets.codes import code_key
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 from boxoffice.tickets.errors import (
     AlreadyCheckedIn,
@@ -40,19 +40,12 @@ export_attendees = attendees.export_attendees
 door_count = attendees.door_count
 door_summary = attendees.door_summary
 DoorCount = attendees.DoorCount
+offer_transfer = transfers.offer
+accept_transfer = transfers.accept
+decline_transfer = transfers.decline
+cancel_transfer = transfers.cancel
+my_transfers = transfers.mine
 INSERT_TICKETS = insert(table_of(Ticket))
-
-
-@dataclass(frozen=True)
-class CodeKey:
-    """The key ticket codes are signed with, derived once per process from the secret."""
-
-    key: bytes
-
-
-def code_key(runtime: Runtime) -> bytes:
-    secret = runtime.settings.secret_key.get_secret_value()
-    return runtime.adapters.ensure(CodeKey, lambda: CodeKey(codes.derive_key(secret))).key
 
 
 async def issue_tickets(
@@ -104,31 +97,35 @@ async def issue_tickets(
     return ids
 
 
-async def void_order_tickets(uow: UnitOfWork, *, order_id: str) -> list[str]:
-    """Void the order's live tickets (refund); returns their seat ids. No commit."""
-    rows = (
-        await uow.session.execute(
-            select(Ticket).where(Ticket.order_id == order_id, Ticket.status != VOID)
-        )
-    ).scalars()
+async def void_order_tickets(
+    uow: UnitOfWork, *, order_id: str, seat_ids: Collection[str] | None = None
+) -> dict[str, list[str]]:
+    """Void the order's live tickets — of ``seat_ids`` only, when given — for a refund;
+    returns the voided tickets' ids by seat, for :func:`restore_tickets`. No commit."""
+    query = select(Ticket).where(Ticket.order_id == order_id, Ticket.status != VOID)
+    if seat_ids is not None:
+        query = query.where(Ticket.seat_id.in_(list(seat_ids)))
     now = uow.clock.now()
-    seat_ids = []
-    for ticket in rows:
+    voided: dict[str, list[str]] = {}
+    for ticket in (await uow.session.execute(query)).scalars():
         ticket.status = VOID
         ticket.active_seat = None
         ticket.voided_at = now
-        seat_ids.append(ticket.seat_id)
+        voided.setdefault(ticket.seat_id, []).append(ticket.id)
     await uow.session.flush()
-    return seat_ids
+    return voided
 
 
-async def restore_order_tickets(uow: UnitOfWork, *, order_id: str) -> int:
-    """Undo :func:`void_order_tickets` for an order that stays paid (its refund was refused):
-    each ticket is live again as it was (used if it had been checked in). No commit. The
-    seats never left the order, so no other live ticket can hold them."""
+async def restore_tickets(uow: UnitOfWork, ticket_ids: Collection[str]) -> int:
+    """Undo :func:`void_order_tickets` for tickets whose refund was refused: each is live
+    again as it was (used if it had been checked in). No commit. Their seats never left
+    the order, so no other live ticket holds them; a ticket voided by a transfer is never
+    among them (the refund voided only live ones)."""
+    if not ticket_ids:
+        return 0
     result = await uow.session.execute(
         update(Ticket)
-        .where(Ticket.order_id == order_id, Ticket.status == VOID)
+        .where(Ticket.id.in_(list(ticket_ids)), Ticket.status == VOID)
         .values(
             status=case((Ticket.checked_in_at.is_(None), VALID), else_=USED),
             active_seat=Ticket.seat_id,
@@ -139,18 +136,84 @@ async def restore_order_tickets(uow: UnitOfWork, *, order_id: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def order_seat_ids(uow: UnitOfWork, order_id: str) -> list[str]:
-    """The seats the order's tickets were (or are) for."""
-    rows = await uow.session.scalars(select(Ticket.seat_id).where(Ticket.order_id == order_id))
-    return list(rows)
+async def given_away_count(
+    uow: UnitOfWork, order_id: str, buyer_id: str, *, seat_ids: Collection[str] | None = None
+) -> int:
+    """Live tickets of the order (of ``seat_ids``, when given) that were transferred to
+    someone else: the buyer cannot refund what they gave away (an operator's refund still
+    can, voiding them)."""
+    query = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.order_id == order_id, Ticket.user_id != buyer_id, Ticket.status != VOID)
+    )
+    if seat_ids is not None:
+        query = query.where(Ticket.seat_id.in_(list(seat_ids)))
+    return int(await uow.session.scalar(query) or 0)
 
 
-async def used_ticket_count(uow: UnitOfWork, order_id: str, *, lock: bool = True) -> int:
-    """How many of the order's tickets were checked in (the show was, at least partly,
-    delivered: refund rules look at this). With ``lock`` the order's tickets stay locked
-    until the caller's transaction ends, so a scan racing a refund's claim waits for it
-    (and then finds the ticket void), or the claim waits for the scan (and finds it used)."""
+async def export_of(uow: UnitOfWork, user: Principal) -> dict[str, Any]:
+    """The user's tickets and transfers, as their data export shows them."""
+    tickets = (
+        await uow.session.execute(
+            select(Ticket).where(Ticket.user_id == user.id).order_by(Ticket.id)
+        )
+    ).scalars()
+    ticket_fields = [
+        "id",
+        "order_id",
+        "show_id",
+        "event_id",
+        "title",
+        "starts_at",
+        "section",
+        "row",
+        "number",
+        "grade",
+        "price",
+        "currency",
+        "status",
+        "issued_at",
+        "checked_in_at",
+        "voided_at",
+    ]
+    transfer_fields = "id ticket_id show_id to_email status new_ticket_id created_at closed_at"
+    return {
+        "tickets": [{f: getattr(t, f) for f in ticket_fields} for t in tickets],
+        "transfers": [
+            {**{f: getattr(t, f) for f in transfer_fields.split()}, "direction": direction}
+            for t, direction in await transfers.mine(uow, user, limit=10_000)
+        ],
+    }
+
+
+async def upcoming_tickets_guard(uow: UnitOfWork, user_id: str) -> str | None:
+    """``upcoming_tickets`` when the user holds a valid ticket for a show to come."""
+    held = await uow.session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.user_id == user_id, Ticket.status == VALID, Ticket.starts_at > uow.clock.now()
+        )
+        .limit(1)
+    )
+    return "upcoming_tickets" if held is not None else None
+
+
+async def used_ticket_count(
+    uow: UnitOfWork,
+    order_id: str,
+    *,
+    lock: bool = True,
+    seat_ids: Collection[str] | None = None,
+) -> int:
+    """How many of the order's tickets (of ``seat_ids``, when given) were checked in (the
+    show was, at least partly, delivered: refund rules look at this). With ``lock`` the
+    order's tickets stay locked until the caller's transaction ends, so a scan racing a
+    refund's claim waits for it (and then finds the ticket void), or the claim waits for
+    the scan (and finds it used)."""
     query = select(Ticket.status).where(Ticket.order_id == order_id)
+    if seat_ids is not None:
+        query = query.where(Ticket.seat_id.in_(list(seat_ids)))
     if lock:
         query = query.with_for_update()
     return sum(1 for status in await uow.session.scalars(query) if status == USED)
@@ -233,7 +296,12 @@ async def check_in(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await uow.session.refresh(ticket)
         _refuse_scan(ticket, user, show_id, staff=staff)
-    uow.record(TicketCheckedIn(ticket_id=ticket.id, show_id=ticket.show_id, checked_in_at=now))
+    uow.record(
+        TicketCheckedIn(
+            ticket_id=ticket.id, show_id=ticket.show_id, checked_in_at=now,
+            seller_id=ticket.seller_id,
+        )
+    )  # fmt: skip
     await uow.commit()
     await uow.session.refresh(ticket)
     return ticket

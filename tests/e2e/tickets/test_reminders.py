@@ -5,7 +5,7 @@ once, twice or twice at once; nobody is reminded of a show further away."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -19,15 +19,9 @@ from boxoffice.tickets import reminders
 from tests.support.api import API, Caller
 from tests.support.catalog import ShowSetup
 from tests.support.messaging import SmtpServer
-from tests.support.orders import count_rows, new_order
+from tests.support.orders import count_rows, paid_order
 
 SHOW_IN = timedelta(days=40)  # open_show's show starts 40 days after its creation
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -38,9 +32,7 @@ def settings(
 
 
 async def _buy(client: httpx.AsyncClient, fan: Caller, show: ShowSetup, offset: int) -> None:
-    order = await new_order(client, fan, show, seats=2, offset=offset)
-    paid = await client.post(f"{API}/orders/{order['id']}/pay", headers=fan.headers)
-    assert paid.status_code == 200, paid.text
+    await paid_order(client, fan, show, offset=offset)
 
 
 def _reminders(smtp: SmtpServer, fan: Caller) -> list[str]:
