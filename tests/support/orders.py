@@ -113,6 +113,16 @@ async def new_order(
     return order
 
 
+async def paid_order(
+    client: httpx.AsyncClient, caller: Caller, show: ShowSetup, *, seats: int = 2, offset: int = 0
+) -> dict[str, Any]:
+    """An order of ``seats`` seats from ``offset``, paid with the internal provider."""
+    order = await new_order(client, caller, show, seats=seats, offset=offset)
+    paid = await client.post(f"{API}/orders/{order['id']}/pay", headers=caller.headers)
+    assert paid.status_code == 200, paid.text
+    return order
+
+
 async def pay(
     client: httpx.AsyncClient,
     caller: Caller,

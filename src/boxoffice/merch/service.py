@@ -1,7 +1,7 @@
 """merch's use cases: the only module other contexts may call.
 
 Seller and catalogue use cases commit once each. The stock functions for orders
-(``reserve_items``, ``release_items``, ``consume_items``, ``return_items``) and
+(``reserve_items``, ``release_items``, ``consume_items``, ``return_items``, ``return_units``) and
 ``suggested_products`` never commit: they run in the caller's unit of work
 (see ``merch/reservations.py`` and docs/contracts.md).
 """
@@ -39,6 +39,7 @@ from boxoffice.merch.reservations import (
     reserve_items,
     return_items,
 )
+from boxoffice.merch.returns import return_units
 from boxoffice.merch.schemas import ProductCreate, ProductUpdate, StockAdjust, VariantCreate
 from boxoffice.platform import media
 from boxoffice.platform.ids import new_id
@@ -63,6 +64,7 @@ __all__ = [
     "release_items",
     "reserve_items",
     "return_items",
+    "return_units",
     "stock_adjustments",
     "suggested_products",
     "update_product",

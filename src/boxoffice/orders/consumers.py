@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.catalog.events import EventCancelled
+from boxoffice.catalog.events import EventCancelled, ShowCancelled
 from boxoffice.orders import service
+from boxoffice.orders.events import OrderPaid
 from boxoffice.platform.messaging import Consumer, Delivery
 
 
@@ -16,11 +17,35 @@ async def refund_cancelled_event(event: EventCancelled, delivery: Delivery) -> N
     await service.refund_event_orders(delivery.runtime, event.event_id)
 
 
+async def refund_cancelled_show(event: ShowCancelled, delivery: Delivery) -> None:
+    """``ShowCancelled`` → full refunds of the show's paid orders, fees waived."""
+    await service.refund_show_orders(delivery.runtime, event.show_id, event.reason)
+
+
+async def refund_paid_for_cancelled_show(event: OrderPaid, delivery: Delivery) -> None:
+    """``OrderPaid`` of a show cancelled meanwhile → refunded: a payment that committed after
+    the show's sweep read its orders is not missed (the sweep and this refund it once)."""
+    if event.show_id is not None:
+        await service.refund_if_show_cancelled(delivery.runtime, event.order_id, event.show_id)
+
+
 CONSUMERS: list[Consumer[Any]] = [
     Consumer(
         "orders.refund_cancelled_event",
         EventCancelled,
         refund_cancelled_event,
         acts_outside_db=True,  # calls the payment providers
+    ),
+    Consumer(
+        "orders.refund_cancelled_show",
+        ShowCancelled,
+        refund_cancelled_show,
+        acts_outside_db=True,
+    ),
+    Consumer(
+        "orders.refund_paid_for_cancelled_show",
+        OrderPaid,
+        refund_paid_for_cancelled_show,
+        acts_outside_db=True,
     ),
 ]

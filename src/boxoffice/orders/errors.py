@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import BadGateway, BadRequest, Conflict, NotFound, Unprocessable
+from boxoffice.platform.errors import (
+    BadGateway,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+)
 
 
 class OrderNotFound(NotFound):
@@ -58,3 +65,24 @@ class IdempotencyKeyMissing(BadRequest):
 
 class EmptyOrder(Unprocessable):
     code, title = "validation_error", "An order needs a hold or items"
+
+
+class TicketsTransferred(Conflict):
+    """A ticket of the order was given to someone else (``transferred_tickets``): the buyer
+    cannot refund it; the event's seller or an admin can, voiding the receiver's ticket."""
+
+    code, title = "ticket_transferred", "A ticket of this order was transferred"
+
+
+class EmailNotVerified(Forbidden):
+    """The event's seller sells only to buyers with a verified e-mail (``docs/accounts.md``);
+    ``POST /users/me/email-verification`` sends a new link."""
+
+    code, title = "email_not_verified", "Verify your e-mail address to buy these tickets"
+
+
+class LineNotRefundable(Conflict):
+    """Fewer units of the order line at ``position`` are left to refund than were asked
+    (``refundable_quantity``): they were refunded already, or are being refunded."""
+
+    code, title = "line_not_refundable", "This line has fewer units left to refund"

@@ -16,6 +16,7 @@ class OrderPaid(DomainEvent):
     currency: str
     show_id: str | None
     ticket_ids: list[str] = field(default_factory=list)
+    seller_id: str | None = None  # whose sale it is (their webhooks hear of it)
 
     @property
     def aggregate_id(self) -> str:
@@ -33,6 +34,11 @@ class OrderCancelled(DomainEvent):
     fee: int
     currency: str
     reason: str
+    seller_id: str | None = None
+    # A refund of some lines (``positions``) leaves the order paid: ``partial``.
+    refund_id: str | None = None
+    partial: bool = False
+    positions: tuple[int, ...] = ()
 
     @property
     def aggregate_id(self) -> str:

@@ -66,6 +66,9 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer())
     unit_price: Mapped[int] = mapped_column(BigInteger())
     amount: Mapped[int] = mapped_column(BigInteger())
+    # Units returned by refunds pending or done (counted at the claim, under the order's
+    # lock; a refused refund gives them back): no unit is refunded twice.
+    refunded_quantity: Mapped[int] = mapped_column(Integer(), default=0, server_default="0")
 
 
 class Payment(Base):
@@ -91,11 +94,15 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    method: Mapped[str | None] = mapped_column(String(32))  # card, 간편결제... as the provider says
+    receipt_url: Mapped[str | None] = mapped_column(String(500))  # the provider's receipt page
 
 
 class Refund(Base):
-    """Money sent back for an order. ``claim`` (``order:<id>`` while pending or done) makes
-    a second refund of the same order impossible, even from two processes at once."""
+    """Money sent back for an order: of some of its lines (:class:`RefundLine`) or, for an
+    ``automatic`` refund, of a capture the order could not keep. ``claim`` (``order:<id>``
+    while pending, and kept by the refund that closed the order) lets one refund of an
+    order be in flight at a time, even from two processes at once."""
 
     __tablename__ = "orders_refunds"
     __table_args__ = (
@@ -117,6 +124,27 @@ class Refund(Base):
     failure_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RefundLine(Base):
+    """What a refund returns of one order line: units, their value, the fee kept of them,
+    and for a seat the ticket it voided (made valid again if the refund is refused)."""
+
+    __tablename__ = "orders_refund_lines"
+    __table_args__ = (Index("ix_orders_refund_lines_refund_id", "refund_id"),)
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    refund_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("orders_refunds.id", ondelete="CASCADE")
+    )
+    line_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_lines.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer())
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer())
+    amount: Mapped[int] = mapped_column(BigInteger())
+    fee: Mapped[int] = mapped_column(BigInteger())
+    ticket_ids: Mapped[str | None] = mapped_column(Text())  # JSON list: the tickets voided
 
 
 class WebhookReceipt(Base):

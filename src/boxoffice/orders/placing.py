@@ -22,11 +22,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
+from boxoffice.identity import service as identity
 from boxoffice.merch import service as merch
 from boxoffice.merch.contracts import Delivery
 from boxoffice.orders import domain, lifecycle, views
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.errors import (
+    EmailNotVerified,
     EmptyOrder,
     IdempotencyKeyMissing,
     OrderNotPayable,
@@ -173,6 +175,8 @@ class _Contents:
         info = await catalog.recent_sale_info(runtime, held.show_id, max_age=60.0)
         if info is None:
             raise OrderNotPayable("The show of this hold no longer exists.")
+        if info.requires_verified_email and not await identity.email_verified(uow, user_id):
+            raise EmailNotVerified()
         for seat in held.seats:
             self.lines.append(views.seat_line(seat, len(self.lines)))
         self.show_id, self.event_id, self.seller_id = held.show_id, info.event_id, info.seller_id

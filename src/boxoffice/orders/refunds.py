@@ -1,25 +1,27 @@
 """Refunds: sent to the provider outside any transaction, booked in one afterwards.
 
-``orders_refunds.claim`` (unique) makes a second refund of the same order or payment
-impossible; a refund whose outcome is unknown stays pending for reconciliation."""
+``refund_claims`` writes them; ``orders_refunds.claim`` (unique) keeps one refund of an
+order in flight at a time and a capture from being sent back twice; a refund whose
+outcome is unknown stays pending for reconciliation."""
 
 from __future__ import annotations
+
+import json
 
 import structlog
 from sqlalchemy import select
 
 from boxoffice.merch import service as merch
-from boxoffice.orders import domain
+from boxoffice.orders import domain, refund_claims
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.events import OrderCancelled
 from boxoffice.orders.lifecycle import (
     PARTIALLY_REFUNDED,
     REFUNDED,
-    has_merch,
     lock_order,
     lock_payment,
 )
-from boxoffice.orders.models import Payment, Refund
+from boxoffice.orders.models import Order, Payment, Refund
 from boxoffice.orders.payments.base import (
     PaymentAlreadyProcessed,
     PaymentOutcomeUnknown,
@@ -27,6 +29,7 @@ from boxoffice.orders.payments.base import (
 )
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 from boxoffice.tickets import service as tickets
 
@@ -109,6 +112,8 @@ async def refund_if_seen(runtime: Runtime, refund_id: str) -> bool:
 
 
 async def _refund_failed(runtime: Runtime, refund_id: str, code: str) -> None:
+    """The provider refused: the refund's units are the order's again, and so are the
+    tickets its claim voided (while the order stays paid)."""
     async with runtime.uow() as uow:
         refund = await uow.session.get(Refund, refund_id)
         if refund is None or refund.status != "pending":
@@ -116,16 +121,23 @@ async def _refund_failed(runtime: Runtime, refund_id: str, code: str) -> None:
         refund.status, refund.claim, refund.failure_code = "failed", None, code[:64]
         refund.completed_at = uow.clock.now()
         order = await lock_order(uow, refund.order_id)
-        still_paid = order is not None and order.status == OrderStatus.PAID.value
-        if refund.kind != "automatic" and still_paid:  # its tickets live again
-            await tickets.restore_order_tickets(uow, order_id=refund.order_id)
+        returned = await refund_claims.refund_lines(uow, refund_id)
+        lines = {
+            li.id: li for li in await refund_claims.order_lines(uow, refund.order_id, lock=True)
+        }
+        for part in returned:
+            lines[part.line_id].refunded_quantity -= part.quantity
+        if order is not None and order.status == OrderStatus.PAID.value:
+            voided = [t for part in returned for t in json.loads(part.ticket_ids or "[]")]
+            await tickets.restore_tickets(uow, voided)
         await uow.commit()
     log.error("refund_refused", refund_id=refund_id, code=code)
 
 
 async def complete_refund(runtime: Runtime, refund_id: str) -> None:
-    """Book a refund the provider made: the payment's ledger, and for cancellations the
-    order's state, its tickets voided, its seats and stock back on sale. Idempotent."""
+    """Book a refund the provider made: the payment's ledger and, for a refund of lines,
+    the order's — its seats and goods back on sale, and the order closed once no line is
+    left (its tickets were voided at the claim). Idempotent."""
     async with runtime.uow() as uow:
         refund = await uow.session.scalar(
             select(Refund).where(Refund.id == refund_id).with_for_update()
@@ -147,30 +159,46 @@ async def complete_refund(runtime: Runtime, refund_id: str) -> None:
             order.refunded_amount += refund.amount
             order.updated_at = now
         if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
-            order.refunded_amount += refund.amount
-            order.fee = refund.fee
-            order.status = domain.transition(
-                order.status, domain.status_after_refund(order.amount, order.refunded_amount)
-            ).value
-            order.closed_at = order.updated_at = now
-            order.cancel_reason = refund.reason
-            await tickets.void_order_tickets(uow, order_id=order.id)  # voided at the claim
-            seat_ids = await tickets.order_seat_ids(uow, order.id)
-            if order.show_id and seat_ids:
-                await seating.release_sold_seats(
-                    uow, runtime, show_id=order.show_id, seat_ids=seat_ids, order_id=order.id
-                )
-            if await has_merch(uow, order.id):
-                await merch.return_items(uow, runtime, order_id=order.id)
-            uow.record(
-                OrderCancelled(
-                    order_id=order.id,
-                    user_id=order.user_id,
-                    refund_amount=refund.amount,
-                    fee=refund.fee,
-                    currency=order.currency,
-                    reason=refund.reason,
-                )
-            )
+            await _return_lines(uow, runtime, order, refund)
         await uow.commit()
     log.info("refund_done", refund_id=refund_id, kind=refund.kind, amount=refund.amount)
+
+
+async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund: Refund) -> None:
+    now = uow.clock.now()
+    returned = await refund_claims.refund_lines(uow, refund.id)
+    order.refunded_amount += refund.amount
+    order.fee += refund.fee
+    order.updated_at = now
+    seat_ids = [part.ref for part in returned if part.kind == "seat"]
+    if order.show_id and seat_ids:
+        await seating.release_sold_seats(
+            uow, runtime, show_id=order.show_id, seat_ids=seat_ids, order_id=order.id
+        )
+    units = {part.ref: part.quantity for part in returned if part.kind == "merch"}
+    if units:
+        await merch.return_units(uow, order_id=order.id, units=units)
+    lines = await refund_claims.order_lines(uow, order.id, lock=False)
+    partial = any(line.refunded_quantity < line.quantity for line in lines)
+    if partial:
+        refund.claim = None  # the next refund of the order's other lines may be claimed
+    else:
+        order.status = domain.transition(
+            order.status, domain.status_after_refund(order.amount, order.refunded_amount)
+        ).value
+        order.closed_at = now
+        order.cancel_reason = refund.reason
+    uow.record(
+        OrderCancelled(
+            order_id=order.id,
+            user_id=order.user_id,
+            refund_amount=refund.amount,
+            fee=refund.fee,
+            currency=order.currency,
+            reason=refund.reason,
+            seller_id=order.seller_id,
+            refund_id=refund.id,
+            partial=partial,
+            positions=tuple(part.position for part in returned),
+        )
+    )

@@ -6,19 +6,26 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
-from boxoffice.orders import service
+from boxoffice.orders import account_export, service
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import (
     MAX_AMOUNT,
+    CancellationTerms,
     CancelRequest,
     OrderPage,
     OrderRead,
+    RefundPage,
+    RefundQuote,
+    RefundQuoteRequest,
+    RefundRead,
+    RefundRequest,
     TossConfirm,
 )
-from boxoffice.platform.deps import CurrentUser, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.errors import BadRequest, DomainError
+from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.runtime import Runtime
 
 router = APIRouter(tags=["orders"])
@@ -56,6 +63,28 @@ async def list_my_orders(
     return OrderPage(items=views, next_cursor=next_cursor)
 
 
+@router.get(
+    "/users/me/export",
+    operation_id="export_my_data",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "the account's data"},
+        401: {"description": "not signed in"},
+    },
+)
+async def export_my_data(uow: ReadUoW, user: CurrentUser) -> Response:
+    """Everything kept of the caller (profile, seller application, orders, tickets,
+    transfers) as one JSON file, to keep before deleting the account or to take elsewhere."""
+    body = await account_export.export_account(uow, user)
+    return Response(
+        dumps(body),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="boxoffice-account.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.post(
     "/orders/{order_id}/cancel",
     response_model=OrderRead,
@@ -69,9 +98,91 @@ async def list_my_orders(
 async def cancel_order(
     order_id: str, runtime: RuntimeDep, user: CurrentUser, body: CancelRequest | None = None
 ) -> Any:
-    reason = body.reason if body else "requested by the buyer"
-    refund_used = body.refund_used if body else False
-    return await service.cancel_order(runtime, user, order_id, reason, refund_used=refund_used)
+    body = body or CancelRequest()
+    return await service.cancel_order(
+        runtime,
+        user,
+        order_id,
+        body.reason,
+        refund_used=body.refund_used,
+        charge_fee=body.charge_fee,
+    )
+
+
+@router.get(
+    "/orders/{order_id}/cancellation",
+    response_model=CancellationTerms,
+    operation_id="order_cancellation_terms",
+    responses=_ERRORS,
+)
+async def cancellation_terms(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    """What cancelling now would cost the buyer (the fee of the current window) and what a
+    refund in full would return; for the buyer, the event's seller and admins."""
+    return await service.cancellation_view(runtime, user, order_id)
+
+
+_REFUND_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    409: {
+        "description": "line_not_refundable, cancellation_closed, ticket_used, ticket_transferred,"
+        " conflict (the order is not paid, or another of its refunds is under way)"
+    },
+    422: {"description": "validation_error: an unknown or repeated line position"},
+    502: {"description": "payment_provider_error (a pending refund is settled later)"},
+}
+
+
+def _picks(body: RefundQuoteRequest) -> list[tuple[int, int | None]]:
+    return [(line.position, line.quantity) for line in body.lines]
+
+
+@router.post(
+    "/orders/{order_id}/refunds",
+    response_model=RefundRead,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="refund_order_lines",
+    responses=_REFUND_ERRORS,
+)
+async def refund_order_lines(
+    order_id: str, body: RefundRequest, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """Refund some units of a paid order's lines, named by ``position``: the buyer within
+    the show's rules (the fee of the current window on each seat), the event's seller or
+    an admin in full at any time. The order stays ``paid`` while a line is left."""
+    refund_id = await service.refund_order_lines(
+        runtime,
+        user,
+        order_id,
+        _picks(body),
+        body.reason,
+        refund_used=body.refund_used,
+        charge_fee=body.charge_fee,
+    )
+    return await service.read_refund(runtime, refund_id)
+
+
+@router.post(
+    "/orders/{order_id}/refunds/quote",
+    response_model=RefundQuote,
+    operation_id="quote_order_refund",
+    responses=_REFUND_ERRORS,
+)
+async def quote_refund(
+    order_id: str, body: RefundQuoteRequest, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """What refunding these lines now would return to the buyer and keep (no change)."""
+    return await service.quote_order_lines(runtime, user, order_id, _picks(body))
+
+
+@router.get(
+    "/orders/{order_id}/refunds",
+    response_model=RefundPage,
+    operation_id="list_order_refunds",
+    responses=_ERRORS,
+)
+async def order_refunds(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
+    """The order's refunds with their lines, oldest first (buyer, seller, admin)."""
+    return {"items": await service.order_refunds(runtime, user, order_id)}
 
 
 @router.post(

@@ -25,12 +25,14 @@ class OrderCreate(BaseModel):
 
 
 class LineRead(BaseModel):
+    position: int = 0  # names the line in a refund (``POST /orders/{id}/refunds``)
     kind: str
     ref: str
     description: str
     quantity: int
     unit_price: int
     amount: int
+    refunded_quantity: int = 0  # units refunded, or being refunded
 
 
 class OrderRead(BaseModel):
@@ -84,12 +86,103 @@ class TossConfirm(BaseModel):
     amount: int = Field(ge=0, le=MAX_AMOUNT)
 
 
+class RefundLinePick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: int = Field(ge=0, le=10_000, description="the line's ``position`` in the order")
+    quantity: int | None = Field(
+        default=None, ge=1, le=10_000, description="units to refund; default: all that are left"
+    )
+
+
+class RefundQuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[RefundLinePick] = Field(min_length=1, max_length=200)
+
+
+class RefundRequest(RefundQuoteRequest):
+    reason: str = Field(default="requested by the buyer", max_length=500)
+    refund_used: bool = Field(
+        default=False, description="admins only: refund checked-in tickets of these lines"
+    )
+    charge_fee: bool = Field(
+        default=False,
+        description="the order's operators, who refund in full: keep the window's fee instead",
+    )
+
+
+class RefundedLine(BaseModel):
+    position: int
+    kind: str | None = None
+    ref: str | None = None
+    quantity: int
+    amount: int  # what the units were paid
+    fee: int  # what of it is kept
+
+
+class RefundQuote(BaseModel):
+    order_id: str
+    currency: str
+    allowed: bool
+    rule: str
+    refund: int
+    fee: int
+    lines: list[RefundedLine]
+
+
+class RefundRead(BaseModel):
+    id: str
+    order_id: str
+    kind: str  # cancellation | event | show | automatic
+    status: str  # pending | done | failed
+    amount: int
+    fee: int
+    reason: str
+    failure_code: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    lines: list[RefundedLine]
+
+
+class RefundPage(BaseModel):
+    items: list[RefundRead]
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(default="requested by the buyer", max_length=500)
     refund_used: bool = Field(
         default=False,
         description="admins only: refund even though a ticket of the order was checked in",
+    )
+    charge_fee: bool = Field(
+        default=False,
+        description=(
+            "the order's operators (its event's seller, an admin), who refund in full at any"
+            " time: refund on the buyer's terms instead, keeping the current window's fee"
+            " (409 cancellation_closed past the cutoff). The buyer always pays the fee."
+        ),
+    )
+
+
+class CancellationTerms(BaseModel):
+    """What cancelling the order now does: the buyer's terms, and what an operator's refund
+    in full would return."""
+
+    order_id: str
+    status: str
+    currency: str
+    cancellable: bool = Field(description="pending or paid: cancel can be asked at all")
+    allowed: bool = Field(description="the buyer may cancel now (the fee windows, no ticket used)")
+    fee: int = Field(description="what the buyer's cancellation keeps, in the currency's unit")
+    refund: int = Field(description="what the buyer's cancellation returns")
+    rule: str = Field(
+        description="why: same_day, free_after_booking, tier_<percent>, fixed_fee, goods,"
+        " show_gone, after_cutoff, ticket_used, or the order's status when not cancellable"
+    )
+    refundable: int = Field(description="a paid order: what a refund in full returns")
+    lines: list[LineRead] = Field(
+        default_factory=list,
+        description="a paid order's lines, for choosing what to refund (POST /orders/{id}/refunds)",
     )
 
 

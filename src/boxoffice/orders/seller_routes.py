@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from boxoffice.orders import service
@@ -17,16 +17,12 @@ from boxoffice.orders.schemas import (
     ShowOrderPage,
     ShowOrderQuery,
 )
-from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser
+from boxoffice.platform.deps import SHOW_OWNER_RESPONSES, PathId, ReadUoW, RuntimeDep, SellerUser
 
 router = APIRouter(tags=["orders"])
 
-ShowId = Annotated[str, Path(min_length=1, max_length=64)]
-_OWNER: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
-    404: {"description": "no such show"},
-}
+ShowId = PathId
+_OWNER = SHOW_OWNER_RESPONSES
 
 
 @router.get(

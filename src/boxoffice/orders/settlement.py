@@ -56,6 +56,7 @@ from boxoffice.orders.settlement_sql import (
     START_CONFIRMING,
     apply_capture,
     capture_payment,
+    receipt_of,
 )
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.ids import new_id
@@ -297,12 +298,15 @@ async def settle_capture(
                         currency=order.currency,
                         show_id=order.show_id,
                         ticket_ids=fulfilled.ticket_ids,
+                        seller_id=order.seller_id,
                     )
                 )
                 after_commit_finished(uow, runtime, order)
                 await uow.commit()
                 log.info("order_paid", order_id=order.id, amount=order.amount)
-                view = views.order_read(order, fulfilled.lines, fulfilled.ticket_ids)
+                method, receipt_url = receipt_of(captured)
+                receipt = {"method": method, "receipt_url": receipt_url, "approved_at": now}
+                view = views.order_read(order, fulfilled.lines, fulfilled.ticket_ids, receipt)
                 return Settlement(order.status, paid=True, view=view)
     if reason is None:
         return await _settle_otherwise(runtime, order_id, payment_id, captured)

@@ -68,6 +68,8 @@ CAPTURE = (
         captured_amount=bindparam("captured_now"),
         refunded_amount=bindparam("refunded_now"),
         approved_at=bindparam("approved", type_=UTCDateTime()),
+        method=bindparam("method"),
+        receipt_url=bindparam("receipt"),
         failure_code=None,
         failure_message=None,
         updated_at=bindparam("now", type_=UTCDateTime()),
@@ -75,10 +77,19 @@ CAPTURE = (
 )
 
 
+def receipt_of(captured: ProviderPayment) -> tuple[str | None, str | None]:
+    """The payment's method and the provider's receipt page, when it gives them."""
+    method, receipt = captured.details.get("method"), captured.details.get("receipt")
+    return (str(method)[:32] if method else None, str(receipt)[:500] if receipt else None)
+
+
 def apply_capture(payment: Payment, captured: ProviderPayment, now: datetime) -> None:
     payment.captured_amount = captured.captured_amount
     payment.refunded_amount = max(payment.refunded_amount, captured.refunded_amount)
     payment.approved_at = captured.approved_at or now
+    method, receipt_url = receipt_of(captured)  # a lookup may not say: keep what was said
+    payment.method = method or payment.method
+    payment.receipt_url = receipt_url or payment.receipt_url
     if payment.status not in (REFUNDED, PARTIALLY_REFUNDED):
         payment.status = CAPTURED
     payment.failure_code = payment.failure_message = None
@@ -92,6 +103,7 @@ async def capture_payment(uow: UnitOfWork, payment_id: str, captured: ProviderPa
     params = {"payment": payment_id, "captured_now": captured.captured_amount}
     params |= {"refunded_now": captured.refunded_amount, "now": now}
     params["approved"] = captured.approved_at or now
+    params["method"], params["receipt"] = receipt_of(captured)
     changed = await (await uow.connection()).execute(CAPTURE, params)
     if changed.rowcount != 1:
         apply_capture(await lock_payment(uow, payment_id), captured, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
@@ -17,9 +17,9 @@ from sqlalchemy import Select, and_, case, func, select
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
 from boxoffice.orders.comps import COMP
-from boxoffice.orders.models import Order
+from boxoffice.orders.models import Order, OrderLine
 from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
-from boxoffice.platform import csvsafe
+from boxoffice.platform import csvsafe, listing
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -47,33 +47,24 @@ async def _filters(
     uow: UnitOfWork, show_id: str, status: str | None, q: str | None
 ) -> Select[Any] | None:
     """The show's orders matching the filters, or None when ``q`` names nobody."""
-    query = select(Order).where(Order.show_id == show_id)
-    if status:
-        query = query.where(Order.status == status)
-    term = (q or "").strip()
-    if "@" in term:
-        buyer = await identity.user_id_by_email(uow, term)
-        if buyer is None:
-            return None
-        query = query.where(Order.user_id == buyer)
-    elif term:
-        query = query.where(Order.id == term)
-    return query
+    return await listing.sellers_search(
+        select(Order).where(Order.show_id == show_id),
+        status=(Order.status, status),
+        person=Order.user_id,
+        order=Order.id,
+        q=q,
+        person_by_email=lambda email: identity.user_id_by_email(uow, email),
+    )
 
 
 async def _page(
     uow: UnitOfWork, query: Select[Any], cursor: str | None, limit: int
 ) -> tuple[list[ShowOrderRead], str | None]:
-    if cursor:
-        query = query.where(Order.id < cursor)
-    rows = list(
-        (await uow.session.execute(query.order_by(Order.id.desc()).limit(limit + 1))).scalars()
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, Order.id, cursor, limit, newest_first=True
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
     buyers = await identity.people(uow, (order.user_id for order in rows))
-    page = [_read(order, buyers.get(order.user_id)) for order in rows]
-    return page, rows[-1].id if more and rows else None
+    return [_read(order, buyers.get(order.user_id)) for order in rows], next_cursor
 
 
 def _read(order: Order, person: identity.Person | None) -> ShowOrderRead:
@@ -169,10 +160,47 @@ async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> 
     query. Raises like :func:`show_orders`."""
     show = await catalog.owned_show(uow, principal, show_id)
     now = uow.clock.now()
-    minute = now.replace(second=0, microsecond=0)
-    starts = [minute - timedelta(minutes=CHART_MINUTES - 1 - i) for i in range(CHART_MINUTES)]
     kept = Order.status.in_(KEPT)
     sold = and_(Order.status == "paid", Order.provider != COMP)
+    buckets, last_minute = _pace_columns(now)
+    comped = and_(Order.status == "paid", Order.provider == COMP)
+    returned = (  # seats given back from an order that stays paid (a partial refund)
+        select(func.coalesce(func.sum(OrderLine.refunded_quantity), 0))
+        .where(OrderLine.order_id == Order.id, OrderLine.kind == "seat")
+        .scalar_subquery()
+    )
+    row = (
+        await uow.session.execute(
+            select(
+                func.sum(case((sold, 1), else_=0)),
+                func.sum(case((sold, Order.ticket_count - returned), else_=0)),
+                func.coalesce(func.sum(Order.amount - Order.refunded_amount), 0),
+                func.coalesce(func.sum(Order.refunded_amount), 0),
+                func.sum(case((comped, Order.ticket_count), else_=0)),
+                last_minute,
+                *buckets,
+            ).where(Order.show_id == show_id, kept)
+        )
+    ).one()
+    paid, tickets, revenue, refunded, comp_tickets, recent, *series = row
+    return SalesFigures(
+        show_id=show_id,
+        currency=show.currency,
+        paid_orders=int(paid or 0),
+        tickets_sold=int(tickets or 0),
+        revenue=int(revenue),
+        refunded=int(refunded),
+        orders_last_minute=int(recent or 0),
+        comp_tickets=int(comp_tickets or 0),
+        orders_per_minute=[int(v or 0) for v in series],
+    )
+
+
+def _pace_columns(now: datetime) -> tuple[list[Any], Any]:
+    """Sold (not complimentary) orders paid in each of the last ``CHART_MINUTES``
+    minutes, and in the sixty seconds before ``now``, as aggregate columns."""
+    minute = now.replace(second=0, microsecond=0)
+    starts = [minute - timedelta(minutes=CHART_MINUTES - 1 - i) for i in range(CHART_MINUTES)]
     buckets = [
         func.sum(
             case(
@@ -194,29 +222,4 @@ async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> 
             (and_(Order.provider != COMP, Order.paid_at >= now - timedelta(minutes=1)), 1), else_=0
         )
     )
-    comped = and_(Order.status == "paid", Order.provider == COMP)
-    row = (
-        await uow.session.execute(
-            select(
-                func.sum(case((sold, 1), else_=0)),
-                func.sum(case((sold, Order.ticket_count), else_=0)),
-                func.coalesce(func.sum(Order.amount - Order.refunded_amount), 0),
-                func.coalesce(func.sum(Order.refunded_amount), 0),
-                func.sum(case((comped, Order.ticket_count), else_=0)),
-                last_minute,
-                *buckets,
-            ).where(Order.show_id == show_id, kept)
-        )
-    ).one()
-    paid, tickets, revenue, refunded, comp_tickets, recent, *series = row
-    return SalesFigures(
-        show_id=show_id,
-        currency=show.currency,
-        paid_orders=int(paid or 0),
-        tickets_sold=int(tickets or 0),
-        revenue=int(revenue),
-        refunded=int(refunded),
-        orders_last_minute=int(recent or 0),
-        comp_tickets=int(comp_tickets or 0),
-        orders_per_minute=[int(v or 0) for v in series],
-    )
+    return buckets, last_minute

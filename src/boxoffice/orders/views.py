@@ -15,7 +15,8 @@ from boxoffice.orders import views
 from boxoffice.orders.errors import (
     OrderNotFound,
 )
-from boxoffice.orders.models import Order, OrderLine
+from boxoffice.orders.lifecycle import CAPTURED_STATES
+from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.schemas import LineRead, OrderRead
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -28,9 +29,12 @@ log = structlog.get_logger("boxoffice.orders")
 OrderView = OrderRead
 
 
-def order_read(order: Any, lines: Iterable[Any], ticket_ids: list[str]) -> OrderView:
+def order_read(
+    order: Any, lines: Iterable[Any], ticket_ids: list[str], receipt: dict[str, Any] | None = None
+) -> OrderView:
     """The order as the API shows it, from its row (an ORM ``Order`` or a Core row: the
-    same names) and its lines: the one place this shape is made."""
+    same names), its lines and its captured payment's receipt (``method``, ``receipt_url``,
+    ``approved_at``): the one place this shape is made."""
     checkout = json.loads(order.checkout) if order.checkout else {}
     return OrderRead(
         id=order.id,
@@ -46,22 +50,26 @@ def order_read(order: Any, lines: Iterable[Any], ticket_ids: list[str]) -> Order
         show_id=order.show_id,
         event_id=order.event_id,
         hold_id=order.hold_id,
-        lines=[
-            LineRead(
-                kind=line.kind,
-                ref=line.ref,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-            )
-            for line in lines
-        ],
-        payment={"provider": order.provider, **checkout},
+        lines=[line_read(line) for line in lines],
+        payment={"provider": order.provider, **checkout, **(receipt or {})},
         delivery=json.loads(order.delivery) if order.delivery else None,
         ticket_ids=ticket_ids,
         failure_reason=order.failure_reason,
         cancel_reason=order.cancel_reason,
+    )
+
+
+def line_read(line: Any) -> LineRead:
+    """An order line (its row, or a :class:`Line` not yet written) as the API shows it."""
+    return LineRead(
+        position=line.position,
+        kind=line.kind,
+        ref=line.ref,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        amount=line.amount,
+        refunded_quantity=getattr(line, "refunded_quantity", 0) or 0,
     )
 
 
@@ -95,7 +103,21 @@ async def order_view(uow: UnitOfWork, order: Order) -> OrderView:
             select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
         )
     ).scalars()
-    return order_read(order, lines, await tickets.order_ticket_ids(uow, order.id))
+    receipt = await _receipt(uow, order.id) if order.paid_at is not None else None  # paid once
+    return order_read(order, lines, await tickets.order_ticket_ids(uow, order.id), receipt)
+
+
+async def _receipt(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
+    row = (
+        await uow.session.execute(
+            select(Payment.method, Payment.receipt_url, Payment.approved_at).where(
+                Payment.order_id == order_id, Payment.status.in_(CAPTURED_STATES)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"method": row.method, "receipt_url": row.receipt_url, "approved_at": row.approved_at}
 
 
 async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Order:

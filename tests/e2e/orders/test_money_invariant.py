@@ -41,6 +41,42 @@ async def _settle_time(runtime: Runtime) -> None:
     await orders.reconcile_payments(runtime)
 
 
+async def _return_some(
+    client: httpx.AsyncClient,
+    rng: random.Random,
+    show: ShowSetup,
+    paid: list[tuple[Caller, str]],
+    toss_client: TossProvider,
+    kakaopay: KakaoPayStandIn,
+) -> str:
+    """Some seats of a paid order go back — by the buyer or the organiser — and now and
+    then the provider refuses the refund."""
+    caller, order_id = rng.choice(paid)
+    order = (await client.get(f"{API}/orders/{order_id}", headers=caller.headers)).json()
+    left = [line for line in order["lines"] if line["refunded_quantity"] < line["quantity"]]
+    if order["status"] != "paid" or not left:
+        return "nothing_to_return"
+    picks = rng.sample(left, rng.randint(1, len(left)))
+    who = rng.choice([caller, caller, show.seller])
+    refuse = rng.random() < 0.2
+    if refuse:
+        toss_client.test_code = "NOT_CANCELABLE_AMOUNT"
+        kakaopay.fail_next["cancel"] = (400, -721, "cancel failure!")
+    try:
+        response = await client.post(
+            f"{API}/orders/{order_id}/refunds",
+            json={"lines": [{"position": line["position"]} for line in picks]},
+            headers=who.headers,
+        )
+    finally:
+        toss_client.test_code = None
+        kakaopay.fail_next.clear()
+    assert response.status_code in (201, 409, 502), response.text
+    if response.status_code == 502:
+        return "return_refused" if refuse else "return_unknown"
+    return "returned" if response.status_code == 201 else response.json()["code"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_money_and_tickets_add_up_after_a_random_run(
@@ -64,7 +100,7 @@ async def test_money_and_tickets_add_up_after_a_random_run(
     outcomes: dict[str, int] = {}
 
     for _ in range(STEPS):
-        action = rng.choices(["buy", "cancel", "tick"], weights=[6, 2, 2])[0]
+        action = rng.choices(["buy", "cancel", "return", "tick"], weights=[6, 2, 2, 2])[0]
         if action == "tick":
             minutes = rng.choice([1, 5, 8, 60, 60 * 24, 60 * 24 * 4])
             if clock.now() + timedelta(minutes=minutes) < started + timedelta(days=20):
@@ -77,7 +113,12 @@ async def test_money_and_tickets_add_up_after_a_random_run(
                 response = await client.post(
                     f"{API}/orders/{order_id}/cancel", headers=caller.headers
                 )
-                assert response.status_code in (200, 502), response.text
+                assert response.status_code in (200, 409, 502), response.text  # 409: all returned
+            continue
+        if action == "return":
+            if paid:
+                done = await _return_some(client, rng, show, paid, toss_client, kakaopay)
+                outcomes[done] = outcomes.get(done, 0) + 1
             continue
         buyer = rng.choice(buyers)
         free = [
@@ -146,7 +187,7 @@ async def test_money_and_tickets_add_up_after_a_random_run(
     await _settle_time(runtime)
     for caller, order_id in paid[: len(paid) // 2]:
         response = await client.post(f"{API}/orders/{order_id}/cancel", headers=caller.headers)
-        assert response.status_code == 200, response.text
+        assert response.status_code in (200, 409), response.text
     clock.advance(timedelta(minutes=10))
     await _settle_time(runtime)
     await _settle_time(runtime)
@@ -176,6 +217,23 @@ async def test_money_and_tickets_add_up_after_a_random_run(
     for order_id, status, due, kept in by_order:
         expected = due if status in ("paid", "partially_refunded", "refunded") else 0
         assert int(kept) == int(expected), (order_id, status, due, kept)
+    # Per order: what it kept is what its lines still sold are worth, plus the fees.
+    lines = await _rows(
+        runtime,
+        "SELECT o.id, o.amount - o.refunded_amount - o.fee, l.amount, l.quantity, "
+        "l.refunded_quantity FROM orders_orders o JOIN orders_lines l ON l.order_id = o.id "
+        "WHERE o.status IN ('paid', 'partially_refunded', 'refunded')",
+    )
+    worth: dict[str, int] = {}
+    for order_id, _, amount, quantity, refunded in lines:
+        left = int(amount) - int(amount) * int(refunded) // int(quantity)
+        worth[order_id] = worth.get(order_id, 0) + left
+    for order_id, due, *_ in lines:
+        assert int(due) == worth[order_id], (order_id, due, worth[order_id])
+    pending_refunds = await _rows(
+        runtime, "SELECT count(*) FROM orders_refunds WHERE status = 'pending'"
+    )
+    assert pending_refunds == [(0,)]
     in_flight = await _rows(
         runtime,
         "SELECT count(*) FROM orders_orders WHERE confirming_since IS NOT NULL",
@@ -205,3 +263,6 @@ async def test_money_and_tickets_add_up_after_a_random_run(
     # The run went through every way an order can end (the seed is fixed).
     assert statuses >= {"paid", "failed", "expired", "cancelled", "refunded"}, statuses
     assert "partially_refunded" in statuses, statuses
+    # ... and seats went back one by one, some refunds refused by the provider.
+    assert outcomes.get("returned", 0) > 0, outcomes
+    assert outcomes.get("return_refused", 0) > 0, outcomes
