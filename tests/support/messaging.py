@@ -9,13 +9,16 @@ import email
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage, Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +26,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from boxoffice.identity.events import UserRegistered
+from boxoffice.platform.config import Settings
 from boxoffice.platform.messaging.envelope import Envelope
+from boxoffice.platform.messaging.worker import group_of
 from boxoffice.platform.runtime import Runtime
 from tests.support import backends
 
@@ -346,3 +351,85 @@ class BrokerTap:
             return bodies
         finally:
             await consumer.stop()
+
+
+@contextmanager
+def worker_environment(
+    kind: str,
+    settings: Settings,
+    smtp: SmtpServer,
+    prefix: str,
+    data_dir: Path,
+    *,
+    concurrency: int,
+    consumers: Sequence[Any] = (),
+    **extra: str,
+) -> Iterator[dict[str, str]]:
+    """The environment of a ``boxoffice worker`` process on the real broker of ``kind``,
+    the test's database and SMTP server, with short claims and redeliveries so that a
+    killed worker's events come back quickly; the broker's names (RabbitMQ's queues of
+    ``consumers``) are removed afterwards."""
+    url = broker_url(kind)
+    if kind == "rabbit":
+        names = [group_of(c) for c in consumers]
+        remember_rabbit_queues(prefix, names + [name + ".retry" for name in names])
+    env = {
+        **os.environ,
+        "BOXOFFICE_ENVIRONMENT": "test",
+        "BOXOFFICE_DATA_DIR": str(data_dir),
+        "BOXOFFICE_DATABASE_URL": settings.database_url,
+        "BOXOFFICE_BROKER_URL": url,
+        "BOXOFFICE_BROKER_PREFIX": prefix,
+        "BOXOFFICE_SMTP_HOST": "127.0.0.1",
+        "BOXOFFICE_SMTP_PORT": str(smtp.port),
+        "BOXOFFICE_CONSUMER_CONCURRENCY": str(concurrency),
+        "BOXOFFICE_REDELIVERY_AFTER_SECONDS": "3",
+        "BOXOFFICE_CONSUMER_CLAIM_SECONDS": "5",
+        "BOXOFFICE_RELAY_POLL_SECONDS": "0.05",
+        "BOXOFFICE_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    env.pop("BOXOFFICE_REDIS_URL", None)
+    try:
+        yield env
+    finally:
+        from tests.support.running import run_sync
+
+        run_sync(clean_broker(kind, url, prefix))
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``boxoffice worker`` in its own process, its output appended to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "boxoffice", "worker"], env=env, stdout=out, stderr=out
+        )
+
+
+def worker_env_fixture(
+    kinds: Sequence[str], consumers: Sequence[Any], *, concurrency: int, **extra: str
+) -> Any:
+    """A ``worker_env`` fixture, one per broker of ``kinds``: the environment of
+    :func:`worker_environment` for a test's database, SMTP server and broker names."""
+
+    @pytest.fixture(params=list(kinds))
+    def worker_env(
+        request: pytest.FixtureRequest,
+        settings: Settings,
+        smtp: SmtpServer,
+        broker_prefix: str,
+        tmp_path: Path,
+    ) -> Iterator[dict[str, str]]:
+        with worker_environment(
+            request.param,
+            settings,
+            smtp,
+            broker_prefix,
+            tmp_path,
+            concurrency=concurrency,
+            consumers=consumers,
+            **extra,
+        ) as env:
+            yield env
+
+    return worker_env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, UTCDateTime
@@ -25,3 +25,59 @@ class SentEmail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookEndpoint(Base):
+    """A seller's HTTPS endpoint and the events it wants (``docs/webhooks.md``). The secret
+    signs every delivery; it is shown once, at registration, and never logged."""
+
+    __tablename__ = "notifications_webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(Id(), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(200))  # space-separated event types
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: sent until the endpoint answers 2xx, in order per
+    aggregate (an order's ``order.paid`` before its ``order.refunded``)."""
+
+    __tablename__ = "notifications_webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index(
+            "ix_notifications_webhook_deliveries_endpoint_id_aggregate_id",
+            "endpoint_id",
+            "aggregate_id",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(Id())
+    event_id: Mapped[str] = mapped_column(Id())
+    event_type: Mapped[str] = mapped_column(String(40))
+    aggregate_id: Mapped[str] = mapped_column(Id())
+    payload: Mapped[str] = mapped_column(Text())
+    status: Mapped[str] = mapped_column(String(12))  # pending | delivered | abandoned
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookAttempt(Base):
+    """One try of a delivery: what the endpoint answered, or why nothing came back."""
+
+    __tablename__ = "notifications_webhook_attempts"
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(Id(), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    duration_ms: Mapped[int] = mapped_column(Integer)

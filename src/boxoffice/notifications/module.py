@@ -3,12 +3,12 @@ the pruning of processed event ids."""
 
 from __future__ import annotations
 
-from boxoffice.notifications import consumers, routes
+from boxoffice.notifications import consumers, routes, webhook_routes
 from boxoffice.platform.contexts import ContextModule
 
 MODULE = ContextModule(
     "notifications",
-    routers=[routes.router],
+    routers=[routes.router, webhook_routes.router],
     consumers=consumers.CONSUMERS,
     jobs=consumers.JOBS,
 )

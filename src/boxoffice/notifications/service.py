@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from boxoffice.identity import service as identity
-from boxoffice.identity.events import PasswordResetRequested, UserRegistered
+from boxoffice.identity.events import (
+    EmailChanged,
+    EmailVerificationRequested,
+    PasswordChanged,
+    PasswordResetRequested,
+    UserRegistered,
+)
 from boxoffice.notifications.mail import (
     Mailer,
     Templates,
@@ -26,7 +32,9 @@ from boxoffice.notifications.mail import (
     pick_locale,
 )
 from boxoffice.notifications.models import SentEmail
+from boxoffice.orders import service as orders
 from boxoffice.orders.events import OrderCancelled, OrderPaid
+from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.messaging import Delivery
 from boxoffice.platform.messaging import deadletters as _deadletters
@@ -34,7 +42,12 @@ from boxoffice.platform.messaging.models import DeadLetter
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.events import WaitlistSeatOffered
-from boxoffice.tickets.events import ShowReminderDue
+from boxoffice.tickets.events import (
+    ShowMovedNotice,
+    ShowReminderDue,
+    TicketTransferOffered,
+    TicketTransferred,
+)
 
 log = structlog.get_logger("boxoffice.notifications")
 
@@ -99,31 +112,57 @@ async def _recipient(delivery: Delivery, user_id: str) -> identity.UserSummary |
         return await identity.user_summary(uow, user_id)
 
 
-async def welcome_email(event: UserRegistered, delivery: Delivery) -> None:
-    """``UserRegistered`` → welcome e-mail in the language the user signed up with."""
+async def _mail_account(
+    delivery: Delivery, template: str, event: Any, context: dict[str, Any]
+) -> None:
+    """``template`` to the address an identity event names (``email``), in its language,
+    greeting its ``display_name`` — the account's own e-mails about itself."""
     await send_templated(
         delivery,
-        template="welcome",
+        template=template,
         to=event.email,
         locale=event.locale or "ko",
         user_id=event.user_id,
-        context={"name": event.display_name or event.email, "email": event.email},
+        context={"name": event.display_name or event.email, "email": event.email, **context},
     )
+
+
+async def welcome_email(event: UserRegistered, delivery: Delivery) -> None:
+    """``UserRegistered`` → welcome e-mail (with the verification link of a password
+    sign-up) in the language the user signed up with."""
+    await _mail_account(delivery, "welcome", event, {"verify_url": event.verify_url})
+
+
+async def verify_email(event: EmailVerificationRequested, delivery: Delivery) -> None:
+    """``EmailVerificationRequested`` → a new verification link, in the account's language."""
+    context = {"verify_url": event.verify_url, "expires_at": _in_seoul(event.expires_at)}
+    await _mail_account(delivery, "verify_email", event, context)
 
 
 async def password_reset_email(event: PasswordResetRequested, delivery: Delivery) -> None:
     """``PasswordResetRequested`` → the single-use link, in the account's language."""
+    context = {"reset_url": event.reset_url, "expires_at": event.expires_at}
+    await _mail_account(delivery, "password_reset", event, context)
+
+
+async def password_changed(event: PasswordChanged, delivery: Delivery) -> None:
+    """``PasswordChanged`` → the owner is told, with the way back if it was not them."""
+    context = {"reset_url": _link(delivery, "/forgot-password")}
+    await _mail_account(delivery, "password_changed", event, context)
+
+
+async def email_changed(event: EmailChanged, delivery: Delivery) -> None:
+    """``EmailChanged`` → the old address is told where the account went."""
     await send_templated(
         delivery,
-        template="password_reset",
-        to=event.email,
+        template="email_changed",
+        to=event.old_email,
         locale=event.locale or "ko",
         user_id=event.user_id,
         context={
-            "name": event.display_name or event.email,
-            "email": event.email,
-            "reset_url": event.reset_url,
-            "expires_at": event.expires_at,
+            "name": event.display_name or event.old_email,
+            "old_email": event.old_email,
+            "new_email": event.new_email,
         },
     )
 
@@ -151,25 +190,49 @@ def _link(delivery: Delivery, path: str) -> str:
     return delivery.runtime.settings.public_url.rstrip("/") + path
 
 
+async def _receipt(delivery: Delivery, order_id: str) -> dict[str, Any]:
+    """The order's receipt as its e-mails print it: lines, when and how it was paid, and the
+    payment company's receipt page when it has one (read through orders' service)."""
+    try:
+        order = await orders.read_order(delivery.runtime, order_id)
+    except NotFound:  # an order gone since: the e-mail goes without its receipt
+        return {"lines": [], "paid_at": "", "provider": "", "method": None, "receipt_url": None}
+    payment = order.payment
+    return {
+        "lines": [
+            {"description": line.description, "quantity": line.quantity, "amount": line.amount}
+            for line in order.lines
+        ],
+        "paid_at": _in_seoul(order.paid_at.isoformat()) if order.paid_at else "",
+        "provider": payment.get("provider", ""),
+        "method": payment.get("method"),
+        "receipt_url": payment.get("receipt_url"),
+    }
+
+
 async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
-    """``OrderPaid`` → confirmation with a link to each ticket."""
+    """``OrderPaid`` → confirmation and receipt, with a link to each ticket."""
     context = {
         "order_id": event.order_id,
         "amount": event.amount,
         "currency": event.currency or "KRW",
         "tickets": [_link(delivery, f"/tickets/{ticket_id}") for ticket_id in event.ticket_ids],
+        **await _receipt(delivery, event.order_id),
     }
     await _send_to_user(delivery, event.user_id, "order_paid", context, order_id=event.order_id)
 
 
 async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
-    """``OrderCancelled`` → what is refunded, and the fee kept."""
+    """``OrderCancelled`` → what is refunded, and the fee kept (the refund's receipt)."""
+    receipt = await _receipt(delivery, event.order_id)
     context = {
         "order_id": event.order_id,
         "refund_amount": event.refund_amount,
         "fee": event.fee,
         "currency": event.currency or "KRW",
         "reason": event.reason,
+        "receipt_url": receipt["receipt_url"],
+        "partial": event.partial,  # some lines: the rest of the order stands
     }
     await _send_to_user(
         delivery, event.user_id, "order_cancelled", context, order_id=event.order_id
@@ -195,6 +258,52 @@ async def show_reminder(event: ShowReminderDue, delivery: Delivery) -> None:
         "tickets_url": _link(delivery, "/account/tickets"),
     }
     await _send_to_user(delivery, event.user_id, "show_reminder", context, show_id=event.show_id)
+
+
+async def transfer_offer(event: TicketTransferOffered, delivery: Delivery) -> None:
+    """``TicketTransferOffered`` → the receiver (an account, or an address that can sign
+    up to accept), in the receiver's language if they have an account, else the sender's."""
+    sender = await _recipient(delivery, event.from_user_id)
+    receiver = await _recipient(delivery, event.to_user_id) if event.to_user_id else None
+    known = receiver or sender
+    locale = known.locale if known is not None else "ko"
+    context = {
+        "name": receiver.name if receiver else event.to_email,
+        "sender": sender.name if sender else "",
+        "title": event.title,
+        "starts_at": _in_seoul(event.starts_at),
+        "place": event.place,
+        "transfers_url": _link(delivery, "/account/tickets"),
+        "has_account": receiver is not None,
+    }
+    await send_templated(
+        delivery,
+        template="transfer_offer",
+        to=event.to_email,
+        locale=locale,
+        user_id=receiver.id if receiver else None,
+        context=context,
+    )
+
+
+async def transfer_accepted(event: TicketTransferred, delivery: Delivery) -> None:
+    """``TicketTransferred`` → the sender: the ticket is the receiver's now."""
+    context = {"title": event.title, "place": event.place, "to_email": event.to_email}
+    await _send_to_user(
+        delivery, event.from_user_id, "transfer_accepted", context, transfer_id=event.transfer_id
+    )
+
+
+async def show_moved(event: ShowMovedNotice, delivery: Delivery) -> None:
+    """``ShowMovedNotice`` → the new time, and until when cancelling costs nothing."""
+    context = {
+        "title": event.title,
+        "old_starts_at": _in_seoul(event.old_starts_at),
+        "new_starts_at": _in_seoul(event.new_starts_at),
+        "free_refund_until": _in_seoul(event.free_refund_until),
+        "orders_url": _link(delivery, "/account/orders"),
+    }
+    await _send_to_user(delivery, event.user_id, "show_moved", context, show_id=event.show_id)
 
 
 async def waitlist_offer(event: WaitlistSeatOffered, delivery: Delivery) -> None:

@@ -235,6 +235,13 @@ class Settings(BaseSettings):
     # delays through the retry topic, then dead-lettered.
     retry_delays_seconds: list[float] = Field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0])
 
+    # Sellers' webhooks (notifications/webhooks.py): a delivery's timeout, the failed
+    # attempts in a row after which an endpoint is disabled, and whether private or
+    # loopback targets are allowed (tests and a local topology only: SSRF guard).
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    webhook_disable_after_failures: int = Field(default=20, ge=1, le=1000)
+    webhook_allow_private_targets: bool = False
+
     # E-mail: SMTP when smtp_host is set, else files in mail_dir (default <data_dir>/mail).
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -51,6 +51,16 @@ async def test_paid_then_cancelled_order_sends_confirmation_with_tickets_then_re
         OrderCancelled(
             order_id=order_id,
             user_id=fan.id,
+            refund_amount=148500,
+            fee=16500,
+            currency="KRW",
+            reason="one cannot come",
+            partial=True,
+            positions=(1,),
+        ),
+        OrderCancelled(
+            order_id=order_id,
+            user_id=fan.id,
             refund_amount=297000,
             fee=33000,
             currency="KRW",
@@ -58,7 +68,10 @@ async def test_paid_then_cancelled_order_sends_confirmation_with_tickets_then_re
         ),
     )
     await bus.run_once()
-    welcome, paid, cancelled = smtp.inbox.to(fan.email)
+    welcome, paid, part, cancelled = smtp.inbox.to(fan.email)
+    assert "partly refunded" in str(part["Subject"])
+    assert "₩148,500" in str(part["Subject"])
+    assert "the rest of the order stands" in part.get_body(("plain",)).get_content()
     assert "환영" in str(welcome["Subject"])  # sign-up language; English after the change:
     assert "confirmed" in str(paid["Subject"])
     text = paid.get_body(("plain",)).get_content()

@@ -8,11 +8,8 @@ see docs/messaging.md): the test counts those and bounds them by the sends in fl
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,17 +19,15 @@ from boxoffice.notifications.consumers import CONSUMERS
 from boxoffice.notifications.models import SentEmail
 from boxoffice.platform.config import Settings
 from boxoffice.platform.messaging.models import ProcessedEvent
-from boxoffice.platform.messaging.worker import group_of
 from boxoffice.platform.outbox import OutboxMessage
 from boxoffice.platform.runtime import build_runtime
 from tests.support.messaging import (
     SmtpServer,
-    broker_url,
-    clean_broker,
     count,
     record_signups,
-    remember_rabbit_queues,
+    start_worker,
     wait_until,
+    worker_env_fixture,
 )
 
 BURST = 2000
@@ -40,46 +35,9 @@ CONCURRENCY = 16
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-@pytest.fixture(params=["redis", "nats", "rabbit", "kafka"])
-def worker_env(
-    request: pytest.FixtureRequest,
-    settings: Settings,
-    smtp: SmtpServer,
-    broker_prefix: str,
-    tmp_path: Path,
-) -> Iterator[dict[str, str]]:
-    kind: str = request.param
-    url = broker_url(kind)
-    if kind == "rabbit":
-        names = [group_of(c) for c in CONSUMERS] + [group_of(c) + ".retry" for c in CONSUMERS]
-        remember_rabbit_queues(broker_prefix, names)
-    env = {
-        **os.environ,
-        "BOXOFFICE_ENVIRONMENT": "test",
-        "BOXOFFICE_DATA_DIR": str(tmp_path),
-        "BOXOFFICE_DATABASE_URL": settings.database_url,
-        "BOXOFFICE_BROKER_URL": url,
-        "BOXOFFICE_BROKER_PREFIX": broker_prefix,
-        "BOXOFFICE_SMTP_HOST": "127.0.0.1",
-        "BOXOFFICE_SMTP_PORT": str(smtp.port),
-        "BOXOFFICE_CONSUMER_CONCURRENCY": str(CONCURRENCY),
-        "BOXOFFICE_REDELIVERY_AFTER_SECONDS": "3",
-        "BOXOFFICE_CONSUMER_CLAIM_SECONDS": "5",
-        "BOXOFFICE_RELAY_POLL_SECONDS": "0.05",
-        "BOXOFFICE_LOG_LEVEL": "WARNING",
-    }
-    env.pop("BOXOFFICE_REDIS_URL", None)
-    yield env
-    from tests.support.running import run_sync
-
-    run_sync(clean_broker(kind, url, broker_prefix))
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "boxoffice", "worker"], env=env, stdout=out, stderr=out
-        )
+worker_env = worker_env_fixture(
+    ["redis", "nats", "rabbit", "kafka"], CONSUMERS, concurrency=CONCURRENCY
+)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

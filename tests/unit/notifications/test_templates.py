@@ -61,9 +61,18 @@ def test_refund_notice_tells_refund_and_fee_or_that_nothing_was_charged() -> Non
     abandoned = Templates().render("order_cancelled", "ko", {**base, "refund_amount": 0, "fee": 0})
     assert "환불" not in abandoned.subject
     assert "결제된 금액은 없습니다" in abandoned.text
+    part = Templates().render(
+        "order_cancelled", "ko", {**base, "refund_amount": 132000, "fee": 0, "partial": True}
+    )
+    assert "부분 환불" in part.subject
+    assert "나머지 주문은 그대로 유효합니다" in part.text
+    assert "부분 환불 안내" in part.html
 
 
 def test_welcome_in_korean_and_english() -> None:
     context = {"public_url": "x", "name": "민지", "email": "m@example.com"}
     assert "환영" in Templates().render("welcome", "ko", context).subject
     assert "Welcome" in Templates().render("welcome", "en", context).subject
+    linked = Templates().render("welcome", "en", {**context, "verify_url": "https://v/1"})
+    assert "https://v/1" in linked.text
+    assert "https://v/1" in linked.html

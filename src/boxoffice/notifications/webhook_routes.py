@@ -1,0 +1,182 @@
+"""Sellers' webhook endpoints over HTTP (``docs/webhooks.md``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from boxoffice.notifications import webhooks
+from boxoffice.notifications.models import WebhookEndpoint
+from boxoffice.platform.deps import RuntimeDep, SellerUser, UoW
+
+router = APIRouter(tags=["webhooks"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not an approved seller"},
+    404: {"description": "no such endpoint of this seller"},
+}
+EventType = Literal["order.paid", "order.refunded", "ticket.checked_in", "show.sold_out"]
+
+
+class EndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=8, max_length=500, description="https:// (public addresses only)")
+    events: list[EventType] = Field(min_length=1, max_length=len(webhooks.EVENT_TYPES))
+
+
+class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool
+
+
+class EndpointRead(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    failure_streak: int
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class EndpointCreated(EndpointRead):
+    secret: str = Field(description="signs every delivery; shown this once")
+
+
+class EndpointList(BaseModel):
+    items: list[EndpointRead]
+
+
+class AttemptRead(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryRead(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: list[AttemptRead]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryRead]
+
+
+def _read(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events.split(),
+        "active": endpoint.active,
+        "failure_streak": endpoint.failure_streak,
+        "created_at": endpoint.created_at,
+        "disabled_at": endpoint.disabled_at,
+    }
+
+
+@router.post(
+    "/seller/webhooks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EndpointCreated,
+    operation_id="register_webhook",
+    responses={
+        **_ERRORS,
+        409: {"description": "conflict (ten endpoints at most)"},
+        422: {"description": "validation_error, webhook_target_refused (SSRF guard)"},
+    },
+)
+async def register_webhook(
+    body: EndpointCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
+) -> Any:
+    """An endpoint for the seller's events; the answer carries its signing secret, once."""
+    endpoint = await webhooks.register(uow, runtime, seller, body.url, list(body.events))
+    return EndpointCreated(**_read(endpoint), secret=endpoint.secret)
+
+
+@router.get(
+    "/seller/webhooks",
+    response_model=EndpointList,
+    operation_id="list_webhooks",
+    responses=_ERRORS,
+)
+async def list_webhooks(uow: UoW, seller: SellerUser) -> Any:
+    endpoints = await webhooks.endpoints_of(uow, seller)
+    return EndpointList(items=[EndpointRead(**_read(e)) for e in endpoints])
+
+
+@router.patch(
+    "/seller/webhooks/{endpoint_id}",
+    response_model=EndpointRead,
+    operation_id="update_webhook",
+    responses=_ERRORS,
+)
+async def update_webhook(
+    endpoint_id: str, body: EndpointUpdate, uow: UoW, seller: SellerUser
+) -> Any:
+    """Disable, or enable again (a disabled endpoint gets nothing; enabling resets its
+    failure count)."""
+    return EndpointRead(**_read(await webhooks.set_active(uow, seller, endpoint_id, body.active)))
+
+
+@router.delete(
+    "/seller/webhooks/{endpoint_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_webhook",
+    responses=_ERRORS,
+)
+async def delete_webhook(endpoint_id: str, uow: UoW, seller: SellerUser) -> Response:
+    await webhooks.remove(uow, seller, endpoint_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/seller/webhooks/{endpoint_id}/deliveries",
+    response_model=DeliveryList,
+    operation_id="list_webhook_deliveries",
+    responses=_ERRORS,
+)
+async def list_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any:
+    """The newest 50 deliveries, each with its attempts."""
+    rows = await webhooks.deliveries(uow, seller, endpoint_id)
+    return DeliveryList(
+        items=[
+            DeliveryRead(
+                id=row.id,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                status=row.status,
+                created_at=row.created_at,
+                delivered_at=row.delivered_at,
+                attempts=[
+                    AttemptRead(
+                        at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms
+                    )
+                    for a in attempts
+                ],
+            )
+            for row, attempts in rows
+        ]
+    )
+
+
+@router.post(
+    "/seller/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="resend_webhook_delivery",
+    responses={**_ERRORS, 409: {"description": "webhook_endpoint_disabled"}},
+)
+async def resend_delivery(
+    endpoint_id: str, delivery_id: str, uow: UoW, seller: SellerUser
+) -> dict[str, str]:
+    """Send the delivery again (delivered or not), by hand."""
+    row = await webhooks.resend(uow, seller, endpoint_id, delivery_id)
+    return {"id": row.id, "status": row.status}
