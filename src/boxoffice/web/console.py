@@ -10,17 +10,15 @@ same ``SellerUser`` dependency and the same ownership check as ``GET /shows/{id}
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from boxoffice.platform.deps import RuntimeDep, SellerUser
+from boxoffice.platform.deps import PathId, RuntimeDep, SellerUser
 from boxoffice.web import console_views
 from boxoffice.web.rendering import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = PathId
 DOOR_PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=()"
 
 
@@ -38,6 +36,12 @@ async def new_event(request: Request) -> HTMLResponse:
 @router.get("/events/{event_id}")
 async def event(request: Request, event_id: Id) -> HTMLResponse:
     return render(request, "console/event.html", section="events", event_id=event_id)
+
+
+@router.get("/events/{event_id}/goods")
+async def event_goods(request: Request, event_id: Id) -> HTMLResponse:
+    """The event's goods: products with their variants and stock, through the merch API."""
+    return render(request, "console/goods.html", section="events", event_id=event_id)
 
 
 @router.get("/shows/{show_id}")

@@ -56,9 +56,14 @@ def _sse(name: str, data: dict[str, Any]) -> str:
 async def dashboard_events(
     runtime: Runtime, principal: Principal, show_id: str, first: dict[str, Any], every: float
 ) -> AsyncIterator[str]:
-    """``stats`` events: the first reading at once, then a new one whenever the figures
-    change (read every ``every`` seconds), a comment heartbeat when nothing does."""
+    """A ``history`` event (the waiting line since the sale opened, as the dispatcher
+    sampled it), then ``stats`` events: the first reading at once, then a new one whenever
+    the figures change (read every ``every`` seconds), a comment heartbeat when nothing
+    does."""
     yield "retry: 3000\n\n"
+    line = await waitroom.line_history(runtime, show_id)
+    now_ms = int(runtime.clock.now().timestamp() * 1000)  # the page maps it to its own clock
+    yield _sse("history", {"line": line, "now_ms": now_ms})
     yield _sse("stats", first)
     last, quiet_since = first, time.monotonic()
     while True:

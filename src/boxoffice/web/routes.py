@@ -10,14 +10,14 @@ from __future__ import annotations
 import gzip
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import ListingQuery
 from boxoffice.orders import service as orders
 from boxoffice.platform.config import WebSettings
-from boxoffice.platform.deps import CurrentUser, OptionalUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, OptionalUser, PathId, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.web import i18n, views
@@ -26,7 +26,7 @@ from boxoffice.web.seatplan import plan
 
 router = APIRouter(include_in_schema=False)
 TOSS_ORIGINS = "https://*.tosspayments.com"
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = PathId
 
 
 def _settings(request: Request) -> WebSettings:
@@ -150,6 +150,12 @@ async def reset_password(request: Request) -> HTMLResponse:
     return render(request, "reset_password.html", headers={"Referrer-Policy": "no-referrer"})
 
 
+@router.get("/verify-email")
+async def verify_email(request: Request) -> HTMLResponse:
+    """The verification link lands here; the page hands its secret to the API at once."""
+    return render(request, "verify_email.html", headers={"Referrer-Policy": "no-referrer"})
+
+
 @router.get("/account/oauth")
 async def oauth_landing(request: Request) -> HTMLResponse:
     """Social login comes back here with the token pair in the URL fragment."""
@@ -169,6 +175,12 @@ async def account_orders(request: Request) -> HTMLResponse:
 @router.get("/account/tickets")
 async def account_tickets(request: Request) -> HTMLResponse:
     return render(request, "tickets.html")
+
+
+@router.get("/account/settings")
+async def account_settings(request: Request) -> HTMLResponse:
+    """E-mail, password, the data export and the deletion, through the API."""
+    return render(request, "settings.html")
 
 
 @router.get("/lang/{locale}")

@@ -11,6 +11,7 @@ import pytest
 
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
+from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, customer, user_with_role
@@ -226,6 +227,7 @@ async def test_csv_exports_match_the_database_and_are_the_sellers_only(
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)  # one aggregate query, on every database
 async def test_sales_figures(
     client: httpx.AsyncClient,
     runtime: Runtime,
@@ -252,6 +254,17 @@ async def test_sales_figures(
     assert figures["orders_last_minute"] == 2
     assert sum(figures["orders_per_minute"]) == 2
     assert figures["orders_per_minute"][-1] == 2
+    # the fan gives one of their two seats back: the order stays paid, one ticket fewer
+    returned = await client.post(
+        f"{API}/orders/{first['id']}/refunds",
+        json={"lines": [{"position": 1}]},
+        headers=fan.headers,
+    )
+    assert returned.status_code == 201, returned.text
+    after = (await client.get(url, headers=show.seller.headers)).json()
+    assert (after["paid_orders"], after["tickets_sold"]) == (2, 2)
+    assert after["refunded"] == returned.json()["amount"]
+    assert after["revenue"] == revenue - returned.json()["amount"]
     rival = await user_with_role(client, runtime, Role.SELLER, tag="rival")
     assert_problem(await client.get(url, headers=rival.headers), 403, "forbidden")
 

@@ -4,6 +4,7 @@ from "my orders" with its fee shown before confirming."""
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
 from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import log_in
@@ -68,5 +69,35 @@ async def test_cancelling_shows_the_fee_first(shop: Shop, browser: object) -> No
     await screenshot(fan, "cancel-dialog")
     await fan.click("#cancel-confirm")
     await fan.wait_for_selector(f'.order[data-order="{order["id"]}"][data-status=refunded]')
+    assert not fan.js_errors, fan.js_errors
+    assert not shop.violations, shop.violations
+
+
+async def test_returning_one_seat_of_two(shop: Shop, browser: object) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    buyer = await customer(shop.http, "returner")
+    hold = await hold_seats(shop.http, buyer, show.show_id, show.seat_ids[:2])
+    order = (await place_order(shop.http, buyer, hold["hold_id"])).json()
+    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+    kept, returned = order["lines"]
+
+    fan = await new_page(browser, locale="en-US")
+    await log_in(fan, shop.url, buyer.email, "/account/orders")
+    await fan.click(f'[data-cancel="{order["id"]}"]')
+    dialog = fan.locator("#cancel-dialog")
+    await dialog.locator("#cancel-lines").wait_for()
+    await dialog.locator(f'input[name=line][value="{kept["position"]}"]').uncheck()
+    refund = dialog.locator("[data-refund]")
+    await expect(refund).to_have_attribute("data-refund", str(returned["amount"]))  # same day
+    await expect(fan.locator("#cancel-confirm")).to_have_text("Return the ticked items")
+    await shop.check_accessibility(fan, "return part of an order")
+    await fan.click("#cancel-confirm")
+    await expect(dialog).to_be_hidden()  # closed once the API answered
+    await fan.wait_for_selector(f'.order[data-order="{order["id"]}"][data-status=paid]')
+    mine = await shop.http.get(f"{API}/orders/{order['id']}", headers=buyer.headers)
+    body = mine.json()
+    assert (body["status"], body["refunded_amount"]) == ("paid", returned["amount"])
+    assert [line["refunded_quantity"] for line in body["lines"]] == [0, 1]
     assert not fan.js_errors, fan.js_errors
     assert not shop.violations, shop.violations

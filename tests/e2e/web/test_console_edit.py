@@ -11,8 +11,9 @@ import pytest
 from playwright.async_api import expect
 
 from boxoffice.platform.security import Role
+from boxoffice.waitroom import service as waitroom
 from tests.e2e.web.conftest import Shop, new_page
-from tests.e2e.web.helpers import log_in
+from tests.e2e.web.helpers import eventually, log_in
 from tests.support.api import API, assert_problem, customer, user_with_role
 from tests.support.browser import screenshot
 from tests.support.catalog import ensure_categories, event_body, open_show, venue_body
@@ -147,7 +148,11 @@ async def test_the_box_office_is_the_sellers_only(shop: Shop, browser: object) -
     assert not page.js_errors, page.js_errors
 
 
-async def test_the_dashboard_charts_the_waiting_line_over_the_session(
+async def _crowd_sampled(shop: Shop, show_id: str) -> bool:
+    return any(p["waiting"] == 3 for p in await waitroom.line_history(shop.runtime, show_id))
+
+
+async def test_the_dashboard_charts_the_waiting_line_over_the_sale(
     shop: Shop, browser: object
 ) -> None:
     queue = {"enabled": True, "admit_per_second": 5, "max_active": 100, "paused": True}
@@ -164,6 +169,8 @@ async def test_the_dashboard_charts_the_waiting_line_over_the_session(
     await expect(page.locator("#stat-waiting")).to_have_text("3")
     chart = page.locator("#line-chart")
     await expect(chart).to_have_attribute("data-last", "3")
+    # the dispatcher samples the line every 10 s: wait until one sample saw the crowd
+    assert await eventually(lambda: _crowd_sampled(shop, show.show_id), seconds=30)
 
     await page.uncheck("#queue-paused")  # resumed from the dashboard: the line empties
     await page.click("#queue-form button[type=submit]")
@@ -174,7 +181,50 @@ async def test_the_dashboard_charts_the_waiting_line_over_the_session(
     assert await chart.get_attribute("data-peak") == "3"  # the chart remembers the crowd
     assert int(await chart.get_attribute("data-points") or 0) >= 3
     assert await page.text_content("#line-peak") == "(peak 3)"
+    # another screen opened later draws the line since the sale opened, from the server
+    later = await console_page(browser)
+    await log_in(later, shop.url, show.seller.email, f"/console/shows/{show.show_id}")
+    await expect(later.locator("#stat-waiting")).to_have_text("0")
+    assert int(await later.locator("#line-chart").get_attribute("data-seeded") or 0) >= 1
+    assert await later.locator("#line-chart").get_attribute("data-peak") == "3"
+    assert not later.js_errors, later.js_errors
     await shop.check_accessibility(page, "console dashboard charts")
     await screenshot(page, "console-dashboard-charts")
     assert not page.js_errors, page.js_errors
     assert not shop.violations, shop.violations
+
+
+async def test_a_seller_moves_then_cancels_a_show_from_the_event_page(
+    shop: Shop, browser: object
+) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=1, seats_per_row=4)
+    event = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
+    moved_to = datetime.fromisoformat(event["shows"][0]["starts_at"]).astimezone(KST)
+    moved_to = moved_to.replace(second=0, microsecond=0) + timedelta(days=3, hours=1)
+    page = await console_page(browser)
+    await log_in(page, shop.url, show.seller.email, f"/console/events/{show.event_id}")
+    await page.wait_for_selector("#event[data-loaded]")
+    await page.click(f'[data-show-change=move][data-show="{show.show_id}"]')
+    await page.fill("#move-to", moved_to.strftime(LOCAL))
+    await shop.check_accessibility(page, "console move a show")
+    await page.click("#show-change-form button[type=submit]")
+    await expect(page.locator("#show-dialog")).not_to_be_visible()
+
+    async def starts() -> datetime:
+        body = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
+        return datetime.fromisoformat(body["shows"][0]["starts_at"])
+
+    assert await eventually(lambda: _equals(starts, moved_to))
+    await page.wait_for_selector(f'[data-show-change=cancel][data-show="{show.show_id}"]')
+    await page.click(f'[data-show-change=cancel][data-show="{show.show_id}"]')
+    await page.fill("#cancel-reason", "the hall flooded")
+    await page.click("#show-change-form button[type=submit]")
+    await expect(page.locator(f'[data-show-change][data-show="{show.show_id}"]')).to_have_count(0)
+    body = (await shop.http.get(f"{API}/events/{show.event_id}")).json()
+    assert body["shows"][0]["status"] == "cancelled"
+    assert not page.js_errors, page.js_errors
+    assert not shop.violations, shop.violations
+
+
+async def _equals(read: Any, expected: datetime) -> bool:
+    return bool(await read() == expected)

@@ -1,8 +1,30 @@
-// My orders (cancel with the fee shown first) and my tickets (printable, kept for offline).
-import { json, loadFragment, say, session, show } from "./api.js";
+// My orders (cancel — or return some of it — with the fee shown first) and my tickets (printable, kept for offline).
+import { json, loadFragment, money, say, session, show } from "./api.js";
 
 const orders = document.getElementById("orders");
 const tickets = document.getElementById("tickets");
+
+// Which lines to return: all (the order is cancelled) or the ticked ones (a partial refund,
+// its fee quoted by the API for exactly those lines).
+function ticked(body) {
+  const boxes = [...body.querySelectorAll("#cancel-lines input[name=line]")];
+  const chosen = boxes.filter((box) => box.checked).map((box) => ({ position: Number(box.value) }));
+  return { chosen, all: chosen.length === boxes.length };
+}
+
+async function requote(orderId, body, confirm, initial) {
+  const { chosen, all } = ticked(body);
+  confirm.textContent = all ? confirm.dataset.all : confirm.dataset.some;
+  confirm.disabled = chosen.length === 0;
+  const fee = body.querySelector("[data-fee]");
+  const refund = body.querySelector("[data-refund]");
+  if (!chosen.length || !fee || !refund) return;
+  const terms = all ? initial : await json(`/orders/${encodeURIComponent(orderId)}/refunds/quote`, { method: "POST", json: { lines: chosen } });
+  fee.textContent = money(terms.fee, terms.currency || initial.currency);
+  refund.textContent = money(terms.refund, terms.currency || initial.currency);
+  fee.dataset.fee = terms.fee;
+  refund.dataset.refund = terms.refund;
+}
 
 async function openCancel(orderId) {
   const dialog = document.getElementById("cancel-dialog");
@@ -12,11 +34,23 @@ async function openCancel(orderId) {
   show(message, "");
   await loadFragment(body, `/fragments/orders/${encodeURIComponent(orderId)}/cancel`);
   confirm.hidden = Boolean(body.querySelector("[data-closed]"));
+  confirm.textContent = confirm.dataset.all;
+  confirm.disabled = false;
+  const initial = {
+    fee: Number(body.querySelector("[data-fee]")?.dataset.fee || 0),
+    refund: Number(body.querySelector("[data-refund]")?.dataset.refund || 0),
+    currency: body.querySelector("[data-currency]")?.dataset.currency || "KRW",
+  };
+  body.onchange = () => requote(orderId, body, confirm, initial).catch((error) => show(message, error.message || say("error")));
   dialog.showModal();
   confirm.onclick = async () => {
+    const { chosen, all } = ticked(body);
     confirm.disabled = true;
     try {
-      await json(`/orders/${encodeURIComponent(orderId)}/cancel`, { method: "POST", json: { reason: "requested by the buyer" } });
+      const id = encodeURIComponent(orderId);
+      const reason = "requested by the buyer";
+      if (all) await json(`/orders/${id}/cancel`, { method: "POST", json: { reason } });
+      else await json(`/orders/${id}/refunds`, { method: "POST", json: { lines: chosen, reason } });
       dialog.close();
       await loadFragment(orders);
     } catch (error) { show(message, error.message || say("error")); }

@@ -3,13 +3,52 @@
 import { json, say } from "./api.js";
 import { button, cell, fail, pagedTable, when } from "./console.js";
 
+const ROLES = ["customer", "seller", "staff", "admin"];
+
+// A role is changed in place (PATCH /admin/users/{id} {role}); the API refuses what it
+// must (an admin demoting the last admin, say) and the select goes back with the reason.
+function roleSelect(user) {
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", say("role_of", { email: user.email }));
+  select.dataset.user = user.id;
+  select.append(...ROLES.map((role) => new Option(say(`role_${role}`), role, false, role === user.role)));
+  select.dataset.current = user.role;
+  select.addEventListener("change", () => patchUser(select, { role: select.value }));
+  return select;
+}
+
+async function patchUser(control, changes) {
+  const message = document.getElementById("user-message");
+  control.disabled = true;
+  try {
+    await json(`/admin/users/${encodeURIComponent(control.dataset.user)}`, { method: "PATCH", json: changes });
+    message.textContent = say("saved");
+    message.hidden = false;
+    await reloadUsers(true);
+  } catch (error) {
+    if (control.dataset.current) control.value = control.dataset.current;
+    control.disabled = false;
+    fail(error, message);
+  }
+}
+
 function userRow(user) {
   const tr = document.createElement("tr");
+  tr.dataset.user = user.id;
   cell(tr, user.email);
   cell(tr, user.name);
-  cell(tr, user.role);
-  cell(tr, user.seller_status || "–");
-  cell(tr, user.seller_status === "pending" ? button(say("approve"), { approve: user.id }) : "");
+  cell(tr, roleSelect(user));
+  cell(tr, user.seller_status ? say(`seller_${user.seller_status}`) : "–");
+  const actions = document.createElement("span");
+  actions.className = "links";
+  if (user.seller_status === "pending") {
+    actions.append(button(say("approve"), { approve: user.id }), button(say("reject"), { user: user.id, sellerStatus: "rejected" }));
+  } else if (user.seller_status === "approved") {
+    actions.append(button(say("withdraw"), { user: user.id, sellerStatus: "rejected" }));
+  } else if (user.seller_status === "rejected") {
+    actions.append(button(say("approve"), { approve: user.id }));
+  }
+  cell(tr, actions);
   return tr;
 }
 
@@ -108,6 +147,8 @@ async function health() {
 }
 
 document.addEventListener("click", async (event) => {
+  const status = event.target.closest("button[data-seller-status]");
+  if (status) { patchUser(status, { seller_status: status.dataset.sellerStatus }); return; }
   const target = event.target.closest("button[data-approve], button[data-retry], button[data-run], button[data-category]");
   if (!target) return;
   if (target.dataset.category) {

@@ -67,6 +67,17 @@ if (reset) {
   });
 }
 
+// The verification link: its secret leaves the address bar and goes to the API, once.
+const verifying = document.getElementById("verify-email");
+if (verifying) {
+  const token = new URLSearchParams(location.search).get("token") || "";
+  history.replaceState(null, "", location.pathname);
+  json("/auth/verify-email", { method: "POST", json: { token } })
+    .then(() => { document.getElementById("verify-done").hidden = false; })
+    .catch(() => { document.getElementById("verify-failed").hidden = false; })
+    .finally(() => { verifying.hidden = true; });
+}
+
 // Social login comes back with the pair in the URL fragment (never sent to a server).
 if (document.getElementById("oauth-landing")) {
   const pair = Object.fromEntries(new URLSearchParams(location.hash.slice(1)));

@@ -131,6 +131,9 @@ function orderRow(order) {
   cell(tr, String(order.ticket_count));
   cell(tr, money(order.amount - order.refunded_amount, order.currency));
   cell(tr, when(order.paid_at));
+  const label = document.getElementById("orders")?.dataset.refundLabel;
+  cell(tr, order.status === "paid" && label ? button(label, { refund: order.id, buyer: order.buyer.email || "" }) : "");
+  tr.dataset.order = order.id;
   return tr;
 }
 
@@ -171,6 +174,10 @@ async function eventPage(node) {
     const base = `/console/shows/${encodeURIComponent(show.id)}`;
     links.append(link(base, say("dashboard")), link(`${base}/orders`, say("orders")),
       link(`${base}/attendees`, say("attendees")), link(`${base}/box-office`, say("box_office")), link(`/console/door/${encodeURIComponent(show.id)}`, say("door")));
+    if (show.status === "scheduled" && event.status !== "cancelled") {
+      links.append(button(say("move_show"), { showChange: "move", show: show.id, startsAt: show.starts_at }),
+        button(say("cancel_show"), { showChange: "cancel", show: show.id, startsAt: show.starts_at }));
+    }
     cell(tr, links);
     body.append(tr);
   }
@@ -182,7 +189,10 @@ showRoles();
 const events = document.getElementById("events");
 if (events) pagedTable(events, document.getElementById("event-search"), "/seller/events", eventRow);
 const orders = document.getElementById("orders");
-if (orders) pagedTable(orders, document.getElementById("order-search"), `/shows/${encodeURIComponent(orders.dataset.show)}/orders`, orderRow);
+if (orders) {
+  const reload = pagedTable(orders, document.getElementById("order-search"), `/shows/${encodeURIComponent(orders.dataset.show)}/orders`, orderRow);
+  document.addEventListener("bo:orders-changed", () => reload(true));
+}
 const attendees = document.getElementById("attendees");
 if (attendees) {
   pagedTable(attendees, document.getElementById("attendee-search"), `/shows/${encodeURIComponent(attendees.dataset.show)}/attendees`, attendeeRow);

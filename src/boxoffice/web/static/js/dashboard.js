@@ -9,9 +9,10 @@ const showId = root.dataset.show;
 const state = document.getElementById("live-state");
 let latest = null;
 let formFilled = false;
-// The waiting line's length over this page's session: one point per reading that changed
-// it (the stream sends a reading only when a figure changes), an hour kept at most.
-const HISTORY_MS = 60 * 60_000;
+// The waiting line's length over the sale: the dispatcher's samples (one every 10 s, the
+// stream's first "history" event, so a reload or a second screen sees the whole sale),
+// then one point per reading that changed it; two hours kept at most.
+const HISTORY_MS = 2 * 60 * 60_000;
 const history = [];
 const ns = "http://www.w3.org/2000/svg";
 
@@ -38,6 +39,15 @@ function chart(series) {
     bar.append(title);
     svg.append(bar);
   });
+}
+
+// The server's samples, on this page's clock (the stream says what time it is there).
+function seed({ line, now_ms: serverNow }) {
+  const offset = Date.now() - serverNow;
+  history.splice(0, history.length, ...line.map((p) => ({ t: p.at_ms + offset, waiting: p.waiting })));
+  while (history.length > 1 && history[0].t < Date.now() - HISTORY_MS) history.shift();
+  document.getElementById("line-chart").dataset.seeded = String(line.length);
+  lineChart();
 }
 
 function record(waiting) {
@@ -115,7 +125,8 @@ async function follow() {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-          if (block.includes("event: stats") && data) paint(JSON.parse(data));
+          if (block.includes("event: history") && data) seed(JSON.parse(data));
+          else if (block.includes("event: stats") && data) paint(JSON.parse(data));
         }
       }
     } catch (error) {

@@ -32,6 +32,8 @@ function values() {
     title: field("edit-title-field").value.trim(),
     description: field("edit-description").value,
     max_tickets_per_user: Number(field("edit-per-buyer").value),
+    transfers_allowed: field("edit-transfers").checked,
+    transfer_cutoff_hours: Number(field("edit-transfer-cutoff").value),
     sale_opens_at: field("edit-opens").value,
     sale_closes_at: field("edit-closes").value,
     queue: {
@@ -52,6 +54,8 @@ function fill(event) {
   field("edit-title-field").value = event.title;
   field("edit-description").value = event.description;
   field("edit-per-buyer").value = event.max_tickets_per_user;
+  field("edit-transfers").checked = event.transfers_allowed;
+  field("edit-transfer-cutoff").value = event.transfer_cutoff_hours;
   field("edit-opens").value = toLocal(event.sale_opens_at);
   field("edit-closes").value = toLocal(event.sale_closes_at);
   field("edit-queue-on").checked = event.queue.enabled;
@@ -83,7 +87,7 @@ function fill(event) {
 function changes() {
   const now = values();
   const patch = {};
-  for (const key of ["title", "description", "max_tickets_per_user"]) if (now[key] !== initial[key]) patch[key] = now[key];
+  for (const key of ["title", "description", "max_tickets_per_user", "transfers_allowed", "transfer_cutoff_hours"]) if (now[key] !== initial[key]) patch[key] = now[key];
   for (const key of ["sale_opens_at", "sale_closes_at"]) if (now[key] !== initial[key]) patch[key] = kst(now[key]);
   if (JSON.stringify(now.queue) !== JSON.stringify(initial.queue)) patch.queue = now.queue;
   if (JSON.stringify(now.grades) !== JSON.stringify(initial.grades)) patch.grades = now.grades;
