@@ -119,6 +119,7 @@ def start_topology(args: argparse.Namespace, work: Path, pg: str, redis_url: str
             *("--database-url", pg, "--redis-url", redis_url, "--redis-prefix", "bo-chaos"),
             *("--rate", "100000r/s", "--burst", "100000", "--dispatchers", "2"),
             *("--sse-per-address", str(args.buyers + 100)),
+            *("--nginx-workers", str(topology_tool.nginx_workers_for(args.buyers))),
         ]
     )
     return topology_tool.up(up_args)

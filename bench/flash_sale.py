@@ -452,7 +452,7 @@ def main() -> None:
             "--sse-per-address",
             str(args.buyers + 100),
             "--nginx-workers",
-            str(max(2, math.ceil(args.buyers / 7000))),
+            str(topology_tool.nginx_workers_for(args.buyers)),
         ]
     )
     topology = topology_tool.up(up_args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -76,6 +77,13 @@ def render_gateway(
     }
     template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
     return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)
+
+
+def nginx_workers_for(streams: int) -> int:
+    """Gateway workers for ``streams`` long-lived client connections: each proxied stream
+    holds two descriptors of one worker (its 16,384 connections, 18,000 files), so a worker
+    carries about 7,000 streams with room for the short requests beside them."""
+    return max(2, math.ceil(streams / 7000))
 
 
 def nginx_main_config(prefix: Path, workers: int) -> str:

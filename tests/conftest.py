@@ -24,6 +24,7 @@ from boxoffice.platform.config import Environment, Settings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import generate_key_file
 from tests.support import backends
+from tests.support.messaging import SmtpServer
 from tests.support.running import run_sync
 
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
@@ -152,3 +153,10 @@ def runtime(app: FastAPI, client: httpx.AsyncClient) -> Runtime:
     """The app's runtime (available once ``client`` has started the lifespan)."""
     result: Runtime = app.state.runtime
     return result
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port, its inbox readable (``smtp.settings()`` for the app)."""
+    with SmtpServer() as server:
+        yield server

@@ -9,13 +9,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from boxoffice.platform.errors import Forbidden, Unauthorized
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
+
+# An id in a path: opaque, short; an unknown one is looked up and answered 404.
+PathId = Annotated[str, Path(min_length=1, max_length=64)]
+# What a route of a show's seller (or an admin) may answer besides its success.
+SHOW_OWNER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
+    404: {"description": "no such show"},
+}
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 

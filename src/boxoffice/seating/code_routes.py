@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from boxoffice.platform.deps import ReadUoW, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.deps import PathId, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.seating import code_admin
 from boxoffice.seating.code_schemas import (
     CodeBatch,
@@ -17,7 +17,7 @@ from boxoffice.seating.code_schemas import (
 )
 
 router = APIRouter(tags=["seating"])
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = PathId
 Batch = Annotated[str | None, Query(max_length=64)]
 _OWNER: dict[int | str, dict[str, Any]] = {
     403: {"description": "not the event's seller (or an admin)"},

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from boxoffice.platform.deps import CurrentUser, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.deps import CurrentUser, PathId, RuntimeDep, SellerUser, UoW
 from boxoffice.seating import box_office, service, waitlist
 from boxoffice.seating.schemas import (
     BlockedSeatRead,
@@ -22,8 +22,8 @@ from boxoffice.seating.schemas import (
 router = APIRouter(tags=["seating"])
 
 
-ShowId = Annotated[str, Path(min_length=1, max_length=64)]
-HoldId = Annotated[str, Path(min_length=1, max_length=64)]
+ShowId = PathId
+HoldId = PathId
 
 
 @router.get(
@@ -60,7 +60,7 @@ async def release_hold(hold_id: HoldId, runtime: RuntimeDep, user: CurrentUser) 
 
 # The sold-out waitlist (docs/selling.md)
 
-EntryId = Annotated[str, Path(min_length=1, max_length=64)]
+EntryId = PathId
 
 
 def _entry(view: waitlist.EntryView) -> WaitlistEntryRead:

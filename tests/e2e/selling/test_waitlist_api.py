@@ -3,7 +3,7 @@ are offered to the first of them with a hold and an e-mail, and the fan buys it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -16,12 +16,6 @@ from tests.support.api import API, Caller, assert_problem, customer
 from tests.support.catalog import ShowSetup, open_show
 from tests.support.messaging import SmtpServer
 from tests.support.orders import new_order, place_order
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
