@@ -41,7 +41,8 @@ async def webhooks_order_refunded(event: OrderCancelled, delivery: Delivery) -> 
     refunded = event.refund_amount > 0  # a pending order given up moved no money
     data = {"order_id": event.order_id, "refund_amount": event.refund_amount, "fee": event.fee,
             "currency": event.currency, "reason": event.reason, "refund_id": event.refund_id,
-            "partial": event.partial, "positions": list(event.positions)}  # fmt: skip
+            "partial": event.partial, "positions": list(event.positions),
+            "fee_returned": event.fee_returned}  # fmt: skip
     await webhooks.fan_out(
         delivery, kind="order.refunded", seller_id=event.seller_id if refunded else None,
         aggregate_id=event.order_id, data=data,

@@ -233,6 +233,7 @@ async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
         "reason": event.reason,
         "receipt_url": receipt["receipt_url"],
         "partial": event.partial,  # some lines: the rest of the order stands
+        "fee_returned": event.fee_returned,  # earlier fees given back (show cancelled)
     }
     await _send_to_user(
         delivery, event.user_id, "order_cancelled", context, order_id=event.order_id

@@ -239,9 +239,10 @@ async def order_refunds(runtime: Runtime, user: Principal, order_id: str) -> lis
 
 async def refund_view(uow: UnitOfWork, refund: Refund) -> dict[str, Any]:
     parts = await refund_claims.refund_lines(uow, refund.id)
-    fields = "id order_id kind status amount fee reason failure_code created_at completed_at"
+    fields = "id order_id kind status amount fee fee_returned reason failure_code created_at"
     return {
         **{name: getattr(refund, name) for name in fields.split()},
+        "completed_at": refund.completed_at,
         "lines": [
             {
                 "position": p.position,
@@ -307,10 +308,11 @@ async def _refund_all(
     runtime: Runtime, which: Any, reason: str, *, kind: str, refund_used: bool
 ) -> int:
     async with runtime.uow() as uow:
-        statuses = [OrderStatus.PAID.value, OrderStatus.PENDING.value]
+        live = Order.status.in_([OrderStatus.PAID.value, OrderStatus.PENDING.value])
+        closed_with_fee = (Order.status == OrderStatus.PARTIALLY_REFUNDED.value) & (Order.fee > 0)
         order_ids = list(
             (
-                await uow.session.execute(select(Order.id).where(which, Order.status.in_(statuses)))
+                await uow.session.execute(select(Order.id).where(which, live | closed_with_fee))
             ).scalars()
         )
     refunded = 0
@@ -333,6 +335,8 @@ async def _refund_one(
             await end_pending(uow, runtime, order, OrderStatus.CANCELLED, reason)
             await uow.commit()
             return None
+        if order.status == OrderStatus.PARTIALLY_REFUNDED.value and order.fee > 0:
+            return await _return_fees(uow, order, reason, kind=kind)
         if order.status != OrderStatus.PAID.value:
             return None
         if not refund_used and await tickets.used_ticket_count(uow, order.id):
@@ -344,6 +348,22 @@ async def _refund_one(
             quote = await refund_claims.price(
                 uow, order, refund_claims.pick(lines, None), waive_fee=True
             )
-            return await refund_claims.claim(uow, order, quote, reason, kind=kind)
+            # the fees of seats the buyer returned earlier come back too: nothing was delivered
+            return await refund_claims.claim(
+                uow, order, quote, reason, kind=kind, fee_returned=order.fee
+            )
         except (PaymentInProgress, OrderNotCancellable):
             return None
+
+
+async def _return_fees(uow: UnitOfWork, order: Order, reason: str, *, kind: str) -> str | None:
+    """An order its buyer cancelled with a fee, of a show or event that will not happen:
+    the fee goes back (a refund of no lines; its own claim, so a second sweep finds it
+    taken)."""
+    empty = refund_claims.Quote(True, "operator", ())
+    try:
+        return await refund_claims.claim(
+            uow, order, empty, reason, kind=kind, fee_returned=order.fee, key=f"fees:{order.id}"
+        )
+    except (PaymentInProgress, OrderNotCancellable):
+        return None

@@ -55,7 +55,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PAID: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
-    OrderStatus.PARTIALLY_REFUNDED: frozenset(),
+    # its show cancelled after the buyer had cancelled: the fee kept is given back
+    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.EXPIRED: frozenset(),
     OrderStatus.FAILED: frozenset(),
 }

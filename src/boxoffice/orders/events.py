@@ -39,6 +39,8 @@ class OrderCancelled(DomainEvent):
     refund_id: str | None = None
     partial: bool = False
     positions: tuple[int, ...] = ()
+    # Fees kept at earlier refunds of the order and given back in this one (show cancelled).
+    fee_returned: int = 0
 
     @property
     def aggregate_id(self) -> str:

@@ -115,10 +115,12 @@ class Refund(Base):
     payment_id: Mapped[str] = mapped_column(
         Id(), ForeignKey("orders_payments.id", ondelete="CASCADE")
     )
-    kind: Mapped[str] = mapped_column(String(16))  # cancellation | event | automatic
+    kind: Mapped[str] = mapped_column(String(16))  # cancellation | event | show | automatic
     status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
     amount: Mapped[int] = mapped_column(BigInteger())
     fee: Mapped[int] = mapped_column(BigInteger())
+    # Fees the order kept at earlier refunds, given back in this one (its show was cancelled).
+    fee_returned: Mapped[int] = mapped_column(BigInteger(), default=0, server_default="0")
     reason: Mapped[str] = mapped_column(String(500))
     claim: Mapped[str | None] = mapped_column(String(64))
     failure_code: Mapped[str | None] = mapped_column(String(64))

@@ -156,10 +156,20 @@ async def price(
     return Quote(rule.allowed, rule.rule, priced(fees))
 
 
-async def claim(uow: UnitOfWork, order: Order, quote: Quote, reason: str, *, kind: str) -> str:
-    """Write the refund of ``quote``'s lines, pending, and commit; returns its id. Raises
+async def claim(
+    uow: UnitOfWork,
+    order: Order,
+    quote: Quote,
+    reason: str,
+    *,
+    kind: str,
+    fee_returned: int = 0,
+    key: str | None = None,
+) -> str:
+    """Write the refund of ``quote``'s lines, pending, and commit; returns its id; with
+    ``fee_returned`` it also gives back that much of the fees the order kept before. Raises
     ``OrderNotCancellable`` (no captured payment) and ``PaymentInProgress`` (another
-    refund of the order is in flight: one at a time)."""
+    refund of the order is in flight: one at a time; or ``key`` was claimed before)."""
     payment = await uow.session.scalar(
         select(Payment).where(
             Payment.order_id == order.id, Payment.status.in_(lifecycle.CAPTURED_STATES)
@@ -175,38 +185,39 @@ async def claim(uow: UnitOfWork, order: Order, quote: Quote, reason: str, *, kin
         payment_id=payment.id,
         kind=kind,
         status="pending",
-        amount=quote.refund,
+        amount=quote.refund + fee_returned,
         fee=quote.fee,
+        fee_returned=fee_returned,
         reason=reason[:500] or "cancelled",
-        claim=f"order:{order.id}",
+        claim=key or f"order:{order.id}",
         created_at=uow.clock.now(),
     )
     uow.session.add(refund)
     try:
         await uow.session.flush()
         for priced in quote.lines:
-            line = priced.line
-            line.refunded_quantity += priced.quantity
-            uow.session.add(
-                RefundLine(
-                    id=new_id(),
-                    refund_id=refund.id,
-                    line_id=line.id,
-                    position=line.position,
-                    kind=line.kind,
-                    ref=line.ref,
-                    quantity=priced.quantity,
-                    amount=priced.amount,
-                    fee=priced.fee,
-                    ticket_ids=json.dumps(voided.get(line.ref, []))
-                    if line.kind == "seat"
-                    else None,
-                )
-            )
+            priced.line.refunded_quantity += priced.quantity
+            uow.session.add(_refund_line(refund.id, priced, voided))
         await uow.commit()
     except IntegrityError as exc:
         raise PaymentInProgress("A refund of this order is already under way.") from exc
     return refund.id
+
+
+def _refund_line(refund_id: str, priced: Priced, voided: dict[str, list[str]]) -> RefundLine:
+    line = priced.line
+    return RefundLine(
+        id=new_id(),
+        refund_id=refund_id,
+        line_id=line.id,
+        position=line.position,
+        kind=line.kind,
+        ref=line.ref,
+        quantity=priced.quantity,
+        amount=priced.amount,
+        fee=priced.fee,
+        ticket_ids=json.dumps(voided.get(line.ref, [])) if line.kind == "seat" else None,
+    )
 
 
 async def refund_lines(uow: UnitOfWork, refund_id: str) -> list[RefundLine]:

@@ -160,6 +160,8 @@ async def complete_refund(runtime: Runtime, refund_id: str) -> None:
             order.updated_at = now
         if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
             await _return_lines(uow, runtime, order, refund)
+        elif refund.fee_returned and order.status == OrderStatus.PARTIALLY_REFUNDED.value:
+            _return_fees(uow, order, refund)
         await uow.commit()
     log.info("refund_done", refund_id=refund_id, kind=refund.kind, amount=refund.amount)
 
@@ -168,7 +170,7 @@ async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund:
     now = uow.clock.now()
     returned = await refund_claims.refund_lines(uow, refund.id)
     order.refunded_amount += refund.amount
-    order.fee += refund.fee
+    order.fee += refund.fee - refund.fee_returned
     order.updated_at = now
     seat_ids = [part.ref for part in returned if part.kind == "seat"]
     if order.show_id and seat_ids:
@@ -200,5 +202,30 @@ async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund:
             refund_id=refund.id,
             partial=partial,
             positions=tuple(part.position for part in returned),
+            fee_returned=refund.fee_returned,
+        )
+    )
+
+
+def _return_fees(uow: UnitOfWork, order: Order, refund: Refund) -> None:
+    """A refund of no lines that gave back the fee a closed order kept: it is refunded in
+    full now."""
+    order.refunded_amount += refund.amount
+    order.fee -= refund.fee_returned
+    order.updated_at = uow.clock.now()
+    order.status = domain.transition(
+        order.status, domain.status_after_refund(order.amount, order.refunded_amount)
+    ).value
+    uow.record(
+        OrderCancelled(
+            order_id=order.id,
+            user_id=order.user_id,
+            refund_amount=refund.amount,
+            fee=0,
+            currency=order.currency,
+            reason=refund.reason,
+            seller_id=order.seller_id,
+            refund_id=refund.id,
+            fee_returned=refund.fee_returned,
         )
     )

@@ -136,6 +136,9 @@ class RefundRead(BaseModel):
     status: str  # pending | done | failed
     amount: int
     fee: int
+    fee_returned: int = Field(
+        default=0, description="fees the order kept at earlier refunds, given back in this one"
+    )
     reason: str
     failure_code: str | None
     created_at: datetime

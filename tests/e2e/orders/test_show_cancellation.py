@@ -19,7 +19,7 @@ from boxoffice.platform.messaging.worker import InProcessBus
 from boxoffice.platform.runtime import Runtime
 from tests.support.api import API, Caller, assert_problem, customer
 from tests.support.catalog import ShowSetup
-from tests.support.orders import count_rows, hold_seats, new_order, place_order
+from tests.support.orders import count_rows, hold_seats, new_order, paid_order, place_order
 
 
 async def _cancel(client: httpx.AsyncClient, caller: Caller, show_id: str) -> httpx.Response:
@@ -124,6 +124,66 @@ async def test_a_cancelled_show_refunds_its_orders_in_full_and_sells_nothing_mor
         show.show_id: "cancelled",
         other_show: "scheduled",
     }
+
+
+async def _view(client: httpx.AsyncClient, caller: Caller, order_id: str) -> Any:
+    response = await client.get(f"{API}/orders/{order_id}", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_cancelled_show_gives_back_the_fees_its_buyers_paid_to_return_seats(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    show: ShowSetup,
+    fan: Caller,
+    other: Caller,
+) -> None:
+    kept = await paid_order(client, fan, show, seats=2)
+    returned = await paid_order(client, other, show, seats=1, offset=2)
+    clock.advance(timedelta(days=8))  # past the free week: returning costs a fee
+    one = await client.post(
+        f"{API}/orders/{kept['id']}/refunds",
+        json={"lines": [{"position": 0}]},
+        headers=fan.headers,
+    )
+    assert one.status_code == 201, one.text
+    whole = await client.post(f"{API}/orders/{returned['id']}/cancel", headers=other.headers)
+    assert whole.status_code == 200, whole.text
+    await _drain(runtime)
+    half = await _view(client, fan, kept["id"])
+    closed = await _view(client, other, returned["id"])
+    assert (half["status"], closed["status"]) == ("paid", "partially_refunded")
+    assert min(half["fee"], closed["fee"]) > 0
+    fees = {kept["id"]: half["fee"], returned["id"]: closed["fee"]}
+
+    cancelled = await _cancel(client, show.seller, show.show_id)
+    assert cancelled.status_code == 200, cancelled.text
+    await _drain(runtime)
+    assert (await _cancel(client, show.seller, show.show_id)).status_code == 200  # a retry
+    await _drain(runtime)
+
+    for caller, order in ((fan, kept), (other, returned)):
+        now = await _view(client, caller, order["id"])
+        assert (now["status"], now["refunded_amount"], now["fee"]) == (
+            "refunded",
+            order["amount"],
+            0,
+        )
+        refunds = (
+            await client.get(f"{API}/orders/{order['id']}/refunds", headers=caller.headers)
+        ).json()["items"]
+        assert len(refunds) == 2  # the buyer's, then the show's: no third on the retry
+        last = refunds[-1]
+        assert (last["kind"], last["status"], last["fee"]) == ("show", "done", 0)
+        assert last["fee_returned"] == fees[order["id"]]
+    # the provider gave back everything it took: the payments' books say so
+    states = await _payment_states(runtime, show.show_id)
+    assert sorted((status, amount == refunded) for status, amount, refunded, _ in states) == [
+        ("refunded", True),
+        ("refunded", True),
+    ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])

@@ -69,6 +69,21 @@ def test_refund_notice_tells_refund_and_fee_or_that_nothing_was_charged() -> Non
     assert "부분 환불 안내" in part.html
 
 
+@pytest.mark.parametrize(("locale", "words"), [("en", "you paid earlier"), ("ko", "앞서 내신")])
+def test_refund_notice_tells_the_fees_given_back_when_the_show_is_cancelled(
+    locale: str, words: str
+) -> None:
+    base = {"public_url": "x", "name": "Lee", "order_id": "o-3", "currency": "KRW", "reason": ""}
+    back = {**base, "refund_amount": 2000, "fee": 0, "fee_returned": 2000}
+    mail = Templates().render("order_cancelled", locale, back)
+    assert words in mail.text
+    assert words in mail.html
+    assert "₩2,000" in mail.text
+    plain = Templates().render("order_cancelled", locale, {**back, "fee_returned": 0})
+    assert words not in plain.text
+    assert words not in plain.html
+
+
 def test_welcome_in_korean_and_english() -> None:
     context = {"public_url": "x", "name": "민지", "email": "m@example.com"}
     assert "환영" in Templates().render("welcome", "ko", context).subject

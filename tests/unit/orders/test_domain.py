@@ -145,7 +145,9 @@ def test_money_is_integer_minor_units() -> None:
         ("expired", "paid", False),
         ("failed", "paid", False),
         ("refunded", "paid", False),
-        ("partially_refunded", "refunded", False),
+        ("partially_refunded", "refunded", True),  # the show cancelled: its fee given back
+        ("partially_refunded", "paid", False),
+        ("refunded", "partially_refunded", False),
         ("cancelled", "pending", False),
     ],
 )
