@@ -39,7 +39,7 @@ from boxoffice.merch.errors import OutOfStock  # noqa: E402
 from boxoffice.merch.models import Product, Reservation, Variant  # noqa: E402
 from boxoffice.merch.schemas import StockAdjust  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
-from boxoffice.platform.config import Environment, Settings  # noqa: E402
+from boxoffice.platform.config import Environment, IdentitySettings, Settings  # noqa: E402
 from boxoffice.platform.ids import new_id  # noqa: E402
 from boxoffice.platform.runtime import Runtime, build_runtime  # noqa: E402
 from boxoffice.platform.security import Principal, Role  # noqa: E402
@@ -153,8 +153,7 @@ async def measure(backend: str, args: argparse.Namespace, scratch: Path) -> dict
         seed_demo=False,
         log_json=False,
         log_level="WARNING",
-        argon2_time_cost=1,
-        argon2_memory_kib=8 * 1024,
+        identity=IdentitySettings(argon2_time_cost=1, argon2_memory_kib=8 * 1024),
     )
     runtime = wire(build_runtime(settings))
     try:

@@ -105,6 +105,8 @@ def make_settings(
         shutil.copyfile(signing_key_template, dev_key)
 
     def factory(**overrides: Any) -> Settings:
+        """Test settings; a section given as a dict (``batch={...}``) is laid over the
+        test defaults of that section."""
         values: dict[str, Any] = {
             "environment": Environment.TEST,
             "data_dir": tmp_path,
@@ -112,13 +114,15 @@ def make_settings(
             "redis_url": redis_url,
             "redis_prefix": redis_prefix,
             # cheapest argon2id the library accepts: tests check behaviour, not hash cost
-            "argon2_time_cost": 1,
-            "argon2_memory_kib": 8 * 1024,
+            "identity": {"argon2_time_cost": 1, "argon2_memory_kib": 8 * 1024},
             "log_json": False,
             "log_level": "WARNING",
             "seed_demo": False,
         }
-        values.update(overrides)
+        for name, value in overrides.items():
+            default = values.get(name)
+            both_dicts = isinstance(default, dict) and isinstance(value, dict)
+            values[name] = {**default, **value} if both_dicts else value
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return factory

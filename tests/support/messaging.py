@@ -171,7 +171,8 @@ class SmtpServer:
         self.controller.stop()
 
     def settings(self) -> dict[str, Any]:
-        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_timeout_seconds": 10.0}
+        smtp = {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_timeout_seconds": 10.0}
+        return {"notifications": smtp}
 
 
 def unique_prefix() -> str:

@@ -95,8 +95,8 @@ def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         "BOXOFFICE_LOG_JSON": "true",
         "BOXOFFICE_SEED_DEMO": "false",
-        "BOXOFFICE_ARGON2_TIME_COST": str(settings.argon2_time_cost),
-        "BOXOFFICE_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+        "BOXOFFICE_ARGON2_TIME_COST": str(settings.identity.argon2_time_cost),
+        "BOXOFFICE_ARGON2_MEMORY_KIB": str(settings.identity.argon2_memory_kib),
     }
     if not settings.database_url.startswith("sqlite"):
         env["BOXOFFICE_DATABASE_POOL_SIZE"] = "5"  # SQLite serialises writers itself

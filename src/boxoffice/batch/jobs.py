@@ -23,7 +23,7 @@ class StatisticsNotRefreshed(RuntimeError):
 
 
 def statistics_url(runtime: Runtime) -> str:
-    secret = runtime.settings.stats_database_url
+    secret = runtime.settings.batch.stats_database_url
     return secret.get_secret_value() if secret is not None else runtime.settings.database_url
 
 
@@ -100,7 +100,9 @@ async def purge_outbox(runtime: Runtime) -> int:
 
     Unpublished rows are never touched, however old: they are events still owed.
     """
-    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.batch_outbox_retention_days)
+    cutoff = runtime.clock.now() - timedelta(
+        days=runtime.settings.batch.batch_outbox_retention_days
+    )
     total = 0
     while True:
         async with runtime.uow() as uow:
@@ -130,7 +132,7 @@ async def purge_run_history(runtime: Runtime) -> int:
 
     Running runs and each job's latest run (what the job list shows) are kept.
     """
-    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.batch_run_retention_days)
+    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.batch.batch_run_retention_days)
     total = 0
     while True:
         async with runtime.uow() as uow:

@@ -19,7 +19,7 @@ async def startup(runtime: Runtime, stack: AsyncExitStack) -> None:
     service.registered_jobs(runtime)  # raises InvalidSchedule on a bad cron expression
     runner = service.job_runner(runtime)
     stack.push_async_callback(runner.close, MANUAL_RUN_GRACE_SECONDS)
-    if runtime.background and runtime.settings.scheduler_in_process:
+    if runtime.background and runtime.settings.batch.scheduler_in_process:
         scheduler = Scheduler(
             runtime, [job.spec for job in service.registered_jobs(runtime).values()]
         )

@@ -80,7 +80,7 @@ class JobRunner:
 
     @property
     def claim_ttl(self) -> float:
-        return self.runtime.settings.batch_run_claim_ttl_seconds
+        return self.runtime.settings.batch.batch_run_claim_ttl_seconds
 
     def active(self, job: str) -> bool:
         task = self._tasks.get(job)

@@ -59,9 +59,9 @@ class Scheduler:
         specs = list(runtime.jobs) if jobs is None else list(jobs)
         self.runtime = runtime
         self.jobs: dict[str, ScheduledJob] = effective_jobs(
-            specs, settings.batch_schedules, settings.batch_timezone
+            specs, settings.batch.batch_schedules, settings.batch.batch_timezone
         )
-        for name in unknown_overrides(specs, settings.batch_schedules):
+        for name in unknown_overrides(specs, settings.batch.batch_schedules):
             log.warning("schedule_override_for_unknown_job", job=name)
         self.leases = leases or leases_for(runtime)
         self.holder = holder or instance_id()
@@ -75,7 +75,7 @@ class Scheduler:
         """One pass: keep or take the lease, then start every due job. Returns run ids."""
         settings = self.runtime.settings
         leader = await self.leases.acquire(
-            self.lease_name, self.holder, settings.scheduler_lease_ttl_seconds
+            self.lease_name, self.holder, settings.batch.scheduler_lease_ttl_seconds
         )
         if leader != self.is_leader:
             log.info("scheduler_leadership", leader=leader, holder=self.holder)
@@ -131,7 +131,7 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event, *, grace: float = 30.0) -> None:
         """Loop until ``stop`` is set; then let runs finish for ``grace`` s and step down."""
-        poll = self.runtime.settings.scheduler_poll_seconds
+        poll = self.runtime.settings.batch.scheduler_poll_seconds
         log.info("scheduler_started", holder=self.holder, jobs=sorted(self.jobs))
         try:
             while not stop.is_set():

@@ -43,7 +43,9 @@ def registered_jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
     return runtime.adapters.ensure(
         JobTable,
         lambda: JobTable(
-            effective_jobs(list(runtime.jobs), settings.batch_schedules, settings.batch_timezone)
+            effective_jobs(
+                list(runtime.jobs), settings.batch.batch_schedules, settings.batch.batch_timezone
+            )
         ),
     )
 
@@ -101,7 +103,7 @@ async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
             JobView(
                 name=name,
                 schedule=job.expression,
-                timezone=runtime.settings.batch_timezone,
+                timezone=runtime.settings.batch.batch_timezone,
                 description=job.spec.description,
                 enabled=job.schedule is not None,
                 running_run_id=running,
@@ -232,7 +234,7 @@ async def health(uow: UnitOfWork, runtime: Runtime, *, detailed: bool) -> dict[s
     failing = sorted(v.name for v in views if v.last_status in FAILING)
     # A leader that holds its lease but no longer starts due ticks (hung) shows here.
     late = uow.clock.now() - timedelta(
-        seconds=OVERDUE_GRACE_SECONDS + runtime.settings.scheduler_lease_ttl_seconds
+        seconds=OVERDUE_GRACE_SECONDS + runtime.settings.batch.scheduler_lease_ttl_seconds
     )
     overdue = sorted(
         v.name

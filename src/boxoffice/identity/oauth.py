@@ -75,7 +75,7 @@ class OAuthDenied(BadRequest):
 
 
 def provider_config(runtime: Runtime, name: str) -> OAuthProvider:
-    config = runtime.settings.oauth.get(name)
+    config = runtime.settings.identity.oauth.get(name)
     if config is None:
         raise OAuthProviderUnknown(f"No sign-in provider named '{name}' is configured.")
     if config.kind not in ("oidc", "kakao"):

@@ -73,7 +73,7 @@ async def oauth_callback(
     """Finish social login: 200 token pair, or 302 to the front-end carrying it."""
     params = {k: v for k, v in {"code": code, "state": state, "error": error}.items() if v}
     pair = await service.social_login_callback(uow, runtime, provider, params, binding)
-    frontend = runtime.settings.oauth_frontend_redirect
+    frontend = runtime.settings.identity.oauth_frontend_redirect
     if frontend:
         fragment = urlencode(pair.model_dump(mode="json"))
         return RedirectResponse(f"{frontend.split('#')[0]}#{fragment}", 302, headers=_NO_STORE)

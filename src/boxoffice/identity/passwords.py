@@ -20,7 +20,9 @@ def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher
 
 def hasher_for(settings: Settings) -> PasswordHasher:
     return _hasher(
-        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        settings.identity.argon2_time_cost,
+        settings.identity.argon2_memory_kib,
+        settings.identity.argon2_parallelism,
     )
 
 
@@ -50,14 +52,18 @@ def _dummy_for(time_cost: int, memory_kib: int, parallelism: int) -> str:
 
 def _dummy_hash(settings: Settings) -> str:
     return _dummy_for(
-        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        settings.identity.argon2_time_cost,
+        settings.identity.argon2_memory_kib,
+        settings.identity.argon2_parallelism,
     )
 
 
 def check_policy(settings: Settings, password: str, email: str) -> None:
     """Raise ``WeakPassword`` (422, each problem under ``errors``) for a password the
     policy refuses (sign-up and reset apply the same one)."""
-    problems = password_problems(password, min_length=settings.password_min_length, email=email)
+    problems = password_problems(
+        password, min_length=settings.identity.password_min_length, email=email
+    )
     if problems:
         raise WeakPassword(
             "The password " + "; ".join(problems) + ".",

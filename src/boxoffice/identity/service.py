@@ -86,7 +86,7 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
     """
     settings = runtime.settings
     await runtime.limiter.hit(
-        Rule("signup-address", settings.signup_per_address_per_hour, 3600),
+        Rule("signup-address", settings.identity.signup_per_address_per_hour, 3600),
         client,
         detail="Too many sign-ups from this address; try again later.",
     )
@@ -155,7 +155,7 @@ async def apply_as_seller(
     """Create (or resubmit) the seller profile: pending, or approved at once when configured."""
     user = await get_user(uow, principal.id)
     now = uow.clock.now()
-    auto = runtime.settings.seller_auto_approve
+    auto = runtime.settings.identity.seller_auto_approve
     status = SellerStatus.APPROVED if auto else SellerStatus.PENDING
     profile = await uow.session.get(SellerProfile, user.id)
     if profile is None:

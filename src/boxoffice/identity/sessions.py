@@ -23,7 +23,7 @@ from boxoffice.platform.uow import UnitOfWork
 
 def address_rule(runtime: Runtime) -> Rule:
     """Failed sign-ins from one address across accounts (a looser limit than per account)."""
-    s = runtime.settings
+    s = runtime.settings.identity
     return Rule("login-fail-address", s.login_failures_per_address, s.login_failure_window_seconds)
 
 

@@ -43,7 +43,7 @@ def _keys(runtime: Runtime, email: str, client: str) -> tuple[str, str, str]:
 
 def delay_seconds(runtime: Runtime, failures: int) -> int:
     """How long to wait after ``failures`` failures (0 while they are free)."""
-    s = runtime.settings
+    s = runtime.settings.identity
     if failures < s.login_free_failures:
         return 0
     exponent = min(failures - s.login_free_failures, 30)
@@ -60,8 +60,8 @@ async def admit(runtime: Runtime, email: str, client: str) -> Attempt:
     # Counted before the password is checked (taken back on success or refusal): concurrent
     # attempts get distinct numbers, so no more than the free ones run without the slot.
     number = await kv.incr(failures_key)
-    await kv.expire(failures_key, runtime.settings.login_failure_memory_seconds)
-    slotted = number > runtime.settings.login_free_failures
+    await kv.expire(failures_key, runtime.settings.identity.login_failure_memory_seconds)
+    slotted = number > runtime.settings.identity.login_free_failures
     if slotted and not await kv.set(slot_key, "1", ttl=SLOT_SECONDS, only_if_absent=True):
         await kv.incr(failures_key, -1)
         raise RateLimited(MESSAGE, retry_after=1)

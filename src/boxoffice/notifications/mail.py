@@ -67,7 +67,7 @@ def build_message(
     settings: Settings, *, to: str, rendered: RenderedMail, message_id: str
 ) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = settings.mail_from
+    message["From"] = settings.notifications.mail_from
     message["To"] = to
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
@@ -79,7 +79,7 @@ def build_message(
 
 def message_id_for(settings: Settings, key: str) -> str:
     """Stable per e-mail: a redelivered message carries the same Message-ID."""
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "boxoffice.local"
+    domain = parseaddr(settings.notifications.mail_from)[1].rpartition("@")[2] or "boxoffice.local"
     return f"<{key}@{domain}>"
 
 
@@ -99,7 +99,7 @@ class SmtpMailer:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def send(self, message: EmailMessage) -> None:
-        s = self.settings
+        s = self.settings.notifications
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
@@ -146,6 +146,6 @@ class DirectoryMailer:
 
 
 def mailer_for(settings: Settings) -> Mailer:
-    if settings.smtp_host:
+    if settings.notifications.smtp_host:
         return SmtpMailer(settings)
-    return DirectoryMailer(settings.mail_dir or settings.data_dir / "mail")
+    return DirectoryMailer(settings.notifications.mail_dir or settings.data_dir / "mail")

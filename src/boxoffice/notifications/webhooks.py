@@ -81,7 +81,7 @@ async def check_target(runtime: Runtime, url: str) -> None:
     """Refuse what is not a public HTTPS address (SSRF): no loopback, private, link-local,
     multicast or reserved target, whatever the name resolves to now. Tests and a local
     topology allow private targets (and plain HTTP) by setting."""
-    allow_private = runtime.settings.webhook_allow_private_targets
+    allow_private = runtime.settings.notifications.webhook_allow_private_targets
     parts = urlsplit(url)
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
         raise WebhookTargetRefused("Webhooks go to https:// addresses.")
@@ -288,7 +288,7 @@ async def _post(
     }
     try:
         await check_target(runtime, url)  # again: what the name resolves to may have changed
-        timeout = runtime.settings.webhook_timeout_seconds
+        timeout = runtime.settings.notifications.webhook_timeout_seconds
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             answer = await client.post(url, content=body, headers=headers)
         return answer.status_code, None, int((time.perf_counter() - started) * 1000)
@@ -323,6 +323,6 @@ async def _record(
         row.status, row.delivered_at, endpoint.failure_streak = "delivered", now, 0
         return
     endpoint.failure_streak += 1
-    if endpoint.failure_streak >= runtime.settings.webhook_disable_after_failures:
+    if endpoint.failure_streak >= runtime.settings.notifications.webhook_disable_after_failures:
         endpoint.active, endpoint.disabled_at = False, now
         log.warning("webhook_endpoint_disabled", endpoint_id=endpoint.id)

@@ -1,10 +1,13 @@
 """Settings: one tree, read from ``BOXOFFICE_*`` variables and ``.env``.
 
-The root holds what the kernel needs (database, Redis, broker, mail, keys, ...); each
-context that has settings of its own has a section (``settings.waitroom``,
-``settings.payment``, ...), a plain model read with the root. A section's variables are
-``BOXOFFICE_<SECTION>_<FIELD>`` (``BOXOFFICE_WAITROOM_TICK_SECONDS``); the nested form
-``BOXOFFICE_WAITROOM__TICK_SECONDS`` works as well. Tests configure by constructing
+The root holds what the kernel needs (database, Redis, broker, keys, limits, logs); each
+context that has settings of its own has a section (``settings.identity``,
+``settings.waitroom``, ``settings.notifications``, ...), a plain model read with the root.
+A section's variables are ``BOXOFFICE_<SECTION>_<FIELD>``
+(``BOXOFFICE_WAITROOM_TICK_SECONDS``), or ``BOXOFFICE_<FIELD>`` for the sections whose
+fields lived at the root before (identity, notifications, batch: their variables kept
+their names, ``BOXOFFICE_SMTP_HOST``); the nested form ``BOXOFFICE_WAITROOM__TICK_SECONDS``
+works for every section. No two settings share a variable. Tests configure by constructing
 settings (``Settings(waitroom=WaitroomSettings(tick_seconds=0.2))``), never by
 environment variables. With no settings at all the app runs embedded (SQLite in
 ``./var``, in-memory adapters); in production mode it refuses to start with a
@@ -26,6 +29,37 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from boxoffice.platform.config_sections import (
+    BatchSettings,
+    CacheSettings,
+    CatalogSettings,
+    IdentitySettings,
+    NotificationsSettings,
+    OAuthProvider,
+    PaymentSettings,
+    StorageSettings,
+    WaitroomSettings,
+    WebSettings,
+)
+
+__all__ = [
+    "SECTIONS",
+    "BatchSettings",
+    "CacheSettings",
+    "CatalogSettings",
+    "Environment",
+    "IdentitySettings",
+    "NotificationsSettings",
+    "OAuthProvider",
+    "PaymentSettings",
+    "Settings",
+    "StorageSettings",
+    "UnsafeSettings",
+    "WaitroomSettings",
+    "WebSettings",
+    "variable_prefix",
+]
+
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the marker production mode refuses
 
 
@@ -35,143 +69,30 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class OAuthProvider(BaseModel):
-    """One social-login provider. ``kind`` is ``oidc`` (Google and any OIDC issuer) or ``kakao``."""
-
-    kind: str = "oidc"
-    client_id: str
-    client_secret: SecretStr = SecretStr("")
-    # OIDC: discovery document; Kakao: explicit endpoints below.
-    server_metadata_url: str | None = None
-    authorize_url: str | None = None
-    token_url: str | None = None
-    userinfo_url: str | None = None
-    scope: str = "openid email profile"
-
-
-class CatalogSettings(BaseModel):
-    """``BOXOFFICE_CATALOG_*``: how long catalog's reads are cached, image limits."""
-
-    detail_cache_seconds: float = Field(default=300.0, gt=0)
-    listing_cache_seconds: float = Field(default=60.0, gt=0)
-    sale_info_cache_seconds: float = Field(default=300.0, gt=0)
-    max_image_pixels: int = Field(default=20_000_000, ge=1)  # checked before decoding
-
-
-class WaitroomSettings(BaseModel):
-    """``BOXOFFICE_WAITROOM_*``: the waiting room and its dispatcher."""
-
-    # How long an admitted person may hold seats before the place counts as expired.
-    admission_ttl_seconds: int = Field(default=600, ge=10)
-    # SSE: a comment line this often keeps proxies and browsers from dropping the stream.
-    heartbeat_seconds: float = Field(default=15.0, gt=0)
-    # SSE: people further back than this position get a `position` event at most every
-    # `stream_distant_every_seconds` (0: everyone at every change, the default). Twenty
-    # thousand people far back gain nothing from an update per tick, and each costs the
-    # process a write; a flash sale's deployment turns this on (docs/waitroom.md).
-    stream_distant_position: int = Field(default=0, ge=0)
-    stream_distant_every_seconds: float = Field(default=5.0, gt=0)
-    # SSE: the reconnect delay suggested to browsers (the `retry:` field), in milliseconds.
-    stream_retry_ms: int = Field(default=3000, ge=100)
-    # Dispatcher: how often it admits (the issue requires <= 1 s).
-    tick_seconds: float = Field(default=0.5, gt=0, le=1.0)
-    # Dispatcher: also run one (under the same lease) inside API processes that run
-    # background loops; off when `boxoffice dispatcher` processes do all the admitting.
-    dispatch_in_process: bool = True
-    # Dispatcher: leader lease; a standby takes over at most this long after a crash.
-    lease_seconds: float = Field(default=3.0, gt=0)
-    # Measured admit rate: averaged over this window (for eta_seconds).
-    rate_window_seconds: float = Field(default=10.0, gt=0)
-    # A process re-reads a show's serving number when pub/sub said nothing for this long.
-    stale_after_seconds: float = Field(default=3.0, gt=0)
-    # Catalog sale info is cached this long per process (joins are the hot path).
-    sale_info_cache_seconds: float = Field(default=2.0, ge=0)
-    # Queue state is kept this long after the last change to the show's queue.
-    retention_hours: int = Field(default=72, ge=1)
-    # Joins allowed per user and per client address (a NAT'd venue shares one address).
-    joins_per_user_per_minute: int = Field(default=20, ge=1)
-    joins_per_address_per_minute: int = Field(default=600, ge=1)
-    # Connections to Redis per process (requests beyond wait for one to be free).
-    redis_max_connections: int = Field(default=64, ge=2)
-
-
-class PaymentSettings(BaseModel):
-    """``BOXOFFICE_PAYMENT_*``: the payment providers orders may use."""
-
-    # The simulated provider: on in dev and test, off in production unless asked for.
-    internal_enabled: bool | None = None
-
-    toss_secret_key: SecretStr | None = None
-    toss_client_key: str = ""
-    toss_base_url: str = "https://api.tosspayments.com"
-
-    kakaopay_secret_key: SecretStr | None = None
-    kakaopay_cid: str = "TC0ONETIME"
-    kakaopay_base_url: str = "https://open-api.kakaopay.com/online/v1/payment"
-
-    # Seconds to wait for a provider; past it the outcome is unknown and reconciled later.
-    timeout_seconds: float = 10.0
-    connect_timeout_seconds: float = 3.0
-
-    # Where the browser lands after a redirect flow (``?order_id=&status=[&code=]``).
-    frontend_result_url: str | None = None
-    # A payment confirming for longer than this is looked up by reconciliation.
-    stale_confirm_seconds: int = 60
-
-
-class StorageSettings(BaseModel):
-    """``BOXOFFICE_STORAGE_*``: ``backend`` is ``local`` (default) or ``s3``."""
-
-    backend: str = "local"
-    local_dir: Path | None = None  # default: <data_dir>/media
-    s3_bucket: str = "boxoffice"
-    s3_endpoint_url: str | None = None  # None: AWS itself
-    s3_region: str = "ap-northeast-2"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    # Where browsers fetch objects (a CDN or the bucket's public address); default: endpoint/bucket.
-    s3_public_url: str | None = None
-    s3_create_bucket: bool = False
-    # Canned ACL for uploads ("public-read" where browsers fetch the bucket directly);
-    # None when a CDN with its own access serves the objects (the usual production set-up).
-    s3_acl: str | None = None
-
-
-class CacheSettings(BaseModel):
-    """``BOXOFFICE_CACHE_*``: the cache backend follows ``BOXOFFICE_REDIS_URL`` unless disabled."""
-
-    enabled: bool = True
-    max_entries: int = Field(default=10_000, ge=1)  # memory adapter's LRU bound
-    default_ttl_seconds: float = Field(default=300.0, gt=0)
-
-
-class WebSettings(BaseModel):
-    """``BOXOFFICE_WEB_*``: the fans' shop (``boxoffice.web``, docs/web.md)."""
-
-    # Toss Payments' browser SDK: the one script a page loads from elsewhere, and only the
-    # checkout page, only when Toss is configured (a provider's payment window cannot be
-    # served by us; tests point it at the local stand-in).
-    toss_sdk_url: str = "https://js.tosspayments.com/v2/standard"
-    page_size: int = Field(default=12, ge=1, le=100)  # events per page on the home page
-    # A show with more seats than this is drawn section by section (then seat by seat).
-    overview_above_seats: int = Field(default=3000, ge=1)
-    # How often the console's live dashboard reads a show's figures (per open dashboard).
-    console_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
-
-
 SECTIONS: dict[str, type[BaseModel]] = {
+    "identity": IdentitySettings,
     "catalog": CatalogSettings,
     "waitroom": WaitroomSettings,
     "payment": PaymentSettings,
     "storage": StorageSettings,
     "cache": CacheSettings,
     "web": WebSettings,
+    "notifications": NotificationsSettings,
+    "batch": BatchSettings,
 }
 
 
+def variable_prefix(section: str) -> str:
+    """What a section's variables are called after ``BOXOFFICE_``: ``<SECTION>_<FIELD>``, or
+    ``<FIELD>`` for a section whose fields kept the names they had at the root."""
+    prefix: str = getattr(SECTIONS[section], "variable_prefix", f"{section}_")
+    return prefix
+
+
 class _SectionVariables(PydanticBaseSettingsSource):
-    """``BOXOFFICE_<SECTION>_<FIELD>`` from the environment (and, below it, ``.env``): the
-    names each section's variables have always had."""
+    """Each section's variables from the environment (and, below it, ``.env``): the names
+    they have always had (:func:`variable_prefix`); a dict or list as JSON, or spelled out
+    with ``__`` (``BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID``)."""
 
     def __init__(
         self, settings_cls: type[BaseSettings], *sources: EnvSettingsSource | None
@@ -187,15 +108,32 @@ class _SectionVariables(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for section, model in SECTIONS.items():
-            prefix = f"boxoffice_{section}_"
-            values = {
-                name: self._variables[prefix + name]
-                for name in model.model_fields
-                if self._variables.get(prefix + name) is not None
-            }
+            prefix = f"boxoffice_{variable_prefix(section)}"
+            values = {}
+            for name, field in model.model_fields.items():
+                value = self._variables.get(prefix + name)
+                if value is not None:
+                    complex_ = self.field_is_complex(field)
+                    values[name] = (
+                        self.decode_complex_value(name, field, value) if complex_ else value
+                    )
+                nested = self._nested(prefix + name + "__")
+                if nested:
+                    values[name] = nested
             if values:
                 found[section] = values
         return found
+
+    def _nested(self, start: str) -> dict[str, Any]:
+        tree: dict[str, Any] = {}
+        for key, value in self._variables.items():
+            if key.startswith(start) and value is not None:
+                *path, leaf = key[len(start) :].split("__")
+                branch = tree
+                for part in path:
+                    branch = branch.setdefault(part, {})
+                branch[leaf] = value
+        return tree
 
 
 class Settings(BaseSettings):
@@ -235,24 +173,6 @@ class Settings(BaseSettings):
     # delays through the retry topic, then dead-lettered.
     retry_delays_seconds: list[float] = Field(default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0])
 
-    # Sellers' webhooks (notifications/webhooks.py): a delivery's timeout, the failed
-    # attempts in a row after which an endpoint is disabled, and whether private or
-    # loopback targets are allowed (tests and a local topology only: SSRF guard).
-    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
-    webhook_disable_after_failures: int = Field(default=20, ge=1, le=1000)
-    webhook_allow_private_targets: bool = False
-
-    # E-mail: SMTP when smtp_host is set, else files in mail_dir (default <data_dir>/mail).
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_tls: bool = False
-    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
-    mail_from: str = "boxoffice <no-reply@boxoffice.local>"
-    mail_dir: Path | None = None
-
     # Secrets and keys.
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     jwt_private_key_file: Path | None = None
@@ -260,27 +180,6 @@ class Settings(BaseSettings):
     access_token_ttl_minutes: int = Field(default=100, ge=1, le=24 * 60)
     refresh_token_ttl_days: int = Field(default=7, ge=1, le=90)
     jwt_issuer: str = "boxoffice"
-
-    # Passwords (argon2id, OWASP's minimum profile by default: see docs/decisions.md).
-    password_min_length: int = Field(default=8, ge=8)
-    argon2_time_cost: int = Field(default=2, ge=1)
-    argon2_memory_kib: int = Field(default=19 * 1024, ge=8 * 1024)
-    argon2_parallelism: int = Field(default=1, ge=1)
-
-    # Login throttling (docs/security.md, section 6): per account *and* client address,
-    # ``login_free_failures`` failures, then a delay that doubles per further failure from
-    # ``login_delay_base_seconds`` up to ``login_delay_max_seconds``; failures are forgotten
-    # ``login_failure_memory_seconds`` after the last one, or at a successful sign-in from
-    # that address. Per address alone (across accounts): a looser moving window.
-    login_free_failures: int = Field(default=5, ge=1)
-    login_delay_base_seconds: int = Field(default=10, ge=1)
-    login_delay_max_seconds: int = Field(default=900, ge=1)
-    login_failure_memory_seconds: int = Field(default=86_400, ge=60)
-    login_failures_per_address: int = 30
-    login_failure_window_seconds: int = 300
-    signup_per_address_per_hour: int = 50
-
-    seller_auto_approve: bool = False
 
     # Request limits.
     max_json_body_bytes: int = 4 * 1024 * 1024
@@ -294,36 +193,22 @@ class Settings(BaseSettings):
     # comma-separated. Anyone else's forwarded headers are ignored (docs/security.md, 5.).
     trusted_proxies: str = "127.0.0.1,::1"
 
-    # Social login providers, e.g. BOXOFFICE_OAUTH__GOOGLE__CLIENT_ID.
-    oauth: dict[str, OAuthProvider] = Field(default_factory=dict)
-    oauth_frontend_redirect: str | None = None
-
     # Demo data on `boxoffice run`.
     seed_demo: bool = True
-
-    # Batch: the scheduler role and its jobs (docs/batch.md).
-    # Statistics refresh connects with this URL (a least-privilege user); unset: database_url.
-    stats_database_url: SecretStr | None = None
-    # Per-job cron overrides, e.g. {"batch.purge_outbox": "30 4 * * *"}; "off" disables.
-    batch_schedules: dict[str, str] = Field(default_factory=dict)
-    batch_timezone: str = "UTC"  # the zone cron schedules are read in
-    batch_outbox_retention_days: int = Field(default=7, ge=1)
-    batch_run_retention_days: int = Field(default=90, ge=1)
-    scheduler_in_process: bool = True  # `run`/`serve` also schedule (leases keep it single)
-    scheduler_lease_ttl_seconds: float = Field(default=15.0, gt=0)
-    scheduler_poll_seconds: float = Field(default=1.0, gt=0)
-    batch_run_claim_ttl_seconds: float = Field(default=60.0, gt=0)
 
     log_level: str = "INFO"
     log_json: bool = True
 
     # The contexts' sections.
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     waitroom: WaitroomSettings = Field(default_factory=WaitroomSettings)
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    notifications: NotificationsSettings = Field(default_factory=NotificationsSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -131,7 +131,7 @@ async def checkout(request: Request, hold_id: Id, runtime: RuntimeDep) -> HTMLRe
 
 @router.get("/login")
 async def login(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    return render(request, "login.html", social=sorted(runtime.settings.oauth))
+    return render(request, "login.html", social=sorted(runtime.settings.identity.oauth))
 
 
 @router.get("/signup")

@@ -32,7 +32,7 @@ def app(settings: Settings, clock: FrozenClock) -> FastAPI:
 def jobs(runtime: Runtime) -> dict[str, ScheduledJob]:
     """batch's own jobs and three test jobs, as the API sees them."""
     specs = [*batch_jobs.JOBS, every_minute(), failing(), gated_job()]
-    registered = effective_jobs(specs, runtime.settings.batch_schedules)
+    registered = effective_jobs(specs, runtime.settings.batch.batch_schedules)
     runtime.adapters.put(service.JobTable(registered))
     runtime.jobs = specs
     return registered

@@ -21,8 +21,10 @@ async def test_background_app_schedules_jobs_and_steps_down_on_shutdown(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(
-        scheduler_poll_seconds=0.05,
-        batch_schedules={"batch.purge_run_history": "* * * * * *"},  # every second
+        batch={
+            "scheduler_poll_seconds": 0.05,
+            "batch_schedules": {"batch.purge_run_history": "* * * * * *"},  # every second
+        },
     )
     app = create_app(settings, ["identity", "batch"], background=True)
     async with LifespanManager(app) as manager:

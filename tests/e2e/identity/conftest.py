@@ -95,7 +95,7 @@ def oauth_providers(
 def settings(
     make_settings: Callable[..., Settings], oauth_providers: dict[str, OAuthProvider]
 ) -> Settings:
-    return make_settings(public_url=APP_URL, oauth=oauth_providers)
+    return make_settings(public_url=APP_URL, identity={"oauth": oauth_providers})
 
 
 @pytest.fixture

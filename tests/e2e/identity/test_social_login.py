@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -29,6 +30,11 @@ from tests.support.api import API, assert_problem, log_in, sign_up, unique_email
 
 # oidc-provider-mock (the Google stand-in) calls Authlib APIs that Authlib now deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
+
+
+def _with_identity(settings: Settings, **changes: Any) -> Settings:
+    """The test's settings with some of identity's changed (social login's providers...)."""
+    return settings.model_copy(update={"identity": settings.identity.model_copy(update=changes)})
 
 
 async def authorize(client: httpx.AsyncClient, provider: str) -> str:
@@ -266,7 +272,8 @@ async def test_frontend_redirect_carries_the_tokens_in_the_fragment(
 ) -> None:
     frontend = "https://app.example.com/signed-in"
     app = create_app(
-        settings.model_copy(update={"oauth_frontend_redirect": frontend}), background=False
+        _with_identity(settings, oauth_frontend_redirect=frontend),
+        background=False,
     )
     sub = await google_user(google_url, email=unique_email("spa"), email_verified=True)
     async with LifespanManager(app) as manager:
@@ -283,10 +290,10 @@ async def test_frontend_redirect_carries_the_tokens_in_the_fragment(
 
 
 async def test_unreachable_provider_is_a_502(make_settings: object, settings: Settings) -> None:
-    broken = settings.oauth["google"].model_copy(
+    broken = settings.identity.oauth["google"].model_copy(
         update={"server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
     )
-    app = create_app(settings.model_copy(update={"oauth": {"google": broken}}), background=False)
+    app = create_app(_with_identity(settings, oauth={"google": broken}), background=False)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=APP_URL) as client:
@@ -422,8 +429,10 @@ async def test_kakao_token_error_is_a_502(
 async def test_kakao_wrong_client_secret_is_a_502(
     settings: Settings, browser: httpx.AsyncClient, kakao_stub: KakaoStub
 ) -> None:
-    kakao = settings.oauth["kakao"].model_copy(update={"client_secret": SecretStr("wrong")})
-    app = create_app(settings.model_copy(update={"oauth": {"kakao": kakao}}), background=False)
+    kakao = settings.identity.oauth["kakao"].model_copy(
+        update={"client_secret": SecretStr("wrong")}
+    )
+    app = create_app(_with_identity(settings, oauth={"kakao": kakao}), background=False)
     user = kakao_user(kakao_stub, email=unique_email("secret"))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)

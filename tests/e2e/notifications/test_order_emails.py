@@ -104,7 +104,7 @@ async def test_embedded_run_writes_mail_files_from_its_background_loop(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     mail_dir = tmp_path / "outgoing-mail"
-    settings = make_settings(mail_dir=mail_dir, relay_poll_seconds=0.05)
+    settings = make_settings(notifications={"mail_dir": mail_dir}, relay_poll_seconds=0.05)
     app = create_app(settings, background=True)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -61,9 +61,11 @@ async def receiver() -> AsyncIterator[Receiver]:
 def settings(make_settings: Callable[..., Settings], payment_settings: PaymentSettings) -> Settings:
     return make_settings(
         payment=payment_settings,
-        webhook_allow_private_targets=True,  # the receiver is on this machine
-        webhook_timeout_seconds=0.5,
-        webhook_disable_after_failures=3,
+        notifications={
+            "webhook_allow_private_targets": True,  # the receiver is on this machine
+            "webhook_timeout_seconds": 0.5,
+            "webhook_disable_after_failures": 3,
+        },
         retry_delays_seconds=[1.0] * 8,
     )
 

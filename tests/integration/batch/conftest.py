@@ -27,6 +27,6 @@ def claim_ttl() -> float:
 async def batch_runtime(
     make_settings: Callable[..., Settings], frozen: FrozenClock, claim_ttl: float
 ) -> AsyncIterator[Runtime]:
-    runtime = build_runtime(make_settings(batch_run_claim_ttl_seconds=claim_ttl), frozen)
+    runtime = build_runtime(make_settings(batch={"batch_run_claim_ttl_seconds": claim_ttl}), frozen)
     yield runtime
     await runtime.close()

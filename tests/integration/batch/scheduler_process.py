@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from boxoffice.batch.scheduler import Scheduler
-from boxoffice.platform.config import Environment, Settings
+from boxoffice.platform.config import BatchSettings, Environment, Settings
 from boxoffice.platform.runtime import build_runtime
 from tests.support.batch import FileClock, every_minute
 
@@ -28,9 +28,11 @@ async def main(database_url: str, clock_file: Path, status_file: Path, holder: s
         environment=Environment.TEST,
         data_dir=Path(tempfile.mkdtemp(prefix="bo-sched-")),
         database_url=database_url,
-        scheduler_poll_seconds=0.05,
-        scheduler_lease_ttl_seconds=LEASE_TTL_SECONDS,
-        batch_run_claim_ttl_seconds=600,
+        batch=BatchSettings(
+            scheduler_poll_seconds=0.05,
+            scheduler_lease_ttl_seconds=LEASE_TTL_SECONDS,
+            batch_run_claim_ttl_seconds=600,
+        ),
         log_json=False,
         log_level="WARNING",
     )

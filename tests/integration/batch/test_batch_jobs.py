@@ -120,7 +120,7 @@ async def pg_role_without_rights(database_url: str) -> AsyncIterator[str]:
 async def test_statistics_user_without_rights_fails_the_run_naming_the_tables(
     make_settings: object, frozen: FrozenClock, pg_role_without_rights: str
 ) -> None:
-    settings = make_settings(stats_database_url=pg_role_without_rights)  # type: ignore[operator]
+    settings = make_settings(batch={"stats_database_url": pg_role_without_rights})  # type: ignore[operator]
     runtime = build_runtime(settings, frozen)
     try:
         run = await _run(runtime, "batch.refresh_table_statistics")
@@ -194,7 +194,7 @@ async def mariadb_stats_user(database_url: str) -> AsyncIterator[str]:
 async def test_statistics_on_mariadb_with_the_least_privilege_user(
     make_settings: object, frozen: FrozenClock, mariadb_stats_user: str
 ) -> None:
-    settings = make_settings(stats_database_url=mariadb_stats_user)  # type: ignore[operator]
+    settings = make_settings(batch={"stats_database_url": mariadb_stats_user})  # type: ignore[operator]
     runtime = build_runtime(settings, frozen)
     try:
         async with runtime.engine.begin() as conn:
@@ -237,7 +237,7 @@ async def test_statistics_on_sqlite_fill_sqlite_stat1(batch_runtime: Runtime) ->
 async def test_outbox_purge_deletes_only_rows_published_before_the_retention(
     batch_runtime: Runtime,
 ) -> None:
-    retention = batch_runtime.settings.batch_outbox_retention_days
+    retention = batch_runtime.settings.batch.batch_outbox_retention_days
     await _add_outbox(batch_runtime, 30, published_days_ago=retention + 1)
     await _add_outbox(batch_runtime, 5, published_days_ago=retention - 1)
     await _add_outbox(batch_runtime, 4, published_days_ago=None)  # never published: owed
@@ -264,7 +264,7 @@ async def test_run_history_purge_keeps_recent_running_and_each_jobs_latest(
     batch_runtime: Runtime, frozen: FrozenClock
 ) -> None:
     now = frozen.now()
-    old = now - timedelta(days=batch_runtime.settings.batch_run_retention_days + 1)
+    old = now - timedelta(days=batch_runtime.settings.batch.batch_run_retention_days + 1)
     async with batch_runtime.uow() as uow:
         for i in range(12):
             uow.session.add(

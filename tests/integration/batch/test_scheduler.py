@@ -86,7 +86,7 @@ async def test_schedule_override_and_disabling_by_setting(
     make_settings: Callable[..., Settings], frozen: FrozenClock
 ) -> None:
     settings = make_settings(
-        batch_schedules={"test.every_minute": "*/10 * * * *", "test.failing": "off"}
+        batch={"batch_schedules": {"test.every_minute": "*/10 * * * *", "test.failing": "off"}}
     )
     runtime = build_runtime(settings, frozen)
     try:
@@ -211,7 +211,7 @@ async def test_a_run_whose_process_died_is_abandoned_and_the_job_taken_over(
 async def test_with_redis_the_lease_lives_in_redis_and_lapses_in_real_time(
     make_settings: Callable[..., Settings], frozen: FrozenClock
 ) -> None:
-    settings = make_settings(scheduler_lease_ttl_seconds=0.3)
+    settings = make_settings(batch={"scheduler_lease_ttl_seconds": 0.3})
     runtime = build_runtime(settings, frozen)
     try:
         active = Scheduler(runtime, [every_minute()], holder="active")
@@ -258,7 +258,7 @@ async def test_only_the_lease_holder_schedules_and_a_standby_takes_over(
     assert active.is_leader
     assert not standby.is_leader
     # the active one dies (no release): the standby takes over once the lease lapses
-    ttl = int(batch_runtime.settings.scheduler_lease_ttl_seconds)
+    ttl = int(batch_runtime.settings.batch.scheduler_lease_ttl_seconds)
     await _live(frozen, ttl + 1, standby)
     assert standby.is_leader
     await _live(frozen, 60 * 2, standby)

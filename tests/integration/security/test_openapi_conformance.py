@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from boxoffice.app import open_runtime
 from boxoffice.identity import service as identity
-from boxoffice.platform.config import Environment, Settings
+from boxoffice.platform.config import Environment, IdentitySettings, Settings
 from boxoffice.platform.security import Role
 from tests.support import backends
 from tests.support.api import API, PASSWORD
@@ -92,8 +92,7 @@ def running_api(
         environment=Environment.TEST,
         data_dir=root,
         database_url=database_url,
-        argon2_time_cost=1,
-        argon2_memory_kib=8 * 1024,
+        identity=IdentitySettings(argon2_time_cost=1, argon2_memory_kib=8 * 1024),
         seed_demo=False,
     )
     emails = run_sync(_users(settings))

@@ -11,7 +11,8 @@ from boxoffice.notifications.webhooks import WebhookTargetRefused, check_target,
 
 
 def runtime(allow_private: bool = False) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(webhook_allow_private_targets=allow_private))
+    notifications = SimpleNamespace(webhook_allow_private_targets=allow_private)
+    return SimpleNamespace(settings=SimpleNamespace(notifications=notifications))
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ def test_settings_come_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
     settings = _settings(tmp_path)
     assert settings.redis_url == "redis://cache:6379/0"
     assert settings.access_token_ttl_minutes == 30
-    assert settings.oauth["google"].client_id == "gid"
+    assert settings.identity.oauth["google"].client_id == "gid"
 
 
 def test_each_section_reads_its_own_variables(
@@ -88,3 +88,32 @@ def test_each_section_reads_its_own_variables(
     assert settings.catalog.detail_cache_seconds == 300.0  # untouched sections keep defaults
     given = _settings(tmp_path, waitroom=WaitroomSettings(tick_seconds=0.5))
     assert given.waitroom.tick_seconds == 0.5  # what a test constructs wins
+
+
+def test_sections_that_left_the_root_keep_their_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOXOFFICE_SMTP_HOST", "mail.example")
+    monkeypatch.setenv("BOXOFFICE_LOGIN_FREE_FAILURES", "3")
+    monkeypatch.setenv("BOXOFFICE_BATCH_SCHEDULES", '{"batch.purge_outbox": "off"}')
+    monkeypatch.setenv("BOXOFFICE_OAUTH__KAKAO__CLIENT_ID", "kid")
+    monkeypatch.setenv("BOXOFFICE_OAUTH__KAKAO__KIND", "kakao")
+    monkeypatch.setenv("BOXOFFICE_NOTIFICATIONS__WEBHOOK_TIMEOUT_SECONDS", "2.5")
+    settings = _settings(tmp_path)
+    assert settings.notifications.smtp_host == "mail.example"
+    assert settings.notifications.webhook_timeout_seconds == 2.5  # the nested spelling
+    assert settings.identity.login_free_failures == 3
+    assert settings.batch.batch_schedules == {"batch.purge_outbox": "off"}
+    assert settings.identity.oauth["kakao"].client_id == "kid"
+    assert settings.identity.oauth["kakao"].kind == "kakao"
+    assert settings.identity.argon2_time_cost == 2  # the rest of the section keeps defaults
+
+
+def test_no_two_settings_share_a_variable() -> None:
+    from boxoffice.platform.config import SECTIONS, variable_prefix
+
+    names = [name for name in Settings.model_fields if name not in SECTIONS]
+    for section, model in SECTIONS.items():
+        names += [variable_prefix(section) + name for name in model.model_fields]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert not set(names) & set(SECTIONS)  # no variable is a section's own name
