@@ -61,10 +61,30 @@ async def emails_and_tickets(
             )
             waited = time.monotonic() - started
             if not any(counts.values()) or waited > wait_seconds:
-                return {**counts, "waited_for_worker_seconds": round(waited, 1)}
+                backlog = await _mail_backlog(conn) if counts["emails_missing"] else {}
+                return {**counts, "waited_for_worker_seconds": round(waited, 1), **backlog}
             await asyncio.sleep(2)
     finally:
         await engine.dispose()
+
+
+async def _mail_backlog(conn: Any) -> dict[str, Any]:
+    """Where e-mails still missing may be: a retry not yet due, a dead letter, an event not
+    relayed, a claim a dead worker left — so a report tells "late" from "lost"."""
+    from sqlalchemy import text
+
+    queries = {
+        "retries_waiting": "SELECT consumer, attempt, due_at, last_error FROM platform_retries",
+        "dead_letters": "SELECT consumer, attempts, last_error FROM platform_dead_letters",
+        "events_not_relayed": "SELECT event_type FROM platform_outbox WHERE published_at IS NULL",
+        "claims_open": "SELECT consumer, claimed_until FROM platform_processed_events "
+        "WHERE claim IS NOT NULL",
+    }
+    backlog: dict[str, Any] = {}
+    for name, sql in queries.items():
+        rows = (await conn.execute(text(sql))).all()
+        backlog[name] = [[str(v)[:200] for v in row] for row in rows[:20]]
+    return {"mail_backlog": backlog}
 
 
 def sales(results: list[dict[str, Any]]) -> list[tuple[float, int]]:

@@ -166,8 +166,9 @@ class Settings(BaseSettings):
     consumer_concurrency: int = Field(default=16, ge=1, le=256)
     # A delivery left unacknowledged this long (worker died) goes to another worker.
     redelivery_after_seconds: float = Field(default=60.0, gt=0)
-    # A consumer's claim on an event; longer than any handler runs (SMTP timeout included).
-    consumer_claim_seconds: float = Field(default=120.0, gt=0)
+    # A consumer's claim on an event, renewed every third of it while its handler runs
+    # (messaging/claim_keeper.py): a dead worker's claim lapses within this.
+    consumer_claim_seconds: float = Field(default=30.0, gt=0)
     processed_event_retention_days: int = Field(default=30, ge=1)
     # Failed consumers (an e-mail the SMTP server refused, ...) are retried after these
     # delays through the retry topic, then dead-lettered.

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import loads
+from boxoffice.platform.messaging.claim_keeper import claim_kept
 from boxoffice.platform.messaging.consumers import (
     AlreadyProcessed,
     AnyConsumer,
@@ -201,10 +202,11 @@ class Dispatcher:
         elif await self.already_processed(consumer, envelope.event_id):
             return "duplicate"
         try:
-            await consumer.handler(item.event, delivery)
-            if not delivery.recorded:
-                async with self.runtime.uow() as uow:
-                    await delivery.commit(uow)
+            async with claim_kept(self.runtime, delivery):
+                await consumer.handler(item.event, delivery)
+                if not delivery.recorded:
+                    async with self.runtime.uow() as uow:
+                        await delivery.commit(uow)
         except AlreadyProcessed:
             return "duplicate"
         except Exception as exc:
