@@ -288,7 +288,8 @@ async def refund_show_orders(runtime: Runtime, show_id: str, reason: str = "") -
 
 
 async def refund_if_show_cancelled(runtime: Runtime, order_id: str, show_id: str) -> bool:
-    """A paid order of a show cancelled meanwhile: refunded in full. The show's status is
+    """An order of a show cancelled meanwhile — paid after the sweep, or left by it while a
+    buyer's refund was under way — refunded in full, fees kept given back. The show's status is
     read through catalog's cache, which the cancellation's commit invalidated before its
     event was relayed. The refund's unique claim makes this and the show's sweep refund it
     once between them."""

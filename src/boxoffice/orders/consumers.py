@@ -6,7 +6,7 @@ from typing import Any
 
 from boxoffice.catalog.events import EventCancelled, ShowCancelled
 from boxoffice.orders import service
-from boxoffice.orders.events import OrderPaid
+from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.messaging import Consumer, Delivery
 
 
@@ -29,6 +29,15 @@ async def refund_paid_for_cancelled_show(event: OrderPaid, delivery: Delivery) -
         await service.refund_if_show_cancelled(delivery.runtime, event.order_id, event.show_id)
 
 
+async def refund_rest_for_cancelled_show(event: OrderCancelled, delivery: Delivery) -> None:
+    """A buyer's refund that was under way while the show's sweep passed its order (the
+    sweep found the order's one refund slot taken and left it) → once it is done, the
+    rest of the order, and any fee kept, refunded like the sweep would have. A no-op (one
+    cached read) when the show goes on, or when the refund was the sweep's own."""
+    if event.show_id is not None and event.refund_id is not None:
+        await service.refund_if_show_cancelled(delivery.runtime, event.order_id, event.show_id)
+
+
 CONSUMERS: list[Consumer[Any]] = [
     Consumer(
         "orders.refund_cancelled_event",
@@ -46,6 +55,12 @@ CONSUMERS: list[Consumer[Any]] = [
         "orders.refund_paid_for_cancelled_show",
         OrderPaid,
         refund_paid_for_cancelled_show,
+        acts_outside_db=True,
+    ),
+    Consumer(
+        "orders.refund_rest_for_cancelled_show",
+        OrderCancelled,
+        refund_rest_for_cancelled_show,
         acts_outside_db=True,
     ),
 ]

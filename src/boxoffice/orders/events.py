@@ -41,6 +41,7 @@ class OrderCancelled(DomainEvent):
     positions: tuple[int, ...] = ()
     # Fees kept at earlier refunds of the order and given back in this one (show cancelled).
     fee_returned: int = 0
+    show_id: str | None = None  # of a refund's order of seats
 
     @property
     def aggregate_id(self) -> str:

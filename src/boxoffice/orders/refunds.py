@@ -203,6 +203,7 @@ async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund:
             partial=partial,
             positions=tuple(part.position for part in returned),
             fee_returned=refund.fee_returned,
+            show_id=order.show_id,
         )
     )
 

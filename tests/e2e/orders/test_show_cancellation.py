@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from boxoffice.orders import refund_claims, refunds
+from boxoffice.orders.lifecycle import lock_order
 from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.messaging.worker import InProcessBus
 from boxoffice.platform.runtime import Runtime
@@ -183,6 +185,46 @@ async def test_a_cancelled_show_gives_back_the_fees_its_buyers_paid_to_return_se
     assert sorted((status, amount == refunded) for status, amount, refunded, _ in states) == [
         ("refunded", True),
         ("refunded", True),
+    ]
+
+
+async def test_a_refund_under_way_when_the_show_is_cancelled_is_followed_by_the_rest(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    show: ShowSetup,
+    fan: Caller,
+) -> None:
+    order = await paid_order(client, fan, show, seats=2)
+    clock.advance(timedelta(days=8))  # past the free week: the buyer's return costs a fee
+    # The buyer's return of one seat is claimed, not yet sent to the provider...
+    async with runtime.uow() as uow:
+        locked = await lock_order(uow, order["id"])
+        assert locked is not None
+        lines = await refund_claims.order_lines(uow, order["id"], lock=True)
+        chosen = refund_claims.pick(lines, [refund_claims.Pick(0)])
+        quote = await refund_claims.price(uow, locked, chosen, waive_fee=False)
+        assert quote.fee > 0
+        under_way = await refund_claims.claim(uow, locked, quote, "mine", kind="cancellation")
+    # ...when the show is cancelled: the sweep finds the order's refund slot taken.
+    assert (await _cancel(client, show.seller, show.show_id)).status_code == 200
+    await _drain(runtime)
+    assert (await _view(client, fan, order["id"]))["status"] == "paid"
+
+    assert await refunds.execute_refund(runtime, under_way)  # the buyer's refund goes through
+    await _drain(runtime)
+    done = await _view(client, fan, order["id"])
+    assert (done["status"], done["refunded_amount"], done["fee"]) == (
+        "refunded",
+        order["amount"],
+        0,
+    )
+    listed = (await client.get(f"{API}/orders/{order['id']}/refunds", headers=fan.headers)).json()[
+        "items"
+    ]
+    assert [(r["kind"], r["fee_returned"]) for r in listed] == [
+        ("cancellation", 0),
+        ("show", quote.fee),
     ]
 
 
