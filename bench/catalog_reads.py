@@ -255,6 +255,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.postgres:
         backend = "postgresql"
         env["BOXOFFICE_DATABASE_URL"] = asyncio.run(_scratch_postgres())
+        # Both servers (cache off, cache on) run at once and every worker keeps up to
+        # 2 × pool size connections: 2 × 4 × 2 × 5 = 80 fits a default PostgreSQL
+        # (max_connections 100); the default 10 per worker did not ("too many clients"
+        # answered as 503s under the alternating load).
+        env["BOXOFFICE_DATABASE_POOL_SIZE"] = str(args.pool_size)
     if args.redis:
         env["BOXOFFICE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
         env["BOXOFFICE_REDIS_PREFIX"] = f"bo-bench-catalog-{os.getpid()}"
@@ -294,6 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": backend,
             "cache": "redis" if args.redis else "memory LRU",
             "server_workers": args.workers,
+            "database_pool_size_per_worker": args.pool_size if args.postgres else None,
         },
         "concurrency": args.concurrency,
         "seconds_per_scenario": args.seconds,
@@ -309,6 +315,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=4, help="uvicorn workers per server")
     parser.add_argument("--events", type=int, default=120)
+    parser.add_argument("--pool-size", type=int, default=5, help="per worker (PostgreSQL)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating slices per route")
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis for the cache")
