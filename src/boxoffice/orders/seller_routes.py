@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from boxoffice.orders import service
 from boxoffice.orders.schemas import (
@@ -17,6 +17,7 @@ from boxoffice.orders.schemas import (
     ShowOrderPage,
     ShowOrderQuery,
 )
+from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import SHOW_OWNER_RESPONSES, PathId, ReadUoW, RuntimeDep, SellerUser
 
 router = APIRouter(tags=["orders"])
@@ -52,24 +53,17 @@ async def list_show_orders(
     "/shows/{show_id}/orders/export",
     operation_id="export_show_orders",
     response_class=StreamingResponse,
-    responses={**_OWNER, 200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+    responses={**_OWNER, **csvsafe.responses("CSV, streamed")},
 )
 async def export_show_orders(
     show_id: ShowId,
     runtime: RuntimeDep,
     seller: SellerUser,
     order_status: Annotated[OrderStatusName | None, Query(alias="status")] = None,
-) -> StreamingResponse:
+) -> Response:
     """Every order of the show as CSV (UTF-8 with a BOM), streamed as it is read."""
     rows = await service.export_orders(runtime, seller, show_id, status=order_status)
-    return StreamingResponse(
-        rows,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="orders-{show_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csvsafe.download(rows, f"orders-{show_id}.csv")
 
 
 @router.get(

@@ -1,14 +1,18 @@
 """CSV for spreadsheets: a cell a buyer typed (a name, an e-mail) that starts like a formula
 is written with a leading apostrophe, so opening an export never runs it (OWASP's "CSV
-injection"). Numbers and dates are written as they are."""
+injection"). Numbers and dates are written as they are. :func:`download` answers an export
+as an attachment, streamed when its rows come from an iterator."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 from typing import Any, Protocol
 
+from starlette.responses import Response, StreamingResponse
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 class RowWriter(Protocol):
@@ -32,3 +36,20 @@ class _SafeWriter:
 def writer(out: Any) -> RowWriter:
     """``csv.writer(out)`` whose text cells cannot be read as formulas."""
     return _SafeWriter(out)
+
+
+def responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a CSV export route."""
+    return {200: {"content": {"text/csv": {}}, "description": description}}
+
+
+def download(body: bytes | str | AsyncIterable[str | bytes], filename: str) -> Response:
+    """``body`` as the attachment ``filename``, never cached (exports carry buyers' data and
+    codes); streamed when it is an iterator."""
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    if isinstance(body, bytes | str):
+        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+    return StreamingResponse(body, media_type=MEDIA_TYPE, headers=headers)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import PathId, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.seating import code_admin
 from boxoffice.seating.code_schemas import (
@@ -54,14 +55,13 @@ async def list_codes(event_id: Id, uow: ReadUoW, seller: SellerUser, batch_id: B
     "/events/{event_id}/codes.csv",
     operation_id="export_codes",
     response_class=Response,
-    responses=_OWNER | {200: {"content": {"text/csv": {}}, "description": "the codes as CSV"}},
+    responses=_OWNER | csvsafe.responses("the codes as CSV"),
 )
 async def export_codes(
     event_id: Id, uow: ReadUoW, seller: SellerUser, batch_id: Batch = None
 ) -> Response:
     body = await code_admin.as_csv(uow, seller, event_id, batch_id)
-    headers = {"Content-Disposition": f'attachment; filename="codes-{event_id}.csv"'}
-    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return csvsafe.download(body, f"codes-{event_id}.csv")
 
 
 @router.patch(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
+from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import (
     SHOW_OWNER_RESPONSES,
     PathId,
@@ -56,24 +57,17 @@ async def list_show_attendees(
     "/shows/{show_id}/attendees/export",
     operation_id="export_show_attendees",
     response_class=StreamingResponse,
-    responses={**_OWNER, 200: {"content": {"text/csv": {}}, "description": "CSV, streamed"}},
+    responses={**_OWNER, **csvsafe.responses("CSV, streamed")},
 )
 async def export_show_attendees(
     show_id: ShowId,
     runtime: RuntimeDep,
     seller: SellerUser,
     ticket_status: Annotated[Literal["valid", "used", "void"] | None, Query(alias="status")] = None,
-) -> StreamingResponse:
+) -> Response:
     """Every ticket of the show with its holder as CSV (UTF-8 with a BOM), streamed."""
     rows = await service.export_attendees(runtime, seller, show_id, status=ticket_status)
-    return StreamingResponse(
-        rows,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="attendees-{show_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csvsafe.download(rows, f"attendees-{show_id}.csv")
 
 
 @router.get(
