@@ -153,6 +153,36 @@ async def pay(
     return response
 
 
+async def bought(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    show: ShowSetup,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+    *,
+    provider: str = "internal",
+    seats: int = 2,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """An order of ``seats`` seats from ``offset`` placed and paid through ``provider``'s
+    flow; returns the paid order."""
+    order = await new_order(client, caller, show, provider, seats=seats, offset=offset)
+    paid = await pay(client, caller, order, toss, kakaopay)
+    assert paid.status_code == 200, paid.text
+    body: dict[str, Any] = paid.json()
+    assert body["status"] == "paid", body
+    return body
+
+
+async def cancel_order(
+    client: httpx.AsyncClient, caller: Caller, order_id: str, *, reason: str, **body: object
+) -> httpx.Response:
+    """``POST /orders/{id}/cancel`` as ``caller`` (``charge_fee``, ``refund_used``...)."""
+    return await client.post(
+        f"{API}/orders/{order_id}/cancel", json={"reason": reason, **body}, headers=caller.headers
+    )
+
+
 async def count_rows(runtime: Runtime, sql: str, **params: Any) -> int:
     async with runtime.uow() as uow:
         return int((await uow.session.execute(text(sql), params)).scalar_one())

@@ -16,24 +16,9 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, customer, user_with_role
 from tests.support.catalog import ShowSetup, create_venue, ensure_categories, event_body
-from tests.support.orders import count_rows, new_order, pay
+from tests.support.orders import bought, count_rows, new_order
 
-
-async def _paid(
-    client: httpx.AsyncClient,
-    fan: Caller,
-    show: ShowSetup,
-    toss: TossStandIn,
-    kakaopay: KakaoPayStandIn,
-    *,
-    offset: int,
-    seats: int = 2,
-) -> dict[str, Any]:
-    order = await new_order(client, fan, show, seats=seats, offset=offset)
-    paid = await pay(client, fan, order, toss, kakaopay)
-    assert paid.status_code == 200, paid.text
-    body: dict[str, Any] = paid.json()
-    return body
+_paid = bought
 
 
 async def _pages(

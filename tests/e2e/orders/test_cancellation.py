@@ -4,6 +4,7 @@ provider minus the fee of the window, tickets voided, seats back on sale."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, user_with_role
 from tests.support.catalog import ShowSetup
-from tests.support.orders import count_rows, new_order, pay
+from tests.support.orders import cancel_order, count_rows, new_order, pay
 
 
 async def _available(runtime: Runtime, show: ShowSetup) -> int:
@@ -27,10 +28,7 @@ async def _available(runtime: Runtime, show: ShowSetup) -> int:
     )
 
 
-async def _cancel(client: httpx.AsyncClient, caller: Caller, order_id: str) -> httpx.Response:
-    return await client.post(
-        f"{API}/orders/{order_id}/cancel", json={"reason": "plans changed"}, headers=caller.headers
-    )
+_cancel = partial(cancel_order, reason="plans changed")
 
 
 async def test_cancel_pending_order_releases_the_hold(

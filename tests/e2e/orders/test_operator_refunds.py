@@ -6,6 +6,7 @@ or refunds the order, nor a seller whose approval was withdrawn."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import httpx
 
@@ -16,34 +17,17 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, user_with_role
 from tests.support.catalog import ShowSetup, open_show
-from tests.support.orders import new_order, pay
+from tests.support.orders import bought, cancel_order
 
 
 def _terms(client: httpx.AsyncClient, caller: Caller, order_id: str) -> object:
     return client.get(f"{API}/orders/{order_id}/cancellation", headers=caller.headers)
 
 
-async def _refund(
-    client: httpx.AsyncClient, caller: Caller, order_id: str, **body: object
-) -> httpx.Response:
-    return await client.post(
-        f"{API}/orders/{order_id}/cancel",
-        json={"reason": "the organiser refunds", **body},
-        headers=caller.headers,
-    )
+_refund = partial(cancel_order, reason="the organiser refunds")
 
 
-async def _paid(
-    client: httpx.AsyncClient,
-    show: ShowSetup,
-    fan: Caller,
-    toss: TossStandIn,
-    kakaopay: KakaoPayStandIn,
-    offset: int = 0,
-) -> dict[str, object]:
-    order = await new_order(client, fan, show, "toss", offset=offset)
-    assert (await pay(client, fan, order, toss, kakaopay)).json()["status"] == "paid"
-    return order
+_paid = partial(bought, provider="toss")
 
 
 async def test_the_seller_sees_the_buyers_fee_and_refunds_in_full_or_on_the_buyers_terms(
@@ -54,8 +38,8 @@ async def test_the_seller_sees_the_buyers_fee_and_refunds_in_full_or_on_the_buye
     toss: TossStandIn,
     kakaopay: KakaoPayStandIn,
 ) -> None:
-    full = await _paid(client, show, fan, toss, kakaopay)
-    kept = await _paid(client, show, fan, toss, kakaopay, offset=2)
+    full = await _paid(client, fan, show, toss, kakaopay)
+    kept = await _paid(client, fan, show, toss, kakaopay, offset=2)
     clock.advance(timedelta(days=8))  # past the free week: 4,000 a ticket
     for caller in (show.seller, fan):
         terms = await _terms(client, caller, str(kept["id"]))
@@ -108,7 +92,7 @@ async def test_after_the_cutoff_the_seller_refunds_in_full_but_not_on_the_buyers
     toss: TossStandIn,
     kakaopay: KakaoPayStandIn,
 ) -> None:
-    order = await _paid(client, show, fan, toss, kakaopay)
+    order = await _paid(client, fan, show, toss, kakaopay)
     clock.advance(timedelta(days=39, hours=12))  # inside the show's last 24 hours
     terms = (await _terms(client, show.seller, str(order["id"]))).json()
     assert (terms["allowed"], terms["rule"], terms["refundable"]) == (
@@ -135,7 +119,7 @@ async def test_the_buyer_pays_the_fee_whatever_they_send(
     toss: TossStandIn,
     kakaopay: KakaoPayStandIn,
 ) -> None:
-    order = await _paid(client, show, fan, toss, kakaopay)
+    order = await _paid(client, fan, show, toss, kakaopay)
     clock.advance(timedelta(days=8))
     body = (await _refund(client, fan, str(order["id"]), charge_fee=False)).json()
     assert (body["status"], body["fee"]) == ("partially_refunded", 8000)
@@ -150,7 +134,7 @@ async def test_nobody_else_sees_or_refunds_the_order(
     toss: TossStandIn,
     kakaopay: KakaoPayStandIn,
 ) -> None:
-    order = await _paid(client, show, fan, toss, kakaopay)
+    order = await _paid(client, fan, show, toss, kakaopay)
     another_seller = (await open_show(client, runtime, rows=1, seats_per_row=2)).seller
     for stranger in (other, another_seller):
         assert_problem(await _terms(client, stranger, str(order["id"])), 404, "not_found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, user_with_role
 from tests.support.catalog import ShowSetup, open_show
-from tests.support.orders import count_rows, new_order, pay
+from tests.support.orders import cancel_order, count_rows, new_order, pay
 
 
 async def _tickets(
@@ -277,14 +278,7 @@ async def test_check_in_names_a_show_the_caller_may_scan_for(
     assert held["status"] == "valid"
 
 
-async def _cancel(
-    client: httpx.AsyncClient, caller: Caller, order_id: str, **body: object
-) -> httpx.Response:
-    return await client.post(
-        f"{API}/orders/{order_id}/cancel",
-        json={"reason": "changed plans", **body},
-        headers=caller.headers,
-    )
+_cancel = partial(cancel_order, reason="changed plans")
 
 
 @pytest.mark.parametrize("backend", BACKENDS[:2])
