@@ -158,10 +158,12 @@ async def complete_refund(runtime: Runtime, refund_id: str) -> None:
             # the order's own capture, sent back because it could not be fulfilled
             order.refunded_amount += refund.amount
             order.updated_at = now
-        if refund.kind != "automatic" and order.status == OrderStatus.PAID.value:
+        if refund.kind != "automatic" and (
+            order.status == OrderStatus.PAID.value
+            # a refund of no lines giving back the fee a closed order kept (show cancelled)
+            or (refund.fee_returned and order.status == OrderStatus.PARTIALLY_REFUNDED.value)
+        ):
             await _return_lines(uow, runtime, order, refund)
-        elif refund.fee_returned and order.status == OrderStatus.PARTIALLY_REFUNDED.value:
-            _return_fees(uow, order, refund)
         await uow.commit()
     log.info("refund_done", refund_id=refund_id, kind=refund.kind, amount=refund.amount)
 
@@ -188,8 +190,8 @@ async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund:
         order.status = domain.transition(
             order.status, domain.status_after_refund(order.amount, order.refunded_amount)
         ).value
-        order.closed_at = now
-        order.cancel_reason = refund.reason
+        order.closed_at = order.closed_at or now
+        order.cancel_reason = order.cancel_reason or refund.reason
     uow.record(
         OrderCancelled(
             order_id=order.id,
@@ -204,29 +206,5 @@ async def _return_lines(uow: UnitOfWork, runtime: Runtime, order: Order, refund:
             positions=tuple(part.position for part in returned),
             fee_returned=refund.fee_returned,
             show_id=order.show_id,
-        )
-    )
-
-
-def _return_fees(uow: UnitOfWork, order: Order, refund: Refund) -> None:
-    """A refund of no lines that gave back the fee a closed order kept: it is refunded in
-    full now."""
-    order.refunded_amount += refund.amount
-    order.fee -= refund.fee_returned
-    order.updated_at = uow.clock.now()
-    order.status = domain.transition(
-        order.status, domain.status_after_refund(order.amount, order.refunded_amount)
-    ).value
-    uow.record(
-        OrderCancelled(
-            order_id=order.id,
-            user_id=order.user_id,
-            refund_amount=refund.amount,
-            fee=0,
-            currency=order.currency,
-            reason=refund.reason,
-            seller_id=order.seller_id,
-            refund_id=refund.id,
-            fee_returned=refund.fee_returned,
         )
     )
