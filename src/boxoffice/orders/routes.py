@@ -24,6 +24,7 @@ from boxoffice.orders.schemas import (
     TossConfirm,
 )
 from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.downloads import attachment
 from boxoffice.platform.errors import BadRequest, DomainError
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.runtime import Runtime
@@ -75,14 +76,7 @@ async def export_my_data(uow: ReadUoW, user: CurrentUser) -> Response:
     """Everything kept of the caller (profile, seller application, orders, tickets,
     transfers) as one JSON file, to keep before deleting the account or to take elsewhere."""
     body = await account_export.export_account(uow, user)
-    return Response(
-        dumps(body),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="boxoffice-account.json"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(dumps(body), "boxoffice-account.json", "application/json")
 
 
 @router.post(

@@ -9,7 +9,9 @@ import csv
 from collections.abc import AsyncIterable, Iterable
 from typing import Any, Protocol
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+
+from boxoffice.platform.downloads import attachment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -44,12 +46,5 @@ def responses(description: str) -> dict[int | str, dict[str, Any]]:
 
 
 def download(body: bytes | str | AsyncIterable[str | bytes], filename: str) -> Response:
-    """``body`` as the attachment ``filename``, never cached (exports carry buyers' data and
-    codes); streamed when it is an iterator."""
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    }
-    if isinstance(body, bytes | str):
-        return Response(body, media_type=MEDIA_TYPE, headers=headers)
-    return StreamingResponse(body, media_type=MEDIA_TYPE, headers=headers)
+    """``body`` as the CSV file ``filename`` (:func:`downloads.attachment`)."""
+    return attachment(body, filename, MEDIA_TYPE)
