@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import email
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -405,6 +406,36 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "boxoffice", "worker"], env=env, stdout=out, stderr=out
         )
+
+
+async def kill_mid_burst_and_restart(
+    env: dict[str, str],
+    log: Path,
+    *,
+    burst: int,
+    progress: Callable[[], int],
+    finished: Callable[[], Any],
+    what: str,
+) -> int:
+    """Start ``boxoffice worker``, ``kill -9`` it once a fifth of the burst went out, start
+    it again and wait until ``finished()``, then stop it; returns what had gone out at the
+    kill (less than the burst, or nothing was tested)."""
+    worker = start_worker(env, log)
+    try:
+        await wait_until(lambda: progress() >= burst // 5, "the burst under way", 120)
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(timeout=10) == -signal.SIGKILL
+        at_kill = progress()
+        assert at_kill < burst, "the worker finished before the kill: nothing was tested"
+        worker = start_worker(env, log)
+        await wait_until(finished, f"every {what} after the restart", 240)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        return at_kill
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
 
 
 def worker_env_fixture(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import signal
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -33,8 +32,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime, build_runtime
 from tests.support.messaging import (
     count,
-    start_worker,
-    wait_until,
+    kill_mid_burst_and_restart,
     worker_env_fixture,
 )
 from tests.support.receiver import serving
@@ -126,18 +124,8 @@ async def test_worker_killed_mid_burst_delivers_every_webhook_after_restart(
     tmp_path: Path,
 ) -> None:
     runtime = build_runtime(make_settings())
-    log = tmp_path / "worker.log"
-    worker = None
     try:
         orders = await _burst(runtime, receiver.url)
-        worker = start_worker(worker_env, log)
-        await wait_until(lambda: len(receiver.orders) >= BURST // 5, "the burst under way", 120)
-        worker.send_signal(signal.SIGKILL)
-        assert worker.wait(timeout=10) == -signal.SIGKILL
-        at_kill = len(receiver.orders)
-        assert at_kill < BURST, "the worker finished before the kill: nothing was tested"
-
-        worker = start_worker(worker_env, log)
 
         async def everything_delivered() -> bool:
             delivered = WebhookDelivery.status == "delivered"
@@ -145,10 +133,14 @@ async def test_worker_killed_mid_burst_delivers_every_webhook_after_restart(
                 await count(runtime, WebhookDelivery.id, delivered) == BURST
             )
 
-        await wait_until(everything_delivered, "every webhook after the restart", 240)
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-        worker = None
+        at_kill = await kill_mid_burst_and_restart(
+            worker_env,
+            tmp_path / "worker.log",
+            burst=BURST,
+            progress=lambda: len(receiver.orders),
+            finished=everything_delivered,
+            what="webhook",
+        )
 
         assert receiver.orders == orders  # every order's payment, and nothing else
         assert receiver.forged == 0
@@ -158,7 +150,4 @@ async def test_worker_killed_mid_burst_delivers_every_webhook_after_restart(
         print(f"killed at {at_kill}/{BURST} delivered; posted again after restart: {resent}")
         assert resent <= CONCURRENCY, receiver.deliveries.most_common(3)
     finally:
-        if worker is not None:
-            worker.kill()
-            worker.wait()
         await runtime.close()

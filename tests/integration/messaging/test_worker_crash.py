@@ -8,7 +8,6 @@ see docs/messaging.md): the test counts those and bounds them by the sends in fl
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,9 +23,8 @@ from boxoffice.platform.runtime import build_runtime
 from tests.support.messaging import (
     SmtpServer,
     count,
+    kill_mid_burst_and_restart,
     record_signups,
-    start_worker,
-    wait_until,
     worker_env_fixture,
 )
 
@@ -48,22 +46,11 @@ async def test_worker_killed_mid_burst_delivers_every_email_after_restart(
     tmp_path: Path,
 ) -> None:
     runtime = build_runtime(make_settings())
-    log = tmp_path / "worker.log"
-    worker = None
     try:
         await record_signups(runtime, BURST)
         async with runtime.uow() as uow:
             event_ids = list((await uow.session.execute(select(OutboxMessage.event_id))).scalars())
         expected = {f"<welcome.{event_id}@boxoffice.local>" for event_id in event_ids}
-
-        worker = start_worker(worker_env, log)
-        await wait_until(lambda: len(smtp.inbox) >= BURST // 5, "the burst under way", 120)
-        worker.send_signal(signal.SIGKILL)
-        assert worker.wait(timeout=10) == -signal.SIGKILL
-        at_kill = len(smtp.inbox)
-        assert at_kill < BURST, "the worker finished before the kill: nothing was tested"
-
-        worker = start_worker(worker_env, log)
 
         async def everything_delivered() -> bool:
             done = ProcessedEvent.claim.is_(None)
@@ -72,10 +59,14 @@ async def test_worker_killed_mid_burst_delivers_every_email_after_restart(
                 and await count(runtime, ProcessedEvent.event_id, done) == BURST
             )
 
-        await wait_until(everything_delivered, "every e-mail after the restart", 240)
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-        worker = None
+        at_kill = await kill_mid_burst_and_restart(
+            worker_env,
+            tmp_path / "worker.log",
+            burst=BURST,
+            progress=lambda: len(smtp.inbox),
+            finished=everything_delivered,
+            what="e-mail",
+        )
 
         received = smtp.inbox.message_ids()
         assert set(received) == expected  # every e-mail, and nothing else
@@ -84,7 +75,4 @@ async def test_worker_killed_mid_burst_delivers_every_email_after_restart(
         print(f"killed at {at_kill}/{BURST} delivered; re-sent after restart: {resent}")
         assert resent <= CONCURRENCY, received.most_common(3)
     finally:
-        if worker is not None:
-            worker.kill()
-            worker.wait()
         await runtime.close()
