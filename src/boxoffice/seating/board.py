@@ -20,7 +20,7 @@ from typing import Protocol, cast
 
 from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.redisconn import RedisClient
-from boxoffice.seating.domain import Mark
+from boxoffice.seating.domain import HELD_MARK, Mark
 
 VERSION, READY = "~v", "~ready"
 
@@ -46,8 +46,14 @@ class SeatBoard(Protocol):
     async def unmark(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
         """Free these seats where ``owner`` still has them."""
 
+    async def release(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
+        """The database has just freed these seats of ``owner``: free them on the board. On a
+        cold board each is left as a lapsed mark (:func:`released`), so a load from a
+        database read taken before the release cannot bring the seat back as taken."""
+
     async def load(self, show_id: str, marks: Iterable[tuple[str, Mark]]) -> None:
-        """Fill a cold board from the database without overwriting newer marks."""
+        """Fill a cold board from the database without overwriting newer marks (nor a board
+        already loaded)."""
 
     async def version(self, show_id: str) -> int | None:
         """The board's version, ``None`` when cold."""
@@ -60,6 +66,12 @@ class SeatBoard(Protocol):
 
     async def close(self) -> None:
         """Wait for the commands in flight (the process is stopping)."""
+
+
+def released(owner: str) -> Mark:
+    """What a release leaves on a cold board: a hold of ``owner`` that lapsed at the epoch,
+    which every reader takes for a free seat and a load does not overwrite."""
+    return Mark(HELD_MARK, owner, 0)
 
 
 def board_key(prefix: str, show_id: str) -> str:
@@ -103,7 +115,20 @@ class MemoryBoard:
                 del board[seat_id]
         self._bump(show_id)
 
+    async def release(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
+        if show_id in self._ready:
+            await self.unmark(show_id, seat_ids, owner)
+            return
+        board = self._boards.setdefault(show_id, {})
+        for seat_id in seat_ids:
+            current = board.get(seat_id)
+            if current is None or current.owner == owner:
+                board[seat_id] = released(owner)
+        self._bump(show_id)
+
     async def load(self, show_id: str, marks: Iterable[tuple[str, Mark]]) -> None:
+        if show_id in self._ready:
+            return
         board = self._boards.setdefault(show_id, {})
         for seat_id, mark in marks:
             board.setdefault(seat_id, mark)
@@ -165,14 +190,37 @@ end
 return redis.call('HINCRBY', KEYS[1], '~v', 1)
 """
 
-# KEYS[1] board; ARGV pairs of (seat id, mark): set where absent, then ready.
+# KEYS[1] board; ARGV[1] owner, ARGV[2] the lapsed mark, ARGV[3..] seat ids. A ready board
+# drops the owner's marks; a cold one gets the lapsed mark where the seat is the owner's or
+# unmarked, so a load from an older database read cannot bring the hold back.
+_RELEASE = """
+local cold = redis.call('HEXISTS', KEYS[1], '~ready') == 0
+for i = 3, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  local owner = v and string.match(v, '^%a|([^|]*)|')
+  if cold and (not v or owner == ARGV[1]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+  elseif owner == ARGV[1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return redis.call('HINCRBY', KEYS[1], '~v', 1)
+"""
+
+# KEYS[1] board; ARGV pairs of (seat id, mark): set where absent, then ready. A board some
+# other loader made ready first is left alone (its releases since have deleted marks that
+# this load's older read would bring back).
 _LOAD = """
+if redis.call('HEXISTS', KEYS[1], '~ready') == 1 then return 0 end
 for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[1], '~ready', '1')
 return redis.call('HINCRBY', KEYS[1], '~v', 1)
 """
 
-_FILL = "for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end"
+_FILL = """
+if redis.call('HEXISTS', KEYS[1], '~ready') == 1 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+"""
 _LOAD_BATCH = 2000  # seats per script call, so a 70,000-seat load never blocks Redis long
 
 
@@ -191,6 +239,7 @@ class RedisBoard:
         self._mark = client.register_script(_MARK)
         self._settle = client.register_script(_SETTLE)
         self._unmark = client.register_script(_UNMARK)
+        self._release = client.register_script(_RELEASE)
         self._load = client.register_script(_LOAD)
         self._fill = client.register_script(_FILL)
 
@@ -217,6 +266,10 @@ class RedisBoard:
     async def unmark(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
         keys, args = [self._key(show_id)], [owner, *seat_ids]
         await self._batch.evalsha(_UNMARK, self._unmark.sha, keys, args)
+
+    async def release(self, show_id: str, seat_ids: Sequence[str], owner: str) -> None:
+        keys, args = [self._key(show_id)], [owner, released(owner).encode(), *seat_ids]
+        await self._batch.evalsha(_RELEASE, self._release.sha, keys, args)
 
     async def load(self, show_id: str, marks: Iterable[tuple[str, Mark]]) -> None:
         pairs: list[str] = []

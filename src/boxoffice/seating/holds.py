@@ -339,7 +339,7 @@ def board_release(
     async def update() -> None:
         adapters.snapshots.invalidate(show_id)
         try:
-            await adapters.board.unmark(show_id, seat_ids, owner)
+            await adapters.board.release(show_id, seat_ids, owner)
         finally:
             if user_id is not None and adapters.admission_finished is not None:
                 await adapters.admission_finished(show_id, user_id)

@@ -94,6 +94,36 @@ async def test_loading_never_overwrites_newer_marks(board: SeatBoard) -> None:
     assert read[1]["b"].owner == "other"
 
 
+async def test_a_release_on_a_cold_board_outlives_a_load_from_an_older_read(
+    board: SeatBoard,
+) -> None:
+    stale = [("a", held("gone")), ("b", held("gone")), ("c", held("kept"))]  # read, then...
+    await board.settle(SHOW, ["b", "c"], held("gone"))  # (its commit reached the cold board)
+    await board.settle(SHOW, ["c"], held("kept"))  # (c went to another hold since)
+    await board.release(SHOW, ["a", "b", "c"], "gone")  # ...the hold was released
+    assert await board.version(SHOW) is None
+    await board.load(SHOW, stale)
+    assert (await board.mark(SHOW, ["a", "b"], held("next"), NOW)).status == "ok"
+    assert (await board.mark(SHOW, ["c"], held("next"), NOW)).taken == ("c",)
+
+
+async def test_a_release_on_a_ready_board_frees_the_owners_seats(board: SeatBoard) -> None:
+    await board.load(SHOW, [("a", held("one")), ("b", held("two"))])
+    await board.release(SHOW, ["a", "b"], "one")
+    read = await board.read(SHOW)
+    assert read is not None
+    assert set(read[1]) == {"b"}
+
+
+async def test_a_second_load_leaves_a_ready_board_alone(board: SeatBoard) -> None:
+    await board.load(SHOW, [("a", held("one"))])
+    await board.release(SHOW, ["a"], "one")  # released after both loaders read
+    await board.load(SHOW, [("a", held("one")), ("b", held("two"))])  # the slower loader
+    read = await board.read(SHOW)
+    assert read is not None
+    assert read[1] == {}
+
+
 async def test_a_large_load_makes_the_board_ready_once_complete(board: SeatBoard) -> None:
     marks = [(f"s{i}", held(f"h{i}")) for i in range(5000)]
     await board.load(SHOW, marks)

@@ -12,8 +12,10 @@ from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.seating import claims, selling
+from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.errors import HoldLapsed, HoldNotFound, SeatUnavailable
+from boxoffice.seating.snapshot import marks_from_database
 from tests.conftest import BACKENDS
 from tests.integration.seating.conftest import OnSale
 from tests.support.seating import seat_status_counts
@@ -144,6 +146,26 @@ async def test_release_frees_the_seats_once_and_records_the_reason(
     assert await events(runtime, "HoldReleased") == [held.hold_id]
     async with runtime.uow() as uow:
         assert await seat_status_counts(uow, on_sale.show_id) == {"available": 100}
+    await hold(runtime, on_sale, on_sale.seat_ids[:3], new_id())
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_a_release_during_a_cold_load_does_not_come_back_as_taken(
+    runtime: Runtime, on_sale: OnSale, clock: FrozenClock
+) -> None:
+    """A cold board is loaded from a database read; a hold released between that read and
+    the load must stay free (it used to come back as held until its expiry)."""
+    held = await hold(runtime, on_sale, on_sale.seat_ids[:3], new_id())
+    board = seating_of(runtime).board
+    await board.forget(on_sale.show_id)
+    async with runtime.uow() as uow:
+        stale = await marks_from_database(uow, on_sale.show_id)
+    async with runtime.uow() as uow:
+        stored = await claims.read_hold(uow, held.hold_id)
+        assert stored is not None
+        await selling.release(uow, runtime, stored, reason="order_failed", now=uow.clock.now())
+        await uow.commit()
+    await board.load(on_sale.show_id, stale)
     await hold(runtime, on_sale, on_sale.seat_ids[:3], new_id())
 
 
