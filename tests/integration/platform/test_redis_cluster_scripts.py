@@ -102,7 +102,7 @@ async def test_every_lua_script_runs_on_the_cluster_with_its_keys_in_one_slot(
     finally:
         await queue.close()
 
-    # The seat board: a load in several chunks (fill, then load), mark, settle, unmark.
+    # The seat board: a load in several chunks (fill, then load), mark, settle, unmark, release.
     board = RedisBoard(cluster, redis_prefix)
     seats = [f"s{i}" for i in range(_LOAD_BATCH + 5)]
     await board.load(show_a, [(seat, Mark("s", "order-0", 0)) for seat in seats[: _LOAD_BATCH + 1]])
@@ -113,6 +113,7 @@ async def test_every_lua_script_runs_on_the_cluster_with_its_keys_in_one_slot(
     )
     await board.settle(show_a, seats[-1:], Mark("s", "order-1", 0))
     await board.unmark(show_a, seats[-2:-1], "hold-1")
+    await board.release(show_a, seats[-1:], "order-1")
     await board.close()
 
     # View counters (three keys under one tag) and leases.
