@@ -38,6 +38,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
+from boxoffice.platform.sqlite_inline import inline_creator
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -149,7 +151,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             echo=echo,
             pool_size=pool_size,
             max_overflow=0,
-            connect_args={"timeout": 30},
+            async_creator=inline_creator(url, busy_seconds=SQLITE_BUSY_SECONDS),
             hide_parameters=True,  # errors and logs never carry e-mails, names, token hashes
         )
         _configure_sqlite(engine)
@@ -191,6 +193,10 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise sa_exc.DisconnectionError("the server closed this connection")
 
 
+# How long a statement waits for another *process's* write lock on the SQLite file; in this
+# process nothing waits on it (writers queue on an asyncio lock, readers read WAL
+# snapshots), and the wait would hold up the event loop (see platform/sqlite_inline).
+SQLITE_BUSY_SECONDS = 5.0
 READ_ONLY = "boxoffice_read_only"  # execution option: a transaction that only reads
 
 
@@ -212,7 +218,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
