@@ -41,7 +41,7 @@ from boxoffice.seating import (
 from boxoffice.seating import models as models  # tables visible to Alembic
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.code_rules import CodeInfo
-from boxoffice.seating.contracts import HeldSeat, HeldSeats, SeatAvailability
+from boxoffice.seating.contracts import HeldSeats, SeatAvailability
 from boxoffice.seating.entry import admitted, typed_choice
 from boxoffice.seating.errors import HoldLapsed as HoldLapsed
 from boxoffice.seating.errors import HoldNotFound
@@ -308,25 +308,8 @@ async def sell_hold(
     return await _view(uow, runtime, row)
 
 
-async def give_seats(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    *,
-    show_id: str,
-    seat_ids: Sequence[str],
-    order_id: str,
-    recipient_id: str,
-) -> list[HeldSeat]:
-    """Blocked or free seats sold to a complimentary order, all or none (no commit).
-    Raises ``SeatUnavailable`` (409); the caller's transaction must roll back."""
-    return await box_office.give_seats(
-        uow,
-        runtime,
-        show_id=show_id,
-        seat_ids=seat_ids,
-        order_id=order_id,
-        recipient_id=recipient_id,
-    )
+# Blocked or free seats sold to a complimentary order (no commit): the box office's.
+give_seats = box_office.give_seats
 
 
 async def release_hold(uow: UnitOfWork, runtime: Runtime, hold_id: str, *, reason: str) -> None:
