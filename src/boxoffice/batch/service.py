@@ -6,9 +6,6 @@ with the schedule overrides of the settings applied.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +21,7 @@ from boxoffice.batch.models import JobRun, JobState
 from boxoffice.batch.runner import JobRunner, instance_id
 from boxoffice.batch.schedule import ScheduledJob, effective_jobs
 from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
+from boxoffice.platform import cursors
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 
@@ -146,21 +144,11 @@ async def trigger_run(
     return run
 
 
-def _encode_cursor(run: JobRun) -> str:
-    raw = json.dumps([run.started_at.isoformat(), run.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        started, run_id = json.loads(raw)
-        moment = datetime.fromisoformat(started)
-        if moment.tzinfo is None or not isinstance(run_id, str):
-            raise ValueError("bad cursor")
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        return cursors.decode_cursor(cursor)
+    except cursors.BadCursor as exc:
         raise InvalidCursor("The cursor is not one this API returned.") from exc
-    return moment, run_id
 
 
 async def list_runs(
@@ -187,8 +175,10 @@ async def list_runs(
         )
     query = query.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit + 1)
     runs = list((await uow.session.scalars(query)).all())
-    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
-    return runs[:limit], next_cursor
+    if len(runs) <= limit:
+        return runs, None
+    last = runs[limit - 1]
+    return runs[:limit], cursors.encode_cursor(last.started_at, last.id)
 
 
 async def get_run(uow: UnitOfWork, run_id: str) -> JobRun:

@@ -34,6 +34,7 @@ from boxoffice.catalog.schemas import (
     ShowRead,
     VenueBrief,
 )
+from boxoffice.platform import cursors, search
 from boxoffice.platform.cache import cached
 from boxoffice.platform.jsonutil import loads
 from boxoffice.platform.runtime import Runtime
@@ -221,8 +222,8 @@ async def list_events(runtime: Runtime, query: ListingQuery) -> str:
     of its own), cached per query."""
     if query.cursor:
         try:
-            cursor = domain.decode_cursor(query.cursor)
-        except domain.BadCursor as exc:
+            cursor = cursors.decode_cursor(query.cursor)
+        except cursors.BadCursor as exc:
             raise InvalidCursor(str(exc)) from exc
     else:
         cursor = None
@@ -286,7 +287,7 @@ async def _listing_page(
     if more and rows:
         last = rows[-1][0]
         assert last.first_starts_at is not None  # published events have shows
-        next_cursor = domain.encode_cursor(last.first_starts_at, last.id)
+        next_cursor = cursors.encode_cursor(last.first_starts_at, last.id)
     return EventPage(items=items, next_cursor=next_cursor)
 
 
@@ -307,13 +308,7 @@ def _listing_statement(
         .where(exists(select(Show.id).where(*show_filter)))
     )
     if query.q:
-        pattern = domain.like_pattern(query.q)
-        statement = statement.where(
-            or_(
-                func.lower(Event.title).like(pattern, escape="\\"),
-                func.lower(Event.description).like(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(search.contains(query.q, Event.title, Event.description))
     if query.category:
         statement = statement.where(Event.category == query.category)
     if cursor is not None:
