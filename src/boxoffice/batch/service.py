@@ -6,7 +6,6 @@ with the schedule overrides of the settings applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from boxoffice.batch.models import JobRun, JobState
 from boxoffice.batch.runner import JobRunner, instance_id
 from boxoffice.batch.schedule import ScheduledJob, effective_jobs
 from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
+from boxoffice.batch.schemas import JobRead, RunRead
 from boxoffice.platform import cursors
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
@@ -52,27 +52,7 @@ def job_runner(runtime: Runtime) -> JobRunner:
     return runtime.adapters.ensure(JobRunner, lambda: JobRunner(runtime, instance_id()))
 
 
-@dataclass(frozen=True)
-class JobView:
-    name: str
-    schedule: str
-    timezone: str
-    description: str
-    enabled: bool
-    running_run_id: str | None
-    last_run: JobRun | None
-    next_run_at: datetime | None
-
-    @property
-    def last_status(self) -> str | None:
-        return None if self.last_run is None else self.last_run.status
-
-    @property
-    def last_run_at(self) -> datetime | None:
-        return None if self.last_run is None else self.last_run.started_at
-
-
-async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
+async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobRead]:
     """Each registered job with its schedule, last finished run and next fire time."""
     jobs = registered_jobs(runtime)
     now = uow.clock.now()
@@ -97,15 +77,18 @@ async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
         if job.schedule is not None:
             base = state.last_tick_at if state is not None and state.last_tick_at else now
             next_run = job.schedule.next_after(base)
+        last_run = runs.get(state.last_run_id) if state and state.last_run_id else None
         views.append(
-            JobView(
+            JobRead(
                 name=name,
                 schedule=job.expression,
                 timezone=runtime.settings.batch.batch_timezone,
                 description=job.spec.description,
                 enabled=job.schedule is not None,
                 running_run_id=running,
-                last_run=runs.get(state.last_run_id) if state and state.last_run_id else None,
+                last_status=None if last_run is None else last_run.status,
+                last_run_at=None if last_run is None else last_run.started_at,
+                last_run=None if last_run is None else RunRead.model_validate(last_run),
                 next_run_at=next_run,
             )
         )
