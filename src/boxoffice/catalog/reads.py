@@ -78,6 +78,20 @@ async def _grades(uow: UnitOfWork, event_id: str) -> list[GradeRead]:
     return [GradeRead(code=c, name=n, price=int(p)) for c, n, p in rows]
 
 
+def _sale_terms(event: Event, venue_name: str, venue_address: str) -> dict[str, Any]:
+    """What a buyer needs of an event's sale, the same in its detail and its shows'."""
+    return {
+        "venue": VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
+        "sale_opens_at": event.sale_opens_at,
+        "sale_closes_at": event.sale_closes_at,
+        "max_tickets_per_user": event.max_tickets_per_user,
+        "purchase_limit_scope": event.purchase_limit_scope,
+        "hold_minutes": event.hold_minutes,
+        "currency": event.currency,
+        "queue": _queue(event),
+    }
+
+
 def _holder_rules(event: Event) -> dict[str, Any]:  # transfers, a verified e-mail to buy
     rules = ("transfers_allowed", "transfer_cutoff_hours", "requires_verified_email")
     return {name: getattr(event, name) for name in rules}
@@ -112,15 +126,8 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         description=event.description,
         category=event.category,
         status=EventStatus(event.status).value,
-        currency=event.currency,
-        venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
-        sale_opens_at=event.sale_opens_at,
-        sale_closes_at=event.sale_closes_at,
-        max_tickets_per_user=event.max_tickets_per_user,
-        purchase_limit_scope=event.purchase_limit_scope,
-        hold_minutes=event.hold_minutes,
+        **_sale_terms(event, venue_name, venue_address),
         **_holder_rules(event),
-        queue=_queue(event),
         cancellation=_cancellation(event.cancellation_policy),
         grades=await _grades(uow, event.id),
         shows=[
@@ -370,14 +377,7 @@ async def show_detail(
             seat_count=show.seat_count,
             event_title=event.title,
             event_status=event.status,
-            venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
-            sale_opens_at=event.sale_opens_at,
-            sale_closes_at=event.sale_closes_at,
-            max_tickets_per_user=event.max_tickets_per_user,
-            purchase_limit_scope=event.purchase_limit_scope,
-            hold_minutes=event.hold_minutes,
-            currency=event.currency,
-            queue=_queue(event),
+            **_sale_terms(event, venue_name, venue_address),
             grades=await _grades(uow, event.id),
         )
         raw = detail.model_dump_json()
