@@ -123,18 +123,24 @@ def scheduler(
     asyncio.run(_run_scheduler(settings, grace))
 
 
-async def _run_scheduler(settings: Settings, grace: float) -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM: a role finishes what it is doing, then stops."""
     import signal
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _run_scheduler(settings: Settings, grace: float) -> None:
     from boxoffice.app import open_runtime
     from boxoffice.batch.scheduler import Scheduler
 
     async with open_runtime(settings) as runtime:
         role = Scheduler(runtime)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         typer.echo(f"scheduler {role.holder} is running {len(role.jobs)} jobs")
         await role.run(stop, grace=grace)
 
@@ -179,18 +185,13 @@ def worker(
 
 
 async def _run_worker(settings: Settings, *, relay: bool, consume: bool) -> None:
-    import signal
-
     from boxoffice.app import open_runtime
     from boxoffice.platform.messaging import registered_consumers
     from boxoffice.platform.messaging.worker import BrokerWorker
 
     async with open_runtime(settings) as runtime:
         consumers = registered_consumers(runtime)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         role = BrokerWorker(runtime, consumers, relay=relay, consume=consume)
         typer.echo(f"worker: {role.broker.kind} broker, {len(consumers)} consumers")
         await role.run(stop)
