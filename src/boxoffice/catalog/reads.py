@@ -130,16 +130,7 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         **_holder_rules(event),
         cancellation=_cancellation(event.cancellation_policy),
         grades=await _grades(uow, event.id),
-        shows=[
-            ShowRead(
-                id=s.id,
-                event_id=s.event_id,
-                starts_at=s.starts_at,
-                status=s.status,
-                seat_count=s.seat_count,
-            )
-            for s in shows
-        ],
+        shows=[ShowRead.model_validate(show) for show in shows],
         images=[_image(runtime, i) for i in images],
         poster_url=_image(runtime, posters[-1]).url if posters else None,
         view_count=int(event.view_count),
