@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.identity import domain, oauth, sessions
+from boxoffice.identity import accounts, domain, oauth, sessions
 from boxoffice.identity.errors import EmailTaken, UserNotFound
-from boxoffice.identity.events import UserRegistered
 from boxoffice.identity.models import SocialAccount, User
 from boxoffice.identity.oidc import ProviderIdentity
 from boxoffice.identity.schemas import TokenPair
@@ -64,29 +63,16 @@ async def social_login_callback(
 async def _new_user(uow: UnitOfWork, identity: ProviderIdentity, normalised: str | None) -> User:
     """The account a first social sign-in makes (a placeholder address without an e-mail)."""
     provider, subject, name = identity.provider, identity.subject, identity.name
-    now = uow.clock.now()
-    user = User(
-        id=new_id(),
+    user = accounts.add_user(
+        uow,
         email=normalised or f"{provider}-{subject}@users.invalid",
-        password_hash=None,
         name=(name or (normalised or "").split("@")[0] or f"{provider} user")[:100],
-        role=Role.CUSTOMER.value,
-        locale="ko",
+        role=Role.CUSTOMER,
+        password_hash=None,
         email_verified=identity.email_verified,
-        created_at=now,
-        updated_at=now,
     )
-    uow.session.add(user)
     await uow.session.flush()
-    uow.record(
-        UserRegistered(
-            user_id=user.id,
-            email=user.email,
-            display_name=user.name,
-            locale=user.locale,
-            via=provider,
-        )
-    )
+    uow.record(accounts.registered(user, provider))
     return user
 
 
