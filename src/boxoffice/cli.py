@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -17,6 +17,15 @@ CONTEXTS_ENV = "BOXOFFICE_SERVE_CONTEXTS"
 # `run` is every role in one process; `serve` is the HTTP API alone, and the dispatcher,
 # worker and scheduler run as roles of their own (DESIGN.md §1).
 IN_PROCESS_ROLES_ENV = "BOXOFFICE_SERVE_IN_PROCESS_ROLES"
+# How ``serve`` and ``run`` both hand the app to uvicorn: built by its factory, with the
+# proxy headers and the access log left to the app.
+_APP = "boxoffice.cli:app_from_env"
+_UVICORN_OPTIONS: dict[str, Any] = {
+    "factory": True,
+    "proxy_headers": False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
+    "log_level": "warning",
+    "access_log": False,
+}
 
 
 def _settings() -> Settings:
@@ -63,16 +72,7 @@ def serve(
     if contexts:
         os.environ[CONTEXTS_ENV] = contexts
     os.environ[IN_PROCESS_ROLES_ENV] = "0"
-    uvicorn.run(
-        "boxoffice.cli:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.run(_APP, host=host, port=port, workers=workers, **_UVICORN_OPTIONS)
 
 
 @cli.command()
@@ -90,15 +90,7 @@ def run(
     if seed_demo and not settings.is_production:
         typer.echo(asyncio.run(_seed(settings)))
     os.environ[IN_PROCESS_ROLES_ENV] = "1"
-    config = uvicorn.Config(
-        "boxoffice.cli:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
-        log_level="warning",
-        access_log=False,
-    )
+    config = uvicorn.Config(_APP, host=host, port=port, **_UVICORN_OPTIONS)
     asyncio.run(_serve_announced(uvicorn.Server(config), f"http://{host}:{port}"))
 
 
@@ -131,18 +123,24 @@ def scheduler(
     asyncio.run(_run_scheduler(settings, grace))
 
 
-async def _run_scheduler(settings: Settings, grace: float) -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """Set by SIGINT or SIGTERM: a role finishes what it is doing, then stops."""
     import signal
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _run_scheduler(settings: Settings, grace: float) -> None:
     from boxoffice.app import open_runtime
     from boxoffice.batch.scheduler import Scheduler
 
     async with open_runtime(settings) as runtime:
         role = Scheduler(runtime)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         typer.echo(f"scheduler {role.holder} is running {len(role.jobs)} jobs")
         await role.run(stop, grace=grace)
 
@@ -187,18 +185,13 @@ def worker(
 
 
 async def _run_worker(settings: Settings, *, relay: bool, consume: bool) -> None:
-    import signal
-
     from boxoffice.app import open_runtime
     from boxoffice.platform.messaging import registered_consumers
     from boxoffice.platform.messaging.worker import BrokerWorker
 
     async with open_runtime(settings) as runtime:
         consumers = registered_consumers(runtime)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_on_signals()
         role = BrokerWorker(runtime, consumers, relay=relay, consume=consume)
         typer.echo(f"worker: {role.broker.kind} broker, {len(consumers)} consumers")
         await role.run(stop)

@@ -37,19 +37,26 @@ async def seed(runtime: Runtime) -> list[tuple[DemoUser, bool]]:
         raise RuntimeError("demo data is not seeded in production")
     results = []
     for demo in DEMO_USERS:
-        async with runtime.uow() as uow:
-            _, created = await identity.ensure_user(
-                uow,
-                runtime,
-                email=demo.email,
-                password=demo.password,
-                name=demo.name,
-                role=demo.role,
-                seller_business=demo.business,
-            )
+        _, created = await _ensure_user(runtime, demo)
         results.append((demo, created))
     await _seed_catalog(runtime)
     return results
+
+
+async def _ensure_user(runtime: Runtime, demo: DemoUser) -> tuple[str, bool]:
+    """The demo user's id, created unless it exists (in a unit of work of its own), and
+    whether it was created now."""
+    async with runtime.uow() as uow:
+        user, created = await identity.ensure_user(
+            uow,
+            runtime,
+            email=demo.email,
+            password=demo.password,
+            name=demo.name,
+            role=demo.role,
+            seller_business=demo.business,
+        )
+        return user.id, created  # read before the unit of work closes (and expires) the row
 
 
 async def _seed_catalog(runtime: Runtime) -> None:
@@ -57,17 +64,7 @@ async def _seed_catalog(runtime: Runtime) -> None:
     from boxoffice.catalog.demo import ensure_demo_catalog
 
     seller = next(d for d in DEMO_USERS if d.role is Role.SELLER)
-    async with runtime.uow() as uow:
-        user, _ = await identity.ensure_user(
-            uow,
-            runtime,
-            email=seller.email,
-            password=seller.password,
-            name=seller.name,
-            role=seller.role,
-            seller_business=seller.business,
-        )
-        seller_id = user.id  # read before the unit of work closes (and expires) the row
+    seller_id, _ = await _ensure_user(runtime, seller)
     demo_catalog = await ensure_demo_catalog(runtime, seller_id)
     await _seed_merch(runtime, seller_id, demo_catalog.event_id)
     await _seed_storefront(runtime, seller_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, inspect, select, text
+from sqlalchemy import ColumnElement, bindparam, delete, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
 from boxoffice.batch import claims
 from boxoffice.batch.models import JobRun, JobState
@@ -103,28 +105,13 @@ async def purge_outbox(runtime: Runtime) -> int:
     cutoff = runtime.clock.now() - timedelta(
         days=runtime.settings.batch.batch_outbox_retention_days
     )
-    total = 0
-    while True:
-        async with runtime.uow() as uow:
-            seqs = list(
-                (
-                    await uow.session.scalars(
-                        select(OutboxMessage.seq)
-                        .where(
-                            OutboxMessage.published_at.is_not(None),
-                            OutboxMessage.published_at < cutoff,
-                        )
-                        .order_by(OutboxMessage.seq)
-                        .limit(PURGE_CHUNK)
-                    )
-                ).all()
-            )
-            if seqs:
-                await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.seq.in_(seqs)))
-                await uow.commit()
-        total += len(seqs)
-        if len(seqs) < PURGE_CHUNK:
-            return total
+    return await _delete_in_chunks(
+        runtime,
+        OutboxMessage,
+        OutboxMessage.seq,
+        [OutboxMessage.published_at.is_not(None), OutboxMessage.published_at < cutoff],
+        order_by=OutboxMessage.seq,
+    )
 
 
 async def purge_run_history(runtime: Runtime) -> int:
@@ -133,29 +120,41 @@ async def purge_run_history(runtime: Runtime) -> int:
     Running runs and each job's latest run (what the job list shows) are kept.
     """
     cutoff = runtime.clock.now() - timedelta(days=runtime.settings.batch.batch_run_retention_days)
+    latest = select(JobState.last_run_id).where(JobState.last_run_id.is_not(None))
+    return await _delete_in_chunks(
+        runtime,
+        JobRun,
+        JobRun.id,
+        [JobRun.status != claims.RUNNING, JobRun.started_at < cutoff, JobRun.id.not_in(latest)],
+        order_by=JobRun.started_at,
+    )
+
+
+async def _delete_in_chunks(
+    runtime: Runtime,
+    model: type[Any],
+    key: InstrumentedAttribute[Any],
+    where: Sequence[ColumnElement[bool]],
+    *,
+    order_by: InstrumentedAttribute[Any],
+) -> int:
+    """Delete ``model``'s rows matching ``where``, ``PURGE_CHUNK`` at a time (by ``key``, in
+    ``order_by`` order), each chunk committed on its own; returns how many were deleted."""
     total = 0
     while True:
         async with runtime.uow() as uow:
-            latest = select(JobState.last_run_id).where(JobState.last_run_id.is_not(None))
-            ids = list(
+            keys = list(
                 (
                     await uow.session.scalars(
-                        select(JobRun.id)
-                        .where(
-                            JobRun.status != claims.RUNNING,
-                            JobRun.started_at < cutoff,
-                            JobRun.id.not_in(latest),
-                        )
-                        .order_by(JobRun.started_at)
-                        .limit(PURGE_CHUNK)
+                        select(key).where(*where).order_by(order_by).limit(PURGE_CHUNK)
                     )
                 ).all()
             )
-            if ids:
-                await uow.session.execute(delete(JobRun).where(JobRun.id.in_(ids)))
+            if keys:
+                await uow.session.execute(delete(model).where(key.in_(keys)))
                 await uow.commit()
-        total += len(ids)
-        if len(ids) < PURGE_CHUNK:
+        total += len(keys)
+        if len(keys) < PURGE_CHUNK:
             return total
 
 

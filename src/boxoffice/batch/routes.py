@@ -9,16 +9,19 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from boxoffice.batch import service
 from boxoffice.batch.schemas import BatchHealth, JobList, RunAccepted, RunPage, RunRead
-from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.deps import (
+    ADMIN_RESPONSES,
+    AdminUser,
+    OptionalUser,
+    ReadUoW,
+    RuntimeDep,
+    UoW,
+)
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.security import Role
 
 router = APIRouter(tags=["batch"])
 
-_ADMIN: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not an admin"},
-}
 JobName = Annotated[str, Path(min_length=1, max_length=120)]
 
 
@@ -29,13 +32,18 @@ class RunStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-@router.get("/admin/jobs", response_model=JobList, operation_id="list_jobs", responses=_ADMIN)
+@router.get(
+    "/admin/jobs", response_model=JobList, operation_id="list_jobs", responses=ADMIN_RESPONSES
+)
 async def list_jobs(uow: ReadUoW, runtime: RuntimeDep, _: AdminUser) -> Any:
     return {"items": await service.list_jobs(uow, runtime)}
 
 
 @router.get(
-    "/admin/jobs/runs", response_model=RunPage, operation_id="list_job_runs", responses=_ADMIN
+    "/admin/jobs/runs",
+    response_model=RunPage,
+    operation_id="list_job_runs",
+    responses=ADMIN_RESPONSES,
 )
 async def list_runs(
     uow: UoW,
@@ -59,7 +67,7 @@ async def list_runs(
     "/admin/jobs/runs/{run_id}",
     response_model=RunRead,
     operation_id="get_job_run",
-    responses={**_ADMIN, 404: {"description": "no such run"}},
+    responses={**ADMIN_RESPONSES, 404: {"description": "no such run"}},
 )
 async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]) -> Any:
     return await service.get_run(uow, run_id)
@@ -71,7 +79,7 @@ async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_le
     response_model=RunAccepted,
     operation_id="run_job",
     responses={
-        **_ADMIN,
+        **ADMIN_RESPONSES,
         404: {"description": "no such job"},
         409: {"description": "the job is running already (code conflict, run_id)"},
     },

@@ -6,10 +6,6 @@ with the schedule overrides of the settings applied.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +20,8 @@ from boxoffice.batch.models import JobRun, JobState
 from boxoffice.batch.runner import JobRunner, instance_id
 from boxoffice.batch.schedule import ScheduledJob, effective_jobs
 from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
+from boxoffice.batch.schemas import JobRead, RunRead
+from boxoffice.platform import cursors
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 
@@ -54,27 +52,7 @@ def job_runner(runtime: Runtime) -> JobRunner:
     return runtime.adapters.ensure(JobRunner, lambda: JobRunner(runtime, instance_id()))
 
 
-@dataclass(frozen=True)
-class JobView:
-    name: str
-    schedule: str
-    timezone: str
-    description: str
-    enabled: bool
-    running_run_id: str | None
-    last_run: JobRun | None
-    next_run_at: datetime | None
-
-    @property
-    def last_status(self) -> str | None:
-        return None if self.last_run is None else self.last_run.status
-
-    @property
-    def last_run_at(self) -> datetime | None:
-        return None if self.last_run is None else self.last_run.started_at
-
-
-async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
+async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobRead]:
     """Each registered job with its schedule, last finished run and next fire time."""
     jobs = registered_jobs(runtime)
     now = uow.clock.now()
@@ -99,15 +77,18 @@ async def list_jobs(uow: UnitOfWork, runtime: Runtime) -> list[JobView]:
         if job.schedule is not None:
             base = state.last_tick_at if state is not None and state.last_tick_at else now
             next_run = job.schedule.next_after(base)
+        last_run = runs.get(state.last_run_id) if state and state.last_run_id else None
         views.append(
-            JobView(
+            JobRead(
                 name=name,
                 schedule=job.expression,
                 timezone=runtime.settings.batch.batch_timezone,
                 description=job.spec.description,
                 enabled=job.schedule is not None,
                 running_run_id=running,
-                last_run=runs.get(state.last_run_id) if state and state.last_run_id else None,
+                last_status=None if last_run is None else last_run.status,
+                last_run_at=None if last_run is None else last_run.started_at,
+                last_run=None if last_run is None else RunRead.model_validate(last_run),
                 next_run_at=next_run,
             )
         )
@@ -146,21 +127,11 @@ async def trigger_run(
     return run
 
 
-def _encode_cursor(run: JobRun) -> str:
-    raw = json.dumps([run.started_at.isoformat(), run.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        started, run_id = json.loads(raw)
-        moment = datetime.fromisoformat(started)
-        if moment.tzinfo is None or not isinstance(run_id, str):
-            raise ValueError("bad cursor")
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        return cursors.decode_cursor(cursor)
+    except cursors.BadCursor as exc:
         raise InvalidCursor("The cursor is not one this API returned.") from exc
-    return moment, run_id
 
 
 async def list_runs(
@@ -187,8 +158,10 @@ async def list_runs(
         )
     query = query.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit + 1)
     runs = list((await uow.session.scalars(query)).all())
-    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
-    return runs[:limit], next_cursor
+    if len(runs) <= limit:
+        return runs, None
+    last = runs[limit - 1]
+    return runs[:limit], cursors.encode_cursor(last.started_at, last.id)
 
 
 async def get_run(uow: UnitOfWork, run_id: str) -> JobRun:

@@ -1,9 +1,7 @@
-"""catalog's rules in plain Python: seat maps, the event lifecycle, sale windows, cursors."""
+"""catalog's rules in plain Python: seat maps, the event lifecycle, sale windows."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -208,33 +206,3 @@ def tier_problems(tiers: Sequence[tuple[int, int]]) -> list[Problem]:
                 Problem(("cancellation", "tiers", index), "fees must not fall nearer the show")
             )
     return problems
-
-
-# Keyset cursor over the listing's order (first show, then id).
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(starts_at: datetime, event_id: str) -> str:
-    raw = json.dumps([starts_at.isoformat(), event_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        starts_at, event_id = json.loads(raw)
-        moment = datetime.fromisoformat(starts_at)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise BadCursor("cursor is not one this API issued") from exc
-    if moment.tzinfo is None or not isinstance(event_id, str):
-        raise BadCursor("cursor is not one this API issued")
-    return moment, event_id
-
-
-def like_pattern(text: str) -> str:
-    """A case-folded LIKE pattern matching ``text`` anywhere, wildcards escaped with ``\\``."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

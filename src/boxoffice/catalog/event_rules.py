@@ -4,15 +4,24 @@ the cached reads a change drops once it commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.contracts import CancellationPolicy
 from boxoffice.catalog.domain import Problem
-from boxoffice.catalog.errors import EventNotFound, InvalidEvent, NotEventOwner, VenueNotFound
+from boxoffice.catalog.errors import (
+    EventNotFound,
+    InvalidEvent,
+    NotEventOwner,
+    ShowExists,
+    VenueNotFound,
+)
 from boxoffice.catalog.models import Category, Event, Show
 from boxoffice.catalog.sale_info import recent_memo
 from boxoffice.catalog.schemas import CancellationIn, GradeIn, QueueIn
@@ -28,6 +37,19 @@ def invalid_event(problems: list[Problem], cls: type[InvalidEvent] = InvalidEven
         problems[0].msg,
         errors=[{"loc": ["body", *map(str, p.loc)], "msg": p.msg} for p in problems],
     )
+
+
+SHOW_TIME_TAKEN = "The event already has a show at that time."
+
+
+@contextmanager
+def one_show_per_start() -> Iterator[None]:
+    """Turns the (event, starts_at) key refusing a write in the block into ``ShowExists``:
+    the database has the last word when two requests put shows at one time."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ShowExists(SHOW_TIME_TAKEN) from exc
 
 
 def policy_of(body: CancellationIn) -> CancellationPolicy:

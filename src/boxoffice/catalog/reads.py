@@ -34,6 +34,7 @@ from boxoffice.catalog.schemas import (
     ShowRead,
     VenueBrief,
 )
+from boxoffice.platform import cursors, search
 from boxoffice.platform.cache import cached
 from boxoffice.platform.jsonutil import loads
 from boxoffice.platform.runtime import Runtime
@@ -77,6 +78,20 @@ async def _grades(uow: UnitOfWork, event_id: str) -> list[GradeRead]:
     return [GradeRead(code=c, name=n, price=int(p)) for c, n, p in rows]
 
 
+def _sale_terms(event: Event, venue_name: str, venue_address: str) -> dict[str, Any]:
+    """What a buyer needs of an event's sale, the same in its detail and its shows'."""
+    return {
+        "venue": VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
+        "sale_opens_at": event.sale_opens_at,
+        "sale_closes_at": event.sale_closes_at,
+        "max_tickets_per_user": event.max_tickets_per_user,
+        "purchase_limit_scope": event.purchase_limit_scope,
+        "hold_minutes": event.hold_minutes,
+        "currency": event.currency,
+        "queue": _queue(event),
+    }
+
+
 def _holder_rules(event: Event) -> dict[str, Any]:  # transfers, a verified e-mail to buy
     rules = ("transfers_allowed", "transfer_cutoff_hours", "requires_verified_email")
     return {name: getattr(event, name) for name in rules}
@@ -111,27 +126,11 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         description=event.description,
         category=event.category,
         status=EventStatus(event.status).value,
-        currency=event.currency,
-        venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
-        sale_opens_at=event.sale_opens_at,
-        sale_closes_at=event.sale_closes_at,
-        max_tickets_per_user=event.max_tickets_per_user,
-        purchase_limit_scope=event.purchase_limit_scope,
-        hold_minutes=event.hold_minutes,
+        **_sale_terms(event, venue_name, venue_address),
         **_holder_rules(event),
-        queue=_queue(event),
         cancellation=_cancellation(event.cancellation_policy),
         grades=await _grades(uow, event.id),
-        shows=[
-            ShowRead(
-                id=s.id,
-                event_id=s.event_id,
-                starts_at=s.starts_at,
-                status=s.status,
-                seat_count=s.seat_count,
-            )
-            for s in shows
-        ],
+        shows=[ShowRead.model_validate(show) for show in shows],
         images=[_image(runtime, i) for i in images],
         poster_url=_image(runtime, posters[-1]).url if posters else None,
         view_count=int(event.view_count),
@@ -221,8 +220,8 @@ async def list_events(runtime: Runtime, query: ListingQuery) -> str:
     of its own), cached per query."""
     if query.cursor:
         try:
-            cursor = domain.decode_cursor(query.cursor)
-        except domain.BadCursor as exc:
+            cursor = cursors.decode_cursor(query.cursor)
+        except cursors.BadCursor as exc:
             raise InvalidCursor(str(exc)) from exc
     else:
         cursor = None
@@ -286,7 +285,7 @@ async def _listing_page(
     if more and rows:
         last = rows[-1][0]
         assert last.first_starts_at is not None  # published events have shows
-        next_cursor = domain.encode_cursor(last.first_starts_at, last.id)
+        next_cursor = cursors.encode_cursor(last.first_starts_at, last.id)
     return EventPage(items=items, next_cursor=next_cursor)
 
 
@@ -307,13 +306,7 @@ def _listing_statement(
         .where(exists(select(Show.id).where(*show_filter)))
     )
     if query.q:
-        pattern = domain.like_pattern(query.q)
-        statement = statement.where(
-            or_(
-                func.lower(Event.title).like(pattern, escape="\\"),
-                func.lower(Event.description).like(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(search.contains(query.q, Event.title, Event.description))
     if query.category:
         statement = statement.where(Event.category == query.category)
     if cursor is not None:
@@ -375,14 +368,7 @@ async def show_detail(
             seat_count=show.seat_count,
             event_title=event.title,
             event_status=event.status,
-            venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
-            sale_opens_at=event.sale_opens_at,
-            sale_closes_at=event.sale_closes_at,
-            max_tickets_per_user=event.max_tickets_per_user,
-            purchase_limit_scope=event.purchase_limit_scope,
-            hold_minutes=event.hold_minutes,
-            currency=event.currency,
-            queue=_queue(event),
+            **_sale_terms(event, venue_name, venue_address),
             grades=await _grades(uow, event.id),
         )
         raw = detail.model_dump_json()

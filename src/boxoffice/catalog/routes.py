@@ -175,7 +175,8 @@ async def cancel_event(
 async def create_show(
     event_id: str, body: ShowCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Any:
-    return _show_read(await service.create_show(uow, runtime, seller, event_id, body.starts_at))
+    show = await service.create_show(uow, runtime, seller, event_id, body.starts_at)
+    return ShowRead.model_validate(show)
 
 
 @router.post(
@@ -259,7 +260,7 @@ async def reschedule_show(
     show = await service.reschedule_show(
         uow, runtime, seller, show_id, body.starts_at, body.refund_days
     )
-    return _show_read(show)
+    return ShowRead.model_validate(show)
 
 
 @router.post(
@@ -280,14 +281,4 @@ async def cancel_show(
     the cancelled show."""
     reason = body.reason if body is not None else ""
     show = await service.cancel_show(uow, runtime, seller, show_id, reason)
-    return _show_read(show)
-
-
-def _show_read(show: Any) -> ShowRead:
-    return ShowRead(
-        id=show.id,
-        event_id=show.event_id,
-        starts_at=show.starts_at,
-        status=show.status,
-        seat_count=show.seat_count,
-    )
+    return ShowRead.model_validate(show)

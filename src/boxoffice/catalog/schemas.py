@@ -187,6 +187,8 @@ class GradeRead(BaseModel):
 
 
 class ShowRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     event_id: str
     starts_at: datetime

@@ -16,6 +16,7 @@ from boxoffice.catalog.errors import EventNotFound, NotEventOwner, ShowNotFound
 from boxoffice.catalog.models import Event, Show
 from boxoffice.catalog.schemas import EventRead, SellerEventRead
 from boxoffice.catalog.venues import require_approved_seller
+from boxoffice.platform import search
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
@@ -36,11 +37,6 @@ class OwnedShow:
     seat_count: int
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def seller_events(
     uow: UnitOfWork,
     principal: Principal,
@@ -57,7 +53,7 @@ async def seller_events(
     if not principal.has_role(Role.ADMIN):
         query = query.where(Event.seller_id == principal.id)
     if q:
-        query = query.where(func.lower(Event.title).like(_like(q), escape="\\"))
+        query = query.where(search.contains(q, Event.title))
     if status:
         query = query.where(Event.status == status)
     if cursor:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import domain, reads, show_changes, ticket_types, view_flush
 from boxoffice.catalog.categories import (
@@ -23,12 +22,14 @@ from boxoffice.catalog.contracts import EventSummary, ShowInventory, TicketTypeI
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
 from boxoffice.catalog.errors import EventStateConflict, InvalidEvent, ShowExists
 from boxoffice.catalog.event_rules import (
+    SHOW_TIME_TAKEN,
     apply_queue,
     check_category,
     check_grades,
     grade_rows,
     invalid_event,
     invalidate_event,
+    one_show_per_start,
     owned_event,
     policy_of,
 )
@@ -245,7 +246,7 @@ async def create_show(
         select(Show.id).where(Show.event_id == event.id, Show.starts_at == starts_at)
     )
     if taken is not None:
-        raise ShowExists("The event already has a show at that time.")
+        raise ShowExists(SHOW_TIME_TAKEN)
     seats = await seat_specs(uow, event.venue_id)
     show = Show(
         id=new_id(),
@@ -262,10 +263,8 @@ async def create_show(
     event.last_starts_at = max(filter(None, (event.last_starts_at, starts_at)))
     event.updated_at = now
     await invalidate_event(uow, runtime, event.id)
-    try:
+    with one_show_per_start():  # a concurrent request added the same start time
         await uow.commit()
-    except IntegrityError as exc:  # a concurrent request added the same start time
-        raise ShowExists("The event already has a show at that time.") from exc
     return show
 
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog.domain import EventStatus, Problem, ShowStatus
-from boxoffice.catalog.errors import EventStateConflict, ShowExists, ShowNotFound
-from boxoffice.catalog.event_rules import invalid_event, invalidate_event, owned_event
+from boxoffice.catalog.errors import EventStateConflict, ShowNotFound
+from boxoffice.catalog.event_rules import (
+    invalid_event,
+    invalidate_event,
+    one_show_per_start,
+    owned_event,
+)
 from boxoffice.catalog.events import ShowCancelled, ShowRescheduled
 from boxoffice.catalog.models import Event, Show
 from boxoffice.platform.runtime import Runtime
@@ -82,10 +86,8 @@ async def reschedule_show(
         raise invalid_event([Problem(("starts_at",), "a show starts in the future")])
     old = show.starts_at
     show.starts_at, show.free_refund_until = starts_at, now + timedelta(days=refund_days)
-    try:
+    with one_show_per_start():
         await uow.session.flush()
-    except IntegrityError as exc:  # the event has a show at that time
-        raise ShowExists("The event already has a show at that time.") from exc
     await _span(uow, event)
     uow.record(
         ShowRescheduled(
@@ -95,10 +97,8 @@ async def reschedule_show(
         )
     )  # fmt: skip
     await invalidate_event(uow, runtime, event.id)
-    try:
+    with one_show_per_start():
         await uow.commit()
-    except IntegrityError as exc:  # the event has a show at that time
-        raise ShowExists("The event already has a show at that time.") from exc
     return show
 
 

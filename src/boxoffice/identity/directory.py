@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from boxoffice.identity import domain
 from boxoffice.identity.models import SellerProfile, User
 from boxoffice.identity.schemas import AdminUserRead
+from boxoffice.platform import search
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -24,11 +25,6 @@ class Person:
     id: str
     email: str
     name: str
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def search_users(
@@ -46,13 +42,7 @@ async def search_users(
         SellerProfile, SellerProfile.user_id == User.id
     )
     if q:
-        pattern = _like(q)
-        query = query.where(
-            or_(
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.name).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(search.contains(q, User.email, User.name))
     if role:
         query = query.where(User.role == role)
     if seller_status:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.identity import (
     account_security,
+    accounts,
     deletion,
     domain,
     email_verification,
@@ -22,14 +23,13 @@ from boxoffice.identity import (
 from boxoffice.identity.directory import Person, people, search_users, user_id_by_email
 from boxoffice.identity.domain import SellerStatus, normalise_email
 from boxoffice.identity.errors import EmailTaken, SellerProfileMissing, UserNotFound
-from boxoffice.identity.events import SellerApproved, UserRegistered
+from boxoffice.identity.events import SellerApproved
 from boxoffice.identity.models import SellerProfile, User
 from boxoffice.identity.password_reset import request_reset, reset_password
 from boxoffice.identity.schemas import AdminUserUpdate, ProfileUpdate, SellerApplication, SignUp
 from boxoffice.identity.sessions import issue_access_token, log_in, log_out, refresh
 from boxoffice.identity.social import social_login, social_login_callback
 from boxoffice.platform.errors import Forbidden
-from boxoffice.platform.ids import new_id
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -94,29 +94,19 @@ async def sign_up(uow: UnitOfWork, runtime: Runtime, request: SignUp, client: st
     passwords.check_policy(settings, request.password, email)
     if await sessions.user_by_email(uow, email) is not None:
         raise EmailTaken("An account with this e-mail already exists.")
-    now = uow.clock.now()
-    user = User(
-        id=new_id(),
+    user = accounts.add_user(
+        uow,
         email=email,
-        password_hash=await passwords.hash_password(settings, request.password),
         name=request.name,
-        role=Role.CUSTOMER.value,
-        locale="ko",
-        created_at=now,
-        updated_at=now,
+        role=Role.CUSTOMER,
+        password_hash=await passwords.hash_password(settings, request.password),
     )
-    uow.session.add(user)
     try:
         await uow.session.flush()  # the account first: its verification link refers to it
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
         raise EmailTaken("An account with this e-mail already exists.") from exc
     verify_url, _ = email_verification.new_link(uow, runtime, user)
-    uow.record(
-        UserRegistered(
-            user_id=user.id, email=email, display_name=user.name, locale=user.locale,
-            via="password", verify_url=verify_url,
-        )
-    )  # fmt: skip
+    uow.record(accounts.registered(user, "password", verify_url))
     try:
         await uow.commit()
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won the race
@@ -231,19 +221,14 @@ async def ensure_user(
     existing = await sessions.user_by_email(uow, email)
     if existing is not None:
         return existing, False
-    now = uow.clock.now()
-    user = User(
-        id=new_id(),
+    user = accounts.add_user(
+        uow,
         email=email,
-        password_hash=await passwords.hash_password(runtime.settings, password),
         name=name,
-        role=role.value,
-        locale="ko",
+        role=role,
+        password_hash=await passwords.hash_password(runtime.settings, password),
         email_verified=True,
-        created_at=now,
-        updated_at=now,
     )
-    uow.session.add(user)
     await uow.session.flush()
     if seller_business:
         uow.session.add(
@@ -252,13 +237,11 @@ async def ensure_user(
                 business_name=seller_business,
                 business_number="1208147521",
                 status=SellerStatus.APPROVED.value,
-                created_at=now,
-                decided_at=now,
+                created_at=user.created_at,  # approved as it joins
+                decided_at=user.created_at,
             )
         )
-    uow.record(
-        UserRegistered(user_id=user.id, email=email, display_name=name, locale="ko", via="seed")
-    )
+    uow.record(accounts.registered(user, "seed"))
     await uow.commit()
     return user, True
 

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from boxoffice.identity import domain, oauth, sessions
+from boxoffice.identity import accounts, domain, oauth, sessions
 from boxoffice.identity.errors import EmailTaken, UserNotFound
-from boxoffice.identity.events import UserRegistered
 from boxoffice.identity.models import SocialAccount, User
+from boxoffice.identity.oidc import ProviderIdentity
 from boxoffice.identity.schemas import TokenPair
 from boxoffice.platform.errors import Forbidden
 from boxoffice.platform.ids import new_id
@@ -19,16 +19,7 @@ from boxoffice.platform.security import Role
 from boxoffice.platform.uow import UnitOfWork
 
 
-async def social_login(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    *,
-    provider: str,
-    subject: str,
-    email: str | None,
-    email_verified: bool,
-    name: str | None,
-) -> TokenPair:
+async def social_login(uow: UnitOfWork, runtime: Runtime, identity: ProviderIdentity) -> TokenPair:
     """Sign in with a provider's identity.
 
     The account is found by (provider, subject). Otherwise it is linked to an existing user
@@ -39,15 +30,7 @@ async def social_login(
     # looks again, now finding the winner's account, so both tabs end up signed in.
     for attempt in range(2):
         try:
-            pair = await _social_login_once(
-                uow,
-                runtime,
-                provider=provider,
-                subject=subject,
-                email=email,
-                email_verified=email_verified,
-                name=name,
-            )
+            pair = await _social_login_once(uow, runtime, identity)
             await uow.commit()
             return pair
         except IntegrityError as exc:
@@ -74,63 +57,30 @@ async def social_login_callback(
     belongs to an existing account.
     """
     identity = await oauth.complete(runtime, provider, params, binding)
-    return await social_login(
-        uow,
-        runtime,
-        provider=identity.provider,
-        subject=identity.subject,
-        email=identity.email,
-        email_verified=identity.email_verified,
-        name=identity.name,
-    )
+    return await social_login(uow, runtime, identity)
 
 
-async def _new_user(
-    uow: UnitOfWork,
-    provider: str,
-    subject: str,
-    normalised: str | None,
-    name: str | None,
-    email_verified: bool,
-) -> User:
+async def _new_user(uow: UnitOfWork, identity: ProviderIdentity, normalised: str | None) -> User:
     """The account a first social sign-in makes (a placeholder address without an e-mail)."""
-    now = uow.clock.now()
-    user = User(
-        id=new_id(),
+    provider, subject, name = identity.provider, identity.subject, identity.name
+    user = accounts.add_user(
+        uow,
         email=normalised or f"{provider}-{subject}@users.invalid",
-        password_hash=None,
         name=(name or (normalised or "").split("@")[0] or f"{provider} user")[:100],
-        role=Role.CUSTOMER.value,
-        locale="ko",
-        email_verified=email_verified,
-        created_at=now,
-        updated_at=now,
+        role=Role.CUSTOMER,
+        password_hash=None,
+        email_verified=identity.email_verified,
     )
-    uow.session.add(user)
     await uow.session.flush()
-    uow.record(
-        UserRegistered(
-            user_id=user.id,
-            email=user.email,
-            display_name=user.name,
-            locale=user.locale,
-            via=provider,
-        )
-    )
+    uow.record(accounts.registered(user, provider))
     return user
 
 
 async def _social_login_once(
-    uow: UnitOfWork,
-    runtime: Runtime,
-    *,
-    provider: str,
-    subject: str,
-    email: str | None,
-    email_verified: bool,
-    name: str | None,
+    uow: UnitOfWork, runtime: Runtime, identity: ProviderIdentity
 ) -> TokenPair:
     """One attempt of :func:`social_login`, up to (not including) the commit."""
+    provider, subject, email = identity.provider, identity.subject, identity.email
     account = (
         await uow.session.execute(
             select(SocialAccount).where(
@@ -147,13 +97,13 @@ async def _social_login_once(
     else:
         normalised = domain.normalise_email(email) if email else None
         user_or_none = await sessions.user_by_email(uow, normalised) if normalised else None
-        if user_or_none is not None and not email_verified:
+        if user_or_none is not None and not identity.email_verified:
             raise Forbidden(
                 "This e-mail belongs to an existing account; the provider did not verify it, "
                 "so sign in with your password and link the provider from there."
             )
         if user_or_none is None:
-            user = await _new_user(uow, provider, subject, normalised, name, email_verified)
+            user = await _new_user(uow, identity, normalised)
         else:
             user = user_or_none
         uow.session.add(

@@ -8,20 +8,16 @@ from fastapi import APIRouter, Query
 
 from boxoffice.notifications import service
 from boxoffice.notifications.schemas import DeadLetterPage, DeadLetterQuery, DeadLetterRead
-from boxoffice.platform.deps import AdminUser, UoW
+from boxoffice.platform.deps import ADMIN_RESPONSES, AdminUser, UoW
 
 router = APIRouter(tags=["operations"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not an admin"},
-}
 
 
 @router.get(
     "/admin/dead-letters",
     response_model=DeadLetterPage,
     operation_id="list_dead_letters",
-    responses=_ERRORS,
+    responses=ADMIN_RESPONSES,
 )
 async def list_dead_letters(
     uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
@@ -43,7 +39,7 @@ async def list_dead_letters(
     response_model=DeadLetterRead,
     operation_id="retry_dead_letter",
     responses={
-        **_ERRORS,
+        **ADMIN_RESPONSES,
         404: {"description": "no such dead letter"},
         409: {"description": "not dead"},
     },

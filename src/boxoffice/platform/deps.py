@@ -25,6 +25,11 @@ SHOW_OWNER_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
     404: {"description": "no such show"},
 }
+# What an admin-only route may answer besides its success.
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "not an admin"},
+}
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 

@@ -29,16 +29,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _seat(ticket: Ticket) -> SeatRead:
-    return SeatRead(
-        id=ticket.seat_id,
-        section=ticket.section,
-        row=ticket.row,
-        number=ticket.number,
-        grade=ticket.grade,
-    )
-
-
 def ticket_read(ticket: Ticket) -> TicketRead:
     return TicketRead(
         id=ticket.id,
@@ -47,7 +37,7 @@ def ticket_read(ticket: Ticket) -> TicketRead:
         event_id=ticket.event_id,
         title=ticket.title,
         starts_at=ticket.starts_at,
-        seat=_seat(ticket),
+        seat=SeatRead.of_ticket(ticket),
         price=ticket.price,
         currency=ticket.currency,
         status=ticket.status,
@@ -111,7 +101,7 @@ async def check_in(body: CheckIn, uow: UoW, runtime: RuntimeDep, user: StaffUser
     return CheckInRead(
         ticket_id=ticket.id,
         show_id=ticket.show_id,
-        seat=_seat(ticket),
+        seat=SeatRead.of_ticket(ticket),
         status=ticket.status,
         checked_in_at=ticket.checked_in_at,
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from boxoffice.tickets.models import Ticket
 
 
 class SeatRead(BaseModel):
@@ -14,6 +17,17 @@ class SeatRead(BaseModel):
     row: str
     number: str
     grade: str
+
+    @classmethod
+    def of_ticket(cls, ticket: Ticket) -> SeatRead:
+        """The seat a ticket is for, as copied onto the ticket when it was issued."""
+        return cls(
+            id=ticket.seat_id,
+            section=ticket.section,
+            row=ticket.row,
+            number=ticket.number,
+            grade=ticket.grade,
+        )
 
 
 class TicketRead(BaseModel):

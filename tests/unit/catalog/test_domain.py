@@ -1,10 +1,8 @@
-"""catalog's plain rules: seat maps, grades, windows, fee tiers, cursors, search patterns."""
+"""catalog's plain rules: seat maps, grades, windows, fee tiers."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.domain import RowPlan, SeatPlan, SectionPlan
@@ -90,19 +88,3 @@ def test_policy_round_trips_through_json() -> None:
 
     policy = CancellationPolicy(free_days_after_booking=3, fixed_fee=2000, tiers=((5, 15),))
     assert domain.policy_from_json(domain.policy_to_json(policy)) == policy
-
-
-def test_cursor_round_trip_and_garbage() -> None:
-    moment = datetime(2026, 12, 24, 19, 30, tzinfo=UTC)
-    assert domain.decode_cursor(domain.encode_cursor(moment, "id-1")) == (moment, "id-1")
-    for garbage in ("", "!!!", "bm90IGpzb24", domain.encode_cursor(moment, "x")[:-3] + "A"):
-        with pytest.raises(domain.BadCursor):
-            domain.decode_cursor(garbage)
-
-
-@pytest.mark.parametrize(
-    ("text", "pattern"),
-    [("IU", "%iu%"), ("100%", "%100\\%%"), ("a_b", "%a\\_b%"), ("back\\slash", "%back\\\\slash%")],
-)
-def test_like_patterns_escape_wildcards(text: str, pattern: str) -> None:
-    assert domain.like_pattern(text) == pattern

@@ -23,10 +23,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import update
 
 from boxoffice.platform.messaging.delivery import Delivery
-from boxoffice.platform.messaging.models import ProcessedEvent
 
 if TYPE_CHECKING:
     from boxoffice.platform.runtime import Runtime
@@ -78,14 +76,6 @@ async def renew(runtime: Runtime, delivery: Delivery, seconds: float) -> bool:
     """Push ``delivery``'s claim ``seconds`` past now; False when it holds it no more."""
     async with runtime.uow() as uow:
         until = uow.clock.now() + timedelta(seconds=seconds)
-        result = await uow.session.execute(
-            update(ProcessedEvent)
-            .where(
-                ProcessedEvent.consumer == delivery.consumer.name,
-                ProcessedEvent.event_id == delivery.event_id,
-                ProcessedEvent.claim == delivery.claim,
-            )
-            .values(claimed_until=until)
-        )
+        held = await delivery.update_claimed(uow, claimed_until=until)
         await uow.commit()
-    return getattr(result, "rowcount", 0) == 1
+    return held

@@ -67,16 +67,10 @@ async def retry_dead_letter(uow: UnitOfWork, dead_letter_id: str, *, admin_id: s
         ScheduledRetry(
             id=new_id(),
             consumer=letter.consumer,
-            event_id=letter.event_id,
-            topic=letter.topic,
-            event_type=letter.event_type,
-            version=letter.version,
-            aggregate_id=letter.aggregate_id,
-            payload=letter.payload,
-            occurred_at=letter.occurred_at,
             attempt=1,
             due_at=now,
             last_error=letter.last_error,
+            **letter.stored_event(),
         )
     )
     await uow.commit()

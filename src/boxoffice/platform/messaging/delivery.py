@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -93,6 +93,14 @@ class Delivery:
 
     async def _clear_claim(self, uow: UnitOfWork) -> None:
         """Mark the event processed in ``uow`` (not committed) by clearing our claim."""
+        now = uow.clock.now()
+        if not await self.update_claimed(uow, claim=None, claimed_until=None, processed_at=now):
+            await uow.rollback()
+            raise AlreadyProcessed(self.event_id)
+
+    async def update_claimed(self, uow: UnitOfWork, **values: Any) -> bool:
+        """Set ``values`` on the event's processed row in ``uow`` (not committed) while the
+        row still carries this delivery's claim; False when the claim is ours no more."""
         result = await uow.session.execute(
             update(ProcessedEvent)
             .where(
@@ -100,11 +108,9 @@ class Delivery:
                 ProcessedEvent.event_id == self.event_id,
                 ProcessedEvent.claim == self.claim,
             )
-            .values(claim=None, claimed_until=None, processed_at=uow.clock.now())
+            .values(**values)
         )
-        if getattr(result, "rowcount", 0) != 1:
-            await uow.rollback()
-            raise AlreadyProcessed(self.event_id)
+        return getattr(result, "rowcount", 0) == 1
 
     async def commit_after(self, uow: UnitOfWork, act: Callable[[], Awaitable[None]]) -> None:
         """Do ``act`` (the effect outside the database, e.g. a mail handed to its server)

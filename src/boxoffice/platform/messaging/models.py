@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,42 +25,51 @@ class ProcessedEvent(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class ScheduledRetry(Base):
+class _FailedDelivery:
+    """What a retry and a dead letter both keep: the consumer that failed, and the event
+    itself as the outbox held it, so it can be published again without the outbox row."""
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(80))
+    event_id: Mapped[str] = mapped_column(Id())
+    topic: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def stored_event(self) -> dict[str, Any]:
+        """The event's columns, to store it again for another delivery."""
+        return {
+            "event_id": self.event_id,
+            "topic": self.topic,
+            "event_type": self.event_type,
+            "version": self.version,
+            "aggregate_id": self.aggregate_id,
+            "payload": self.payload,
+            "occurred_at": self.occurred_at,
+        }
+
+
+class ScheduledRetry(_FailedDelivery, Base):
     """A failed delivery waiting for its next attempt (published to the retry topic when due)."""
 
     __tablename__ = "platform_retries"
     __table_args__ = (UniqueConstraint("consumer", "event_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    consumer: Mapped[str] = mapped_column(String(80))
-    event_id: Mapped[str] = mapped_column(Id())
-    topic: Mapped[str] = mapped_column(String(120))
-    event_type: Mapped[str] = mapped_column(String(80))
-    version: Mapped[int] = mapped_column(Integer)
-    aggregate_id: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempt: Mapped[int] = mapped_column(Integer)  # the attempt that will run when due
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     last_error: Mapped[str] = mapped_column(String(500))
 
 
-class DeadLetter(Base):
+class DeadLetter(_FailedDelivery, Base):
     """A delivery that failed for good; an admin can look at it and retry it."""
 
     __tablename__ = "platform_dead_letters"
     __table_args__ = (UniqueConstraint("consumer", "event_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # "email" or "event"
-    consumer: Mapped[str] = mapped_column(String(80))
-    event_id: Mapped[str] = mapped_column(Id())
-    topic: Mapped[str] = mapped_column(String(120))
-    event_type: Mapped[str] = mapped_column(String(80))
-    version: Mapped[int] = mapped_column(Integer)
-    aggregate_id: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), index=True)  # dead, retrying, resolved

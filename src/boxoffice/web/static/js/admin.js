@@ -54,27 +54,32 @@ function userRow(user) {
 
 const reloadUsers = pagedTable(document.getElementById("users"), document.getElementById("user-search"), "/admin/users", userRow);
 
-async function categories() {
-  const body = document.querySelector("#categories tbody");
+// A table filled at once from an API list (a plain list, or a page's items), one row each.
+async function fillTable(id, url, row) {
+  const table = document.getElementById(id);
   try {
-    const list = await json("/admin/categories");
-    body.replaceChildren(...list.map((category) => {
-      const tr = document.createElement("tr");
-      tr.dataset.category = category.code;
-      cell(tr, category.code);
-      const name = document.createElement("input");
-      name.value = category.name;
-      name.maxLength = 100;
-      name.setAttribute("aria-label", `${category.code}: ${say("name")}`);
-      name.addEventListener("change", () => saveCategory(category.code, { name: name.value }, name));
-      cell(tr, name);
-      cell(tr, String(category.position));
-      cell(tr, say(category.active ? "yes" : "no"));
-      cell(tr, button(say(category.active ? "hide" : "unhide"), { category: category.code, active: String(!category.active) }));
-      return tr;
-    }));
-    document.getElementById("categories").dataset.loaded = "1";
+    const list = await json(url);
+    table.querySelector("tbody").replaceChildren(...(Array.isArray(list) ? list : list.items).map(row));
+    table.dataset.loaded = "1";
   } catch (error) { fail(error); }
+}
+
+async function categories() {
+  await fillTable("categories", "/admin/categories", (category) => {
+    const tr = document.createElement("tr");
+    tr.dataset.category = category.code;
+    cell(tr, category.code);
+    const name = document.createElement("input");
+    name.value = category.name;
+    name.maxLength = 100;
+    name.setAttribute("aria-label", `${category.code}: ${say("name")}`);
+    name.addEventListener("change", () => saveCategory(category.code, { name: name.value }, name));
+    cell(tr, name);
+    cell(tr, String(category.position));
+    cell(tr, say(category.active ? "yes" : "no"));
+    cell(tr, button(say(category.active ? "hide" : "unhide"), { category: category.code, active: String(!category.active) }));
+    return tr;
+  });
 }
 
 async function saveCategory(code, changes, control) {
@@ -98,35 +103,26 @@ document.getElementById("category-new").addEventListener("submit", async (event)
 });
 
 async function deadLetters() {
-  const body = document.querySelector("#dead-letters tbody");
-  try {
-    const page = await json("/admin/dead-letters?status=dead");
-    body.replaceChildren(...page.items.map((letter) => {
-      const tr = document.createElement("tr");
-      cell(tr, letter.kind);
-      cell(tr, letter.event_type);
-      cell(tr, letter.consumer);
-      cell(tr, letter.last_error);
-      cell(tr, button(say("retry"), { retry: letter.id }));
-      return tr;
-    }));
-    document.getElementById("dead-letters").dataset.loaded = "1";
-  } catch (error) { fail(error); }
+  await fillTable("dead-letters", "/admin/dead-letters?status=dead", (letter) => {
+    const tr = document.createElement("tr");
+    cell(tr, letter.kind);
+    cell(tr, letter.event_type);
+    cell(tr, letter.consumer);
+    cell(tr, letter.last_error);
+    cell(tr, button(say("retry"), { retry: letter.id }));
+    return tr;
+  });
 }
 
 async function jobs() {
-  const body = document.querySelector("#jobs tbody");
-  try {
-    const list = await json("/admin/jobs");
-    body.replaceChildren(...list.items.map((job) => {
-      const tr = document.createElement("tr");
-      cell(tr, job.name);
-      cell(tr, job.schedule);
-      cell(tr, job.last_run ? `${job.last_run.status} · ${when(job.last_run.started_at)}` : "–");
-      cell(tr, button(say("run"), { run: job.name }));
-      return tr;
-    }));
-  } catch (error) { fail(error); }
+  await fillTable("jobs", "/admin/jobs", (job) => {
+    const tr = document.createElement("tr");
+    cell(tr, job.name);
+    cell(tr, job.schedule);
+    cell(tr, job.last_run ? `${job.last_run.status} · ${when(job.last_run.started_at)}` : "–");
+    cell(tr, button(say("run"), { run: job.name }));
+    return tr;
+  });
 }
 
 async function health() {

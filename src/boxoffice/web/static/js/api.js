@@ -86,6 +86,37 @@ export async function json(path, options = {}) {
   return body;
 }
 
+// The events of a text/event-stream response as {event, id, data} (its data lines joined),
+// until the stream ends; leaving the loop early, or failing in it, cancels the stream.
+export async function* serverEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = {};
+        const data = [];
+        for (const line of block.split("\n")) {
+          const i = line.indexOf(":");
+          if (i <= 0) continue; // a comment (a heartbeat), or not a field
+          const text = line.slice(i + 1).replace(/^ /, "");
+          if (line.slice(0, i) === "data") data.push(text);
+          else fields[line.slice(0, i)] = text;
+        }
+        yield { event: fields.event, id: fields.id, data: data.join("\n") };
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
 export function messages() {
   const node = document.getElementById("messages");
   return node ? JSON.parse(node.textContent) : {};

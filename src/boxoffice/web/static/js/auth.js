@@ -32,6 +32,20 @@ function onSubmit(form, handler) {
   });
 }
 
+// A form that did its job gives way to the note saying so.
+function replaceBy(form, noteId) {
+  form.hidden = true;
+  document.getElementById(noteId).hidden = false;
+}
+
+// An e-mailed link carries its single-use secret in the query; it leaves the address bar at
+// once (and the page sends no Referer), and goes only to the API.
+function linkSecret() {
+  const token = new URLSearchParams(location.search).get("token") || "";
+  history.replaceState(null, "", location.pathname);
+  return token;
+}
+
 const login = document.getElementById("login-form");
 if (login) onSubmit(login, (data) => logIn(data.get("email"), data.get("password")));
 
@@ -48,31 +62,23 @@ const forgot = document.getElementById("forgot-form");
 if (forgot) {
   onSubmit(forgot, async (data) => {
     await json("/auth/password-reset", { method: "POST", json: { email: data.get("email") } });
-    forgot.hidden = true;
-    document.getElementById("forgot-sent").hidden = false;
+    replaceBy(forgot, "forgot-sent");
   });
 }
 
-// The e-mailed link carries its single-use secret in the query; it leaves the address bar at
-// once (and the page sends no Referer), and goes only to the API.
 const reset = document.getElementById("reset-form");
 if (reset) {
-  const token = new URLSearchParams(location.search).get("token") || "";
-  history.replaceState(null, "", location.pathname);
+  const token = linkSecret();
   onSubmit(reset, async (data) => {
     const body = { token, password: data.get("password") };
     await json("/auth/password-reset/confirm", { method: "POST", json: body });
-    reset.hidden = true;
-    document.getElementById("reset-done").hidden = false;
+    replaceBy(reset, "reset-done");
   });
 }
 
-// The verification link: its secret leaves the address bar and goes to the API, once.
 const verifying = document.getElementById("verify-email");
 if (verifying) {
-  const token = new URLSearchParams(location.search).get("token") || "";
-  history.replaceState(null, "", location.pathname);
-  json("/auth/verify-email", { method: "POST", json: { token } })
+  json("/auth/verify-email", { method: "POST", json: { token: linkSecret() } })
     .then(() => { document.getElementById("verify-done").hidden = false; })
     .catch(() => { document.getElementById("verify-failed").hidden = false; })
     .finally(() => { verifying.hidden = true; });

@@ -2,7 +2,7 @@
 // public one (GET /shows/{id}/seats, where a kept seat reads "sold"), the kept ones are
 // the seller's list (GET /shows/{id}/blocks); the seller selects seats and keeps them back
 // (POST /shows/{id}/blocks, all or nothing) or puts them back on sale (/blocks/release).
-import { Problem, json, say } from "./api.js";
+import { Problem, json, say, show } from "./api.js";
 import { fail } from "./console.js";
 
 const root = document.getElementById("box-office");
@@ -11,11 +11,6 @@ const map = document.getElementById("house-map");
 const note = document.getElementById("block-message");
 const selected = new Set();
 let states = new Map(); // seat id -> "available" | "blocked" | "taken"
-
-function message(text) {
-  note.textContent = text;
-  note.hidden = !text;
-}
 
 function seatName(seat) {
   return say("seat", { section: seat.section, row: seat.row, number: seat.number });
@@ -74,15 +69,15 @@ async function load() {
 
 async function act(path, state, body, done) {
   const ids = [...selected].filter((id) => states.get(id) === state);
-  if (ids.length === 0) { message(say("pick_first")); return; }
+  if (ids.length === 0) { show(note, say("pick_first")); return; }
   try {
     const result = await json(`/shows/${showId}/${path}`, { method: "POST", json: { seat_ids: ids, ...body } });
     for (const id of ids) selected.delete(id);
-    message(say(done, { n: result.seat_ids.length }));
+    show(note, say(done, { n: result.seat_ids.length }));
   } catch (error) {
     if (refusedHere(error)) return;
     const taken = error instanceof Problem && error.body.seat_ids ? ` (${error.body.seat_ids.length})` : "";
-    message(error instanceof Problem ? `${error.message}${taken}` : say("error"));
+    show(note, error instanceof Problem ? `${error.message}${taken}` : say("error"));
   }
   await load();
 }

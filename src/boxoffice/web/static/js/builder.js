@@ -4,7 +4,7 @@
 // Grades come from the section, and can be painted seat by seat on the preview: select
 // seats (Shift: a whole row), then give them a grade or mark them as no seat. Painted
 // seats are sent as the venue API's per-seat grades; a row without paint stays a count.
-import { Problem, json, say } from "./api.js";
+import { Problem, json, say, show } from "./api.js";
 import { button, cell, fail } from "./console.js";
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -148,11 +148,6 @@ function paintSelected(grade) {
   preview();
 }
 
-function message(id, text) {
-  const node = document.getElementById(id);
-  node.textContent = text;
-  node.hidden = !text;
-}
 
 function explain(error) {
   if (!(error instanceof Problem)) return say("error");
@@ -170,9 +165,9 @@ async function saveVenue() {
     venue = await json("/venues", { method: "POST", json: payload });
   } catch (error) {
     if (error instanceof Problem && error.status === 403) { fail(error); return; }
-    message("venue-message", explain(error)); return;
+    show(document.getElementById("venue-message"), explain(error)); return;
   }
-  message("venue-message", say("saved"));
+  show(document.getElementById("venue-message"), say("saved"));
   document.getElementById("venue-builder").dataset.venue = venue.id;
   for (const field of document.querySelectorAll("#venue-builder input, #venue-builder button")) field.disabled = true;
   const prices = document.getElementById("grade-prices");
@@ -226,7 +221,7 @@ async function createEvent(event) {
     if (document.getElementById("publish").checked) await json(`/events/${created.id}/publish`, { method: "POST" });
     location.assign(`/console/events/${encodeURIComponent(created.id)}`);
   } catch (error) {
-    message("event-message", explain(error));
+    show(document.getElementById("event-message"), explain(error));
   }
 }
 

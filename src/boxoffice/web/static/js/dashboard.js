@@ -1,7 +1,7 @@
 // The live sale dashboard: a stream of the show's figures (SSE read with fetch, as the
 // waiting room reads its own: EventSource cannot send the token), a chart of the pace,
 // and the waiting line's settings saved through PATCH /events/{id}.
-import { Problem, call, json, money, say } from "./api.js";
+import { Problem, call, json, money, say, serverEvents } from "./api.js";
 import { fail, refused, when } from "./console.js";
 
 const root = document.getElementById("dashboard");
@@ -114,20 +114,9 @@ async function follow() {
       }
       state.textContent = "●";
       state.className = "live";
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-          if (block.includes("event: history") && data) seed(JSON.parse(data));
-          else if (block.includes("event: stats") && data) paint(JSON.parse(data));
-        }
+      for await (const { event, data } of serverEvents(response)) {
+        if (event === "history" && data) seed(JSON.parse(data));
+        else if (event === "stats" && data) paint(JSON.parse(data));
       }
     } catch (error) {
       if (!(error instanceof Problem)) console.warn(error);

@@ -2,7 +2,7 @@
 // PATCH /events/{id} with only the fields that changed (prices only while the API allows
 // them: a draft without shows), POST /events/{id}/shows. The event page (console.js)
 // reads the event and hands it over in a "bo:event" event; after a change it reads again.
-import { Problem, json, say } from "./api.js";
+import { Problem, json, say, show } from "./api.js";
 
 const root = document.getElementById("event");
 const form = document.getElementById("edit-form");
@@ -21,11 +21,6 @@ function explain(error) {
   return first ? `${error.message} (${first.msg})` : error.message;
 }
 
-function message(id, text) {
-  const node = field(id);
-  node.textContent = text;
-  node.hidden = !text;
-}
 
 function values() {
   return {
@@ -97,11 +92,11 @@ function changes() {
 form.addEventListener("submit", async (submitted) => {
   submitted.preventDefault();
   const patch = changes();
-  if (Object.keys(patch).length === 0) { message("edit-message", say("saved")); return; }
+  if (Object.keys(patch).length === 0) { show(field("edit-message"), say("saved")); return; }
   try {
     await json(`/events/${encodeURIComponent(current.id)}`, { method: "PATCH", json: patch });
-  } catch (error) { message("edit-message", explain(error)); return; }
-  message("edit-message", say("saved"));
+  } catch (error) { show(field("edit-message"), explain(error)); return; }
+  show(field("edit-message"), say("saved"));
   document.dispatchEvent(new CustomEvent("bo:event-changed"));
 });
 
@@ -110,9 +105,9 @@ showForm.addEventListener("submit", async (submitted) => {
   const startsAt = field("new-show-at").value;
   try {
     await json(`/events/${encodeURIComponent(current.id)}/shows`, { method: "POST", json: { starts_at: kst(startsAt) } });
-  } catch (error) { message("show-message", explain(error)); return; }
+  } catch (error) { show(field("show-message"), explain(error)); return; }
   field("new-show-at").value = "";
-  message("show-message", say("saved"));
+  show(field("show-message"), say("saved"));
   document.dispatchEvent(new CustomEvent("bo:event-changed"));
 });
 

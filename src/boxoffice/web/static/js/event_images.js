@@ -2,17 +2,12 @@
 // the page read (console.js hands it over in "bo:event"), uploaded through the API
 // (POST /events/{id}/images, multipart: the file and its kind), which checks the type,
 // the size and the owner; its refusal is shown as it is.
-import { Problem, call, say } from "./api.js";
+import { Problem, call, say, show } from "./api.js";
 
 const form = document.getElementById("image-form");
 const list = document.getElementById("image-list");
 const message = document.getElementById("image-message");
 let eventId = null;
-
-function show(text) {
-  message.textContent = text;
-  message.hidden = !text;
-}
 
 function render(event) {
   eventId = event.id;
@@ -42,10 +37,10 @@ form.addEventListener("submit", async (submitted) => {
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Problem(response.status, body);
     form.reset();
-    show(say("saved"));
+    show(message, say("saved"));
     document.dispatchEvent(new CustomEvent("bo:event-changed"));
   } catch (error) {
-    show(error instanceof Problem ? error.message : say("error"));
+    show(message, error instanceof Problem ? error.message : say("error"));
   } finally { button.disabled = false; }
 });
 

@@ -4,7 +4,7 @@
 // /products/{id}, the changed fields only), stock changed by a delta with a reason
 // (POST /products/{id}/variants/{sku}/stock: never below zero, recorded), images
 // (POST /products/{id}/images).
-import { Problem, call, json, money, say, session } from "./api.js";
+import { Problem, call, json, money, say, session, show } from "./api.js";
 import { cell, fail, refused } from "./console.js";
 
 const root = document.getElementById("goods");
@@ -18,11 +18,6 @@ function explain(error) {
   if (!(error instanceof Problem)) return say("error");
   const first = (error.body.errors || [])[0];
   return first ? `${error.message} (${first.msg})` : error.message;
-}
-
-function tell(node, text) {
-  node.textContent = text;
-  node.hidden = !text;
 }
 
 function input(attrs) {
@@ -107,9 +102,9 @@ async function act(card, work) {
     await work();
     await load();
     const fresh = products.querySelector(`[data-product="${card.dataset.product}"] [data-field=message]`);
-    if (fresh) tell(fresh, say("saved"));
+    if (fresh) show(fresh, say("saved"));
   } catch (error) {
-    if (!refused(error)) tell(message, explain(error));
+    if (!refused(error)) show(message, explain(error));
   }
 }
 
@@ -118,7 +113,7 @@ function update(product, form) {
   const data = new FormData(form);
   const now = { name: data.get("name").trim(), description: form.querySelector("[data-input=description]").value, price: Number(data.get("price")), status: data.get("status") };
   const patch = Object.fromEntries(Object.entries(now).filter(([key, value]) => value !== product[key]));
-  if (Object.keys(patch).length === 0) { tell(form.closest(".product").querySelector("[data-field=message]"), say("saved")); return; }
+  if (Object.keys(patch).length === 0) { show(form.closest(".product").querySelector("[data-field=message]"), say("saved")); return; }
   return act(form.closest(".product"), () => json(`/products/${encodeURIComponent(product.id)}`, { method: "PATCH", json: patch }));
 }
 
@@ -152,13 +147,13 @@ document.getElementById("product-new").addEventListener("submit", async (submitt
   try {
     await json(`/events/${encodeURIComponent(eventId)}/products`, { method: "POST", json: body });
   } catch (error) {
-    if (!refused(error)) tell(message, explain(error));
+    if (!refused(error)) show(message, explain(error));
     return;
   }
   form.reset();
   variantRows.replaceChildren();
   addVariantRow();
-  tell(message, say("saved"));
+  show(message, say("saved"));
   await load();
 });
 

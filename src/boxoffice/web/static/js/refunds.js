@@ -3,17 +3,12 @@
 // window, computed by the API as for the buyer, and the order's lines), then the seller
 // refunds in full or minus that fee — the whole order (POST /orders/{id}/cancel) or the
 // ticked lines (POST /orders/{id}/refunds, quoted first) — the API decides who may, and when.
-import { Problem, json, money } from "./api.js";
+import { Problem, json, money, show } from "./api.js";
 
 const dialog = document.getElementById("refund-dialog");
 const field = (name) => dialog.querySelector(`[data-field=${name}]`);
 const message = document.getElementById("refund-message");
 let current = null;
-
-function say(text) {
-  message.textContent = text;
-  message.hidden = !text;
-}
 
 function buttons(terms) {
   const full = dialog.querySelector("[data-refund-mode=full]");
@@ -73,7 +68,7 @@ async function open(trigger) {
   showLines([]);
   const reason = document.getElementById("refund-reason");
   reason.value = reason.defaultValue; // each order's refund gets its own reason
-  say("");
+  show(message, "");
   buttons(null);
   dialog.showModal();
   try {
@@ -84,7 +79,7 @@ async function open(trigger) {
     showTerms(terms);
     dialog.dataset.ready = String(Date.now());
   } catch (error) {
-    say(error instanceof Problem ? error.message : String(error));
+    show(message, error instanceof Problem ? error.message : String(error));
   }
 }
 
@@ -101,13 +96,13 @@ async function refund(chargeFee) {
     dialog.close();
     document.dispatchEvent(new CustomEvent("bo:orders-changed", { detail: done }));
   } catch (error) {
-    say(error instanceof Problem ? error.message : String(error));
+    show(message, error instanceof Problem ? error.message : String(error));
     buttons(current.terms);
   }
 }
 
 field("lines").addEventListener("change", () => {
-  requote().catch((error) => say(error instanceof Problem ? error.message : String(error)));
+  requote().catch((error) => show(message, error instanceof Problem ? error.message : String(error)));
 });
 
 document.addEventListener("click", (event) => {

@@ -1,7 +1,7 @@
 // The waiting room: join (or find my place again), follow it over Server-Sent Events read
 // with fetch (so the access token goes in a header), fall back to polling, then go on to
 // the seats with the admission token.
-import { Problem, call, json, say, session, show } from "./api.js";
+import { Problem, call, json, say, serverEvents, session, show } from "./api.js";
 import { remaining } from "./shop.js";
 
 const root = document.getElementById("queue");
@@ -63,29 +63,15 @@ async function follow() {
       const response = await call(`/queue/${encodeURIComponent(entryId)}/stream`, { headers });
       if (!response.ok || !response.body) throw new Error(`stream ${response.status}`);
       show(message, "");
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done: closed } = await reader.read();
-        if (closed) break;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const fields = {};
-          for (const line of block.split("\n")) {
-            const i = line.indexOf(":");
-            if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1).trim();
-          }
-          if (fields.id) lastId = fields.id;
-          if (!fields.event || !fields.data) continue;
+      for await (const fields of serverEvents(response)) {
+        if (fields.id) lastId = fields.id;
+        if (fields.event && fields.data) {
           const data = JSON.parse(fields.data);
           if (fields.event === "position") place(data.position, data.eta_seconds);
           else if (fields.event === "admitted") admitted(data.admission_token, data.expires_at);
           else if (fields.event === "expired") await poll(); // sold out, expired or left: ask why
         }
-        if (done) { reader.cancel(); return; }
+        if (done) return; // leaving the loop cancels the stream
       }
     } catch (error) {
       if (done) return;
