@@ -89,12 +89,7 @@ async def test_500_orders_through_two_servers_never_oversell(
     tokens = await buyers(runtime, BUYERS)
     with ExitStack() as stack:
         servers = await start_servers(stack, settings, tmp_path)
-        # An idle connection is dropped here before uvicorn's 5 s keep-alive closes it (as
-        # the gateway does, deploy/nginx): reusing one the server is closing just then is a
-        # ReadError for a POST, which is not retried (seen once in CI under load 8).
-        limits = httpx.Limits(
-            max_connections=200, max_keepalive_connections=200, keepalive_expiry=1.0
-        )
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
 
             async def place(index: int) -> httpx.Response:
