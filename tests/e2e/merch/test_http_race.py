@@ -101,11 +101,23 @@ async def test_500_orders_through_two_servers_never_oversell(
                     "items": [{"sku": "LS-HTTP", "quantity": 1}],
                     "payment_provider": "internal",
                 }
-                return await http.post(
-                    f"{servers[index % 2]}{API}/orders", json=body, headers=headers
-                )
+                # A connection reset under this load (seen 1 run in ~6 on a busy 2-core
+                # machine, nothing in the server's log) is retried with the same
+                # Idempotency-Key, as a client of the API would: the key makes a retry of
+                # an order that was placed answer 200 with that order instead of a second.
+                url = f"{servers[index % 2]}{API}/orders"
+                for _ in range(2):
+                    try:
+                        return await http.post(url, json=body, headers=headers)
+                    except httpx.ReadError:
+                        retried.add(index)
+                return await http.post(url, json=body, headers=headers)
 
+            retried: set[int] = set()
             responses = await asyncio.gather(*(place(i) for i in range(ORDERS)))
+            replayed = {i for i, r in enumerate(responses) if r.status_code == 200}
+            assert replayed <= retried  # only a retried request may find its order placed
+            responses = [r if r.status_code != 200 else _as_placed(r) for r in responses]
             outcomes = Counter(
                 (r.status_code, r.json().get("code") or r.json().get("status")) for r in responses
             )
@@ -131,3 +143,8 @@ async def test_500_orders_through_two_servers_never_oversell(
     assert await units_in(runtime, "LS-HTTP", "released") == STOCK - PAID
     assert await units_in(runtime, "LS-HTTP", "reserved") == 0
     assert await stock_of(runtime, "LS-HTTP") == STOCK - PAID
+
+
+def _as_placed(replay: httpx.Response) -> httpx.Response:
+    """A retried order's replay (200) counted as the order it placed (201)."""
+    return httpx.Response(201, json=replay.json())
