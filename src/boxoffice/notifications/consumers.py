@@ -76,11 +76,28 @@ async def webhooks_checked_in(event: TicketCheckedIn, delivery: Delivery) -> Non
     )  # fmt: skip
 
 
+# The webhook fan-outs write only through the delivery's unit of work: the events that
+# arrive together (every payment of a busy sale, every scan at the door) share one
+# transaction and one commit (group commit, platform/messaging/group.py).
+_FAN_OUTS: list[Consumer[Any]] = [
+    Consumer(
+        "notifications.webhooks_order_paid", OrderPaid, webhooks_order_paid, group_commit=True
+    ),
+    Consumer(
+        "notifications.webhooks_order_refunded",
+        OrderCancelled,
+        webhooks_order_refunded,
+        group_commit=True,
+    ),
+    Consumer(
+        "notifications.webhooks_checked_in", TicketCheckedIn, webhooks_checked_in, group_commit=True
+    ),
+    Consumer(
+        "notifications.webhooks_show_sold_out", OrderPaid, webhooks_show_sold_out, group_commit=True
+    ),
+]
 CONSUMERS: list[Consumer[Any]] = [
-    Consumer("notifications.webhooks_order_paid", OrderPaid, webhooks_order_paid),
-    Consumer("notifications.webhooks_order_refunded", OrderCancelled, webhooks_order_refunded),
-    Consumer("notifications.webhooks_checked_in", TicketCheckedIn, webhooks_checked_in),
-    Consumer("notifications.webhooks_show_sold_out", OrderPaid, webhooks_show_sold_out),
+    *_FAN_OUTS,
     Consumer(
         "notifications.webhooks_send", webhooks.WebhookDue, webhooks.send, acts_outside_db=True
     ),

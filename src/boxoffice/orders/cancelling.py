@@ -287,15 +287,20 @@ async def refund_show_orders(runtime: Runtime, show_id: str, reason: str = "") -
     return await _refund_all(runtime, Order.show_id == show_id, why, kind="show", refund_used=True)
 
 
+async def show_cancelled(runtime: Runtime, show_id: str) -> bool:
+    """The show is cancelled, read through catalog's cache (one dict lookup when warm)."""
+    async with runtime.uow(read_only=True) as uow:
+        info = await catalog.show_sale_info(uow, show_id, runtime=runtime)
+    return info is not None and info.show_status == "cancelled"
+
+
 async def refund_if_show_cancelled(runtime: Runtime, order_id: str, show_id: str) -> bool:
     """An order of a show cancelled meanwhile — paid after the sweep, or left by it while a
     buyer's refund was under way — refunded in full, fees kept given back. The show's status is
     read through catalog's cache, which the cancellation's commit invalidated before its
     event was relayed. The refund's unique claim makes this and the show's sweep refund it
     once between them."""
-    async with runtime.uow(read_only=True) as uow:
-        info = await catalog.show_sale_info(uow, show_id, runtime=runtime)
-    if info is None or info.show_status != "cancelled":
+    if not await show_cancelled(runtime, show_id):
         return False
     return (
         await _refund_all(

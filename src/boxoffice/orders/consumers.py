@@ -8,6 +8,7 @@ from boxoffice.catalog.events import EventCancelled, ShowCancelled
 from boxoffice.orders import service
 from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.messaging import Consumer, Delivery
+from boxoffice.platform.runtime import Runtime
 
 
 async def refund_cancelled_event(event: EventCancelled, delivery: Delivery) -> None:
@@ -38,6 +39,19 @@ async def refund_rest_for_cancelled_show(event: OrderCancelled, delivery: Delive
         await service.refund_if_show_cancelled(delivery.runtime, event.order_id, event.show_id)
 
 
+async def _paid_for_cancelled_show(event: OrderPaid, runtime: Runtime) -> bool:
+    return event.show_id is not None and await service.show_cancelled(runtime, event.show_id)
+
+
+async def _rest_for_cancelled_show(event: OrderCancelled, runtime: Runtime) -> bool:
+    if event.show_id is None or event.refund_id is None:
+        return False
+    return await service.show_cancelled(runtime, event.show_id)
+
+
+# The two "refund if its show is cancelled" consumers see every payment and every refund;
+# while the show is on (nearly always) they have nothing to do, and ``applies`` says so
+# from catalog's cache before the dispatcher claims the event in the database.
 CONSUMERS: list[Consumer[Any]] = [
     Consumer(
         "orders.refund_cancelled_event",
@@ -56,11 +70,13 @@ CONSUMERS: list[Consumer[Any]] = [
         OrderPaid,
         refund_paid_for_cancelled_show,
         acts_outside_db=True,
+        applies=_paid_for_cancelled_show,
     ),
     Consumer(
         "orders.refund_rest_for_cancelled_show",
         OrderCancelled,
         refund_rest_for_cancelled_show,
         acts_outside_db=True,
+        applies=_rest_for_cancelled_show,
     ),
 ]

@@ -98,6 +98,7 @@ read_refund = cancelling.read_refund
 refund_event_orders = cancelling.refund_event_orders
 refund_show_orders = cancelling.refund_show_orders
 refund_if_show_cancelled = cancelling.refund_if_show_cancelled
+show_cancelled = cancelling.show_cancelled
 
 
 # --- jobs ----------------------------------------------------------------------------------

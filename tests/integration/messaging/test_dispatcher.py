@@ -148,3 +148,58 @@ async def test_an_outside_act_comes_between_writing_its_record_and_committing_it
 
 async def _no_op(event: SeatCounted, delivery: Delivery) -> None:
     """A handler that is never run (the tests call the delivery directly)."""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_consumer_that_does_not_apply_is_skipped_without_a_claim_or_a_record(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """``applies`` answers False → no claim, no processed id, no handler; True → handled
+    once as usual (and a redelivery of the skipped event is asked again)."""
+    runtime = build_runtime(make_settings())
+    handled: list[int] = []
+    wanted = {0, 2}
+
+    async def applies(event: SeatCounted, _runtime: object) -> bool:
+        return event.n in wanted
+
+    async def handle(event: SeatCounted, delivery: Delivery) -> None:
+        handled.append(event.n)
+        async with delivery.uow() as uow:
+            await delivery.commit(uow)
+
+    consumer = Consumer("test.applies", SeatCounted, handle, acts_outside_db=True, applies=applies)
+    dispatcher = Dispatcher(runtime)
+    events = [envelope(n) for n in range(4)]
+    try:
+        outcomes = [await dispatcher.deliver(consumer, e) for e in events]
+        assert outcomes == ["processed", "skipped", "processed", "skipped"]
+        assert handled == [0, 2]
+        async with runtime.uow() as uow:
+            recorded = set(
+                (
+                    await uow.session.execute(
+                        select(ProcessedEvent.event_id).where(
+                            ProcessedEvent.consumer == "test.applies"
+                        )
+                    )
+                ).scalars()
+            )
+        assert recorded == {events[0].event_id, events[2].event_id}
+        wanted.add(1)  # the state changed: the skipped event, redelivered, is handled
+        assert await dispatcher.deliver(consumer, events[1]) == "processed"
+        assert await dispatcher.deliver(consumer, events[0]) == "duplicate"
+        assert handled == [0, 2, 1]
+    finally:
+        await runtime.close()
+
+
+def test_a_group_commit_consumer_cannot_skip_by_applies() -> None:
+    async def applies(_event: SeatCounted, _runtime: object) -> bool:
+        return False
+
+    async def handle(_event: SeatCounted, _delivery: Delivery) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="group-commit"):
+        Consumer("test.grouped_applies", SeatCounted, handle, group_commit=True, applies=applies)

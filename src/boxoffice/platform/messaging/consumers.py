@@ -16,9 +16,11 @@ from boxoffice.platform.events import DomainEvent
 
 if TYPE_CHECKING:
     from boxoffice.platform.messaging.delivery import Delivery
+    from boxoffice.platform.runtime import Runtime
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[E, "Delivery"], Awaitable[None]]
+Applies = Callable[[E, "Runtime"], Awaitable[bool]]
 RETRY_TOPIC_PREFIX = "boxoffice.retry."
 
 
@@ -38,6 +40,16 @@ class Consumer(Generic[E]):
     # services do not commit on their own: deliveries arriving together share one
     # transaction (group commit), falling back to one by one if any of them fails.
     group_commit: bool = False
+    # A cheap read-only test of whether the handler has anything to do with this event
+    # now. When it answers False the delivery ends there ("skipped"): no claim, no
+    # processed id, no handler. Only for a handler that would itself do nothing in that
+    # state, so that doing nothing again on a redelivery is harmless (e.g. "refund this
+    # order if its show is cancelled": while the show is on, nothing to refund).
+    applies: Applies[E] | None = None
+
+    def __post_init__(self) -> None:
+        if self.applies is not None and self.grouped:
+            raise ValueError(f"{self.name}: a group-commit consumer cannot skip by applies")
 
     @property
     def topic(self) -> str:

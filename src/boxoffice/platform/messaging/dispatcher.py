@@ -179,18 +179,23 @@ class Dispatcher:
                 self.outcomes[outcome] += 1
 
     async def already_processed(self, consumer: AnyConsumer, event_id: str) -> bool:
-        async with self.runtime.uow() as uow:
+        async with self.runtime.uow(read_only=True) as uow:
             found = await uow.session.get(ProcessedEvent, (consumer.name, event_id))
             return found is not None and found.claim is None
 
     async def _deliver(self, consumer: AnyConsumer, item: Incoming) -> str:
         """Handle one decoded delivery once in effect. Returns what happened: ``processed``,
-        ``duplicate``, ``retry`` (scheduled) or ``dead`` (dead-lettered).
+        ``duplicate``, ``skipped`` (the consumer's ``applies`` said no), ``retry``
+        (scheduled) or ``dead`` (dead-lettered).
 
         Raises only when the database cannot record the outcome; the broker then
         redelivers the message.
         """
         envelope = item.envelope
+        if consumer.applies is not None and not await consumer.applies(item.event, self.runtime):
+            if envelope.retried:
+                await self.failures.resolve_dead_letter(consumer, envelope)
+            return "skipped"
         delivery = Delivery(self.runtime, consumer, envelope, event=item.event)
         if delivery.claim is not None:
             refused = await self._claim(delivery)
