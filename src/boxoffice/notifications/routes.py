@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from boxoffice.notifications import service
 from boxoffice.notifications.schemas import DeadLetterPage, DeadLetterQuery, DeadLetterRead
-from boxoffice.platform.deps import ADMIN_RESPONSES, AdminUser, UoW
+from boxoffice.platform.deps import AdminUser, UoW
+from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
 
 router = APIRouter(tags=["operations"])
 
@@ -38,11 +39,7 @@ async def list_dead_letters(
     status_code=202,
     response_model=DeadLetterRead,
     operation_id="retry_dead_letter",
-    responses={
-        **ADMIN_RESPONSES,
-        404: {"description": "no such dead letter"},
-        409: {"description": "not dead"},
-    },
+    responses=ADMIN_RESPONSES | problems({404: "no such dead letter", 409: "not dead"}),
 )
 async def retry_dead_letter(dead_letter_id: str, uow: UoW, admin: AdminUser) -> Any:
     """Deliver it again through the retry topic, with a fresh set of retries."""

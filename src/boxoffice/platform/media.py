@@ -22,6 +22,7 @@ from fastapi import UploadFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from boxoffice.platform.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from boxoffice.platform.openapi import problems
 from boxoffice.platform.runtime import Runtime
 
 T = TypeVar("T")
@@ -30,6 +31,10 @@ ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (400, 400)
 MAX_PIXELS = 20_000_000  # about 5000 x 4000: a print-size poster; ~80 MB decoded as RGBA
+# What an image upload route may answer besides its own failures.
+UPLOAD_PROBLEMS = problems(
+    {413: "file over the upload limit", 415: "not a JPEG, PNG or WebP image"}
+)
 
 
 class ImageTooLarge(PayloadTooLarge):
