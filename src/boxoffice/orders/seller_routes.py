@@ -38,15 +38,7 @@ async def list_show_orders(
 ) -> Any:
     """The show's orders, newest first, keyset-paged (``cursor``); ``status`` filter, ``q`` =
     a buyer's e-mail or an order id."""
-    items, next_cursor = await service.show_orders(
-        uow,
-        seller,
-        show_id,
-        status=query.status,
-        q=query.q,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor = await service.show_orders(uow, seller, show_id, query)
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -36,15 +36,7 @@ async def list_show_attendees(
 ) -> Any:
     """The show's tickets with their holders in issue order, keyset-paged (``cursor``), and
     the door count (``live``, ``checked_in``); ``q`` = a holder's e-mail or an order id."""
-    items, next_cursor, count = await service.show_attendees(
-        uow,
-        seller,
-        show_id,
-        status=query.status,
-        q=query.q,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor, count = await service.show_attendees(uow, seller, show_id, query)
     return {
         "items": items,
         "next_cursor": next_cursor,
