@@ -29,6 +29,8 @@ from boxoffice.platform import media
 from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.openapi import ADMIN_RESPONSES, owner_problems, problems
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal
 
 router = APIRouter(tags=["catalog"])
 
@@ -39,6 +41,13 @@ _SHOW_OWNER = owner_problems("show")
 def _json(body: Any, status_code: int = 200) -> Response:
     payload = body if isinstance(body, bytes | str) else dumps(body)
     return Response(payload, status_code=status_code, media_type="application/json")
+
+
+async def _event_as_changed(
+    runtime: Runtime, seller: Principal, event_id: str, status_code: int = 200
+) -> Response:
+    """The event as its seller sees it after a change (the view not counted)."""
+    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False), status_code)
 
 
 # Categories
@@ -119,7 +128,7 @@ async def create_event(
     body: EventCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     event = await service.create_event(uow, runtime, seller, body)
-    return _json(await reads.event_detail(runtime, seller, event.id, count_view=False), 201)
+    return await _event_as_changed(runtime, seller, event.id, status.HTTP_201_CREATED)
 
 
 @router.patch(
@@ -129,7 +138,7 @@ async def update_event(
     event_id: str, body: EventUpdate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.update_event(uow, runtime, seller, event_id, body)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
@@ -142,7 +151,7 @@ async def publish_event(
     event_id: str, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.publish_event(uow, runtime, seller, event_id)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
@@ -160,7 +169,7 @@ async def cancel_event(
 ) -> Response:
     reason = body.reason if body is not None else ""
     await service.cancel_event(uow, runtime, seller, event_id, reason)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
