@@ -24,7 +24,7 @@ from boxoffice.orders.schemas import (
     RefundRequest,
     TossConfirm,
 )
-from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, PageCursor, PageLimit, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.downloads import attachment
 from boxoffice.platform.errors import BadRequest, DomainError
 from boxoffice.platform.jsonutil import dumps
@@ -57,8 +57,8 @@ def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse
 async def list_my_orders(
     uow: UoW,
     user: CurrentUser,
-    cursor: str | None = Query(default=None, max_length=64),
-    limit: int = Query(default=20, ge=1, le=100),
+    cursor: PageCursor = None,
+    limit: PageLimit = 20,
 ) -> Any:
     views, next_cursor = await service.list_orders(uow, user, cursor=cursor, limit=limit)
     return OrderPage(items=views, next_cursor=next_cursor)

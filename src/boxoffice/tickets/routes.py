@@ -6,7 +6,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, StaffUser, UoW
+from boxoffice.platform.deps import (
+    CurrentUser,
+    PageCursor,
+    PageLimit,
+    ReadUoW,
+    RuntimeDep,
+    StaffUser,
+    UoW,
+)
 from boxoffice.platform.openapi import problems
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Ticket, TicketTransfer
@@ -50,8 +58,8 @@ def ticket_read(ticket: Ticket) -> TicketRead:
 async def list_my_tickets(
     uow: UoW,
     user: CurrentUser,
-    cursor: str | None = Query(default=None, max_length=64),
-    limit: int = Query(default=20, ge=1, le=100),
+    cursor: PageCursor = None,
+    limit: PageLimit = 20,
 ) -> Any:
     tickets, next_cursor = await service.list_tickets(uow, user, cursor=cursor, limit=limit)
     return TicketPage(items=[ticket_read(t) for t in tickets], next_cursor=next_cursor)
