@@ -16,7 +16,7 @@ from boxoffice.catalog.errors import EventNotFound, NotEventOwner, ShowNotFound
 from boxoffice.catalog.models import Event, Show
 from boxoffice.catalog.schemas import EventRead, SellerEventRead
 from boxoffice.catalog.venues import require_approved_seller
-from boxoffice.platform import search
+from boxoffice.platform import listing, search
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
@@ -56,9 +56,9 @@ async def seller_events(
         query = query.where(search.contains(q, Event.title))
     if status:
         query = query.where(Event.status == status)
-    if cursor:
-        query = query.where(Event.id < cursor)
-    rows = (await uow.session.execute(query.order_by(Event.id.desc()).limit(limit + 1))).all()
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, Event.id, cursor, limit, newest_first=True, whole_rows=True
+    )
     page = [
         SellerEventRead(
             id=event.id,
@@ -76,9 +76,9 @@ async def seller_events(
             created_at=event.created_at,
             updated_at=event.updated_at,
         )
-        for event, show_count in rows[:limit]
+        for event, show_count in rows
     ]
-    return page, page[-1].id if len(rows) > limit and page else None
+    return page, next_cursor
 
 
 async def owned_show(uow: UnitOfWork, principal: Principal, show_id: str) -> OwnedShow:

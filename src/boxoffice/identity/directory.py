@@ -14,7 +14,7 @@ from sqlalchemy import select
 from boxoffice.identity import domain
 from boxoffice.identity.models import SellerProfile, User
 from boxoffice.identity.schemas import AdminUserRead
-from boxoffice.platform import search
+from boxoffice.platform import listing, search
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -47,15 +47,15 @@ async def search_users(
         query = query.where(User.role == role)
     if seller_status:
         query = query.where(SellerProfile.status == seller_status)
-    if cursor:
-        query = query.where(User.id < cursor)
-    rows = (await uow.session.execute(query.order_by(User.id.desc()).limit(limit + 1))).all()
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, User.id, cursor, limit, newest_first=True, whole_rows=True
+    )
     page = []
-    for user, status in rows[:limit]:
+    for user, status in rows:
         read = AdminUserRead.model_validate(user)
         read.seller_status = status
         page.append(read)
-    return page, page[-1].id if len(rows) > limit and page else None
+    return page, next_cursor
 
 
 async def people(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, Person]:

@@ -22,23 +22,28 @@ EXPORT_PAGE = 500  # rows per read while exporting: the memory a stream holds at
 
 async def keyset_page(
     uow: UnitOfWork,
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[str],
     cursor: str | None,
     limit: int,
     *,
     newest_first: bool,
+    whole_rows: bool = False,
 ) -> tuple[list[Any], str | None]:
     """Up to ``limit`` rows after ``cursor`` (the last ``key`` seen) in ``key`` order, and
     the cursor of the next page (None on the last). One query: ``limit + 1`` rows tell
-    whether there is more."""
+    whether there is more. Each row is the query's first entity, or with ``whole_rows``
+    the whole row (an entity and columns beside it; ``key`` belongs to the entity)."""
     if cursor:
         query = query.where(key < cursor if newest_first else key > cursor)
     ordered = query.order_by(key.desc() if newest_first else key).limit(limit + 1)
-    rows = list((await uow.session.execute(ordered)).scalars())
-    more = len(rows) > limit
+    result = await uow.session.execute(ordered)
+    rows = list(result.all() if whole_rows else result.scalars())
+    if len(rows) <= limit:
+        return rows, None
     rows = rows[:limit]
-    return rows, getattr(rows[-1], key.key) if more and rows else None
+    last = rows[-1][0] if whole_rows else rows[-1]
+    return rows, getattr(last, key.key)
 
 
 async def sellers_search(
