@@ -226,9 +226,7 @@ async def list_seller_events(
 ) -> Any:
     """The caller's own events in every state (drafts too; every seller's for an admin),
     newest first, title search ``q``, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.seller_events(
-        uow, seller, q=query.q, status=query.status, cursor=query.cursor, limit=query.limit
-    )
+    items, next_cursor = await service.seller_events(uow, seller, query)
     return {"items": items, "next_cursor": next_cursor}
 
 

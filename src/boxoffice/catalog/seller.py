@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from boxoffice.catalog import reads
 from boxoffice.catalog.errors import EventNotFound, NotEventOwner, ShowNotFound
 from boxoffice.catalog.models import Event, Show
-from boxoffice.catalog.schemas import EventRead, SellerEventRead
+from boxoffice.catalog.schemas import EventRead, SellerEventQuery, SellerEventRead
 from boxoffice.catalog.venues import require_approved_seller
 from boxoffice.platform import listing, search
 from boxoffice.platform.runtime import Runtime
@@ -38,13 +38,7 @@ class OwnedShow:
 
 
 async def seller_events(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    q: str | None,
-    status: str | None,
-    cursor: str | None,
-    limit: int,
+    uow: UnitOfWork, principal: Principal, wanted: SellerEventQuery
 ) -> tuple[list[SellerEventRead], str | None]:
     """The caller's events (every seller's for an admin) in any state, newest first, whose
     title contains ``q``; ``cursor`` is the last id of the previous page."""
@@ -52,12 +46,12 @@ async def seller_events(
     query = select(Event, shows.label("show_count"))
     if not principal.has_role(Role.ADMIN):
         query = query.where(Event.seller_id == principal.id)
-    if q:
-        query = query.where(search.contains(q, Event.title))
-    if status:
-        query = query.where(Event.status == status)
+    if wanted.q:
+        query = query.where(search.contains(wanted.q, Event.title))
+    if wanted.status:
+        query = query.where(Event.status == wanted.status)
     rows, next_cursor = await listing.keyset_page(
-        uow, query, Event.id, cursor, limit, newest_first=True, whole_rows=True
+        uow, query, Event.id, wanted.cursor, wanted.limit, newest_first=True, whole_rows=True
     )
     page = [
         SellerEventRead(

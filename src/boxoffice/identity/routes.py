@@ -238,14 +238,7 @@ async def admin_search_users(
     uow: ReadUoW, admin: AdminUser, query: Annotated[UserSearch, Query()]
 ) -> Any:
     """Users whose e-mail or name contains ``q``, newest first, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.search_users(
-        uow,
-        q=query.q,
-        role=query.role,
-        seller_status=query.seller_status,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor = await service.search_users(uow, query)
     return {"items": items, "next_cursor": next_cursor}
 
 

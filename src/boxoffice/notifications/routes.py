@@ -24,13 +24,7 @@ async def list_dead_letters(
     uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
 ) -> Any:
     """Events and e-mails that failed for good (``status=dead``), newest first."""
-    items, next_cursor = await service.dead_letters(
-        uow,
-        status=None if query.status == "all" else query.status,
-        kind=query.kind,
-        limit=query.limit,
-        cursor=query.cursor,
-    )
+    items, next_cursor = await service.dead_letters(uow, query)
     return {"items": items, "next_cursor": next_cursor}
 
 
