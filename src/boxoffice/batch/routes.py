@@ -9,15 +9,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from boxoffice.batch import service
 from boxoffice.batch.schemas import BatchHealth, JobList, RunAccepted, RunPage, RunRead
-from boxoffice.platform.deps import (
-    ADMIN_RESPONSES,
-    AdminUser,
-    OptionalUser,
-    ReadUoW,
-    RuntimeDep,
-    UoW,
-)
+from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
 from boxoffice.platform.security import Role
 
 router = APIRouter(tags=["batch"])
@@ -67,7 +61,7 @@ async def list_runs(
     "/admin/jobs/runs/{run_id}",
     response_model=RunRead,
     operation_id="get_job_run",
-    responses={**ADMIN_RESPONSES, 404: {"description": "no such run"}},
+    responses=ADMIN_RESPONSES | problems({404: "no such run"}),
 )
 async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]) -> Any:
     return await service.get_run(uow, run_id)
@@ -78,11 +72,8 @@ async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_le
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunAccepted,
     operation_id="run_job",
-    responses={
-        **ADMIN_RESPONSES,
-        404: {"description": "no such job"},
-        409: {"description": "the job is running already (code conflict, run_id)"},
-    },
+    responses=ADMIN_RESPONSES
+    | problems({404: "no such job", 409: "the job is running already (code conflict, run_id)"}),
 )
 async def run_job(
     name: JobName, uow: UoW, runtime: RuntimeDep, admin: AdminUser, response: Response

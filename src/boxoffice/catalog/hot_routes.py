@@ -12,6 +12,7 @@ from boxoffice.catalog import reads
 from boxoffice.catalog.schemas import EventPage, EventRead, ListingQuery
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import HotRoute
+from boxoffice.platform.openapi import problems
 
 _ID = TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=64)])
 _TAGS = ("catalog",)
@@ -50,7 +51,7 @@ HOT_ROUTES = [
         "get_event",
         _TAGS,
         response_model=EventRead,
-        responses={404: {"description": "no such event (or a draft of someone else)"}},
+        responses=problems({404: "no such event (or a draft of someone else)"}),
         signed_in=False,
     ),
 ]

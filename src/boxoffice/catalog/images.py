@@ -11,7 +11,6 @@ from boxoffice.catalog.errors import EventStateConflict
 from boxoffice.catalog.event_rules import invalidate_event, owned_event
 from boxoffice.catalog.models import Event, EventImage
 from boxoffice.platform import media
-from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -35,23 +34,15 @@ async def add_image(
         raise EventStateConflict("A cancelled event cannot be edited.")
     media.refuse_oversized(data, runtime.settings.max_upload_bytes)
     state = adapters(runtime)
-    checked = await media.check_image(runtime, data, max_pixels=state.settings.max_image_pixels)
-    image_id = new_id()
-    key = f"events/{event.id}/{image_id}.{checked.extension}"
-    thumbnail_key = f"events/{event.id}/{image_id}.thumb.webp"
-    await state.storage.put(key, checked.data, checked.content_type)
-    await state.storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    stored = await media.store_image(
+        runtime,
+        state.storage,
+        f"events/{event.id}",
+        data,
+        max_pixels=state.settings.max_image_pixels,
+    )
     image = EventImage(
-        id=image_id,
-        event_id=event.id,
-        kind=kind,
-        key=key,
-        thumbnail_key=thumbnail_key,
-        content_type=checked.content_type,
-        width=checked.width,
-        height=checked.height,
-        size_bytes=len(checked.data),
-        created_at=uow.clock.now(),
+        id=stored.id, event_id=event.id, kind=kind, created_at=uow.clock.now(), **stored.columns()
     )
     uow.session.add(image)
     await uow.session.execute(

@@ -28,19 +28,26 @@ from boxoffice.catalog.schemas import (
 from boxoffice.platform import media
 from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.openapi import ADMIN_RESPONSES, owner_problems, problems
+from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.security import Principal
 
 router = APIRouter(tags=["catalog"])
 
-_OWNER: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the event's seller (or an admin), or the seller is not approved"},
-    404: {"description": "no such event"},
-}
+_OWNER = owner_problems("event")
+_SHOW_OWNER = owner_problems("show")
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
     payload = body if isinstance(body, bytes | str) else dumps(body)
     return Response(payload, status_code=status_code, media_type="application/json")
+
+
+async def _event_as_changed(
+    runtime: Runtime, seller: Principal, event_id: str, status_code: int = 200
+) -> Response:
+    """The event as its seller sees it after a change (the view not counted)."""
+    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False), status_code)
 
 
 # Categories
@@ -55,7 +62,7 @@ async def list_categories(uow: ReadUoW) -> Any:
     "/admin/categories",
     response_model=list[CategoryRead],
     operation_id="admin_list_categories",
-    responses={403: {"description": "admins only"}},
+    responses=ADMIN_RESPONSES,
 )
 async def admin_list_categories(uow: ReadUoW, admin: AdminUser) -> Any:
     """Every category, the hidden (inactive) ones too, in display order."""
@@ -67,7 +74,7 @@ async def admin_list_categories(uow: ReadUoW, admin: AdminUser) -> Any:
     status_code=status.HTTP_201_CREATED,
     response_model=CategoryRead,
     operation_id="create_category",
-    responses={403: {"description": "admins only"}, 409: {"description": "code taken"}},
+    responses=ADMIN_RESPONSES | problems({409: "code taken"}),
 )
 async def create_category(body: CategoryCreate, uow: UoW, admin: AdminUser) -> Any:
     return await service.create_category(uow, body)
@@ -77,7 +84,7 @@ async def create_category(body: CategoryCreate, uow: UoW, admin: AdminUser) -> A
     "/categories/{code}",
     response_model=CategoryRead,
     operation_id="update_category",
-    responses={403: {"description": "admins only"}, 404: {"description": "no category"}},
+    responses=ADMIN_RESPONSES | problems({404: "no category"}),
 )
 async def update_category(code: str, body: CategoryUpdate, uow: UoW, admin: AdminUser) -> Any:
     return await service.update_category(uow, code, body)
@@ -91,7 +98,7 @@ async def update_category(code: str, body: CategoryUpdate, uow: UoW, admin: Admi
     status_code=status.HTTP_201_CREATED,
     response_model=VenueRead,
     operation_id="create_venue",
-    responses={403: {"description": "sellers only"}, 422: {"description": "invalid seat map"}},
+    responses=problems({403: "sellers only", 422: "invalid seat map"}),
 )
 async def create_venue(body: VenueCreate, uow: UoW, seller: SellerUser) -> Response:
     return _json(await service.create_venue(uow, seller, body), status.HTTP_201_CREATED)
@@ -101,7 +108,7 @@ async def create_venue(body: VenueCreate, uow: UoW, seller: SellerUser) -> Respo
     "/venues/{venue_id}",
     response_model=VenueRead,
     operation_id="get_venue",
-    responses={404: {"description": "no venue"}},
+    responses=problems({404: "no venue"}),
 )
 async def get_venue(venue_id: str, uow: ReadUoW) -> Response:
     return _json(await service.get_venue(uow, venue_id))
@@ -115,13 +122,13 @@ async def get_venue(venue_id: str, uow: ReadUoW) -> Response:
     status_code=status.HTTP_201_CREATED,
     response_model=EventRead,
     operation_id="create_event",
-    responses={403: {"description": "approved sellers only"}, 422: {"description": "invalid"}},
+    responses=problems({403: "approved sellers only", 422: "invalid"}),
 )
 async def create_event(
     body: EventCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     event = await service.create_event(uow, runtime, seller, body)
-    return _json(await reads.event_detail(runtime, seller, event.id, count_view=False), 201)
+    return await _event_as_changed(runtime, seller, event.id, status.HTTP_201_CREATED)
 
 
 @router.patch(
@@ -131,7 +138,7 @@ async def update_event(
     event_id: str, body: EventUpdate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.update_event(uow, runtime, seller, event_id, body)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
@@ -144,7 +151,7 @@ async def publish_event(
     event_id: str, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
     await service.publish_event(uow, runtime, seller, event_id)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
@@ -162,7 +169,7 @@ async def cancel_event(
 ) -> Response:
     reason = body.reason if body is not None else ""
     await service.cancel_event(uow, runtime, seller, event_id, reason)
-    return _json(await reads.event_detail(runtime, seller, event_id, count_view=False))
+    return await _event_as_changed(runtime, seller, event_id)
 
 
 @router.post(
@@ -184,11 +191,7 @@ async def create_show(
     status_code=status.HTTP_201_CREATED,
     response_model=ImageCreated,
     operation_id="upload_event_image",
-    responses={
-        **_OWNER,
-        413: {"description": "file over the upload limit"},
-        415: {"description": "not a JPEG, PNG or WebP image"},
-    },
+    responses=_OWNER | media.UPLOAD_PROBLEMS,
 )
 async def upload_event_image(
     event_id: str,
@@ -216,16 +219,14 @@ async def upload_event_image(
     "/seller/events",
     response_model=SellerEventPage,
     operation_id="list_seller_events",
-    responses={401: {"description": "not signed in"}, 403: {"description": "sellers only"}},
+    responses=problems(401, {403: "sellers only"}),
 )
 async def list_seller_events(
     uow: ReadUoW, seller: SellerUser, query: Annotated[SellerEventQuery, Query()]
 ) -> Any:
     """The caller's own events in every state (drafts too; every seller's for an admin),
     newest first, title search ``q``, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.seller_events(
-        uow, seller, q=query.q, status=query.status, cursor=query.cursor, limit=query.limit
-    )
+    items, next_cursor = await service.seller_events(uow, seller, query)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -236,7 +237,7 @@ async def list_seller_events(
     "/shows/{show_id}",
     response_model=ShowDetail,
     operation_id="get_show",
-    responses={404: {"description": "no such show"}},
+    responses=problems({404: "no such show"}),
 )
 async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     return _json(await reads.show_detail(uow, runtime, user, show_id))
@@ -246,11 +247,7 @@ async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: Option
     "/shows/{show_id}/reschedule",
     response_model=ShowRead,
     operation_id="reschedule_show",
-    responses={
-        **_OWNER,
-        404: {"description": "no such show"},
-        409: {"description": "conflict (cancelled, or the event has a show then)"},
-    },
+    responses=_SHOW_OWNER | problems({409: "conflict (cancelled, or the event has a show then)"}),
 )
 async def reschedule_show(
     show_id: str, body: ShowReschedule, uow: UoW, runtime: RuntimeDep, seller: SellerUser
@@ -267,7 +264,7 @@ async def reschedule_show(
     "/shows/{show_id}/cancel",
     response_model=ShowRead,
     operation_id="cancel_show",
-    responses={**_OWNER, 404: {"description": "no such show"}},
+    responses=_SHOW_OWNER,
 )
 async def cancel_show(
     show_id: str,

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from boxoffice.catalog import reads
 from boxoffice.catalog.errors import EventNotFound, NotEventOwner, ShowNotFound
 from boxoffice.catalog.models import Event, Show
-from boxoffice.catalog.schemas import EventRead, SellerEventRead
+from boxoffice.catalog.schemas import EventRead, SellerEventQuery, SellerEventRead
 from boxoffice.catalog.venues import require_approved_seller
-from boxoffice.platform import search
+from boxoffice.platform import listing, search
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
@@ -38,13 +38,7 @@ class OwnedShow:
 
 
 async def seller_events(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    q: str | None,
-    status: str | None,
-    cursor: str | None,
-    limit: int,
+    uow: UnitOfWork, principal: Principal, wanted: SellerEventQuery
 ) -> tuple[list[SellerEventRead], str | None]:
     """The caller's events (every seller's for an admin) in any state, newest first, whose
     title contains ``q``; ``cursor`` is the last id of the previous page."""
@@ -52,13 +46,13 @@ async def seller_events(
     query = select(Event, shows.label("show_count"))
     if not principal.has_role(Role.ADMIN):
         query = query.where(Event.seller_id == principal.id)
-    if q:
-        query = query.where(search.contains(q, Event.title))
-    if status:
-        query = query.where(Event.status == status)
-    if cursor:
-        query = query.where(Event.id < cursor)
-    rows = (await uow.session.execute(query.order_by(Event.id.desc()).limit(limit + 1))).all()
+    if wanted.q:
+        query = query.where(search.contains(wanted.q, Event.title))
+    if wanted.status:
+        query = query.where(Event.status == wanted.status)
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, Event.id, wanted.cursor, wanted.limit, newest_first=True, whole_rows=True
+    )
     page = [
         SellerEventRead(
             id=event.id,
@@ -76,9 +70,9 @@ async def seller_events(
             created_at=event.created_at,
             updated_at=event.updated_at,
         )
-        for event, show_count in rows[:limit]
+        for event, show_count in rows
     ]
-    return page, page[-1].id if len(rows) > limit and page else None
+    return page, next_cursor
 
 
 async def owned_show(uow: UnitOfWork, principal: Principal, show_id: str) -> OwnedShow:

@@ -10,16 +10,13 @@ from fastapi import APIRouter, status
 from boxoffice.catalog import service
 from boxoffice.catalog.ticket_type_schemas import TicketTypeCreate, TicketTypeRead, TicketTypeUpdate
 from boxoffice.platform.deps import OptionalUser, ReadUoW, SellerUser, UoW
+from boxoffice.platform.openapi import owner_problems, problems
 
 router = APIRouter(tags=["catalog"])
 
-_OWNER: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the event's seller (or an admin)"},
-    404: {"description": "no such event or ticket type"},
-    409: {"description": "the event is cancelled"},
-    422: {"description": "validation_error: unknown grade, reversed window"},
-}
+_OWNER = owner_problems("event", "ticket type") | problems(
+    {409: "the event is cancelled", 422: "validation_error: unknown grade, reversed window"}
+)
 
 
 @router.post(
@@ -39,7 +36,7 @@ async def create_ticket_type(
     "/events/{event_id}/ticket-types",
     response_model=list[TicketTypeRead],
     operation_id="list_ticket_types",
-    responses={404: {"description": "no such event"}},
+    responses=problems({404: "no such event"}),
 )
 async def list_ticket_types(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     return await service.event_ticket_types(uow, event_id, user)

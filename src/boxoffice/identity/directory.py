@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from boxoffice.identity import domain
 from boxoffice.identity.models import SellerProfile, User
-from boxoffice.identity.schemas import AdminUserRead
-from boxoffice.platform import search
+from boxoffice.identity.schemas import AdminUserRead, UserSearch
+from boxoffice.platform import listing, search
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -28,34 +28,28 @@ class Person:
 
 
 async def search_users(
-    uow: UnitOfWork,
-    *,
-    q: str | None,
-    role: str | None,
-    seller_status: str | None,
-    cursor: str | None,
-    limit: int,
+    uow: UnitOfWork, wanted: UserSearch
 ) -> tuple[list[AdminUserRead], str | None]:
     """Users whose e-mail or name contains ``q`` (any case), newest first, with their seller
     application's status; ``cursor`` is the last id of the previous page."""
     query = select(User, SellerProfile.status).outerjoin(
         SellerProfile, SellerProfile.user_id == User.id
     )
-    if q:
-        query = query.where(search.contains(q, User.email, User.name))
-    if role:
-        query = query.where(User.role == role)
-    if seller_status:
-        query = query.where(SellerProfile.status == seller_status)
-    if cursor:
-        query = query.where(User.id < cursor)
-    rows = (await uow.session.execute(query.order_by(User.id.desc()).limit(limit + 1))).all()
+    if wanted.q:
+        query = query.where(search.contains(wanted.q, User.email, User.name))
+    if wanted.role:
+        query = query.where(User.role == wanted.role)
+    if wanted.seller_status:
+        query = query.where(SellerProfile.status == wanted.seller_status)
+    rows, next_cursor = await listing.keyset_page(
+        uow, query, User.id, wanted.cursor, wanted.limit, newest_first=True, whole_rows=True
+    )
     page = []
-    for user, status in rows[:limit]:
+    for user, status in rows:
         read = AdminUserRead.model_validate(user)
         read.seller_status = status
         page.append(read)
-    return page, page[-1].id if len(rows) > limit and page else None
+    return page, next_cursor
 
 
 async def people(uow: UnitOfWork, user_ids: Iterable[str]) -> dict[str, Person]:

@@ -11,10 +11,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from boxoffice.identity import oauth, service
 from boxoffice.identity.schemas import TokenPair
 from boxoffice.platform.deps import ClientAddress, RuntimeDep, UoW
+from boxoffice.platform.openapi import problems
 
 router = APIRouter(tags=["identity"])
 
 BindingCookie = Annotated[str | None, Cookie(alias=oauth.BINDING_COOKIE, include_in_schema=False)]
+_NO_PROVIDER = "no such provider configured"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
@@ -25,9 +27,13 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy
     operation_id="oauth_authorize",
     responses={
         302: {"description": "to the provider's sign-in page"},
-        404: {"description": "no such provider configured"},
-        429: {"description": "too many sign-in starts from this address"},
-        502: {"description": "the provider's discovery document could not be fetched"},
+        **problems(
+            {
+                404: _NO_PROVIDER,
+                429: "too many sign-in starts from this address",
+                502: "the provider's discovery document could not be fetched",
+            }
+        ),
     },
 )
 async def oauth_authorize(
@@ -54,11 +60,15 @@ async def oauth_authorize(
     operation_id="oauth_callback",
     responses={
         302: {"description": "to the configured front-end, tokens in the URL fragment"},
-        400: {"description": "unknown, expired or reused state; the user refused"},
-        401: {"description": "the provider's ID token failed verification"},
-        403: {"description": "an unverified e-mail belongs to an existing account"},
-        404: {"description": "no such provider configured"},
-        502: {"description": "the provider failed (code exchange, keys, user info)"},
+        **problems(
+            {
+                400: "unknown, expired or reused state; the user refused",
+                401: "the provider's ID token failed verification",
+                403: "an unverified e-mail belongs to an existing account",
+                404: _NO_PROVIDER,
+                502: "the provider failed (code exchange, keys, user info)",
+            }
+        ),
     },
 )
 async def oauth_callback(

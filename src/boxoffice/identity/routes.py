@@ -30,13 +30,13 @@ from boxoffice.identity.schemas import (
     UserSearch,
 )
 from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
 
 router = APIRouter(tags=["identity"])
 wellknown = APIRouter(tags=["identity"])
 
-_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in, or the token is invalid or expired"}
-}
+_AUTH_ERRORS = problems(401)
+_LINKS_AN_HOUR = "three links an hour at most"
 
 
 @router.post(
@@ -44,7 +44,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     response_model=UserCreated,
     operation_id="signup",
-    responses={409: {"description": "e-mail already registered"}},
+    responses=problems({409: "e-mail already registered"}),
 )
 async def signup(body: SignUp, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
     return await service.sign_up(uow, runtime, body, client)
@@ -54,7 +54,7 @@ async def signup(body: SignUp, uow: UoW, runtime: RuntimeDep, client: ClientAddr
     "/auth/login",
     response_model=TokenPair,
     operation_id="login",
-    responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+    responses=problems({401: "wrong credentials"}, 429),
 )
 async def login(body: Login, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
     return await service.log_in(uow, runtime, body.email, body.password, client)
@@ -85,7 +85,7 @@ async def logout(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     operation_id="request_password_reset",
-    responses={429: {"description": "too many requests from this address"}},
+    responses=problems({429: "too many requests from this address"}),
 )
 async def request_password_reset(
     body: PasswordResetRequest, uow: UoW, runtime: RuntimeDep, client: ClientAddress
@@ -102,9 +102,7 @@ async def request_password_reset(
     "/auth/password-reset/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="confirm_password_reset",
-    responses={
-        422: {"description": "reset_token_invalid (unknown, expired or used), validation_error"}
-    },
+    responses=problems({422: "reset_token_invalid (unknown, expired or used), validation_error"}),
 )
 async def confirm_password_reset(
     body: PasswordResetConfirm, uow: UoW, runtime: RuntimeDep
@@ -118,12 +116,12 @@ async def confirm_password_reset(
     "/auth/verify-email",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="verify_email",
-    responses={
-        422: {
-            "description": "verification_token_invalid (unknown, expired, used, or for an"
+    responses=problems(
+        {
+            422: "verification_token_invalid (unknown, expired, used, or for an"
             " address the account no longer has), validation_error"
         }
-    },
+    ),
 )
 async def verify_email(body: EmailVerify, uow: UoW) -> Response:
     """Public (the link may be opened on another device). Marks the link's address verified."""
@@ -136,7 +134,7 @@ async def verify_email(body: EmailVerify, uow: UoW) -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     operation_id="request_email_verification",
-    responses={**_AUTH_ERRORS, 429: {"description": "three links an hour at most"}},
+    responses=problems(401, {429: _LINKS_AN_HOUR}),
 )
 async def request_email_verification(uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
     """A new verification link to the account's e-mail (nothing when already verified)."""
@@ -150,11 +148,7 @@ async def request_email_verification(uow: UoW, runtime: RuntimeDep, user: Curren
     "/users/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="change_my_password",
-    responses={
-        **_AUTH_ERRORS,
-        403: {"description": "wrong_password"},
-        422: {"description": "validation_error (the password policy)"},
-    },
+    responses=problems(401, {403: "wrong_password", 422: "validation_error (the password policy)"}),
 )
 async def change_my_password(
     body: PasswordChange, uow: UoW, runtime: RuntimeDep, user: CurrentUser
@@ -169,13 +163,15 @@ async def change_my_password(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     operation_id="change_my_email",
-    responses={
-        **_AUTH_ERRORS,
-        403: {"description": "wrong_password"},
-        409: {"description": "conflict (another account has this e-mail)"},
-        422: {"description": "validation_error"},
-        429: {"description": "three links an hour at most"},
-    },
+    responses=problems(
+        401,
+        {
+            403: "wrong_password",
+            409: "conflict (another account has this e-mail)",
+            422: "validation_error",
+            429: _LINKS_AN_HOUR,
+        },
+    ),
 )
 async def change_my_email(
     body: EmailChange, uow: UoW, runtime: RuntimeDep, user: CurrentUser
@@ -190,11 +186,13 @@ async def change_my_email(
     "/users/me",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="delete_me",
-    responses={
-        **_AUTH_ERRORS,
-        403: {"description": "wrong_password"},
-        409: {"description": "account_not_deletable (reason: has_duties, upcoming_tickets)"},
-    },
+    responses=problems(
+        401,
+        {
+            403: "wrong_password",
+            409: "account_not_deletable (reason: has_duties, upcoming_tickets)",
+        },
+    ),
 )
 async def delete_me(
     body: AccountDeletion, uow: UoW, runtime: RuntimeDep, user: CurrentUser
@@ -234,20 +232,13 @@ async def apply_as_seller(
     "/admin/users",
     response_model=AdminUserPage,
     operation_id="admin_search_users",
-    responses={**_AUTH_ERRORS, 403: {"description": "admins only"}},
+    responses=ADMIN_RESPONSES,
 )
 async def admin_search_users(
     uow: ReadUoW, admin: AdminUser, query: Annotated[UserSearch, Query()]
 ) -> Any:
     """Users whose e-mail or name contains ``q``, newest first, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.search_users(
-        uow,
-        q=query.q,
-        role=query.role,
-        seller_status=query.seller_status,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor = await service.search_users(uow, query)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -255,11 +246,7 @@ async def admin_search_users(
     "/admin/users/{user_id}",
     response_model=AdminUserRead,
     operation_id="admin_update_user",
-    responses={
-        **_AUTH_ERRORS,
-        403: {"description": "admins only"},
-        404: {"description": "no user"},
-    },
+    responses=ADMIN_RESPONSES | problems({404: "no user"}),
 )
 async def admin_update_user(
     user_id: str, body: AdminUserUpdate, uow: UoW, runtime: RuntimeDep, admin: AdminUser

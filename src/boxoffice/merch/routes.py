@@ -21,14 +21,11 @@ from boxoffice.merch.schemas import (
 )
 from boxoffice.platform import media
 from boxoffice.platform.deps import OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.openapi import owner_problems, problems
 
 router = APIRouter(tags=["merch"])
 
-_SELLER_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the event's seller"},
-    404: {"description": "no such event or product"},
-}
+_SELLER_ERRORS = owner_problems("event", "product")
 
 
 def product_read(view: service.ProductView) -> ProductRead:
@@ -63,7 +60,7 @@ def product_read(view: service.ProductView) -> ProductRead:
     status_code=status.HTTP_201_CREATED,
     response_model=ProductRead,
     operation_id="create_product",
-    responses={**_SELLER_ERRORS, 409: {"description": "SKU in use, or event cancelled"}},
+    responses=_SELLER_ERRORS | problems({409: "SKU in use, or event cancelled"}),
 )
 async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: SellerUser) -> Any:
     return product_read(await service.create_product(uow, user, event_id, body))
@@ -73,7 +70,7 @@ async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: Sel
     "/events/{event_id}/products",
     response_model=ProductList,
     operation_id="list_event_products",
-    responses={404: {"description": "no such event"}},
+    responses=problems({404: "no such event"}),
 )
 async def list_event_products(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     views = await service.list_products(uow, user, event_id)
@@ -84,7 +81,7 @@ async def list_event_products(event_id: str, uow: ReadUoW, user: OptionalUser) -
     "/products/{product_id}",
     response_model=ProductRead,
     operation_id="get_product",
-    responses={404: {"description": "no such product"}},
+    responses=problems({404: "no such product"}),
 )
 async def get_product(product_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     return product_read(await service.get_product(uow, user, product_id))
@@ -105,7 +102,7 @@ async def update_product(product_id: str, body: ProductUpdate, uow: UoW, user: S
     status_code=status.HTTP_201_CREATED,
     response_model=ProductRead,
     operation_id="add_product_variant",
-    responses={**_SELLER_ERRORS, 409: {"description": "SKU in use"}},
+    responses=_SELLER_ERRORS | problems({409: "SKU in use"}),
 )
 async def add_product_variant(
     product_id: str, body: VariantCreate, uow: UoW, user: SellerUser
@@ -117,7 +114,7 @@ async def add_product_variant(
     "/products/{product_id}/variants/{sku}/stock",
     response_model=StockAdjustmentRead,
     operation_id="adjust_variant_stock",
-    responses={**_SELLER_ERRORS, 409: {"description": "would take stock below zero"}},
+    responses=_SELLER_ERRORS | problems({409: "would take stock below zero"}),
 )
 async def adjust_variant_stock(
     product_id: str, sku: str, body: StockAdjust, uow: UoW, user: SellerUser
@@ -141,12 +138,9 @@ async def list_stock_adjustments(product_id: str, uow: ReadUoW, user: SellerUser
     status_code=status.HTTP_201_CREATED,
     response_model=ImageRead,
     operation_id="upload_product_image",
-    responses={
-        **_SELLER_ERRORS,
-        409: {"description": "the product has its maximum of images"},
-        413: {"description": "file over the upload limit"},
-        415: {"description": "not a JPEG, PNG or WebP image"},
-    },
+    responses=_SELLER_ERRORS
+    | problems({409: "the product has its maximum of images"})
+    | media.UPLOAD_PROBLEMS,
 )
 async def upload_product_image(
     product_id: str,

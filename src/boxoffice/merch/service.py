@@ -261,28 +261,22 @@ async def add_image(
     )
     if count >= MAX_IMAGES_PER_PRODUCT:
         raise TooManyImages(f"A product has at most {MAX_IMAGES_PER_PRODUCT} images.")
-    checked = await media.check_image(
-        runtime, data, max_pixels=runtime.settings.catalog.max_image_pixels
-    )
     storage = get_storage(runtime)
-    image_id = new_id()
-    key = f"products/{product.id}/{image_id}.{checked.extension}"
-    thumbnail_key = f"products/{product.id}/{image_id}.thumb.webp"
-    await storage.put(key, checked.data, checked.content_type)
-    await storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    stored = await media.store_image(
+        runtime,
+        storage,
+        f"products/{product.id}",
+        data,
+        max_pixels=runtime.settings.catalog.max_image_pixels,
+    )
     image = ProductImage(
-        id=image_id,
+        id=stored.id,
         product_id=product.id,
-        url=storage.url(key),
-        thumbnail_url=storage.url(thumbnail_key),
-        key=key,
-        thumbnail_key=thumbnail_key,
-        content_type=checked.content_type,
-        width=checked.width,
-        height=checked.height,
-        size_bytes=len(checked.data),
+        url=storage.url(stored.key),
+        thumbnail_url=storage.url(stored.thumbnail_key),
         position=count,
         created_at=uow.clock.now(),
+        **stored.columns(),
     )
     uow.session.add(image)
     product.updated_at = uow.clock.now()
@@ -290,8 +284,8 @@ async def add_image(
         await uow.commit()
     except Exception:
         # Nothing refers to the files: remove them rather than leave orphans behind.
-        await storage.delete(key)
-        await storage.delete(thumbnail_key)
+        await storage.delete(stored.key)
+        await storage.delete(stored.thumbnail_key)
         raise
     return image
 

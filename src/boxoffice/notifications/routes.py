@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from boxoffice.notifications import service
 from boxoffice.notifications.schemas import DeadLetterPage, DeadLetterQuery, DeadLetterRead
-from boxoffice.platform.deps import ADMIN_RESPONSES, AdminUser, UoW
+from boxoffice.platform.deps import AdminUser, UoW
+from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
 
 router = APIRouter(tags=["operations"])
 
@@ -23,13 +24,7 @@ async def list_dead_letters(
     uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
 ) -> Any:
     """Events and e-mails that failed for good (``status=dead``), newest first."""
-    items, next_cursor = await service.dead_letters(
-        uow,
-        status=None if query.status == "all" else query.status,
-        kind=query.kind,
-        limit=query.limit,
-        cursor=query.cursor,
-    )
+    items, next_cursor = await service.dead_letters(uow, query)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -38,11 +33,7 @@ async def list_dead_letters(
     status_code=202,
     response_model=DeadLetterRead,
     operation_id="retry_dead_letter",
-    responses={
-        **ADMIN_RESPONSES,
-        404: {"description": "no such dead letter"},
-        409: {"description": "not dead"},
-    },
+    responses=ADMIN_RESPONSES | problems({404: "no such dead letter", 409: "not dead"}),
 )
 async def retry_dead_letter(dead_letter_id: str, uow: UoW, admin: AdminUser) -> Any:
     """Deliver it again through the retry topic, with a fresh set of retries."""

@@ -32,6 +32,7 @@ from boxoffice.notifications.mail import (
     pick_locale,
 )
 from boxoffice.notifications.models import SentEmail
+from boxoffice.notifications.schemas import DeadLetterQuery
 from boxoffice.orders import service as orders
 from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.errors import NotFound
@@ -320,10 +321,15 @@ async def waitlist_offer(event: WaitlistSeatOffered, delivery: Delivery) -> None
 
 
 async def dead_letters(
-    uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int, cursor: str | None
+    uow: UnitOfWork, wanted: DeadLetterQuery
 ) -> tuple[list[DeadLetter], str | None]:
+    """A page of failed deliveries, newest first (``status="all"``: whatever their state)."""
     return await _deadletters.list_dead_letters(
-        uow, status=status, kind=kind, limit=limit, cursor=cursor
+        uow,
+        status=None if wanted.status == "all" else wanted.status,
+        kind=wanted.kind,
+        limit=wanted.limit,
+        cursor=wanted.cursor,
     )
 
 

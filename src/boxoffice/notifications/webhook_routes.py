@@ -11,13 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from boxoffice.notifications import webhooks
 from boxoffice.notifications.models import WebhookEndpoint
 from boxoffice.platform.deps import RuntimeDep, SellerUser, UoW
+from boxoffice.platform.openapi import problems
 
 router = APIRouter(tags=["webhooks"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not an approved seller"},
-    404: {"description": "no such endpoint of this seller"},
-}
+_ERRORS = problems(401, {403: "not an approved seller", 404: "no such endpoint of this seller"})
 EventType = Literal["order.paid", "order.refunded", "ticket.checked_in", "show.sold_out"]
 
 
@@ -88,11 +85,13 @@ def _read(endpoint: WebhookEndpoint) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     response_model=EndpointCreated,
     operation_id="register_webhook",
-    responses={
-        **_ERRORS,
-        409: {"description": "conflict (ten endpoints at most)"},
-        422: {"description": "validation_error, webhook_target_refused (SSRF guard)"},
-    },
+    responses=_ERRORS
+    | problems(
+        {
+            409: "conflict (ten endpoints at most)",
+            422: "validation_error, webhook_target_refused (SSRF guard)",
+        }
+    ),
 )
 async def register_webhook(
     body: EndpointCreate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
@@ -172,7 +171,7 @@ async def list_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any
     "/seller/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend",
     status_code=status.HTTP_202_ACCEPTED,
     operation_id="resend_webhook_delivery",
-    responses={**_ERRORS, 409: {"description": "webhook_endpoint_disabled"}},
+    responses=_ERRORS | problems({409: "webhook_endpoint_disabled"}),
 )
 async def resend_delivery(
     endpoint_id: str, delivery_id: str, uow: UoW, seller: SellerUser

@@ -3,7 +3,7 @@ order from a hold, paying it, and reading it back are every buyer's way out of a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import StringConstraints, TypeAdapter
 
@@ -11,13 +11,12 @@ from boxoffice.orders import service
 from boxoffice.orders.schemas import OrderCreate, OrderRead
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import Header, HotRoute
+from boxoffice.platform.openapi import problems
 
 _ID = TypeAdapter(Annotated[str, StringConstraints(min_length=1, max_length=64)])
 _TAGS = ("orders",)
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such order for this user"},
-}
+# What a route of one order of the caller's may answer (the FastAPI routes' too).
+ORDER_PROBLEMS = problems(401, {404: "no such order for this user"})
 
 
 async def _answer(request: FastRequest, view: OrderRead, status: int) -> FastResponse:
@@ -63,10 +62,14 @@ HOT_ROUTES = [
         headers=[Header("Idempotency-Key", "one per order you mean to place", required=True)],
         responses={
             200: {"description": "the same key and body again: the same order"},
-            400: {"description": "Idempotency-Key header missing"},
-            409: {"description": "hold_expired, idempotency_conflict, conflict"},
-            422: {"description": "validation_error, out_of_stock, purchase_limit_exceeded"},
-            502: {"description": "payment_provider_error: the checkout could not be opened"},
+            **problems(
+                {
+                    400: "Idempotency-Key header missing",
+                    409: "hold_expired, idempotency_conflict, conflict",
+                    422: "validation_error, out_of_stock, purchase_limit_exceeded",
+                    502: "payment_provider_error: the checkout could not be opened",
+                }
+            ),
         },
     ),
     HotRoute(
@@ -76,12 +79,10 @@ HOT_ROUTES = [
         "pay_order",
         _TAGS,
         response_model=OrderRead,
-        responses={
-            **_ERRORS,
-            409: {"description": "order_not_payable, conflict (payment in progress)"},
-            422: {"description": "payment_rejected"},
-            502: {"description": "payment_provider_error (settled later by reconciliation)"},
-        },
+        responses=ORDER_PROBLEMS
+        | problems(
+            {409: "order_not_payable, conflict (payment in progress)", 422: "payment_rejected"}, 502
+        ),
     ),
     HotRoute(
         "GET",
@@ -90,6 +91,6 @@ HOT_ROUTES = [
         "get_order",
         _TAGS,
         response_model=OrderRead,
-        responses=_ERRORS,
+        responses=ORDER_PROBLEMS,
     ),
 ]

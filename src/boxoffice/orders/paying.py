@@ -3,6 +3,8 @@ redirects and webhooks, KakaoPay approve) all go through one claim and one settl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 from sqlalchemy import select
 
@@ -28,18 +30,26 @@ from boxoffice.platform.security import Principal
 log = structlog.get_logger("boxoffice.orders")
 
 
-async def _claim(
-    runtime: Runtime,
-    order_id: str,
-    *,
-    user: Principal | None,
-    provider: str,
-    reference: str | None,
-    amount: int | None,
-) -> settlement.Claim | OrderRead:
+@dataclass(frozen=True)
+class _Confirm:
+    """One way in asking to take the order's money: whose (None: a provider's redirect,
+    trusted by its reference), with which provider and payment, for how much (None: the
+    order's), with the provider's one-time token where it gives one."""
+
+    order_id: str
+    user: Principal | None
+    provider: str
+    reference: str | None = None
+    amount: int | None = None
+    token: str | None = None
+
+
+async def _claim(runtime: Runtime, confirm: _Confirm) -> settlement.Claim | OrderRead:
     """Claim the order for one confirm (one conditional ``UPDATE`` when it is payable);
     otherwise an already-paid order with this payment comes back as its view (a
     duplicate confirm), and anything else not payable is refused."""
+    order_id, user, provider = confirm.order_id, confirm.user, confirm.provider
+    reference, amount = confirm.reference, confirm.amount
     async with runtime.uow() as uow:
         claimable = await settlement.start_confirming(
             uow, order_id, user_id=user.id if user else None, provider=provider, amount=amount
@@ -74,23 +84,13 @@ async def _claim(
         raise PaymentInProgress("A payment for this order is already being confirmed.")
 
 
-async def _pay(
-    runtime: Runtime,
-    order_id: str,
-    *,
-    user: Principal | None,
-    provider: str,
-    reference: str | None,
-    amount: int | None,
-    token: str | None = None,
-) -> OrderRead:
-    claimed = await _claim(
-        runtime, order_id, user=user, provider=provider, reference=reference, amount=amount
-    )
+async def _pay(runtime: Runtime, confirm: _Confirm) -> OrderRead:
+    claimed = await _claim(runtime, confirm)
     if isinstance(claimed, OrderRead):
         return claimed
+    order_id = confirm.order_id
     try:
-        captured = await settlement.confirm_at_provider(runtime, claimed, token=token)
+        captured = await settlement.confirm_at_provider(runtime, claimed, token=confirm.token)
     except payments.PaymentOutcomeUnknown as exc:
         raise PaymentProviderError(
             "The payment provider did not answer; the payment will be checked and settled "
@@ -123,9 +123,7 @@ async def _pay(
 
 async def pay_internal(runtime: Runtime, user: Principal, order_id: str) -> OrderRead:
     """Pay with the simulated provider (tests and demos)."""
-    return await _pay(
-        runtime, order_id, user=user, provider="internal", reference=None, amount=None
-    )
+    return await _pay(runtime, _Confirm(order_id, user, "internal"))
 
 
 async def confirm_toss(
@@ -133,9 +131,7 @@ async def confirm_toss(
 ) -> OrderRead:
     """Confirm a Toss payment the buyer authenticated. The amount is compared with the order
     first (``PaymentAmountMismatch``, nothing confirmed); a repeat returns the paid order."""
-    return await _pay(
-        runtime, order_id, user=user, provider="toss", reference=payment_key, amount=amount
-    )
+    return await _pay(runtime, _Confirm(order_id, user, "toss", payment_key, amount))
 
 
 async def approve_kakaopay(runtime: Runtime, *, order_id: str, pg_token: str) -> OrderRead:
@@ -149,15 +145,7 @@ async def approve_kakaopay(runtime: Runtime, *, order_id: str, pg_token: str) ->
         )
     if tid is None:
         raise OrderNotFound(f"Order {order_id} has no KakaoPay payment.")
-    return await _pay(
-        runtime,
-        order_id,
-        user=None,
-        provider="kakaopay",
-        reference=tid,
-        amount=None,
-        token=pg_token,
-    )
+    return await _pay(runtime, _Confirm(order_id, None, "kakaopay", tid, token=pg_token))
 
 
 async def abort_kakaopay(

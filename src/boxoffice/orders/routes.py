@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from boxoffice.orders import account_export, service
+from boxoffice.orders.hot_routes import ORDER_PROBLEMS
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import (
     MAX_AMOUNT,
@@ -23,24 +24,23 @@ from boxoffice.orders.schemas import (
     RefundRequest,
     TossConfirm,
 )
-from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, PageCursor, PageLimit, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.downloads import attachment
 from boxoffice.platform.errors import BadRequest, DomainError
 from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.openapi import problems
 from boxoffice.platform.runtime import Runtime
 
 router = APIRouter(tags=["orders"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such order for this user"},
-}
-_PAY_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
-    409: {"description": "order_not_payable, conflict (payment in progress)"},
-    422: {"description": "payment_amount_mismatch, payment_rejected"},
-    502: {"description": "payment_provider_error (outcome settled later by reconciliation)"},
-}
+_ERRORS = ORDER_PROBLEMS
+_PAY_ERRORS = _ERRORS | problems(
+    {
+        409: "order_not_payable, conflict (payment in progress)",
+        422: "payment_amount_mismatch, payment_rejected",
+    },
+    502,
+)
 
 
 def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse:
@@ -57,8 +57,8 @@ def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse
 async def list_my_orders(
     uow: UoW,
     user: CurrentUser,
-    cursor: str | None = Query(default=None, max_length=64),
-    limit: int = Query(default=20, ge=1, le=100),
+    cursor: PageCursor = None,
+    limit: PageLimit = 20,
 ) -> Any:
     views, next_cursor = await service.list_orders(uow, user, cursor=cursor, limit=limit)
     return OrderPage(items=views, next_cursor=next_cursor)
@@ -69,7 +69,7 @@ async def list_my_orders(
     operation_id="export_my_data",
     responses={
         200: {"content": {"application/json": {}}, "description": "the account's data"},
-        401: {"description": "not signed in"},
+        **problems(401),
     },
 )
 async def export_my_data(uow: ReadUoW, user: CurrentUser) -> Response:
@@ -83,11 +83,7 @@ async def export_my_data(uow: ReadUoW, user: CurrentUser) -> Response:
     "/orders/{order_id}/cancel",
     response_model=OrderRead,
     operation_id="cancel_order",
-    responses={
-        **_ERRORS,
-        409: {"description": "cancellation_closed, ticket_used, conflict"},
-        502: {},
-    },
+    responses=_ERRORS | problems({409: "cancellation_closed, ticket_used, conflict"}, 502),
 )
 async def cancel_order(
     order_id: str, runtime: RuntimeDep, user: CurrentUser, body: CancelRequest | None = None
@@ -115,15 +111,14 @@ async def cancellation_terms(order_id: str, runtime: RuntimeDep, user: CurrentUs
     return await service.cancellation_view(runtime, user, order_id)
 
 
-_REFUND_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
-    409: {
-        "description": "line_not_refundable, cancellation_closed, ticket_used, ticket_transferred,"
-        " conflict (the order is not paid, or another of its refunds is under way)"
+_REFUND_ERRORS = _ERRORS | problems(
+    {
+        409: "line_not_refundable, cancellation_closed, ticket_used, ticket_transferred,"
+        " conflict (the order is not paid, or another of its refunds is under way)",
+        422: "validation_error: an unknown or repeated line position",
     },
-    422: {"description": "validation_error: an unknown or repeated line position"},
-    502: {"description": "payment_provider_error (a pending refund is settled later)"},
-}
+    502,
+)
 
 
 def _picks(body: RefundQuoteRequest) -> list[tuple[int, int | None]]:

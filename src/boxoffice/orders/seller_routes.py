@@ -18,12 +18,13 @@ from boxoffice.orders.schemas import (
     ShowOrderQuery,
 )
 from boxoffice.platform import csvsafe
-from boxoffice.platform.deps import SHOW_OWNER_RESPONSES, PathId, ReadUoW, RuntimeDep, SellerUser
+from boxoffice.platform.deps import PathId, ReadUoW, RuntimeDep, SellerUser
+from boxoffice.platform.openapi import owner_problems, problems
 
 router = APIRouter(tags=["orders"])
 
 ShowId = PathId
-_OWNER = SHOW_OWNER_RESPONSES
+_OWNER = owner_problems("show")
 
 
 @router.get(
@@ -37,15 +38,7 @@ async def list_show_orders(
 ) -> Any:
     """The show's orders, newest first, keyset-paged (``cursor``); ``status`` filter, ``q`` =
     a buyer's e-mail or an order id."""
-    items, next_cursor = await service.show_orders(
-        uow,
-        seller,
-        show_id,
-        status=query.status,
-        q=query.q,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor = await service.show_orders(uow, seller, show_id, query)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -82,11 +75,13 @@ async def show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
     response_model=OrderRead,
     status_code=201,
     operation_id="issue_comps",
-    responses={
-        **_OWNER,
-        404: {"description": "no such show, or no account has the recipient's e-mail"},
-        409: {"description": "seat_unavailable (seat_ids: held or sold now), conflict"},
-    },
+    responses=_OWNER
+    | problems(
+        {
+            404: "no such show, or no account has the recipient's e-mail",
+            409: "seat_unavailable (seat_ids: held or sold now), conflict",
+        }
+    ),
 )
 async def issue_comps(
     show_id: ShowId, body: CompCreate, runtime: RuntimeDep, seller: SellerUser

@@ -7,24 +7,22 @@ catalog's ``owned_show``: the same check for the API and the console's pages.
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
 from boxoffice.orders.comps import COMP
 from boxoffice.orders.models import Order, OrderLine
 from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
-from boxoffice.platform import csvsafe, listing
+from boxoffice.platform import listing
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
-EXPORT_PAGE = 500  # rows per read while exporting: the memory a stream holds at once
 CHART_MINUTES = 15
 KEPT = ("paid", "partially_refunded", "refunded")  # money was taken
 CSV_COLUMNS = (
@@ -41,30 +39,6 @@ CSV_COLUMNS = (
     "created_at",
     "paid_at",
 )
-
-
-async def _filters(
-    uow: UnitOfWork, show_id: str, status: str | None, q: str | None
-) -> Select[Any] | None:
-    """The show's orders matching the filters, or None when ``q`` names nobody."""
-    return await listing.sellers_search(
-        select(Order).where(Order.show_id == show_id),
-        status=(Order.status, status),
-        person=Order.user_id,
-        order=Order.id,
-        q=q,
-        person_by_email=lambda email: identity.user_id_by_email(uow, email),
-    )
-
-
-async def _page(
-    uow: UnitOfWork, query: Select[Any], cursor: str | None, limit: int
-) -> tuple[list[ShowOrderRead], str | None]:
-    rows, next_cursor = await listing.keyset_page(
-        uow, query, Order.id, cursor, limit, newest_first=True
-    )
-    buyers = await identity.people(uow, (order.user_id for order in rows))
-    return [_read(order, buyers.get(order.user_id)) for order in rows], next_cursor
 
 
 def _read(order: Order, person: identity.Person | None) -> ShowOrderRead:
@@ -88,69 +62,50 @@ def _read(order: Order, person: identity.Person | None) -> ShowOrderRead:
     )
 
 
+def _cells(order: ShowOrderRead) -> list[Any]:
+    return [
+        order.id,
+        order.status,
+        order.buyer.email or "",
+        order.buyer.name or "",
+        order.ticket_count,
+        order.amount,
+        order.refunded_amount,
+        order.fee,
+        order.currency,
+        order.provider,
+        order.created_at.isoformat(),
+        order.paid_at.isoformat() if order.paid_at else "",
+    ]
+
+
+_ORDERS = listing.ShowRows(
+    model=Order,
+    order=Order.id,
+    newest_first=True,
+    directory=identity,
+    read=_read,
+    authorise=catalog.owned_show,
+    csv_columns=CSV_COLUMNS,
+    csv_cells=_cells,
+)
+
+
 async def show_orders(
-    uow: UnitOfWork,
-    principal: Principal,
-    show_id: str,
-    *,
-    status: str | None,
-    q: str | None,
-    cursor: str | None,
-    limit: int,
+    uow: UnitOfWork, principal: Principal, show_id: str, query: listing.SellersQuery
 ) -> tuple[list[ShowOrderRead], str | None]:
-    """The show's orders, newest first; ``q`` is a buyer's e-mail (exact) or an order id.
-    Raises ``ShowNotFound`` and ``NotEventOwner`` (catalog's)."""
-    await catalog.owned_show(uow, principal, show_id)
-    query = await _filters(uow, show_id, status, q)
-    if query is None:
-        return [], None
-    return await _page(uow, query, cursor, limit)
+    """The show's orders, newest first; ``query.q`` is a buyer's e-mail (exact) or an order
+    id. Raises ``ShowNotFound`` and ``NotEventOwner`` (catalog's)."""
+    return await _ORDERS.page(uow, principal, show_id, query)
 
 
 async def export_orders(
     runtime: Runtime, principal: Principal, show_id: str, *, status: str | None
 ) -> AsyncIterator[str]:
-    """The show's orders as CSV, checked for ownership before the first byte; then read
-    ``EXPORT_PAGE`` rows at a time, each page in a short read-only unit of work of its own,
-    so memory stays flat whatever the show's size and no transaction stays open for the
-    length of a download."""
-    async with runtime.uow(read_only=True) as uow:
-        await catalog.owned_show(uow, principal, show_id)
-    return _order_rows(runtime, show_id, status)
-
-
-async def _order_rows(runtime: Runtime, show_id: str, status: str | None) -> AsyncIterator[str]:
-    header = io.StringIO()
-    csvsafe.writer(header).writerow(CSV_COLUMNS)
-    yield "\ufeff" + header.getvalue()  # the BOM: spreadsheet apps read UTF-8 names
-    cursor: str | None = None
-    while True:
-        async with runtime.uow(read_only=True) as uow:
-            query = await _filters(uow, show_id, status, None)
-            assert query is not None
-            page, cursor = await _page(uow, query, cursor, EXPORT_PAGE)
-        chunk = io.StringIO()
-        writer = csvsafe.writer(chunk)
-        for order in page:
-            writer.writerow(
-                [
-                    order.id,
-                    order.status,
-                    order.buyer.email or "",
-                    order.buyer.name or "",
-                    order.ticket_count,
-                    order.amount,
-                    order.refunded_amount,
-                    order.fee,
-                    order.currency,
-                    order.provider,
-                    order.created_at.isoformat(),
-                    order.paid_at.isoformat() if order.paid_at else "",
-                ]
-            )
-        yield chunk.getvalue()
-        if cursor is None:
-            return
+    """Every one of the show's orders as CSV (UTF-8 with a BOM), streamed page by page
+    (:meth:`listing.ShowRows.export`). Raises ``ShowNotFound`` and ``NotEventOwner``
+    (catalog's) before the first byte."""
+    return await _ORDERS.export(runtime, principal, show_id, status)
 
 
 async def sales_figures(uow: UnitOfWork, principal: Principal, show_id: str) -> SalesFigures:

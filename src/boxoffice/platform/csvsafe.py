@@ -6,8 +6,9 @@ as an attachment, streamed when its rows come from an iterator."""
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterable, Iterable
-from typing import Any, Protocol
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from starlette.responses import Response
 
@@ -15,6 +16,7 @@ from boxoffice.platform.downloads import attachment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPE = "text/csv; charset=utf-8"
+Row = TypeVar("Row")
 
 
 class RowWriter(Protocol):
@@ -38,6 +40,24 @@ class _SafeWriter:
 def writer(out: Any) -> RowWriter:
     """``csv.writer(out)`` whose text cells cannot be read as formulas."""
     return _SafeWriter(out)
+
+
+async def stream(
+    columns: Sequence[str],
+    pages: AsyncIterable[Iterable[Row]],
+    cells: Callable[[Row], Iterable[Any]],
+) -> AsyncIterator[str]:
+    """A CSV file as text chunks: the header (after a BOM: spreadsheet apps then read UTF-8
+    names), then each page's rows, as ``cells`` lays a row out."""
+    header = io.StringIO()
+    writer(header).writerow(columns)
+    yield "\ufeff" + header.getvalue()
+    async for page in pages:
+        chunk = io.StringIO()
+        page_writer = writer(chunk)
+        for row in page:
+            page_writer.writerow(cells(row))
+        yield chunk.getvalue()
 
 
 def responses(description: str) -> dict[int | str, dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from boxoffice.platform.errors import Forbidden, Unauthorized
@@ -19,17 +19,9 @@ from boxoffice.platform.uow import UnitOfWork
 
 # An id in a path: opaque, short; an unknown one is looked up and answered 404.
 PathId = Annotated[str, Path(min_length=1, max_length=64)]
-# What a route of a show's seller (or an admin) may answer besides its success.
-SHOW_OWNER_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not the show's seller (or an admin), or the seller is not approved"},
-    404: {"description": "no such show"},
-}
-# What an admin-only route may answer besides its success.
-ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    403: {"description": "not an admin"},
-}
+# A page of the caller's own list: the ``next_cursor`` the last page gave, and its size.
+PageCursor = Annotated[str | None, Query(max_length=64)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 

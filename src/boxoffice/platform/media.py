@@ -22,7 +22,10 @@ from fastapi import UploadFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from boxoffice.platform.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.openapi import problems
 from boxoffice.platform.runtime import Runtime
+from boxoffice.platform.storage import Storage
 
 T = TypeVar("T")
 
@@ -30,6 +33,10 @@ ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (400, 400)
 MAX_PIXELS = 20_000_000  # about 5000 x 4000: a print-size poster; ~80 MB decoded as RGBA
+# What an image upload route may answer besides its own failures.
+UPLOAD_PROBLEMS = problems(
+    {413: "file over the upload limit", 415: "not a JPEG, PNG or WebP image"}
+)
 
 
 class ImageTooLarge(PayloadTooLarge):
@@ -149,6 +156,41 @@ async def check_image(
         DecodeSlots, lambda: DecodeSlots(runtime.settings.image_decode_concurrency)
     )
     return await slots.run(check_and_thumbnail, data, max_pixels=max_pixels)
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An upload checked and stored, with its WebP thumbnail, under one new id."""
+
+    id: str
+    key: str
+    thumbnail_key: str
+    checked: CheckedImage
+
+    def columns(self) -> dict[str, Any]:
+        """What every image table keeps of it (events' and products' alike)."""
+        return {
+            "key": self.key,
+            "thumbnail_key": self.thumbnail_key,
+            "content_type": self.checked.content_type,
+            "width": self.checked.width,
+            "height": self.checked.height,
+            "size_bytes": len(self.checked.data),
+        }
+
+
+async def store_image(
+    runtime: Runtime, storage: Storage, folder: str, data: bytes, *, max_pixels: int
+) -> StoredImage:
+    """Check ``data`` (:func:`check_image`, raising as it does), then store the image and
+    its thumbnail under ``folder`` (``events/<id>``, ``products/<id>``) with a new id."""
+    checked = await check_image(runtime, data, max_pixels=max_pixels)
+    image_id = new_id()
+    key = f"{folder}/{image_id}.{checked.extension}"
+    thumbnail_key = f"{folder}/{image_id}.thumb.webp"
+    await storage.put(key, checked.data, checked.content_type)
+    await storage.put(thumbnail_key, checked.thumbnail, "image/webp")
+    return StoredImage(image_id, key, thumbnail_key, checked)
 
 
 def _thumbnail(image: Image.Image) -> bytes:

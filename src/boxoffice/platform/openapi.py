@@ -22,7 +22,7 @@ Redirects (3xx) and 304 have no body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -64,9 +64,34 @@ _DESCRIPTIONS = {
     415: "unsupported_media_type",
     422: "validation_error (+errors) or a refused business rule",
     429: "rate_limited (Retry-After)",
+    502: "payment_provider_error: the provider failed (settled later by reconciliation)",
     503: "service_unavailable (Retry-After)",
 }
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+_NOT_OWNER = "not the event's seller (or an admin), or the seller is not approved"
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*entries: int | Mapping[int, str]) -> Responses:
+    """A route's documented failures, for ``responses=``: a bare status takes the standard
+    description (the one the document gives every operation), a mapping says what this
+    route means by a status (the error codes it answers with)."""
+    responses: Responses = {}
+    for entry in entries:
+        described = {entry: _DESCRIPTIONS[entry]} if isinstance(entry, int) else entry
+        responses |= {status: {"description": text} for status, text in described.items()}
+    return responses
+
+
+def owner_problems(*things: str) -> Responses:
+    """What a route of an event's seller (or an admin) may answer besides its success:
+    401, 403 (another seller's, or not approved), 404 for each of ``things`` it looks up."""
+    return problems(401, {403: _NOT_OWNER, 404: "no such " + " or ".join(things)})
+
+
+# What an admin-only route may answer besides its success.
+ADMIN_RESPONSES = problems(401, {403: "admins only"})
 
 
 def install(app: FastAPI) -> None:

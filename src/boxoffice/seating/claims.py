@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     String,
+    Table,
     and_,
     bindparam,
     func,
@@ -71,8 +72,28 @@ def _free_at_now() -> ColumnElement[bool]:
     )
 
 
-def _taken_at_now() -> ColumnElement[bool]:
+def taken_at_now() -> ColumnElement[bool]:
+    """A seat somebody has at ``:now``: sold, or held by a hold not yet expired."""
     return or_(SEATS.c.status == SOLD, and_(SEATS.c.status == HELD, SEATS.c.hold_expires_at > _NOW))
+
+
+def counter_lock(table: Table, row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Per dialect (``postgresql``, ``sqlite``, ``mysql``), the upsert of ``row`` that adds
+    one to the existing row's ``claims`` instead: the row stays locked until commit, so the
+    claims that take it run one at a time. PostgreSQL and SQLite return the new ``claims``
+    (1: the row is new); on MySQL the rows counted say it (1: inserted, 2: updated)."""
+    bump = {"claims": table.c.claims + 1}
+    return {
+        "postgresql": postgresql.insert(table)
+        .values(row)
+        .on_conflict_do_update(index_elements=keys, set_=bump)
+        .returning(table.c.claims),
+        "sqlite": sqlite.insert(table)
+        .values(row)
+        .on_conflict_do_update(index_elements=keys, set_=bump)
+        .returning(table.c.claims),
+        "mysql": mysql.insert(table).values(row).on_duplicate_key_update(**bump),
+    }
 
 
 # Parameters are named apart from columns: SQLAlchemy reserves a column's name for the
@@ -85,30 +106,14 @@ _THE_SEATS = and_(
 # --- the buyer's lock, and what they have -------------------------------------------------
 
 _BUYER = {"show_id": bindparam("show"), "user_id": bindparam("buyer"), "claims": 1}
-_LOCK_BUYER: dict[str, Any] = {
-    "postgresql": postgresql.insert(BUYERS)
-    .values(_BUYER)
-    .on_conflict_do_update(
-        index_elements=["show_id", "user_id"], set_={"claims": BUYERS.c.claims + 1}
-    )
-    .returning(BUYERS.c.claims),
-    "sqlite": sqlite.insert(BUYERS)
-    .values(_BUYER)
-    .on_conflict_do_update(
-        index_elements=["show_id", "user_id"], set_={"claims": BUYERS.c.claims + 1}
-    )
-    .returning(BUYERS.c.claims),
-    "mysql": mysql.insert(BUYERS)
-    .values(_BUYER)
-    .on_duplicate_key_update(claims=BUYERS.c.claims + 1),
-}
+_LOCK_BUYER = counter_lock(BUYERS, _BUYER, ["show_id", "user_id"])
 _OWNED = (
     select(func.count())
     .select_from(SEATS)
     .where(
         SEATS.c.show_id == bindparam("show"),
         SEATS.c.holder_id == bindparam("buyer"),
-        _taken_at_now(),
+        taken_at_now(),
     )
 )
 
@@ -157,7 +162,7 @@ _CLAIM_IN_ORDER = _CLAIM.where(
         .with_for_update()
     )
 )
-_TAKEN = select(SEATS.c.seat_id).where(_THE_SEATS, _taken_at_now())
+_TAKEN = select(SEATS.c.seat_id).where(_THE_SEATS, taken_at_now())
 
 
 async def claim(

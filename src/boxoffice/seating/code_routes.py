@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import PathId, ReadUoW, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.openapi import owner_problems, problems
 from boxoffice.seating import code_admin
 from boxoffice.seating.code_schemas import (
     CodeBatch,
@@ -20,10 +21,7 @@ from boxoffice.seating.code_schemas import (
 router = APIRouter(tags=["seating"])
 Id = PathId
 Batch = Annotated[str | None, Query(max_length=64)]
-_OWNER: dict[int | str, dict[str, Any]] = {
-    403: {"description": "not the event's seller (or an admin)"},
-    404: {"description": "no such event or code"},
-}
+_OWNER = owner_problems("event", "code")
 
 
 @router.post(
@@ -32,10 +30,7 @@ _OWNER: dict[int | str, dict[str, Any]] = {
     response_model=CodeBatch,
     operation_id="create_codes",
     responses=_OWNER
-    | {
-        409: {"description": "conflict: the event already has this code"},
-        422: {"description": "validation_error"},
-    },
+    | problems({409: "conflict: the event already has this code", 422: "validation_error"}),
 )
 async def create_codes(event_id: Id, body: CodeCreate, uow: UoW, seller: SellerUser) -> Any:
     return await code_admin.create(uow, seller, event_id, body)

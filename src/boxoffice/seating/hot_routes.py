@@ -14,6 +14,7 @@ from pydantic import StringConstraints, TypeAdapter
 
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import Header, HotRoute
+from boxoffice.platform.openapi import problems
 from boxoffice.seating import service
 from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.schemas import HoldCreate, HoldRead
@@ -65,16 +66,16 @@ HOT_ROUTES = [
         response_model=HoldRead,
         body=HoldCreate,
         headers=[Header("X-Admission-Token", "the waiting room's token, when the queue is on")],
-        responses={
-            403: {"description": "admission_required / admission_invalid (queue on)"},
-            409: {"description": "seat_unavailable, with the taken seat_ids"},
-            422: {
-                "description": "sale_not_open, purchase_limit_exceeded, validation_error, "
+        responses=problems(
+            {
+                403: "admission_required / admission_invalid (queue on)",
+                409: "seat_unavailable, with the taken seat_ids",
+                422: "sale_not_open, purchase_limit_exceeded, validation_error, "
                 "ticket_type_unavailable, out_of_stock (a ticket type's cap), code_invalid, "
-                "code_exhausted"
+                "code_exhausted",
             },
-            503: {"description": "service_unavailable: retry"},
-        },
+            503,
+        ),
     ),
     HotRoute(
         "GET",
@@ -83,6 +84,6 @@ HOT_ROUTES = [
         "get_hold",
         _TAGS,
         response_model=HoldRead,
-        responses={404: {"description": "no such hold (or not yours)"}},
+        responses=problems({404: "no such hold (or not yours)"}),
     ),
 ]

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 
-from boxoffice.platform.db import UTCDateTime, table_of
+from boxoffice.platform.db import table_of
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import claims
-from boxoffice.seating.domain import HELD, SOLD
 from boxoffice.seating.models import Seat, ShowInventory
 
 SEATS, SHOWS = table_of(Seat), table_of(ShowInventory)
@@ -27,13 +26,7 @@ _OWNED_IN_EVENT = (
     .where(
         SEATS.c.show_id.in_(select(SHOWS.c.show_id).where(SHOWS.c.event_id == bindparam("event"))),
         SEATS.c.holder_id == bindparam("buyer"),
-        or_(
-            SEATS.c.status == SOLD,
-            and_(
-                SEATS.c.status == HELD,
-                SEATS.c.hold_expires_at > bindparam("now", type_=UTCDateTime()),
-            ),
-        ),
+        claims.taken_at_now(),
     )
 )
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from boxoffice.platform.deps import CurrentUser, PathId, RuntimeDep, SellerUser, UoW
+from boxoffice.platform.openapi import owner_problems, problems
 from boxoffice.seating import box_office, service, waitlist
 from boxoffice.seating.schemas import (
     BlockedSeatRead,
@@ -61,6 +62,7 @@ async def release_hold(hold_id: HoldId, runtime: RuntimeDep, user: CurrentUser) 
 # The sold-out waitlist (docs/selling.md)
 
 EntryId = PathId
+_NO_ENTRY = problems({404: "no such entry (or not yours)"})
 
 
 def _entry(view: waitlist.EntryView) -> WaitlistEntryRead:
@@ -74,9 +76,13 @@ def _entry(view: waitlist.EntryView) -> WaitlistEntryRead:
     operation_id="join_waitlist",
     responses={
         200: {"description": "already on the waitlist: the same entry"},
-        404: {"description": "no such show, or grade"},
-        409: {"description": "seats_available: a seat is free, hold it instead"},
-        422: {"description": "sale_not_open, validation_error"},
+        **problems(
+            {
+                404: "no such show, or grade",
+                409: "seats_available: a seat is free, hold it instead",
+                422: "sale_not_open, validation_error",
+            }
+        ),
     },
 )
 async def join_waitlist(
@@ -96,7 +102,7 @@ async def join_waitlist(
     "/waitlist/{entry_id}",
     response_model=WaitlistEntryRead,
     operation_id="get_waitlist_entry",
-    responses={404: {"description": "no such entry (or not yours)"}},
+    responses=_NO_ENTRY,
 )
 async def get_waitlist_entry(
     entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser
@@ -115,7 +121,7 @@ async def get_waitlist_entry(
             "comment heartbeat every 15 s; ends once the entry is bought or left",
             "content": {"text/event-stream": {}},
         },
-        404: {"description": "no such entry (or not yours)"},
+        **_NO_ENTRY,
     },
 )
 async def stream_waitlist_entry(
@@ -133,7 +139,7 @@ async def stream_waitlist_entry(
     "/waitlist/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="leave_waitlist",
-    responses={404: {"description": "no such entry (or not yours)"}},
+    responses=_NO_ENTRY,
 )
 async def leave_waitlist(entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.leave_waitlist(runtime, entry_id, user)
@@ -142,17 +148,14 @@ async def leave_waitlist(entry_id: EntryId, runtime: RuntimeDep, user: CurrentUs
 
 # Box-office seats (docs/selling.md)
 
-_OWNER: dict[int | str, dict[str, Any]] = {
-    403: {"description": "not the event's seller (or an admin)"},
-    404: {"description": "no such show"},
-}
+_OWNER = owner_problems("show")
 
 
 @router.post(
     "/shows/{show_id}/blocks",
     response_model=BlockedSeats,
     operation_id="block_seats",
-    responses=_OWNER | {409: {"description": "seat_unavailable: held, sold or blocked"}},
+    responses=_OWNER | problems({409: "seat_unavailable: held, sold or blocked"}),
 )
 async def block_seats(
     show_id: ShowId, body: BlockRequest, runtime: RuntimeDep, seller: SellerUser

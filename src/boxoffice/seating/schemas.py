@@ -28,13 +28,18 @@ class HoldCreate(BaseModel):
     code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
 
 
-class HeldSeatRead(BaseModel):
+class _Seat(BaseModel):
+    """A seat where it is and what it costs, as a hold and the seat map name it."""
+
     id: str
     section: str
     row: str
     number: str
     grade: str
     price: int
+
+
+class HeldSeatRead(_Seat):
     ticket_type_id: str | None = None
     ticket_type_name: str | None = None
 
@@ -77,13 +82,7 @@ class HoldRead(BaseModel):
         )
 
 
-class SeatRead(BaseModel):
-    id: str
-    section: str
-    row: str
-    number: str
-    grade: str
-    price: int
+class SeatRead(_Seat):
     status: str  # available | held | sold
 
 

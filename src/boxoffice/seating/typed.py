@@ -10,45 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy import bindparam, func, select, update
 
-from boxoffice.platform.db import UTCDateTime, table_of
+from boxoffice.platform.db import table_of
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating.domain import HELD, SOLD
+from boxoffice.seating import claims
 from boxoffice.seating.models import Seat, TicketTypeLock
 
 SEATS, LOCKS = table_of(Seat), table_of(TicketTypeLock)
 
 _ROW = {"show_id": bindparam("show"), "ticket_type_id": bindparam("type"), "claims": 1}
-_LOCK: dict[str, Any] = {
-    "postgresql": postgresql.insert(LOCKS)
-    .values(_ROW)
-    .on_conflict_do_update(
-        index_elements=["show_id", "ticket_type_id"], set_={"claims": LOCKS.c.claims + 1}
-    ),
-    "sqlite": sqlite.insert(LOCKS)
-    .values(_ROW)
-    .on_conflict_do_update(
-        index_elements=["show_id", "ticket_type_id"], set_={"claims": LOCKS.c.claims + 1}
-    ),
-    "mysql": mysql.insert(LOCKS).values(_ROW).on_duplicate_key_update(claims=LOCKS.c.claims + 1),
-}
+_LOCK = claims.counter_lock(LOCKS, _ROW, ["show_id", "ticket_type_id"])
 _TAKEN_OF_TYPE = (
     select(func.count())
     .select_from(SEATS)
     .where(
         SEATS.c.show_id == bindparam("show"),
         SEATS.c.ticket_type_id == bindparam("type"),
-        or_(
-            SEATS.c.status == SOLD,
-            and_(
-                SEATS.c.status == HELD,
-                SEATS.c.hold_expires_at > bindparam("now", type_=UTCDateTime()),
-            ),
-        ),
+        claims.taken_at_now(),
     )
 )
 _SET_TYPE = (

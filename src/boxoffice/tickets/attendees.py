@@ -7,16 +7,15 @@ catalog's ``owned_show``: the same check for the API and the console's pages.
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
-from boxoffice.platform import csvsafe, listing
+from boxoffice.platform import listing
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -24,7 +23,6 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.tickets.models import Ticket
 from boxoffice.tickets.schemas import AttendeeRead, SeatRead
 
-EXPORT_PAGE = 500  # rows per read while exporting: the memory a stream holds at once
 CSV_COLUMNS = (
     "ticket_id",
     "status",
@@ -71,109 +69,66 @@ async def door_summary(uow: UnitOfWork, principal: Principal, show_id: str) -> D
     return await door_count(uow, show_id)
 
 
-async def _filters(
-    uow: UnitOfWork, show_id: str, status: str | None, q: str | None
-) -> Select[Any] | None:
-    return await listing.sellers_search(
-        select(Ticket).where(Ticket.show_id == show_id),
-        status=(Ticket.status, status),
-        person=Ticket.user_id,
-        order=Ticket.order_id,
-        q=q,
-        person_by_email=lambda email: identity.user_id_by_email(uow, email),
+def _read(ticket: Ticket, person: identity.Person | None) -> AttendeeRead:
+    return AttendeeRead(
+        ticket_id=ticket.id,
+        order_id=ticket.order_id,
+        status=ticket.status,
+        holder_id=ticket.user_id,
+        holder_email=person.email if person else None,
+        holder_name=person.name if person else None,
+        seat=SeatRead.of_ticket(ticket),
+        price=ticket.price,
+        currency=ticket.currency,
+        issued_at=ticket.issued_at,
+        checked_in_at=ticket.checked_in_at,
     )
 
 
-async def _page(
-    uow: UnitOfWork, query: Select[Any], cursor: str | None, limit: int
-) -> tuple[list[AttendeeRead], str | None]:
-    rows, next_cursor = await listing.keyset_page(
-        uow, query, Ticket.id, cursor, limit, newest_first=False
-    )
-    holders = await identity.people(uow, (ticket.user_id for ticket in rows))
-    page = []
-    for ticket in rows:
-        person = holders.get(ticket.user_id)
-        page.append(
-            AttendeeRead(
-                ticket_id=ticket.id,
-                order_id=ticket.order_id,
-                status=ticket.status,
-                holder_id=ticket.user_id,
-                holder_email=person.email if person else None,
-                holder_name=person.name if person else None,
-                seat=SeatRead.of_ticket(ticket),
-                price=ticket.price,
-                currency=ticket.currency,
-                issued_at=ticket.issued_at,
-                checked_in_at=ticket.checked_in_at,
-            )
-        )
-    return page, next_cursor
+def _cells(a: AttendeeRead) -> list[Any]:
+    return [
+        a.ticket_id,
+        a.status,
+        a.holder_email or "",
+        a.holder_name or "",
+        a.seat.section,
+        a.seat.row,
+        a.seat.number,
+        a.seat.grade,
+        a.price,
+        a.currency,
+        a.order_id,
+        a.checked_in_at.isoformat() if a.checked_in_at else "",
+    ]
+
+
+_ATTENDEES = listing.ShowRows(
+    model=Ticket,
+    order=Ticket.order_id,
+    newest_first=False,
+    directory=identity,
+    read=_read,
+    authorise=catalog.owned_show,
+    csv_columns=CSV_COLUMNS,
+    csv_cells=_cells,
+)
 
 
 async def show_attendees(
-    uow: UnitOfWork,
-    principal: Principal,
-    show_id: str,
-    *,
-    status: str | None,
-    q: str | None,
-    cursor: str | None,
-    limit: int,
+    uow: UnitOfWork, principal: Principal, show_id: str, query: listing.SellersQuery
 ) -> tuple[list[AttendeeRead], str | None, DoorCount]:
-    """The show's tickets in issue order with their holders, and the door count; ``q`` is
-    a holder's e-mail (exact) or an order id. Raises ``ShowNotFound``, ``NotEventOwner``."""
-    await catalog.owned_show(uow, principal, show_id)
+    """The show's tickets in issue order with their holders, and the door count;
+    ``query.q`` is a holder's e-mail (exact) or an order id. Raises ``ShowNotFound``,
+    ``NotEventOwner``."""
+    page, next_cursor = await _ATTENDEES.page(uow, principal, show_id, query)
     count = await door_count(uow, show_id)
-    query = await _filters(uow, show_id, status, q)
-    if query is None:
-        return [], None, count
-    page, next_cursor = await _page(uow, query, cursor, limit)
     return page, next_cursor, count
 
 
 async def export_attendees(
     runtime: Runtime, principal: Principal, show_id: str, *, status: str | None
 ) -> AsyncIterator[str]:
-    """The show's attendees as CSV, checked for ownership before the first byte; then read
-    ``EXPORT_PAGE`` tickets at a time, each page in a short read-only unit of work, so a
-    70,000-seat show streams in bounded memory (tests/e2e/console/test_exports.py)."""
-    async with runtime.uow(read_only=True) as uow:
-        await catalog.owned_show(uow, principal, show_id)
-    return _attendee_rows(runtime, show_id, status)
-
-
-async def _attendee_rows(runtime: Runtime, show_id: str, status: str | None) -> AsyncIterator[str]:
-    out = io.StringIO()
-    csvsafe.writer(out).writerow(CSV_COLUMNS)
-    yield "\ufeff" + out.getvalue()  # the BOM: spreadsheet apps read UTF-8 names
-    cursor: str | None = None
-    while True:
-        async with runtime.uow(read_only=True) as uow:
-            query = await _filters(uow, show_id, status, None)
-            assert query is not None
-            page, cursor = await _page(uow, query, cursor, EXPORT_PAGE)
-        chunk = io.StringIO()
-        writer = csvsafe.writer(chunk)
-        for a in page:
-            checked = a.checked_in_at.isoformat() if a.checked_in_at else ""
-            writer.writerow(
-                [
-                    a.ticket_id,
-                    a.status,
-                    a.holder_email or "",
-                    a.holder_name or "",
-                    a.seat.section,
-                    a.seat.row,
-                    a.seat.number,
-                    a.seat.grade,
-                    a.price,
-                    a.currency,
-                    a.order_id,
-                    checked,
-                ]
-            )
-        yield chunk.getvalue()
-        if cursor is None:
-            return
+    """Every one of the show's tickets with their holders as CSV (UTF-8 with a BOM),
+    streamed page by page (:meth:`listing.ShowRows.export`). Raises ``ShowNotFound`` and
+    ``NotEventOwner`` (catalog's) before the first byte."""
+    return await _ATTENDEES.export(runtime, principal, show_id, status)

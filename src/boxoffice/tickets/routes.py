@@ -6,7 +6,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from boxoffice.platform.deps import CurrentUser, ReadUoW, RuntimeDep, StaffUser, UoW
+from boxoffice.platform.deps import (
+    CurrentUser,
+    PageCursor,
+    PageLimit,
+    ReadUoW,
+    RuntimeDep,
+    StaffUser,
+    UoW,
+)
+from boxoffice.platform.openapi import problems
 from boxoffice.tickets import service
 from boxoffice.tickets.models import Ticket, TicketTransfer
 from boxoffice.tickets.schemas import (
@@ -23,10 +32,7 @@ from boxoffice.tickets.schemas import (
 
 router = APIRouter(tags=["tickets"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such ticket for this user"},
-}
+_ERRORS = problems(401, {404: "no such ticket for this user"})
 
 
 def ticket_read(ticket: Ticket) -> TicketRead:
@@ -52,8 +58,8 @@ def ticket_read(ticket: Ticket) -> TicketRead:
 async def list_my_tickets(
     uow: UoW,
     user: CurrentUser,
-    cursor: str | None = Query(default=None, max_length=64),
-    limit: int = Query(default=20, ge=1, le=100),
+    cursor: PageCursor = None,
+    limit: PageLimit = 20,
 ) -> Any:
     tickets, next_cursor = await service.list_tickets(uow, user, cursor=cursor, limit=limit)
     return TicketPage(items=[ticket_read(t) for t in tickets], next_cursor=next_cursor)
@@ -88,12 +94,14 @@ async def get_ticket_qr(
     "/checkin",
     response_model=CheckInRead,
     operation_id="check_in",
-    responses={
-        403: {"description": "not staff, and not the seller of the show scanned for"},
-        404: {"description": "no such show"},
-        409: {"description": "already_checked_in, wrong_show"},
-        422: {"description": "validation_error, invalid_ticket_code or ticket_void"},
-    },
+    responses=problems(
+        {
+            403: "not staff, and not the seller of the show scanned for",
+            404: "no such show",
+            409: "already_checked_in, wrong_show",
+            422: "validation_error, invalid_ticket_code or ticket_void",
+        }
+    ),
 )
 async def check_in(body: CheckIn, uow: UoW, runtime: RuntimeDep, user: StaffUser) -> Any:
     ticket = await service.check_in(uow, runtime, user, body.code, show_id=body.show_id)
@@ -109,15 +117,15 @@ async def check_in(body: CheckIn, uow: UoW, runtime: RuntimeDep, user: StaffUser
 
 # --- transfers ------------------------------------------------------------------------------
 
-_TRANSFER_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such ticket or transfer for this user"},
-    409: {
-        "description": "ticket_not_transferable, transfer_pending, transfers_not_allowed,"
-        " transfer_closed, transfer_not_pending"
+_TRANSFER_ERRORS = problems(
+    401,
+    {
+        404: "no such ticket or transfer for this user",
+        409: "ticket_not_transferable, transfer_pending, transfers_not_allowed,"
+        " transfer_closed, transfer_not_pending",
+        422: "validation_error, transfer_to_self",
     },
-    422: {"description": "validation_error, transfer_to_self"},
-}
+)
 
 
 def transfer_read(transfer: TicketTransfer, direction: str) -> TransferRead:
@@ -156,7 +164,7 @@ async def offer_transfer(
     "/users/me/transfers",
     response_model=TransferList,
     operation_id="list_my_transfers",
-    responses={401: {"description": "not signed in"}},
+    responses=problems(401),
 )
 async def list_my_transfers(uow: ReadUoW, user: CurrentUser) -> Any:
     """Transfers sent and received (to this account or its e-mail), newest first (100)."""

@@ -9,20 +9,20 @@ from fastapi.responses import Response, StreamingResponse
 
 from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import (
-    SHOW_OWNER_RESPONSES,
     PathId,
     ReadUoW,
     RuntimeDep,
     SellerUser,
     StaffUser,
 )
+from boxoffice.platform.openapi import owner_problems, problems
 from boxoffice.tickets import service
 from boxoffice.tickets.schemas import AttendeePage, AttendeeQuery, DoorCountRead
 
 router = APIRouter(tags=["tickets"])
 
 ShowId = PathId
-_OWNER = SHOW_OWNER_RESPONSES
+_OWNER = owner_problems("show")
 
 
 @router.get(
@@ -36,15 +36,7 @@ async def list_show_attendees(
 ) -> Any:
     """The show's tickets with their holders in issue order, keyset-paged (``cursor``), and
     the door count (``live``, ``checked_in``); ``q`` = a holder's e-mail or an order id."""
-    items, next_cursor, count = await service.show_attendees(
-        uow,
-        seller,
-        show_id,
-        status=query.status,
-        q=query.q,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
+    items, next_cursor, count = await service.show_attendees(uow, seller, show_id, query)
     return {
         "items": items,
         "next_cursor": next_cursor,
@@ -74,11 +66,7 @@ async def export_show_attendees(
     "/shows/{show_id}/checkins",
     response_model=DoorCountRead,
     operation_id="get_show_door_count",
-    responses={
-        401: {"description": "not signed in"},
-        403: {"description": "not staff, and not this event's seller"},
-        404: {"description": "no such show"},
-    },
+    responses=problems(401, {403: "not staff, and not this event's seller", 404: "no such show"}),
 )
 async def door_count(show_id: ShowId, uow: ReadUoW, user: StaffUser) -> Any:
     """Tickets that can come in (valid or used) and those checked in, for the door."""

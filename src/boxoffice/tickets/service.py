@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowNotFound
+from boxoffice.platform import listing
 from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
@@ -231,14 +232,7 @@ async def list_tickets(
 ) -> tuple[list[Ticket], str | None]:
     """The user's tickets, newest first, ``limit`` at a time (``cursor`` is the last id seen)."""
     query = select(Ticket).where(Ticket.user_id == user.id)
-    if cursor:
-        query = query.where(Ticket.id < cursor)
-    rows = list(
-        (await uow.session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1))).scalars()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, rows[-1].id if more and rows else None
+    return await listing.keyset_page(uow, query, Ticket.id, cursor, limit, newest_first=True)
 
 
 async def get_ticket(uow: UnitOfWork, user: Principal, ticket_id: str) -> Ticket:

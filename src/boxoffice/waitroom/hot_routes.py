@@ -4,10 +4,9 @@ the minute a sale opens, so they skip FastAPI's routing and dependencies."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from boxoffice.platform.fastlane import FastRequest, FastResponse, FastStream
 from boxoffice.platform.hotroutes import Header, HotRoute
+from boxoffice.platform.openapi import problems
 from boxoffice.waitroom import service
 from boxoffice.waitroom.schemas import QueueEntryRead
 
@@ -17,10 +16,8 @@ _SSE_HEADERS = (
     (b"x-accel-buffering", b"no"),
 )
 _TAGS = ("waitroom",)
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such entry (or not yours)"},
-}
+# What a route of one queue entry of the caller's may answer (the FastAPI route's too).
+ENTRY_PROBLEMS = problems(401, {404: "no such entry (or not yours)"})
 
 
 async def join_queue(request: FastRequest) -> FastResponse:
@@ -62,10 +59,10 @@ HOT_ROUTES = [
                 "description": "already queued: the same entry and number",
                 "model": QueueEntryRead,
             },
-            **_ERRORS,
-            409: {"description": "the show sells without a queue"},
-            422: {"description": "sale_not_open"},
-            429: {"description": "too many joins"},
+            **ENTRY_PROBLEMS,
+            **problems(
+                {409: "the show sells without a queue", 422: "sale_not_open", 429: "too many joins"}
+            ),
         },
     ),
     HotRoute(
@@ -75,7 +72,7 @@ HOT_ROUTES = [
         "get_queue_entry",
         _TAGS,
         response_model=QueueEntryRead,
-        responses=_ERRORS,
+        responses=ENTRY_PROBLEMS,
     ),
     HotRoute(
         "GET",
@@ -86,7 +83,7 @@ HOT_ROUTES = [
         headers=[Header("Last-Event-ID", "the last event's id, when reconnecting")],
         responses={
             200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}},
-            **_ERRORS,
+            **ENTRY_PROBLEMS,
         },
     ),
 ]

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response, status
 
 from boxoffice.platform.deps import CurrentUser, RuntimeDep
 from boxoffice.waitroom import service
+from boxoffice.waitroom.hot_routes import ENTRY_PROBLEMS
 
 router = APIRouter(tags=["waitroom"])
 JSON = "application/json"
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not signed in"},
-    404: {"description": "no such entry (or not yours)"},
-}
 
 
 @router.delete(
     "/queue/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="leave_queue",
-    responses=_ERRORS,
+    responses=ENTRY_PROBLEMS,
 )
 async def leave_queue(entry_id: str, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.leave(runtime, user, entry_id)

@@ -8,6 +8,7 @@ Pages are public shells; what belongs to one user (a hold, orders, tickets) is a
 from __future__ import annotations
 
 import gzip
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -134,53 +135,43 @@ async def login(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return render(request, "login.html", social=sorted(runtime.settings.identity.oauth))
 
 
-@router.get("/signup")
-async def signup(request: Request) -> HTMLResponse:
-    return render(request, "signup.html")
-
-
-@router.get("/forgot-password")
-async def forgot_password(request: Request) -> HTMLResponse:
-    return render(request, "forgot_password.html")
-
-
-@router.get("/reset-password")
-async def reset_password(request: Request) -> HTMLResponse:
-    """The e-mailed link lands here with its secret in the query: no Referer leaves it."""
-    return render(request, "reset_password.html", headers={"Referrer-Policy": "no-referrer"})
-
-
-@router.get("/verify-email")
-async def verify_email(request: Request) -> HTMLResponse:
-    """The verification link lands here; the page hands its secret to the API at once."""
-    return render(request, "verify_email.html", headers={"Referrer-Policy": "no-referrer"})
-
-
-@router.get("/account/oauth")
-async def oauth_landing(request: Request) -> HTMLResponse:
-    """Social login comes back here with the token pair in the URL fragment."""
-    return render(request, "oauth.html", headers={"Referrer-Policy": "no-referrer"})
-
-
 @router.get("/account")
 async def account(request: Request) -> RedirectResponse:
     return RedirectResponse("/account/tickets", status_code=302)
 
 
-@router.get("/account/orders")
-async def account_orders(request: Request) -> HTMLResponse:
-    return render(request, "orders.html")
+# Pages that are only their template: their scripts do the work through the API.
+_SHELLS = {
+    "/signup": "signup.html",
+    "/forgot-password": "forgot_password.html",
+    "/account/orders": "orders.html",
+    "/account/tickets": "tickets.html",
+    "/account/settings": "settings.html",  # e-mail, password, the data export, the deletion
+}
+# Links carrying a secret land on these (a password reset's or an e-mail verification's in
+# the query, social login's token pair in the fragment): no Referer may take it elsewhere.
+_SECRET_SHELLS = {
+    "/reset-password": "reset_password.html",
+    "/verify-email": "verify_email.html",
+    "/account/oauth": "oauth.html",
+}
 
 
-@router.get("/account/tickets")
-async def account_tickets(request: Request) -> HTMLResponse:
-    return render(request, "tickets.html")
+def _shell(
+    template: str, headers: dict[str, str] | None
+) -> Callable[[Request], Awaitable[Response]]:
+    async def page(request: Request) -> Response:
+        return render(request, template, headers=headers)
+
+    return page
 
 
-@router.get("/account/settings")
-async def account_settings(request: Request) -> HTMLResponse:
-    """E-mail, password, the data export and the deletion, through the API."""
-    return render(request, "settings.html")
+for _path, _template in _SHELLS.items():
+    router.add_api_route(_path, _shell(_template, None), methods=["GET"])
+for _path, _template in _SECRET_SHELLS.items():
+    router.add_api_route(
+        _path, _shell(_template, {"Referrer-Policy": "no-referrer"}), methods=["GET"]
+    )
 
 
 @router.get("/lang/{locale}")

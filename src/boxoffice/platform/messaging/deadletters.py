@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from boxoffice.platform import listing
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.messaging.models import DeadLetter, ProcessedEvent, ScheduledRetry
@@ -25,16 +26,12 @@ async def list_dead_letters(
     cursor: str | None = None,
 ) -> tuple[list[DeadLetter], str | None]:
     """Newest first; ``cursor`` is the id of the last item of the previous page."""
-    stmt = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit + 1)
+    stmt = select(DeadLetter)
     if status is not None:
         stmt = stmt.where(DeadLetter.status == status)
     if kind is not None:
         stmt = stmt.where(DeadLetter.kind == kind)
-    if cursor:
-        stmt = stmt.where(DeadLetter.id < cursor)
-    rows = list((await uow.session.execute(stmt)).scalars())
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return await listing.keyset_page(uow, stmt, DeadLetter.id, cursor, limit, newest_first=True)
 
 
 async def retry_dead_letter(uow: UnitOfWork, dead_letter_id: str, *, admin_id: str) -> DeadLetter:
