@@ -164,3 +164,10 @@ def smtp() -> Iterator[SmtpServer]:
     """A real SMTP server on a free port, its inbox readable (``smtp.settings()`` for the app)."""
     with SmtpServer() as server:
         yield server
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the servers this test process started for itself (tests/support/children.py)."""
+    from tests.support.children import stop_all
+
+    stop_all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import email
 import os
@@ -32,6 +31,7 @@ from boxoffice.platform.messaging.envelope import Envelope
 from boxoffice.platform.messaging.worker import group_of
 from boxoffice.platform.runtime import Runtime
 from tests.support import backends
+from tests.support.children import stop_at_end
 
 KAFKA_URL = os.environ.get("BOXOFFICE_KAFKA_URL")
 # tansu needs these (docs/messaging.md): aiokafka's InitProducerId v0 lacks the fields its
@@ -95,7 +95,7 @@ def tansu_url() -> str:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    atexit.register(_stop, process)
+    stop_at_end(lambda: _stop(process))
     deadline = time.monotonic() + 20
     while True:
         try:

@@ -8,7 +8,6 @@ deployment sets as ``BOXOFFICE_REDIS_URL`` to run on a cluster (docs/redis.md).
 
 from __future__ import annotations
 
-import atexit
 import random
 import shutil
 import socket
@@ -21,6 +20,7 @@ import pytest
 import redis
 
 from tests.support.backends import services_required
+from tests.support.children import stop_at_end
 from tests.support.redis_server import redis_server_binary
 
 MASTERS = 3
@@ -58,7 +58,7 @@ def redis_cluster_url() -> str:
                 stderr=subprocess.STDOUT,
             )
         )
-    atexit.register(_stop, processes, directory)
+    stop_at_end(lambda: _stop(processes, directory))
     for port in ports:
         _wait(lambda port=port: redis.Redis(port=port, socket_timeout=0.5).ping(), port)
     nodes = [f"127.0.0.1:{port}" for port in ports]
