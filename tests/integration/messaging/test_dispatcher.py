@@ -19,7 +19,7 @@ from boxoffice.platform.messaging import (
     Envelope,
 )
 from boxoffice.platform.messaging.models import ProcessedEvent, ScheduledRetry
-from boxoffice.platform.runtime import build_runtime
+from boxoffice.platform.runtime import Runtime, build_runtime
 from tests.conftest import BACKENDS
 from tests.support.messaging_events import SeatCounted
 
@@ -34,6 +34,13 @@ def envelope(n: int) -> Envelope:
         payload={"show_id": f"show-{n % 5}", "n": n},
         occurred_at=datetime.now(UTC),
     )
+
+
+async def processed_ids(runtime: Runtime, consumer: str) -> set[str]:
+    """The event ids recorded as processed by ``consumer``."""
+    query = select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == consumer)
+    async with runtime.uow(read_only=True) as uow:
+        return set((await uow.session.execute(query)).scalars())
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -58,16 +65,8 @@ async def test_group_commit_processes_each_event_once_and_isolates_a_failing_one
         assert outcomes.count("processed") == 60  # each good event once in effect
         assert outcomes.count("processed") + outcomes.count("duplicate") >= 120
         assert set(effects) == set(range(60))  # (rolled-back group attempts may repeat)
+        processed = await processed_ids(runtime, "test.grouped")
         async with runtime.uow() as uow:
-            processed = set(
-                (
-                    await uow.session.execute(
-                        select(ProcessedEvent.event_id).where(
-                            ProcessedEvent.consumer == "test.grouped"
-                        )
-                    )
-                ).scalars()
-            )
             retries = list((await uow.session.execute(select(ScheduledRetry.event_id))).scalars())
         assert processed == {e.event_id for e in batch[:60]}
         assert retries == [poisoned.event_id]
@@ -175,16 +174,7 @@ async def test_a_consumer_that_does_not_apply_is_skipped_without_a_claim_or_a_re
         outcomes = [await dispatcher.deliver(consumer, e) for e in events]
         assert outcomes == ["processed", "skipped", "processed", "skipped"]
         assert handled == [0, 2]
-        async with runtime.uow() as uow:
-            recorded = set(
-                (
-                    await uow.session.execute(
-                        select(ProcessedEvent.event_id).where(
-                            ProcessedEvent.consumer == "test.applies"
-                        )
-                    )
-                ).scalars()
-            )
+        recorded = await processed_ids(runtime, "test.applies")
         assert recorded == {events[0].event_id, events[2].event_id}
         wanted.add(1)  # the state changed: the skipped event, redelivered, is handled
         assert await dispatcher.deliver(consumer, events[1]) == "processed"
