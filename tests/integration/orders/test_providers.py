@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 
@@ -21,6 +22,7 @@ from boxoffice.orders.payments.kakaopay import KakaoPayProvider
 from boxoffice.orders.payments.toss import TossProvider
 from boxoffice.platform.clock import SystemClock
 from boxoffice.platform.ids import new_id
+from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from tests.stubs.kakaopay import TEST_CID, KakaoPayStandIn
 from tests.stubs.kakaopay import TEST_SECRET_KEY as KAKAO_KEY
 from tests.stubs.toss import TEST_CLIENT_KEY, TEST_SECRET_KEY, TossStandIn
@@ -348,8 +350,6 @@ async def test_toss_replays_a_refusal_for_the_same_key(
 @pytest.mark.parametrize("use_redis", [True])
 async def test_internal_ledger_is_shared_by_replicas(redis_url: str, redis_prefix: str) -> None:
     """Captured on one API replica, refunded on another; racing confirms capture once."""
-    from boxoffice.platform.kv import RedisStore
-
     stores = [RedisStore(redis_url, redis_prefix), RedisStore(redis_url, redis_prefix)]
     one, two = (InternalProvider(SystemClock(), store) for store in stores)
     try:
@@ -372,3 +372,44 @@ async def test_internal_ledger_is_shared_by_replicas(redis_url: str, redis_prefi
     finally:
         for store in stores:
             await store.close()
+
+
+class _RetriedSets:
+    """A real store whose every set-if-absent reaches it twice, the caller seeing the second
+    answer: what a client shows when the first reply was lost with its connection and the
+    command was sent again."""
+
+    def __init__(self, store: KeyValueStore) -> None:
+        self._store = store
+        self.prefix = store.prefix
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def set(
+        self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        await self._store.set(key, value, ttl=ttl, only_if_absent=only_if_absent)
+        return await self._store.set(key, value, ttl=ttl, only_if_absent=only_if_absent)
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_internal_ledger_survives_a_retried_set_if_absent(
+    use_redis: bool, redis_url: str, redis_prefix: str
+) -> None:
+    """A capture or a refund lock whose SET NX was retried is still its caller's, while a
+    second confirm of the same payment is still refused."""
+    store: KeyValueStore = RedisStore(redis_url, redis_prefix) if use_redis else MemoryStore()
+    provider = InternalProvider(SystemClock(), cast(KeyValueStore, _RetriedSets(store)))
+    try:
+        paid = await provider.confirm(ConfirmRequest("o7", 3000, "u", "p7", "k"))
+        assert paid.state is PaymentState.CAPTURED
+        with pytest.raises(PaymentAlreadyProcessed):
+            await provider.confirm(ConfirmRequest("o7", 3000, "u", "p7", "k2"))
+        refunded = await provider.cancel(
+            reference="p7", order_id="o7", amount=1000, reason="x", idempotency_key="k"
+        )
+        assert refunded.state is PaymentState.PARTIALLY_CANCELLED
+        assert await provider.totals() == (3000, 1000)
+    finally:
+        await store.close()

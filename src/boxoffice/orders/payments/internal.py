@@ -28,6 +28,7 @@ from boxoffice.orders.payments.base import (
     ProviderPayment,
 )
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import KeyValueStore, MemoryStore
 
 Mode = Literal["succeed", "fail", "timeout"]
@@ -41,6 +42,7 @@ class _Entry:
     captured: int
     refunded: int
     approved_at: datetime
+    attempt: str = ""  # whose write this is: a retried SET NX finds its own value (below)
 
     def dump(self) -> str:
         return json.dumps({**asdict(self), "approved_at": self.approved_at.isoformat()})
@@ -75,11 +77,11 @@ class InternalProvider:
     async def confirm(self, request: ConfirmRequest) -> ProviderPayment:
         if self.mode == "fail":
             raise PaymentRejected(self.name, "REJECTED", "The simulated payment was refused.")
-        entry = _Entry(request.reference, request.order_id, request.amount, 0, self.clock.now())
+        entry = _Entry(
+            request.reference, request.order_id, request.amount, 0, self.clock.now(), new_id()
+        )
         # Set-if-absent: of two confirms of one payment, on any replicas, one captures.
-        if not await self._kv.set(
-            self._key("pay", request.reference), entry.dump(), only_if_absent=True
-        ):
+        if not await self._set_once(self._key("pay", request.reference), entry.dump()):
             raise PaymentAlreadyProcessed(self.name, "ALREADY_PROCESSED", "Already paid.")
         await self._kv.set(self._key("order", request.order_id), request.reference)
         await self._kv.incr(self._key("captured"), request.amount)
@@ -110,9 +112,9 @@ class InternalProvider:
     @asynccontextmanager
     async def _locked(self, reference: str) -> AsyncIterator[None]:
         """One refund of a payment at a time, across replicas (a short lease in the kv)."""
-        key = self._key("lock", reference)
+        key, holder = self._key("lock", reference), new_id()
         for _ in range(int(LOCK_SECONDS / 0.01)):
-            if await self._kv.set(key, "1", ttl=LOCK_SECONDS, only_if_absent=True):
+            if await self._set_once(key, holder, ttl=LOCK_SECONDS):
                 break
             await asyncio.sleep(0.01)
         else:
@@ -121,6 +123,17 @@ class InternalProvider:
             yield
         finally:
             await self._kv.delete(key)
+
+    async def _set_once(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set-if-absent that a retried command cannot turn against its caller.
+
+        A SET NX whose answer was lost with its connection is sent again by the Redis
+        client; the second one finds the first one's write and answers "not set". The
+        value is unique to this caller, so finding it means the key is ours after all.
+        """
+        if await self._kv.set(key, value, ttl=ttl, only_if_absent=True):
+            return True
+        return await self._kv.get(key) == value
 
     def _view(self, entry: _Entry) -> ProviderPayment:
         if entry.refunded == 0:
