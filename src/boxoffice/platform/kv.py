@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -140,38 +140,42 @@ class RedisStore:
     async def ping(self) -> bool:
         return bool(await self.client.ping())
 
+    async def _run(self, *command: Any) -> Any:
+        """One command, in this turn's pipeline where there is one (on hot paths: an
+        admission's check, a payment's ledger), else alone (a cluster routes it by key)."""
+        if self._batch is not None:
+            return await self._batch.execute(*command)
+        return await self.client.execute_command(*command)
+
     async def get(self, key: str) -> str | None:
-        if self._batch is not None:  # on hot paths (an admission's check): batched
-            value = await self._batch.execute("GET", key)
-        else:
-            value = await self.client.get(key)
+        value = await self._run("GET", key)
         return None if value is None else str(value)
 
     async def get_many(self, *keys: str) -> list[str | None]:
-        if self._batch is not None:
-            values = await self._batch.execute("MGET", *keys)
-        else:
+        if self._batch is None:  # a cluster's MGET is split by slot
             values = await self.client.mget(list(keys))
+        else:
+            values = await self._batch.execute("MGET", *keys)
         return [None if value is None else str(value) for value in values]
 
     async def set(
         self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool:
-        px = int(ttl * 1000) if ttl else None
-        return bool(await self.client.set(key, value, px=px, nx=only_if_absent))
+        options = [*(["PX", int(ttl * 1000)] if ttl else []), *(["NX"] if only_if_absent else [])]
+        return bool(await self._run("SET", key, value, *options))
 
     async def pop(self, key: str) -> str | None:
-        value = await self.client.getdel(key)
+        value = await self._run("GETDEL", key)
         return None if value is None else str(value)
 
     async def incr(self, key: str, amount: int = 1) -> int:
-        return int(await self.client.incrby(key, amount))
+        return int(await self._run("INCRBY", key, amount))
 
     async def delete(self, *keys: str) -> int:
         return int(await self.client.delete(*keys)) if keys else 0
 
     async def expire(self, key: str, ttl: float) -> bool:
-        return bool(await self.client.pexpire(key, int(ttl * 1000)))
+        return bool(await self._run("PEXPIRE", key, int(ttl * 1000)))
 
     async def publish(self, channel: str, message: str) -> None:
         await self.client.publish(channel, message)
