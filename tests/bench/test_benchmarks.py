@@ -65,6 +65,7 @@ def test_every_benchmark_has_a_tiny_run() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(720)  # past its run's own timeout, which fails it with the run's output
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_benchmark_runs_with_its_invariants_at_zero(name: str, tmp_path: Path) -> None:
     for service in NEEDS.get(name, []):

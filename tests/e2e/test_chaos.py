@@ -33,6 +33,7 @@ def require_binary(path: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(720)  # past its run's own timeout, which fails it with the run's output
 def test_a_small_sale_survives_each_fault(tmp_path: Path) -> None:
     for needed in ("redis-server", str(PG_BIN / "initdb"), str(PG_BIN / "pg_ctl")):
         require_binary(needed)

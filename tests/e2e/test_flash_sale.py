@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1020)  # past its run's own timeout, which fails it with the run's output
 def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     backends.require_service("postgresql")
     backends.require_service("redis")
