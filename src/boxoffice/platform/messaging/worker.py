@@ -43,6 +43,25 @@ READERS = 2
 STOP_GRACE_SECONDS = 30.0
 
 
+async def _finish(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Let the loops see the stop and end; one that does not, in time, is cancelled."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+    for task in late:
+        log.error("messaging_stop_overran", step=task.get_name(), seconds=STOP_GRACE_SECONDS)
+        task.cancel()
+
+
+async def _bounded(step: str, work: Awaitable[None]) -> None:
+    """A step of stopping that may not hang the stop: given up (cancelled, logged) after
+    ``STOP_GRACE_SECONDS`` — what is unacknowledged is redelivered to another worker."""
+    try:
+        await asyncio.wait_for(work, STOP_GRACE_SECONDS)
+    except TimeoutError:
+        log.error("messaging_stop_overran", step=step, seconds=STOP_GRACE_SECONDS)
+
+
 def make_broker(runtime: Runtime, worker_id: str | None = None) -> BrokerAdapter:
     settings = runtime.settings
     if not settings.broker_url:
@@ -220,15 +239,13 @@ class BrokerWorker:
         """Stop relaying and reading; let the deliveries under way finish and be
         acknowledged (up to ``STOP_GRACE_SECONDS``), then disconnect."""
         self._stop.set()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _finish(self._tasks)
         if self.consume:
-            await self.broker.stop_reading()
+            await _bounded("stop_reading", self.broker.stop_reading())
             await self.dispatcher.drain(STOP_GRACE_SECONDS)
             if self._settling:
                 await asyncio.wait(set(self._settling), timeout=STOP_GRACE_SECONDS)
-        await self.broker.close()
+        await _bounded("close", self.broker.close())
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.start()
