@@ -196,16 +196,24 @@ async def resend(
 # --- the consumers -------------------------------------------------------------------------
 
 
+_ENDPOINTS_READ = "notifications.webhook_endpoints"  # the session's note of sellers read
+
+
 async def wanted_by(uow: UnitOfWork, seller_id: str | None, kind: str) -> list[WebhookEndpoint]:
-    """The seller's active endpoints that want ``kind``."""
+    """The seller's active endpoints that want ``kind``. Read once per transaction: the
+    events of a group commit (a sale's payments) share it, and most sellers have none."""
     if seller_id is None:
         return []
-    endpoints = await uow.session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.seller_id == seller_id, WebhookEndpoint.active.is_(True)
+    read: dict[str, list[WebhookEndpoint]] = uow.session.info.setdefault(_ENDPOINTS_READ, {})
+    if seller_id not in read:
+        read[seller_id] = list(
+            await uow.session.scalars(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.seller_id == seller_id, WebhookEndpoint.active.is_(True)
+                )
+            )
         )
-    )
-    return [endpoint for endpoint in endpoints if kind in endpoint.events.split()]
+    return [endpoint for endpoint in read[seller_id] if kind in endpoint.events.split()]
 
 
 async def fan_out(
