@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from boxoffice.platform.config import Settings
 from boxoffice.platform.messaging import (
@@ -193,3 +193,28 @@ def test_a_group_commit_consumer_cannot_skip_by_applies() -> None:
 
     with pytest.raises(ValueError, match="group-commit"):
         Consumer("test.grouped_applies", SeatCounted, handle, group_commit=True, applies=applies)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_handlers_reads_wait_for_no_writer(make_settings: Callable[..., Settings]) -> None:
+    """``Delivery.reading()`` reads in a read-only unit of work: with a writer holding
+    SQLite's write lock (here, in the same task), the read still goes through instead of
+    queueing behind it (which, in one task, would never end)."""
+    runtime = build_runtime(make_settings())
+
+    async def handle(_event: SeatCounted, _delivery: Delivery) -> None:
+        return None
+
+    delivery = Delivery(runtime, Consumer("test.reads", SeatCounted, handle), envelope(1))
+    try:
+        async with runtime.uow() as writer:
+            writer.session.add(
+                ProcessedEvent(consumer="test.reads", event_id="e1", processed_at=datetime.now(UTC))
+            )
+            await writer.session.flush()  # the write lock is taken
+            async with asyncio.timeout(30), delivery.reading() as uow:
+                seen = await uow.session.scalar(select(func.count(ProcessedEvent.event_id)))
+            assert seen == 0  # the writer's row is not committed yet
+            await writer.commit()
+    finally:
+        await runtime.close()

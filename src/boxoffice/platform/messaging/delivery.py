@@ -60,6 +60,13 @@ class Delivery:
             return nullcontext(self.shared)
         return self.runtime.uow()
 
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work to read in: the group's under group commit, else a read-only one
+        (on SQLite it takes no write lock, so a handler's reads wait for no writer)."""
+        if self.shared is not None:
+            return nullcontext(self.shared)
+        return self.runtime.uow(read_only=True)
+
     def _processed(self, uow: UnitOfWork) -> None:
         uow.session.add(
             ProcessedEvent(
