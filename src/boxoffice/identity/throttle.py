@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass
 
 from boxoffice.platform.errors import RateLimited
-from boxoffice.platform.kv import key
+from boxoffice.platform.ids import new_id
+from boxoffice.platform.kv import claim, key
 from boxoffice.platform.runtime import Runtime
 
 MESSAGE = "Too many failed sign-in attempts; wait before trying again."
@@ -62,7 +63,7 @@ async def admit(runtime: Runtime, email: str, client: str) -> Attempt:
     number = await kv.incr(failures_key)
     await kv.expire(failures_key, runtime.settings.identity.login_failure_memory_seconds)
     slotted = number > runtime.settings.identity.login_free_failures
-    if slotted and not await kv.set(slot_key, "1", ttl=SLOT_SECONDS, only_if_absent=True):
+    if slotted and not await claim(kv, slot_key, new_id(), ttl=SLOT_SECONDS):
         await kv.incr(failures_key, -1)
         raise RateLimited(MESSAGE, retry_after=1)
     return Attempt(failures_key, wait_key, slot_key, number, slotted)

@@ -78,7 +78,7 @@ async def handle_toss_webhook(
         if await uow.session.get(WebhookReceipt, delivery) is not None:
             return "duplicate"
     claim = kv.key(runtime.kv, "orders", "toss-webhook", delivery)
-    if not await runtime.kv.set(claim, "1", ttl=DELIVERY_CLAIM_SECONDS, only_if_absent=True):
+    if not await kv.claim(runtime.kv, claim, new_id(), ttl=DELIVERY_CLAIM_SECONDS):
         return "duplicate"  # the same delivery is being handled now (here or elsewhere)
     event_type = str(body.get("eventType", ""))[:64]
     data = body.get("data") if isinstance(body.get("data"), dict) else {}

@@ -209,3 +209,16 @@ class RedisStore:
 def key(store: KeyValueStore, *parts: str) -> str:
     """A namespaced key: ``<prefix>:<part>:<part>``."""
     return ":".join((store.prefix, *parts))
+
+
+async def claim(store: KeyValueStore, key: str, holder: str, *, ttl: float | None = None) -> bool:
+    """Set ``key`` to ``holder`` if it is absent; True when the key is ``holder``'s now.
+
+    Set-if-absent that a retried command cannot turn against its caller: a SET NX whose
+    answer was lost with its connection is sent again by the Redis client, and the second
+    one finds the first one's write and answers "not set". ``holder`` is unique to the
+    caller (``new_id()``), so finding it there means the key is the caller's after all.
+    """
+    if await store.set(key, holder, ttl=ttl, only_if_absent=True):
+        return True
+    return await store.get(key) == holder

@@ -29,7 +29,7 @@ from boxoffice.orders.payments.base import (
 )
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.kv import KeyValueStore, MemoryStore
+from boxoffice.platform.kv import KeyValueStore, MemoryStore, claim
 
 Mode = Literal["succeed", "fail", "timeout"]
 LOCK_SECONDS = 5.0
@@ -42,7 +42,7 @@ class _Entry:
     captured: int
     refunded: int
     approved_at: datetime
-    attempt: str = ""  # whose write this is: a retried SET NX finds its own value (below)
+    attempt: str = ""  # whose write this is: makes the entry its confirm's own (kv.claim)
 
     def dump(self) -> str:
         return json.dumps({**asdict(self), "approved_at": self.approved_at.isoformat()})
@@ -81,7 +81,7 @@ class InternalProvider:
             request.reference, request.order_id, request.amount, 0, self.clock.now(), new_id()
         )
         # Set-if-absent: of two confirms of one payment, on any replicas, one captures.
-        if not await self._set_once(self._key("pay", request.reference), entry.dump()):
+        if not await claim(self._kv, self._key("pay", request.reference), entry.dump()):
             raise PaymentAlreadyProcessed(self.name, "ALREADY_PROCESSED", "Already paid.")
         await asyncio.gather(  # side by side: one round trip on the turn's pipeline
             self._kv.set(self._key("order", request.order_id), request.reference),
@@ -118,7 +118,7 @@ class InternalProvider:
         """One refund of a payment at a time, across replicas (a short lease in the kv)."""
         key, holder = self._key("lock", reference), new_id()
         for _ in range(int(LOCK_SECONDS / 0.01)):
-            if await self._set_once(key, holder, ttl=LOCK_SECONDS):
+            if await claim(self._kv, key, holder, ttl=LOCK_SECONDS):
                 break
             await asyncio.sleep(0.01)
         else:
@@ -127,17 +127,6 @@ class InternalProvider:
             yield
         finally:
             await self._kv.delete(key)
-
-    async def _set_once(self, key: str, value: str, ttl: float | None = None) -> bool:
-        """Set-if-absent that a retried command cannot turn against its caller.
-
-        A SET NX whose answer was lost with its connection is sent again by the Redis
-        client; the second one finds the first one's write and answers "not set". The
-        value is unique to this caller, so finding it means the key is ours after all.
-        """
-        if await self._kv.set(key, value, ttl=ttl, only_if_absent=True):
-            return True
-        return await self._kv.get(key) == value
 
     def _view(self, entry: _Entry) -> ProviderPayment:
         if entry.refunded == 0:
