@@ -56,7 +56,7 @@ async def webhooks_show_sold_out(event: OrderPaid, delivery: Delivery) -> None:
     show_id = event.show_id
     if show_id is None:
         return  # nothing to do: the dispatcher records the event as processed
-    async with delivery.reading() as uow:
+    async with delivery.uow(read_only=True) as uow:
         wanted = await webhooks.wanted_by(uow, event.seller_id, "show.sold_out")
     if not wanted or await seating.seats_left(delivery.runtime, show_id) != (0, 0):
         return

@@ -109,7 +109,7 @@ async def send_templated(
 
 
 async def _recipient(delivery: Delivery, user_id: str) -> identity.UserSummary | None:
-    async with delivery.reading() as uow:
+    async with delivery.uow(read_only=True) as uow:
         return await identity.user_summary(uow, user_id)
 
 

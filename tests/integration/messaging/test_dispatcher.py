@@ -197,7 +197,7 @@ def test_a_group_commit_consumer_cannot_skip_by_applies() -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_a_handlers_reads_wait_for_no_writer(make_settings: Callable[..., Settings]) -> None:
-    """``Delivery.reading()`` reads in a read-only unit of work: with a writer holding
+    """``delivery.uow(read_only=True)`` reads in a read-only unit of work: with a writer holding
     SQLite's write lock (here, in the same task), the read still goes through instead of
     queueing behind it (which, in one task, would never end)."""
     runtime = build_runtime(make_settings())
@@ -212,7 +212,7 @@ async def test_a_handlers_reads_wait_for_no_writer(make_settings: Callable[..., 
                 ProcessedEvent(consumer="test.reads", event_id="e1", processed_at=datetime.now(UTC))
             )
             await writer.session.flush()  # the write lock is taken
-            async with asyncio.timeout(30), delivery.reading() as uow:
+            async with asyncio.timeout(30), delivery.uow(read_only=True) as uow:
                 seen = await uow.session.scalar(select(func.count(ProcessedEvent.event_id)))
             assert seen == 0  # the writer's row is not committed yet
             await writer.commit()

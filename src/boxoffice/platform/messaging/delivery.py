@@ -55,17 +55,12 @@ class Delivery:
     def event_id(self) -> str:
         return self.envelope.event_id
 
-    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
+    def uow(self, *, read_only: bool = False) -> AbstractAsyncContextManager[UnitOfWork]:
+        """The group's unit of work under group commit, else a new one; ``read_only`` for
+        a handler's reads (on SQLite such a one waits for no writer)."""
         if self.shared is not None:
             return nullcontext(self.shared)
-        return self.runtime.uow()
-
-    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """A unit of work to read in: the group's under group commit, else a read-only one
-        (on SQLite it takes no write lock, so a handler's reads wait for no writer)."""
-        if self.shared is not None:
-            return nullcontext(self.shared)
-        return self.runtime.uow(read_only=True)
+        return self.runtime.uow(read_only=read_only)
 
     def _processed(self, uow: UnitOfWork) -> None:
         uow.session.add(
