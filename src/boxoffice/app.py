@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -111,10 +112,7 @@ def create_app(
                 if module.startup is not None:
                     await module.startup(runtime, stack)
             await messaging.startup(runtime, stack)
-            fast_routes = [r.fast_route(API_PREFIX) for m in modules for r in m.hot_routes]
-            if settings.fast_lane and fast_routes:
-                app.fast_lane = FastLane(runtime, fast_routes, limits)
-                stack.callback(setattr, app, "fast_lane", None)
+            _ready_to_serve(app, runtime, modules, limits, stack)
             yield
 
     app = BoxOfficeApp(
@@ -142,6 +140,24 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, **limits)
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app
+
+
+def _ready_to_serve(
+    app: BoxOfficeApp,
+    runtime: Runtime,
+    modules: list[ContextModule],
+    limits: dict[str, int],
+    stack: AsyncExitStack,
+) -> None:
+    """The fast lane in front of the middleware stack; and what start-up built frozen: it
+    lives as long as the process, so no full collection walks it again (one took ~200 ms of
+    a worker's loop under the purchase bench)."""
+    fast_routes = [r.fast_route(API_PREFIX) for m in modules for r in m.hot_routes]
+    if runtime.settings.fast_lane and fast_routes:
+        app.fast_lane = FastLane(runtime, fast_routes, limits)
+        stack.callback(setattr, app, "fast_lane", None)
+    gc.freeze()
+    stack.callback(gc.unfreeze)
 
 
 def _modules(chosen: list[str]) -> list[ContextModule]:
