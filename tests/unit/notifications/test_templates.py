@@ -1,10 +1,22 @@
-"""E-mail templates: both languages, both parts, escaping, money in minor units."""
+"""E-mail templates: both languages, both parts, escaping, money in minor units; the
+message built from them."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+from email.message import EmailMessage
+
 import pytest
 
-from boxoffice.notifications.mail import Templates, format_money, pick_locale
+from boxoffice.notifications.mail import (
+    RenderedMail,
+    Templates,
+    build_message,
+    format_money,
+    pick_locale,
+)
+from boxoffice.platform.config import Settings
 
 ORDER = {
     "public_url": "https://tickets.example",
@@ -91,3 +103,26 @@ def test_welcome_in_korean_and_english() -> None:
     linked = Templates().render("welcome", "en", {**context, "verify_url": "https://v/1"})
     assert "https://v/1" in linked.text
     assert "https://v/1" in linked.html
+
+
+@pytest.mark.parametrize(
+    ("to", "read_back"),
+    [
+        ("fan@example.com", "fan@example.com"),
+        ("김민지 <kim@example.com>", "김민지 <kim@example.com>"),
+        ('"Kim, Minji" <kim@example.com>', '"Kim, Minji" <kim@example.com>'),
+    ],
+)
+def test_a_built_message_reads_back_as_written(to: str, read_back: str) -> None:
+    settings = Settings(_env_file=None, notifications={"mail_from": "박스오피스 <no-reply@bo.kr>"})  # type: ignore[call-arg]
+    rendered = RenderedMail("주문이 완료되었습니다", "표 1장\n", "<p>표 1장</p>")
+    built = build_message(settings, to=to, rendered=rendered, message_id="<order_paid.1@bo.kr>")
+    raw = bytes(built)
+    assert raw.isascii()  # 7-bit: any relay takes it
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert (parsed["From"], parsed["To"]) == ("박스오피스 <no-reply@bo.kr>", read_back)
+    assert parsed["Subject"] == "주문이 완료되었습니다"
+    assert parsed["Message-ID"] == "<order_paid.1@bo.kr>"
+    assert parsed.get_body(("plain",)).get_content() == "표 1장\n"  # type: ignore[union-attr]
+    assert parsed.get_body(("html",)).get_content() == "<p>표 1장</p>"  # type: ignore[union-attr]
