@@ -171,9 +171,19 @@ async def email_changed(event: EmailChanged, delivery: Delivery) -> None:
 async def _send_to_user(
     delivery: Delivery, user_id: str, template: str, context: dict[str, Any], **about: str
 ) -> None:
-    """``template`` to the account of ``user_id``, in its language, greeting it by name; a
-    user gone since (deleted) is logged with ``about`` and skipped."""
-    user = await _recipient(delivery, user_id)
+    """``template`` to the account of ``user_id`` (see ``_send_to``)."""
+    await _send_to(delivery, await _recipient(delivery, user_id), template, context, **about)
+
+
+async def _send_to(
+    delivery: Delivery,
+    user: identity.UserSummary | None,
+    template: str,
+    context: dict[str, Any],
+    **about: str,
+) -> None:
+    """``template`` to ``user``, in its language, greeting it by name; a user gone since
+    (deleted, None) is logged with ``about`` and skipped."""
     if user is None:
         log.warning("email_without_user", template=template, **about)
         return
@@ -191,15 +201,27 @@ def _link(delivery: Delivery, path: str) -> str:
     return delivery.runtime.settings.public_url.rstrip("/") + path
 
 
-async def _receipt(delivery: Delivery, order_id: str) -> dict[str, Any]:
-    """The order's receipt as its e-mails print it: lines, when and how it was paid, and the
-    payment company's receipt page when it has one (read through orders' service)."""
-    try:
-        order = await orders.read_order(delivery.runtime, order_id)
-    except NotFound:  # an order gone since: the e-mail goes without its receipt
-        return {"lines": [], "paid_at": "", "provider": "", "method": None, "receipt_url": None}
+async def _receipt_to(
+    delivery: Delivery, order_id: str, user_id: str
+) -> tuple[dict[str, Any], identity.UserSummary | None]:
+    """The order's receipt as its e-mails print it (lines, when and how it was paid, the
+    payment company's receipt page when it has one) and its recipient, read together."""
+    async with delivery.uow(read_only=True) as uow:
+        try:
+            order: orders.OrderView | None = await orders.order_in(uow, order_id)
+        except NotFound:  # an order gone since: the e-mail goes without its receipt
+            order = None
+        user = await identity.user_summary(uow, user_id)
+    if order is None:
+        return {
+            "lines": [],
+            "paid_at": "",
+            "provider": "",
+            "method": None,
+            "receipt_url": None,
+        }, user
     payment = order.payment
-    return {
+    receipt = {
         "lines": [
             {"description": line.description, "quantity": line.quantity, "amount": line.amount}
             for line in order.lines
@@ -209,23 +231,25 @@ async def _receipt(delivery: Delivery, order_id: str) -> dict[str, Any]:
         "method": payment.get("method"),
         "receipt_url": payment.get("receipt_url"),
     }
+    return receipt, user
 
 
 async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
     """``OrderPaid`` → confirmation and receipt, with a link to each ticket."""
+    receipt, user = await _receipt_to(delivery, event.order_id, event.user_id)
     context = {
         "order_id": event.order_id,
         "amount": event.amount,
         "currency": event.currency or "KRW",
         "tickets": [_link(delivery, f"/tickets/{ticket_id}") for ticket_id in event.ticket_ids],
-        **await _receipt(delivery, event.order_id),
+        **receipt,
     }
-    await _send_to_user(delivery, event.user_id, "order_paid", context, order_id=event.order_id)
+    await _send_to(delivery, user, "order_paid", context, order_id=event.order_id)
 
 
 async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
     """``OrderCancelled`` → what is refunded, and the fee kept (the refund's receipt)."""
-    receipt = await _receipt(delivery, event.order_id)
+    receipt, user = await _receipt_to(delivery, event.order_id, event.user_id)
     context = {
         "order_id": event.order_id,
         "refund_amount": event.refund_amount,
@@ -236,9 +260,7 @@ async def refund_notice(event: OrderCancelled, delivery: Delivery) -> None:
         "partial": event.partial,  # some lines: the rest of the order stands
         "fee_returned": event.fee_returned,  # earlier fees given back (show cancelled)
     }
-    await _send_to_user(
-        delivery, event.user_id, "order_cancelled", context, order_id=event.order_id
-    )
+    await _send_to(delivery, user, "order_cancelled", context, order_id=event.order_id)
 
 
 SEOUL = ZoneInfo("Asia/Seoul")

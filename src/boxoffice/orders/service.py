@@ -45,6 +45,7 @@ approve_kakaopay = paying.approve_kakaopay
 abort_kakaopay = paying.abort_kakaopay
 handle_toss_webhook = webhooks.handle_toss_webhook
 read_order = views.read_order
+order_in = views.order_in
 show_orders = show_sales.show_orders
 export_orders = show_sales.export_orders
 sales_figures = show_sales.sales_figures

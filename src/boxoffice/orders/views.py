@@ -129,7 +129,12 @@ async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Orde
 
 async def read_order(runtime: Runtime, order_id: str) -> OrderView:
     async with runtime.uow(read_only=True) as uow:
-        order = await uow.session.get(Order, order_id)
-        if order is None:
-            raise OrderNotFound(f"Order {order_id} not found.")
-        return await views.order_view(uow, order)
+        return await order_in(uow, order_id)
+
+
+async def order_in(uow: UnitOfWork, order_id: str) -> OrderView:
+    """The order as plain data, read in a unit of work the caller holds."""
+    order = await uow.session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound(f"Order {order_id} not found.")
+    return await views.order_view(uow, order)
