@@ -1,5 +1,5 @@
-"""The app freezes what its start-up built (no full collection walks it again while it
-serves) and gives it back to the collector when it stops."""
+"""The app and the standalone roles freeze what their start-up built (no full collection
+walks it again while they run) and give it back to the collector when they stop."""
 
 from __future__ import annotations
 
@@ -8,9 +8,21 @@ import gc
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from boxoffice.app import open_runtime
+from boxoffice.platform.config import Settings
 
-async def test_start_up_is_frozen_while_serving_and_unfrozen_after(app: FastAPI) -> None:
+
+async def test_the_apps_start_up_is_frozen_while_serving_and_unfrozen_after(app: FastAPI) -> None:
     gc.unfreeze()
     async with LifespanManager(app):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_roles_start_up_is_frozen_while_running_and_unfrozen_after(
+    settings: Settings,
+) -> None:
+    gc.unfreeze()
+    async with open_runtime(settings):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
