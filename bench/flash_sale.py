@@ -23,6 +23,7 @@ import json
 import math
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -475,8 +476,12 @@ def main() -> None:
             "waitlist_wait_seconds": args.waitlist_wait_seconds,
         }
         started = time.monotonic()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         results = run_load(plan, tokens, processes, state_dir)
         wall = time.monotonic() - started
+        # Only the load generator's processes end (and are reaped) inside run_load.
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_cpu = reaped.ru_utime + reaped.ru_stime - children.ru_utime - children.ru_stime
         summary = summarise(results, sale["seats"], args, wall)
         checks = asyncio.run(verify(database_url, sale["show_id"], results))
         if args.waitlist:
@@ -493,7 +498,12 @@ def main() -> None:
     report = {
         "benchmark": "flash_sale",
         "machine": machine(),
-        "load_generator": {"processes": processes, "on_the_same_machine": True},
+        "load_generator": {
+            "processes": processes,
+            "on_the_same_machine": True,
+            "cpu_seconds": round(load_cpu, 1),
+            "cpu_share_of_machine": round(load_cpu / (wall * (os.cpu_count() or 1)), 3),
+        },
         "topology": {
             "api_processes": args.api,
             "gateway": "nginx",
