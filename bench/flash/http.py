@@ -106,16 +106,13 @@ async def wait_for_admission(
                     raise PlaceLost(entry_id)
                 if r.status != 200:
                     raise RuntimeError(f"stream answered {r.status}")
-                event, data = "message", ""
-                async for raw in r.content:
-                    line = raw.decode().rstrip("\r\n")
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data += line[5:].strip()
-                    elif line.startswith("id:"):
-                        last_event_id = line[3:].strip()
-                    elif line == "":
+                pending = b""
+                async for chunk in r.content.iter_any():  # whatever arrived: one pass a read
+                    pending += chunk
+                    *events, pending = pending.split(b"\n\n")
+                    for raw in events:
+                        event, data, event_id = _sse_event(raw)
+                        last_event_id = event_id or last_event_id
                         if event == "admitted":
                             return json.loads(data)["admission_token"], "admitted"
                         if event == "expired":
@@ -123,7 +120,6 @@ async def wait_for_admission(
                             if told == "queue_reset" and plan.retry_unavailable:
                                 raise PlaceLost(entry_id)  # the line lost its state: rejoin
                             return None, "sold_out" if told == "sold_out" else "expired"
-                        event, data = "message", ""
         except (TimeoutError, aiohttp.ClientError):
             if plan.retry_unavailable:
                 result.problems.append((time.time() - plan.started_at, "wait", 0, False))
@@ -131,3 +127,17 @@ async def wait_for_admission(
         failures += 1
         await asyncio.sleep(pause)
     raise RuntimeError("stream kept failing")
+
+
+def _sse_event(raw: bytes) -> tuple[str, str, str | None]:
+    """One SSE event's (name, data, id): ``message`` and no id where it gives none; a
+    comment (the heartbeat) is an event without a name worth acting on."""
+    event, data, event_id = "message", "", None
+    for line in raw.decode().replace("\r\n", "\n").split("\n"):
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif line.startswith("id:"):
+            event_id = line[3:].strip()
+    return event, data, event_id
