@@ -280,6 +280,12 @@ def summarise(
         ),
         "tickets_per_second_until_sold_out": round(seats / sold_out_at, 1) if sold_out_at else None,
         "steps": steps,
+        # What the waiting streams carried: the gateway, the API and the load generator
+        # each pay for every event.
+        "stream_events": {
+            "count": (events_sent := sum(r.get("stream_events", 0) for r in results)),
+            "per_second": round(events_sent / wall, 1),
+        },
     }
 
 

@@ -59,6 +59,7 @@ class BuyerResult:
     places_lost: int = 0  # joins made again because the waiting room forgot the place
     waitlisted: bool = False  # joined the sold-out show's waitlist (--waitlist)
     offers: list[str] = field(default_factory=list)  # holds the waitlist offered them
+    stream_events: int = 0  # SSE events received while waiting (heartbeats excluded)
 
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)

@@ -112,6 +112,7 @@ async def wait_for_admission(
                     *events, pending = pending.split(b"\n\n")
                     for raw in events:
                         event, data, event_id = _sse_event(raw)
+                        result.stream_events += event != "message"
                         last_event_id = event_id or last_event_id
                         if event == "admitted":
                             return json.loads(data)["admission_token"], "admitted"
