@@ -268,6 +268,7 @@ def summarise(
         if r["admitted_at"] is not None and (sold_out_at is None or r["admitted_at"] <= sold_out_at)
     )
     allowed = admitted_by_sell_out / args.admit_rate if admitted_by_sell_out else None
+    stream_events = sum(r.get("stream_events", 0) for r in results)
     return {
         "outcomes": outcomes,
         "buyers_without_outcome": len(without),
@@ -283,8 +284,8 @@ def summarise(
         # What the waiting streams carried: the gateway, the API and the load generator
         # each pay for every event.
         "stream_events": {
-            "count": (events_sent := sum(r.get("stream_events", 0) for r in results)),
-            "per_second": round(events_sent / wall, 1),
+            "count": stream_events,
+            "per_second": round(stream_events / wall, 1),
         },
     }
 

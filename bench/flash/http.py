@@ -131,10 +131,10 @@ async def wait_for_admission(
 
 
 def _sse_event(raw: bytes) -> tuple[str, str, str | None]:
-    """One SSE event's (name, data, id): ``message`` and no id where it gives none; a
-    comment (the heartbeat) is an event without a name worth acting on."""
+    """One SSE event's (name, data, id), its lines ended by LF as the server writes them:
+    ``message`` and no id where it gives none (the heartbeat comment, the retry line)."""
     event, data, event_id = "message", "", None
-    for line in raw.decode().replace("\r\n", "\n").split("\n"):
+    for line in raw.decode().split("\n"):
         if line.startswith("event:"):
             event = line[6:].strip()
         elif line.startswith("data:"):

@@ -112,7 +112,8 @@ def create_app(
                 if module.startup is not None:
                     await module.startup(runtime, stack)
             await messaging.startup(runtime, stack)
-            _ready_to_serve(app, runtime, modules, limits, stack)
+            _start_fast_lane(app, runtime, modules, limits, stack)
+            _freeze_start_up(stack)
             yield
 
     app = BoxOfficeApp(
@@ -142,19 +143,18 @@ def create_app(
     return app
 
 
-def _ready_to_serve(
+def _start_fast_lane(
     app: BoxOfficeApp,
     runtime: Runtime,
     modules: list[ContextModule],
     limits: dict[str, int],
     stack: AsyncExitStack,
 ) -> None:
-    """The fast lane in front of the middleware stack, and start-up's heap frozen."""
+    """The hot routes' fast lane in front of the middleware stack (when configured)."""
     fast_routes = [r.fast_route(API_PREFIX) for m in modules for r in m.hot_routes]
     if runtime.settings.fast_lane and fast_routes:
         app.fast_lane = FastLane(runtime, fast_routes, limits)
         stack.callback(setattr, app, "fast_lane", None)
-    _freeze_start_up(stack)
 
 
 def _freeze_start_up(stack: AsyncExitStack) -> None:

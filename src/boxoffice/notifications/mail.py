@@ -91,7 +91,7 @@ def _address(value: str) -> str:
     internationalised address is encoded whole, as the default policy did: the header stays
     ASCII and the message is still written)."""
     name, address = parseaddr(value)
-    if not value.isascii() and not address.isascii():
+    if not address.isascii():
         return Header(value, "utf-8").encode()
     return formataddr((name, address or value), charset="utf-8")
 

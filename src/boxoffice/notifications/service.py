@@ -201,27 +201,32 @@ def _link(delivery: Delivery, path: str) -> str:
     return delivery.runtime.settings.public_url.rstrip("/") + path
 
 
+_NO_RECEIPT: dict[str, Any] = {
+    "lines": [],
+    "paid_at": "",
+    "provider": "",
+    "method": None,
+    "receipt_url": None,
+}
+
+
 async def _receipt_to(
     delivery: Delivery, order_id: str, user_id: str
 ) -> tuple[dict[str, Any], identity.UserSummary | None]:
-    """The order's receipt as its e-mails print it (lines, when and how it was paid, the
-    payment company's receipt page when it has one) and its recipient, read together."""
+    """The order's receipt as its e-mails print it, and its recipient, read together (an
+    order gone since: the e-mail goes without its receipt)."""
     async with delivery.uow(read_only=True) as uow:
         try:
-            order: orders.OrderView | None = await orders.order_in(uow, order_id)
-        except NotFound:  # an order gone since: the e-mail goes without its receipt
-            order = None
-        user = await identity.user_summary(uow, user_id)
-    if order is None:
-        return {
-            "lines": [],
-            "paid_at": "",
-            "provider": "",
-            "method": None,
-            "receipt_url": None,
-        }, user
+            receipt = _printed(await orders.order_in(uow, order_id))
+        except NotFound:
+            receipt = dict(_NO_RECEIPT)
+        return receipt, await identity.user_summary(uow, user_id)
+
+
+def _printed(order: orders.OrderView) -> dict[str, Any]:
+    """Lines, when and how it was paid, and the payment company's receipt page if any."""
     payment = order.payment
-    receipt = {
+    return {
         "lines": [
             {"description": line.description, "quantity": line.quantity, "amount": line.amount}
             for line in order.lines
@@ -231,7 +236,6 @@ async def _receipt_to(
         "method": payment.get("method"),
         "receipt_url": payment.get("receipt_url"),
     }
-    return receipt, user
 
 
 async def order_confirmation(event: OrderPaid, delivery: Delivery) -> None:
