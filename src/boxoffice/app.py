@@ -124,6 +124,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url=None,  # served from local files by web.apidocs (no CDN)
         redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.proxy_headers = ProxyHeadersMiddleware(app._dispatch, settings.trusted_proxies)  # type: ignore[arg-type]
     errors.install(app)

@@ -26,20 +26,13 @@ class RunStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-@router.get(
-    "/admin/jobs", response_model=JobList, operation_id="list_jobs", responses=ADMIN_RESPONSES
-)
+@router.get("/admin/jobs", response_model=JobList, responses=ADMIN_RESPONSES)
 async def list_jobs(uow: ReadUoW, runtime: RuntimeDep, _: AdminUser) -> Any:
     return {"items": await service.list_jobs(uow, runtime)}
 
 
-@router.get(
-    "/admin/jobs/runs",
-    response_model=RunPage,
-    operation_id="list_job_runs",
-    responses=ADMIN_RESPONSES,
-)
-async def list_runs(
+@router.get("/admin/jobs/runs", response_model=RunPage, responses=ADMIN_RESPONSES)
+async def list_job_runs(
     uow: UoW,
     _: AdminUser,
     job: Annotated[str | None, Query(max_length=120)] = None,
@@ -60,10 +53,11 @@ async def list_runs(
 @router.get(
     "/admin/jobs/runs/{run_id}",
     response_model=RunRead,
-    operation_id="get_job_run",
     responses=ADMIN_RESPONSES | problems({404: "no such run"}),
 )
-async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]) -> Any:
+async def get_job_run(
+    uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_length=36)]
+) -> Any:
     return await service.get_run(uow, run_id)
 
 
@@ -71,7 +65,6 @@ async def get_run(uow: ReadUoW, _: AdminUser, run_id: Annotated[str, Path(max_le
     "/admin/jobs/{name}/run",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunAccepted,
-    operation_id="run_job",
     responses=ADMIN_RESPONSES
     | problems({404: "no such job", 409: "the job is running already (code conflict, run_id)"}),
 )
@@ -86,7 +79,6 @@ async def run_job(
 @router.get(
     "/batch/health",
     response_model=BatchHealth,
-    operation_id="batch_health",
     responses={503: {"model": BatchHealth, "description": "no scheduler is running (down)"}},
 )
 async def batch_health(uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:

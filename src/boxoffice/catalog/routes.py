@@ -53,17 +53,12 @@ async def _event_as_changed(
 # Categories
 
 
-@router.get("/categories", response_model=list[CategoryRead], operation_id="list_categories")
+@router.get("/categories", response_model=list[CategoryRead])
 async def list_categories(uow: ReadUoW) -> Any:
     return await service.list_categories(uow)
 
 
-@router.get(
-    "/admin/categories",
-    response_model=list[CategoryRead],
-    operation_id="admin_list_categories",
-    responses=ADMIN_RESPONSES,
-)
+@router.get("/admin/categories", response_model=list[CategoryRead], responses=ADMIN_RESPONSES)
 async def admin_list_categories(uow: ReadUoW, admin: AdminUser) -> Any:
     """Every category, the hidden (inactive) ones too, in display order."""
     return await service.list_categories(uow, include_inactive=True)
@@ -73,7 +68,6 @@ async def admin_list_categories(uow: ReadUoW, admin: AdminUser) -> Any:
     "/categories",
     status_code=status.HTTP_201_CREATED,
     response_model=CategoryRead,
-    operation_id="create_category",
     responses=ADMIN_RESPONSES | problems({409: "code taken"}),
 )
 async def create_category(body: CategoryCreate, uow: UoW, admin: AdminUser) -> Any:
@@ -83,7 +77,6 @@ async def create_category(body: CategoryCreate, uow: UoW, admin: AdminUser) -> A
 @router.patch(
     "/categories/{code}",
     response_model=CategoryRead,
-    operation_id="update_category",
     responses=ADMIN_RESPONSES | problems({404: "no category"}),
 )
 async def update_category(code: str, body: CategoryUpdate, uow: UoW, admin: AdminUser) -> Any:
@@ -97,19 +90,13 @@ async def update_category(code: str, body: CategoryUpdate, uow: UoW, admin: Admi
     "/venues",
     status_code=status.HTTP_201_CREATED,
     response_model=VenueRead,
-    operation_id="create_venue",
     responses=problems({403: "sellers only", 422: "invalid seat map"}),
 )
 async def create_venue(body: VenueCreate, uow: UoW, seller: SellerUser) -> Response:
     return _json(await service.create_venue(uow, seller, body), status.HTTP_201_CREATED)
 
 
-@router.get(
-    "/venues/{venue_id}",
-    response_model=VenueRead,
-    operation_id="get_venue",
-    responses=problems({404: "no venue"}),
-)
+@router.get("/venues/{venue_id}", response_model=VenueRead, responses=problems({404: "no venue"}))
 async def get_venue(venue_id: str, uow: ReadUoW) -> Response:
     return _json(await service.get_venue(uow, venue_id))
 
@@ -121,7 +108,6 @@ async def get_venue(venue_id: str, uow: ReadUoW) -> Response:
     "/events",
     status_code=status.HTTP_201_CREATED,
     response_model=EventRead,
-    operation_id="create_event",
     responses=problems({403: "approved sellers only", 422: "invalid"}),
 )
 async def create_event(
@@ -131,9 +117,7 @@ async def create_event(
     return await _event_as_changed(runtime, seller, event.id, status.HTTP_201_CREATED)
 
 
-@router.patch(
-    "/events/{event_id}", response_model=EventRead, operation_id="update_event", responses=_OWNER
-)
+@router.patch("/events/{event_id}", response_model=EventRead, responses=_OWNER)
 async def update_event(
     event_id: str, body: EventUpdate, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
@@ -141,12 +125,7 @@ async def update_event(
     return await _event_as_changed(runtime, seller, event_id)
 
 
-@router.post(
-    "/events/{event_id}/publish",
-    response_model=EventRead,
-    operation_id="publish_event",
-    responses=_OWNER,
-)
+@router.post("/events/{event_id}/publish", response_model=EventRead, responses=_OWNER)
 async def publish_event(
     event_id: str, uow: UoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Response:
@@ -154,12 +133,7 @@ async def publish_event(
     return await _event_as_changed(runtime, seller, event_id)
 
 
-@router.post(
-    "/events/{event_id}/cancel",
-    response_model=EventRead,
-    operation_id="cancel_event",
-    responses=_OWNER,
-)
+@router.post("/events/{event_id}/cancel", response_model=EventRead, responses=_OWNER)
 async def cancel_event(
     event_id: str,
     uow: UoW,
@@ -176,7 +150,6 @@ async def cancel_event(
     "/events/{event_id}/shows",
     status_code=status.HTTP_201_CREATED,
     response_model=ShowRead,
-    operation_id="create_show",
     responses=_OWNER,
 )
 async def create_show(
@@ -190,7 +163,6 @@ async def create_show(
     "/events/{event_id}/images",
     status_code=status.HTTP_201_CREATED,
     response_model=ImageCreated,
-    operation_id="upload_event_image",
     responses=_OWNER | media.UPLOAD_PROBLEMS,
 )
 async def upload_event_image(
@@ -216,10 +188,7 @@ async def upload_event_image(
 
 
 @router.get(
-    "/seller/events",
-    response_model=SellerEventPage,
-    operation_id="list_seller_events",
-    responses=problems(401, {403: "sellers only"}),
+    "/seller/events", response_model=SellerEventPage, responses=problems(401, {403: "sellers only"})
 )
 async def list_seller_events(
     uow: ReadUoW, seller: SellerUser, query: Annotated[SellerEventQuery, Query()]
@@ -234,10 +203,7 @@ async def list_seller_events(
 
 
 @router.get(
-    "/shows/{show_id}",
-    response_model=ShowDetail,
-    operation_id="get_show",
-    responses=problems({404: "no such show"}),
+    "/shows/{show_id}", response_model=ShowDetail, responses=problems({404: "no such show"})
 )
 async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: OptionalUser) -> Response:
     return _json(await reads.show_detail(uow, runtime, user, show_id))
@@ -246,7 +212,6 @@ async def get_show(show_id: str, uow: ReadUoW, runtime: RuntimeDep, user: Option
 @router.post(
     "/shows/{show_id}/reschedule",
     response_model=ShowRead,
-    operation_id="reschedule_show",
     responses=_SHOW_OWNER | problems({409: "conflict (cancelled, or the event has a show then)"}),
 )
 async def reschedule_show(
@@ -260,12 +225,7 @@ async def reschedule_show(
     return ShowRead.model_validate(show)
 
 
-@router.post(
-    "/shows/{show_id}/cancel",
-    response_model=ShowRead,
-    operation_id="cancel_show",
-    responses=_SHOW_OWNER,
-)
+@router.post("/shows/{show_id}/cancel", response_model=ShowRead, responses=_SHOW_OWNER)
 async def cancel_show(
     show_id: str,
     uow: UoW,

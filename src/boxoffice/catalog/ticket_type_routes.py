@@ -23,7 +23,6 @@ _OWNER = owner_problems("event", "ticket type") | problems(
     "/events/{event_id}/ticket-types",
     status_code=status.HTTP_201_CREATED,
     response_model=TicketTypeRead,
-    operation_id="create_ticket_type",
     responses=_OWNER,
 )
 async def create_ticket_type(
@@ -35,19 +34,13 @@ async def create_ticket_type(
 @router.get(
     "/events/{event_id}/ticket-types",
     response_model=list[TicketTypeRead],
-    operation_id="list_ticket_types",
     responses=problems({404: "no such event"}),
 )
 async def list_ticket_types(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     return await service.event_ticket_types(uow, event_id, user)
 
 
-@router.patch(
-    "/ticket-types/{ticket_type_id}",
-    response_model=TicketTypeRead,
-    operation_id="update_ticket_type",
-    responses=_OWNER,
-)
+@router.patch("/ticket-types/{ticket_type_id}", response_model=TicketTypeRead, responses=_OWNER)
 async def update_ticket_type(
     ticket_type_id: str, body: TicketTypeUpdate, uow: UoW, seller: SellerUser
 ) -> Any:

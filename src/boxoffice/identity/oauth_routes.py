@@ -24,7 +24,6 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy
     "/auth/oauth/{provider}/authorize",
     status_code=302,
     response_class=RedirectResponse,
-    operation_id="oauth_authorize",
     responses={
         302: {"description": "to the provider's sign-in page"},
         **problems(
@@ -57,7 +56,6 @@ async def oauth_authorize(
 @router.get(
     "/auth/oauth/{provider}/callback",
     response_model=TokenPair,
-    operation_id="oauth_callback",
     responses={
         302: {"description": "to the configured front-end, tokens in the URL fragment"},
         **problems(

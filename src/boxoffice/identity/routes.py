@@ -43,7 +43,6 @@ _LINKS_AN_HOUR = "three links an hour at most"
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=UserCreated,
-    operation_id="signup",
     responses=problems({409: "e-mail already registered"}),
 )
 async def signup(body: SignUp, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
@@ -51,28 +50,18 @@ async def signup(body: SignUp, uow: UoW, runtime: RuntimeDep, client: ClientAddr
 
 
 @router.post(
-    "/auth/login",
-    response_model=TokenPair,
-    operation_id="login",
-    responses=problems({401: "wrong credentials"}, 429),
+    "/auth/login", response_model=TokenPair, responses=problems({401: "wrong credentials"}, 429)
 )
 async def login(body: Login, uow: UoW, runtime: RuntimeDep, client: ClientAddress) -> Any:
     return await service.log_in(uow, runtime, body.email, body.password, client)
 
 
-@router.post(
-    "/auth/refresh", response_model=TokenPair, operation_id="refresh", responses=_AUTH_ERRORS
-)
+@router.post("/auth/refresh", response_model=TokenPair, responses=_AUTH_ERRORS)
 async def refresh(body: RefreshRequest, uow: UoW, runtime: RuntimeDep) -> Any:
     return await service.refresh(uow, runtime, body.refresh_token)
 
 
-@router.post(
-    "/auth/logout",
-    status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="logout",
-    responses=_AUTH_ERRORS,
-)
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=_AUTH_ERRORS)
 async def logout(
     body: RefreshRequest, uow: UoW, runtime: RuntimeDep, user: CurrentUser
 ) -> Response:
@@ -84,7 +73,6 @@ async def logout(
     "/auth/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    operation_id="request_password_reset",
     responses=problems({429: "too many requests from this address"}),
 )
 async def request_password_reset(
@@ -101,7 +89,6 @@ async def request_password_reset(
 @router.post(
     "/auth/password-reset/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="confirm_password_reset",
     responses=problems({422: "reset_token_invalid (unknown, expired or used), validation_error"}),
 )
 async def confirm_password_reset(
@@ -115,7 +102,6 @@ async def confirm_password_reset(
 @router.post(
     "/auth/verify-email",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="verify_email",
     responses=problems(
         {
             422: "verification_token_invalid (unknown, expired, used, or for an"
@@ -133,7 +119,6 @@ async def verify_email(body: EmailVerify, uow: UoW) -> Response:
     "/users/me/email-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    operation_id="request_email_verification",
     responses=problems(401, {429: _LINKS_AN_HOUR}),
 )
 async def request_email_verification(uow: UoW, runtime: RuntimeDep, user: CurrentUser) -> Any:
@@ -147,7 +132,6 @@ async def request_email_verification(uow: UoW, runtime: RuntimeDep, user: Curren
 @router.post(
     "/users/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="change_my_password",
     responses=problems(401, {403: "wrong_password", 422: "validation_error (the password policy)"}),
 )
 async def change_my_password(
@@ -162,7 +146,6 @@ async def change_my_password(
     "/users/me/email",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    operation_id="change_my_email",
     responses=problems(
         401,
         {
@@ -185,7 +168,6 @@ async def change_my_email(
 @router.delete(
     "/users/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="delete_me",
     responses=problems(
         401,
         {
@@ -203,14 +185,12 @@ async def delete_me(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/users/me", response_model=UserRead, operation_id="get_me", responses=_AUTH_ERRORS)
+@router.get("/users/me", response_model=UserRead, responses=_AUTH_ERRORS)
 async def get_me(uow: ReadUoW, user: CurrentUser) -> Any:
     return await service.get_user(uow, user.id)
 
 
-@router.patch(
-    "/users/me", response_model=UserRead, operation_id="update_me", responses=_AUTH_ERRORS
-)
+@router.patch("/users/me", response_model=UserRead, responses=_AUTH_ERRORS)
 async def update_me(body: ProfileUpdate, uow: UoW, user: CurrentUser) -> Any:
     return await service.update_profile(uow, user, body)
 
@@ -219,7 +199,6 @@ async def update_me(body: ProfileUpdate, uow: UoW, user: CurrentUser) -> Any:
     "/users/me/seller",
     status_code=status.HTTP_201_CREATED,
     response_model=SellerProfileRead,
-    operation_id="apply_as_seller",
     responses=_AUTH_ERRORS,
 )
 async def apply_as_seller(
@@ -228,12 +207,7 @@ async def apply_as_seller(
     return await service.apply_as_seller(uow, runtime, user, body)
 
 
-@router.get(
-    "/admin/users",
-    response_model=AdminUserPage,
-    operation_id="admin_search_users",
-    responses=ADMIN_RESPONSES,
-)
+@router.get("/admin/users", response_model=AdminUserPage, responses=ADMIN_RESPONSES)
 async def admin_search_users(
     uow: ReadUoW, admin: AdminUser, query: Annotated[UserSearch, Query()]
 ) -> Any:
@@ -245,7 +219,6 @@ async def admin_search_users(
 @router.patch(
     "/admin/users/{user_id}",
     response_model=AdminUserRead,
-    operation_id="admin_update_user",
     responses=ADMIN_RESPONSES | problems({404: "no user"}),
 )
 async def admin_update_user(
@@ -257,7 +230,7 @@ async def admin_update_user(
     return read
 
 
-@wellknown.get("/.well-known/jwks.json", operation_id="jwks")
+@wellknown.get("/.well-known/jwks.json")
 async def jwks(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
     """Public keys that verify access and admission tokens."""
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -59,7 +59,6 @@ def product_read(view: service.ProductView) -> ProductRead:
     "/events/{event_id}/products",
     status_code=status.HTTP_201_CREATED,
     response_model=ProductRead,
-    operation_id="create_product",
     responses=_SELLER_ERRORS | problems({409: "SKU in use, or event cancelled"}),
 )
 async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: SellerUser) -> Any:
@@ -69,7 +68,6 @@ async def create_product(event_id: str, body: ProductCreate, uow: UoW, user: Sel
 @router.get(
     "/events/{event_id}/products",
     response_model=ProductList,
-    operation_id="list_event_products",
     responses=problems({404: "no such event"}),
 )
 async def list_event_products(event_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
@@ -80,19 +78,13 @@ async def list_event_products(event_id: str, uow: ReadUoW, user: OptionalUser) -
 @router.get(
     "/products/{product_id}",
     response_model=ProductRead,
-    operation_id="get_product",
     responses=problems({404: "no such product"}),
 )
 async def get_product(product_id: str, uow: ReadUoW, user: OptionalUser) -> Any:
     return product_read(await service.get_product(uow, user, product_id))
 
 
-@router.patch(
-    "/products/{product_id}",
-    response_model=ProductRead,
-    operation_id="update_product",
-    responses=_SELLER_ERRORS,
-)
+@router.patch("/products/{product_id}", response_model=ProductRead, responses=_SELLER_ERRORS)
 async def update_product(product_id: str, body: ProductUpdate, uow: UoW, user: SellerUser) -> Any:
     return product_read(await service.update_product(uow, user, product_id, body))
 
@@ -101,7 +93,6 @@ async def update_product(product_id: str, body: ProductUpdate, uow: UoW, user: S
     "/products/{product_id}/variants",
     status_code=status.HTTP_201_CREATED,
     response_model=ProductRead,
-    operation_id="add_product_variant",
     responses=_SELLER_ERRORS | problems({409: "SKU in use"}),
 )
 async def add_product_variant(
@@ -113,7 +104,6 @@ async def add_product_variant(
 @router.post(
     "/products/{product_id}/variants/{sku}/stock",
     response_model=StockAdjustmentRead,
-    operation_id="adjust_variant_stock",
     responses=_SELLER_ERRORS | problems({409: "would take stock below zero"}),
 )
 async def adjust_variant_stock(
@@ -125,7 +115,6 @@ async def adjust_variant_stock(
 @router.get(
     "/products/{product_id}/stock-adjustments",
     response_model=StockAdjustmentList,
-    operation_id="list_stock_adjustments",
     responses=_SELLER_ERRORS,
 )
 async def list_stock_adjustments(product_id: str, uow: ReadUoW, user: SellerUser) -> Any:
@@ -137,7 +126,6 @@ async def list_stock_adjustments(product_id: str, uow: ReadUoW, user: SellerUser
     "/products/{product_id}/images",
     status_code=status.HTTP_201_CREATED,
     response_model=ImageRead,
-    operation_id="upload_product_image",
     responses=_SELLER_ERRORS
     | problems({409: "the product has its maximum of images"})
     | media.UPLOAD_PROBLEMS,

@@ -14,12 +14,7 @@ from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
 router = APIRouter(tags=["operations"])
 
 
-@router.get(
-    "/admin/dead-letters",
-    response_model=DeadLetterPage,
-    operation_id="list_dead_letters",
-    responses=ADMIN_RESPONSES,
-)
+@router.get("/admin/dead-letters", response_model=DeadLetterPage, responses=ADMIN_RESPONSES)
 async def list_dead_letters(
     uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
 ) -> Any:
@@ -32,7 +27,6 @@ async def list_dead_letters(
     "/admin/dead-letters/{dead_letter_id}/retry",
     status_code=202,
     response_model=DeadLetterRead,
-    operation_id="retry_dead_letter",
     responses=ADMIN_RESPONSES | problems({404: "no such dead letter", 409: "not dead"}),
 )
 async def retry_dead_letter(dead_letter_id: str, uow: UoW, admin: AdminUser) -> Any:

@@ -84,7 +84,6 @@ def _read(endpoint: WebhookEndpoint) -> dict[str, Any]:
     "/seller/webhooks",
     status_code=status.HTTP_201_CREATED,
     response_model=EndpointCreated,
-    operation_id="register_webhook",
     responses=_ERRORS
     | problems(
         {
@@ -101,23 +100,13 @@ async def register_webhook(
     return EndpointCreated(**_read(endpoint), secret=endpoint.secret)
 
 
-@router.get(
-    "/seller/webhooks",
-    response_model=EndpointList,
-    operation_id="list_webhooks",
-    responses=_ERRORS,
-)
+@router.get("/seller/webhooks", response_model=EndpointList, responses=_ERRORS)
 async def list_webhooks(uow: UoW, seller: SellerUser) -> Any:
     endpoints = await webhooks.endpoints_of(uow, seller)
     return EndpointList(items=[EndpointRead(**_read(e)) for e in endpoints])
 
 
-@router.patch(
-    "/seller/webhooks/{endpoint_id}",
-    response_model=EndpointRead,
-    operation_id="update_webhook",
-    responses=_ERRORS,
-)
+@router.patch("/seller/webhooks/{endpoint_id}", response_model=EndpointRead, responses=_ERRORS)
 async def update_webhook(
     endpoint_id: str, body: EndpointUpdate, uow: UoW, seller: SellerUser
 ) -> Any:
@@ -127,10 +116,7 @@ async def update_webhook(
 
 
 @router.delete(
-    "/seller/webhooks/{endpoint_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="delete_webhook",
-    responses=_ERRORS,
+    "/seller/webhooks/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS
 )
 async def delete_webhook(endpoint_id: str, uow: UoW, seller: SellerUser) -> Response:
     await webhooks.remove(uow, seller, endpoint_id)
@@ -138,12 +124,9 @@ async def delete_webhook(endpoint_id: str, uow: UoW, seller: SellerUser) -> Resp
 
 
 @router.get(
-    "/seller/webhooks/{endpoint_id}/deliveries",
-    response_model=DeliveryList,
-    operation_id="list_webhook_deliveries",
-    responses=_ERRORS,
+    "/seller/webhooks/{endpoint_id}/deliveries", response_model=DeliveryList, responses=_ERRORS
 )
-async def list_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any:
+async def list_webhook_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any:
     """The newest 50 deliveries, each with its attempts."""
     rows = await webhooks.deliveries(uow, seller, endpoint_id)
     return DeliveryList(
@@ -170,10 +153,9 @@ async def list_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any
 @router.post(
     "/seller/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend",
     status_code=status.HTTP_202_ACCEPTED,
-    operation_id="resend_webhook_delivery",
     responses=_ERRORS | problems({409: "webhook_endpoint_disabled"}),
 )
-async def resend_delivery(
+async def resend_webhook_delivery(
     endpoint_id: str, delivery_id: str, uow: UoW, seller: SellerUser
 ) -> dict[str, str]:
     """Send the delivery again (delivered or not), by hand."""

@@ -53,7 +53,7 @@ def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse
     return RedirectResponse(f"{target}{separator}{query}", status_code=status.HTTP_302_FOUND)
 
 
-@router.get("/users/me/orders", response_model=OrderPage, operation_id="list_my_orders")
+@router.get("/users/me/orders", response_model=OrderPage)
 async def list_my_orders(
     uow: UoW,
     user: CurrentUser,
@@ -66,7 +66,6 @@ async def list_my_orders(
 
 @router.get(
     "/users/me/export",
-    operation_id="export_my_data",
     responses={
         200: {"content": {"application/json": {}}, "description": "the account's data"},
         **problems(401),
@@ -82,7 +81,6 @@ async def export_my_data(uow: ReadUoW, user: CurrentUser) -> Response:
 @router.post(
     "/orders/{order_id}/cancel",
     response_model=OrderRead,
-    operation_id="cancel_order",
     responses=_ERRORS | problems({409: "cancellation_closed, ticket_used, conflict"}, 502),
 )
 async def cancel_order(
@@ -99,13 +97,8 @@ async def cancel_order(
     )
 
 
-@router.get(
-    "/orders/{order_id}/cancellation",
-    response_model=CancellationTerms,
-    operation_id="order_cancellation_terms",
-    responses=_ERRORS,
-)
-async def cancellation_terms(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
+@router.get("/orders/{order_id}/cancellation", response_model=CancellationTerms, responses=_ERRORS)
+async def order_cancellation_terms(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
     """What cancelling now would cost the buyer (the fee of the current window) and what a
     refund in full would return; for the buyer, the event's seller and admins."""
     return await service.cancellation_view(runtime, user, order_id)
@@ -129,7 +122,6 @@ def _picks(body: RefundQuoteRequest) -> list[tuple[int, int | None]]:
     "/orders/{order_id}/refunds",
     response_model=RefundRead,
     status_code=status.HTTP_201_CREATED,
-    operation_id="refund_order_lines",
     responses=_REFUND_ERRORS,
 )
 async def refund_order_lines(
@@ -151,44 +143,31 @@ async def refund_order_lines(
 
 
 @router.post(
-    "/orders/{order_id}/refunds/quote",
-    response_model=RefundQuote,
-    operation_id="quote_order_refund",
-    responses=_REFUND_ERRORS,
+    "/orders/{order_id}/refunds/quote", response_model=RefundQuote, responses=_REFUND_ERRORS
 )
-async def quote_refund(
+async def quote_order_refund(
     order_id: str, body: RefundQuoteRequest, runtime: RuntimeDep, user: CurrentUser
 ) -> Any:
     """What refunding these lines now would return to the buyer and keep (no change)."""
     return await service.quote_order_lines(runtime, user, order_id, _picks(body))
 
 
-@router.get(
-    "/orders/{order_id}/refunds",
-    response_model=RefundPage,
-    operation_id="list_order_refunds",
-    responses=_ERRORS,
-)
-async def order_refunds(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
+@router.get("/orders/{order_id}/refunds", response_model=RefundPage, responses=_ERRORS)
+async def list_order_refunds(order_id: str, runtime: RuntimeDep, user: CurrentUser) -> Any:
     """The order's refunds with their lines, oldest first (buyer, seller, admin)."""
     return {"items": await service.order_refunds(runtime, user, order_id)}
 
 
-@router.post(
-    "/payments/toss/confirm",
-    response_model=OrderRead,
-    operation_id="confirm_toss_payment",
-    responses=_PAY_ERRORS,
-)
-async def confirm_toss(body: TossConfirm, runtime: RuntimeDep, user: CurrentUser) -> Any:
+@router.post("/payments/toss/confirm", response_model=OrderRead, responses=_PAY_ERRORS)
+async def confirm_toss_payment(body: TossConfirm, runtime: RuntimeDep, user: CurrentUser) -> Any:
     view = await service.confirm_toss(
         runtime, user, payment_key=body.paymentKey, order_id=body.orderId, amount=body.amount
     )
     return view
 
 
-@router.get("/payments/toss/success", operation_id="toss_success_redirect", status_code=302)
-async def toss_success(
+@router.get("/payments/toss/success", status_code=302)
+async def toss_success_redirect(
     runtime: RuntimeDep,
     payment_key: Annotated[str, Query(alias="paymentKey", max_length=200)],
     order_id: Annotated[str, Query(alias="orderId", max_length=64)],
@@ -204,8 +183,8 @@ async def toss_success(
     return _result_redirect(runtime, order_id=order_id, status=view.status)
 
 
-@router.get("/payments/toss/fail", operation_id="toss_fail_redirect", status_code=302)
-async def toss_fail(
+@router.get("/payments/toss/fail", status_code=302)
+async def toss_fail_redirect(
     runtime: RuntimeDep,
     code: Annotated[str | None, Query(max_length=100)] = None,
     order_id: Annotated[str | None, Query(alias="orderId", max_length=64)] = None,
@@ -214,8 +193,8 @@ async def toss_fail(
     return _result_redirect(runtime, order_id=order_id, status="failed", code=code)
 
 
-@router.get("/payments/kakaopay/approve", operation_id="kakaopay_approve_redirect", status_code=302)
-async def kakaopay_approve(
+@router.get("/payments/kakaopay/approve", status_code=302)
+async def kakaopay_approve_redirect(
     runtime: RuntimeDep,
     order_id: Annotated[str, Query(max_length=64)],
     pg_token: Annotated[str, Query(max_length=200)],
@@ -230,15 +209,15 @@ async def kakaopay_approve(
 _Signature = Annotated[str | None, Query(max_length=100, description="from our /ready")]
 
 
-@router.get("/payments/kakaopay/cancel", operation_id="kakaopay_cancel_redirect", status_code=302)
-async def kakaopay_cancel(
+@router.get("/payments/kakaopay/cancel", status_code=302)
+async def kakaopay_cancel_redirect(
     runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
     return await _kakaopay_abort(runtime, order_id, sig, "cancelled_by_buyer", "cancelled")
 
 
-@router.get("/payments/kakaopay/fail", operation_id="kakaopay_fail_redirect", status_code=302)
-async def kakaopay_fail(
+@router.get("/payments/kakaopay/fail", status_code=302)
+async def kakaopay_fail_redirect(
     runtime: RuntimeDep, order_id: Annotated[str, Query(max_length=64)], sig: _Signature = None
 ) -> RedirectResponse:
     return await _kakaopay_abort(runtime, order_id, sig, "failed", "failed")
@@ -252,7 +231,7 @@ async def _kakaopay_abort(
     return _result_redirect(runtime, order_id=order_id, status=status)
 
 
-@router.post("/webhooks/toss", operation_id="toss_webhook")
+@router.post("/webhooks/toss")
 async def toss_webhook(
     request: Request,
     runtime: RuntimeDep,

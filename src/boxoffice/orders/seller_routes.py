@@ -27,12 +27,7 @@ ShowId = PathId
 _OWNER = owner_problems("show")
 
 
-@router.get(
-    "/shows/{show_id}/orders",
-    response_model=ShowOrderPage,
-    operation_id="list_show_orders",
-    responses=_OWNER,
-)
+@router.get("/shows/{show_id}/orders", response_model=ShowOrderPage, responses=_OWNER)
 async def list_show_orders(
     show_id: ShowId, uow: ReadUoW, seller: SellerUser, query: Annotated[ShowOrderQuery, Query()]
 ) -> Any:
@@ -44,7 +39,6 @@ async def list_show_orders(
 
 @router.get(
     "/shows/{show_id}/orders/export",
-    operation_id="export_show_orders",
     response_class=StreamingResponse,
     responses={**_OWNER, **csvsafe.responses("CSV, streamed")},
 )
@@ -59,13 +53,8 @@ async def export_show_orders(
     return csvsafe.download(rows, f"orders-{show_id}.csv")
 
 
-@router.get(
-    "/shows/{show_id}/sales",
-    response_model=SalesFigures,
-    operation_id="get_show_sales",
-    responses=_OWNER,
-)
-async def show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
+@router.get("/shows/{show_id}/sales", response_model=SalesFigures, responses=_OWNER)
+async def get_show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
     """Paid orders, tickets sold, revenue and refunds, and paid orders per minute."""
     return await service.sales_figures(uow, seller, show_id)
 
@@ -74,7 +63,6 @@ async def show_sales(show_id: ShowId, uow: ReadUoW, seller: SellerUser) -> Any:
     "/shows/{show_id}/comps",
     response_model=OrderRead,
     status_code=201,
-    operation_id="issue_comps",
     responses=_OWNER
     | problems(
         {

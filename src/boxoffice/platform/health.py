@@ -38,13 +38,13 @@ async def _passes(check: Check) -> bool:
     return result is not False
 
 
-@router.get("/health", operation_id="health")
+@router.get("/health")
 async def health() -> dict[str, str]:
     """The process is alive (it does not look at backends)."""
     return {"status": "ok"}
 
 
-@router.get("/ready", operation_id="ready", responses={503: {"description": "a backend is down"}})
+@router.get("/ready", responses={503: {"description": "a backend is down"}})
 async def ready(runtime: RuntimeDep) -> Response:
     """Every configured backend answers; otherwise 503 naming the ones that failed."""
     checks = readiness_checks(runtime)
@@ -69,6 +69,6 @@ async def ready(runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get("/metrics", operation_id="metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False)
 async def metrics(runtime: RuntimeDep) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -26,8 +26,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from boxoffice.platform.errors import PROBLEM_JSON
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its endpoint's name (``list_orders``): one spelling, in the
+    code and in the document, and no ``operation_id=`` to repeat on every route."""
+    return route.name
+
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",

@@ -231,7 +231,7 @@ def get_storage(runtime: Runtime) -> Storage:
 media_router = APIRouter(tags=["media"])
 
 
-@media_router.get(MEDIA_PREFIX + "/{key:path}", operation_id="get_media", include_in_schema=False)
+@media_router.get(MEDIA_PREFIX + "/{key:path}", include_in_schema=False)
 async def get_media(key: str, request: Request) -> Response:
     """Files of the local storage adapter (an S3 deployment serves its own URLs)."""
     runtime: Runtime = request.app.state.runtime

@@ -28,7 +28,6 @@ _OWNER = owner_problems("event", "code")
     "/events/{event_id}/codes",
     status_code=status.HTTP_201_CREATED,
     response_model=CodeBatch,
-    operation_id="create_codes",
     responses=_OWNER
     | problems({409: "conflict: the event already has this code", 422: "validation_error"}),
 )
@@ -36,19 +35,13 @@ async def create_codes(event_id: Id, body: CodeCreate, uow: UoW, seller: SellerU
     return await code_admin.create(uow, seller, event_id, body)
 
 
-@router.get(
-    "/events/{event_id}/codes",
-    response_model=list[CodeRead],
-    operation_id="list_codes",
-    responses=_OWNER,
-)
+@router.get("/events/{event_id}/codes", response_model=list[CodeRead], responses=_OWNER)
 async def list_codes(event_id: Id, uow: ReadUoW, seller: SellerUser, batch_id: Batch = None) -> Any:
     return await code_admin.listing(uow, seller, event_id, batch_id)
 
 
 @router.get(
     "/events/{event_id}/codes.csv",
-    operation_id="export_codes",
     response_class=Response,
     responses=_OWNER | csvsafe.responses("the codes as CSV"),
 )
@@ -59,19 +52,12 @@ async def export_codes(
     return csvsafe.download(body, f"codes-{event_id}.csv")
 
 
-@router.patch(
-    "/codes/{code_id}", response_model=CodeRead, operation_id="update_code", responses=_OWNER
-)
+@router.patch("/codes/{code_id}", response_model=CodeRead, responses=_OWNER)
 async def update_code(code_id: Id, body: CodeUpdate, uow: UoW, seller: SellerUser) -> Any:
     return await code_admin.update(uow, seller, code_id, body.active)
 
 
-@router.get(
-    "/codes/{code_id}/redemptions",
-    response_model=list[RedemptionRead],
-    operation_id="list_code_redemptions",
-    responses=_OWNER,
-)
+@router.get("/codes/{code_id}/redemptions", response_model=list[RedemptionRead], responses=_OWNER)
 async def list_code_redemptions(
     code_id: Id, uow: ReadUoW, runtime: RuntimeDep, seller: SellerUser
 ) -> Any:

@@ -29,7 +29,6 @@ HoldId = PathId
 
 @router.get(
     "/shows/{show_id}/seats",
-    operation_id="get_seat_map",
     response_model=SeatMapRead,
     responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
 )
@@ -51,9 +50,7 @@ async def get_seat_map(
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.delete(
-    "/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="release_hold"
-)
+@router.delete("/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def release_hold(hold_id: HoldId, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.cancel_hold(runtime, hold_id, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -73,7 +70,6 @@ def _entry(view: waitlist.EntryView) -> WaitlistEntryRead:
     "/shows/{show_id}/waitlist",
     status_code=status.HTTP_201_CREATED,
     response_model=WaitlistEntryRead,
-    operation_id="join_waitlist",
     responses={
         200: {"description": "already on the waitlist: the same entry"},
         **problems(
@@ -98,12 +94,7 @@ async def join_waitlist(
     return _entry(view)
 
 
-@router.get(
-    "/waitlist/{entry_id}",
-    response_model=WaitlistEntryRead,
-    operation_id="get_waitlist_entry",
-    responses=_NO_ENTRY,
-)
+@router.get("/waitlist/{entry_id}", response_model=WaitlistEntryRead, responses=_NO_ENTRY)
 async def get_waitlist_entry(
     entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser
 ) -> WaitlistEntryRead:
@@ -113,7 +104,6 @@ async def get_waitlist_entry(
 @router.get(
     "/waitlist/{entry_id}/stream",
     response_class=StreamingResponse,
-    operation_id="stream_waitlist_entry",
     responses={
         200: {
             "description": "Server-Sent Events: `entry` (the entry as GET /waitlist/{id} "
@@ -135,12 +125,7 @@ async def stream_waitlist_entry(
     )
 
 
-@router.delete(
-    "/waitlist/{entry_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="leave_waitlist",
-    responses=_NO_ENTRY,
-)
+@router.delete("/waitlist/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NO_ENTRY)
 async def leave_waitlist(entry_id: EntryId, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.leave_waitlist(runtime, entry_id, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -154,7 +139,6 @@ _OWNER = owner_problems("show")
 @router.post(
     "/shows/{show_id}/blocks",
     response_model=BlockedSeats,
-    operation_id="block_seats",
     responses=_OWNER | problems({409: "seat_unavailable: held, sold or blocked"}),
 )
 async def block_seats(
@@ -164,12 +148,7 @@ async def block_seats(
     return BlockedSeats(show_id=show_id, seat_ids=blocked)
 
 
-@router.post(
-    "/shows/{show_id}/blocks/release",
-    response_model=BlockedSeats,
-    operation_id="release_blocked_seats",
-    responses=_OWNER,
-)
+@router.post("/shows/{show_id}/blocks/release", response_model=BlockedSeats, responses=_OWNER)
 async def release_blocked_seats(
     show_id: ShowId, body: ReleaseRequest, runtime: RuntimeDep, seller: SellerUser
 ) -> BlockedSeats:
@@ -177,11 +156,6 @@ async def release_blocked_seats(
     return BlockedSeats(show_id=show_id, seat_ids=released)
 
 
-@router.get(
-    "/shows/{show_id}/blocks",
-    response_model=list[BlockedSeatRead],
-    operation_id="list_blocked_seats",
-    responses=_OWNER,
-)
+@router.get("/shows/{show_id}/blocks", response_model=list[BlockedSeatRead], responses=_OWNER)
 async def list_blocked_seats(show_id: ShowId, runtime: RuntimeDep, seller: SellerUser) -> Any:
     return await box_office.blocked(runtime, seller, show_id)

@@ -54,7 +54,7 @@ def ticket_read(ticket: Ticket) -> TicketRead:
     )
 
 
-@router.get("/users/me/tickets", response_model=TicketPage, operation_id="list_my_tickets")
+@router.get("/users/me/tickets", response_model=TicketPage)
 async def list_my_tickets(
     uow: UoW,
     user: CurrentUser,
@@ -65,16 +65,13 @@ async def list_my_tickets(
     return TicketPage(items=[ticket_read(t) for t in tickets], next_cursor=next_cursor)
 
 
-@router.get(
-    "/tickets/{ticket_id}", response_model=TicketRead, operation_id="get_ticket", responses=_ERRORS
-)
+@router.get("/tickets/{ticket_id}", response_model=TicketRead, responses=_ERRORS)
 async def get_ticket(ticket_id: str, uow: ReadUoW, user: CurrentUser) -> Any:
     return ticket_read(await service.get_ticket(uow, user, ticket_id))
 
 
 @router.get(
     "/tickets/{ticket_id}/qr",
-    operation_id="get_ticket_qr",
     responses={
         **_ERRORS,
         200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "the QR code"},
@@ -93,7 +90,6 @@ async def get_ticket_qr(
 @router.post(
     "/checkin",
     response_model=CheckInRead,
-    operation_id="check_in",
     responses=problems(
         {
             403: "not staff, and not the seller of the show scanned for",
@@ -148,10 +144,9 @@ def transfer_read(transfer: TicketTransfer, direction: str) -> TransferRead:
     "/tickets/{ticket_id}/transfers",
     response_model=TransferRead,
     status_code=201,
-    operation_id="offer_ticket_transfer",
     responses=_TRANSFER_ERRORS,
 )
-async def offer_transfer(
+async def offer_ticket_transfer(
     ticket_id: str, body: TransferCreate, uow: UoW, runtime: RuntimeDep, user: CurrentUser
 ) -> Any:
     """Offer the ticket to another account by e-mail (e-mailed to them); the ticket stays
@@ -160,12 +155,7 @@ async def offer_transfer(
     return transfer_read(transfer, "sent")
 
 
-@router.get(
-    "/users/me/transfers",
-    response_model=TransferList,
-    operation_id="list_my_transfers",
-    responses=problems(401),
-)
+@router.get("/users/me/transfers", response_model=TransferList, responses=problems(401))
 async def list_my_transfers(uow: ReadUoW, user: CurrentUser) -> Any:
     """Transfers sent and received (to this account or its e-mail), newest first (100)."""
     rows = await service.my_transfers(uow, user)
@@ -178,12 +168,9 @@ def _answer(answered: Any, direction: str) -> TransferAnswer:
 
 
 @router.post(
-    "/transfers/{transfer_id}/accept",
-    response_model=TransferAnswer,
-    operation_id="accept_ticket_transfer",
-    responses=_TRANSFER_ERRORS,
+    "/transfers/{transfer_id}/accept", response_model=TransferAnswer, responses=_TRANSFER_ERRORS
 )
-async def accept_transfer(
+async def accept_ticket_transfer(
     transfer_id: str, uow: UoW, runtime: RuntimeDep, user: CurrentUser
 ) -> Any:
     """The receiver takes the ticket: a new ticket with a new code is theirs, the old code
@@ -192,21 +179,15 @@ async def accept_transfer(
 
 
 @router.post(
-    "/transfers/{transfer_id}/decline",
-    response_model=TransferAnswer,
-    operation_id="decline_ticket_transfer",
-    responses=_TRANSFER_ERRORS,
+    "/transfers/{transfer_id}/decline", response_model=TransferAnswer, responses=_TRANSFER_ERRORS
 )
-async def decline_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
+async def decline_ticket_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
     return _answer(await service.decline_transfer(uow, user, transfer_id), "received")
 
 
 @router.post(
-    "/transfers/{transfer_id}/cancel",
-    response_model=TransferAnswer,
-    operation_id="cancel_ticket_transfer",
-    responses=_TRANSFER_ERRORS,
+    "/transfers/{transfer_id}/cancel", response_model=TransferAnswer, responses=_TRANSFER_ERRORS
 )
-async def cancel_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
+async def cancel_ticket_transfer(transfer_id: str, uow: UoW, user: CurrentUser) -> Any:
     """The holder takes a pending offer back."""
     return _answer(await service.cancel_transfer(uow, user, transfer_id), "sent")

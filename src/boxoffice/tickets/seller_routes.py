@@ -25,12 +25,7 @@ ShowId = PathId
 _OWNER = owner_problems("show")
 
 
-@router.get(
-    "/shows/{show_id}/attendees",
-    response_model=AttendeePage,
-    operation_id="list_show_attendees",
-    responses=_OWNER,
-)
+@router.get("/shows/{show_id}/attendees", response_model=AttendeePage, responses=_OWNER)
 async def list_show_attendees(
     show_id: ShowId, uow: ReadUoW, seller: SellerUser, query: Annotated[AttendeeQuery, Query()]
 ) -> Any:
@@ -47,7 +42,6 @@ async def list_show_attendees(
 
 @router.get(
     "/shows/{show_id}/attendees/export",
-    operation_id="export_show_attendees",
     response_class=StreamingResponse,
     responses={**_OWNER, **csvsafe.responses("CSV, streamed")},
 )
@@ -65,10 +59,9 @@ async def export_show_attendees(
 @router.get(
     "/shows/{show_id}/checkins",
     response_model=DoorCountRead,
-    operation_id="get_show_door_count",
     responses=problems(401, {403: "not staff, and not this event's seller", 404: "no such show"}),
 )
-async def door_count(show_id: ShowId, uow: ReadUoW, user: StaffUser) -> Any:
+async def get_show_door_count(show_id: ShowId, uow: ReadUoW, user: StaffUser) -> Any:
     """Tickets that can come in (valid or used) and those checked in, for the door."""
     count = await service.door_summary(uow, user, show_id)
     return DoorCountRead(show_id=show_id, live=count.live, checked_in=count.checked_in)

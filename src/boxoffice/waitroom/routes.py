@@ -13,10 +13,7 @@ JSON = "application/json"
 
 
 @router.delete(
-    "/queue/{entry_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="leave_queue",
-    responses=ENTRY_PROBLEMS,
+    "/queue/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ENTRY_PROBLEMS
 )
 async def leave_queue(entry_id: str, runtime: RuntimeDep, user: CurrentUser) -> Response:
     await service.leave(runtime, user, entry_id)
