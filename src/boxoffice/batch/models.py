@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 from boxoffice.platform.lease import LeaseRow
 
 # The lease table is batch's migration too: importing it here puts it beside batch's models.
@@ -24,11 +22,11 @@ class JobState(Base):
     __tablename__ = "batch_jobs"
 
     job: Mapped[str] = mapped_column(String(120), primary_key=True)
-    last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    running_run_id: Mapped[str | None] = mapped_column(Id())
+    last_tick_at: Mapped[UTCTime | None]
+    running_run_id: Mapped[IdColumn | None]
     running_holder: Mapped[str | None] = mapped_column(String(200))
-    running_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_run_id: Mapped[str | None] = mapped_column(Id())
+    running_expires_at: Mapped[UTCTime | None]
+    last_run_id: Mapped[IdColumn | None]
 
 
 class JobRun(Base):
@@ -41,14 +39,14 @@ class JobRun(Base):
         Index("ix_batch_runs_started_at", "started_at"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    id: Mapped[IdKey]
     job: Mapped[str] = mapped_column(String(120))
     trigger: Mapped[str] = mapped_column(String(16))  # schedule | manual
-    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scheduled_for: Mapped[UTCTime | None]
+    started_at: Mapped[UTCTime]
+    finished_at: Mapped[UTCTime | None]
     status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed | abandoned
     rows_affected: Mapped[int | None] = mapped_column(Integer())
     error: Mapped[str | None] = mapped_column(Text())
     runner: Mapped[str] = mapped_column(String(200))
-    requested_by: Mapped[str | None] = mapped_column(Id())
+    requested_by: Mapped[IdColumn | None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
@@ -19,13 +19,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
 
 # Lengths match seating's seat columns, which copy these values per show.
 SECTION_LENGTH = 64
 ROW_LENGTH = 16
 NUMBER_LENGTH = 16
 GRADE_LENGTH = 32
+
+# A row that belongs to one venue or one event and is deleted with it.
+OwnedByVenue = Annotated[
+    str, mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
+]
+OwnedByEvent = Annotated[
+    str, mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+]
 
 
 class Category(Base):
@@ -42,20 +50,20 @@ class Category(Base):
 class Venue(Base):
     __tablename__ = "catalog_venues"
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    seller_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    seller_id: Mapped[IdColumn]
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     seat_count: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class VenueSection(Base):
     __tablename__ = "catalog_venue_sections"
     __table_args__ = (UniqueConstraint("venue_id", "name"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    venue_id: Mapped[OwnedByVenue]
     name: Mapped[str] = mapped_column(String(SECTION_LENGTH))
     grade: Mapped[str] = mapped_column(String(GRADE_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
@@ -70,8 +78,8 @@ class VenueSeat(Base):
         Index("ix_catalog_venue_seats_venue_id_position", "venue_id", "position"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    venue_id: Mapped[OwnedByVenue]
     position: Mapped[int] = mapped_column(Integer)
     section: Mapped[str] = mapped_column(String(SECTION_LENGTH))
     row: Mapped[str] = mapped_column(String(ROW_LENGTH))
@@ -88,16 +96,16 @@ class Event(Base):
         Index("ix_catalog_events_seller_id", "seller_id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    seller_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    seller_id: Mapped[IdColumn]
     venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id"))
     category: Mapped[str] = mapped_column(String(32), ForeignKey("catalog_categories.code"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text())
     status: Mapped[str] = mapped_column(String(16))  # draft | published | cancelled
     currency: Mapped[str] = mapped_column(String(3))
-    sale_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sale_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sale_opens_at: Mapped[UTCTime]
+    sale_closes_at: Mapped[UTCTime]
     max_tickets_per_user: Mapped[int] = mapped_column(Integer)
     # "show": the limit counts per show; "event": across every show of the event.
     purchase_limit_scope: Mapped[str] = mapped_column(String(8), default="show")
@@ -116,22 +124,22 @@ class Event(Base):
     )
     cancellation_policy: Mapped[str] = mapped_column(Text())  # JSON of CancellationPolicy
     # The earliest and latest show, kept on the event so listing filters and orders on one table.
-    first_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_starts_at: Mapped[UTCTime | None]
+    last_starts_at: Mapped[UTCTime | None]
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+    published_at: Mapped[UTCTime | None]
+    cancelled_at: Mapped[UTCTime | None]
 
 
 class EventGrade(Base):
     __tablename__ = "catalog_event_grades"
     __table_args__ = (UniqueConstraint("event_id", "code"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    event_id: Mapped[OwnedByEvent]
     code: Mapped[str] = mapped_column(String(GRADE_LENGTH))
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[int] = mapped_column(BigInteger)
@@ -146,41 +154,41 @@ class TicketType(Base):
     __tablename__ = "catalog_ticket_types"
     __table_args__ = (Index("ix_catalog_ticket_types_event_id", "event_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    event_id: Mapped[OwnedByEvent]
     grade: Mapped[str] = mapped_column(String(GRADE_LENGTH))
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[int] = mapped_column(BigInteger)
-    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    available_from: Mapped[UTCTime | None]
+    available_until: Mapped[UTCTime | None]
     quantity_cap: Mapped[int | None] = mapped_column(Integer)
     eligibility_note: Mapped[str | None] = mapped_column(String(300))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class Show(Base):
     __tablename__ = "catalog_shows"
     __table_args__ = (UniqueConstraint("event_id", "starts_at"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[IdKey]
+    event_id: Mapped[OwnedByEvent]
+    starts_at: Mapped[UTCTime]
     status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
     seat_count: Mapped[int] = mapped_column(Integer)
     # Moved to another time: buyers may cancel without a fee until then (show_changes.py).
-    free_refund_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    free_refund_until: Mapped[UTCTime | None]
+    created_at: Mapped[UTCTime]
 
 
 class EventImage(Base):
     __tablename__ = "catalog_event_images"
     __table_args__ = (Index("ix_catalog_event_images_event_id_kind", "event_id", "kind"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    event_id: Mapped[OwnedByEvent]
     kind: Mapped[str] = mapped_column(String(16))  # poster | detail
     key: Mapped[str] = mapped_column(String(255))
     thumbnail_key: Mapped[str] = mapped_column(String(255))
@@ -188,7 +196,7 @@ class EventImage(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class ViewFlush(Base):
@@ -199,4 +207,4 @@ class ViewFlush(Base):
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     events: Mapped[int] = mapped_column(Integer)
     views: Mapped[int] = mapped_column(BigInteger)
-    flushed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    flushed_at: Mapped[UTCTime]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
+
+# A row that belongs to one product and is deleted with it.
+OwnedByProduct = Annotated[
+    str, mapped_column(Id(), ForeignKey("merch_products.id", ondelete="CASCADE"))
+]
 
 
 class Product(Base):
@@ -16,17 +21,17 @@ class Product(Base):
     __tablename__ = "merch_products"
     __table_args__ = (Index("ix_merch_products_event_id", "event_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id())  # catalog's event (no cross-context FK)
-    seller_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    event_id: Mapped[IdColumn]  # catalog's event (no cross-context FK)
+    seller_id: Mapped[IdColumn]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text())
     price: Mapped[int] = mapped_column(Integer())  # minor units of ``currency``
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     max_per_user: Mapped[int | None] = mapped_column(Integer())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
 
 
 class Variant(Base):
@@ -42,25 +47,21 @@ class Variant(Base):
         Index("ix_merch_variants_product_id", "product_id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
-    )
+    id: Mapped[IdKey]
+    product_id: Mapped[OwnedByProduct]
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     option: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer())
     stock: Mapped[int] = mapped_column(Integer())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class ProductImage(Base):
     __tablename__ = "merch_product_images"
     __table_args__ = (Index("ix_merch_product_images_product_id", "product_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
-    )
+    id: Mapped[IdKey]
+    product_id: Mapped[OwnedByProduct]
     # URLs are kept as written (read paths such as bundles have no storage adapter at hand);
     # keys are what the storage port deletes by.
     url: Mapped[str] = mapped_column(String(1000))
@@ -72,7 +73,7 @@ class ProductImage(Base):
     height: Mapped[int] = mapped_column(Integer())
     size_bytes: Mapped[int] = mapped_column(Integer())
     position: Mapped[int] = mapped_column(Integer())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class StockAdjustment(Base):
@@ -81,10 +82,8 @@ class StockAdjustment(Base):
     __tablename__ = "merch_stock_adjustments"
     __table_args__ = (Index("ix_merch_stock_adjustments_product_id", "product_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("merch_products.id", ondelete="CASCADE")
-    )
+    id: Mapped[IdKey]
+    product_id: Mapped[OwnedByProduct]
     variant_id: Mapped[str] = mapped_column(
         Id(), ForeignKey("merch_variants.id", ondelete="CASCADE")
     )
@@ -92,8 +91,8 @@ class StockAdjustment(Base):
     delta: Mapped[int] = mapped_column(Integer())
     stock_after: Mapped[int] = mapped_column(Integer())
     reason: Mapped[str] = mapped_column(String(200))
-    actor_id: Mapped[str] = mapped_column(Id())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[IdColumn]
+    created_at: Mapped[UTCTime]
 
 
 class Reservation(Base):
@@ -105,9 +104,9 @@ class Reservation(Base):
         Index("ix_merch_reservations_status_expires_at", "status", "expires_at"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(Id())  # orders' order (no cross-context FK)
-    user_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    order_id: Mapped[IdColumn]  # orders' order (no cross-context FK)
+    user_id: Mapped[IdColumn]
     product_id: Mapped[str] = mapped_column(Id(), ForeignKey("merch_products.id"))
     variant_id: Mapped[str] = mapped_column(Id(), ForeignKey("merch_variants.id"))
     sku: Mapped[str] = mapped_column(String(64))
@@ -115,9 +114,9 @@ class Reservation(Base):
     unit_price: Mapped[int] = mapped_column(Integer())
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[UTCTime]
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
 
 
 class UserProductUnits(Base):
@@ -129,8 +128,6 @@ class UserProductUnits(Base):
 
     __tablename__ = "merch_user_product_units"
 
-    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("merch_products.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[IdKey]
+    product_id: Mapped[OwnedByProduct] = mapped_column(primary_key=True)
     units: Mapped[int] = mapped_column(Integer())

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from sqlalchemy import (
     DateTime,
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
@@ -128,6 +128,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 def Id() -> String:  # noqa: N802 - reads like a type in column declarations
     """Column type of every id: a UUIDv7 string."""
     return String(36)
+
+
+# The columns every context declares alike, as ``Annotated`` types SQLAlchemy maps:
+# ``id: Mapped[IdKey]``, ``seller_id: Mapped[IdColumn]``, ``paid_at: Mapped[UTCTime | None]``
+# (``| None`` makes the column nullable). A ``mapped_column(...)`` beside one adds to it.
+IdKey = Annotated[str, mapped_column(Id(), primary_key=True)]
+IdColumn = Annotated[str, mapped_column(Id())]
+UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
 
 
 def backend_name(url: str) -> str:

@@ -12,7 +12,7 @@ Its table, ``platform_leases``, is created by the batch migration branch (batch_
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import String, delete, insert, or_, select, update
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.clock import Clock
-from boxoffice.platform.db import Base, UTCDateTime
+from boxoffice.platform.db import Base, UTCTime
 from boxoffice.platform.redisconn import RedisClient
 
 _RENEW = """
@@ -105,7 +105,7 @@ class LeaseRow(Base):
 
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[UTCTime]
 
 
 class DatabaseLeases:

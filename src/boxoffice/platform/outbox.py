@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, UTCTime
 
 
 class OutboxMessage(Base):
@@ -16,11 +14,11 @@ class OutboxMessage(Base):
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    event_id: Mapped[str] = mapped_column(Id(), unique=True)
+    event_id: Mapped[IdColumn] = mapped_column(unique=True)
     topic: Mapped[str] = mapped_column(String(120), index=True)
     event_type: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
     aggregate_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    occurred_at: Mapped[UTCTime]
+    published_at: Mapped[UTCTime | None] = mapped_column(index=True)

@@ -7,12 +7,10 @@ judges row by row.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 SEAT_ID_LENGTH = 64
 
@@ -22,10 +20,10 @@ class ShowInventory(Base):
 
     __tablename__ = "seating_shows"
 
-    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id())
+    show_id: Mapped[IdKey]
+    event_id: Mapped[IdColumn]
     seat_count: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class Seat(Base):
@@ -39,7 +37,7 @@ class Seat(Base):
         Index("ix_seating_seats_show_id_ticket_type_id", "show_id", "ticket_type_id"),
     )
 
-    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[IdKey]
     seat_id: Mapped[str] = mapped_column(String(SEAT_ID_LENGTH), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)  # order on the seat map
     section: Mapped[str] = mapped_column(String(64))
@@ -49,13 +47,13 @@ class Seat(Base):
     x: Mapped[float | None] = mapped_column(Float)
     y: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="available")
-    hold_id: Mapped[str | None] = mapped_column(Id())
-    holder_id: Mapped[str | None] = mapped_column(Id())
-    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    order_id: Mapped[str | None] = mapped_column(Id())
+    hold_id: Mapped[IdColumn | None]
+    holder_id: Mapped[IdColumn | None]
+    hold_expires_at: Mapped[UTCTime | None]
+    order_id: Mapped[IdColumn | None]
     # The ticket type the seat is held or sold at (None: the grade's base price); counted
     # against the type's cap only while the seat is taken (docs/selling.md).
-    ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    ticket_type_id: Mapped[IdColumn | None]
     # Why the seller holds the seat back from the sale (status "blocked"): house, press...
     blocked_for: Mapped[str | None] = mapped_column(String(32))
 
@@ -70,9 +68,9 @@ class Hold(Base):
         Index("ix_seating_holds_show_id_user_id", "show_id", "user_id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    show_id: Mapped[str] = mapped_column(Id())
-    user_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    show_id: Mapped[IdColumn]
+    user_id: Mapped[IdColumn]
     status: Mapped[str] = mapped_column(String(16))  # active | released | expired | sold
     seat_ids: Mapped[str] = mapped_column(Text())
     # The seats as held (JSON: [[seat id, section, row, number, grade, price], ...]); null
@@ -80,13 +78,13 @@ class Hold(Base):
     seats: Mapped[str | None] = mapped_column(Text())
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    expires_at: Mapped[UTCTime]
+    ended_at: Mapped[UTCTime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    order_id: Mapped[str | None] = mapped_column(Id())
+    order_id: Mapped[IdColumn | None]
     # The presale code or voucher the hold redeemed (docs/selling.md), if any.
-    code_id: Mapped[str | None] = mapped_column(Id())
+    code_id: Mapped[IdColumn | None]
 
 
 class BuyerLock(Base):
@@ -95,8 +93,8 @@ class BuyerLock(Base):
 
     __tablename__ = "seating_buyer_locks"
 
-    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[IdKey]
+    user_id: Mapped[IdKey]
     claims: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -106,8 +104,8 @@ class TicketTypeLock(Base):
 
     __tablename__ = "seating_ticket_type_locks"
 
-    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    ticket_type_id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    show_id: Mapped[IdKey]
+    ticket_type_id: Mapped[IdKey]
     claims: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -121,15 +119,15 @@ class WaitlistEntry(Base):
         Index("ix_seating_waitlist_show_id_status_joined_at", "show_id", "status", "joined_at"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    show_id: Mapped[str] = mapped_column(Id())
-    user_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    show_id: Mapped[IdColumn]
+    user_id: Mapped[IdColumn]
     grade: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # waitlist_rules.EntryStatus
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    hold_id: Mapped[str | None] = mapped_column(Id())
-    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    joined_at: Mapped[UTCTime]
+    hold_id: Mapped[IdColumn | None]
+    offered_at: Mapped[UTCTime | None]
+    offer_expires_at: Mapped[UTCTime | None]
 
 
 class Code(Base):
@@ -142,21 +140,21 @@ class Code(Base):
         Index("ix_seating_codes_batch_id", "batch_id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    event_id: Mapped[IdColumn]
     code: Mapped[str] = mapped_column(String(40))
-    batch_id: Mapped[str | None] = mapped_column(Id())
-    presale_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ticket_type_id: Mapped[str | None] = mapped_column(Id())
+    batch_id: Mapped[IdColumn | None]
+    presale_opens_at: Mapped[UTCTime | None]
+    ticket_type_id: Mapped[IdColumn | None]
     amount_off: Mapped[int | None] = mapped_column(Integer)
     percent_off: Mapped[int | None] = mapped_column(Integer)
     max_uses: Mapped[int | None] = mapped_column(Integer)
     max_uses_per_user: Mapped[int | None] = mapped_column(Integer)
-    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_from: Mapped[UTCTime | None]
+    valid_until: Mapped[UTCTime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     claims: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class CodeRedemption(Base):
@@ -171,13 +169,13 @@ class CodeRedemption(Base):
         Index("ix_seating_code_redemptions_order_id", "order_id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    code_id: Mapped[str] = mapped_column(Id())
-    user_id: Mapped[str] = mapped_column(Id())
-    hold_id: Mapped[str] = mapped_column(Id())
-    order_id: Mapped[str | None] = mapped_column(Id())
+    id: Mapped[IdKey]
+    code_id: Mapped[IdColumn]
+    user_id: Mapped[IdColumn]
+    hold_id: Mapped[IdColumn]
+    order_id: Mapped[IdColumn | None]
     status: Mapped[str] = mapped_column(String(16))  # reserved | spent | released
     discount: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    spent_at: Mapped[UTCTime | None]
+    released_at: Mapped[UTCTime | None]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 
 class ProcessedEvent(Base):
@@ -19,25 +18,25 @@ class ProcessedEvent(Base):
     __tablename__ = "platform_processed_events"
 
     consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
-    event_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    claim: Mapped[str | None] = mapped_column(Id())
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    event_id: Mapped[IdKey]
+    processed_at: Mapped[UTCTime] = mapped_column(index=True)
+    claim: Mapped[IdColumn | None]
+    claimed_until: Mapped[UTCTime | None]
 
 
 class _FailedDelivery:
     """What a retry and a dead letter both keep: the consumer that failed, and the event
     itself as the outbox held it, so it can be published again without the outbox row."""
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    id: Mapped[IdKey]
     consumer: Mapped[str] = mapped_column(String(80))
-    event_id: Mapped[str] = mapped_column(Id())
+    event_id: Mapped[IdColumn]
     topic: Mapped[str] = mapped_column(String(120))
     event_type: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
     aggregate_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurred_at: Mapped[UTCTime]
 
     def stored_event(self) -> dict[str, Any]:
         """The event's columns, to store it again for another delivery."""
@@ -59,7 +58,7 @@ class ScheduledRetry(_FailedDelivery, Base):
     __table_args__ = (UniqueConstraint("consumer", "event_id"),)
 
     attempt: Mapped[int] = mapped_column(Integer)  # the attempt that will run when due
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[UTCTime] = mapped_column(index=True)
     last_error: Mapped[str] = mapped_column(String(500))
 
 
@@ -73,6 +72,6 @@ class DeadLetter(_FailedDelivery, Base):
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), index=True)  # dead, retrying, resolved
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    retried_by: Mapped[str | None] = mapped_column(Id())
+    failed_at: Mapped[UTCTime] = mapped_column(index=True)
+    retried_at: Mapped[UTCTime | None]
+    retried_by: Mapped[IdColumn | None]
