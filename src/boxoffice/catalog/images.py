@@ -10,6 +10,7 @@ from boxoffice.catalog.adapters import adapters
 from boxoffice.catalog.errors import EventStateConflict
 from boxoffice.catalog.event_rules import invalidate_event, owned_event
 from boxoffice.catalog.models import Event, EventImage
+from boxoffice.catalog.schemas import ImageRead
 from boxoffice.platform import media
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -53,6 +54,15 @@ async def add_image(
     return image
 
 
-def image_urls(runtime: Runtime, image: EventImage) -> tuple[str, str]:
+def image_read(runtime: Runtime, image: EventImage) -> ImageRead:
+    """The image as an event's page and its upload answer show it: with its storage URLs."""
     storage = adapters(runtime).storage
-    return storage.url(image.key), storage.url(image.thumbnail_key)
+    return ImageRead(
+        id=image.id,
+        kind=image.kind,
+        url=storage.url(image.key),
+        thumbnail_url=storage.url(image.thumbnail_key),
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+    )

@@ -19,6 +19,7 @@ from boxoffice.catalog import domain
 from boxoffice.catalog.adapters import LIST_TAG, adapters, event_tag, show_tag
 from boxoffice.catalog.domain import EventStatus, ShowStatus
 from boxoffice.catalog.errors import EventNotFound, InvalidCursor, ShowNotFound
+from boxoffice.catalog.images import image_read
 from boxoffice.catalog.models import Event, EventGrade, EventImage, Show, Venue
 from boxoffice.catalog.schemas import (
     CancellationRead,
@@ -27,7 +28,6 @@ from boxoffice.catalog.schemas import (
     EventRead,
     FeeTier,
     GradeRead,
-    ImageRead,
     ListingQuery,
     QueueRead,
     ShowDetail,
@@ -53,19 +53,6 @@ def _queue(event: Event) -> QueueRead:
         max_active=event.queue_max_active,
         pre_queue_minutes=event.queue_pre_queue_minutes,
         paused=event.queue_paused,
-    )
-
-
-def _image(runtime: Runtime, image: EventImage) -> ImageRead:
-    storage = adapters(runtime).storage
-    return ImageRead(
-        id=image.id,
-        kind=image.kind,
-        url=storage.url(image.key),
-        thumbnail_url=storage.url(image.thumbnail_key),
-        content_type=image.content_type,
-        width=image.width,
-        height=image.height,
     )
 
 
@@ -131,8 +118,8 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         cancellation=_cancellation(event.cancellation_policy),
         grades=await _grades(uow, event.id),
         shows=[ShowRead.model_validate(show) for show in shows],
-        images=[_image(runtime, i) for i in images],
-        poster_url=_image(runtime, posters[-1]).url if posters else None,
+        images=[image_read(runtime, i) for i in images],
+        poster_url=image_read(runtime, posters[-1]).url if posters else None,
         view_count=int(event.view_count),
         cancel_reason=event.cancel_reason,
         created_at=event.created_at,

@@ -175,16 +175,7 @@ async def upload_event_image(
 ) -> Any:
     data = await media.read_upload(file, runtime.settings.max_upload_bytes)
     image = await service.add_image(uow, runtime, seller, event_id, kind=kind, data=data)
-    url, thumbnail_url = service.image_urls(runtime, image)
-    return ImageCreated(
-        id=image.id,
-        kind=image.kind,
-        url=url,
-        thumbnail_url=thumbnail_url,
-        content_type=image.content_type,
-        width=image.width,
-        height=image.height,
-    )
+    return service.image_read(runtime, image)  # served as ImageCreated (response_model)
 
 
 @router.get(

@@ -34,7 +34,7 @@ from boxoffice.catalog.event_rules import (
     policy_of,
 )
 from boxoffice.catalog.events import EventCancelled, EventPublished
-from boxoffice.catalog.images import add_image, image_urls
+from boxoffice.catalog.images import add_image, image_read
 from boxoffice.catalog.models import Event, EventGrade, Show
 from boxoffice.catalog.sale_info import recent_sale_info, show_sale_info
 from boxoffice.catalog.schemas import (
@@ -61,7 +61,7 @@ __all__ = [
     "create_venue",
     "ensure_default_categories",
     "get_venue",
-    "image_urls",
+    "image_read",
     "list_categories",
     "owned_show",
     "recent_sale_info",
