@@ -8,8 +8,9 @@ from boxoffice.platform.events import DomainEvent
 
 
 @dataclass(frozen=True, kw_only=True)
-class SeatsHeld(DomainEvent):
-    context, name = "seating", "SeatsHeld"
+class HoldEvent(DomainEvent):
+    """What happened to one hold's seats: the hold is the aggregate."""
+
     hold_id: str
     show_id: str
     user_id: str
@@ -21,30 +22,19 @@ class SeatsHeld(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HoldReleased(DomainEvent):
+class SeatsHeld(HoldEvent):
+    context, name = "seating", "SeatsHeld"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldReleased(HoldEvent):
     context, name = "seating", "HoldReleased"
-    hold_id: str
-    show_id: str
-    user_id: str
-    seat_ids: list[str]
     reason: str
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.hold_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class HoldExpired(DomainEvent):
+class HoldExpired(HoldEvent):
     context, name = "seating", "HoldExpired"
-    hold_id: str
-    show_id: str
-    user_id: str
-    seat_ids: list[str]
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.hold_id
 
 
 @dataclass(frozen=True, kw_only=True)
