@@ -14,6 +14,7 @@ from boxoffice.catalog.errors import EventNotFound, EventStateConflict, InvalidE
 from boxoffice.catalog.models import Event, EventGrade, Show, TicketType
 from boxoffice.catalog.ticket_type_schemas import TicketTypeCreate, TicketTypeUpdate
 from boxoffice.catalog.venues import require_approved_seller
+from boxoffice.platform.db import record_of
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.security import Principal, Role
@@ -25,19 +26,7 @@ class TicketTypeNotFound(NotFound):
 
 
 def info_of(row: TicketType) -> TicketTypeInfo:
-    return TicketTypeInfo(
-        id=row.id,
-        event_id=row.event_id,
-        grade=row.grade,
-        name=row.name,
-        price=int(row.price),
-        available_from=row.available_from,
-        available_until=row.available_until,
-        quantity_cap=row.quantity_cap,
-        eligibility_note=row.eligibility_note,
-        hidden=row.hidden,
-        active=row.active,
-    )
+    return record_of(TicketTypeInfo, row)
 
 
 async def _owned(uow: UnitOfWork, principal: Principal, event_id: str) -> Event:

@@ -7,10 +7,12 @@ migrations are the only way the schema changes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from sqlalchemy import (
     DateTime,
@@ -39,6 +41,9 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
 from boxoffice.platform.sqlite_inline import inline_creator
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -94,6 +99,20 @@ class RowUpdate:
 def table_of(model: type[Base]) -> Table:
     """A model's table, for Core statements (multi-row inserts, ``UPDATE ... RETURNING``)."""
     return cast(Table, model.__table__)
+
+
+Record = TypeVar("Record", bound="DataclassInstance")
+
+
+def record_of(record: type[Record], row: object) -> Record:
+    """The dataclass a contract hands out, from a row whose attributes carry its fields'
+    names: what a context shows of its table without handing out the ORM object."""
+    return record(**{name: getattr(row, name) for name in _field_names(record)})
+
+
+@cache
+def _field_names(record: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(record) if f.init)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 
+from boxoffice.platform.db import record_of
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.code_rules import CodeInfo, within_uses
@@ -25,20 +26,7 @@ RESERVED, SPENT, RELEASED = "reserved", "spent", "released"
 
 
 def info_of(row: Code) -> CodeInfo:
-    return CodeInfo(
-        id=row.id,
-        event_id=row.event_id,
-        code=row.code,
-        presale_opens_at=row.presale_opens_at,
-        ticket_type_id=row.ticket_type_id,
-        amount_off=row.amount_off,
-        percent_off=row.percent_off,
-        max_uses=row.max_uses,
-        max_uses_per_user=row.max_uses_per_user,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        active=row.active,
-    )
+    return record_of(CodeInfo, row)
 
 
 async def create(
