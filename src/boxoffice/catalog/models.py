@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
+from boxoffice.platform.media import StoredImageColumns
 
 # Lengths match seating's seat columns, which copy these values per show.
 SECTION_LENGTH = 64
@@ -183,19 +184,13 @@ class Show(Base):
     created_at: Mapped[UTCTime]
 
 
-class EventImage(Base):
+class EventImage(StoredImageColumns, Base):
     __tablename__ = "catalog_event_images"
     __table_args__ = (Index("ix_catalog_event_images_event_id_kind", "event_id", "kind"),)
 
     id: Mapped[IdKey]
     event_id: Mapped[OwnedByEvent]
     kind: Mapped[str] = mapped_column(String(16))  # poster | detail
-    key: Mapped[str] = mapped_column(String(255))
-    thumbnail_key: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[UTCTime]
 
 

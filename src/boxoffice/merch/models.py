@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
+from boxoffice.platform.media import StoredImageColumns
 
 # A row that belongs to one product and is deleted with it.
 OwnedByProduct = Annotated[
@@ -56,22 +57,16 @@ class Variant(Base):
     created_at: Mapped[UTCTime]
 
 
-class ProductImage(Base):
+class ProductImage(StoredImageColumns, Base):
     __tablename__ = "merch_product_images"
     __table_args__ = (Index("ix_merch_product_images_product_id", "product_id"),)
 
     id: Mapped[IdKey]
     product_id: Mapped[OwnedByProduct]
     # URLs are kept as written (read paths such as bundles have no storage adapter at hand);
-    # keys are what the storage port deletes by.
+    # keys (of the mixin's columns) are what the storage port deletes by.
     url: Mapped[str] = mapped_column(String(1000))
     thumbnail_url: Mapped[str] = mapped_column(String(1000))
-    key: Mapped[str] = mapped_column(String(255))
-    thumbnail_key: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int] = mapped_column(Integer())
-    height: Mapped[int] = mapped_column(Integer())
-    size_bytes: Mapped[int] = mapped_column(Integer())
     position: Mapped[int] = mapped_column(Integer())
     created_at: Mapped[UTCTime]
 

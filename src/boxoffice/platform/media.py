@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 from fastapi import UploadFile
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from boxoffice.platform.ids import new_id
@@ -177,6 +179,18 @@ class StoredImage:
             "height": self.checked.height,
             "size_bytes": len(self.checked.data),
         }
+
+
+class StoredImageColumns:
+    """The columns of an image table that :meth:`StoredImage.columns` fills (a mixin for
+    the table's model, events' and products' alike)."""
+
+    key: Mapped[str] = mapped_column(String(255))
+    thumbnail_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
 
 
 async def store_image(
