@@ -28,7 +28,7 @@ from boxoffice.catalog.schemas import CancellationIn, GradeIn, QueueIn
 from boxoffice.catalog.venues import require_approved_seller, venue_grades
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -132,7 +132,7 @@ async def owned_event(
     event = await uow.session.scalar(statement)
     if event is None:
         raise EventNotFound()
-    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(event.seller_id):
         raise NotEventOwner("Only the event's seller or an admin may change it.")
     await require_approved_seller(uow, principal)  # a withdrawn approval stops edits too
     return event

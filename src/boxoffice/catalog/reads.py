@@ -38,12 +38,12 @@ from boxoffice.platform import cursors, search
 from boxoffice.platform.cache import cached
 from boxoffice.platform.jsonutil import loads
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 
 def _may_see_draft(principal: Principal | None, seller_id: str) -> bool:
-    return principal is not None and (principal.id == seller_id or principal.has_role(Role.ADMIN))
+    return principal is not None and principal.acts_for(seller_id)
 
 
 def _queue(event: Event) -> QueueRead:

@@ -100,7 +100,7 @@ async def owned_show(uow: UnitOfWork, principal: Principal, show_id: str) -> Own
     if row is None:
         raise ShowNotFound()
     owned = OwnedShow(*row)
-    if owned.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(owned.seller_id):
         raise NotEventOwner("Only the event's seller or an admin may see this show's sales.")
     await require_approved_seller(uow, principal)
     return owned
@@ -113,7 +113,7 @@ async def seller_event_view(runtime: Runtime, principal: Principal, event_id: st
         seller_id = await uow.session.scalar(select(Event.seller_id).where(Event.id == event_id))
     if seller_id is None:
         raise EventNotFound()
-    if seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(seller_id):
         raise NotEventOwner("Only the event's seller or an admin may manage it.")
     raw = await reads.event_detail(runtime, principal, event_id, count_view=False)
     return EventRead.model_validate_json(raw)

@@ -17,7 +17,7 @@ from boxoffice.catalog.venues import require_approved_seller
 from boxoffice.platform.db import record_of
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 
@@ -33,7 +33,7 @@ async def _owned(uow: UnitOfWork, principal: Principal, event_id: str) -> Event:
     event = await uow.session.get(Event, event_id)
     if event is None:
         raise EventNotFound()
-    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(event.seller_id):
         raise NotEventOwner("Only the event's seller or an admin may change it.")
     await require_approved_seller(uow, principal)
     if event.status == "cancelled":
@@ -109,9 +109,7 @@ async def of_event(
 
 
 def _may_see_all(principal: Principal | None, event: Event) -> bool:
-    return principal is not None and (
-        principal.id == event.seller_id or principal.has_role(Role.ADMIN)
-    )
+    return principal is not None and principal.acts_for(event.seller_id)
 
 
 async def for_show(uow: UnitOfWork, show_id: str, type_ids: list[str]) -> dict[str, TicketTypeInfo]:

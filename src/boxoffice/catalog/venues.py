@@ -170,7 +170,7 @@ async def venue_grades(uow: UnitOfWork, venue_id: str, *, used_by: Principal) ->
     venue = await uow.session.get(Venue, venue_id)
     if venue is None:
         raise VenueNotFound(f"Venue {venue_id} does not exist.")
-    if venue.seller_id != used_by.id and not used_by.has_role(Role.ADMIN):
+    if not used_by.acts_for(venue.seller_id):
         raise NotVenueOwner("A seller can put events only on their own venues.")
     result = await uow.session.scalars(
         select(VenueSeat.grade).where(VenueSeat.venue_id == venue_id).distinct()

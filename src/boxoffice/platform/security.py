@@ -71,6 +71,11 @@ class Principal:
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
+    def acts_for(self, owner_id: str) -> bool:
+        """The caller is that user (an event's seller, a hold's buyer) or an admin, who may
+        act for anyone: the one rule behind every "yours, or you are an admin" check."""
+        return self.id == owner_id or self.has_role(Role.ADMIN)
+
 
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from boxoffice.catalog import service as catalog
 from boxoffice.platform.errors import Forbidden, NotFound
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeat
@@ -35,7 +35,7 @@ async def _owned_show(uow: UnitOfWork, principal: Principal, show_id: str) -> No
     event = None if event_id is None else await catalog.event_summary(uow, event_id)
     if event is None:
         raise NotFound(f"Show {show_id} not found.")
-    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(event.seller_id):
         raise Forbidden("Only the event's seller or an admin manages its box-office seats.")
 
 

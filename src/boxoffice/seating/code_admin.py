@@ -13,7 +13,7 @@ from boxoffice.platform import csvsafe
 from boxoffice.platform.errors import Conflict, Forbidden, NotFound, Unprocessable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import code_rules, codes
 from boxoffice.seating.code_schemas import CodeBatch, CodeCreate, CodeRead, RedemptionRead
@@ -26,7 +26,7 @@ async def _owned(uow: UnitOfWork, principal: Principal, event_id: str) -> None:
     event = await catalog.event_summary(uow, event_id)
     if event is None:
         raise NotFound(f"Event {event_id} not found.")
-    if event.seller_id != principal.id and not principal.has_role(Role.ADMIN):
+    if not principal.acts_for(event.seller_id):
         raise Forbidden("Only the event's seller or an admin manages its codes.")
 
 

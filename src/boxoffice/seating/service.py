@@ -24,7 +24,7 @@ from boxoffice.catalog.contracts import (
 from boxoffice.merch import service as merch
 from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import (
     box_office,
@@ -191,7 +191,7 @@ async def hold_seats(
 
 async def _visible_hold(uow: UnitOfWork, hold_id: str, user: Principal) -> Row[Any]:
     row = await claims.read_hold(uow, hold_id)
-    if row is None or (row.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if row is None or not user.acts_for(row.user_id):
         raise HoldNotFound(f"Hold {hold_id} not found.")
     return row
 

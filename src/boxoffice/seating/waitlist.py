@@ -23,7 +23,7 @@ from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import KeyValueStore, key
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import claims
 from boxoffice.seating.adapters import seating_of
@@ -150,7 +150,7 @@ async def leave(runtime: Runtime, entry_id: str, user: Principal) -> None:
 
 async def _visible(uow: UnitOfWork, entry_id: str, user: Principal) -> WaitlistEntry:
     entry = await uow.session.get(WaitlistEntry, entry_id)
-    if entry is None or (entry.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if entry is None or not user.acts_for(entry.user_id):
         raise WaitlistEntryNotFound(f"Waitlist entry {entry_id} not found.")
     return entry
 
