@@ -25,6 +25,10 @@ class OrderCreate(BaseModel):
 
 
 class LineRead(BaseModel):
+    # Read by attribute from a line's row, or from a ``views.Line`` not yet written (which
+    # has no ``refunded_quantity``: the default, nothing refunded).
+    model_config = ConfigDict(from_attributes=True)
+
     position: int = 0  # names the line in a refund (``POST /orders/{id}/refunds``)
     kind: str
     ref: str

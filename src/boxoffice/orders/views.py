@@ -61,16 +61,7 @@ def order_read(
 
 def line_read(line: Any) -> LineRead:
     """An order line (its row, or a :class:`Line` not yet written) as the API shows it."""
-    return LineRead(
-        position=line.position,
-        kind=line.kind,
-        ref=line.ref,
-        description=line.description,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        amount=line.amount,
-        refunded_quantity=getattr(line, "refunded_quantity", 0) or 0,
-    )
+    return LineRead.model_validate(line)
 
 
 @dataclass(frozen=True)
