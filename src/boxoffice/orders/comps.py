@@ -13,7 +13,7 @@ paid orders nor as revenue.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 import structlog
@@ -37,7 +37,7 @@ from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 from boxoffice.seating.contracts import HeldSeat
 from boxoffice.tickets import service as tickets
-from boxoffice.tickets.contracts import TicketIssue, TicketSeat
+from boxoffice.tickets.contracts import TicketIssue
 
 log = structlog.get_logger("boxoffice.orders")
 COMP = "comp"  # the provider of a complimentary order
@@ -119,8 +119,8 @@ async def _write(
         starts_at=show.starts_at,
         currency=show.currency,
     )
-    ticket_seats = [TicketSeat(s.seat_id, s.section, s.row, s.number, s.grade, 0) for s in seats]
-    ticket_ids = await tickets.issue_tickets(uow, runtime, issue, ticket_seats)
+    free_seats = [replace(seat, price=0) for seat in seats]
+    ticket_ids = await tickets.issue_tickets(uow, runtime, issue, free_seats)
     uow.record(
         OrderPaid(
             order_id=order_id,

@@ -64,7 +64,7 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
 from boxoffice.tickets import service as tickets
-from boxoffice.tickets.contracts import TicketIssue, TicketSeat
+from boxoffice.tickets.contracts import TicketIssue
 
 log = structlog.get_logger("boxoffice.orders")
 
@@ -241,10 +241,7 @@ async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Any) -> Fulfilled:
             starts_at=info.starts_at,
             currency=order.currency,
         )
-        seats = [
-            TicketSeat(s.seat_id, s.section, s.row, s.number, s.grade, s.price) for s in held.seats
-        ]
-        ticket_ids = await tickets.issue_tickets(uow, runtime, issue, seats)
+        ticket_ids = await tickets.issue_tickets(uow, runtime, issue, held.seats)
         lines = [views.seat_line(seat, position) for position, seat in enumerate(held.seats)]
     if order.delivery is not None:  # the order has goods (placing keeps their delivery)
         await merch.consume_items(uow, runtime, order_id=order.id)

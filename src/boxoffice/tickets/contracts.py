@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 
-@dataclass(frozen=True)
-class TicketSeat:
-    """A seat to issue a ticket for (orders passes the seats it sold)."""
+class TicketSeat(Protocol):
+    """A seat to issue a ticket for: what tickets reads of the seats orders sold, which
+    orders passes as seating gave them (a ``HeldSeat``; tickets may not import seating, its
+    sibling, so it names the attributes instead of the class)."""
 
-    seat_id: str
-    section: str
-    row: str
-    number: str
-    grade: str
-    price: int
+    @property
+    def seat_id(self) -> str: ...
+
+    @property
+    def section(self) -> str: ...
+
+    @property
+    def row(self) -> str: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def grade(self) -> str: ...
+
+    @property
+    def price(self) -> int: ...
 
 
 @dataclass(frozen=True)
