@@ -17,11 +17,10 @@ from boxoffice.catalog.contracts import ShowNotFound
 from boxoffice.platform import listing
 from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict
-from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.tickets import attendees, codes, transfers
+from boxoffice.tickets import attendees, codes, issuing, transfers
 from boxoffice.tickets.codes import code_key
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 from boxoffice.tickets.errors import (
@@ -56,37 +55,8 @@ async def issue_tickets(
 
     The database refuses a second live ticket for a seat of a show (``Conflict``).
     """
-    now = uow.clock.now()
-    key = code_key(runtime)
-    rows = []
-    for seat in seats:
-        ticket_id = new_id()
-        rows.append(
-            {
-                "id": ticket_id,
-                "order_id": issue.order_id,
-                "user_id": issue.user_id,
-                "show_id": issue.show_id,
-                "event_id": issue.event_id,
-                "seller_id": issue.seller_id,
-                "title": issue.title[:200],
-                "starts_at": issue.starts_at,
-                "seat_id": seat.seat_id,
-                "active_seat": seat.seat_id,
-                "section": seat.section,
-                "row": seat.row,
-                "number": seat.number,
-                "grade": seat.grade,
-                "price": seat.price,
-                "currency": issue.currency,
-                "status": VALID,
-                "code": codes.issue_code(key, ticket_id),
-                "issued_at": now,
-                "checked_in_at": None,
-                "checked_in_by": None,
-                "voided_at": None,
-            }
-        )
+    now, key = uow.clock.now(), code_key(runtime)
+    rows = [issuing.new_ticket(key, issue, seat, now) for seat in seats]
     if rows:  # one multi-row INSERT, whatever the number of seats
         try:
             await (await uow.connection()).execute(INSERT_TICKETS, rows)

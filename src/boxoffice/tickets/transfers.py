@@ -31,8 +31,9 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.tickets import codes
+from boxoffice.tickets import issuing
 from boxoffice.tickets.codes import code_key
+from boxoffice.tickets.contracts import TicketIssue
 from boxoffice.tickets.errors import (
     TicketNotFound,
     TicketNotTransferable,
@@ -148,9 +149,7 @@ def _close(uow: UnitOfWork, transfer: TicketTransfer, status: str) -> None:
 
 def _reissue(runtime: Runtime, ticket: Ticket, holder_id: str, now: datetime) -> Ticket:
     """The ticket's seat for ``holder_id``: a new ticket, so a new code (the old one void)."""
-    ticket_id = new_id()
-    return Ticket(
-        id=ticket_id,
+    issue = TicketIssue(
         order_id=ticket.order_id,
         user_id=holder_id,
         show_id=ticket.show_id,
@@ -158,21 +157,10 @@ def _reissue(runtime: Runtime, ticket: Ticket, holder_id: str, now: datetime) ->
         seller_id=ticket.seller_id,
         title=ticket.title,
         starts_at=ticket.starts_at,
-        seat_id=ticket.seat_id,
-        active_seat=ticket.seat_id,
-        section=ticket.section,
-        row=ticket.row,
-        number=ticket.number,
-        grade=ticket.grade,
-        price=ticket.price,
         currency=ticket.currency,
-        status=VALID,
-        code=codes.issue_code(code_key(runtime), ticket_id),
-        issued_at=now,
-        checked_in_at=None,
-        checked_in_by=None,
-        voided_at=None,
     )
+    # The old ticket is its own seat: it has the six columns a TicketSeat names.
+    return Ticket(**issuing.new_ticket(code_key(runtime), issue, ticket, now))
 
 
 async def accept(
