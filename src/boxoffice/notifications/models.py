@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 
 class SentEmail(Base):
@@ -16,15 +14,15 @@ class SentEmail(Base):
     __tablename__ = "notifications_emails"
     __table_args__ = (UniqueConstraint("template", "event_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    id: Mapped[IdKey]
     template: Mapped[str] = mapped_column(String(40))
-    event_id: Mapped[str] = mapped_column(Id())
-    user_id: Mapped[str | None] = mapped_column(Id(), index=True)
+    event_id: Mapped[IdColumn]
+    user_id: Mapped[IdColumn | None] = mapped_column(index=True)
     to_address: Mapped[str] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(200))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[UTCTime]
 
 
 class WebhookEndpoint(Base):
@@ -33,15 +31,15 @@ class WebhookEndpoint(Base):
 
     __tablename__ = "notifications_webhook_endpoints"
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    seller_id: Mapped[str] = mapped_column(Id(), index=True)
+    id: Mapped[IdKey]
+    seller_id: Mapped[IdColumn] = mapped_column(index=True)
     url: Mapped[str] = mapped_column(String(500))
     events: Mapped[str] = mapped_column(String(200))  # space-separated event types
     secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    disabled_at: Mapped[UTCTime | None]
 
 
 class WebhookDelivery(Base):
@@ -58,16 +56,16 @@ class WebhookDelivery(Base):
         ),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    endpoint_id: Mapped[str] = mapped_column(Id())
-    event_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    endpoint_id: Mapped[IdColumn]
+    event_id: Mapped[IdColumn]
     event_type: Mapped[str] = mapped_column(String(40))
-    aggregate_id: Mapped[str] = mapped_column(Id())
+    aggregate_id: Mapped[IdColumn]
     payload: Mapped[str] = mapped_column(Text())
     status: Mapped[str] = mapped_column(String(12))  # pending | delivered | abandoned
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    delivered_at: Mapped[UTCTime | None]
 
 
 class WebhookAttempt(Base):
@@ -75,9 +73,9 @@ class WebhookAttempt(Base):
 
     __tablename__ = "notifications_webhook_attempts"
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    delivery_id: Mapped[str] = mapped_column(Id(), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[IdKey]
+    delivery_id: Mapped[IdColumn] = mapped_column(index=True)
+    at: Mapped[UTCTime]
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(300))
     duration_ms: Mapped[int] = mapped_column(Integer)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 
 class Order(Base):
@@ -22,8 +20,8 @@ class Order(Base):
         Index("ix_orders_orders_show_id_id", "show_id", "id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    user_id: Mapped[IdColumn]
     status: Mapped[str] = mapped_column(String(24))
     provider: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
@@ -33,10 +31,10 @@ class Order(Base):
     refunded_amount: Mapped[int] = mapped_column(BigInteger(), default=0)
     fee: Mapped[int] = mapped_column(BigInteger(), default=0)
     name: Mapped[str] = mapped_column(String(200))
-    show_id: Mapped[str | None] = mapped_column(Id())
-    event_id: Mapped[str | None] = mapped_column(Id())
-    seller_id: Mapped[str | None] = mapped_column(Id())
-    hold_id: Mapped[str | None] = mapped_column(Id())
+    show_id: Mapped[IdColumn | None]
+    event_id: Mapped[IdColumn | None]
+    seller_id: Mapped[IdColumn | None]
+    hold_id: Mapped[IdColumn | None]
     delivery: Mapped[str | None] = mapped_column(Text())  # merch's Delivery.to_dict(), JSON
     checkout: Mapped[str | None] = mapped_column(Text())  # the provider's checkout, JSON
     idempotency_key: Mapped[str] = mapped_column(String(255))
@@ -45,20 +43,20 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     # Set while a confirm is in flight or its outcome is unknown: one payment at a time,
     # and the expiry sweep leaves the order alone until reconciliation settles it.
-    confirming_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirming_since: Mapped[UTCTime | None]
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+    expires_at: Mapped[UTCTime]
+    paid_at: Mapped[UTCTime | None]
+    closed_at: Mapped[UTCTime | None]
 
 
 class OrderLine(Base):
     __tablename__ = "orders_lines"
     __table_args__ = (Index("ix_orders_lines_order_id", "order_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer())
     kind: Mapped[str] = mapped_column(String(16))  # seat | merch
     ref: Mapped[str] = mapped_column(String(64))  # seat id or SKU
@@ -81,8 +79,8 @@ class Payment(Base):
         Index("ix_orders_payments_status_updated_at", "status", "updated_at"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str | None] = mapped_column(String(200))  # paymentKey / tid / internal id
     status: Mapped[str] = mapped_column(String(16))
@@ -91,9 +89,9 @@ class Payment(Base):
     refunded_amount: Mapped[int] = mapped_column(BigInteger(), default=0)
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
+    approved_at: Mapped[UTCTime | None]
     method: Mapped[str | None] = mapped_column(String(32))  # card, 간편결제... as the provider says
     receipt_url: Mapped[str | None] = mapped_column(String(500))  # the provider's receipt page
 
@@ -110,10 +108,10 @@ class Refund(Base):
         Index("ix_orders_refunds_status_created_at", "status", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_orders.id", ondelete="CASCADE"))
-    payment_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("orders_payments.id", ondelete="CASCADE")
+    id: Mapped[IdKey]
+    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    payment_id: Mapped[IdColumn] = mapped_column(
+        ForeignKey("orders_payments.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(16))  # cancellation | event | show | automatic
     status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
@@ -124,8 +122,8 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(500))
     claim: Mapped[str | None] = mapped_column(String(64))
     failure_code: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    completed_at: Mapped[UTCTime | None]
 
 
 class RefundLine(Base):
@@ -135,11 +133,9 @@ class RefundLine(Base):
     __tablename__ = "orders_refund_lines"
     __table_args__ = (Index("ix_orders_refund_lines_refund_id", "refund_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    refund_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("orders_refunds.id", ondelete="CASCADE")
-    )
-    line_id: Mapped[str] = mapped_column(Id(), ForeignKey("orders_lines.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    refund_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_refunds.id", ondelete="CASCADE"))
+    line_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_lines.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer())
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(64))
@@ -159,4 +155,4 @@ class WebhookReceipt(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[UTCTime]

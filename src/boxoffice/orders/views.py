@@ -19,7 +19,7 @@ from boxoffice.orders.lifecycle import CAPTURED_STATES
 from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.schemas import LineRead, OrderRead
 from boxoffice.platform.runtime import Runtime
-from boxoffice.platform.security import Principal, Role
+from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.contracts import HeldSeat
 from boxoffice.tickets import service as tickets
@@ -113,7 +113,7 @@ async def _receipt(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
 
 async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Order:
     order = await uow.session.get(Order, order_id)
-    if order is None or (order.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if order is None or not user.acts_for(order.user_id):
         raise OrderNotFound(f"Order {order_id} not found.")
     return order
 

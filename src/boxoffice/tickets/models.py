@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 
 class Ticket(Base):
@@ -23,14 +21,14 @@ class Ticket(Base):
         Index("ix_tickets_tickets_show_id_id", "show_id", "id"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    order_id: Mapped[str] = mapped_column(Id())
-    user_id: Mapped[str] = mapped_column(Id())
-    show_id: Mapped[str] = mapped_column(Id())
-    event_id: Mapped[str] = mapped_column(Id())
-    seller_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    order_id: Mapped[IdColumn]
+    user_id: Mapped[IdColumn]
+    show_id: Mapped[IdColumn]
+    event_id: Mapped[IdColumn]
+    seller_id: Mapped[IdColumn]
     title: Mapped[str] = mapped_column(String(200))
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    starts_at: Mapped[UTCTime | None]
     seat_id: Mapped[str] = mapped_column(String(64))
     active_seat: Mapped[str | None] = mapped_column(String(64))
     section: Mapped[str] = mapped_column(String(64))
@@ -41,10 +39,10 @@ class Ticket(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(8))  # valid | used | void
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    checked_in_by: Mapped[str | None] = mapped_column(Id())
-    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_at: Mapped[UTCTime]
+    checked_in_at: Mapped[UTCTime | None]
+    checked_in_by: Mapped[IdColumn | None]
+    voided_at: Mapped[UTCTime | None]
 
 
 class ShowReminder(Base):
@@ -53,9 +51,9 @@ class ShowReminder(Base):
 
     __tablename__ = "tickets_show_reminders"
 
-    show_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    reminded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    show_id: Mapped[IdKey]
+    user_id: Mapped[IdKey]
+    reminded_at: Mapped[UTCTime]
 
 
 class TicketTransfer(Base):
@@ -71,14 +69,14 @@ class TicketTransfer(Base):
         Index("ix_tickets_transfers_to_email", "to_email"),
     )
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    ticket_id: Mapped[str] = mapped_column(Id())
-    show_id: Mapped[str] = mapped_column(Id())
-    from_user_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    ticket_id: Mapped[IdColumn]
+    show_id: Mapped[IdColumn]
+    from_user_id: Mapped[IdColumn]
     to_email: Mapped[str] = mapped_column(String(254))  # normalised as identity keeps e-mails
-    to_user_id: Mapped[str | None] = mapped_column(Id())  # the account that accepted
+    to_user_id: Mapped[IdColumn | None]  # the account that accepted
     status: Mapped[str] = mapped_column(String(12))  # pending|accepted|declined|cancelled
-    pending_key: Mapped[str | None] = mapped_column(Id())
-    new_ticket_id: Mapped[str | None] = mapped_column(Id())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pending_key: Mapped[IdColumn | None]
+    new_ticket_id: Mapped[IdColumn | None]
+    created_at: Mapped[UTCTime]
+    closed_at: Mapped[UTCTime | None]

@@ -208,7 +208,7 @@ async def list_tickets(
 async def get_ticket(uow: UnitOfWork, user: Principal, ticket_id: str) -> Ticket:
     """The holder's ticket; anyone else (admins aside) gets ``TicketNotFound``."""
     ticket = await uow.session.get(Ticket, ticket_id)
-    if ticket is None or (ticket.user_id != user.id and not user.has_role(Role.ADMIN)):
+    if ticket is None or not user.acts_for(ticket.user_id):
         raise TicketNotFound()
     return ticket
 
