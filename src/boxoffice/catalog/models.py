@@ -99,7 +99,7 @@ class Event(Base):
 
     id: Mapped[IdKey]
     seller_id: Mapped[IdColumn]
-    venue_id: Mapped[str] = mapped_column(Id(), ForeignKey("catalog_venues.id"))
+    venue_id: Mapped[IdColumn] = mapped_column(ForeignKey("catalog_venues.id"))
     category: Mapped[str] = mapped_column(String(32), ForeignKey("catalog_categories.code"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text())

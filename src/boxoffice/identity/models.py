@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, UTCDateTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
 
 class User(Base):
     __tablename__ = "identity_users"
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    id: Mapped[IdKey]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(100))
@@ -21,9 +19,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="customer")
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     email_verified: Mapped[bool] = mapped_column(default=False)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # erased, kept for orders
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[UTCTime | None]  # erased, kept for orders
+    created_at: Mapped[UTCTime]
+    updated_at: Mapped[UTCTime]
 
 
 class RefreshToken(Base):
@@ -32,39 +30,37 @@ class RefreshToken(Base):
     __tablename__ = "identity_refresh_tokens"
     __table_args__ = (Index("ix_identity_refresh_tokens_family", "family_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
-    family_id: Mapped[str] = mapped_column(Id())
+    id: Mapped[IdKey]
+    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    family_id: Mapped[IdColumn]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_at: Mapped[UTCTime]
+    expires_at: Mapped[UTCTime]
+    spent_at: Mapped[UTCTime | None]
+    revoked_at: Mapped[UTCTime | None]
 
 
 class SocialAccount(Base):
     __tablename__ = "identity_social_accounts"
     __table_args__ = (UniqueConstraint("provider", "subject"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
 
 
 class SellerProfile(Base):
     __tablename__ = "identity_seller_profiles"
 
-    user_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("identity_users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[IdKey] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
     business_name: Mapped[str] = mapped_column(String(200))
     business_number: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    decided_at: Mapped[UTCTime | None]
 
 
 class PasswordReset(Base):
@@ -73,12 +69,12 @@ class PasswordReset(Base):
     __tablename__ = "identity_password_resets"
     __table_args__ = (Index("ix_identity_password_resets_user_id", "user_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    expires_at: Mapped[UTCTime]
+    used_at: Mapped[UTCTime | None]
 
 
 class EmailVerification(Base):
@@ -88,11 +84,11 @@ class EmailVerification(Base):
     __tablename__ = "identity_email_verifications"
     __table_args__ = (Index("ix_identity_email_verifications_user_id", "user_id"),)
 
-    id: Mapped[str] = mapped_column(Id(), primary_key=True)
-    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("identity_users.id", ondelete="CASCADE"))
+    id: Mapped[IdKey]
+    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     changes_email: Mapped[bool] = mapped_column(default=False)  # a change of e-mail to confirm
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[UTCTime]
+    expires_at: Mapped[UTCTime]
+    used_at: Mapped[UTCTime | None]
