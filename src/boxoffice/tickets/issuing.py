@@ -10,7 +10,7 @@ from boxoffice.platform.ids import new_id
 from boxoffice.tickets import codes
 from boxoffice.tickets.contracts import TicketIssue, TicketSeat
 
-VALID = "valid"
+VALID, USED, VOID = "valid", "used", "void"  # a ticket's statuses
 
 
 def new_ticket(key: bytes, issue: TicketIssue, seat: TicketSeat, now: datetime) -> dict[str, Any]:

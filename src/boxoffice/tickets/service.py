@@ -32,9 +32,9 @@ from boxoffice.tickets.errors import (
     WrongShow,
 )
 from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
+from boxoffice.tickets.issuing import USED, VALID, VOID
 from boxoffice.tickets.models import Ticket
 
-VALID, USED, VOID = "valid", "used", "void"
 show_attendees = attendees.show_attendees
 export_attendees = attendees.export_attendees
 door_count = attendees.door_count

@@ -45,10 +45,10 @@ from boxoffice.tickets.errors import (
     TransferToSelf,
 )
 from boxoffice.tickets.events import TicketTransferOffered, TicketTransferred
+from boxoffice.tickets.issuing import VALID, VOID
 from boxoffice.tickets.models import Ticket, TicketTransfer
 
 PENDING, ACCEPTED, DECLINED, CANCELLED = "pending", "accepted", "declined", "cancelled"
-VALID, VOID = "valid", "void"
 
 
 @dataclass(frozen=True)
