@@ -423,6 +423,9 @@ def main() -> None:
     )
     parser.add_argument("--waitlist-share", type=float, default=0.5)
     parser.add_argument("--waitlist-wait-seconds", type=float, default=180.0)
+    parser.add_argument(
+        "--background-nice", type=int, default=10, help="the worker's and scheduler's niceness"
+    )
     parser.add_argument("--port", type=int, default=8180)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "flash_sale"))
     args = parser.parse_args()
@@ -461,6 +464,8 @@ def main() -> None:
             str(args.buyers + 100),
             "--nginx-workers",
             str(topology_tool.nginx_workers_for(args.buyers)),
+            "--background-nice",
+            str(args.background_nice),
         ]
     )
     topology = topology_tool.up(up_args)

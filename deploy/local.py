@@ -33,6 +33,9 @@ DEPLOY = ROOT / "deploy"
 DEFAULT_STATE_DIR = ROOT / "var" / "topology"
 DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/boxoffice_topology"
 ROLES = ("dispatcher", "worker", "scheduler")
+# Work that can wait while people buy (e-mails, webhooks, the outbox's relay, scheduled jobs)
+# runs at a lower CPU priority when it shares a machine with the API (docs/decisions.md).
+BACKGROUND_ROLES = ("worker", "scheduler")
 
 
 @dataclass
@@ -209,7 +212,8 @@ def up(args: argparse.Namespace) -> Topology:
     for port in api_ports:
         topology.commands[f"api-{port}"] = [python, "-m", "boxoffice", "serve", "--port", str(port)]
     for role in ROLES:
-        topology.commands[role] = [python, "-m", "boxoffice", role]
+        niced = ["nice", "-n", str(args.background_nice)] if role in BACKGROUND_ROLES else []
+        topology.commands[role] = [*niced, python, "-m", "boxoffice", role]
     for standby in range(2, args.dispatchers + 1):  # the standbys wait for the leader lease
         topology.commands[f"dispatcher-{standby}"] = [python, "-m", "boxoffice", "dispatcher"]
     for name in topology.commands:
@@ -240,7 +244,18 @@ def up(args: argparse.Namespace) -> Topology:
 def respawn(topology: Topology, name: str) -> subprocess.Popen[bytes]:
     """Start process ``name`` of the topology (again) with its command and settings."""
     env = {**os.environ, **topology.env}
-    return _spawn(topology.commands[name], env, Path(topology.state_dir, "logs", f"{name}.log"))
+    process = _spawn(topology.commands[name], env, Path(topology.state_dir, "logs", f"{name}.log"))
+    if topology.commands[name][0] == "nice":
+        _lower_session_priority(process.pid, int(topology.commands[name][2]))
+    return process
+
+
+def _lower_session_priority(pid: int, niceness: int) -> None:
+    """Each process runs in its own session, and Linux shares the CPU between sessions
+    (autogroups) before it looks at a process's nice value: the session's own niceness is
+    what makes a background role yield to the API. Nothing to do where there is none."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(niceness))
 
 
 class Supervisor(threading.Thread):
@@ -329,6 +344,12 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("--nginx-workers", type=int, default=2)
     start.add_argument(
         "--dispatchers", type=int, default=1, help="dispatcher processes (1 leader, standbys)"
+    )
+    start.add_argument(
+        "--background-nice",
+        type=int,
+        default=10,
+        help="niceness of the worker and the scheduler (0: the API's priority)",
     )
     start.add_argument("--demo", action=argparse.BooleanOptionalAction, default=True)
     supervise = sub.add_parser("supervise", help="restart dead processes until interrupted")
