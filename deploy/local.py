@@ -50,6 +50,7 @@ class Topology:
     # start a dead one again exactly as it was.
     commands: dict[str, list[str]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    niceness: dict[str, int] = field(default_factory=dict)  # by process; absent: 0
 
     def save(self) -> None:
         Path(self.state_dir, "topology.json").write_text(json.dumps(asdict(self), indent=2))
@@ -212,8 +213,9 @@ def up(args: argparse.Namespace) -> Topology:
     for port in api_ports:
         topology.commands[f"api-{port}"] = [python, "-m", "boxoffice", "serve", "--port", str(port)]
     for role in ROLES:
-        niced = ["nice", "-n", str(args.background_nice)] if role in BACKGROUND_ROLES else []
-        topology.commands[role] = [*niced, python, "-m", "boxoffice", role]
+        topology.commands[role] = [python, "-m", "boxoffice", role]
+        if role in BACKGROUND_ROLES and args.background_nice:
+            topology.niceness[role] = args.background_nice
     for standby in range(2, args.dispatchers + 1):  # the standbys wait for the leader lease
         topology.commands[f"dispatcher-{standby}"] = [python, "-m", "boxoffice", "dispatcher"]
     for name in topology.commands:
@@ -244,9 +246,12 @@ def up(args: argparse.Namespace) -> Topology:
 def respawn(topology: Topology, name: str) -> subprocess.Popen[bytes]:
     """Start process ``name`` of the topology (again) with its command and settings."""
     env = {**os.environ, **topology.env}
-    process = _spawn(topology.commands[name], env, Path(topology.state_dir, "logs", f"{name}.log"))
-    if topology.commands[name][0] == "nice":
-        _lower_session_priority(process.pid, int(topology.commands[name][2]))
+    command, niceness = topology.commands[name], topology.niceness.get(name, 0)
+    if niceness:
+        command = ["nice", "-n", str(niceness), *command]
+    process = _spawn(command, env, Path(topology.state_dir, "logs", f"{name}.log"))
+    if niceness:
+        _lower_session_priority(process.pid, niceness)
     return process
 
 

@@ -41,18 +41,15 @@ def test_a_background_role_runs_niced_in_a_niced_session(tmp_path: Path) -> None
         database_url="",
         redis_url="",
         api_ports=[],
-        commands={
-            "worker": ["nice", "-n", "10", "sleep", "30"],
-            "api-1": ["sleep", "30"],
-        },
+        commands={"worker": ["sleep", "30"], "api-1": ["sleep", "30"]},
+        niceness={"worker": 10},
     )
     worker = local.respawn(topology, "worker")
     api = local.respawn(topology, "api-1")
     try:
         for process, niceness in ((worker, 10), (api, 0)):
             _until_it_runs(process.pid, "sleep")  # `nice` sets the value, then execs
-            stat = Path(f"/proc/{process.pid}/stat").read_text()
-            assert int(stat[stat.rfind(")") + 2 :].split()[16]) == niceness + os.nice(0)
+            assert os.getpriority(os.PRIO_PROCESS, process.pid) == niceness + os.nice(0)
             # Its own session: the CPU is shared between sessions before a process's nice
             # counts, so the session carries the niceness too.
             assert os.getsid(process.pid) == process.pid
