@@ -398,6 +398,44 @@ def _show_progress(progress: Any, total: int, workers: list[Any]) -> None:
         bar.update(task, completed=progress.value)
 
 
+def start_topology(
+    args: argparse.Namespace, state_dir: Path, database_url: str, *, streams: int
+) -> Any:
+    """``deploy/local.py``'s topology for a sale of ``streams`` fans: ``args.api`` API
+    processes behind nginx on ``args.port``, no per-address rate limit (the buyers come from
+    a few loopback addresses), room for every fan's stream, the background roles niced."""
+    import local as topology_tool  # deploy/local.py
+
+    up_args = topology_tool.parser().parse_args(
+        [
+            "up",
+            "--api",
+            str(args.api),
+            "--port",
+            str(args.port),
+            "--api-base-port",
+            "0",
+            "--state-dir",
+            str(state_dir),
+            "--database-url",
+            database_url,
+            "--redis-prefix",
+            f"bo-flash-{os.getpid()}",
+            "--rate",
+            "100000r/s",
+            "--burst",
+            "100000",
+            "--sse-per-address",
+            str(streams + 100),
+            "--nginx-workers",
+            str(topology_tool.nginx_workers_for(streams)),
+            "--background-nice",
+            str(args.background_nice),
+        ]
+    )
+    return topology_tool.up(up_args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buyers", type=int, default=20000)
@@ -441,34 +479,7 @@ def main() -> None:
 
     state_dir = Path(tempfile.mkdtemp(prefix="bo-flash-"))
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_flash_{os.getpid()}"
-    up_args = topology_tool.parser().parse_args(
-        [
-            "up",
-            "--api",
-            str(args.api),
-            "--port",
-            str(args.port),
-            "--api-base-port",
-            "0",
-            "--state-dir",
-            str(state_dir),
-            "--database-url",
-            database_url,
-            "--redis-prefix",
-            f"bo-flash-{os.getpid()}",
-            "--rate",
-            "100000r/s",
-            "--burst",
-            "100000",
-            "--sse-per-address",
-            str(args.buyers + 100),
-            "--nginx-workers",
-            str(topology_tool.nginx_workers_for(args.buyers)),
-            "--background-nice",
-            str(args.background_nice),
-        ]
-    )
-    topology = topology_tool.up(up_args)
+    topology = start_topology(args, state_dir, database_url, streams=args.buyers)
     try:
         sale = setup_sale(topology.gateway_url, args)
         tokens = asyncio.run(
