@@ -246,7 +246,9 @@ class RedisQueueStore:
         self._shows_added[show_id] = now
 
     async def get(self, show_id: str, entry_id: str) -> Entry | None:
-        raw = await self._client.hget(self._key(show_id, "entries"), entry_id)  # type: ignore[misc]
+        # Through the turn's pipeline: every fan of an arriving crowd opens a stream, and
+        # each stream reads its entry (bench/arrival.py).
+        raw = await self._batch.execute("HGET", self._key(show_id, "entries"), entry_id)
         return Entry.from_record(show_id, json.loads(raw)) if raw else None
 
     async def leave(self, show_id: str, entry_id: str) -> Entry | None:
