@@ -6,10 +6,21 @@ private key and verifies with it and any older public keys still configured, so 
 rotation (also from one key type to the other) keeps issued tokens valid until they
 expire. ``/.well-known/jwks.json`` publishes every verifying key.
 
-New keys are RSA: verifying an RS256 token costs ~18 µs here against ~80 µs for Ed25519,
-and a sale verifies far more often than it signs (every fan's first request to each API
-process, every hold's admission token) — signing, ~0.3 ms, happens once per login,
-refresh or admission. Ed25519 keys keep working.
+New keys are RSA: verifying an RS256 token costs ~18–33 µs here against ~80–160 µs for
+Ed25519, and access tokens are verified far more often than signed (every fan's first
+request to each API process; signing, ~0.3–0.8 ms, happens once per login or refresh).
+Ed25519 keys keep working.
+
+Admission tokens are the other way round: one is signed for every fan the waiting room
+admits (100 a second in a flash sale, while the crowd is still arriving) and verified only
+by the holds of that fan. They are signed with an Ed25519 key (~40–60 µs against ~0.8 ms
+for RSA-2048 on this project's 2-core VMs) derived from the ring's private key with HKDF
+(``admission_key_for``): every process that loads the same key file derives the same
+key, nothing new is configured, and ``/.well-known/jwks.json`` publishes its public half
+beside the signing key, so the JWKS still verifies both kinds of token. An Ed25519 ring key
+signs admissions itself. A rotation keeps admissions issued before it valid while the old
+key *file* (its private key) stays among the extra verifying files; its public key alone
+keeps only access tokens valid (docs/security.md).
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from boxoffice.platform.errors import InvalidToken, TokenExpired
 from boxoffice.platform.ids import new_id
@@ -138,36 +150,68 @@ def _load_private(path: Path) -> PrivateKey:
     return key
 
 
-def _load_public(path: Path) -> PublicKey:
+def _load_verifying(path: Path) -> PublicKey | PrivateKey:
+    """A verifying key file: a public key, or a retired private key (which also keeps the
+    admission tokens it signed verifiable, through their derived key)."""
     raw = path.read_bytes()
     key: Any
     try:
         key = serialization.load_pem_public_key(raw)
     except ValueError:
-        key = serialization.load_pem_private_key(raw, password=None).public_key()
+        key = serialization.load_pem_private_key(raw, password=None)
     _accepted(key, path)
-    assert isinstance(key, Ed25519PublicKey | rsa.RSAPublicKey)
+    assert isinstance(
+        key, Ed25519PublicKey | rsa.RSAPublicKey | Ed25519PrivateKey | rsa.RSAPrivateKey
+    )
     return key
+
+
+ADMISSION_KEY_INFO = b"boxoffice admission-token signing key v1"
+
+
+def admission_key_for(key: PrivateKey) -> Ed25519PrivateKey:
+    """The Ed25519 key admission tokens are signed with (module docstring): an Ed25519 key
+    itself; for an RSA key, 32 bytes of HKDF-SHA256 over its private numbers, labelled so
+    that the derived key serves this one purpose."""
+    if isinstance(key, Ed25519PrivateKey):
+        return key
+    numbers = key.private_numbers()
+    size = (numbers.public_numbers.n.bit_length() + 7) // 8
+    secret = numbers.d.to_bytes(size, "big") + numbers.public_numbers.n.to_bytes(size, "big")
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=ADMISSION_KEY_INFO).derive(
+        secret
+    )
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 class KeyRing:
     def __init__(
         self,
         signing_key: PrivateKey | None,
-        verifying_keys: list[PublicKey],
+        verifying_keys: list[PublicKey | PrivateKey],
         issuer: str,
     ) -> None:
         self._signing_key = signing_key
         self.issuer = issuer
         self._public: dict[str, PublicKey] = {}
+        self.signing_kid: str | None = None
+        self.admission_kid: str | None = None
+        self._admission_key: Ed25519PrivateKey | None = None
         if signing_key is not None:
-            public = signing_key.public_key()
-            self.signing_kid: str | None = thumbprint(public)
-            self._public[self.signing_kid] = public
-        else:
-            self.signing_kid = None
+            self.signing_kid = self._add(signing_key.public_key())
+            self._admission_key = admission_key_for(signing_key)
+            self.admission_kid = self._add(self._admission_key.public_key())
         for key in verifying_keys:
-            self._public.setdefault(thumbprint(key), key)
+            if isinstance(key, Ed25519PrivateKey | rsa.RSAPrivateKey):
+                self._add(key.public_key())
+                self._add(admission_key_for(key).public_key())
+            else:
+                self._add(key)
+
+    def _add(self, key: PublicKey) -> str:
+        kid = thumbprint(key)
+        self._public.setdefault(kid, key)
+        return kid
 
     @classmethod
     def from_files(
@@ -175,7 +219,7 @@ class KeyRing:
     ) -> KeyRing:
         return cls(
             _load_private(private_key_file),
-            [_load_public(p) for p in extra_public_files],
+            [_load_verifying(p) for p in extra_public_files],
             issuer,
         )
 
@@ -196,8 +240,12 @@ class KeyRing:
         }
 
     def sign(self, claims: dict[str, Any], *, use: TokenUse, now: datetime, ttl: timedelta) -> str:
-        if self._signing_key is None:
+        if self._signing_key is None or self._admission_key is None:
             raise RuntimeError("this key ring can only verify")
+        key: PrivateKey = self._signing_key
+        kid = self.signing_kid
+        if use is TokenUse.ADMISSION:
+            key, kid = self._admission_key, self.admission_kid
         body = {
             **claims,
             "iss": self.issuer,
@@ -207,12 +255,7 @@ class KeyRing:
             "jti": new_id(),
             "token_use": use.value,
         }
-        return jwt.encode(
-            body,
-            self._signing_key,
-            algorithm=algorithm_of(self._signing_key),
-            headers={"kid": self.signing_kid},
-        )
+        return jwt.encode(body, key, algorithm=algorithm_of(key), headers={"kid": kid})
 
     def verify(self, token: str, *, use: TokenUse) -> dict[str, Any]:
         """Claims of a token this ring signed; raises ``InvalidToken`` / ``TokenExpired``.

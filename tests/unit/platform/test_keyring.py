@@ -15,7 +15,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from boxoffice.platform.errors import InvalidToken, TokenExpired
-from boxoffice.platform.security import KeyRing, TokenUse, algorithm_of, generate_key_file
+from boxoffice.platform.security import (
+    KeyRing,
+    TokenUse,
+    admission_key_for,
+    algorithm_of,
+    generate_key_file,
+    thumbprint,
+)
 
 KINDS = pytest.mark.parametrize("kind", ["rsa", "ed25519"])
 
@@ -36,7 +43,13 @@ def test_rotation_keeps_tokens_of_the_old_key_valid(tmp_path: Path) -> None:
     rotated = _ring(tmp_path / "new.pem", [tmp_path / "old.pem"])
     assert rotated.signing_kid != old.signing_kid
     assert rotated.verify(token, use=TokenUse.ACCESS)["sub"] == "u1"
-    assert {k["kid"] for k in rotated.jwks()["keys"]} == {old.signing_kid, rotated.signing_kid}
+    # Each key's admission key too: the old file is a private key, which keeps both.
+    assert {k["kid"] for k in rotated.jwks()["keys"]} == {
+        old.signing_kid,
+        old.admission_kid,
+        rotated.signing_kid,
+        rotated.admission_kid,
+    }
 
     retired = _ring(tmp_path / "new.pem")
     with pytest.raises(InvalidToken):
@@ -221,3 +234,67 @@ def test_short_rsa_keys_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="2048"):
         _ring(tmp_path / "weak.pem")
+
+
+def _admission(ring: KeyRing, user: str = "u1") -> str:
+    return ring.sign(
+        {"sub": user, "show_id": "s1", "aid": "a1"},
+        use=TokenUse.ADMISSION,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=5),
+    )
+
+
+def test_admission_tokens_are_signed_with_a_derived_ed25519_key(tmp_path: Path) -> None:
+    """An RSA ring signs access tokens RS256 and admission tokens EdDSA, with a key every
+    process loading the same file derives alike; the JWKS verifies both."""
+    generate_key_file(tmp_path / "k.pem")
+    ring, again = _ring(tmp_path / "k.pem"), _ring(tmp_path / "k.pem")
+    admission = _admission(ring)
+    header = jwt.get_unverified_header(admission)
+    assert header == {"alg": "EdDSA", "kid": ring.admission_kid, "typ": "JWT"}
+    assert ring.admission_kid == again.admission_kid != ring.signing_kid
+    assert again.verify(admission, use=TokenUse.ADMISSION)["sub"] == "u1"
+    access = ring.sign({"sub": "u1"}, use=TokenUse.ACCESS, now=datetime.now(UTC), ttl=timedelta(1))
+    assert jwt.get_unverified_header(access)["alg"] == "RS256"
+    verifier = KeyRing.from_jwks(ring.jwks(), "boxoffice")
+    assert verifier.verify(admission, use=TokenUse.ADMISSION)["aid"] == "a1"
+    published = {key["kid"]: key["alg"] for key in ring.jwks()["keys"]}
+    assert published == {ring.signing_kid: "RS256", ring.admission_kid: "EdDSA"}
+    with pytest.raises(InvalidToken):  # an admission token is no access token
+        ring.verify(admission, use=TokenUse.ACCESS)
+
+
+def test_each_key_derives_its_own_admission_key(tmp_path: Path) -> None:
+    generate_key_file(tmp_path / "a.pem")
+    generate_key_file(tmp_path / "b.pem")
+    generate_key_file(tmp_path / "ed.pem", "ed25519")
+    a, b, ed = (_ring(tmp_path / name) for name in ("a.pem", "b.pem", "ed.pem"))
+    assert a.admission_kid != b.admission_kid
+    with pytest.raises(InvalidToken):
+        b.verify(_admission(a), use=TokenUse.ADMISSION)
+    # An Ed25519 key signs admissions itself.
+    assert ed.admission_kid == ed.signing_kid
+    key = serialization.load_pem_private_key((tmp_path / "ed.pem").read_bytes(), password=None)
+    assert admission_key_for(key) is key  # type: ignore[arg-type]
+    assert thumbprint(key.public_key()) == ed.admission_kid  # type: ignore[arg-type]
+
+
+def test_a_rotation_keeps_admissions_only_with_the_old_private_key(tmp_path: Path) -> None:
+    """The old key file itself among the extra files keeps its admissions valid; its
+    public key alone keeps its access tokens but not its admissions (docs/security.md)."""
+    generate_key_file(tmp_path / "old.pem")
+    generate_key_file(tmp_path / "new.pem")
+    old = _ring(tmp_path / "old.pem")
+    admission = _admission(old)
+    with_file = _ring(tmp_path / "new.pem", [tmp_path / "old.pem"])
+    assert with_file.verify(admission, use=TokenUse.ADMISSION)["sub"] == "u1"
+    key = serialization.load_pem_private_key((tmp_path / "old.pem").read_bytes(), password=None)
+    (tmp_path / "old.pub").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    with_public = _ring(tmp_path / "new.pem", [tmp_path / "old.pub"])
+    with pytest.raises(InvalidToken):
+        with_public.verify(admission, use=TokenUse.ADMISSION)
