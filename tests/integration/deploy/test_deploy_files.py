@@ -122,6 +122,21 @@ def test_sse_route_is_unbuffered_and_api_is_rate_limited() -> None:
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in text
 
 
+def test_streams_do_not_take_the_requests_upstream_connections() -> None:
+    """A crowd's streams hold their own upstream connections, so joins and holds keep the
+    kept-alive ones; the gateway's accept queue is deep enough for a crowd's arrival."""
+    text = render_gateway(8080, ["api:8000"])
+    sse = text.split("location ~ ^/api/v1/queue/[^/]+/stream$", 1)[1].split("}", 1)[0]
+    api = text.split("location /api/ {", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://boxoffice_streams;" in sse
+    assert "proxy_pass http://boxoffice_api;" in api
+    streams = text.split("upstream boxoffice_streams {", 1)[1].split("}", 1)[0]
+    requests = text.split("upstream boxoffice_api {", 1)[1].split("}", 1)[0]
+    assert "server api:8000" in streams and "keepalive" not in streams
+    assert "keepalive 128;" in requests
+    assert re.search(r"listen \S+ backlog=4096;", text)
+
+
 def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: Path) -> None:
     """nginx in front of a plain upstream (no headers of its own) and of a dead one (the
     gateway's own 503): both answers carry the security headers, each once."""
@@ -149,7 +164,7 @@ def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: 
         (prefix / "logs").mkdir(parents=True)
         (prefix / "boxoffice.conf").write_text(
             render_gateway(listen, [f"127.0.0.1:{port}"]).replace(
-                f"listen {listen};", f"listen 127.0.0.1:{listen};"
+                f"listen {listen} ", f"listen 127.0.0.1:{listen} "
             )
         )
         (prefix / "nginx.conf").write_text(
