@@ -25,6 +25,11 @@ _UVICORN_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,  # the app applies them from BOXOFFICE_TRUSTED_PROXIES only
     "log_level": "warning",
     "access_log": False,
+    # Connections waiting to be accepted. In a sale's arrival the gateway opens an upstream
+    # connection for every fan's stream (~1,000 a second); behind uvicorn's default of
+    # 2,048 the kernel dropped their SYNs, and each drop cost a retransmission (1 s, 3 s)
+    # or the gateway's 5-s connect timeout (a 503). The kernel caps it at somaxconn.
+    "backlog": 4096,
 }
 
 
