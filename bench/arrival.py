@@ -291,6 +291,7 @@ def report_of(
         },
         "load_generator_cpu_share_of_machine": round(own_cpu / ended / (os.cpu_count() or 1), 3),
         "errors_sample": sorted({f.error for f in fans if f.error})[:5],
+        "unanswered_fans_sample": [i for i, f in enumerate(fans) if not f.join_status][:10],
     }
 
 
@@ -312,6 +313,17 @@ def main() -> None:
     parser.add_argument("--background-nice", type=int, default=10)
     parser.add_argument("--port", type=int, default=8180)
     args = parser.parse_args()
+    # One socket a fan, all held to the end: the limit on open files is often below that.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(hard, args.fans + 1024)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+    except (ValueError, OSError):  # not allowed to raise the hard limit here
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if args.fans + 256 > limit:  # the bench's own files, the servers' pipes
+        print(f"open files limited to {limit}: {limit - 256} fans", file=sys.stderr)
+        args.fans = limit - 256
 
     state_dir = Path(tempfile.mkdtemp(prefix="bo-arrival-"))
     database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_arrival_{os.getpid()}"
