@@ -132,7 +132,8 @@ def test_streams_do_not_take_the_requests_upstream_connections() -> None:
     assert "proxy_pass http://boxoffice_api;" in api
     streams = text.split("upstream boxoffice_streams {", 1)[1].split("}", 1)[0]
     requests = text.split("upstream boxoffice_api {", 1)[1].split("}", 1)[0]
-    assert "server api:8000" in streams and "keepalive" not in streams
+    assert "server api:8000" in streams
+    assert "keepalive" not in streams
     assert "keepalive 1024;" in requests
     assert re.search(r"listen \S+ backlog=4096;", text)
 
