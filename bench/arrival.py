@@ -33,7 +33,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench.common import drop_postgres_database, finish, machine, percentile  # noqa: E402
-from bench.flash_sale import (  # noqa: E402
-    seed_buyers,
-    setup_sale,
-    source_address,
-    start_topology,
-)
+from bench import flash_sale  # noqa: E402
+from bench.common import finish, machine, percentile  # noqa: E402
 from bench.purchase import backend_pids, cpu_seconds, descendants  # noqa: E402
 
 API = "/api/v1"
@@ -208,7 +202,10 @@ async def arrive(
         protocols.append(protocol)
         try:
             await loop.create_connection(
-                lambda: protocol, "127.0.0.1", port, local_addr=(source_address(index), 0)
+                lambda: protocol,
+                "127.0.0.1",
+                port,
+                local_addr=(flash_sale.source_address(index), 0),
             )
         except OSError as exc:
             fans[index].error = f"connect: {exc}"
@@ -325,35 +322,21 @@ def main() -> None:
         print(f"open files limited to {limit}: {limit - 256} fans", file=sys.stderr)
         args.fans = limit - 256
 
-    state_dir = Path(tempfile.mkdtemp(prefix="bo-arrival-"))
-    database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_arrival_{os.getpid()}"
-    topology = start_topology(args, state_dir, database_url, streams=args.fans)
-    try:
-        sale = setup_sale(topology.gateway_url, args)
-        tokens = asyncio.run(
-            seed_buyers(database_url, state_dir / "data" / "keys" / "jwt-dev.pem", args.fans)
-        )
+    with flash_sale.staged_sale(args, "arrival", args.fans) as staged:
         time.sleep(5)  # the seeding's tail (and the topology's start) settle first
-        before, own = process_cpu(topology), resource.getrusage(resource.RUSAGE_SELF)
+        before, own = process_cpu(staged.topology), resource.getrusage(resource.RUSAGE_SELF)
         fans, ended = asyncio.run(
             arrive(
                 args.port,
-                sale["show_id"],
-                tokens,
+                staged.sale["show_id"],
+                staged.tokens,
                 args.rate,
                 hold_seconds=args.hold_seconds,
                 answer_timeout=args.answer_timeout,
                 joins_only=args.joins_only,
             )
         )
-        after, mine = process_cpu(topology), resource.getrusage(resource.RUSAGE_SELF)
-    finally:
-        import local as topology_tool  # deploy/local.py
-
-        topology_tool.down(
-            topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
-        )
-        asyncio.run(drop_postgres_database(database_url))
+        after, mine = process_cpu(staged.topology), resource.getrusage(resource.RUSAGE_SELF)
     own_cpu = mine.ru_utime + mine.ru_stime - own.ru_utime - own.ru_stime
     cpu = {kind: after[kind] - before[kind] for kind in before}
     report = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
@@ -28,6 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -436,6 +439,36 @@ def start_topology(
     return topology_tool.up(up_args)
 
 
+@dataclass
+class StagedSale:
+    topology: Any
+    sale: dict[str, Any]
+    tokens: list[tuple[str, str]]  # (user id, access token) per buyer
+    state_dir: Path
+    database_url: str
+
+
+@contextlib.contextmanager
+def staged_sale(args: argparse.Namespace, name: str, buyers: int) -> Iterator[StagedSale]:
+    """The topology up on a database of its own, the sale set up and ``buyers`` fans signed
+    in; afterwards the topology down and the database dropped, whatever happened."""
+    import local as topology_tool  # deploy/local.py
+
+    state_dir = Path(tempfile.mkdtemp(prefix=f"bo-{name}-"))
+    database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_{name}_{os.getpid()}"
+    topology = start_topology(args, state_dir, database_url, streams=buyers)
+    try:
+        sale = setup_sale(topology.gateway_url, args)
+        key_file = state_dir / "data" / "keys" / "jwt-dev.pem"
+        tokens = asyncio.run(seed_buyers(database_url, key_file, buyers))
+        yield StagedSale(topology, sale, tokens, state_dir, database_url)
+    finally:
+        topology_tool.down(
+            topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
+        )
+        asyncio.run(drop_postgres_database(database_url))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buyers", type=int, default=20000)
@@ -470,21 +503,14 @@ def main() -> None:
 
     import signal
 
-    import local as topology_tool  # deploy/local.py
-
     def stop_on_sigterm(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)  # so the finally below stops the topology
 
     signal.signal(signal.SIGTERM, stop_on_sigterm)
 
-    state_dir = Path(tempfile.mkdtemp(prefix="bo-flash-"))
-    database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_flash_{os.getpid()}"
-    topology = start_topology(args, state_dir, database_url, streams=args.buyers)
-    try:
-        sale = setup_sale(topology.gateway_url, args)
-        tokens = asyncio.run(
-            seed_buyers(database_url, state_dir / "data" / "keys" / "jwt-dev.pem", args.buyers)
-        )
+    with staged_sale(args, "flash", args.buyers) as staged:
+        topology, sale, tokens = staged.topology, staged.sale, staged.tokens
+        state_dir, database_url = staged.state_dir, staged.database_url
         processes = args.processes or max(1, math.ceil(args.buyers / 5000))
         plan = {
             "base_url": topology.gateway_url,
@@ -511,11 +537,6 @@ def main() -> None:
             checks["waitlist"] = asyncio.run(
                 waitlist_report(database_url, sale["show_id"], results)
             )
-    finally:
-        topology_tool.down(
-            topology_tool.parser().parse_args(["down", "--state-dir", str(state_dir)])
-        )
-        asyncio.run(drop_postgres_database(database_url))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {

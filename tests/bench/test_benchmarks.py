@@ -18,10 +18,16 @@ from pathlib import Path
 import pytest
 
 from tests.support import backends
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
+FREE_PORT = "{free port}"  # replaced when the benchmark starts: other runs may hold any fixed one
 TINY = {
+    "arrival": [
+        *("--fans", "300", "--rate", "150", "--hold-seconds", "1", "--api", "2"),
+        *("--port", FREE_PORT),
+    ],
     "auth": ["--seconds", "1", "--concurrency", "4"],
     "catalog_reads": [
         *("--seconds", "0.5", "--events", "4", "--rounds", "1", "--no-stadium"),
@@ -49,6 +55,7 @@ TINY = {
     "waitroom": ["--joins", "300", "--polls", "300", "--streams", "100", "--seconds", "2"],
 }
 NEEDS = {
+    "arrival": ["postgresql", "redis", "nginx"],
     "events": ["postgresql", "redis", "nats"],
     "holds": ["postgresql", "redis"],
     "merch_stock": ["postgresql"],
@@ -69,9 +76,13 @@ def test_every_benchmark_has_a_tiny_run() -> None:
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_benchmark_runs_with_its_invariants_at_zero(name: str, tmp_path: Path) -> None:
     for service in NEEDS.get(name, []):
-        backends.require_service(service)
+        if service == "nginx":
+            backends.require_nginx()
+        else:
+            backends.require_service(service)
+    arguments = [str(free_port()) if a == FREE_PORT else a for a in TINY[name]]
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / f"{name.removesuffix('_embedded')}.py"), *TINY[name]],
+        [sys.executable, str(ROOT / "bench" / f"{name.removesuffix('_embedded')}.py"), *arguments],
         cwd=tmp_path,
         capture_output=True,
         text=True,
