@@ -20,7 +20,7 @@ key, nothing new is configured, and ``/.well-known/jwks.json`` publishes its pub
 beside the signing key, so the JWKS still verifies both kinds of token. An Ed25519 ring key
 signs admissions itself. A rotation keeps admissions issued before it valid while the old
 key *file* (its private key) stays among the extra verifying files; its public key alone
-keeps only access tokens valid (docs/security.md).
+keeps only access tokens valid (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -153,16 +153,12 @@ def _load_private(path: Path) -> PrivateKey:
 def _load_verifying(path: Path) -> PublicKey | PrivateKey:
     """A verifying key file: a public key, or a retired private key (which also keeps the
     admission tokens it signed verifiable, through their derived key)."""
-    raw = path.read_bytes()
-    key: Any
     try:
-        key = serialization.load_pem_public_key(raw)
+        key: Any = serialization.load_pem_public_key(path.read_bytes())
     except ValueError:
-        key = serialization.load_pem_private_key(raw, password=None)
+        return _load_private(path)
     _accepted(key, path)
-    assert isinstance(
-        key, Ed25519PublicKey | rsa.RSAPublicKey | Ed25519PrivateKey | rsa.RSAPrivateKey
-    )
+    assert isinstance(key, Ed25519PublicKey | rsa.RSAPublicKey)
     return key
 
 
@@ -191,16 +187,18 @@ class KeyRing:
         verifying_keys: list[PublicKey | PrivateKey],
         issuer: str,
     ) -> None:
-        self._signing_key = signing_key
         self.issuer = issuer
         self._public: dict[str, PublicKey] = {}
         self.signing_kid: str | None = None
         self.admission_kid: str | None = None
-        self._admission_key: Ed25519PrivateKey | None = None
+        # What each use of token is signed with, and the kid that names it.
+        self._signers: dict[TokenUse, tuple[PrivateKey, str]] = {}
         if signing_key is not None:
+            admission_key = admission_key_for(signing_key)
             self.signing_kid = self._add(signing_key.public_key())
-            self._admission_key = admission_key_for(signing_key)
-            self.admission_kid = self._add(self._admission_key.public_key())
+            self.admission_kid = self._add(admission_key.public_key())
+            self._signers[TokenUse.ACCESS] = (signing_key, self.signing_kid)
+            self._signers[TokenUse.ADMISSION] = (admission_key, self.admission_kid)
         for key in verifying_keys:
             if isinstance(key, Ed25519PrivateKey | rsa.RSAPrivateKey):
                 self._add(key.public_key())
@@ -240,12 +238,10 @@ class KeyRing:
         }
 
     def sign(self, claims: dict[str, Any], *, use: TokenUse, now: datetime, ttl: timedelta) -> str:
-        if self._signing_key is None or self._admission_key is None:
+        signer = self._signers.get(use)
+        if signer is None:
             raise RuntimeError("this key ring can only verify")
-        key: PrivateKey = self._signing_key
-        kid = self.signing_kid
-        if use is TokenUse.ADMISSION:
-            key, kid = self._admission_key, self.admission_kid
+        key, kid = signer
         body = {
             **claims,
             "iss": self.issuer,
