@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
 from bench import flash_sale  # noqa: E402
-from bench.common import finish, machine, percentile  # noqa: E402
+from bench.common import finish, latency_summary, machine  # noqa: E402
 from bench.purchase import backend_pids, cpu_seconds, descendants  # noqa: E402
 
 API = "/api/v1"
@@ -65,6 +65,7 @@ class Fan:
     events: int = 0
     ended_early: bool = False
     error: str = ""
+    settled: bool = False  # has its outcome: a first event, or an error
 
 
 class Tally:
@@ -73,12 +74,11 @@ class Tally:
     def __init__(self, fans: int) -> None:
         self.remaining = fans
         self.all_settled = asyncio.Event()
-        self._settled: set[int] = set()
 
     def settle(self, fan: Fan) -> None:
-        if id(fan) in self._settled:
+        if fan.settled:
             return
-        self._settled.add(id(fan))
+        fan.settled = True
         self.remaining -= 1
         if self.remaining <= 0:
             self.all_settled.set()
@@ -125,10 +125,11 @@ class FanProtocol(asyncio.Protocol):
             (int(h.split(":", 1)[1]) for h in head if h.lower().startswith("content-length:")), -1
         )
         body = self.buffer[end + 4 :]
-        if length < 0 or len(body) < length:
-            if length < 0:
-                self._fail("join answer without Content-Length")
+        if length < 0:
+            self._fail("join answer without Content-Length")
             return
+        if len(body) < length:
+            return  # the rest of the body is on its way
         self.fan.join_status = int(head[0].split(" ", 2)[1])
         self.fan.joined = time.monotonic() - self.origin
         if self.fan.join_status not in (200, 201):
@@ -185,7 +186,7 @@ async def arrive(
     fans = [Fan(scheduled=i / rate) for i in range(len(tokens))]
     tally = Tally(len(fans))
     protocols: list[FanProtocol] = []
-    pending: set[asyncio.Task[Any]] = set()
+    connecting: list[asyncio.Task[None]] = []
 
     async def connect(index: int, token: str) -> None:
         join = (
@@ -215,11 +216,8 @@ async def arrive(
         delay = origin + fans[index].scheduled - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = asyncio.ensure_future(connect(index, token))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    if pending:
-        await asyncio.gather(*pending)
+        connecting.append(asyncio.ensure_future(connect(index, token)))
+    await asyncio.gather(*connecting)
     # Every fan answered (or failed) before the streams are watched for ``hold_seconds``.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(tally.all_settled.wait(), answer_timeout)
@@ -230,15 +228,6 @@ async def arrive(
         if protocol.transport is not None:
             protocol.transport.close()
     return fans, ended
-
-
-def summary(samples: list[float]) -> dict[str, float | int | None]:
-    if not samples:
-        return {"count": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}
-    return {
-        "count": len(samples),
-        **{f"p{q}_ms": round(percentile(samples, q / 100) * 1000, 1) for q in (50, 95, 99)},
-    }
 
 
 def process_cpu(topology: Any) -> dict[str, float]:
@@ -276,10 +265,12 @@ def report_of(
             else None,
             "seconds_measured": round(ended, 1),
         },
-        "join": summary([f.joined - f.scheduled for f in answered]),
-        "stream_first_event": summary([f.first_event - f.stream_asked for f in first]),
-        "join_and_first_event": summary([f.first_event - f.scheduled for f in first]),
-        "load_generator_lag": summary([f.connected - f.scheduled for f in fans if f.connected]),
+        "join": latency_summary([f.joined - f.scheduled for f in answered]),
+        "stream_first_event": latency_summary([f.first_event - f.stream_asked for f in first]),
+        "join_and_first_event": latency_summary([f.first_event - f.scheduled for f in first]),
+        "load_generator_lag": latency_summary(
+            [f.connected - f.scheduled for f in fans if f.connected]
+        ),
         "first_events": names,
         "events_received": sum(f.events for f in fans),
         "server_cpu_ms_per_fan": {k: round(v * 1000 / len(fans), 3) for k, v in cpu.items()},

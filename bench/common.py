@@ -45,6 +45,16 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def latency_summary(samples: list[float]) -> dict[str, Any]:
+    """``count`` and the p50/p95/p99 of ``samples`` (seconds) in milliseconds."""
+    if not samples:
+        return {"count": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}
+    return {
+        "count": len(samples),
+        **{f"p{q}_ms": round(percentile(samples, q / 100) * 1000, 1) for q in (50, 95, 99)},
+    }
+
+
 async def drop_postgres_database(url: str) -> None:
     """Drop a benchmark's scratch PostgreSQL database (the one ``url`` names)."""
     import asyncpg

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from bench.common import drop_postgres_database, finish, machine, percentile  # noqa: E402
+from bench.common import drop_postgres_database, finish, latency_summary, machine  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
 from bench.flash.waitlist import report as waitlist_report  # noqa: E402
 from bench.invariants import (  # noqa: E402
@@ -247,11 +247,8 @@ def summarise(
         samples = [s for r in results for s in r["steps"].get(step, [])]
         if samples:
             steps[step] = {
-                "count": len(samples),
+                **latency_summary(samples),
                 "per_second": round(len(samples) / wall, 1),
-                "p50_ms": round(percentile(samples, 0.50) * 1000, 1),
-                "p95_ms": round(percentile(samples, 0.95) * 1000, 1),
-                "p99_ms": round(percentile(samples, 0.99) * 1000, 1),
             }
     outcomes = {o: sum(1 for r in results if r["outcome"] == o) for o in buyers_module.OUTCOMES}
     without = [r for r in results if r["outcome"] is None]
