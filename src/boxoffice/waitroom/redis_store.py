@@ -31,10 +31,12 @@ from boxoffice.waitroom.domain import (
 )
 from boxoffice.waitroom.store import (
     SCAN_SLACK,
+    Admitting,
     Deliver,
+    Joining,
     JoinLimited,
-    JoinLimits,
     OpeningNeeded,
+    QueueStore,
     Resync,
 )
 
@@ -168,7 +170,7 @@ return {serving, issued, redis.call('ZCARD', active), admitted}
 LINE_HISTORY_SECONDS = 24 * 3600
 
 
-class RedisQueueStore:
+class RedisQueueStore(QueueStore):
     """Queues in Redis: any number of API processes and dispatchers share them."""
 
     def __init__(
@@ -204,25 +206,17 @@ class RedisQueueStore:
     def _shows_key(self) -> str:
         return f"{self._prefix}:wr:shows"
 
-    async def join(
-        self,
-        show_id: str,
-        user_id: str,
-        *,
-        entry_id: str,
-        now_ms: int,
-        pre_queue: bool,
-        limits: JoinLimits | None = None,
-    ) -> tuple[Entry, bool]:
+    async def enter(self, joining: Joining) -> tuple[Entry, bool]:
+        show_id, limits, now_ms = joining.show_id, joining.limits, joining.now_ms
         keys = [self._key(show_id, p) for p in ("meta", "entries", "users", "numbers", "pre")]
         window = limits.window_ms if limits is not None else 0
         at = now_ms // window if window else 0
         keys += [self._key(show_id, f"rl:{at}"), self._key(show_id, f"rl:{at - 1}")]
         args: list[str | int] = [
-            user_id,
-            entry_id,
+            joining.user_id,
+            joining.entry_id,
             now_ms,
-            "pre" if pre_queue else "open",
+            "pre" if joining.pre_queue else "open",
             self._retention_ms,
             limits.per_user if limits is not None else 0,
             limits.per_address if limits is not None else 0,
@@ -267,23 +261,14 @@ class RedisQueueStore:
     async def is_open(self, show_id: str) -> bool:
         return bool(await self._client.hget(self._key(show_id, "meta"), "opened"))  # type: ignore[misc]
 
-    async def admit(
-        self,
-        show_id: str,
-        *,
-        now_ms: int,
-        rate: float,
-        max_active: int,
-        ttl_ms: int,
-        burst_ms: int,
-    ) -> AdmitResult:
-        keys = [self._key(show_id, p) for p in ("meta", "entries", "numbers", "active")]
+    async def admit_next(self, admitting: Admitting) -> AdmitResult:
+        keys = [self._key(admitting.show_id, p) for p in ("meta", "entries", "numbers", "active")]
         args: list[str | int] = [
-            now_ms,
-            repr(float(rate)),
-            max_active,
-            ttl_ms,
-            burst_ms,
+            admitting.now_ms,
+            repr(float(admitting.rate)),
+            admitting.max_active,
+            admitting.ttl_ms,
+            admitting.burst_ms,
             SCAN_SLACK,
         ]
         serving, issued, active, admitted = await self._admit(keys=keys, args=args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -66,8 +66,36 @@ def window_estimate(previous: int, current: int, now_ms: int, window_ms: int) ->
     return previous * (1 - elapsed / window_ms) + current
 
 
+@dataclass(frozen=True, slots=True)
+class Joining:
+    """One join as an adapter takes it (see ``QueueStore.join``)."""
+
+    show_id: str
+    user_id: str
+    entry_id: str
+    now_ms: int
+    pre_queue: bool
+    limits: JoinLimits | None
+
+
+@dataclass(frozen=True, slots=True)
+class Admitting:
+    """One tick's admission as an adapter takes it (see ``QueueStore.admit``)."""
+
+    show_id: str
+    now_ms: int
+    rate: float
+    max_active: int
+    ttl_ms: int
+    burst_ms: int
+
+
 class QueueStore(Protocol):
-    async def join(
+    """The queues' port. Its adapters subclass it: ``join`` and ``admit`` state their
+    arguments here once and hand them to the adapter's ``enter`` and ``admit_next`` as one
+    ``Joining`` and one ``Admitting``."""
+
+    def join(
         self,
         show_id: str,
         user_id: str,
@@ -76,11 +104,12 @@ class QueueStore(Protocol):
         now_ms: int,
         pre_queue: bool,
         limits: JoinLimits | None = None,
-    ) -> tuple[Entry, bool]:
+    ) -> Awaitable[tuple[Entry, bool]]:
         """The user's live entry (False) or a new one (True). Raises OpeningNeeded, and
         JoinLimited (counting nothing further) when ``limits`` are exceeded."""
-        ...
+        return self.enter(Joining(show_id, user_id, entry_id, now_ms, pre_queue, limits))
 
+    async def enter(self, joining: Joining) -> tuple[Entry, bool]: ...
     async def get(self, show_id: str, entry_id: str) -> Entry | None: ...
     async def leave(self, show_id: str, entry_id: str) -> Entry | None: ...
     async def pre_queue(self, show_id: str) -> list[str]: ...
@@ -89,7 +118,7 @@ class QueueStore(Protocol):
         ...
 
     async def is_open(self, show_id: str) -> bool: ...
-    async def admit(
+    def admit(
         self,
         show_id: str,
         *,
@@ -98,9 +127,11 @@ class QueueStore(Protocol):
         max_active: int,
         ttl_ms: int,
         burst_ms: int,
-    ) -> AdmitResult:
+    ) -> Awaitable[AdmitResult]:
         """Admit the next waiting numbers: rate x elapsed, bounded by max_active."""
-        ...
+        return self.admit_next(Admitting(show_id, now_ms, rate, max_active, ttl_ms, burst_ms))
+
+    async def admit_next(self, admitting: Admitting) -> AdmitResult: ...
 
     async def finish(self, show_id: str, user_id: str) -> None: ...
     async def state(self, show_id: str, now_ms: int) -> ServingState: ...
@@ -181,7 +212,7 @@ def _count_join(show: _Show, limits: JoinLimits, user_id: str, now_ms: int) -> N
         show.joins[(kind, who, window)] = current + 1
 
 
-class MemoryQueueStore:
+class MemoryQueueStore(QueueStore):
     """One process's queues; what ``boxoffice run`` uses without Redis."""
 
     def __init__(self) -> None:
@@ -193,23 +224,15 @@ class MemoryQueueStore:
     def _show(self, show_id: str) -> _Show:
         return self._shows.setdefault(show_id, _Show())
 
-    async def join(
-        self,
-        show_id: str,
-        user_id: str,
-        *,
-        entry_id: str,
-        now_ms: int,
-        pre_queue: bool,
-        limits: JoinLimits | None = None,
-    ) -> tuple[Entry, bool]:
+    async def enter(self, joining: Joining) -> tuple[Entry, bool]:
+        show_id, user_id, entry_id = joining.show_id, joining.user_id, joining.entry_id
         show = self._show(show_id)
-        if limits is not None:
-            _count_join(show, limits, user_id, now_ms)
+        if joining.limits is not None:
+            _count_join(show, joining.limits, user_id, joining.now_ms)
         existing = show.users.get(user_id)
         if existing is not None and show.entries[existing].stored_status != STORED_LEFT:
             return show.entries[existing], False
-        if not show.opened and not pre_queue:
+        if not show.opened and not joining.pre_queue:
             if show.pre:
                 raise OpeningNeeded(show_id)
             show.opened = True
@@ -220,7 +243,7 @@ class MemoryQueueStore:
             show.numbers[number] = entry_id
         else:
             show.pre[entry_id] = None
-        entry = Entry(entry_id, show_id, user_id, number, now_ms, STORED_WAITING)
+        entry = Entry(entry_id, show_id, user_id, number, joining.now_ms, STORED_WAITING)
         show.entries[entry_id] = entry
         show.users[user_id] = entry_id
         return entry, True
@@ -264,28 +287,20 @@ class MemoryQueueStore:
         show = self._shows.get(show_id)
         return show is not None and show.opened
 
-    async def admit(
-        self,
-        show_id: str,
-        *,
-        now_ms: int,
-        rate: float,
-        max_active: int,
-        ttl_ms: int,
-        burst_ms: int,
-    ) -> AdmitResult:
-        show = self._show(show_id)
+    async def admit_next(self, admitting: Admitting) -> AdmitResult:
+        now_ms = admitting.now_ms
+        show = self._show(admitting.show_id)
         for user_id, until in list(show.active.items()):
             if until <= now_ms:
                 del show.active[user_id]
         last = show.last_ms if show.last_ms is not None else now_ms
         budget, show.carry = admit_budget(
             carry=show.carry,
-            rate=rate,
+            rate=admitting.rate,
             elapsed_ms=now_ms - last,
-            burst_ms=burst_ms,
+            burst_ms=admitting.burst_ms,
             active=len(show.active),
-            max_active=max_active,
+            max_active=admitting.max_active,
         )
         show.last_ms = now_ms
         admitted: list[str] = []
@@ -296,7 +311,7 @@ class MemoryQueueStore:
             entry = show.entries.get(entry_id) if entry_id else None
             if entry is None or entry.stored_status != STORED_WAITING:
                 continue
-            until = now_ms + ttl_ms
+            until = now_ms + admitting.ttl_ms
             show.entries[entry.entry_id] = replace(
                 entry, stored_status=STORED_ADMITTED, admitted_until_ms=until
             )
