@@ -99,6 +99,12 @@ class BaseAdapter:
         for subscriber in list(self.broker.subscribers):
             await subscriber.stop()
 
+    async def ping(self) -> bool:
+        return bool(await self.broker.ping(timeout=2.0))
+
+    async def close(self) -> None:
+        await self.broker.stop()
+
     async def publish(self, topic: str, body: bytes, *, key: str, message_id: str) -> None:
         raise NotImplementedError
 

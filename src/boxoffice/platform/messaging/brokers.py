@@ -204,16 +204,13 @@ class RedisStreamsAdapter(BaseAdapter):
                 )
             await pipe.execute()
 
-    async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
-
     async def close(self) -> None:
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
             self._keeper = None
-        await self.broker.stop()
+        await super().close()
 
 
 class NatsJetStreamAdapter(BaseAdapter):
@@ -272,12 +269,6 @@ class NatsJetStreamAdapter(BaseAdapter):
             body, self.name(topic), stream=self.stream.name, headers={"Nats-Msg-Id": message_id}
         )
 
-    async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
-
-    async def close(self) -> None:
-        await self.broker.stop()
-
 
 class RabbitAdapter(BaseAdapter):
     kind = "rabbit"
@@ -313,12 +304,6 @@ class RabbitAdapter(BaseAdapter):
         await self.broker.publish(
             body, routing_key=topic, exchange=self.exchange, persist=True, message_id=message_id
         )
-
-    async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
-
-    async def close(self) -> None:
-        await self.broker.stop()
 
 
 ADAPTERS: dict[str, type[BaseAdapter]] = {

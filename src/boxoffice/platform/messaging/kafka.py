@@ -131,12 +131,6 @@ class KafkaAdapter(BaseAdapter):
         ]
         await asyncio.gather(*sent)
 
-    async def ping(self) -> bool:
-        return bool(await self.broker.ping(timeout=2.0))
-
-    async def close(self) -> None:
-        await self.broker.stop()
-
 
 async def _kafka_batch(message: Any) -> list[bytes]:
     return [record.value for record in message.raw_message]
