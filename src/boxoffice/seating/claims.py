@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     String,
     Table,
     and_,
@@ -77,6 +78,11 @@ def taken_at_now() -> ColumnElement[bool]:
     return or_(SEATS.c.status == SOLD, and_(SEATS.c.status == HELD, SEATS.c.hold_expires_at > _NOW))
 
 
+def taken_count(*where: ColumnElement[bool]) -> Select[int]:
+    """How many of the seats that ``where`` picks are taken at ``:now``."""
+    return select(func.count()).select_from(SEATS).where(*where, taken_at_now())
+
+
 def counter_lock(table: Table, row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     """Per dialect (``postgresql``, ``sqlite``, ``mysql``), the upsert of ``row`` that adds
     one to the existing row's ``claims`` instead: the row stays locked until commit, so the
@@ -107,15 +113,7 @@ _THE_SEATS = and_(
 
 _BUYER = {"show_id": bindparam("show"), "user_id": bindparam("buyer"), "claims": 1}
 _LOCK_BUYER = counter_lock(BUYERS, _BUYER, ["show_id", "user_id"])
-_OWNED = (
-    select(func.count())
-    .select_from(SEATS)
-    .where(
-        SEATS.c.show_id == bindparam("show"),
-        SEATS.c.holder_id == bindparam("buyer"),
-        taken_at_now(),
-    )
-)
+_OWNED = taken_count(SEATS.c.show_id == bindparam("show"), SEATS.c.holder_id == bindparam("buyer"))
 
 
 async def lock_buyer(uow: UnitOfWork, show_id: str, user_id: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from boxoffice.platform.db import table_of
 from boxoffice.platform.uow import UnitOfWork
@@ -20,14 +20,9 @@ from boxoffice.seating.models import Seat, ShowInventory
 
 SEATS, SHOWS = table_of(Seat), table_of(ShowInventory)
 
-_OWNED_IN_EVENT = (
-    select(func.count())
-    .select_from(SEATS)
-    .where(
-        SEATS.c.show_id.in_(select(SHOWS.c.show_id).where(SHOWS.c.event_id == bindparam("event"))),
-        SEATS.c.holder_id == bindparam("buyer"),
-        claims.taken_at_now(),
-    )
+_OWNED_IN_EVENT = claims.taken_count(
+    SEATS.c.show_id.in_(select(SHOWS.c.show_id).where(SHOWS.c.event_id == bindparam("event"))),
+    SEATS.c.holder_id == bindparam("buyer"),
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, update
 
 from boxoffice.platform.db import table_of
 from boxoffice.platform.uow import UnitOfWork
@@ -22,14 +22,8 @@ SEATS, LOCKS = table_of(Seat), table_of(TicketTypeLock)
 
 _ROW = {"show_id": bindparam("show"), "ticket_type_id": bindparam("type"), "claims": 1}
 _LOCK = claims.counter_lock(LOCKS, _ROW, ["show_id", "ticket_type_id"])
-_TAKEN_OF_TYPE = (
-    select(func.count())
-    .select_from(SEATS)
-    .where(
-        SEATS.c.show_id == bindparam("show"),
-        SEATS.c.ticket_type_id == bindparam("type"),
-        claims.taken_at_now(),
-    )
+_TAKEN_OF_TYPE = claims.taken_count(
+    SEATS.c.show_id == bindparam("show"), SEATS.c.ticket_type_id == bindparam("type")
 )
 _SET_TYPE = (
     update(SEATS)
