@@ -20,7 +20,7 @@ from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.tickets.models import Ticket
+from boxoffice.tickets.models import SEAT_COLUMNS, Ticket
 from boxoffice.tickets.schemas import AttendeeRead, SeatRead
 
 CSV_COLUMNS = (
@@ -28,12 +28,7 @@ CSV_COLUMNS = (
     "status",
     "holder_email",
     "holder_name",
-    "section",
-    "row",
-    "number",
-    "grade",
-    "price",
-    "currency",
+    *SEAT_COLUMNS,
     "order_id",
     "checked_in_at",
 )

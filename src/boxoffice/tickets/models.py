@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
 
+# The columns that say which seat a ticket is for and what it cost, in the order the
+# attendee list's CSV and the holder's data export show them.
+SEAT_COLUMNS = ("section", "row", "number", "grade", "price", "currency")
+
 
 class Ticket(Base):
     """One seat of one show for one holder. ``active_seat`` is the seat id while the ticket

@@ -33,7 +33,7 @@ from boxoffice.tickets.errors import (
 )
 from boxoffice.tickets.events import TicketCheckedIn, TicketsIssued
 from boxoffice.tickets.issuing import USED, VALID, VOID
-from boxoffice.tickets.models import Ticket
+from boxoffice.tickets.models import SEAT_COLUMNS, Ticket
 
 show_attendees = attendees.show_attendees
 export_attendees = attendees.export_attendees
@@ -137,12 +137,7 @@ async def export_of(uow: UnitOfWork, user: Principal) -> dict[str, Any]:
         "event_id",
         "title",
         "starts_at",
-        "section",
-        "row",
-        "number",
-        "grade",
-        "price",
-        "currency",
+        *SEAT_COLUMNS,
         "status",
         "issued_at",
         "checked_in_at",
