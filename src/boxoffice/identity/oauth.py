@@ -260,20 +260,12 @@ def kakao_identity(name: str, body: Any) -> ProviderIdentity:
     account = body.get("kakao_account") or {}
     properties = body.get("properties") or {}
     profile = account.get("profile") or {}
-    email = account.get("email") if isinstance(account.get("email"), str) else None
+    nickname = profile.get("nickname") or properties.get("nickname")
     verified = (
-        email is not None
-        and account.get("is_email_verified") is True
+        account.get("is_email_verified") is True
         and account.get("is_email_valid") is not False  # Kakao marks expired addresses invalid
     )
-    nickname = profile.get("nickname") or properties.get("nickname")
-    return ProviderIdentity(
-        provider=name,
-        subject=str(body["id"]),
-        email=email,
-        email_verified=verified,
-        name=nickname if isinstance(nickname, str) else None,
-    )
+    return ProviderIdentity.of(name, body["id"], account.get("email"), nickname, verified=verified)
 
 
 # --- OIDC -----------------------------------------------------------------------------

@@ -52,6 +52,21 @@ class ProviderIdentity:
     email_verified: bool
     name: str | None
 
+    @classmethod
+    def of(
+        cls, provider: str, subject: object, email: object, name: object, *, verified: bool
+    ) -> ProviderIdentity:
+        """From a provider's loosely typed answer: the e-mail and the name count only when
+        they are strings, and the e-mail is verified only when there is one."""
+        address = email if isinstance(email, str) else None
+        return cls(
+            provider=provider,
+            subject=str(subject),
+            email=address,
+            email_verified=address is not None and verified,
+            name=name if isinstance(name, str) else None,
+        )
+
 
 @dataclass
 class _Cached:
@@ -186,13 +201,11 @@ async def verify_id_token(
 
 
 def oidc_identity(name: str, claims: Mapping[str, Any]) -> ProviderIdentity:
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    verified = email is not None and claims.get("email_verified") in (True, "true")
     display = claims.get("name") or claims.get("given_name") or claims.get("nickname")
-    return ProviderIdentity(
-        provider=name,
-        subject=str(claims["sub"]),
-        email=email,
-        email_verified=verified,
-        name=display if isinstance(display, str) else None,
+    return ProviderIdentity.of(
+        name,
+        claims["sub"],
+        claims.get("email"),
+        display,
+        verified=claims.get("email_verified") in (True, "true"),
     )
