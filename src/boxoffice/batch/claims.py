@@ -58,6 +58,21 @@ async def ensure_state(uow: UnitOfWork, job: str, baseline: datetime) -> JobStat
     return state
 
 
+async def _update(
+    uow: UnitOfWork, model: Any, where: list[ColumnElement[bool]], values: dict[str, Any]
+) -> int:
+    """``UPDATE model SET values WHERE where``: how many rows it changed."""
+    result = await uow.session.execute(
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _held_by(job: str, run_id: str) -> list[ColumnElement[bool]]:
+    """The job's state while ``run_id`` holds it."""
+    return [JobState.job == job, JobState.running_run_id == run_id]
+
+
 def _same(column: Any, value: Any) -> ColumnElement[bool]:
     result: ColumnElement[bool] = column.is_(None) if value is None else column == value
     return result
@@ -92,13 +107,7 @@ async def claim(
     if tick is not None:
         conditions.append(_same(JobState.last_tick_at, state.last_tick_at))
         values["last_tick_at"] = tick
-    taken = await uow.session.execute(
-        update(JobState)
-        .where(*conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if await _update(uow, JobState, conditions, values) != 1:
         await uow.rollback()
         return Claim(Outcome.STALE)
     if observed_run is not None:
@@ -125,29 +134,21 @@ async def claim(
 
 async def _abandon(uow: UnitOfWork, run_id: str, now: datetime) -> None:
     """Mark the run whose claim ran out as abandoned (its process died or hung)."""
-    await uow.session.execute(
-        update(JobRun)
-        .where(JobRun.id == run_id, JobRun.status == RUNNING)
-        .values(
-            status=ABANDONED,
-            finished_at=now,
-            error="The process running it stopped renewing its claim (it died or hung).",
-        )
-        .execution_options(synchronize_session=False)
+    stopped = "The process running it stopped renewing its claim (it died or hung)."
+    await _update(
+        uow,
+        JobRun,
+        [JobRun.id == run_id, JobRun.status == RUNNING],
+        {"status": ABANDONED, "finished_at": now, "error": stopped},
     )
 
 
 async def renew(uow: UnitOfWork, job: str, run_id: str, claim_ttl: float) -> bool:
     """Extend a live run's claim; False when the claim was lost (taken over)."""
     expires = uow.clock.now() + timedelta(seconds=claim_ttl)
-    result = await uow.session.execute(
-        update(JobState)
-        .where(JobState.job == job, JobState.running_run_id == run_id)
-        .values(running_expires_at=expires)
-        .execution_options(synchronize_session=False)
-    )
+    renewed = await _update(uow, JobState, _held_by(job, run_id), {"running_expires_at": expires})
     await uow.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return renewed == 1
 
 
 async def finish(
@@ -155,26 +156,18 @@ async def finish(
 ) -> None:
     """Record the outcome and give the job back (only if this run still holds it)."""
     now = uow.clock.now()
-    await uow.session.execute(
-        update(JobRun)
-        .where(JobRun.id == run_id)
-        .values(
-            finished_at=now,
-            status=SUCCEEDED if error is None else FAILED,
-            rows_affected=rows,
-            error=None if error is None else error[:ERROR_LIMIT],
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await uow.session.execute(
-        update(JobState)
-        .where(JobState.job == job, JobState.running_run_id == run_id)
-        .values(
-            running_run_id=None,
-            running_holder=None,
-            running_expires_at=None,
-            last_run_id=run_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    outcome = {
+        "finished_at": now,
+        "status": SUCCEEDED if error is None else FAILED,
+        "rows_affected": rows,
+        "error": None if error is None else error[:ERROR_LIMIT],
+    }
+    await _update(uow, JobRun, [JobRun.id == run_id], outcome)
+    released = {
+        "running_run_id": None,
+        "running_holder": None,
+        "running_expires_at": None,
+        "last_run_id": run_id,
+    }
+    await _update(uow, JobState, _held_by(job, run_id), released)
     await uow.commit()
