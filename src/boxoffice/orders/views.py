@@ -112,8 +112,8 @@ async def _receipt(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
 
 
 async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Order:
-    order = await uow.session.get(Order, order_id)
-    if order is None or not user.acts_for(order.user_id):
+    order = await uow.get_for(Order, order_id, user)
+    if order is None:
         raise OrderNotFound(f"Order {order_id} not found.")
     return order
 

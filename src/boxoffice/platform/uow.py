@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 import structlog
 from sqlalchemy import insert
@@ -21,9 +21,20 @@ from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.outbox import OutboxMessage
 
+if TYPE_CHECKING:
+    from boxoffice.platform.security import Principal
+
 AfterCommit = Callable[[], Awaitable[None]]
 INSERT_OUTBOX = insert(table_of(OutboxMessage))
 log = structlog.get_logger("boxoffice.uow")
+
+
+class _Owned(Protocol):
+    @property
+    def user_id(self) -> str: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=_Owned)
 
 
 class UnitOfWork:
@@ -122,6 +133,13 @@ class UnitOfWork:
                 log.exception(
                     "after_commit_failed", callback=getattr(callback, "__qualname__", "?")
                 )
+
+    async def get_for(self, model: type[OwnedT], key: str, principal: Principal) -> OwnedT | None:
+        """The row of ``model`` with primary key ``key`` when ``principal`` may see it (it is
+        theirs, or they are an admin); None otherwise, so that the caller answers "not found"
+        and nobody learns whether another user's row exists."""
+        row = await self.session.get(model, key)
+        return row if row is not None and principal.acts_for(row.user_id) else None
 
     async def rollback(self) -> None:
         self._events = []

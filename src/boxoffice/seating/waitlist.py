@@ -149,8 +149,8 @@ async def leave(runtime: Runtime, entry_id: str, user: Principal) -> None:
 
 
 async def _visible(uow: UnitOfWork, entry_id: str, user: Principal) -> WaitlistEntry:
-    entry = await uow.session.get(WaitlistEntry, entry_id)
-    if entry is None or not user.acts_for(entry.user_id):
+    entry = await uow.get_for(WaitlistEntry, entry_id, user)
+    if entry is None:
         raise WaitlistEntryNotFound(f"Waitlist entry {entry_id} not found.")
     return entry
 

@@ -202,8 +202,8 @@ async def list_tickets(
 
 async def get_ticket(uow: UnitOfWork, user: Principal, ticket_id: str) -> Ticket:
     """The holder's ticket; anyone else (admins aside) gets ``TicketNotFound``."""
-    ticket = await uow.session.get(Ticket, ticket_id)
-    if ticket is None or not user.acts_for(ticket.user_id):
+    ticket = await uow.get_for(Ticket, ticket_id, user)
+    if ticket is None:
         raise TicketNotFound()
     return ticket
 
