@@ -43,11 +43,7 @@ async def change_password(
     user.password_hash = await passwords.hash_password(runtime.settings, new)
     user.updated_at = now
     families = await sessions.revoke_all(uow, user.id, now, keep=principal.sid)  # not ours
-    uow.record(
-        PasswordChanged(
-            user_id=user.id, email=user.email, display_name=user.name, locale=user.locale
-        )
-    )
+    uow.record(PasswordChanged.to(user))
     await uow.commit()
     await sessions.tell_logins_ended(runtime, user.id, families)
 
@@ -71,9 +67,6 @@ async def request_email_change(
     )
     url, expires_at = email_verification.new_link(uow, runtime, user, to=new)
     uow.record(
-        EmailVerificationRequested(
-            user_id=user.id, email=new, display_name=user.name, locale=user.locale,
-            verify_url=url, expires_at=expires_at,
-        )
-    )  # fmt: skip
+        EmailVerificationRequested.to(user, email=new, verify_url=url, expires_at=expires_at)
+    )
     await uow.commit()

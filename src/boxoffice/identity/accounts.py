@@ -38,11 +38,4 @@ def add_user(
 
 def registered(user: User, via: str, verify_url: str = "") -> UserRegistered:
     """The event of ``user`` joining ``via`` "password", "seed" or a social provider."""
-    return UserRegistered(
-        user_id=user.id,
-        email=user.email,
-        display_name=user.name,
-        locale=user.locale,
-        via=via,
-        verify_url=verify_url,
-    )
+    return UserRegistered.to(user, via=via, verify_url=verify_url)

@@ -64,12 +64,7 @@ async def request_link(uow: UnitOfWork, runtime: Runtime, principal: Principal) 
         Rule("verify-account", PER_ACCOUNT_PER_HOUR, 3600), user.id, detail=detail
     )
     url, expires_at = new_link(uow, runtime, user)
-    uow.record(
-        EmailVerificationRequested(
-            user_id=user.id, email=user.email, display_name=user.name, locale=user.locale,
-            verify_url=url, expires_at=expires_at,
-        )
-    )  # fmt: skip
+    uow.record(EmailVerificationRequested.to(user, verify_url=url, expires_at=expires_at))
     await uow.commit()
     return True
 

@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol, Self
 
 from boxoffice.platform.events import DomainEvent
 
 
+class Addressee(Protocol):
+    """Whom a mail goes to: what the events below copy of a user."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+
+
 @dataclass(frozen=True, kw_only=True)
-class UserRegistered(DomainEvent):
-    context, name = "identity", "UserRegistered"
+class MailedToUser(DomainEvent):
+    """An event that e-mails the user: whom to write to, by which name, in which language;
+    the user is the aggregate."""
+
     user_id: str
     email: str
     display_name: str
     locale: str
-    via: str  # "password" or the social provider
-    verify_url: str = ""  # a password sign-up: the link that verifies the e-mail (welcome mail)
 
     @property
     def aggregate_id(self) -> str:
         return self.user_id
+
+    @classmethod
+    def to(cls, user: Addressee, **fields: Any) -> Self:
+        """The event addressed to ``user``; ``fields`` are the event's own (an ``email`` among
+        them writes to that address instead of the account's)."""
+        addressee = {
+            "user_id": user.id,
+            "email": user.email,
+            "display_name": user.name,
+            "locale": user.locale,
+        }
+        return cls(**(addressee | fields))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRegistered(MailedToUser):
+    context, name = "identity", "UserRegistered"
+    via: str  # "password" or the social provider
+    verify_url: str = ""  # a password sign-up: the link that verifies the e-mail (welcome mail)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,38 +67,22 @@ class SellerApproved(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PasswordResetRequested(DomainEvent):
+class PasswordResetRequested(MailedToUser):
     """Someone asked to reset the account's password: e-mail it the link (``reset_url``
     carries the single-use secret; see docs/accounts.md for why it rides the outbox)."""
 
     context, name = "identity", "PasswordResetRequested"
-    user_id: str
-    email: str
-    display_name: str
-    locale: str
     reset_url: str
     expires_at: str
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.user_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class EmailVerificationRequested(DomainEvent):
+class EmailVerificationRequested(MailedToUser):
     """The account asked for a new verification link (``verify_url`` carries the secret)."""
 
     context, name = "identity", "EmailVerificationRequested"
-    user_id: str
-    email: str
-    display_name: str
-    locale: str
     verify_url: str
     expires_at: str
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.user_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,18 +98,10 @@ class AccountDeleted(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PasswordChanged(DomainEvent):
+class PasswordChanged(MailedToUser):
     """The account's password was changed by its owner: tell them (it may not have been)."""
 
     context, name = "identity", "PasswordChanged"
-    user_id: str
-    email: str
-    display_name: str
-    locale: str
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.user_id
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,11 +59,8 @@ async def request_reset(uow: UnitOfWork, runtime: Runtime, email: str, client: s
     )  # fmt: skip
     base = runtime.settings.public_url.rstrip("/")
     uow.record(
-        PasswordResetRequested(
-            user_id=user.id,
-            email=user.email,
-            display_name=user.name,
-            locale=user.locale,
+        PasswordResetRequested.to(
+            user,
             reset_url=f"{base}/reset-password?{urlencode({'token': secret})}",
             expires_at=expires_at.isoformat(),
         )
