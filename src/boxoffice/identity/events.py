@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from boxoffice.platform.events import DomainEvent
 
-
-class Addressee(Protocol):
-    """Whom a mail goes to: what the events below copy of a user."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def locale(self) -> str: ...
+if TYPE_CHECKING:
+    from boxoffice.identity.models import User
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +26,7 @@ class MailedToUser(DomainEvent):
         return self.user_id
 
     @classmethod
-    def to(cls, user: Addressee, **fields: Any) -> Self:
+    def to(cls, user: User, **fields: Any) -> Self:
         """The event addressed to ``user``; ``fields`` are the event's own (an ``email`` among
         them writes to that address instead of the account's)."""
         addressee = {
