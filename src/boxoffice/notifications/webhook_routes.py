@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from boxoffice.notifications import webhooks
-from boxoffice.notifications.models import WebhookEndpoint
+from boxoffice.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from boxoffice.platform.deps import RuntimeDep, SellerUser, UoW
 from boxoffice.platform.openapi import problems
 
@@ -48,6 +48,7 @@ class EndpointList(BaseModel):
 
 
 class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     at: datetime
     status_code: int | None
     error: str | None
@@ -78,6 +79,12 @@ def _read(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "created_at": endpoint.created_at,
         "disabled_at": endpoint.disabled_at,
     }
+
+
+def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> DeliveryRead:
+    """The delivery's row with its attempts (the row's own ``attempts`` only counts them)."""
+    columns = {name: getattr(row, name) for name in DeliveryRead.model_fields.keys() - {"attempts"}}
+    return DeliveryRead.model_validate({**columns, "attempts": attempts})
 
 
 @router.post(
@@ -129,25 +136,7 @@ async def delete_webhook(endpoint_id: str, uow: UoW, seller: SellerUser) -> Resp
 async def list_webhook_deliveries(endpoint_id: str, uow: UoW, seller: SellerUser) -> Any:
     """The newest 50 deliveries, each with its attempts."""
     rows = await webhooks.deliveries(uow, seller, endpoint_id)
-    return DeliveryList(
-        items=[
-            DeliveryRead(
-                id=row.id,
-                event_id=row.event_id,
-                event_type=row.event_type,
-                status=row.status,
-                created_at=row.created_at,
-                delivered_at=row.delivered_at,
-                attempts=[
-                    AttemptRead(
-                        at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms
-                    )
-                    for a in attempts
-                ],
-            )
-            for row, attempts in rows
-        ]
-    )
+    return DeliveryList(items=[_delivery(row, attempts) for row, attempts in rows])
 
 
 @router.post(
