@@ -257,10 +257,12 @@ async def check_in(
         _refuse_scan(ticket, user, show_id, staff=staff)
     uow.record(
         TicketCheckedIn(
-            ticket_id=ticket.id, show_id=ticket.show_id, checked_in_at=now,
+            ticket_id=ticket.id,
+            show_id=ticket.show_id,
+            checked_in_at=now,
             seller_id=ticket.seller_id,
         )
-    )  # fmt: skip
+    )
     await uow.commit()
     await uow.session.refresh(ticket)
     return ticket

@@ -35,9 +35,12 @@ async def follow_show(event: ShowRescheduled, delivery: Delivery) -> None:
         for user_id in holders:
             uow.record(
                 ShowMovedNotice(
-                    user_id=user_id, show_id=event.show_id, title=event.title,
-                    old_starts_at=event.old_starts_at, new_starts_at=event.new_starts_at,
+                    user_id=user_id,
+                    show_id=event.show_id,
+                    title=event.title,
+                    old_starts_at=event.old_starts_at,
+                    new_starts_at=event.new_starts_at,
                     free_refund_until=event.free_refund_until,
                 )
-            )  # fmt: skip
+            )
         await delivery.commit(uow)
