@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class TicketSeat(Protocol):
@@ -41,3 +41,9 @@ class TicketIssue:
     title: str
     starts_at: datetime | None
     currency: str
+
+    @classmethod
+    def of(cls, row: object, **changes: Any) -> TicketIssue:
+        """An issue with ``row``'s values of its attributes (a ticket has them all), and
+        ``changes``."""
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)} | changes)

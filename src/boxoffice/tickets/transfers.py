@@ -149,17 +149,9 @@ def _close(uow: UnitOfWork, transfer: TicketTransfer, status: str) -> None:
 
 def _reissue(runtime: Runtime, ticket: Ticket, holder_id: str, now: datetime) -> Ticket:
     """The ticket's seat for ``holder_id``: a new ticket, so a new code (the old one void)."""
-    issue = TicketIssue(
-        order_id=ticket.order_id,
-        user_id=holder_id,
-        show_id=ticket.show_id,
-        event_id=ticket.event_id,
-        seller_id=ticket.seller_id,
-        title=ticket.title,
-        starts_at=ticket.starts_at,
-        currency=ticket.currency,
-    )
-    # The old ticket is its own seat: it has the six columns a TicketSeat names.
+    # The old ticket is its own issue and its own seat: it has the columns a TicketIssue
+    # and a TicketSeat name.
+    issue = TicketIssue.of(ticket, user_id=holder_id)
     return Ticket(**issuing.new_ticket(code_key(runtime), issue, ticket, now))
 
 
