@@ -17,7 +17,6 @@ from boxoffice.platform.deps import (
 )
 from boxoffice.platform.openapi import problems
 from boxoffice.tickets import service
-from boxoffice.tickets.models import Ticket, TicketTransfer
 from boxoffice.tickets.schemas import (
     CheckIn,
     CheckInRead,
@@ -35,25 +34,6 @@ router = APIRouter(tags=["tickets"])
 _ERRORS = problems(401, {404: "no such ticket for this user"})
 
 
-def ticket_read(ticket: Ticket) -> TicketRead:
-    return TicketRead(
-        id=ticket.id,
-        order_id=ticket.order_id,
-        show_id=ticket.show_id,
-        event_id=ticket.event_id,
-        title=ticket.title,
-        starts_at=ticket.starts_at,
-        seat=SeatRead.of_ticket(ticket),
-        price=ticket.price,
-        currency=ticket.currency,
-        status=ticket.status,
-        code=ticket.code,
-        issued_at=ticket.issued_at,
-        checked_in_at=ticket.checked_in_at,
-        voided_at=ticket.voided_at,
-    )
-
-
 @router.get("/users/me/tickets", response_model=TicketPage)
 async def list_my_tickets(
     uow: UoW,
@@ -62,12 +42,12 @@ async def list_my_tickets(
     limit: PageLimit = 20,
 ) -> Any:
     tickets, next_cursor = await service.list_tickets(uow, user, cursor=cursor, limit=limit)
-    return TicketPage(items=[ticket_read(t) for t in tickets], next_cursor=next_cursor)
+    return TicketPage(items=[TicketRead.of_ticket(t) for t in tickets], next_cursor=next_cursor)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead, responses=_ERRORS)
 async def get_ticket(ticket_id: str, uow: ReadUoW, user: CurrentUser) -> Any:
-    return ticket_read(await service.get_ticket(uow, user, ticket_id))
+    return TicketRead.of_ticket(await service.get_ticket(uow, user, ticket_id))
 
 
 @router.get(
@@ -124,22 +104,6 @@ _TRANSFER_ERRORS = problems(
 )
 
 
-def transfer_read(transfer: TicketTransfer, direction: str) -> TransferRead:
-    return TransferRead.model_validate(
-        {
-            "id": transfer.id,
-            "ticket_id": transfer.ticket_id,
-            "show_id": transfer.show_id,
-            "direction": direction,
-            "to_email": transfer.to_email,
-            "status": transfer.status,
-            "new_ticket_id": transfer.new_ticket_id,
-            "created_at": transfer.created_at,
-            "closed_at": transfer.closed_at,
-        }
-    )
-
-
 @router.post(
     "/tickets/{ticket_id}/transfers",
     response_model=TransferRead,
@@ -152,19 +116,21 @@ async def offer_ticket_transfer(
     """Offer the ticket to another account by e-mail (e-mailed to them); the ticket stays
     the holder's until they accept. One pending transfer per ticket."""
     transfer = await service.offer_transfer(uow, runtime, user, ticket_id, body.to_email)
-    return transfer_read(transfer, "sent")
+    return TransferRead.of_transfer(transfer, "sent")
 
 
 @router.get("/users/me/transfers", response_model=TransferList, responses=problems(401))
 async def list_my_transfers(uow: ReadUoW, user: CurrentUser) -> Any:
     """Transfers sent and received (to this account or its e-mail), newest first (100)."""
     rows = await service.my_transfers(uow, user)
-    return TransferList(items=[transfer_read(t, direction) for t, direction in rows])
+    return TransferList(items=[TransferRead.of_transfer(t, direction) for t, direction in rows])
 
 
 def _answer(answered: Any, direction: str) -> TransferAnswer:
-    ticket = ticket_read(answered.ticket) if answered.ticket is not None else None
-    return TransferAnswer(transfer=transfer_read(answered.transfer, direction), ticket=ticket)
+    ticket = TicketRead.of_ticket(answered.ticket) if answered.ticket is not None else None
+    return TransferAnswer(
+        transfer=TransferRead.of_transfer(answered.transfer, direction), ticket=ticket
+    )
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from boxoffice.tickets.models import Ticket
+    from boxoffice.tickets.models import Ticket, TicketTransfer
 
 
 class SeatRead(BaseModel):
@@ -45,6 +45,12 @@ class TicketRead(BaseModel):
     issued_at: datetime
     checked_in_at: datetime | None
     voided_at: datetime | None
+
+    @classmethod
+    def of_ticket(cls, ticket: Ticket) -> TicketRead:
+        """The holder's view of the ticket: its own columns, and its seat."""
+        columns = {name: getattr(ticket, name) for name in cls.model_fields.keys() - {"seat"}}
+        return cls.model_validate({**columns, "seat": SeatRead.of_ticket(ticket)})
 
 
 class TicketPage(BaseModel):
@@ -126,6 +132,14 @@ class TransferRead(BaseModel):
     )
     created_at: datetime
     closed_at: datetime | None
+
+    @classmethod
+    def of_transfer(cls, transfer: TicketTransfer, direction: str) -> TransferRead:
+        """The transfer's columns, as the holder (``sent``) or receiver (``received``) sees it."""
+        columns = {
+            name: getattr(transfer, name) for name in cls.model_fields.keys() - {"direction"}
+        }
+        return cls.model_validate({**columns, "direction": direction})
 
 
 class TransferAnswer(BaseModel):
