@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import backends
-from tests.support.processes import free_port
+from tests.support.processes import free_port_to_listen_on_later
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def test_benchmark_runs_with_its_invariants_at_zero(name: str, tmp_path: Path) -
             backends.require_nginx()
         else:
             backends.require_service(service)
-    arguments = [str(free_port()) if a == FREE_PORT else a for a in TINY[name]]
+    arguments = [str(free_port_to_listen_on_later()) if a == FREE_PORT else a for a in TINY[name]]
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / f"{name.removesuffix('_embedded')}.py"), *arguments],
         cwd=tmp_path,

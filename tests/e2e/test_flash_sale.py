@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import backends
-from tests.support.processes import free_port
+from tests.support.processes import free_port_to_listen_on_later
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,7 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
             "--waitlist-wait-seconds",
             "60",
             "--port",
-            str(free_port()),  # not a fixed one: other runs on the machine may hold it
+            str(free_port_to_listen_on_later()),  # not fixed: other runs may hold any one
             "--out",
             str(out),
         ],

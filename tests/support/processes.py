@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,6 +28,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_to_listen_on_later() -> int:
+    """A free port below the kernel's ephemeral range, for a server that binds it only after
+    a while (the topology's gateway, after migrations and the API processes): a port from
+    ``free_port`` may meanwhile be given to one of the many outgoing connections made in
+    between, and the server then fails with "Address already in use"."""
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    first_ephemeral = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for _ in range(100):
+        port = random.randrange(20_000, max(first_ephemeral, 20_001))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
 
 
 def boxoffice_command(*args: str) -> list[str]:
