@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from boxoffice.notifications import webhooks
 from boxoffice.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from boxoffice.platform.db import record_of
 from boxoffice.platform.deps import RuntimeDep, SellerUser, UoW
 from boxoffice.platform.openapi import problems
 
@@ -83,8 +84,7 @@ def _read(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> DeliveryRead:
     """The delivery's row with its attempts (the row's own ``attempts`` only counts them)."""
-    columns = {name: getattr(row, name) for name in DeliveryRead.model_fields.keys() - {"attempts"}}
-    return DeliveryRead.model_validate({**columns, "attempts": attempts})
+    return record_of(DeliveryRead, row, attempts=attempts)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from sqlalchemy import (
     DateTime,
@@ -41,9 +41,6 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 
 from boxoffice.platform.sqlite_inline import inline_creator
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -101,18 +98,24 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-Record = TypeVar("Record", bound="DataclassInstance")
+Record = TypeVar("Record")
 
 
-def record_of(record: type[Record], row: object) -> Record:
-    """The dataclass a contract hands out, from a row whose attributes carry its fields'
-    names: what a context shows of its table without handing out the ORM object."""
-    return record(**{name: getattr(row, name) for name in _field_names(record)})
+def record_of(record: type[Record], row: object, **given: Any) -> Record:
+    """A dataclass a contract hands out, or a response model, from a row whose attributes
+    carry its fields' names: what a context shows of its table without handing out the ORM
+    object. ``given`` are the fields the row does not carry, or carries otherwise."""
+    copied = {
+        name: getattr(row, name) for name in _field_names(cast(type, record)) if name not in given
+    }
+    return record(**copied, **given)
 
 
 @cache
-def _field_names(record: type[DataclassInstance]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(record) if f.init)
+def _field_names(record: Any) -> tuple[str, ...]:
+    if dataclasses.is_dataclass(record):
+        return tuple(f.name for f in dataclasses.fields(record) if f.init)
+    return tuple(record.model_fields)  # a pydantic model
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class TicketSeat(Protocol):
@@ -41,9 +41,3 @@ class TicketIssue:
     title: str
     starts_at: datetime | None
     currency: str
-
-    @classmethod
-    def of(cls, row: object, **changes: Any) -> TicketIssue:
-        """An issue with ``row``'s values of its attributes (a ticket has them all), and
-        ``changes``."""
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)} | changes)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boxoffice.platform.db import record_of
+
 if TYPE_CHECKING:
     from boxoffice.tickets.models import Ticket, TicketTransfer
 
@@ -49,8 +51,7 @@ class TicketRead(BaseModel):
     @classmethod
     def of_ticket(cls, ticket: Ticket) -> TicketRead:
         """The holder's view of the ticket: its own columns, and its seat."""
-        columns = {name: getattr(ticket, name) for name in cls.model_fields.keys() - {"seat"}}
-        return cls.model_validate({**columns, "seat": SeatRead.of_ticket(ticket)})
+        return record_of(cls, ticket, seat=SeatRead.of_ticket(ticket))
 
 
 class TicketPage(BaseModel):
@@ -136,10 +137,7 @@ class TransferRead(BaseModel):
     @classmethod
     def of_transfer(cls, transfer: TicketTransfer, direction: str) -> TransferRead:
         """The transfer's columns, as the holder (``sent``) or receiver (``received``) sees it."""
-        columns = {
-            name: getattr(transfer, name) for name in cls.model_fields.keys() - {"direction"}
-        }
-        return cls.model_validate({**columns, "direction": direction})
+        return record_of(cls, transfer, direction=direction)
 
 
 class TransferAnswer(BaseModel):

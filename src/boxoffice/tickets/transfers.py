@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.identity import service as identity
+from boxoffice.platform.db import record_of
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -151,7 +152,7 @@ def _reissue(runtime: Runtime, ticket: Ticket, holder_id: str, now: datetime) ->
     """The ticket's seat for ``holder_id``: a new ticket, so a new code (the old one void)."""
     # The old ticket is its own issue and its own seat: it has the columns a TicketIssue
     # and a TicketSeat name.
-    issue = TicketIssue.of(ticket, user_id=holder_id)
+    issue = record_of(TicketIssue, ticket, user_id=holder_id)
     return Ticket(**issuing.new_ticket(code_key(runtime), issue, ticket, now))
 
 
