@@ -221,9 +221,21 @@ def up(args: argparse.Namespace) -> Topology:
     for name in topology.commands:
         topology.pids[name] = respawn(topology, name).pid
     topology.save()
+    try:  # a start that fails half-way (a port taken, a role dead) leaves nothing running
+        _open_gateway(args, topology, state_dir, nginx)
+    except BaseException:
+        down(argparse.Namespace(state_dir=str(state_dir)))
+        raise
+    return topology
+
+
+def _open_gateway(
+    args: argparse.Namespace, topology: Topology, state_dir: Path, nginx: str
+) -> None:
+    """Once the API processes answer: nginx in front of them, and every role still alive."""
+    api_ports = topology.api_ports
     for port in api_ports:
         _wait(f"http://127.0.0.1:{port}/ready", topology, f"api-{port}")
-
     (state_dir / "boxoffice.conf").write_text(
         render_gateway(args.port, api_ports, args.rate, args.burst, args.sse_per_address)
     )
@@ -238,9 +250,7 @@ def up(args: argparse.Namespace) -> Topology:
     for role in topology.commands:  # a role that died at start-up is a failed start
         if not _pid_alive(topology.pids[role]):
             log = (state_dir / "logs" / f"{role}.log").read_text()[-2000:]
-            down(argparse.Namespace(state_dir=str(state_dir)))
             raise SystemExit(f"{role} exited at start-up:\n{log}")
-    return topology
 
 
 def respawn(topology: Topology, name: str) -> subprocess.Popen[bytes]:
