@@ -47,26 +47,50 @@ class UnitOfWork:
         # READ_ONLY): on SQLite its transaction then begins deferred (a snapshot, no write
         # lock), so reads never queue behind writers.
         self.read_only = read_only
+        self._entered = False
         self._session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None  # of the current transaction
+        # The connection this unit opened itself (no session yet), which it commits.
+        self._own: AsyncConnection | None = None
         self._events: list[DomainEvent] = []
         self._after_commit: list[AfterCommit] = []
 
     @property
     def session(self) -> AsyncSession:
-        if self._session is None:
+        """The ORM session, made on first use: a use case that only runs Core statements
+        (the checkout's hot writes) never pays for one. Made after :meth:`connection`, it
+        joins that connection's transaction, which the unit still commits."""
+        if not self._entered:
             raise RuntimeError("unit of work used outside 'async with'")
+        if self._session is None:
+            if self._own is None:
+                self._session = self._sessions()
+            else:
+                self._session = self._sessions(bind=self._own)
         return self._session
 
     async def connection(self) -> AsyncConnection:
         """The unit's connection, in its transaction, for Core statements: the hot writes
-        skip the ORM's per-row bookkeeping (identity map, flush ordering)."""
+        skip the ORM's per-row bookkeeping (identity map, flush ordering). Without a
+        session yet it is checked out of the engine and begun here (a session's begin and
+        commit machinery costs about as much as the statement itself)."""
         if self._connection is None:
-            self._connection = await self.session.connection()
+            if self._session is not None:
+                self._connection = await self._session.connection()
+            else:
+                if not self._entered:
+                    raise RuntimeError("unit of work used outside 'async with'")
+                own = await self._sessions.kw["bind"].connect()
+                try:
+                    await own.begin()
+                except BaseException:
+                    await own.close()
+                    raise
+                self._connection = self._own = own
         return self._connection
 
     async def __aenter__(self) -> Self:
-        self._session = self._sessions()
+        self._entered = True
         self._events = []
         self._after_commit = []
         return self
@@ -77,19 +101,29 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session, self._session = self._session, None
-        self._connection = None
+        self._entered = False
         self._events, self._after_commit = [], []
-        if session is not None:
-            # close() detaches the objects first, then rolls back whatever was not committed:
-            # what a read-only use case returns stays readable (a rollback would expire it),
-            # and a half-done use case is undone.
-            try:
+        # close() detaches the objects first, then rolls back whatever was not committed:
+        # what a read-only use case returns stays readable (a rollback would expire it),
+        # and a half-done use case is undone.
+        try:
+            await self._release()
+        except Exception:
+            # The connection died: the server rolls back what was not committed, and
+            # what was committed stays. Failing the request now would misreport it.
+            log.warning("unit_of_work_close_failed", exc_info=True)
+
+    async def _release(self) -> None:
+        """Close the session and give back the unit's own connection (rolling back what
+        was not committed); the unit may begin again afterwards."""
+        session, own = self._session, self._own
+        self._session = self._own = self._connection = None
+        try:
+            if session is not None:
                 await session.close()
-            except Exception:
-                # The connection died: the server rolls back what was not committed, and
-                # what was committed stays. Failing the request now would misreport it.
-                log.warning("unit_of_work_close_failed", exc_info=True)
+        finally:
+            if own is not None:
+                await own.close()
 
     def record(self, event: DomainEvent) -> None:
         """Publish ``event`` when (and only if) this unit of work commits."""
@@ -104,7 +138,7 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     async def commit(self) -> None:
-        session = self.session
+        session = self._session
         if self._events:
             now = self.clock.now()
             rows = [
@@ -121,10 +155,19 @@ class UnitOfWork:
             ]
             self._events = []
             # One multi-row INSERT on the unit's connection, whatever else it flushes.
-            await session.flush()
+            if session is not None:
+                await session.flush()
             await (await self.connection()).execute(INSERT_OUTBOX, rows)
-        self._connection = None
-        await session.commit()
+        own = self._own
+        if own is None:
+            self._connection = None
+            if session is not None:
+                await session.commit()
+        else:
+            if session is not None:
+                await session.flush()  # the session's changes, in the unit's transaction
+            await own.commit()
+            await self._release()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:
@@ -144,5 +187,9 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._events = []
         self._after_commit = []
+        if self._own is not None:
+            await self._release()  # closing the unit's own connection rolls it back
+            return
         self._connection = None
-        await self.session.rollback()
+        if self._session is not None:
+            await self._session.rollback()

@@ -9,13 +9,15 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 
 from boxoffice.app import create_app
 from boxoffice.identity import service as identity
+from boxoffice.identity.events import SellerApproved
 from boxoffice.identity.models import User
 from boxoffice.platform.config import Settings
+from boxoffice.platform.db import table_of
 from boxoffice.platform.outbox import OutboxMessage
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
@@ -71,6 +73,93 @@ async def _half_done_use_case(runtime: Runtime) -> None:
         )
         await uow.session.flush()
         raise RuntimeError("the use case failed before its commit")
+
+
+def _user_row(runtime: Runtime, user_id: str) -> dict[str, object]:
+    now = runtime.clock.now()
+    return {
+        "id": user_id,
+        "email": f"{user_id}@example.com",
+        "password_hash": None,
+        "name": "C",
+        "role": "customer",
+        "locale": "ko",
+        "email_verified": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _exists(runtime: Runtime, user_id: str) -> bool:
+    async with runtime.uow() as uow:
+        return await uow.session.get(User, user_id) is not None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_core_only_use_case_commits_without_a_session(runtime: Runtime) -> None:
+    """The checkout's units run Core statements only: the unit checks its connection out
+    of the engine and commits it itself, outbox rows included, and may begin again."""
+    before = await _count(runtime, OutboxMessage)
+    async with runtime.uow() as uow:
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-core-1")
+        )
+        uow.record(SellerApproved(user_id="u-core-1", business_name="C"))
+        await uow.commit()
+        assert uow._session is None  # the point of the test
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-core-2")
+        )
+        await uow.commit()
+    assert await _exists(runtime, "u-core-1")
+    assert await _exists(runtime, "u-core-2")
+    assert await _count(runtime, OutboxMessage) == before + 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_session_made_after_the_connection_shares_its_transaction(
+    runtime: Runtime,
+) -> None:
+    async with runtime.uow() as uow:
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-shared-core")
+        )
+        # The session sees the uncommitted Core row: one transaction.
+        assert await uow.session.get(User, "u-shared-core") is not None
+        uow.session.add(User(**_user_row(runtime, "u-shared-orm")))
+        await uow.commit()
+    assert await _exists(runtime, "u-shared-core")
+    assert await _exists(runtime, "u-shared-orm")
+
+    with pytest.raises(RuntimeError, match="failed before its commit"):
+        await _half_done_mixed_use_case(runtime)
+    assert not await _exists(runtime, "u-undone-core")
+    assert not await _exists(runtime, "u-undone-orm")
+
+
+async def _half_done_mixed_use_case(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-undone-core")
+        )
+        uow.session.add(User(**_user_row(runtime, "u-undone-orm")))
+        await uow.session.flush()
+        raise RuntimeError("the use case failed before its commit")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_rollback_undoes_the_units_own_connection(runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-rolled-back")
+        )
+        await uow.rollback()
+        await (await uow.connection()).execute(
+            insert(table_of(User)), _user_row(runtime, "u-after-rollback")
+        )
+        await uow.commit()
+    assert not await _exists(runtime, "u-rolled-back")
+    assert await _exists(runtime, "u-after-rollback")
 
 
 async def test_after_commit_callbacks_run_only_after_a_commit(runtime: Runtime) -> None:
