@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench.common import drop_postgres_database
+
+from tests.support import backends
+from tests.support.processes import free_port_to_listen_on_later
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 
@@ -59,3 +66,52 @@ def test_a_background_role_runs_niced_in_a_niced_session(tmp_path: Path) -> None
         for process in (worker, api):
             process.kill()
             process.wait()
+
+
+@pytest.mark.timeout(300)
+def test_a_start_that_fails_half_way_leaves_nothing_running(tmp_path: Path) -> None:
+    """The gateway's port is taken: nginx cannot bind it after the API processes and the
+    background roles started, and ``up`` takes all of them down before the error rises
+    (a failed start once left them running for hours)."""
+    backends.require_service("postgresql")
+    backends.require_service("redis")
+    backends.require_nginx()
+    local = _local()
+    database_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/bo_up_fails_{os.getpid()}"
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", free_port_to_listen_on_later()))
+    taken.listen()
+    state_dir = tmp_path / "topology"
+    gateway = ["--port", str(taken.getsockname()[1]), "--api", "1", "--api-base-port", "0"]
+    data = ["--state-dir", str(state_dir), "--database-url", database_url, "--no-demo"]
+    redis = ["--redis-prefix", f"bo-up-fails-{os.getpid()}", "--background-nice", "0"]
+    args = local.parser().parse_args(["up", *gateway, *data, *redis])
+    try:
+        with pytest.raises((SystemExit, subprocess.CalledProcessError)):
+            local.up(args)
+        # Every role had started (each writes its log); none of them runs now, nor nginx.
+        started = {path.stem for path in (state_dir / "logs").iterdir()}
+        assert {"worker", "dispatcher", "scheduler"} <= started, started
+        assert any(name.startswith("api-") for name in started), started
+        assert _processes_with(f"BOXOFFICE_REDIS_PREFIX={args.redis_prefix}") == []
+        nginx = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True)
+        assert nginx.stdout.split() == []
+    finally:
+        taken.close()
+        local.down(local.parser().parse_args(["down", "--state-dir", str(state_dir)]))
+        asyncio.run(drop_postgres_database(database_url))
+
+
+def _processes_with(variable: str) -> list[int]:
+    """The processes whose environment holds ``variable`` (``NAME=value``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environment = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if variable.encode() in environment:
+            found.append(int(entry.name))
+    return found
