@@ -129,6 +129,7 @@ async def _write(
             currency=show.currency,
             show_id=show.show_id,
             ticket_ids=ticket_ids,
+            seller_id=show.seller_id,  # the seller's webhooks hear of comps too
         )
     )
     return views.order_read(_Row(values), lines, ticket_ids)

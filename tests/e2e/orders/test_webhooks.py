@@ -187,6 +187,30 @@ async def test_a_failing_endpoint_is_disabled_then_enabled_and_resent_by_hand(
     assert delivery["attempts"][-1]["status_code"] == 200
 
 
+async def test_a_comp_is_an_order_its_seller_hears_of(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    show: ShowSetup,
+    other: Caller,
+    receiver: Receiver,
+) -> None:
+    """Complimentary tickets are a paid order of 0 on the seller's show: the seller's
+    systems (guest lists, access control) hear of them as of any other order."""
+    endpoint = await _register(client, show, receiver, ["order.paid"])
+    body = {"seat_ids": show.seat_ids[:2], "recipient_email": other.email, "note": "press"}
+    comp = await client.post(
+        f"{API}/shows/{show.show_id}/comps", json=body, headers=show.seller.headers
+    )
+    assert comp.status_code == 201, comp.text
+    await runtime.adapters.get(InProcessBus).run_once()
+    assert receiver.types() == ["order.paid"]
+    headers, delivered = receiver.received[0]
+    assert verified(endpoint["secret"], headers, delivered)
+    data = json.loads(delivered)["data"]
+    assert (data["order_id"], data["amount"]) == (comp.json()["id"], 0)
+    assert sorted(data["ticket_ids"]) == sorted(comp.json()["ticket_ids"])
+
+
 async def test_endpoints_are_the_sellers_own(
     client: httpx.AsyncClient, runtime: Runtime, show: ShowSetup, fan: Caller, receiver: Receiver
 ) -> None:
