@@ -36,6 +36,7 @@ from boxoffice.catalog.schemas import (
 )
 from boxoffice.platform import cursors, search
 from boxoffice.platform.cache import cached
+from boxoffice.platform.db import record_of
 from boxoffice.platform.jsonutil import loads
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -79,11 +80,6 @@ def _sale_terms(event: Event, venue_name: str, venue_address: str) -> dict[str, 
     }
 
 
-def _holder_rules(event: Event) -> dict[str, Any]:  # transfers, a verified e-mail to buy
-    rules = ("transfers_allowed", "transfer_cutoff_hours", "requires_verified_email")
-    return {name: getattr(event, name) for name in rules}
-
-
 async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> EventRead | None:
     row = (
         await uow.session.execute(
@@ -106,26 +102,18 @@ async def _render_event(uow: UnitOfWork, runtime: Runtime, event_id: str) -> Eve
         )
     )
     posters = [i for i in images if i.kind == "poster"]
-    return EventRead(
-        id=event.id,
-        seller_id=event.seller_id,
-        title=event.title,
-        description=event.description,
-        category=event.category,
+    # The event's own columns by their names; the rest is composed here.
+    return record_of(
+        EventRead,
+        event,
         status=EventStatus(event.status).value,
         **_sale_terms(event, venue_name, venue_address),
-        **_holder_rules(event),
         cancellation=_cancellation(event.cancellation_policy),
         grades=await _grades(uow, event.id),
         shows=[ShowRead.model_validate(show) for show in shows],
         images=[image_read(runtime, i) for i in images],
         poster_url=image_read(runtime, posters[-1]).url if posters else None,
         view_count=int(event.view_count),
-        cancel_reason=event.cancel_reason,
-        created_at=event.created_at,
-        updated_at=event.updated_at,
-        published_at=event.published_at,
-        cancelled_at=event.cancelled_at,
     )
 
 
@@ -252,17 +240,10 @@ async def _listing_page(
         poster = posters.get(event.id)
         storage = adapters(runtime).storage
         items.append(
-            EventCard(
-                id=event.id,
-                title=event.title,
-                category=event.category,
-                status=event.status,
-                currency=event.currency,
+            record_of(
+                EventCard,
+                event,
                 venue=VenueBrief(id=event.venue_id, name=venue_name, address=venue_address),
-                first_starts_at=event.first_starts_at,
-                last_starts_at=event.last_starts_at,
-                sale_opens_at=event.sale_opens_at,
-                sale_closes_at=event.sale_closes_at,
                 min_price=min_prices.get(event.id),
                 poster_url=storage.url(poster.key) if poster else None,
                 thumbnail_url=storage.url(poster.thumbnail_key) if poster else None,
@@ -347,12 +328,9 @@ async def show_detail(
         if row is None:
             raise ShowNotFound()
         show, event, venue_name, venue_address = row
-        detail = ShowDetail(
-            id=show.id,
-            event_id=event.id,
-            starts_at=show.starts_at,
-            status=show.status,
-            seat_count=show.seat_count,
+        detail = record_of(
+            ShowDetail,
+            show,
             event_title=event.title,
             event_status=event.status,
             **_sale_terms(event, venue_name, venue_address),

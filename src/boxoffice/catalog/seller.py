@@ -17,6 +17,7 @@ from boxoffice.catalog.models import Event, Show
 from boxoffice.catalog.schemas import EventRead, SellerEventQuery, SellerEventRead
 from boxoffice.catalog.venues import require_approved_seller
 from boxoffice.platform import listing, search
+from boxoffice.platform.db import record_of
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
 from boxoffice.platform.uow import UnitOfWork
@@ -53,25 +54,7 @@ async def seller_events(
     rows, next_cursor = await listing.keyset_page(
         uow, query, Event.id, wanted.cursor, wanted.limit, newest_first=True, whole_rows=True
     )
-    page = [
-        SellerEventRead(
-            id=event.id,
-            seller_id=event.seller_id,
-            title=event.title,
-            category=event.category,
-            status=event.status,
-            currency=event.currency,
-            venue_id=event.venue_id,
-            first_starts_at=event.first_starts_at,
-            last_starts_at=event.last_starts_at,
-            sale_opens_at=event.sale_opens_at,
-            sale_closes_at=event.sale_closes_at,
-            show_count=show_count,
-            created_at=event.created_at,
-            updated_at=event.updated_at,
-        )
-        for event, show_count in rows
-    ]
+    page = [record_of(SellerEventRead, event, show_count=show_count) for event, show_count in rows]
     return page, next_cursor
 
 
