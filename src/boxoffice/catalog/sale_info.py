@@ -15,6 +15,7 @@ from boxoffice.catalog.contracts import QueueSettings, ShowSaleInfo
 from boxoffice.catalog.models import Event, EventGrade, Show
 from boxoffice.catalog.recent import RecentSaleInfo
 from boxoffice.platform.cache import cached
+from boxoffice.platform.db import record_of
 from boxoffice.platform.jsonutil import dumps, loads
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
@@ -34,19 +35,16 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
     prices = await uow.session.execute(
         select(EventGrade.code, EventGrade.price).where(EventGrade.event_id == event.id)
     )
-    return ShowSaleInfo(
+    # The event's sale terms by their names; the show's and the composed ones given.
+    return record_of(
+        ShowSaleInfo,
+        event,
         show_id=show.id,
         event_id=event.id,
-        seller_id=event.seller_id,
-        title=event.title,
         event_status=event.status,
         show_status=show.status,
         starts_at=show.starts_at,
-        sale_opens_at=event.sale_opens_at,
-        sale_closes_at=event.sale_closes_at,
-        max_tickets_per_user=event.max_tickets_per_user,
-        hold_minutes=event.hold_minutes,
-        currency=event.currency,
+        free_refund_until=show.free_refund_until,
         grade_prices={code: int(price) for code, price in prices},
         queue=QueueSettings(
             enabled=event.queue_enabled,
@@ -57,10 +55,6 @@ async def load(uow: UnitOfWork, show_id: str) -> ShowSaleInfo | None:
         ),
         cancellation=domain.policy_from_json(event.cancellation_policy),
         limit_scope=event.purchase_limit_scope,
-        transfers_allowed=event.transfers_allowed,
-        transfer_cutoff_hours=event.transfer_cutoff_hours,
-        requires_verified_email=event.requires_verified_email,
-        free_refund_until=show.free_refund_until,
     )
 
 
