@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from boxoffice.platform.errors import (
+    BadGateway,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+)
 
 
 class EmailTaken(Conflict):
@@ -58,3 +66,11 @@ class WrongPassword(Forbidden):
     """A sensitive change asked for the account's password, and this is not it."""
 
     code, title = "wrong_password", "The password is not this account's"
+
+
+class OAuthProviderError(BadGateway):
+    code, title = "oauth_provider_error", "Sign-in provider error"
+
+
+class IdTokenInvalid(InvalidToken):
+    title = "The provider's ID token failed verification"

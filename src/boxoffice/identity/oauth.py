@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import structlog
 
+from boxoffice.identity.errors import OAuthProviderError
 from boxoffice.identity.oidc import (
     HTTP_TIMEOUT,
-    OAuthProviderError,
     ProviderIdentity,
     discovery,
     oidc_identity,

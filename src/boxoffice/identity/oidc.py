@@ -14,8 +14,8 @@ import httpx
 import jwt
 import structlog
 
+from boxoffice.identity.errors import IdTokenInvalid, OAuthProviderError
 from boxoffice.platform.config import OAuthProvider
-from boxoffice.platform.errors import BadGateway, InvalidToken
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.singleflight import SingleFlight
 
@@ -32,14 +32,6 @@ GOOGLE_ISSUER = "https://accounts.google.com"
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-
-
-class OAuthProviderError(BadGateway):
-    code, title = "oauth_provider_error", "Sign-in provider error"
-
-
-class IdTokenInvalid(InvalidToken):
-    title = "The provider's ID token failed verification"
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,13 @@ class CodeExhausted(Unprocessable):
     """The code has been used as often as allowed (``scope``: ``code`` or ``user``)."""
 
     code, title = "code_exhausted", "Code used up"
+
+
+class SeatsStillAvailable(Conflict):
+    """The show has free seats: hold one instead of waiting."""
+
+    code, title = "seats_available", "Seats are still available"
+
+
+class WaitlistEntryNotFound(NotFound):
+    title = "Waitlist entry not found"

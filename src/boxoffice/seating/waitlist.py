@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog.contracts import SaleNotOpen, ShowNotFound, ShowSaleInfo
-from boxoffice.platform.errors import Conflict, NotFound
+from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import KeyValueStore, key
 from boxoffice.platform.runtime import Runtime
@@ -29,6 +29,7 @@ from boxoffice.seating import claims
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.contracts import HeldSeat
 from boxoffice.seating.domain import AVAILABLE, HELD
+from boxoffice.seating.errors import SeatsStillAvailable, WaitlistEntryNotFound
 from boxoffice.seating.events import SeatsHeld, WaitlistSeatOffered
 from boxoffice.seating.holds import board_held
 from boxoffice.seating.lifecycle import HoldStatus, encode_seats
@@ -45,16 +46,6 @@ from boxoffice.seating.waitlist_rules import (
 OFFER_MINUTES = 10
 VERSION_SECONDS = 24 * 3600  # an entry's change counter outlives any offer window
 _LIVE = (EntryStatus.WAITING.value, EntryStatus.OFFERED.value)
-
-
-class SeatsStillAvailable(Conflict):
-    """The show has free seats: hold one instead of waiting."""
-
-    code, title = "seats_available", "Seats are still available"
-
-
-class WaitlistEntryNotFound(NotFound):
-    title = "Waitlist entry not found"
 
 
 @dataclass(frozen=True)

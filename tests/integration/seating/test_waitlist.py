@@ -14,7 +14,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
-from boxoffice.seating import claims, selling, waitlist
+from boxoffice.seating import claims, errors, selling, waitlist
 from boxoffice.seating import service as seating
 from tests.integration.seating.conftest import OnSale
 
@@ -169,5 +169,5 @@ async def test_a_lapsed_offer_goes_to_the_next_fan(
     assert offered.status == "offered"
     assert offered.hold_id is not None
     await give_back(runtime, on_sale.show_id, on_sale.seat_ids[8])
-    with pytest.raises(waitlist.SeatsStillAvailable):
+    with pytest.raises(errors.SeatsStillAvailable):
         await waitlist.join(runtime, on_sale.info, first, None)

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from boxoffice.identity import oauth, oidc
+from boxoffice.identity import errors, oauth, oidc
 from boxoffice.platform.config import OAuthProvider
 from boxoffice.platform.runtime import Adapters, Runtime
 
@@ -50,7 +50,7 @@ def test_kakao_email_without_verification_is_not_trusted(account: dict[str, Any]
 
 def test_kakao_without_email_or_id() -> None:
     assert oauth.kakao_identity("kakao", kakao_body()).email is None
-    with pytest.raises(oidc.OAuthProviderError):
+    with pytest.raises(errors.OAuthProviderError):
         oauth.kakao_identity("kakao", {"kakao_account": {}})
 
 
@@ -95,7 +95,7 @@ async def test_google_issuer_with_or_without_scheme(issuer: str) -> None:
     ids=["plain-http-issuer", "other-nonce", "no-nonce", "other-audience"],
 )
 async def test_google_id_token_claims_are_checked(token: str, nonce: str) -> None:
-    with pytest.raises(oidc.IdTokenInvalid):
+    with pytest.raises(errors.IdTokenInvalid):
         await oidc.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, token, nonce)
 
 
@@ -108,7 +108,7 @@ async def test_hmac_signed_with_the_public_key_is_refused() -> None:
     claims = {"iss": oidc.GOOGLE_ISSUER, "sub": "1", "aud": "web-client", "iat": now}
     # PyJWT itself refuses to HMAC with a PEM key, so the forgery is assembled by hand.
     forged = _hs256(claims | {"exp": now + 60, "nonce": "n-1"}, public_pem)
-    with pytest.raises(oidc.IdTokenInvalid, match="algorithm"):
+    with pytest.raises(errors.IdTokenInvalid, match="algorithm"):
         await oidc.verify_id_token(runtime_with_cached_google(), "google", GOOGLE, forged, "n-1")
 
 
