@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    Unprocessable,
-)
+from boxoffice.platform.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 
 
 class VenueNotFound(NotFound):
@@ -67,3 +61,7 @@ class CategoryExists(Conflict):
 
 class InvalidCursor(BadRequest):
     title = "Invalid cursor"
+
+
+class TicketTypeNotFound(NotFound):
+    title = "Ticket type not found"

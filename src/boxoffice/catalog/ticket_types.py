@@ -10,19 +10,20 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from boxoffice.catalog.contracts import TicketTypeInfo
-from boxoffice.catalog.errors import EventNotFound, EventStateConflict, InvalidEvent, NotEventOwner
+from boxoffice.catalog.errors import (
+    EventNotFound,
+    EventStateConflict,
+    InvalidEvent,
+    NotEventOwner,
+    TicketTypeNotFound,
+)
 from boxoffice.catalog.models import Event, EventGrade, Show, TicketType
 from boxoffice.catalog.ticket_type_schemas import TicketTypeCreate, TicketTypeUpdate
 from boxoffice.catalog.venues import require_approved_seller
 from boxoffice.platform.db import record_of
-from boxoffice.platform.errors import NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
-
-
-class TicketTypeNotFound(NotFound):
-    title = "Ticket type not found"
 
 
 def info_of(row: TicketType) -> TicketTypeInfo:

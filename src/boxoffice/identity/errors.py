@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from boxoffice.platform.errors import (
     BadGateway,
+    BadRequest,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -74,3 +75,15 @@ class OAuthProviderError(BadGateway):
 
 class IdTokenInvalid(InvalidToken):
     title = "The provider's ID token failed verification"
+
+
+class OAuthProviderUnknown(NotFound):
+    title = "Unknown sign-in provider"
+
+
+class OAuthStateInvalid(BadRequest):
+    title = "Sign-in request not recognised"
+
+
+class OAuthDenied(BadRequest):
+    title = "Sign-in was cancelled at the provider"

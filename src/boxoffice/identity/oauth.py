@@ -23,7 +23,12 @@ from typing import Any
 import httpx
 import structlog
 
-from boxoffice.identity.errors import OAuthProviderError
+from boxoffice.identity.errors import (
+    OAuthDenied,
+    OAuthProviderError,
+    OAuthProviderUnknown,
+    OAuthStateInvalid,
+)
 from boxoffice.identity.oidc import (
     HTTP_TIMEOUT,
     ProviderIdentity,
@@ -32,7 +37,6 @@ from boxoffice.identity.oidc import (
     verify_id_token,
 )
 from boxoffice.platform.config import OAuthProvider
-from boxoffice.platform.errors import BadRequest, NotFound
 from boxoffice.platform.kv import key
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
@@ -60,18 +64,6 @@ KAKAO_DEFAULT_SCOPE = "account_email,profile_nickname"
 USER_REFUSALS = frozenset(
     {"access_denied", "consent_required", "login_required", "interaction_required"}
 )
-
-
-class OAuthProviderUnknown(NotFound):
-    title = "Unknown sign-in provider"
-
-
-class OAuthStateInvalid(BadRequest):
-    title = "Sign-in request not recognised"
-
-
-class OAuthDenied(BadRequest):
-    title = "Sign-in was cancelled at the provider"
 
 
 def provider_config(runtime: Runtime, name: str) -> OAuthProvider:

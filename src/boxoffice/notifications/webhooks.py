@@ -29,8 +29,9 @@ import structlog
 from sqlalchemy import func, select
 
 from boxoffice.catalog import service as catalog
+from boxoffice.notifications.errors import WebhookEndpointDisabled, WebhookTargetRefused
 from boxoffice.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from boxoffice.platform.errors import Conflict, NotFound, Unprocessable
+from boxoffice.platform.errors import Conflict, NotFound
 from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
@@ -57,14 +58,6 @@ class WebhookDue(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return self.endpoint_id
-
-
-class WebhookTargetRefused(Unprocessable):
-    code, title = "webhook_target_refused", "This address cannot receive webhooks"
-
-
-class WebhookEndpointDisabled(Conflict):
-    code, title = "webhook_endpoint_disabled", "The endpoint is disabled; enable it first"
 
 
 class NotYetInOrder(Exception):

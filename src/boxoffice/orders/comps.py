@@ -23,12 +23,13 @@ from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
 from boxoffice.orders import views
 from boxoffice.orders.domain import OrderStatus
+from boxoffice.orders.errors import RecipientNotFound
 from boxoffice.orders.events import OrderPaid
 from boxoffice.orders.lifecycle import CAPTURED
 from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.schemas import OrderRead
 from boxoffice.platform.db import table_of
-from boxoffice.platform.errors import Conflict, NotFound
+from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.runtime import Runtime
@@ -42,10 +43,6 @@ from boxoffice.tickets.contracts import TicketIssue
 log = structlog.get_logger("boxoffice.orders")
 COMP = "comp"  # the provider of a complimentary order
 ORDERS, LINES, PAYMENTS = table_of(Order), table_of(OrderLine), table_of(Payment)
-
-
-class RecipientNotFound(NotFound):
-    title = "Recipient not found"
 
 
 async def issue_comps(

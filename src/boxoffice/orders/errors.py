@@ -86,3 +86,7 @@ class LineNotRefundable(Conflict):
     (``refundable_quantity``): they were refunded already, or are being refunded."""
 
     code, title = "line_not_refundable", "This line has fewer units left to refund"
+
+
+class RecipientNotFound(NotFound):
+    title = "Recipient not found"

@@ -70,3 +70,9 @@ class SeatsStillAvailable(Conflict):
 
 class WaitlistEntryNotFound(NotFound):
     title = "Waitlist entry not found"
+
+
+class StandingSoldOut(Unprocessable):
+    """Not enough places left in the standing area (``section``, ``remaining``)."""
+
+    code, title = "out_of_stock", "Not enough standing places left"

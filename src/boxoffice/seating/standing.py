@@ -17,21 +17,14 @@ from sqlalchemy import and_, bindparam, or_, select
 
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.platform.db import UTCDateTime, table_of
-from boxoffice.platform.errors import Unprocessable
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.domain import AVAILABLE, HELD
-from boxoffice.seating.errors import UnknownSeats
+from boxoffice.seating.errors import StandingSoldOut, UnknownSeats
 from boxoffice.seating.models import Seat
 from boxoffice.seating.snapshot import Layout
 
 SEATS = table_of(Seat)
 MAX_QUANTITY = 50
-
-
-class StandingSoldOut(Unprocessable):
-    """Not enough places left in the standing area (``section``, ``remaining``)."""
-
-    code, title = "out_of_stock", "Not enough standing places left"
 
 
 _FREE_PLACES = (
