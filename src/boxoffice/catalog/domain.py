@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from boxoffice.catalog.contracts import CancellationPolicy
+from boxoffice.catalog.contracts import CancellationPolicy, QueueSettings
 
 MAX_VENUE_SEATS = 200_000
 
@@ -180,6 +182,14 @@ def policy_to_json(policy: CancellationPolicy) -> str:
         },
         separators=(",", ":"),
     )
+
+
+QUEUE_FIELDS = tuple(f.name for f in dataclasses.fields(QueueSettings))
+
+
+def queue_of(event: Any) -> QueueSettings:
+    """The event's waiting-room settings, from its ``queue_*`` columns (a row or the ORM)."""
+    return QueueSettings(**{name: getattr(event, f"queue_{name}") for name in QUEUE_FIELDS})
 
 
 def policy_from_json(raw: str) -> CancellationPolicy:

@@ -62,11 +62,9 @@ def policy_of(body: CancellationIn) -> CancellationPolicy:
 
 
 def apply_queue(event: Event, queue: QueueIn) -> None:
-    event.queue_enabled = queue.enabled
-    event.queue_admit_per_second = queue.admit_per_second
-    event.queue_max_active = queue.max_active
-    event.queue_pre_queue_minutes = queue.pre_queue_minutes
-    event.queue_paused = queue.paused
+    """The body's waiting-room settings onto the event's ``queue_*`` columns."""
+    for name in domain.QUEUE_FIELDS:
+        setattr(event, f"queue_{name}", getattr(queue, name))
 
 
 async def check_category(uow: UnitOfWork, code: str) -> None:

@@ -47,16 +47,6 @@ def _may_see_draft(principal: Principal | None, seller_id: str) -> bool:
     return principal is not None and principal.acts_for(seller_id)
 
 
-def _queue(event: Event) -> QueueRead:
-    return QueueRead(
-        enabled=event.queue_enabled,
-        admit_per_second=event.queue_admit_per_second,
-        max_active=event.queue_max_active,
-        pre_queue_minutes=event.queue_pre_queue_minutes,
-        paused=event.queue_paused,
-    )
-
-
 async def _grades(uow: UnitOfWork, event_id: str) -> list[GradeRead]:
     rows = await uow.session.execute(
         select(EventGrade.code, EventGrade.name, EventGrade.price)
@@ -76,7 +66,7 @@ def _sale_terms(event: Event, venue_name: str, venue_address: str) -> dict[str, 
         "purchase_limit_scope": event.purchase_limit_scope,
         "hold_minutes": event.hold_minutes,
         "currency": event.currency,
-        "queue": _queue(event),
+        "queue": record_of(QueueRead, domain.queue_of(event)),
     }
 
 
