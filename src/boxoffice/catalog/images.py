@@ -12,6 +12,7 @@ from boxoffice.catalog.event_rules import invalidate_event, owned_event
 from boxoffice.catalog.models import Event, EventImage
 from boxoffice.catalog.schemas import ImageRead
 from boxoffice.platform import media
+from boxoffice.platform.db import record_of
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -57,12 +58,6 @@ async def add_image(
 def image_read(runtime: Runtime, image: EventImage) -> ImageRead:
     """The image as an event's page and its upload answer show it: with its storage URLs."""
     storage = adapters(runtime).storage
-    return ImageRead(
-        id=image.id,
-        kind=image.kind,
-        url=storage.url(image.key),
-        thumbnail_url=storage.url(image.thumbnail_key),
-        content_type=image.content_type,
-        width=image.width,
-        height=image.height,
+    return record_of(
+        ImageRead, image, url=storage.url(image.key), thumbnail_url=storage.url(image.thumbnail_key)
     )

@@ -92,22 +92,10 @@ async def create_event(
     await check_grades(uow, body.venue_id, body.grades, principal)
     now = uow.clock.now()
     event = Event(
+        **body.model_dump(exclude={"grades", "queue", "cancellation"}),
         id=new_id(),
         seller_id=principal.id,
-        venue_id=body.venue_id,
-        category=body.category,
-        title=body.title,
-        description=body.description,
         status=EventStatus.DRAFT.value,
-        currency=body.currency,
-        sale_opens_at=body.sale_opens_at,
-        sale_closes_at=body.sale_closes_at,
-        max_tickets_per_user=body.max_tickets_per_user,
-        purchase_limit_scope=body.purchase_limit_scope,
-        hold_minutes=body.hold_minutes,
-        transfers_allowed=body.transfers_allowed,
-        transfer_cutoff_hours=body.transfer_cutoff_hours,
-        requires_verified_email=body.requires_verified_email,
         cancellation_policy=domain.policy_to_json(policy_of(body.cancellation)),
         view_count=0,
         created_at=now,

@@ -180,18 +180,7 @@ async def venue_grades(uow: UnitOfWork, venue_id: str, *, used_by: Principal) ->
 
 async def seat_specs(uow: UnitOfWork, venue_id: str) -> list[SeatSpec]:
     """The venue's seats as seating creates a show's inventory from them."""
-    return [
-        SeatSpec(
-            seat_id=row["id"],
-            section=row["section"],
-            row=row["row"],
-            number=row["number"],
-            grade=row["grade"],
-            x=row["x"],
-            y=row["y"],
-        )
-        for row in await _seat_rows(uow, venue_id)
-    ]
+    return [SeatSpec(seat_id=row.pop("id"), **row) for row in await _seat_rows(uow, venue_id)]
 
 
 def render_venue(

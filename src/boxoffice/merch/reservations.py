@@ -31,6 +31,7 @@ from boxoffice.merch.errors import (
 )
 from boxoffice.merch.models import Product, Reservation, UserProductUnits, Variant
 from boxoffice.merch.stock import ensure_counter, put_back, take_stock, uncount, units_held
+from boxoffice.platform.db import record_of
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
@@ -347,16 +348,11 @@ async def _order_items(uow: UnitOfWork, order_id: str) -> list[ReservedItem]:
 
 
 def _item(reservation: Reservation, product: Product, variant: Variant) -> ReservedItem:
-    return ReservedItem(
+    return record_of(
+        ReservedItem,
+        reservation,
         reservation_id=reservation.id,
-        order_id=reservation.order_id,
-        sku=reservation.sku,
-        product_id=product.id,
         event_id=product.event_id,
         name=product.name,
         option=variant.option,
-        quantity=reservation.quantity,
-        unit_price=reservation.unit_price,
-        currency=reservation.currency,
-        status=reservation.status,
     )

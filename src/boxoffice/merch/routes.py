@@ -20,6 +20,7 @@ from boxoffice.merch.schemas import (
     VariantRead,
 )
 from boxoffice.platform import media
+from boxoffice.platform.db import record_of
 from boxoffice.platform.deps import OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.openapi import owner_problems, problems
 
@@ -29,17 +30,10 @@ _SELLER_ERRORS = owner_problems("event", "product")
 
 
 def product_read(view: service.ProductView) -> ProductRead:
-    product = view.product
-    return ProductRead(
-        id=product.id,
-        event_id=product.event_id,
-        seller_id=product.seller_id,
-        name=product.name,
-        description=product.description,
-        price=product.price,
-        currency=product.currency,
+    return record_of(
+        ProductRead,
+        view.product,
         status=view.shown_status.value,
-        max_per_user=product.max_per_user,
         variants=[
             VariantRead(
                 sku=v.sku,
@@ -49,9 +43,7 @@ def product_read(view: service.ProductView) -> ProductRead:
             )
             for v in view.variants
         ],
-        images=[ImageRead(id=i.id, url=i.url, thumbnail_url=i.thumbnail_url) for i in view.images],
-        created_at=product.created_at,
-        updated_at=product.updated_at,
+        images=[record_of(ImageRead, image) for image in view.images],
     )
 
 

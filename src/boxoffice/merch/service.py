@@ -100,15 +100,11 @@ async def create_product(
     await _refuse_taken_skus(uow, [v.sku for v in request.variants])
     now = uow.clock.now()
     product = Product(
+        **request.model_dump(exclude={"variants"}),
         id=new_id(),
         event_id=event_id,
         seller_id=event.seller_id,
-        name=request.name,
-        description=request.description,
-        price=request.price,
         currency=event.currency,
-        status=request.status,
-        max_per_user=request.max_per_user,
         created_at=now,
         updated_at=now,
     )

@@ -28,7 +28,7 @@ from boxoffice.orders.events import OrderPaid
 from boxoffice.orders.lifecycle import CAPTURED
 from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.schemas import OrderRead
-from boxoffice.platform.db import table_of
+from boxoffice.platform.db import record_of, table_of
 from boxoffice.platform.errors import Conflict
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
@@ -106,16 +106,7 @@ async def _write(
     payment |= {"failure_code": None, "failure_message": None}
     payment |= {"created_at": now, "updated_at": now, "approved_at": now}
     await conn.execute(insert(PAYMENTS), payment)
-    issue = TicketIssue(
-        order_id=order_id,
-        user_id=recipient_id,
-        show_id=show.show_id,
-        event_id=show.event_id,
-        seller_id=show.seller_id,
-        title=show.title,
-        starts_at=show.starts_at,
-        currency=show.currency,
-    )
+    issue = record_of(TicketIssue, show, order_id=order_id, user_id=recipient_id)
     free_seats = [replace(seat, price=0) for seat in seats]
     ticket_ids = await tickets.issue_tickets(uow, runtime, issue, free_seats)
     uow.record(

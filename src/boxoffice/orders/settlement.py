@@ -58,6 +58,7 @@ from boxoffice.orders.settlement_sql import (
     capture_payment,
     receipt_of,
 )
+from boxoffice.platform.db import record_of
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
@@ -231,15 +232,8 @@ async def _fulfil(uow: UnitOfWork, runtime: Runtime, order: Any) -> Fulfilled:
         if info is None or info.event_status == "cancelled" or info.show_status == "cancelled":
             raise NotFound("The show was cancelled.")
         held = await seating.sell_hold(uow, runtime, order.hold_id, order_id=order.id, info=info)
-        issue = TicketIssue(
-            order_id=order.id,
-            user_id=order.user_id,
-            show_id=order.show_id,
-            event_id=info.event_id,
-            seller_id=info.seller_id,
-            title=info.title,
-            starts_at=info.starts_at,
-            currency=order.currency,
+        issue = record_of(
+            TicketIssue, info, order_id=order.id, user_id=order.user_id, currency=order.currency
         )
         ticket_ids = await tickets.issue_tickets(uow, runtime, issue, held.seats)
         lines = [views.seat_line(seat, position) for position, seat in enumerate(held.seats)]

@@ -19,6 +19,7 @@ from boxoffice.orders.comps import COMP
 from boxoffice.orders.models import Order, OrderLine
 from boxoffice.orders.schemas import Buyer, SalesFigures, ShowOrderRead
 from boxoffice.platform import listing
+from boxoffice.platform.db import record_of
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -42,24 +43,12 @@ CSV_COLUMNS = (
 
 
 def _read(order: Order, person: identity.Person | None) -> ShowOrderRead:
-    return ShowOrderRead(
-        id=order.id,
-        status=order.status,
-        buyer=Buyer(
-            id=order.user_id,
-            email=person.email if person else None,
-            name=person.name if person else None,
-        ),
-        amount=order.amount,
-        refunded_amount=order.refunded_amount,
-        fee=order.fee,
-        currency=order.currency,
-        ticket_count=order.ticket_count,
-        provider=order.provider,
-        created_at=order.created_at,
-        paid_at=order.paid_at,
-        closed_at=order.closed_at,
+    buyer = Buyer(
+        id=order.user_id,
+        email=person.email if person else None,
+        name=person.name if person else None,
     )
+    return record_of(ShowOrderRead, order, buyer=buyer)
 
 
 def _cells(order: ShowOrderRead) -> list[Any]:

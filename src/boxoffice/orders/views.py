@@ -18,6 +18,7 @@ from boxoffice.orders.errors import (
 from boxoffice.orders.lifecycle import CAPTURED_STATES
 from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.schemas import LineRead, OrderRead
+from boxoffice.platform.db import record_of
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -36,26 +37,14 @@ def order_read(
     same names), its lines and its captured payment's receipt (``method``, ``receipt_url``,
     ``approved_at``): the one place this shape is made."""
     checkout = json.loads(order.checkout) if order.checkout else {}
-    return OrderRead(
-        id=order.id,
-        status=order.status,
-        amount=order.amount,
-        currency=order.currency,
-        refunded_amount=order.refunded_amount,
-        fee=order.fee,
-        expires_at=order.expires_at,
-        created_at=order.created_at,
-        paid_at=order.paid_at,
-        closed_at=order.closed_at,
-        show_id=order.show_id,
-        event_id=order.event_id,
-        hold_id=order.hold_id,
+    return record_of(
+        OrderRead,
+        order,
         lines=[line_read(line) for line in lines],
         payment={"provider": order.provider, **checkout, **(receipt or {})},
         delivery=json.loads(order.delivery) if order.delivery else None,
         ticket_ids=ticket_ids,
-        failure_reason=order.failure_reason,
-        cancel_reason=order.cancel_reason,
+        suggested_products=[],
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from boxoffice.platform.db import record_of
 from boxoffice.seating.contracts import HeldSeats
 
 SeatId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -58,27 +59,12 @@ class HoldRead(BaseModel):
 
     @classmethod
     def of(cls, held: HeldSeats) -> HoldRead:
-        return cls(
-            hold_id=held.hold_id,
-            show_id=held.show_id,
+        return record_of(
+            cls,
+            held,
             seat_ids=[s.seat_id for s in held.seats],
-            expires_at=held.expires_at,
-            amount=held.amount,
-            currency=held.currency,
-            status=held.status,
-            seats=[
-                HeldSeatRead(
-                    id=s.seat_id,
-                    section=s.section,
-                    row=s.row,
-                    number=s.number,
-                    grade=s.grade,
-                    price=s.price,
-                    ticket_type_id=s.ticket_type_id,
-                    ticket_type_name=s.ticket_type_name,
-                )
-                for s in held.seats
-            ],
+            seats=[record_of(HeldSeatRead, s, id=s.seat_id) for s in held.seats],
+            suggested_products=[],
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from boxoffice.catalog import service as catalog
 from boxoffice.identity import service as identity
 from boxoffice.platform import listing
+from boxoffice.platform.db import record_of
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal, Role
@@ -65,18 +66,14 @@ async def door_summary(uow: UnitOfWork, principal: Principal, show_id: str) -> D
 
 
 def _read(ticket: Ticket, person: identity.Person | None) -> AttendeeRead:
-    return AttendeeRead(
+    return record_of(
+        AttendeeRead,
+        ticket,
         ticket_id=ticket.id,
-        order_id=ticket.order_id,
-        status=ticket.status,
         holder_id=ticket.user_id,
         holder_email=person.email if person else None,
         holder_name=person.name if person else None,
         seat=SeatRead.of_ticket(ticket),
-        price=ticket.price,
-        currency=ticket.currency,
-        issued_at=ticket.issued_at,
-        checked_in_at=ticket.checked_in_at,
     )
 
 

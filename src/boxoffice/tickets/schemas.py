@@ -23,13 +23,7 @@ class SeatRead(BaseModel):
     @classmethod
     def of_ticket(cls, ticket: Ticket) -> SeatRead:
         """The seat a ticket is for, as copied onto the ticket when it was issued."""
-        return cls(
-            id=ticket.seat_id,
-            section=ticket.section,
-            row=ticket.row,
-            number=ticket.number,
-            grade=ticket.grade,
-        )
+        return record_of(cls, ticket, id=ticket.seat_id)
 
 
 class TicketRead(BaseModel):

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from boxoffice.catalog.events import ShowRescheduled
+from boxoffice.platform.db import record_of
 from boxoffice.platform.messaging import Delivery
 from boxoffice.tickets.events import ShowMovedNotice
 from boxoffice.tickets.models import ShowReminder, Ticket
@@ -33,14 +34,5 @@ async def follow_show(event: ShowRescheduled, delivery: Delivery) -> None:
         )
         await uow.session.execute(delete(ShowReminder).where(ShowReminder.show_id == event.show_id))
         for user_id in holders:
-            uow.record(
-                ShowMovedNotice(
-                    user_id=user_id,
-                    show_id=event.show_id,
-                    title=event.title,
-                    old_starts_at=event.old_starts_at,
-                    new_starts_at=event.new_starts_at,
-                    free_refund_until=event.free_refund_until,
-                )
-            )
+            uow.record(record_of(ShowMovedNotice, event, user_id=user_id))
         await delivery.commit(uow)
