@@ -101,10 +101,7 @@ async def _receipt(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
 
 
 async def visible_order(uow: UnitOfWork, user: Principal, order_id: str) -> Order:
-    order = await uow.get_for(Order, order_id, user)
-    if order is None:
-        raise OrderNotFound(f"Order {order_id} not found.")
-    return order
+    return await uow.get_for(Order, order_id, user, OrderNotFound(f"Order {order_id} not found."))
 
 
 async def read_order(runtime: Runtime, order_id: str) -> OrderView:

@@ -177,12 +177,16 @@ class UnitOfWork:
                     "after_commit_failed", callback=getattr(callback, "__qualname__", "?")
                 )
 
-    async def get_for(self, model: type[OwnedT], key: str, principal: Principal) -> OwnedT | None:
+    async def get_for(
+        self, model: type[OwnedT], key: str, principal: Principal, missing: Exception
+    ) -> OwnedT:
         """The row of ``model`` with primary key ``key`` when ``principal`` may see it (it is
-        theirs, or they are an admin); None otherwise, so that the caller answers "not found"
-        and nobody learns whether another user's row exists."""
+        theirs, or they are an admin); else raises ``missing`` (the context's "not found"),
+        the same whether the row is absent or another user's, so nobody learns which."""
         row = await self.session.get(model, key)
-        return row if row is not None and principal.acts_for(row.user_id) else None
+        if row is None or not principal.acts_for(row.user_id):
+            raise missing
+        return row
 
     async def rollback(self) -> None:
         self._events = []

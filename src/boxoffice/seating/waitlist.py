@@ -140,10 +140,8 @@ async def leave(runtime: Runtime, entry_id: str, user: Principal) -> None:
 
 
 async def _visible(uow: UnitOfWork, entry_id: str, user: Principal) -> WaitlistEntry:
-    entry = await uow.get_for(WaitlistEntry, entry_id, user)
-    if entry is None:
-        raise WaitlistEntryNotFound(f"Waitlist entry {entry_id} not found.")
-    return entry
+    missing = WaitlistEntryNotFound(f"Waitlist entry {entry_id} not found.")
+    return await uow.get_for(WaitlistEntry, entry_id, user, missing)
 
 
 async def _view(uow: UnitOfWork, entry: WaitlistEntry) -> EntryView:

@@ -202,10 +202,7 @@ async def list_tickets(
 
 async def get_ticket(uow: UnitOfWork, user: Principal, ticket_id: str) -> Ticket:
     """The holder's ticket; anyone else (admins aside) gets ``TicketNotFound``."""
-    ticket = await uow.get_for(Ticket, ticket_id, user)
-    if ticket is None:
-        raise TicketNotFound()
-    return ticket
+    return await uow.get_for(Ticket, ticket_id, user, TicketNotFound())
 
 
 async def ticket_qr(
