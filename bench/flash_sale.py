@@ -495,6 +495,11 @@ def main() -> None:
         "--background-nice", type=int, default=10, help="the worker's and scheduler's niceness"
     )
     parser.add_argument("--port", type=int, default=8180)
+    parser.add_argument(
+        "--buyers-out",
+        help="also write every buyer's timeline (joined, admitted, paid, step durations) "
+        "to this JSON file, for looking into where a run's time went",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "flash_sale"))
     args = parser.parse_args()
 
@@ -536,6 +541,8 @@ def main() -> None:
             )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.buyers_out:
+        Path(args.buyers_out).write_text(json.dumps(results))
     report = {
         "benchmark": "flash_sale",
         "machine": machine(),
