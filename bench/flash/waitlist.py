@@ -145,7 +145,7 @@ async def report(database_url: str, show_id: str, results: list[dict[str, Any]])
                 "SELECT count(*) FROM seating_waitlist"
                 " WHERE show_id = :show AND hold_id IS NOT NULL"
             )
-            by_status = dict(
+            by_status: dict[str, int] = dict(
                 (
                     await conn.execute(
                         text(
