@@ -44,7 +44,6 @@ def order_read(
         payment={"provider": order.provider, **checkout, **(receipt or {})},
         delivery=json.loads(order.delivery) if order.delivery else None,
         ticket_ids=ticket_ids,
-        suggested_products=[],
     )
 
 

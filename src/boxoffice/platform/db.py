@@ -104,18 +104,35 @@ Record = TypeVar("Record")
 def record_of(record: type[Record], row: object, **given: Any) -> Record:
     """A dataclass a contract hands out, or a response model, from a row whose attributes
     carry its fields' names: what a context shows of its table without handing out the ORM
-    object. ``given`` are the fields the row does not carry, or carries otherwise."""
-    copied = {
-        name: getattr(row, name) for name in _field_names(cast(type, record)) if name not in given
-    }
+    object. ``given`` are the fields the row does not carry, or carries otherwise; a field
+    with a default that the row does not carry keeps its default (one without raises)."""
+    required, optional = _fields(cast(type, record))
+    copied = {name: getattr(row, name) for name in required if name not in given}
+    for name in optional:
+        if name not in given and (value := getattr(row, name, _ABSENT)) is not _ABSENT:
+            copied[name] = value
     return record(**copied, **given)
 
 
+_ABSENT = object()
+
+
 @cache
-def _field_names(record: Any) -> tuple[str, ...]:
+def _fields(record: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the fields without a default, those with one) of a dataclass or a pydantic model."""
     if dataclasses.is_dataclass(record):
-        return tuple(f.name for f in dataclasses.fields(record) if f.init)
-    return tuple(record.model_fields)  # a pydantic model
+        fields = [f for f in dataclasses.fields(record) if f.init]
+        missing = dataclasses.MISSING
+        defaulted = {f.name for f in fields if f.default is not missing}
+        defaulted |= {f.name for f in fields if f.default_factory is not missing}
+        names = [f.name for f in fields]
+    else:  # a pydantic model
+        names = list(record.model_fields)
+        defaulted = {n for n, f in record.model_fields.items() if not f.is_required()}
+    return (
+        tuple(n for n in names if n not in defaulted),
+        tuple(n for n in names if n in defaulted),
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -64,7 +64,6 @@ class HoldRead(BaseModel):
             held,
             seat_ids=[s.seat_id for s in held.seats],
             seats=[record_of(HeldSeatRead, s, id=s.seat_id) for s in held.seats],
-            suggested_products=[],
         )
 
 
