@@ -15,6 +15,7 @@ Every such answer is recorded in ``problems``; a 500 is recorded and never retri
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import aiohttp
+import uvloop
 
 from bench.flash import waitlist
 from bench.flash.http import PlaceLost, call, wait_for_admission
@@ -97,6 +99,21 @@ class SeatMap:
         self.available: list[dict[str, Any]] = []
         self.fetched_at = 0.0
         self._fetching: asyncio.Future[None] | None = None
+        self._weighed: list[dict[str, Any]] | None = None  # the `available` weighed last
+        self._cumulative: list[float] = []
+
+    def cumulative_weights(self, plan: Plan) -> list[float]:
+        """``available``'s section weights, summed as ``random.choices`` takes them: computed
+        once per version of the list, not by every buyer (a fifth of this process's CPU)."""
+        if self._weighed is not self.available:
+            self._cumulative = list(
+                itertools.accumulate(
+                    SECTION_WEIGHTS.get(plan.section_rank.get(s["section"], 3), 1.0)
+                    for s in self.available
+                )
+            )
+            self._weighed = self.available
+        return self._cumulative
 
     async def refresh(
         self, session: aiohttp.ClientSession, plan: Plan, result: BuyerResult
@@ -127,14 +144,15 @@ class SeatMap:
         self.fetched_at = time.monotonic()
 
 
-def choose_seats(available: list[dict[str, Any]], plan: Plan, rng: random.Random) -> list[str]:
+def choose_seats(seat_map: SeatMap, plan: Plan, rng: random.Random) -> list[str]:
     """Most fans want two seats in the front sections; some want one, three or four."""
+    available = seat_map.available
     if not available:
         return []
     wanted = rng.choices([1, 2, 3, 4], weights=[2, 6, 1, 1])[0]
     wanted = min(wanted, plan.max_tickets, len(available))
-    weights = [SECTION_WEIGHTS.get(plan.section_rank.get(s["section"], 3), 1.0) for s in available]
-    first = rng.choices(range(len(available)), weights=weights)[0]
+    cumulative = seat_map.cumulative_weights(plan)
+    first = rng.choices(range(len(available)), cum_weights=cumulative)[0]
     anchor = available[first]
     # Neighbours in the same row, as people sit together.
     same_row = [
@@ -228,7 +246,7 @@ async def _shop(
     hold: dict[str, Any] | None = None
     for _attempt in range(8):
         await seat_map.refresh(session, plan, result)
-        seats = choose_seats(seat_map.available, plan, rng)
+        seats = choose_seats(seat_map, plan, rng)
         if not seats:
             result.outcome = "sold_out"
             return
@@ -326,7 +344,11 @@ async def run_buyers(
 ) -> list[BuyerResult]:
     """Run ``buyers`` (user id, token, source address) at once; one session per address."""
     rng = random.Random(seed)
-    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
+    # No read timeout: the gateway answers every request within its proxy_read_timeout (a
+    # 504 at worst). aiohttp reschedules a read timeout on every chunk received (a seat map
+    # arrives in dozens), and even one timer a request costs a libuv timer: together a
+    # quarter of this process's CPU (py-spy). Streams set their own.
+    timeout = aiohttp.ClientTimeout(total=None, connect=30)
     seat_map = SeatMap()
     sessions: dict[str, aiohttp.ClientSession] = {}
 
@@ -362,6 +384,7 @@ def process_main(
 ) -> None:
     """Entry point of one load-generator process: results go to ``out_path`` as JSON."""
     plan = Plan(**plan_dict)
-    results = asyncio.run(run_buyers(plan, buyers, seed, progress))
+    # uvloop, as the servers use: the fans' own machines would not share these two cores.
+    results = uvloop.run(run_buyers(plan, buyers, seed, progress))
     with open(out_path, "w") as handle:
         json.dump([asdict(r) for r in results], handle)

@@ -7,13 +7,13 @@ failed answer as a buyer left without an outcome.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import orjson
 
 if TYPE_CHECKING:
     from bench.flash.buyer import BuyerResult, Plan
@@ -62,8 +62,8 @@ async def call(
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
     try:
-        body: dict[str, Any] = await response.json(content_type=None)
-    except (aiohttp.ContentTypeError, json.JSONDecodeError, ValueError):
+        body: dict[str, Any] = await response.json(content_type=None, loads=orjson.loads)
+    except (aiohttp.ContentTypeError, ValueError):  # orjson's error is a ValueError
         body = {"raw": (await response.text())[:200]}
     return body
 
@@ -115,9 +115,9 @@ async def wait_for_admission(
                         result.stream_events += event != "message"
                         last_event_id = event_id or last_event_id
                         if event == "admitted":
-                            return json.loads(data)["admission_token"], "admitted"
+                            return orjson.loads(data)["admission_token"], "admitted"
                         if event == "expired":
-                            told = json.loads(data or "{}").get("reason")
+                            told = orjson.loads(data or "{}").get("reason")
                             if told == "queue_reset" and plan.retry_unavailable:
                                 raise PlaceLost(entry_id)  # the line lost its state: rejoin
                             return None, "sold_out" if told == "sold_out" else "expired"
