@@ -431,6 +431,10 @@ def start_topology(
             str(topology_tool.nginx_workers_for(streams)),
             "--background-nice",
             str(args.background_nice),
+            "--checkout-api",
+            str(getattr(args, "checkout_api", 0)),
+            "--front-nice",
+            str(getattr(args, "front_nice", 0)),
         ]
     )
     return topology_tool.up(up_args)
@@ -481,6 +485,12 @@ def main() -> None:
         "--arrival-seconds", type=float, default=20.0, help="buyers arrive over this span"
     )
     parser.add_argument("--api", type=int, default=3, help="API processes in the topology")
+    parser.add_argument(
+        "--checkout-api", type=int, default=0, help="of them, serving only the checkout"
+    )
+    parser.add_argument(
+        "--front-nice", type=int, default=0, help="with --checkout-api: the others' niceness"
+    )
     parser.add_argument(
         "--processes", type=int, default=0, help="load-generator processes (0: auto)"
     )

@@ -45,6 +45,9 @@ class Topology:
     database_url: str
     redis_url: str
     api_ports: list[int]
+    # The API processes the gateway sends only the checkout (seats, holds, orders) to; none:
+    # every API process serves everything.
+    checkout_ports: list[int] = field(default_factory=list)
     pids: dict[str, int] = field(default_factory=dict)
     # How each process was started (argv, and the BOXOFFICE_* settings), so a supervisor can
     # start a dead one again exactly as it was.
@@ -70,17 +73,28 @@ def nginx_binary() -> str:
 
 
 def render_gateway(
-    listen: int, api_ports: list[int], rate: str, burst: int, sse_per_address: int
+    listen: int,
+    api_ports: list[int],
+    rate: str,
+    burst: int,
+    sse_per_address: int,
+    checkout_ports: list[int] | None = None,
 ) -> str:
+    """nginx's server block: the checkout's own ports where given, else every API port."""
     values = {
         "BOXOFFICE_SSE_PER_ADDRESS": str(sse_per_address),
         "BOXOFFICE_LISTEN": f"127.0.0.1:{listen}",
-        "BOXOFFICE_UPSTREAMS": " ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in api_ports),
+        "BOXOFFICE_UPSTREAMS": _servers(api_ports),
+        "BOXOFFICE_CHECKOUT_UPSTREAMS": _servers(checkout_ports or api_ports),
         "BOXOFFICE_RATE": rate,
         "BOXOFFICE_BURST": str(burst),
     }
     template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
     return re.sub(r"\$\{(BOXOFFICE_[A-Z_]+)\}", lambda m: values[m.group(1)], template)
+
+
+def _servers(ports: list[int]) -> str:
+    return " ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in ports)
 
 
 def nginx_workers_for(streams: int) -> int:
@@ -208,10 +222,13 @@ def up(args: argparse.Namespace) -> Topology:
         database_url=args.database_url,
         redis_url=args.redis_url,
         api_ports=api_ports,
+        checkout_ports=api_ports[len(api_ports) - args.checkout_api :] if args.checkout_api else [],
     )
     topology.env = {k: v for k, v in env.items() if k.startswith("BOXOFFICE_")}
     for port in api_ports:
         topology.commands[f"api-{port}"] = [python, "-m", "boxoffice", "serve", "--port", str(port)]
+        if topology.checkout_ports and port not in topology.checkout_ports and args.front_nice:
+            topology.niceness[f"api-{port}"] = args.front_nice
     for role in ROLES:
         topology.commands[role] = [python, "-m", "boxoffice", role]
         if role in BACKGROUND_ROLES and args.background_nice:
@@ -233,11 +250,13 @@ def _open_gateway(
     args: argparse.Namespace, topology: Topology, state_dir: Path, nginx: str
 ) -> None:
     """Once the API processes answer: nginx in front of them, and every role still alive."""
-    api_ports = topology.api_ports
-    for port in api_ports:
+    for port in topology.api_ports:
         _wait(f"http://127.0.0.1:{port}/ready", topology, f"api-{port}")
+    front = [p for p in topology.api_ports if p not in topology.checkout_ports]
     (state_dir / "boxoffice.conf").write_text(
-        render_gateway(args.port, api_ports, args.rate, args.burst, args.sse_per_address)
+        render_gateway(
+            args.port, front, args.rate, args.burst, args.sse_per_address, topology.checkout_ports
+        )
     )
     (state_dir / "nginx.conf").write_text(nginx_main_config(state_dir, args.nginx_workers))
     subprocess.run(
@@ -343,6 +362,18 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     start = sub.add_parser("up", help="start the topology")
     start.add_argument("--api", type=int, default=3, help="API processes")
+    start.add_argument(
+        "--checkout-api",
+        type=int,
+        default=0,
+        help="of the API processes, how many serve only the checkout (0: all serve everything)",
+    )
+    start.add_argument(
+        "--front-nice",
+        type=int,
+        default=0,
+        help="with --checkout-api: niceness of the other API processes (queue, streams, catalog)",
+    )
     start.add_argument("--port", type=int, default=8080, help="gateway port")
     start.add_argument("--api-base-port", type=int, default=8101, help="0: free ports")
     start.add_argument(

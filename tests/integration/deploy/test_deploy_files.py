@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import http.server
 import os
 import re
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kubernetes_validate
 import yaml
 from typer.main import get_command
@@ -68,12 +75,19 @@ def test_roles_run_commands_the_cli_has() -> None:
 
 
 def render_gateway(
-    listen: int, upstreams: list[str], rate: str = "200r/s", burst: int = 400
+    listen: int,
+    upstreams: list[str],
+    rate: str = "200r/s",
+    burst: int = 400,
+    checkout: list[str] | None = None,
 ) -> str:
     """Fill the ${BOXOFFICE_*} placeholders only, as the nginx image's envsubst does."""
     values = {
         "BOXOFFICE_LISTEN": str(listen),
         "BOXOFFICE_UPSTREAMS": " ".join(f"server {u} max_fails=0;" for u in upstreams),
+        "BOXOFFICE_CHECKOUT_UPSTREAMS": " ".join(
+            f"server {u} max_fails=0;" for u in checkout or upstreams
+        ),
         "BOXOFFICE_RATE": rate,
         "BOXOFFICE_BURST": str(burst),
         "BOXOFFICE_SSE_PER_ADDRESS": "20",
@@ -138,38 +152,30 @@ def test_streams_do_not_take_the_requests_upstream_connections() -> None:
     assert re.search(r"listen \S+ backlog=4096;", text)
 
 
-def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: Path) -> None:
-    """nginx in front of a plain upstream (no headers of its own) and of a dead one (the
-    gateway's own 503): both answers carry the security headers, each once."""
-    import http.server
-    import socket
-    import threading
-    import time
-
-    import httpx
-
-    nginx = backends.require_nginx()
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "health").write_text("ok")
-    handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "docs")
-    )
+def _static_upstream(root: Path) -> http.server.ThreadingHTTPServer:
+    """A plain upstream on a free port serving ``root``'s files (no headers of its own)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    return upstream
+
+
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        listen, dead = probe.getsockname()[1], upstream.server_address[1] + 1
-    results = {}
-    for name, port in (("live", upstream.server_address[1]), ("dead", dead)):
-        prefix = tmp_path / name
-        (prefix / "logs").mkdir(parents=True)
-        (prefix / "boxoffice.conf").write_text(
-            render_gateway(listen, [f"127.0.0.1:{port}"]).replace(
-                f"listen {listen} ", f"listen 127.0.0.1:{listen} "
-            )
-        )
-        (prefix / "nginx.conf").write_text(
-            f"""pid {prefix}/nginx.pid;
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _gateway(prefix: Path, listen: int, conf: str) -> Iterator[str]:
+    """nginx with the rendered ``conf`` on ``listen``, until the block ends; yields its URL."""
+    nginx = backends.require_nginx()
+    (prefix / "logs").mkdir(parents=True)
+    (prefix / "boxoffice.conf").write_text(
+        conf.replace(f"listen {listen} ", f"listen 127.0.0.1:{listen} ")
+    )
+    (prefix / "nginx.conf").write_text(
+        f"""pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log;
 daemon off;
 events {{ worker_connections 64; }}
@@ -181,18 +187,34 @@ http {{
     include {prefix}/boxoffice.conf;
 }}
 """
-        )
-        server = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
-        try:
-            for _ in range(100):
-                try:
-                    results[name] = httpx.get(f"http://127.0.0.1:{listen}/health", timeout=5)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-        finally:
-            server.terminate()
-            server.wait(10)
+    )
+    server = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf")])
+    base = f"http://127.0.0.1:{listen}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: Path) -> None:
+    """nginx in front of a plain upstream (no headers of its own) and of a dead one (the
+    gateway's own 503): both answers carry the security headers, each once."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "health").write_text("ok")
+    upstream = _static_upstream(tmp_path / "docs")
+    listen, dead = _free_port(), upstream.server_address[1] + 1
+    results = {}
+    for name, port in (("live", upstream.server_address[1]), ("dead", dead)):
+        conf = render_gateway(listen, [f"127.0.0.1:{port}"])
+        with _gateway(tmp_path / name, listen, conf) as base:
+            results[name] = httpx.get(f"{base}/health", timeout=5)
     upstream.shutdown()
     assert results["live"].status_code == 200
     assert results["dead"].status_code == 503
@@ -201,3 +223,66 @@ http {{
         assert response.headers.get_list("x-frame-options") == ["DENY"]
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         assert response.headers["referrer-policy"] == "no-referrer"
+
+
+CHECKOUT_PATHS = ("shows/s1/seats", "shows/s1/holds", "holds/h1", "orders", "orders/o1/pay")
+FRONT_PATHS = ("shows/s1/queue", "shows/s1/orders", "shows/s1", "queue/e1", "ordersx")
+
+
+class _Named(http.server.ThreadingHTTPServer):
+    """An upstream that answers every GET with its name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(("127.0.0.1", 0), _SayName)
+        self.name = name
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class _SayName(http.server.BaseHTTPRequestHandler):
+    server: _Named
+
+    def do_GET(self) -> None:
+        body = self.server.name.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_gateway_sends_the_checkout_to_its_own_replicas(tmp_path: Path) -> None:
+    """Given checkout replicas, a show's seats and holds, holds and orders go to them and
+    everything else of the API (the queue, a show, a seller's orders of a show) to the others."""
+    checkout, front = _Named("checkout"), _Named("front")
+    listen = _free_port()
+    conf = render_gateway(
+        listen,
+        [f"127.0.0.1:{front.server_address[1]}"],
+        checkout=[f"127.0.0.1:{checkout.server_address[1]}"],
+    )
+    with _gateway(tmp_path, listen, conf) as base:
+        served = {
+            path: httpx.get(f"{base}/api/v1/{path}", timeout=5).text
+            for path in CHECKOUT_PATHS + FRONT_PATHS
+        }
+    checkout.shutdown()
+    front.shutdown()
+    assert served == {path: "checkout" for path in CHECKOUT_PATHS} | {
+        path: "front" for path in FRONT_PATHS
+    }
+
+
+def test_the_gateways_of_compose_and_kubernetes_fill_every_placeholder() -> None:
+    template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
+    wanted = set(re.findall(r"\$\{(BOXOFFICE_[A-Z_]+)\}", template))
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    kubernetes = next(
+        container
+        for document in _documents(K8S / "gateway.yaml")
+        if document["kind"] == "Deployment"
+        for container in document["spec"]["template"]["spec"]["containers"]
+    )
+    assert set(compose["services"]["gateway"]["environment"]) == wanted
+    assert {variable["name"] for variable in kubernetes["env"]} == wanted
