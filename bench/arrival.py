@@ -297,9 +297,7 @@ def main() -> None:
     parser.add_argument("--admit-rate", type=float, default=100.0, help="the dispatcher's")
     parser.add_argument("--max-active", type=int, default=2000)
     parser.add_argument("--seats", type=int, default=1000)
-    parser.add_argument("--api", type=int, default=3, help="API processes in the topology")
-    parser.add_argument("--background-nice", type=int, default=10)
-    parser.add_argument("--port", type=int, default=8180)
+    flash_sale.topology_arguments(parser)
     args = parser.parse_args()
     # One socket a fan, all held to the end: the limit on open files is often below that.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -432,12 +432,27 @@ def start_topology(
             "--background-nice",
             str(args.background_nice),
             "--checkout-api",
-            str(getattr(args, "checkout_api", 0)),
+            str(args.checkout_api),
             "--front-nice",
-            str(getattr(args, "front_nice", 0)),
+            str(args.front_nice),
         ]
     )
     return topology_tool.up(up_args)
+
+
+def topology_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``start_topology`` (this bench's and bench/arrival.py's)."""
+    parser.add_argument("--api", type=int, default=3, help="API processes in the topology")
+    parser.add_argument(
+        "--checkout-api", type=int, default=0, help="of them, serving only the checkout"
+    )
+    parser.add_argument(
+        "--front-nice", type=int, default=0, help="with --checkout-api: the others' niceness"
+    )
+    parser.add_argument(
+        "--background-nice", type=int, default=10, help="the worker's and scheduler's niceness"
+    )
+    parser.add_argument("--port", type=int, default=8180, help="the gateway's")
 
 
 @dataclass
@@ -484,13 +499,7 @@ def main() -> None:
     parser.add_argument(
         "--arrival-seconds", type=float, default=20.0, help="buyers arrive over this span"
     )
-    parser.add_argument("--api", type=int, default=3, help="API processes in the topology")
-    parser.add_argument(
-        "--checkout-api", type=int, default=0, help="of them, serving only the checkout"
-    )
-    parser.add_argument(
-        "--front-nice", type=int, default=0, help="with --checkout-api: the others' niceness"
-    )
+    topology_arguments(parser)
     parser.add_argument(
         "--processes", type=int, default=0, help="load-generator processes (0: auto)"
     )
@@ -501,10 +510,6 @@ def main() -> None:
     )
     parser.add_argument("--waitlist-share", type=float, default=0.5)
     parser.add_argument("--waitlist-wait-seconds", type=float, default=180.0)
-    parser.add_argument(
-        "--background-nice", type=int, default=10, help="the worker's and scheduler's niceness"
-    )
-    parser.add_argument("--port", type=int, default=8180)
     parser.add_argument(
         "--buyers-out",
         help="also write every buyer's timeline (joined, admitted, paid, step durations) "

@@ -187,6 +187,8 @@ def up(args: argparse.Namespace) -> Topology:
         raise SystemExit(
             f"a topology is already running (gateway {existing.gateway_url}); run down"
         )
+    if not 0 <= args.checkout_api < args.api:
+        raise SystemExit("--checkout-api leaves no API process for the rest (0 <= N < --api)")
     for sub in ("logs", "tmp", "data"):
         (state_dir / sub).mkdir(parents=True, exist_ok=True)
     nginx = nginx_binary()

@@ -115,3 +115,16 @@ def _processes_with(variable: str) -> list[int]:
         if variable.encode() in environment:
             found.append(int(entry.name))
     return found
+
+
+def test_the_checkout_cannot_take_every_api_process(tmp_path: Path) -> None:
+    """``--checkout-api`` as large as ``--api`` would leave the gateway's other upstream
+    empty (nginx refuses it): refused before anything starts."""
+    local = _local()
+    for wanted in ("3", "-1"):
+        args = local.parser().parse_args(
+            ["up", "--api", "3", "--checkout-api", wanted, "--state-dir", str(tmp_path)]
+        )
+        with pytest.raises(SystemExit, match="checkout-api"):
+            local.up(args)
+    assert list(tmp_path.iterdir()) == []
