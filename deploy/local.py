@@ -224,7 +224,7 @@ def up(args: argparse.Namespace) -> Topology:
         database_url=args.database_url,
         redis_url=args.redis_url,
         api_ports=api_ports,
-        checkout_ports=api_ports[len(api_ports) - args.checkout_api :] if args.checkout_api else [],
+        checkout_ports=api_ports[args.api - args.checkout_api :],  # the last N; none for 0
     )
     topology.env = {k: v for k, v in env.items() if k.startswith("BOXOFFICE_")}
     for port in api_ports:
