@@ -19,14 +19,15 @@ import itertools
 import json
 import random
 import time
+import urllib.parse
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import aiohttp
 import uvloop
 
 from bench.flash import waitlist
+from bench.flash.client import Client
 from bench.flash.http import PlaceLost, call, wait_for_admission
 
 API = "/api/v1"
@@ -115,28 +116,26 @@ class SeatMap:
             self._weighed = self.available
         return self._cumulative
 
-    async def refresh(
-        self, session: aiohttp.ClientSession, plan: Plan, result: BuyerResult
-    ) -> None:
+    async def refresh(self, client: Client, plan: Plan, result: BuyerResult) -> None:
         if time.monotonic() - self.fetched_at < 0.25:
             return
         if self._fetching is None:
-            self._fetching = asyncio.ensure_future(self._fetch(session, plan, result))
+            self._fetching = asyncio.ensure_future(self._fetch(client, plan, result))
             self._fetching.add_done_callback(self._fetched)
         await asyncio.shield(self._fetching)
 
     def _fetched(self, _: asyncio.Future[None]) -> None:
         self._fetching = None
 
-    async def _fetch(self, session: aiohttp.ClientSession, plan: Plan, result: BuyerResult) -> None:
+    async def _fetch(self, client: Client, plan: Plan, result: BuyerResult) -> None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         started = time.monotonic()
-        url = f"{plan.base_url}{API}/shows/{plan.show_id}/seats"
+        url = f"{API}/shows/{plan.show_id}/seats"
         status, body, answer = await call(
-            session, plan, result, "seat_map", "GET", url, headers=headers
+            client, plan, result, "seat_map", "GET", url, headers=headers
         )
         if status == 200:
-            self.etag = answer.get("ETag")
+            self.etag = answer.get("etag")
             self.available = [s for s in body["seats"] if s["status"] == "available"]
         elif status != 304:
             raise RuntimeError(f"seat map answered {status}")
@@ -168,7 +167,7 @@ def choose_seats(seat_map: SeatMap, plan: Plan, rng: random.Random) -> list[str]
 
 
 async def buy(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     token: str,
     user_id: str,
@@ -179,16 +178,16 @@ async def buy(
     auth = {"Authorization": f"Bearer {token}"}
     await asyncio.sleep(rng.uniform(0, plan.arrival_seconds))
     try:
-        await _buy(session, plan, auth, seat_map, rng, result)
+        await _buy(client, plan, auth, seat_map, rng, result)
         if plan.waitlist and result.outcome == "sold_out" and rng.random() < plan.waitlist_share:
-            await waitlist.try_waitlist(session, plan, auth, result, rng)
+            await waitlist.try_waitlist(client, plan, auth, result, rng)
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:300]
     return result
 
 
 async def _buy(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     auth: dict[str, str],
     seat_map: SeatMap,
@@ -196,10 +195,10 @@ async def _buy(
     result: BuyerResult,
 ) -> None:
     result.joined_at = time.time() - plan.started_at
-    join_url = f"{plan.base_url}{API}/shows/{plan.show_id}/queue"
+    join_url = f"{API}/shows/{plan.show_id}/queue"
     for _join in range(5):
         started = time.monotonic()
-        status, entry, _ = await call(session, plan, result, "join", "POST", join_url, headers=auth)
+        status, entry, _ = await call(client, plan, result, "join", "POST", join_url, headers=auth)
         if status == 422 and entry.get("sold_out"):  # arrived after the line was told
             result.timed("join", time.monotonic() - started)
             result.outcome = "sold_out"
@@ -208,20 +207,20 @@ async def _buy(
             raise RuntimeError(f"join answered {status} {entry}")
         result.timed("join", time.monotonic() - started)
         try:
-            await _shop(session, plan, auth, seat_map, rng, result, entry)
+            await _shop(client, plan, auth, seat_map, rng, result, entry)
             return
         except PlaceLost:
             result.places_lost += 1  # the line forgot this place: join again
         finally:
             if not result.paid:
                 # A fan who gives up closes the page: the place (and admission slot) is given up.
-                leave = f"{plan.base_url}{API}/queue/{entry['entry_id']}"
-                await call(session, plan, result, "leave", "DELETE", leave, headers=auth)
+                leave = f"{API}/queue/{entry['entry_id']}"
+                await call(client, plan, result, "leave", "DELETE", leave, headers=auth)
     raise RuntimeError("the waiting room lost this buyer's place five times")
 
 
 async def _shop(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     auth: dict[str, str],
     seat_map: SeatMap,
@@ -232,7 +231,7 @@ async def _shop(
     started = time.monotonic()
     admission: str | None = entry.get("admission_token")
     if entry.get("status") != "admitted" or not admission:
-        admission, state = await wait_for_admission(session, plan, entry["entry_id"], auth, result)
+        admission, state = await wait_for_admission(client, plan, entry["entry_id"], auth, result)
         if state == "expired":
             result.outcome = "queue_expired"
             return
@@ -245,19 +244,19 @@ async def _shop(
 
     hold: dict[str, Any] | None = None
     for _attempt in range(8):
-        await seat_map.refresh(session, plan, result)
+        await seat_map.refresh(client, plan, result)
         seats = choose_seats(seat_map, plan, rng)
         if not seats:
             result.outcome = "sold_out"
             return
         started = time.monotonic()
         status, body, _ = await call(
-            session,
+            client,
             plan,
             result,
             "hold",
             "POST",
-            f"{plan.base_url}{API}/shows/{plan.show_id}/holds",
+            f"{API}/shows/{plan.show_id}/holds",
             json={"seat_ids": seats},
             headers=headers,
         )
@@ -279,12 +278,12 @@ async def _shop(
     order_headers = dict(auth, **{"Idempotency-Key": str(uuid.uuid4())})
     order_body = {"hold_id": hold["hold_id"], "items": [], "payment_provider": "internal"}
     status, order, _ = await call(
-        session,
+        client,
         plan,
         result,
         "order",
         "POST",
-        f"{plan.base_url}{API}/orders",
+        f"{API}/orders",
         json=order_body,
         headers=order_headers,
     )
@@ -294,8 +293,8 @@ async def _shop(
     result.timed("order", time.monotonic() - started)
 
     started = time.monotonic()
-    pay_url = f"{plan.base_url}{API}/orders/{order['id']}/pay"
-    status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+    pay_url = f"{API}/orders/{order['id']}/pay"
+    status, paid, _ = await call(client, plan, result, "pay", "POST", pay_url, headers=auth)
     deadline = time.monotonic() + plan.retry_for_seconds
     while plan.retry_unavailable and status == 409 and paid.get("code") == "conflict":
         # "A payment for this order is in progress": the confirm whose answer was lost (its
@@ -304,7 +303,7 @@ async def _shop(
         if time.monotonic() > deadline:
             break
         await asyncio.sleep(5)
-        status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+        status, paid, _ = await call(client, plan, result, "pay", "POST", pay_url, headers=auth)
     if plan.retry_unavailable and status in (409, 422) and paid.get("refunded") is True:
         # The confirm a fault cut was settled after the hold had lapsed: the shop refunded
         # the money and said so. An outcome (money back), not a buyer left without one.
@@ -319,15 +318,15 @@ async def _shop(
 
     if rng.random() < plan.cancel_rate:
         if plan.waitlist:  # their seats come back to a sold-out show: the waitlist's case
-            await waitlist.wait_for_sell_out(session, plan, seat_map, result, rng)
+            await waitlist.wait_for_sell_out(client, plan, seat_map, result, rng)
         started = time.monotonic()
         status, cancelled, _ = await call(
-            session,
+            client,
             plan,
             result,
             "cancel",
             "POST",
-            f"{plan.base_url}{API}/orders/{order['id']}/cancel",
+            f"{API}/orders/{order['id']}/cancel",
             json={"reason": "changed my mind"},
             headers=auth,
         )
@@ -342,27 +341,22 @@ async def _shop(
 async def run_buyers(
     plan: Plan, buyers: list[tuple[str, str, str]], seed: int, progress: Any
 ) -> list[BuyerResult]:
-    """Run ``buyers`` (user id, token, source address) at once; one session per address."""
+    """Run ``buyers`` (user id, token, source address) at once; one client per address."""
     rng = random.Random(seed)
-    # No read timeout: the gateway answers every request within its proxy_read_timeout (a
-    # 504 at worst). aiohttp reschedules a read timeout on every chunk received (a seat map
-    # arrives in dozens), and even one timer a request costs a libuv timer: together a
-    # quarter of this process's CPU (py-spy). Streams set their own.
-    timeout = aiohttp.ClientTimeout(total=None, connect=30)
+    gateway = urllib.parse.urlsplit(plan.base_url)
     seat_map = SeatMap()
-    sessions: dict[str, aiohttp.ClientSession] = {}
+    clients: dict[str, Client] = {}
 
-    def session_for(address: str) -> aiohttp.ClientSession:
+    def client_for(address: str) -> Client:
         # Fans come from many addresses: each simulated household connects from its own
         # loopback address (all of 127.0.0.0/8 is local), as the gateway and limits see it.
-        if address not in sessions:
-            connector = aiohttp.TCPConnector(limit=0, local_addr=(address, 0))
-            sessions[address] = aiohttp.ClientSession(connector=connector, timeout=timeout)
-        return sessions[address]
+        if address not in clients:
+            clients[address] = Client(gateway.hostname or "127.0.0.1", gateway.port or 80, address)
+        return clients[address]
 
     async def one(user_id: str, token: str, address: str) -> BuyerResult:
         result = await buy(
-            session_for(address), plan, token, user_id, seat_map, random.Random(rng.random())
+            client_for(address), plan, token, user_id, seat_map, random.Random(rng.random())
         )
         if progress is not None:
             with progress.get_lock():
@@ -372,7 +366,8 @@ async def run_buyers(
     try:
         return await asyncio.gather(*(one(uid, tok, addr) for uid, tok, addr in buyers))
     finally:
-        await asyncio.gather(*(session.close() for session in sessions.values()))
+        for client in clients.values():
+            client.close()
 
 
 def process_main(

@@ -12,8 +12,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import orjson
+
+from bench.flash.client import Client
 
 if TYPE_CHECKING:
     from bench.flash.buyer import BuyerResult, Plan
@@ -29,12 +30,12 @@ class PlaceLost(Exception):
 
 
 async def call(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     result: BuyerResult,
     step: str,
     method: str,
-    url: str,
+    path: str,
     **kwargs: Any,
 ) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     """One request; under ``retry_unavailable``, again while the answer says to come back."""
@@ -42,16 +43,15 @@ async def call(
     while True:
         retry_after: str | None = None
         try:
-            async with session.request(method, url, **kwargs) as r:
-                body = await _json(r)
-                if r.status >= 500:
-                    retry_after = r.headers.get("Retry-After")
-                    result.problems.append(
-                        (time.time() - plan.started_at, step, r.status, retry_after is not None)
-                    )
-                if not (plan.retry_unavailable and r.status in RETRYABLE):
-                    return r.status, body, r.headers
-        except (aiohttp.ClientConnectionError, TimeoutError):
+            answer = await client.request(method, path, **kwargs)
+            if answer.status >= 500:
+                retry_after = answer.headers.get("retry-after")
+                result.problems.append(
+                    (time.time() - plan.started_at, step, answer.status, retry_after is not None)
+                )
+            if not (plan.retry_unavailable and answer.status in RETRYABLE):
+                return answer.status, answer.json(), answer.headers
+        except (OSError, TimeoutError):
             if not plan.retry_unavailable:
                 raise
             result.problems.append((time.time() - plan.started_at, step, 0, False))
@@ -60,16 +60,8 @@ async def call(
         await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
 
 
-async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        body: dict[str, Any] = await response.json(content_type=None, loads=orjson.loads)
-    except (aiohttp.ContentTypeError, ValueError):  # orjson's error is a ValueError
-        body = {"raw": (await response.text())[:200]}
-    return body
-
-
 async def wait_for_admission(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     entry_id: str,
     headers: dict[str, str],
@@ -87,14 +79,12 @@ async def wait_for_admission(
             stream_headers["Last-Event-ID"] = last_event_id
         pause = 0.5
         try:
-            timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
-            async with session.get(
-                f"{plan.base_url}{API}/queue/{entry_id}/stream",
-                headers=stream_headers,
-                timeout=timeout,
-            ) as r:
+            r, connection = await client.stream(
+                f"{API}/queue/{entry_id}/stream", headers=stream_headers
+            )
+            try:
                 if r.status >= 500:
-                    retry_after = r.headers.get("Retry-After")
+                    retry_after = r.headers.get("retry-after")
                     result.problems.append(
                         (time.time() - plan.started_at, "wait", r.status, retry_after is not None)
                     )
@@ -107,7 +97,7 @@ async def wait_for_admission(
                 if r.status != 200:
                     raise RuntimeError(f"stream answered {r.status}")
                 pending = b""
-                async for chunk in r.content.iter_any():  # whatever arrived: one pass a read
+                async for chunk in connection.chunks(read_seconds=60):  # one pass a read
                     pending += chunk
                     *events, pending = pending.split(b"\n\n")
                     for raw in events:
@@ -121,7 +111,9 @@ async def wait_for_admission(
                             if told == "queue_reset" and plan.retry_unavailable:
                                 raise PlaceLost(entry_id)  # the line lost its state: rejoin
                             return None, "sold_out" if told == "sold_out" else "expired"
-        except (TimeoutError, aiohttp.ClientError):
+            finally:
+                connection.close()
+        except (TimeoutError, OSError):
             if plan.retry_unavailable:
                 result.problems.append((time.time() - plan.started_at, "wait", 0, False))
                 pause = 1.0

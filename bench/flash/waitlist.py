@@ -17,8 +17,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
+from bench.flash.client import Client
 from bench.flash.http import call
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ POLL_SECONDS = 4.0
 
 
 async def wait_for_sell_out(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     seat_map: SeatMap,
     result: BuyerResult,
@@ -38,7 +37,7 @@ async def wait_for_sell_out(
     """Until the seat map shows no seat available (bounded), then a moment more."""
     deadline = time.monotonic() + plan.waitlist_wait_seconds
     while time.monotonic() < deadline:
-        await seat_map.refresh(session, plan, result)
+        await seat_map.refresh(client, plan, result)
         if not seat_map.available:
             break
         await asyncio.sleep(2.0)
@@ -46,7 +45,7 @@ async def wait_for_sell_out(
 
 
 async def try_waitlist(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     auth: dict[str, str],
     result: BuyerResult,
@@ -55,12 +54,12 @@ async def try_waitlist(
     """Join the waitlist, wait for an offer, buy it: outcome ``bought_from_waitlist``, or
     ``waitlist_gave_up`` (left after the wait). ``sold_out`` stays when the show never
     let them join (seats still free for the whole wait: they were told to hold one)."""
-    url = f"{plan.base_url}{API}/shows/{plan.show_id}/waitlist"
+    url = f"{API}/shows/{plan.show_id}/waitlist"
     deadline = time.monotonic() + plan.waitlist_wait_seconds
     entry: dict[str, Any] | None = None
     while entry is None and time.monotonic() < deadline:
         status, body, _ = await call(
-            session, plan, result, "waitlist_join", "POST", url, headers=auth
+            client, plan, result, "waitlist_join", "POST", url, headers=auth
         )
         if status in (200, 201):
             entry = body
@@ -71,26 +70,26 @@ async def try_waitlist(
     if entry is None:
         return
     result.waitlisted = True
-    entry_url = f"{plan.base_url}{API}/waitlist/{entry['id']}"
+    entry_url = f"{API}/waitlist/{entry['id']}"
     while time.monotonic() < deadline:
         await asyncio.sleep(rng.uniform(0.5, 1.5) * POLL_SECONDS)
         status, entry, _ = await call(
-            session, plan, result, "waitlist_poll", "GET", entry_url, headers=auth
+            client, plan, result, "waitlist_poll", "GET", entry_url, headers=auth
         )
         if status != 200:
             raise RuntimeError(f"waitlist entry answered {status} {entry}")
         if entry["status"] == "offered":
             result.offers.append(entry["hold_id"])
-            await _buy_offer(session, plan, auth, result, entry["hold_id"])
+            await _buy_offer(client, plan, auth, result, entry["hold_id"])
             return
         if entry["status"] != "waiting":
             raise RuntimeError(f"waitlist entry became {entry['status']}")
-    await call(session, plan, result, "waitlist_leave", "DELETE", entry_url, headers=auth)
+    await call(client, plan, result, "waitlist_leave", "DELETE", entry_url, headers=auth)
     result.outcome = "waitlist_gave_up"
 
 
 async def _buy_offer(
-    session: aiohttp.ClientSession,
+    client: Client,
     plan: Plan,
     auth: dict[str, str],
     result: BuyerResult,
@@ -99,20 +98,20 @@ async def _buy_offer(
     started = time.monotonic()
     headers = dict(auth, **{"Idempotency-Key": str(uuid.uuid4())})
     body = {"hold_id": hold_id, "items": [], "payment_provider": "internal"}
-    url = f"{plan.base_url}{API}/orders"
+    url = f"{API}/orders"
     status, order, _ = await call(
-        session, plan, result, "order", "POST", url, json=body, headers=headers
+        client, plan, result, "order", "POST", url, json=body, headers=headers
     )
     if status != 201:
         raise RuntimeError(f"order of an offer answered {status} {order}")
     result.order_id = order["id"]
-    pay_url = f"{plan.base_url}{API}/orders/{order['id']}/pay"
-    status, paid, _ = await call(session, plan, result, "pay", "POST", pay_url, headers=auth)
+    pay_url = f"{API}/orders/{order['id']}/pay"
+    status, paid, _ = await call(client, plan, result, "pay", "POST", pay_url, headers=auth)
     if status != 200 or paid.get("status") != "paid":
         raise RuntimeError(f"pay of an offer answered {status} {paid}")
-    hold_url = f"{plan.base_url}{API}/holds/{hold_id}"
+    hold_url = f"{API}/holds/{hold_id}"
     status, hold, _ = await call(
-        session, plan, result, "waitlist_hold", "GET", hold_url, headers=auth
+        client, plan, result, "waitlist_hold", "GET", hold_url, headers=auth
     )
     result.seats = list(hold.get("seat_ids", [])) if status == 200 else [hold_id]
     result.paid = True
