@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -269,6 +270,12 @@ def summarise(
     )
     allowed = admitted_by_sell_out / args.admit_rate if admitted_by_sell_out else None
     stream_events = sum(r.get("stream_events", 0) for r in results)
+    reopened = Counter(
+        "connection" if p[2] == 0 else str(p[2])
+        for r in results
+        for p in r.get("problems", [])
+        if p[1] == "wait"
+    )
     return {
         "outcomes": outcomes,
         "buyers_without_outcome": len(without),
@@ -287,6 +294,9 @@ def summarise(
             "count": stream_events,
             "per_second": round(stream_events / wall, 1),
         },
+        # Streams answered 502/503/504 or dropped, and opened again (as the queue page
+        # does): by status, "connection" where it failed or dropped without an answer.
+        "streams_opened_again": dict(sorted(reopened.items())),
     }
 
 

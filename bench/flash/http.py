@@ -1,7 +1,10 @@
 """The buyers' HTTP: requests retried while the system says to come back, and the SSE wait.
 
-Only the chaos runs (``Plan.retry_unavailable``) retry; the plain flash sale counts a
-failed answer as a buyer left without an outcome.
+Only the chaos runs (``Plan.retry_unavailable``) retry requests; the plain flash sale counts
+a failed answer as a buyer left without an outcome. The wait is the exception in both: a
+stream answered 502/503/504 or dropped is opened again after a pause, as the queue page
+does (``web/static/js/waitroom.js``: poll, wait, follow again), and every such answer is
+recorded in the buyer's ``problems`` (the report counts them: ``streams_opened_again``).
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ async def wait_for_admission(
                     result.problems.append(
                         (time.time() - plan.started_at, "wait", r.status, retry_after is not None)
                     )
-                    if plan.retry_unavailable and r.status in RETRYABLE:
+                    if r.status in RETRYABLE:  # the page opens it again too
                         failures += 1
                         await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
                         continue
@@ -111,11 +114,13 @@ async def wait_for_admission(
                             if told == "queue_reset" and plan.retry_unavailable:
                                 raise PlaceLost(entry_id)  # the line lost its state: rejoin
                             return None, "sold_out" if told == "sold_out" else "expired"
+                # It ended before either: dropped, as below.
+                result.problems.append((time.time() - plan.started_at, "wait", 0, False))
             finally:
                 connection.close()
         except (TimeoutError, OSError):
+            result.problems.append((time.time() - plan.started_at, "wait", 0, False))
             if plan.retry_unavailable:
-                result.problems.append((time.time() - plan.started_at, "wait", 0, False))
                 pause = 1.0
         failures += 1
         await asyncio.sleep(pause)
