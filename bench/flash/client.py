@@ -142,7 +142,10 @@ class Connection(asyncio.Protocol):
 
 class Client:
     """Requests to one gateway (``host:port``) from one source address, over keep-alive
-    connections reused while they stay open (as many at once as requests in flight)."""
+    connections reused while they stay open (as many at once as requests in flight).
+
+    A request has no read timeout: the gateway answers each within its
+    ``proxy_read_timeout`` (a 504 at worst). A stream's reader sets its own."""
 
     def __init__(self, host: str, port: int, source_address: str | None = None) -> None:
         self.host, self.port = host, port
