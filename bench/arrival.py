@@ -331,7 +331,12 @@ def main() -> None:
     report = {
         "benchmark": "arrival",
         "machine": machine(),
-        "topology": {"api_processes": args.api, "gateway": "nginx", "redis": True},
+        "topology": {
+            "api_processes": args.api,
+            "of_them_checkout_only": args.checkout_api,
+            "gateway": "nginx",
+            "redis": True,
+        },
         "settings": {
             "fans": args.fans,
             "rate": args.rate,

@@ -579,6 +579,7 @@ def main() -> None:
         },
         "topology": {
             "api_processes": args.api,
+            "of_them_checkout_only": args.checkout_api,
             "gateway": "nginx",
             "database": "postgresql",
             "redis": True,
