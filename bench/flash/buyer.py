@@ -67,6 +67,10 @@ class BuyerResult:
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
 
+    def saw(self, plan: Plan, step: str, status: int = 0, retry_after: str | None = None) -> None:
+        """A failed answer on the way (status 0: the connection failed or dropped)."""
+        self.problems.append((time.time() - plan.started_at, step, status, retry_after is not None))
+
 
 @dataclass
 class Plan:
@@ -299,7 +303,7 @@ async def _shop(
     while plan.retry_unavailable and status == 409 and paid.get("code") == "conflict":
         # "A payment for this order is in progress": the confirm whose answer was lost (its
         # process was killed) is settled by the payments reconciliation job; ask again.
-        result.problems.append((time.time() - plan.started_at, "pay", 409, False))
+        result.saw(plan, "pay", 409)
         if time.monotonic() > deadline:
             break
         await asyncio.sleep(5)

@@ -6,8 +6,12 @@ every millisecond it spends is one the servers lose. With aiohttp, half of a gen
 process's samples (py-spy, during a full sale) were its per-request machinery: request and
 response objects, header multidicts, payload writers, connector bookkeeping. A buyer needs
 none of it: it sends a few headers and a JSON body to one gateway and reads a JSON answer
-or a Server-Sent Events stream. ``bench/arrival.py`` goes further (one protocol per fan,
-no client at all); this keeps the buyers' code a sequence of awaited requests.
+or a Server-Sent Events stream. ``bench.common.Connection`` (the purchase, holds and
+catalog benches) is leaner still but cannot serve here: it reads Content-Length bodies
+only (a stream is chunked), keeps no answer headers (``ETag``, ``Retry-After``), and is one
+connection with no source address of its own. ``bench/arrival.py`` goes further (one
+protocol per fan, no client at all); this keeps the buyers' code a sequence of awaited
+requests.
 
 Errors are what a buyer's code catches: ``OSError`` (``ConnectionError``: refused, reset,
 closed before the answer was whole, or an answer that is not HTTP) and ``TimeoutError``.

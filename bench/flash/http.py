@@ -49,15 +49,13 @@ async def call(
             answer = await client.request(method, path, **kwargs)
             if answer.status >= 500:
                 retry_after = answer.headers.get("retry-after")
-                result.problems.append(
-                    (time.time() - plan.started_at, step, answer.status, retry_after is not None)
-                )
+                result.saw(plan, step, answer.status, retry_after)
             if not (plan.retry_unavailable and answer.status in RETRYABLE):
                 return answer.status, answer.json(), answer.headers
         except (OSError, TimeoutError):
             if not plan.retry_unavailable:
                 raise
-            result.problems.append((time.time() - plan.started_at, step, 0, False))
+            result.saw(plan, step)
         if time.monotonic() > deadline:
             raise RuntimeError(f"{step} kept failing for {plan.retry_for_seconds:.0f}s")
         await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
@@ -88,9 +86,7 @@ async def wait_for_admission(
             try:
                 if r.status >= 500:
                     retry_after = r.headers.get("retry-after")
-                    result.problems.append(
-                        (time.time() - plan.started_at, "wait", r.status, retry_after is not None)
-                    )
+                    result.saw(plan, "wait", r.status, retry_after)
                     if r.status in RETRYABLE:  # the page opens it again too
                         failures += 1
                         await asyncio.sleep(float(retry_after or 1) + random.uniform(0, 0.5))
@@ -114,12 +110,11 @@ async def wait_for_admission(
                             if told == "queue_reset" and plan.retry_unavailable:
                                 raise PlaceLost(entry_id)  # the line lost its state: rejoin
                             return None, "sold_out" if told == "sold_out" else "expired"
-                # It ended before either: dropped, as below.
-                result.problems.append((time.time() - plan.started_at, "wait", 0, False))
+                raise ConnectionError("the stream ended before admitted or expired")
             finally:
                 connection.close()
-        except (TimeoutError, OSError):
-            result.problems.append((time.time() - plan.started_at, "wait", 0, False))
+        except (TimeoutError, OSError):  # a drop, a stall or a stream that just ended
+            result.saw(plan, "wait")
             if plan.retry_unavailable:
                 pause = 1.0
         failures += 1
