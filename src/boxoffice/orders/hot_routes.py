@@ -56,6 +56,7 @@ HOT_ROUTES = [
         create_order,
         "create_order",
         _TAGS,
+        checkout=True,
         status_code=201,
         response_model=OrderRead,
         body=OrderCreate,
@@ -78,6 +79,7 @@ HOT_ROUTES = [
         pay_order,
         "pay_order",
         _TAGS,
+        checkout=True,
         response_model=OrderRead,
         responses=ORDER_PROBLEMS
         | problems(

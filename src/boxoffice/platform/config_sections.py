@@ -67,6 +67,16 @@ class WaitroomSettings(BaseModel):
     joins_per_address_per_minute: int = Field(default=600, ge=1)
     # Connections to Redis per process (requests beyond wait for one to be free).
     redis_max_connections: int = Field(default=64, ge=2)
+    # Flow control (docs/waitroom.md): the dispatcher admits at a share of a show's rate,
+    # cut by `flow_cut` each second in which more than `flow_strained_share` of the
+    # checkout's requests were strained (slower than `checkout_slow_seconds`, or refused
+    # busy), grown back by `flow_step` each calm second; never under `flow_floor`.
+    flow_control: bool = True
+    checkout_slow_seconds: float = Field(default=5.0, gt=0)
+    flow_strained_share: float = Field(default=0.2, gt=0, lt=1)
+    flow_cut: float = Field(default=0.75, gt=0, lt=1)
+    flow_step: float = Field(default=0.05, gt=0, le=1)
+    flow_floor: float = Field(default=0.1, gt=0, le=1)
 
 
 class PaymentSettings(BaseModel):

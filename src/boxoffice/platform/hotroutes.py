@@ -20,7 +20,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from boxoffice.platform.fastlane import FastRequest, FastRoute, FastStream, Handler
+from boxoffice.platform.fastlane import FastRequest, FastResponse, FastRoute, FastStream, Handler
+from boxoffice.platform.pressure import checkout_gauge
 
 _PATH_PARAMETER = {"type": "string", "minLength": 1, "maxLength": 64}
 
@@ -51,13 +52,28 @@ class HotRoute:
     responses: Mapping[int | str, dict[str, Any]] = field(default_factory=dict)
     signed_in: bool = True
     summary: str | None = None
+    # A step of the checkout: counted by the process's CheckoutGauge, which the waiting
+    # room's dispatcher admits by (platform/pressure.py).
+    checkout: bool = False
+
+    def answering(self) -> Handler:
+        """The handler, counted by the checkout's gauge when the route is a checkout step."""
+        if not self.checkout:
+            return self.handler
+        handler = self.handler
+
+        async def counted(request: FastRequest) -> FastResponse | FastStream:
+            gauge = checkout_gauge(request.runtime)
+            return await gauge.measure(lambda: handler(request))
+
+        return counted
 
     def fast_route(self, prefix: str) -> FastRoute:
-        return FastRoute(self.method, prefix + self.path, self.handler)
+        return FastRoute(self.method, prefix + self.path, self.answering())
 
     def add_to(self, router: APIRouter) -> None:
         """Declare the operation on ``router``; its endpoint answers with the handler."""
-        handler = self.handler
+        handler = self.answering()
 
         async def endpoint(request: Request) -> Response:
             return await answer_with(handler, request)
@@ -73,7 +89,7 @@ class HotRoute:
             tags=list(self.tags),
             responses=dict(self.responses),
             summary=self.summary,
-            description=(handler.__doc__ or "").strip() or None,
+            description=(self.handler.__doc__ or "").strip() or None,
             openapi_extra=self._openapi(),
         )
 

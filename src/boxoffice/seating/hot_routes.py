@@ -62,6 +62,7 @@ HOT_ROUTES = [
         hold_seats,
         "hold_seats",
         _TAGS,
+        checkout=True,
         status_code=201,
         response_model=HoldRead,
         body=HoldCreate,

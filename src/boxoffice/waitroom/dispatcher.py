@@ -21,9 +21,12 @@ import structlog
 from boxoffice.catalog.contracts import ShowSaleInfo
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.config import WaitroomSettings
+from boxoffice.platform.kv import KeyValueStore
 from boxoffice.platform.lease import LeaseStore
+from boxoffice.platform.pressure import read_pressure
 from boxoffice.waitroom.contracts import SeatsLeft
 from boxoffice.waitroom.domain import LINE_SAMPLE_MS, AdmitResult, LineSample, ServingState
+from boxoffice.waitroom.flow import Flow
 from boxoffice.waitroom.shows import SaleInfoLoader
 from boxoffice.waitroom.store import QueueStore
 
@@ -79,12 +82,17 @@ class Dispatcher:
         settings: WaitroomSettings,
         clock: Clock,
         seats_left: SeatsLeft | None = None,
+        pressure: KeyValueStore | None = None,
     ) -> None:
         self.store = store
         self.sale_info = sale_info
         self.seats_left = seats_left
         self.settings = settings
         self.clock = clock
+        # Where the checkout's pressure is counted (platform/pressure.py); None: no flow
+        # control, every show admitted at its full rate.
+        self.pressure = pressure if settings.flow_control else None
+        self.flow = Flow(settings)
         self._rates: dict[str, AdmitRate] = {}
         self._opened: set[str] = set()
         self._sampled: dict[str, int] = {}  # show -> when its line was last sampled (ms)
@@ -94,8 +102,10 @@ class Dispatcher:
         """Admit in every show that can; returns what each admitted show did this tick."""
         moment = at or self.clock.now()
         shows = await self.store.shows()
+        share = await self._share(moment) if shows else self.flow.share
         outcomes = await asyncio.gather(
-            *(self._tick_show(show_id, moment) for show_id in shows), return_exceptions=True
+            *(self._tick_show(show_id, moment, share) for show_id in shows),
+            return_exceptions=True,
         )
         self.ticks += 1
         results: dict[str, AdmitResult] = {}
@@ -106,7 +116,30 @@ class Dispatcher:
                 results[show_id] = outcome
         return results
 
-    async def _tick_show(self, show_id: str, moment: datetime) -> AdmitResult | None:
+    async def _share(self, moment: datetime) -> float:
+        """The share of every show's rate to admit at: judged once a second (flow.py)."""
+        if self.pressure is None:
+            return 1.0
+        second = self.flow.due(int(moment.timestamp()))
+        if second is None:
+            return self.flow.share
+        try:
+            pressure = await read_pressure(self.pressure, [second])
+        except Exception:  # unknown pressure: keep the share as it is
+            log.warning("waitroom.pressure_unread", exc_info=True)
+            return self.flow.share
+        before = self.flow.share
+        share = self.flow.judge(second, pressure)
+        if share != before:
+            log.info(
+                "waitroom.flow",
+                share=round(share, 3),
+                served=pressure.served,
+                strained=pressure.strained,
+            )
+        return share
+
+    async def _tick_show(self, show_id: str, moment: datetime, share: float) -> AdmitResult | None:
         info = await self.sale_info(show_id)
         if info is None or queue_finished(info, moment):
             await self.store.forget(show_id)  # nobody will be admitted here any more
@@ -137,7 +170,7 @@ class Dispatcher:
         result = await self.store.admit(
             show_id,
             now_ms=at_ms,
-            rate=info.queue.admit_per_second,
+            rate=info.queue.admit_per_second * share,
             max_active=info.queue.max_active,
             ttl_ms=self.settings.admission_ttl_seconds * 1000,
             # A dispatcher that paused (or a standby taking over) admits one second's worth.

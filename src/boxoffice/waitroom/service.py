@@ -51,7 +51,14 @@ class Waitroom:
     seats_left: SeatsLeft | None = None  # the dispatcher stops admitting with none left
 
     def dispatcher(self, runtime: Runtime) -> Dispatcher:
-        return Dispatcher(self.store, self.sale_info, self.settings, runtime.clock, self.seats_left)
+        return Dispatcher(
+            self.store,
+            self.sale_info,
+            self.settings,
+            runtime.clock,
+            self.seats_left,
+            pressure=runtime.kv,
+        )
 
 
 def build(

@@ -1,0 +1,52 @@
+"""Flow control: the dispatcher admits no faster than the checkout can serve.
+
+A show's admit rate is the seller's promise of pace, set before the sale for a checkout
+of some size. When the checkout cannot keep it (a smaller machine, a slow database, a
+crowd of retries), admitting at the set rate only moves people from the queue, where
+waiting costs a stream, to the checkout, where they wait on holds and payments until
+timeouts fail them. So the dispatcher admits at a *share* of every show's rate, judged
+once a second from the checkout's pressure (``platform/pressure.py``): cut by
+``flow_cut`` after a second in which more than ``flow_strained_share`` of the checkout's
+requests were strained, grown back by ``flow_step`` after a calm one, never under
+``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. The
+measured admit rate that fans' ``eta_seconds`` are made from follows by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boxoffice.platform.config import WaitroomSettings
+from boxoffice.platform.pressure import Pressure
+
+# A second with fewer checkout requests than this says nothing either way.
+MIN_REQUESTS = 5
+# The seconds judged end this long before the dispatcher's own: the API processes add a
+# second's counts at their first request of the next one, which a busy loop delays.
+JUDGE_LAG_SECONDS = 2
+
+
+@dataclass
+class Flow:
+    """The share of the admit rate the dispatcher admits at, and the second last judged."""
+
+    settings: WaitroomSettings
+    share: float = 1.0
+    judged: int = 0
+
+    def due(self, now_second: int) -> int | None:
+        """The second to judge now, or None when it was judged already."""
+        second = now_second - JUDGE_LAG_SECONDS
+        return second if second > self.judged else None
+
+    def judge(self, second: int, pressure: Pressure) -> float:
+        """The share after ``second`` pressed the checkout with ``pressure``."""
+        self.judged = second
+        settings = self.settings
+        if pressure.served >= MIN_REQUESTS and (
+            pressure.strained_share > settings.flow_strained_share
+        ):
+            self.share = max(settings.flow_floor, self.share * settings.flow_cut)
+        else:
+            self.share = min(1.0, self.share + settings.flow_step)
+        return self.share

@@ -1,0 +1,98 @@
+"""Flow control: the dispatcher's share of the admit rate follows the checkout's pressure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from boxoffice.platform.clock import FrozenClock
+from boxoffice.platform.config import WaitroomSettings
+from boxoffice.platform.kv import MemoryStore
+from boxoffice.platform.pressure import CheckoutGauge, Pressure
+from boxoffice.waitroom.dispatcher import Dispatcher
+from boxoffice.waitroom.flow import JUDGE_LAG_SECONDS, Flow
+from boxoffice.waitroom.store import MemoryQueueStore
+from tests.support.waitroom import Shows, sale_info
+
+START = datetime(2026, 12, 24, 20, 0, tzinfo=UTC)
+STRAINED = Pressure(served=40, strained=20)
+CALM = Pressure(served=40, strained=2)
+
+
+def test_strained_seconds_cut_the_share_down_to_the_floor_and_calm_ones_grow_it_back() -> None:
+    flow = Flow(WaitroomSettings(flow_cut=0.5, flow_step=0.1, flow_floor=0.2))
+    assert [flow.judge(second, STRAINED) for second in (1, 2, 3)] == [0.5, 0.25, 0.2]
+    shares = [round(flow.judge(second, CALM), 3) for second in range(4, 14)]
+    assert shares == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0]
+
+
+def test_a_second_with_few_requests_or_a_share_at_the_threshold_is_calm() -> None:
+    flow = Flow(WaitroomSettings(flow_strained_share=0.25), share=0.5)
+    assert flow.judge(1, Pressure(served=4, strained=4)) == pytest.approx(0.55)  # too few
+    assert flow.judge(2, Pressure(served=40, strained=10)) == pytest.approx(0.6)  # at it
+    assert flow.judge(3, Pressure(served=40, strained=11)) == pytest.approx(0.6 * 0.75)
+
+
+def test_each_second_is_judged_once_and_late() -> None:
+    flow = Flow(WaitroomSettings())
+    assert flow.due(100) == 100 - JUDGE_LAG_SECONDS
+    flow.judge(100 - JUDGE_LAG_SECONDS, CALM)
+    assert flow.due(100) is None
+    assert flow.due(101) == 101 - JUDGE_LAG_SECONDS
+
+
+async def admitted_per_second(run: Dispatcher, clock: FrozenClock, show_id: str) -> int:
+    admitted = 0
+    for _ in range(4):
+        result = (await run.tick()).get(show_id)
+        admitted += len(result.admitted) if result else 0
+        clock.advance(timedelta(milliseconds=250))
+    return admitted
+
+
+async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -> None:
+    clock = FrozenClock(START)
+    info = sale_info(now=START, admit_per_second=40, max_active=100_000)
+    kv = MemoryStore()
+    settings = WaitroomSettings(admission_ttl_seconds=600, flow_cut=0.5, flow_floor=0.25)
+    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
+    for i in range(2_000):
+        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
+    # The API processes' gauge: every checkout request of a second slower than the bound.
+    gauge = CheckoutGauge(kv, slow_seconds=5.0)
+
+    async def checkout_second(strained: bool) -> None:
+        at = clock.now().timestamp()
+        for _ in range(10):
+            gauge.observe(at, strained=strained)
+        await gauge.flush()
+
+    per_second = []
+    for strained in [False] * 3 + [True] * 4 + [False] * 6:
+        await checkout_second(strained)
+        per_second.append(await admitted_per_second(run, clock, info.show_id))
+    # Calm: the full 40 a second. Strained from the 4th second, judged two seconds late:
+    # halved each second down to the floor (10); calm again, 5 % of the rate back a second.
+    assert per_second[:5] == [30, 40, 40, 40, 40]  # the first tick starts the clock
+    assert per_second[5:9] == [20, 10, 10, 10]
+    assert per_second[9:] == pytest.approx([12, 14, 16, 18], abs=1)  # fractions carry
+    assert run.flow.share < 1.0
+
+
+async def test_without_flow_control_a_strained_checkout_changes_nothing() -> None:
+    clock = FrozenClock(START)
+    info = sale_info(now=START, admit_per_second=40, max_active=100_000)
+    kv = MemoryStore()
+    settings = WaitroomSettings(admission_ttl_seconds=600, flow_control=False)
+    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
+    for i in range(400):
+        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
+    gauge = CheckoutGauge(kv, slow_seconds=5.0)
+    counts = []
+    for _ in range(5):
+        for _ in range(10):
+            gauge.observe(clock.now().timestamp(), strained=True)
+        await gauge.flush()
+        counts.append(await admitted_per_second(run, clock, info.show_id))
+    assert counts == [30, 40, 40, 40, 40]
