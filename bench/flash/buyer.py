@@ -187,6 +187,10 @@ async def buy(
             await waitlist.try_waitlist(client, plan, auth, result, rng)
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:300]
+        # A step that failed after an outcome (a cancel the gateway answered 503 after
+        # its read timeout, which the API then did) leaves the buyer not knowing what
+        # became of its order: without an outcome, not "bought" against a refunded order.
+        result.outcome = None
     return result
 
 
