@@ -3,24 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore, key
-from tests.support import backends
-
-
-@pytest.fixture(params=["memory", "redis", "redis-cluster"])
-async def store(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore(redis_prefix)
-        return
-    url = backends.redis_url_for(request.param)
-    redis_store = RedisStore(url, redis_prefix)
-    yield redis_store
-    await backends.clean_redis(redis_prefix, url)
-    await redis_store.close()
+from boxoffice.platform.kv import KeyValueStore, key
 
 
 async def test_set_get_pop_delete(store: KeyValueStore) -> None:

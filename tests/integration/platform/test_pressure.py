@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from boxoffice.platform.errors import Conflict, ServiceUnavailable
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import HotRoute
-from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
+from boxoffice.platform.kv import KeyValueStore, MemoryStore
 from boxoffice.platform.pressure import CheckoutGauge, Pressure, checkout_gauge, read_pressure
 from boxoffice.platform.runtime import Runtime
-from tests.support import backends
-
-
-@pytest.fixture(params=["memory", "redis", "redis-cluster"])
-async def store(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[KeyValueStore]:
-    if request.param == "memory":
-        yield MemoryStore(redis_prefix)
-        return
-    url = backends.redis_url_for(request.param)
-    redis_store = RedisStore(url, redis_prefix)
-    yield redis_store
-    await backends.clean_redis(redis_prefix, url)
-    await redis_store.close()
 
 
 async def test_every_process_adds_its_seconds_to_the_same_counters(store: KeyValueStore) -> None:
