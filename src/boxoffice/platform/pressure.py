@@ -11,6 +11,9 @@ slows its admissions while the checkout is strained (``waitroom/flow.py``).
 
 Counting costs a request nothing but two integer additions; the store sees four
 pipelined commands per process per second, and only in seconds with checkout traffic.
+Seconds are the hosts' wall clocks (NTP keeps them within a few milliseconds); a process's
+last second before it falls idle is handed on with its next request, so the dispatcher
+judges with a lag (``waitroom/flow.py``) and a quiet second counts as calm.
 """
 
 from __future__ import annotations
