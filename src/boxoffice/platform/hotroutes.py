@@ -63,8 +63,7 @@ class HotRoute:
         handler = self.handler
 
         async def counted(request: FastRequest) -> FastResponse | FastStream:
-            gauge = checkout_gauge(request.runtime)
-            return await gauge.measure(lambda: handler(request))
+            return await checkout_gauge(request.runtime).measure(handler(request))
 
         return counted
 

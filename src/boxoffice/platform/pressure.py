@@ -11,7 +11,8 @@ slows its admissions while the checkout is strained (``waitroom/flow.py``).
 
 Counting costs a request nothing but two integer additions; the store sees four
 pipelined commands per process per second, and only in seconds with checkout traffic.
-Seconds are the hosts' wall clocks (NTP keeps them within a few milliseconds); a process's
+Seconds are the runtime's clock, as the dispatcher's (the hosts' wall clocks, which NTP
+keeps within a few milliseconds, in production); a process's
 last second before it falls idle is handed on with its next request, so the dispatcher
 judges with a lag (``waitroom/flow.py``) and a quiet second counts as calm.
 """
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from boxoffice.platform.clock import Clock
 from boxoffice.platform.errors import DomainError
 from boxoffice.platform.kv import KeyValueStore, key
 from boxoffice.platform.runtime import Runtime
@@ -61,23 +63,25 @@ def is_strain(error: BaseException) -> bool:
 class CheckoutGauge:
     """One process's counts of checkout requests, per second, added to the store's."""
 
-    def __init__(self, store: KeyValueStore, slow_seconds: float) -> None:
+    def __init__(self, store: KeyValueStore, clock: Clock, slow_seconds: float) -> None:
         self.store = store
+        self.clock = clock
         self.slow_seconds = slow_seconds
         self._second = 0
         self._served = 0
         self._strained = 0
         self._flushing: set[asyncio.Task[None]] = set()
 
-    async def measure(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one checkout request, counting it when it ends (raised or answered)."""
+    async def measure(self, request: Awaitable[T]) -> T:
+        """Await one checkout request, counting it when it ends (raised or answered)."""
         started = time.monotonic()
         try:
-            answer = await call()
+            answer = await request
         except BaseException as error:
-            self.observe(time.time(), strained=is_strain(error))
+            self.observe(self.clock.now().timestamp(), strained=is_strain(error))
             raise
-        self.observe(time.time(), strained=time.monotonic() - started > self.slow_seconds)
+        slow = time.monotonic() - started > self.slow_seconds
+        self.observe(self.clock.now().timestamp(), strained=slow)
         return answer
 
     def observe(self, at: float, *, strained: bool) -> None:
@@ -119,7 +123,9 @@ def checkout_gauge(runtime: Runtime) -> CheckoutGauge:
     """This process's gauge (made at its first checkout request)."""
     return runtime.adapters.ensure(
         CheckoutGauge,
-        lambda: CheckoutGauge(runtime.kv, runtime.settings.waitroom.checkout_slow_seconds),
+        lambda: CheckoutGauge(
+            runtime.kv, runtime.clock, runtime.settings.waitroom.checkout_slow_seconds
+        ),
     )
 
 

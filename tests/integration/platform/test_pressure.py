@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from boxoffice.platform.clock import SystemClock
 from boxoffice.platform.errors import Conflict, ServiceUnavailable
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import HotRoute
@@ -17,7 +18,10 @@ from boxoffice.platform.runtime import Runtime
 
 
 async def test_every_process_adds_its_seconds_to_the_same_counters(store: KeyValueStore) -> None:
-    first, second = CheckoutGauge(store, 5.0), CheckoutGauge(store, 5.0)
+    first, second = (
+        CheckoutGauge(store, SystemClock(), 5.0),
+        CheckoutGauge(store, SystemClock(), 5.0),
+    )
     now = int(time.time())
     for gauge, strained in ((first, [True, False, False]), (second, [True, True])):
         for flag in strained:
@@ -33,7 +37,7 @@ async def test_every_process_adds_its_seconds_to_the_same_counters(store: KeyVal
 
 async def test_a_busy_refusal_or_a_slow_answer_is_strain_a_buyers_refusal_is_not() -> None:
     store = MemoryStore()
-    gauge = CheckoutGauge(store, slow_seconds=0.05)
+    gauge = CheckoutGauge(store, SystemClock(), slow_seconds=0.05)
 
     async def answer(after: float, error: Exception | None = None) -> str:
         await asyncio.sleep(after)
@@ -41,14 +45,14 @@ async def test_a_busy_refusal_or_a_slow_answer_is_strain_a_buyers_refusal_is_not
             raise error
         return "ok"
 
-    assert await gauge.measure(lambda: answer(0)) == "ok"
-    assert await gauge.measure(lambda: answer(0.08)) == "ok"  # slower than the bound
+    assert await gauge.measure(answer(0)) == "ok"
+    assert await gauge.measure(answer(0.08)) == "ok"  # slower than the bound
     with pytest.raises(ServiceUnavailable):
-        await gauge.measure(lambda: answer(0, ServiceUnavailable("busy")))
+        await gauge.measure(answer(0, ServiceUnavailable("busy")))
     with pytest.raises(Conflict):
-        await gauge.measure(lambda: answer(0, Conflict("the seat was taken")))
+        await gauge.measure(answer(0, Conflict("the seat was taken")))
     with pytest.raises(RuntimeError):
-        await gauge.measure(lambda: answer(0, RuntimeError("unexpected")))
+        await gauge.measure(answer(0, RuntimeError("unexpected")))
     await gauge.flush()
     seconds = int(time.time())
     assert await read_pressure(store, [seconds - 1, seconds]) == Pressure(served=5, strained=3)

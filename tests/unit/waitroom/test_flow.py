@@ -60,7 +60,7 @@ async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -
     for i in range(2_000):
         await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
     # The API processes' gauge: every checkout request of a second slower than the bound.
-    gauge = CheckoutGauge(kv, slow_seconds=5.0)
+    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
 
     async def checkout_second(strained: bool) -> None:
         at = clock.now().timestamp()
@@ -88,7 +88,7 @@ async def test_without_flow_control_a_strained_checkout_changes_nothing() -> Non
     run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
     for i in range(400):
         await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
-    gauge = CheckoutGauge(kv, slow_seconds=5.0)
+    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
     counts = []
     for _ in range(5):
         for _ in range(10):
