@@ -225,6 +225,48 @@ def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: 
         assert response.headers["referrer-policy"] == "no-referrer"
 
 
+class _Slow(http.server.ThreadingHTTPServer):
+    """An upstream that answers every POST after ``seconds`` (a replica alive but slow)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(("127.0.0.1", 0), _AnswerLate)
+        self.seconds = seconds
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class _AnswerLate(http.server.BaseHTTPRequestHandler):
+    server: _Slow
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.server.seconds)
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Path) -> None:
+    """A replica that is up but slower than the read timeout: the client is told 504
+    ``gateway_timeout`` (look before repeating), not the 503 that invites a blind retry."""
+    slow = _Slow(seconds=3)
+    listen = _free_port()
+    conf = render_gateway(listen, [f"127.0.0.1:{slow.server_address[1]}"])
+    assert "proxy_read_timeout 60s;" in conf
+    with _gateway(
+        tmp_path, listen, conf.replace("proxy_read_timeout 60s;", "proxy_read_timeout 1s;")
+    ) as base:
+        answer = httpx.post(f"{base}/api/v1/orders/o1/cancel", json={"reason": "x"}, timeout=10)
+    slow.shutdown()
+    assert answer.status_code == 504
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (answer.json()["code"], answer.json()["status"]) == ("gateway_timeout", 504)
+    assert "Retry-After" not in answer.headers
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
 CHECKOUT_PATHS = ("shows/s1/seats", "shows/s1/holds", "holds/h1", "orders", "orders/o1/pay")
 FRONT_PATHS = ("shows/s1/queue", "shows/s1/orders", "shows/s1", "queue/e1", "ordersx")
 
