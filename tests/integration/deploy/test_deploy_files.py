@@ -226,7 +226,7 @@ def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: 
 
 
 class _Slow(http.server.ThreadingHTTPServer):
-    """An upstream that answers every POST after ``seconds`` (a replica alive but slow)."""
+    """An upstream that answers every request after ``seconds`` (a replica alive but slow)."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(("127.0.0.1", 0), _AnswerLate)
@@ -239,8 +239,11 @@ class _AnswerLate(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.do_GET()
+
+    def do_GET(self) -> None:
         time.sleep(self.server.seconds)
-        self.send_response(201)
+        self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -249,8 +252,9 @@ class _AnswerLate(http.server.BaseHTTPRequestHandler):
 
 
 def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Path) -> None:
-    """A replica that is up but slower than the read timeout: the client is told 504
-    ``gateway_timeout`` (look before repeating), not the 503 that invites a blind retry."""
+    """A replica that is up but slower than the read timeout: a write is told 504
+    ``gateway_timeout`` (look before repeating), not the 503 that invites a blind retry; a
+    read, which changes nothing, is told 503 ``service_unavailable`` (try again)."""
     slow = _Slow(seconds=3)
     listen = _free_port()
     conf = render_gateway(listen, [f"127.0.0.1:{slow.server_address[1]}"])
@@ -259,7 +263,9 @@ def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Pat
         tmp_path, listen, conf.replace("proxy_read_timeout 60s;", "proxy_read_timeout 1s;")
     ) as base:
         answer = httpx.post(f"{base}/api/v1/orders/o1/cancel", json={"reason": "x"}, timeout=10)
+        read = httpx.get(f"{base}/api/v1/orders/o1", timeout=10)
     slow.shutdown()
+    assert (read.status_code, read.json()["code"]) == (503, "service_unavailable")
     assert answer.status_code == 504
     assert answer.headers["content-type"] == "application/problem+json"
     assert (answer.json()["code"], answer.json()["status"]) == ("gateway_timeout", 504)
