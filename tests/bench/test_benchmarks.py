@@ -52,6 +52,7 @@ TINY = {
     "merch_stock": ["--orders", "60", "--backend", "sqlite", "--backend", "postgresql"],
     "purchase": ["--seats", "60", "--concurrency", "10", "--workers", "2"],
     "purchase_embedded": ["--seats", "40", "--concurrency", "10", "--embedded"],
+    "statement_cost": ["--statements", "100"],
     "waitroom": ["--joins", "300", "--polls", "300", "--streams", "100", "--seconds", "2"],
 }
 NEEDS = {
@@ -60,6 +61,7 @@ NEEDS = {
     "holds": ["postgresql", "redis"],
     "merch_stock": ["postgresql"],
     "purchase": ["postgresql", "redis"],
+    "statement_cost": ["postgresql"],
     "waitroom": ["redis"],
 }
 
