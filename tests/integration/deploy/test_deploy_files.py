@@ -225,27 +225,34 @@ def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: 
         assert response.headers["referrer-policy"] == "no-referrer"
 
 
-class _Slow(http.server.ThreadingHTTPServer):
-    """An upstream that answers every request after ``seconds`` (a replica alive but slow)."""
+CHECKOUT_PATHS = ("shows/s1/seats", "shows/s1/holds", "holds/h1", "orders", "orders/o1/pay")
+FRONT_PATHS = ("shows/s1/queue", "shows/s1/orders", "shows/s1", "queue/e1", "ordersx")
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(("127.0.0.1", 0), _AnswerLate)
-        self.seconds = seconds
+
+class _Named(http.server.ThreadingHTTPServer):
+    """An upstream that answers every request with its name, after ``delay`` seconds (a
+    replica alive but slow)."""
+
+    def __init__(self, name: str, delay: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", 0), _SayName)
+        self.name, self.delay = name, delay
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-class _AnswerLate(http.server.BaseHTTPRequestHandler):
-    server: _Slow
+class _SayName(http.server.BaseHTTPRequestHandler):
+    server: _Named
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.do_GET()
 
     def do_GET(self) -> None:
-        time.sleep(self.server.seconds)
+        time.sleep(self.server.delay)
+        body = self.server.name.encode()
         self.send_response(200)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -255,7 +262,7 @@ def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Pat
     """A replica that is up but slower than the read timeout: a write is told 504
     ``gateway_timeout`` (look before repeating), not the 503 that invites a blind retry; a
     read, which changes nothing, is told 503 ``service_unavailable`` (try again)."""
-    slow = _Slow(seconds=3)
+    slow = _Named("slow", delay=3)
     listen = _free_port()
     conf = render_gateway(listen, [f"127.0.0.1:{slow.server_address[1]}"])
     assert "proxy_read_timeout 60s;" in conf
@@ -271,33 +278,6 @@ def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Pat
     assert (answer.json()["code"], answer.json()["status"]) == ("gateway_timeout", 504)
     assert "Retry-After" not in answer.headers
     assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
-
-
-CHECKOUT_PATHS = ("shows/s1/seats", "shows/s1/holds", "holds/h1", "orders", "orders/o1/pay")
-FRONT_PATHS = ("shows/s1/queue", "shows/s1/orders", "shows/s1", "queue/e1", "ordersx")
-
-
-class _Named(http.server.ThreadingHTTPServer):
-    """An upstream that answers every GET with its name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(("127.0.0.1", 0), _SayName)
-        self.name = name
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class _SayName(http.server.BaseHTTPRequestHandler):
-    server: _Named
-
-    def do_GET(self) -> None:
-        body = self.server.name.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
 
 
 def test_gateway_sends_the_checkout_to_its_own_replicas(tmp_path: Path) -> None:
