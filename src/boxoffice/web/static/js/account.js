@@ -1,5 +1,5 @@
 // My orders (cancel — or return some of it — with the fee shown first) and my tickets (printable, kept for offline).
-import { json, loadFragment, money, say, session, show } from "./api.js";
+import { json, loadFragment, money, orLookedUp, say, session, show } from "./api.js";
 
 const orders = document.getElementById("orders");
 const tickets = document.getElementById("tickets");
@@ -49,7 +49,11 @@ async function openCancel(orderId) {
     try {
       const id = encodeURIComponent(orderId);
       const reason = "requested by the buyer";
-      if (all) await json(`/orders/${id}/cancel`, { method: "POST", json: { reason } });
+      const cancelled = async () => {
+        const now = await json(`/orders/${id}`);
+        return ["cancelled", "refunded"].includes(now.status) ? now : null;
+      };
+      if (all) await orLookedUp(() => json(`/orders/${id}/cancel`, { method: "POST", json: { reason } }), cancelled);
       else await json(`/orders/${id}/refunds`, { method: "POST", json: { lines: chosen, reason } });
       dialog.close();
       await loadFragment(orders);

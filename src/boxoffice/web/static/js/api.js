@@ -77,6 +77,20 @@ export async function call(path, options = {}) {
   return response;
 }
 
+// A write answered 504 `gateway_timeout` (the gateway stopped waiting, the API may have done
+// it): `look()` reads what the write would have changed and returns it when it was done;
+// otherwise the problem stands. Repeating the write blindly could be refused for having
+// happened (a second cancel is 409) — docs/chaos.md.
+export async function orLookedUp(write, look) {
+  try { return await write(); }
+  catch (error) {
+    if (!(error instanceof Problem) || error.status !== 504) throw error;
+    const done = await look().catch(() => null);
+    if (done) return done;
+    throw error;
+  }
+}
+
 export async function json(path, options = {}) {
   const response = await call(path, options);
   if (response.status === 204) return null;

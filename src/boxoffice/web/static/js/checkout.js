@@ -1,7 +1,7 @@
 // Checkout: the hold (a fragment rendered by the server with the user's token), goods and
 // delivery, then an order paid with the internal provider, or through Toss or KakaoPay's
 // redirect flows, which come back to /checkout/result.
-import { Problem, json, loadFragment, money, say, show } from "./api.js";
+import { Problem, json, loadFragment, money, orLookedUp, say, show } from "./api.js";
 
 const root = document.getElementById("checkout");
 const holdId = root.dataset.hold;
@@ -65,7 +65,11 @@ async function pay(form) {
     for (const input of form.querySelectorAll(".goods-pick input, .goods-pick select, input[name=provider], input[name=delivery]")) input.disabled = true;
   }
   if (order.payment.provider !== "internal") { await redirectToProvider(order); return; }
-  const paid = await json(`/orders/${encodeURIComponent(order.id)}/pay`, { method: "POST" });
+  const id = encodeURIComponent(order.id);
+  const paid = await orLookedUp(
+    () => json(`/orders/${id}/pay`, { method: "POST" }),
+    async () => { const now = await json(`/orders/${id}`); return now.status === "paid" ? now : null; },
+  );
   sessionStorage.removeItem(ORDER_KEY);
   location.assign(`/checkout/result?order_id=${encodeURIComponent(paid.id)}&status=${encodeURIComponent(paid.status)}`);
 }
