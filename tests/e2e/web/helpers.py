@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -65,3 +66,31 @@ async def eventually(check: Any, seconds: float = 15.0) -> Any:
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(0.2)
+
+
+GATEWAY_TIMEOUT = {
+    "type": "https://boxoffice.dev/problems/gateway-timeout",
+    "title": "Gateway timeout",
+    "status": 504,
+    "detail": "The service did not answer in time; what you asked may have been done.",
+    "code": "gateway_timeout",
+}
+
+
+async def answered_too_late(page: Any, pattern: str) -> list[int]:
+    """Requests to ``pattern`` reach the API, but the page gets the first one's answer as
+    the gateway's 504 (it stopped waiting: deploy/nginx), later ones as they are. Returns
+    the API's statuses, filled in as the requests come."""
+    statuses: list[int] = []
+
+    async def handle(route: Any) -> None:
+        done = await route.fetch()  # the API does it
+        statuses.append(done.status)
+        if len(statuses) > 1:
+            await route.fulfill(response=done)
+            return
+        timed_out = json.dumps(GATEWAY_TIMEOUT)
+        await route.fulfill(status=504, content_type="application/problem+json", body=timed_out)
+
+    await page.route(pattern, handle)
+    return statuses

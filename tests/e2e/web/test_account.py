@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.web.conftest import Shop, new_page
-from tests.e2e.web.helpers import log_in
+from tests.e2e.web.helpers import answered_too_late, log_in
 from tests.support.api import API, customer
 from tests.support.browser import screenshot
 from tests.support.catalog import open_show
@@ -71,6 +71,30 @@ async def test_cancelling_shows_the_fee_first(shop: Shop, browser: object) -> No
     await fan.wait_for_selector(f'.order[data-order="{order["id"]}"][data-status=refunded]')
     assert not fan.js_errors, fan.js_errors
     assert not shop.violations, shop.violations
+
+
+async def test_a_cancel_the_gateway_gave_up_on_is_looked_up_not_repeated(
+    shop: Shop, browser: object
+) -> None:
+    """The API cancels, but the page gets the gateway's 504: it reads the order back,
+    finds it refunded and says so, without asking to cancel again (that would be 409)."""
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    buyer = await customer(shop.http, "timed-out")
+    hold = await hold_seats(shop.http, buyer, show.show_id, show.seat_ids[:1])
+    order = (await place_order(shop.http, buyer, hold["hold_id"])).json()
+    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+
+    fan = await new_page(browser)
+    await log_in(fan, shop.url, buyer.email, "/account/orders")
+    cancelled = await answered_too_late(fan, "**/api/v1/orders/*/cancel")
+    await fan.click(f'[data-cancel="{order["id"]}"]')
+    await fan.locator("#cancel-dialog [data-fee]").wait_for()
+    await fan.click("#cancel-confirm")
+    await fan.wait_for_selector(f'.order[data-order="{order["id"]}"][data-status=refunded]')
+    assert cancelled == [200]
+    assert not await fan.locator("#cancel-dialog").is_visible()
+    assert not fan.js_errors, fan.js_errors
 
 
 async def test_returning_one_seat_of_two(shop: Shop, browser: object) -> None:

@@ -3,7 +3,6 @@ an expired hold and a sold-out show, each with the message a fan must see."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,13 @@ import pytest
 
 from boxoffice.orders.payments.registry import providers_of
 from tests.e2e.web.conftest import Shop, new_page
-from tests.e2e.web.helpers import eventually, hold_and_checkout, pick_seats, sign_up
+from tests.e2e.web.helpers import (
+    answered_too_late,
+    eventually,
+    hold_and_checkout,
+    pick_seats,
+    sign_up,
+)
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, customer
 from tests.support.browser import screenshot
@@ -85,38 +90,23 @@ async def test_a_declined_payment_says_so_and_charges_nothing(shop: Shop, browse
     await fan.wait_for_selector(".order[data-status=paid]")
 
 
-GATEWAY_TIMEOUT = {
-    "type": "https://boxoffice.dev/problems/gateway-timeout",
-    "title": "Gateway timeout",
-    "status": 504,
-    "detail": "The service did not answer in time; what you asked may have been done.",
-    "code": "gateway_timeout",
-}
-
-
 async def test_a_payment_the_gateway_gave_up_on_is_looked_up_not_failed(
     shop: Shop, browser: object
 ) -> None:
-    """The API pays, but the answer comes back as the gateway's 504 (it stopped waiting):
-    the checkout reads the order, finds it paid and shows the result, as if answered."""
+    """The API places the order and pays it, but each first answer comes back as the
+    gateway's 504 (it stopped waiting): the checkout places again with the same
+    Idempotency-Key (the order it placed), reads the order after paying, finds it paid and
+    shows the result, as if answered."""
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
     fan: Any = await _at_checkout(shop, browser, show)
-    answered: list[int] = []
-
-    async def too_late(route: Any) -> None:
-        done = await route.fetch()  # the API does pay
-        answered.append(done.status)
-        await route.fulfill(
-            status=504, content_type="application/problem+json", body=json.dumps(GATEWAY_TIMEOUT)
-        )
-
-    await fan.route("**/api/v1/orders/*/pay", too_late)
+    placed = await answered_too_late(fan, "**/api/v1/orders")
+    paid = await answered_too_late(fan, "**/api/v1/orders/*/pay")
     await fan.check("input[name=provider][value=internal]")
     await fan.click("#pay")
     await fan.wait_for_url("**/checkout/result?*")
     assert "status=paid" in fan.url
     await fan.wait_for_selector(".order[data-status=paid]")
-    assert answered == [200]  # paid once, and not asked again
+    assert (placed, paid) == ([201, 200], [200])  # placed once (then its replay), paid once
     assert not fan.js_errors, fan.js_errors
 
 

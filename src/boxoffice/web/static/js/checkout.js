@@ -60,7 +60,10 @@ async function pay(form) {
   if (!order) {
     const picked = items(form).map(({ sku, quantity }) => ({ sku, quantity }));
     const body = { hold_id: holdId, items: picked, payment_provider: provider, delivery: picked.length ? delivery(form) : null };
-    order = await json("/orders", { method: "POST", headers: { "Idempotency-Key": `web-${holdId}-${Date.now()}` }, json: body });
+    // Placed again with the same key after a gateway timeout: the order it placed, or it now.
+    const headers = { "Idempotency-Key": `web-${holdId}-${Date.now()}` };
+    const place = () => json("/orders", { method: "POST", headers, json: body });
+    order = await orLookedUp(place, place);
     sessionStorage.setItem(ORDER_KEY, JSON.stringify({ id: order.id, currency: order.currency, payment: order.payment }));
     for (const input of form.querySelectorAll(".goods-pick input, .goods-pick select, input[name=provider], input[name=delivery]")) input.disabled = true;
   }
