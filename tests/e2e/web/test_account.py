@@ -11,7 +11,7 @@ from tests.e2e.web.helpers import answered_too_late, log_in
 from tests.support.api import API, customer
 from tests.support.browser import screenshot
 from tests.support.catalog import open_show
-from tests.support.orders import hold_seats, place_order
+from tests.support.orders import paid_order
 
 pytestmark = pytest.mark.slow
 
@@ -52,10 +52,7 @@ async def test_seats_are_picked_with_the_keyboard_section_by_section(
 async def test_cancelling_shows_the_fee_first(shop: Shop, browser: object) -> None:
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
     buyer = await customer(shop.http, "canceller")
-    hold = await hold_seats(shop.http, buyer, show.show_id, show.seat_ids[:2])
-    order = (await place_order(shop.http, buyer, hold["hold_id"])).json()
-    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
-    assert paid.status_code == 200, paid.text
+    order = await paid_order(shop.http, buyer, show, seats=2)
 
     fan = await new_page(browser)
     await log_in(fan, shop.url, buyer.email, "/account/orders")
@@ -80,10 +77,7 @@ async def test_a_cancel_the_gateway_gave_up_on_is_looked_up_not_repeated(
     finds it refunded and says so, without asking to cancel again (that would be 409)."""
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
     buyer = await customer(shop.http, "timed-out")
-    hold = await hold_seats(shop.http, buyer, show.show_id, show.seat_ids[:1])
-    order = (await place_order(shop.http, buyer, hold["hold_id"])).json()
-    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
-    assert paid.status_code == 200, paid.text
+    order = await paid_order(shop.http, buyer, show, seats=1)
 
     fan = await new_page(browser)
     await log_in(fan, shop.url, buyer.email, "/account/orders")
@@ -100,10 +94,7 @@ async def test_a_cancel_the_gateway_gave_up_on_is_looked_up_not_repeated(
 async def test_returning_one_seat_of_two(shop: Shop, browser: object) -> None:
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
     buyer = await customer(shop.http, "returner")
-    hold = await hold_seats(shop.http, buyer, show.show_id, show.seat_ids[:2])
-    order = (await place_order(shop.http, buyer, hold["hold_id"])).json()
-    paid = await shop.http.post(f"{API}/orders/{order['id']}/pay", headers=buyer.headers)
-    assert paid.status_code == 200, paid.text
+    order = await paid_order(shop.http, buyer, show, seats=2)
     kept, returned = order["lines"]
 
     fan = await new_page(browser, locale="en-US")
