@@ -11,7 +11,7 @@ import pytest
 from boxoffice.orders.payments.registry import providers_of
 from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import (
-    answered_too_late,
+    count_answers,
     eventually,
     hold_and_checkout,
     pick_seats,
@@ -99,8 +99,8 @@ async def test_a_payment_the_gateway_gave_up_on_is_looked_up_not_failed(
     shows the result, as if answered."""
     show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
     fan: Any = await _at_checkout(shop, browser, show)
-    placed = await answered_too_late(fan, "**/api/v1/orders")
-    paid = await answered_too_late(fan, "**/api/v1/orders/*/pay")
+    placed = await count_answers(fan, "**/api/v1/orders", first_too_late=True)
+    paid = await count_answers(fan, "**/api/v1/orders/*/pay", first_too_late=True)
     await fan.check("input[name=provider][value=internal]")
     await fan.click("#pay")
     await fan.wait_for_url("**/checkout/result?*")

@@ -49,12 +49,19 @@ async function openCancel(orderId) {
     try {
       const id = encodeURIComponent(orderId);
       const reason = "requested by the buyer";
-      const cancelled = async () => {
+      // After a gateway timeout: done when the order is cancelled, or the ticked lines have
+      // nothing left to return (a line ticked is returned in full).
+      const done = async () => {
         const now = await json(`/orders/${id}`);
-        return ["cancelled", "refunded"].includes(now.status) ? now : null;
+        if (all) return ["cancelled", "refunded"].includes(now.status) ? now : null;
+        const lines = new Map(now.lines.map((line) => [line.position, line]));
+        const returned = ({ position }) => lines.has(position) && lines.get(position).refunded_quantity >= lines.get(position).quantity;
+        return chosen.every(returned) ? now : null;
       };
-      if (all) await orLookedUp(() => json(`/orders/${id}/cancel`, { method: "POST", json: { reason } }), cancelled);
-      else await json(`/orders/${id}/refunds`, { method: "POST", json: { lines: chosen, reason } });
+      const ask = all
+        ? () => json(`/orders/${id}/cancel`, { method: "POST", json: { reason } })
+        : () => json(`/orders/${id}/refunds`, { method: "POST", json: { lines: chosen, reason } });
+      await orLookedUp(ask, done);
       dialog.close();
       await loadFragment(orders);
     } catch (error) { show(message, error.message || say("error")); }
