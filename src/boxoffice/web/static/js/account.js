@@ -1,5 +1,5 @@
 // My orders (cancel — or return some of it — with the fee shown first) and my tickets (printable, kept for offline).
-import { json, loadFragment, money, orLookedUp, say, session, show } from "./api.js";
+import { json, loadFragment, money, orLookedUp, orderWhen, say, session, show } from "./api.js";
 
 const orders = document.getElementById("orders");
 const tickets = document.getElementById("tickets");
@@ -51,17 +51,14 @@ async function openCancel(orderId) {
       const reason = "requested by the buyer";
       // After a gateway timeout: done when the order is cancelled, or the ticked lines have
       // nothing left to return (a line ticked is returned in full).
-      const done = async () => {
-        const now = await json(`/orders/${id}`);
-        if (all) return ["cancelled", "refunded"].includes(now.status) ? now : null;
-        const lines = new Map(now.lines.map((line) => [line.position, line]));
-        const returned = ({ position }) => lines.has(position) && lines.get(position).refunded_quantity >= lines.get(position).quantity;
-        return chosen.every(returned) ? now : null;
-      };
+      const returned = (now) => chosen.every(({ position }) => {
+        const line = now.lines.find((l) => l.position === position);
+        return line && line.refunded_quantity >= line.quantity;
+      });
       const ask = all
         ? () => json(`/orders/${id}/cancel`, { method: "POST", json: { reason } })
         : () => json(`/orders/${id}/refunds`, { method: "POST", json: { lines: chosen, reason } });
-      await orLookedUp(ask, done);
+      await orLookedUp(ask, orderWhen(id, all ? (now) => ["cancelled", "refunded"].includes(now.status) : returned));
       dialog.close();
       await loadFragment(orders);
     } catch (error) { show(message, error.message || say("error")); }

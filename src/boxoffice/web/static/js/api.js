@@ -91,6 +91,14 @@ export async function orLookedUp(write, look) {
   }
 }
 
+// The look of a write on an order: the order as it is now when `done(order)` holds, else null.
+export function orderWhen(id, done) {
+  return async () => {
+    const now = await json(`/orders/${id}`);
+    return done(now) ? now : null;
+  };
+}
+
 export async function json(path, options = {}) {
   const response = await call(path, options);
   if (response.status === 204) return null;

@@ -1,7 +1,7 @@
 // Checkout: the hold (a fragment rendered by the server with the user's token), goods and
 // delivery, then an order paid with the internal provider, or through Toss or KakaoPay's
 // redirect flows, which come back to /checkout/result.
-import { Problem, json, loadFragment, money, orLookedUp, say, show } from "./api.js";
+import { Problem, json, loadFragment, money, orLookedUp, orderWhen, say, show } from "./api.js";
 
 const root = document.getElementById("checkout");
 const holdId = root.dataset.hold;
@@ -71,7 +71,7 @@ async function pay(form) {
   const id = encodeURIComponent(order.id);
   const paid = await orLookedUp(
     () => json(`/orders/${id}/pay`, { method: "POST" }),
-    async () => { const now = await json(`/orders/${id}`); return now.status === "paid" ? now : null; },
+    orderWhen(id, (now) => now.status === "paid"),
   );
   sessionStorage.removeItem(ORDER_KEY);
   location.assign(`/checkout/result?order_id=${encodeURIComponent(paid.id)}&status=${encodeURIComponent(paid.status)}`);
