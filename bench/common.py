@@ -19,6 +19,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+# This machine's PostgreSQL (trust auth): where the benchmarks make their scratch databases.
+POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
 
 def machine() -> dict[str, Any]:
     """CPU, cores, Python, system and the load at start (the cores may be shared)."""

@@ -43,7 +43,7 @@ from tests.support.messaging import (  # noqa: E402
     remember_rabbit_queues,
 )
 
-from bench.common import finish, machine  # noqa: E402
+from bench.common import POSTGRES, finish, machine  # noqa: E402
 from boxoffice.migrations import upgrade_async  # noqa: E402
 from boxoffice.platform.config import Environment, Settings  # noqa: E402
 from boxoffice.platform.db import create_engine  # noqa: E402
@@ -58,7 +58,6 @@ BROKERS = {
     "nats": "nats://127.0.0.1:4222",
     "rabbit": "amqp://guest:guest@127.0.0.1:5672/",
 }
-POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -41,10 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, running_server  # noqa: E402
 
-from bench.common import Connection, finish, machine, percentile  # noqa: E402
+from bench.common import POSTGRES, Connection, finish, machine, percentile  # noqa: E402
 
 API = "/api/v1"
-ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CONTEXTS = "identity,catalog,waitroom,seating"
 
@@ -61,13 +60,13 @@ async def scratch_database(name: str) -> str:
 
     from boxoffice.platform.db import create_engine
 
-    engine = create_engine(ADMIN_URL, pool_size=1)
+    engine = create_engine(POSTGRES, pool_size=1)
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(name: str) -> None:
@@ -75,7 +74,7 @@ async def drop_database(name: str) -> None:
 
     from boxoffice.platform.db import create_engine
 
-    engine = create_engine(ADMIN_URL, pool_size=1)
+    engine = create_engine(POSTGRES, pool_size=1)
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.processes import free_port, stop, wait_healthy  # noqa: E402
 
-from bench.common import Connection, drop_postgres_database, finish, machine, percentile  # noqa: E402
+from bench.common import POSTGRES, Connection, drop_postgres_database, finish, machine, percentile  # noqa: E402
 from bench.invariants import (  # noqa: E402
     PAID_ORDERS_WITHOUT_THEIR_TICKETS,
     SEATS_WITH_TWO_LIVE_TICKETS,
@@ -55,7 +55,6 @@ from bench.invariants import (  # noqa: E402
 )
 
 API = "/api/v1"
-POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 STEPS = ("hold", "order", "pay")
 PROBE_PURCHASES = 5  # purchases whose statements are counted in-process before the run
