@@ -72,6 +72,7 @@ async def test_cancelling_shows_the_fee_first(shop: Shop, browser: object, answe
     await fan.click("#cancel-confirm")
     await fan.wait_for_selector(f'.order[data-order="{order["id"]}"][data-status=refunded]')
     assert asked == [200]  # cancelled once
+    await screenshot(fan, f"cancelled-answered-{answered}")
     assert not fan.js_errors, fan.js_errors
     assert not shop.violations, shop.violations
 
@@ -105,5 +106,6 @@ async def test_returning_one_seat_of_two(shop: Shop, browser: object, answered: 
     assert (body["status"], body["refunded_amount"]) == ("paid", returned["amount"])
     assert [line["refunded_quantity"] for line in body["lines"]] == [0, 1]
     assert asked == [201]  # returned once
+    await screenshot(fan, f"returned-answered-{answered}")
     assert not fan.js_errors, fan.js_errors
     assert not shop.violations, shop.violations

@@ -107,6 +107,7 @@ async def test_a_payment_the_gateway_gave_up_on_is_looked_up_not_failed(
     assert "status=paid" in fan.url
     await fan.wait_for_selector(".order[data-status=paid]")
     assert (placed, paid) == ([201, 200], [200])  # placed once (then its replay), paid once
+    await screenshot(fan, "paid-after-gateway-timeout")
     assert not fan.js_errors, fan.js_errors
 
 
