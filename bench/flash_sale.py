@@ -24,6 +24,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -279,6 +280,8 @@ def summarise(
     return {
         "outcomes": outcomes,
         "buyers_without_outcome": len(without),
+        # What the buyers without an outcome were last told, by step and status.
+        "errors_by_kind": dict(Counter(error_kind(r["error"]) for r in without).most_common()),
         "errors_sample": sorted({r["error"] for r in without if r["error"]})[:10],
         "time_to_sell_out_seconds": round(sold_out_at, 2) if sold_out_at is not None else None,
         "admitted_by_sell_out": admitted_by_sell_out,
@@ -448,6 +451,14 @@ def start_topology(
         ]
     )
     return topology_tool.up(up_args)
+
+
+def error_kind(error: str | None) -> str:
+    """``hold answered 503`` of ``RuntimeError: hold answered 503 {...}``; else the class."""
+    if error is None:
+        return "none"
+    kind = re.match(r"\w+: (\w[\w ]* answered \d+)", error)
+    return kind.group(1) if kind else error.split(":", 1)[0]
 
 
 def topology_arguments(parser: argparse.ArgumentParser) -> None:
