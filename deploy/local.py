@@ -33,6 +33,8 @@ DEPLOY = ROOT / "deploy"
 DEFAULT_STATE_DIR = ROOT / "var" / "topology"
 DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/boxoffice_topology"
 ROLES = ("dispatcher", "worker", "scheduler")
+# With --api-base-port: API process N's streams listen on its port plus this.
+STREAM_PORT_OFFSET = 100
 # Work that can wait while people buy (e-mails, webhooks, the outbox's relay, scheduled jobs)
 # runs at a lower CPU priority when it shares a machine with the API (docs/decisions.md).
 BACKGROUND_ROLES = ("worker", "scheduler")
@@ -48,6 +50,8 @@ class Topology:
     # The API processes the gateway sends only the checkout (seats, holds, orders) to; none:
     # every API process serves everything.
     checkout_ports: list[int] = field(default_factory=list)
+    # Each API process's second port, for the queue's streams (as api_ports, in order).
+    stream_ports: list[int] = field(default_factory=list)
     pids: dict[str, int] = field(default_factory=dict)
     # How each process was started (argv, and the BOXOFFICE_* settings), so a supervisor can
     # start a dead one again exactly as it was.
@@ -79,13 +83,16 @@ def render_gateway(
     burst: int,
     sse_per_address: int,
     checkout_ports: list[int] | None = None,
+    stream_ports: list[int] | None = None,
 ) -> str:
-    """nginx's server block: the checkout's own ports where given, else every API port."""
+    """nginx's server block: the checkout's own ports and the streams' where given, else
+    every API port."""
     values = {
         "BOXOFFICE_SSE_PER_ADDRESS": str(sse_per_address),
         "BOXOFFICE_LISTEN": f"127.0.0.1:{listen}",
         "BOXOFFICE_UPSTREAMS": _servers(api_ports),
         "BOXOFFICE_CHECKOUT_UPSTREAMS": _servers(checkout_ports or api_ports),
+        "BOXOFFICE_STREAM_UPSTREAMS": _servers(stream_ports or api_ports),
         "BOXOFFICE_RATE": rate,
         "BOXOFFICE_BURST": str(burst),
     }
@@ -218,6 +225,9 @@ def up(args: argparse.Namespace) -> Topology:
     api_ports = [
         args.api_base_port + i if args.api_base_port else _free_port() for i in range(args.api)
     ]
+    stream_ports = [
+        port + STREAM_PORT_OFFSET if args.api_base_port else _free_port() for port in api_ports
+    ]
     topology = Topology(
         state_dir=str(state_dir),
         gateway_url=f"http://127.0.0.1:{args.port}",
@@ -225,10 +235,14 @@ def up(args: argparse.Namespace) -> Topology:
         redis_url=args.redis_url,
         api_ports=api_ports,
         checkout_ports=api_ports[args.api - args.checkout_api :],  # the last N; none for 0
+        stream_ports=stream_ports,
     )
     topology.env = {k: v for k, v in env.items() if k.startswith("BOXOFFICE_")}
-    for port in api_ports:
-        topology.commands[f"api-{port}"] = [python, "-m", "boxoffice", "serve", "--port", str(port)]
+    for port, stream_port in zip(api_ports, stream_ports, strict=True):
+        topology.commands[f"api-{port}"] = [
+            *(python, "-m", "boxoffice", "serve"),
+            *("--port", str(port), "--stream-port", str(stream_port)),
+        ]
         if topology.checkout_ports and port not in topology.checkout_ports and args.front_nice:
             topology.niceness[f"api-{port}"] = args.front_nice
     for role in ROLES:
@@ -255,9 +269,17 @@ def _open_gateway(
     for port in topology.api_ports:
         _wait(f"http://127.0.0.1:{port}/ready", topology, f"api-{port}")
     front = [p for p in topology.api_ports if p not in topology.checkout_ports]
+    ports = zip(topology.api_ports, topology.stream_ports, strict=True)
+    streams = [stream for port, stream in ports if port in front]
     (state_dir / "boxoffice.conf").write_text(
         render_gateway(
-            args.port, front, args.rate, args.burst, args.sse_per_address, topology.checkout_ports
+            args.port,
+            front,
+            args.rate,
+            args.burst,
+            args.sse_per_address,
+            topology.checkout_ports,
+            streams,
         )
     )
     (state_dir / "nginx.conf").write_text(nginx_main_config(state_dir, args.nginx_workers))

@@ -71,13 +71,38 @@ def serve(
     contexts: Annotated[
         str | None, typer.Option(help="comma-separated contexts (default: all)")
     ] = None,
+    stream_port: Annotated[
+        int | None,
+        typer.Option(help="a second port, for the gateway's queue streams (docs/waitroom.md)"),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (the database must already be migrated)."""
     _settings()
     if contexts:
         os.environ[CONTEXTS_ENV] = contexts
     os.environ[IN_PROCESS_ROLES_ENV] = "0"
-    uvicorn.run(_APP, host=host, port=port, workers=workers, **_UVICORN_OPTIONS)
+    if stream_port is None:
+        uvicorn.run(_APP, host=host, port=port, workers=workers, **_UVICORN_OPTIONS)
+        return
+    _serve_two_sockets(host, port, stream_port, workers)
+
+
+def _serve_two_sockets(host: str, port: int, stream_port: int, workers: int) -> None:
+    """The same app on two listening sockets: a sale's arrival opens a connection for every
+    fan's stream, and on the gateway's own port the joins' connections waited in the
+    kernel's accept queue behind thousands of them (timed out connecting, or reset)."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(_APP, host=host, port=port, workers=workers, **_UVICORN_OPTIONS)
+    streams = uvicorn.Config(_APP, host=host, port=stream_port, **_UVICORN_OPTIONS)
+    sockets = [config.bind_socket(), streams.bind_socket()]
+    if workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own exit code for a failed start
 
 
 @cli.command()

@@ -80,14 +80,18 @@ def render_gateway(
     rate: str = "200r/s",
     burst: int = 400,
     checkout: list[str] | None = None,
+    streams: list[str] | None = None,
 ) -> str:
     """Fill the ${BOXOFFICE_*} placeholders only, as the nginx image's envsubst does."""
+
+    def servers(addresses: list[str]) -> str:
+        return " ".join(f"server {u} max_fails=0;" for u in addresses)
+
     values = {
         "BOXOFFICE_LISTEN": str(listen),
-        "BOXOFFICE_UPSTREAMS": " ".join(f"server {u} max_fails=0;" for u in upstreams),
-        "BOXOFFICE_CHECKOUT_UPSTREAMS": " ".join(
-            f"server {u} max_fails=0;" for u in checkout or upstreams
-        ),
+        "BOXOFFICE_UPSTREAMS": servers(upstreams),
+        "BOXOFFICE_CHECKOUT_UPSTREAMS": servers(checkout or upstreams),
+        "BOXOFFICE_STREAM_UPSTREAMS": servers(streams or upstreams),
         "BOXOFFICE_RATE": rate,
         "BOXOFFICE_BURST": str(burst),
         "BOXOFFICE_SSE_PER_ADDRESS": "20",
@@ -227,6 +231,7 @@ def test_gateway_adds_security_headers_to_its_own_and_proxied_answers(tmp_path: 
 
 CHECKOUT_PATHS = ("shows/s1/seats", "shows/s1/holds", "holds/h1", "orders", "orders/o1/pay")
 FRONT_PATHS = ("shows/s1/queue", "shows/s1/orders", "shows/s1", "queue/e1", "ordersx")
+STREAM_PATHS = ("queue/e1/stream",)
 
 
 class _Named(http.server.ThreadingHTTPServer):
@@ -280,26 +285,30 @@ def test_gateway_says_a_write_answered_too_late_may_have_been_done(tmp_path: Pat
     assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
 
 
-def test_gateway_sends_the_checkout_to_its_own_replicas(tmp_path: Path) -> None:
-    """Given checkout replicas, a show's seats and holds, holds and orders go to them and
-    everything else of the API (the queue, a show, a seller's orders of a show) to the others."""
-    checkout, front = _Named("checkout"), _Named("front")
+def test_gateway_sends_the_checkout_and_the_streams_to_their_own_replicas(tmp_path: Path) -> None:
+    """Given checkout replicas, a show's seats and holds, holds and orders go to them; given
+    stream ports (`serve --stream-port`), the queue's streams go there; everything else of
+    the API (the queue, a show, a seller's orders of a show) to the others."""
+    checkout, front, streams = _Named("checkout"), _Named("front"), _Named("streams")
     listen = _free_port()
     conf = render_gateway(
         listen,
         [f"127.0.0.1:{front.server_address[1]}"],
         checkout=[f"127.0.0.1:{checkout.server_address[1]}"],
+        streams=[f"127.0.0.1:{streams.server_address[1]}"],
     )
     with _gateway(tmp_path, listen, conf) as base:
         served = {
             path: httpx.get(f"{base}/api/v1/{path}", timeout=5).text
-            for path in CHECKOUT_PATHS + FRONT_PATHS
+            for path in CHECKOUT_PATHS + FRONT_PATHS + STREAM_PATHS
         }
-    checkout.shutdown()
-    front.shutdown()
-    assert served == {path: "checkout" for path in CHECKOUT_PATHS} | {
-        path: "front" for path in FRONT_PATHS
-    }
+    for upstream in (checkout, front, streams):
+        upstream.shutdown()
+    assert served == (
+        {path: "checkout" for path in CHECKOUT_PATHS}
+        | {path: "front" for path in FRONT_PATHS}
+        | {path: "streams" for path in STREAM_PATHS}
+    )
 
 
 def test_the_gateways_of_compose_and_kubernetes_fill_every_placeholder() -> None:
