@@ -171,7 +171,7 @@ class Dispatcher:
             show_id,
             now_ms=at_ms,
             rate=info.queue.admit_per_second * share,
-            max_active=info.queue.max_active,
+            max_active=max(1, round(info.queue.max_active * share)),  # flow.py
             ttl_ms=self.settings.admission_ttl_seconds * 1000,
             # A dispatcher that paused (or a standby taking over) admits one second's worth.
             burst_ms=max(1000, int(self.settings.tick_seconds * 2000)),

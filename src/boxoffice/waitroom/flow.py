@@ -10,6 +10,12 @@ once a second from the checkout's pressure (``platform/pressure.py``): cut by
 requests were strained, grown back by ``flow_step`` after a calm one, never under
 ``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. The
 measured admit rate that fans' ``eta_seconds`` are made from follows by itself.
+
+The same share bounds how many admitted people may be active at once (``max_active``):
+people admitted keep asking the checkout until they have bought or given up, so a rate
+cut alone leaves the crowd already let in as large as it was, each of its requests
+waiting behind the others' (in the full flash sale on a slower VM: a pool's 30-s wait,
+then 503). With the bound cut too, nobody more is let in until the crowd inside thins.
 """
 
 from __future__ import annotations

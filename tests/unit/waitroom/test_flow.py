@@ -80,6 +80,30 @@ async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -
     assert run.flow.share < 1.0
 
 
+async def test_a_strained_checkout_also_bounds_how_many_admitted_are_active() -> None:
+    # Admitted people keep asking the checkout until they are done: with the share cut, the
+    # crowd inside is bounded too, and admitting goes on only as its people finish.
+    clock = FrozenClock(START)
+    info = sale_info(now=START, admit_per_second=1_000, max_active=200)
+    kv = MemoryStore()
+    settings = WaitroomSettings(admission_ttl_seconds=600, flow_cut=0.5, flow_floor=0.25)
+    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
+    for i in range(1_000):
+        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
+    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
+    admitted = []
+    for _ in range(5):  # strained from the start: judged two seconds late, halved, then floor
+        for _ in range(10):
+            gauge.observe(clock.now().timestamp(), strained=True)
+        await gauge.flush()
+        admitted.append(await admitted_per_second(run, clock, info.show_id))
+    assert admitted == [200, 0, 0, 0, 0]  # 200 active at once, none of them done
+    assert run.flow.share == 0.25
+    for user in [f"u{i}" for i in range(160)]:  # 160 of them paid: 40 are still inside
+        await run.store.finish(info.show_id, user)
+    assert await admitted_per_second(run, clock, info.show_id) == 200 // 4 - 40
+
+
 async def test_without_flow_control_a_strained_checkout_changes_nothing() -> None:
     clock = FrozenClock(START)
     info = sale_info(now=START, admit_per_second=40, max_active=100_000)
