@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -51,72 +53,62 @@ async def admitted_per_second(run: Dispatcher, clock: FrozenClock, show_id: str)
     return admitted
 
 
-async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -> None:
-    clock = FrozenClock(START)
-    info = sale_info(now=START, admit_per_second=40, max_active=100_000)
-    kv = MemoryStore()
-    settings = WaitroomSettings(admission_ttl_seconds=600, flow_cut=0.5, flow_floor=0.25)
-    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
-    for i in range(2_000):
-        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
-    # The API processes' gauge: every checkout request of a second slower than the bound.
-    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
+@dataclass
+class Sale:
+    """A dispatcher with ``people`` in one show's line, and the API processes' gauge."""
 
-    async def checkout_second(strained: bool) -> None:
-        at = clock.now().timestamp()
+    run: Dispatcher
+    clock: FrozenClock
+    gauge: CheckoutGauge
+    show_id: str
+
+    @classmethod
+    async def open(cls, *, admit: int, max_active: int, people: int, **flow: Any) -> Sale:
+        clock, kv = FrozenClock(START), MemoryStore()
+        info = sale_info(now=START, admit_per_second=admit, max_active=max_active)
+        settings = WaitroomSettings(admission_ttl_seconds=600, **flow)
+        run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
+        for i in range(people):
+            await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
+        return cls(run, clock, CheckoutGauge(kv, clock, slow_seconds=5.0), info.show_id)
+
+    async def second(self, *, strained: bool) -> int:
+        """Ten checkout requests this second (all slower than the bound, or none), then how
+        many the dispatcher admitted in it."""
         for _ in range(10):
-            gauge.observe(at, strained=strained)
-        await gauge.flush()
+            self.gauge.observe(self.clock.now().timestamp(), strained=strained)
+        await self.gauge.flush()
+        return await admitted_per_second(self.run, self.clock, self.show_id)
 
-    per_second = []
-    for strained in [False] * 3 + [True] * 4 + [False] * 6:
-        await checkout_second(strained)
-        per_second.append(await admitted_per_second(run, clock, info.show_id))
+
+async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -> None:
+    sale = await Sale.open(
+        admit=40, max_active=100_000, people=2_000, flow_cut=0.5, flow_floor=0.25
+    )
+    per_second = [
+        await sale.second(strained=strained) for strained in [False] * 3 + [True] * 4 + [False] * 6
+    ]
     # Calm: the full 40 a second. Strained from the 4th second, judged two seconds late:
     # halved each second down to the floor (10); calm again, 5 % of the rate back a second.
     assert per_second[:5] == [30, 40, 40, 40, 40]  # the first tick starts the clock
     assert per_second[5:9] == [20, 10, 10, 10]
     assert per_second[9:] == pytest.approx([12, 14, 16, 18], abs=1)  # fractions carry
-    assert run.flow.share < 1.0
+    assert sale.run.flow.share < 1.0
 
 
 async def test_a_strained_checkout_also_bounds_how_many_admitted_are_active() -> None:
     # Admitted people keep asking the checkout until they are done: with the share cut, the
     # crowd inside is bounded too, and admitting goes on only as its people finish.
-    clock = FrozenClock(START)
-    info = sale_info(now=START, admit_per_second=1_000, max_active=200)
-    kv = MemoryStore()
-    settings = WaitroomSettings(admission_ttl_seconds=600, flow_cut=0.5, flow_floor=0.25)
-    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
-    for i in range(1_000):
-        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
-    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
-    admitted = []
-    for _ in range(5):  # strained from the start: judged two seconds late, halved, then floor
-        for _ in range(10):
-            gauge.observe(clock.now().timestamp(), strained=True)
-        await gauge.flush()
-        admitted.append(await admitted_per_second(run, clock, info.show_id))
+    sale = await Sale.open(admit=1_000, max_active=200, people=1_000, flow_cut=0.5, flow_floor=0.25)
+    # Strained from the start: judged two seconds late, halved, then at the floor.
+    admitted = [await sale.second(strained=True) for _ in range(5)]
     assert admitted == [200, 0, 0, 0, 0]  # 200 active at once, none of them done
-    assert run.flow.share == 0.25
+    assert sale.run.flow.share == 0.25
     for user in [f"u{i}" for i in range(160)]:  # 160 of them paid: 40 are still inside
-        await run.store.finish(info.show_id, user)
-    assert await admitted_per_second(run, clock, info.show_id) == 200 // 4 - 40
+        await sale.run.store.finish(sale.show_id, user)
+    assert await sale.second(strained=True) == 200 // 4 - 40
 
 
 async def test_without_flow_control_a_strained_checkout_changes_nothing() -> None:
-    clock = FrozenClock(START)
-    info = sale_info(now=START, admit_per_second=40, max_active=100_000)
-    kv = MemoryStore()
-    settings = WaitroomSettings(admission_ttl_seconds=600, flow_control=False)
-    run = Dispatcher(MemoryQueueStore(), Shows(info), settings, clock, pressure=kv)
-    for i in range(400):
-        await run.store.join(info.show_id, f"u{i}", entry_id=f"e{i}", now_ms=0, pre_queue=False)
-    gauge = CheckoutGauge(kv, clock, slow_seconds=5.0)
-    counts = []
-    for _ in range(5):
-        for _ in range(10):
-            gauge.observe(clock.now().timestamp(), strained=True)
-        await gauge.flush()
-        counts.append(await admitted_per_second(run, clock, info.show_id))
-    assert counts == [30, 40, 40, 40, 40]
+    sale = await Sale.open(admit=40, max_active=100_000, people=400, flow_control=False)
+    assert [await sale.second(strained=True) for _ in range(5)] == [30, 40, 40, 40, 40]
