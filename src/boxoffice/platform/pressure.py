@@ -9,15 +9,8 @@ key-value store (Redis in production, so every process and the dispatcher see th
 sums; the process's memory embedded). The dispatcher reads the last complete seconds and
 slows its admissions while the checkout is strained (``waitroom/flow.py``).
 
-A request still waiting longer than ``checkout_slow_seconds`` counts too, as strained, in
-every second it goes on waiting: counted only when it ends, a request that waited out a
-pool's 30 s said so half a minute late, while the quick answers around it kept the
-seconds calm — the first seconds of a sale on a slow machine swamped its checkout and
-the dispatcher went on admitting (bench/results/flash_sale, 6 Dec 2026).
-
-Counting costs a request nothing but two integer additions and a dict entry while it runs;
-the store sees four pipelined commands per process per second, and only in seconds with
-checkout traffic.
+Counting costs a request nothing but two integer additions; the store sees four
+pipelined commands per process per second, and only in seconds with checkout traffic.
 Seconds are the runtime's clock, as the dispatcher's (the hosts' wall clocks, which NTP
 keeps within a few milliseconds, in production); a process's
 last second before it falls idle is handed on with its next request, so the dispatcher
@@ -78,33 +71,18 @@ class CheckoutGauge:
         self._served = 0
         self._strained = 0
         self._flushing: set[asyncio.Task[None]] = set()
-        # The requests being answered, oldest first: when each started (time.monotonic()).
-        self._waiting: dict[object, float] = {}
 
     async def measure(self, request: Awaitable[T]) -> T:
-        """Await one checkout request, counting it when it ends (raised or answered) and,
-        while it waits longer than the bound, in every second it waits."""
-        started, token = time.monotonic(), object()
-        self._waiting[token] = started
+        """Await one checkout request, counting it when it ends (raised or answered)."""
+        started = time.monotonic()
         try:
             answer = await request
         except BaseException as error:
             self.observe(self.clock.now().timestamp(), strained=is_strain(error))
             raise
-        finally:
-            del self._waiting[token]
         slow = time.monotonic() - started > self.slow_seconds
         self.observe(self.clock.now().timestamp(), strained=slow)
         return answer
-
-    def _still_waiting_too_long(self) -> int:
-        bound = time.monotonic() - self.slow_seconds
-        count = 0
-        for started in self._waiting.values():  # oldest first: stop at the first young one
-            if started > bound:
-                break
-            count += 1
-        return count
 
     def observe(self, at: float, *, strained: bool) -> None:
         second = int(at)
@@ -115,9 +93,6 @@ class CheckoutGauge:
         self._strained += strained
 
     def _hand_on(self) -> None:
-        waiting = self._still_waiting_too_long()
-        self._served += waiting
-        self._strained += waiting
         if not self._served:
             return
         task = asyncio.create_task(self._add(self._second, self._served, self._strained))
