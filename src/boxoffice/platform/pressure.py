@@ -31,7 +31,7 @@ from boxoffice.platform.kv import KeyValueStore, key
 from boxoffice.platform.runtime import Runtime
 
 # One hash tag, so that a Redis Cluster keeps every second's counters in one slot (MGET).
-_TAG = "{checkout-pressure}"
+KEY_TAG = "{checkout-pressure}"
 # Long enough for a dispatcher that paused to read them, short enough to keep nothing.
 _KEEP_SECONDS = 30.0
 
@@ -51,7 +51,7 @@ class Pressure:
 
 
 def _keys(store: KeyValueStore, second: int) -> tuple[str, str]:
-    return key(store, _TAG, str(second), "served"), key(store, _TAG, str(second), "strained")
+    return key(store, KEY_TAG, str(second), "served"), key(store, KEY_TAG, str(second), "strained")
 
 
 def is_strain(error: BaseException) -> bool:
