@@ -183,11 +183,15 @@ def backend_name(url: str) -> str:
     return "mysql" if name == "mariadb" else name
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False
+) -> AsyncEngine:
     """An engine configured for the backend: WAL and immediate transactions on SQLite,
     READ COMMITTED on MySQL/MariaDB (as PostgreSQL's default). On servers, a connection
     the server closed (a restart, a terminated backend) is noticed at checkout without a
-    round trip (:func:`_discard_closed`), instead of pinging before every unit of work."""
+    round trip (:func:`_discard_closed`), instead of pinging before every unit of work.
+    ``pool_timeout``: seconds a checkout waits for a connection before the pool gives up
+    (``TimeoutError``, answered 503)."""
     backend = backend_name(url)
     if backend == "sqlite":
         db_path = make_url(url).database
@@ -198,6 +202,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             echo=echo,
             pool_size=pool_size,
             max_overflow=0,
+            pool_timeout=pool_timeout,
             async_creator=inline_creator(url, busy_seconds=SQLITE_BUSY_SECONDS),
             hide_parameters=True,  # errors and logs never carry e-mails, names, token hashes
         )
@@ -211,6 +216,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         # and its successor paid a connect and the preparing of every statement again.
         "pool_size": 2 * pool_size,
         "max_overflow": 0,
+        "pool_timeout": pool_timeout,
         "pool_recycle": 1800,
     }
     if backend == "mysql":

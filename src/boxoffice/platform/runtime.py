@@ -128,7 +128,10 @@ def load_keys(settings: Settings) -> KeyRing:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     settings.refuse_unsafe_production()
     engine = create_engine(
-        settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        echo=settings.database_echo,
     )
     kv: KeyValueStore = (
         RedisStore(settings.redis_url, settings.redis_prefix)
