@@ -155,7 +155,7 @@ class Settings(BaseSettings):
     # again": below the gateway's 60-s read timeout (deploy/nginx), so that a request that
     # got its connection late still answers before the gateway gives up on it, and above
     # SQLAlchemy's default of 30 s, which in a sale's first seconds failed the orders and
-    # payments of buyers let in before flow control could judge (docs/checkout.md).
+    # payments of buyers let in before flow control could judge (docs/decisions.md).
     database_pool_timeout_seconds: float = Field(default=45.0, gt=0, le=55)
     database_echo: bool = False
 

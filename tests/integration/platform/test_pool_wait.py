@@ -2,7 +2,7 @@
 
 SQLAlchemy's own default (30 s) had failed, in a sale's first seconds, orders and payments
 that would have had their connection a few seconds later, well before the gateway's 60-s
-read timeout (docs/checkout.md). The wait is now ``database_pool_timeout_seconds``; a wait
+read timeout (docs/decisions.md). The wait is now ``database_pool_timeout_seconds``; a wait
 that runs out is still a 503 "try again", never a 500.
 """
 
@@ -22,7 +22,7 @@ from tests.conftest import BACKENDS
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-async def test_a_unit_waits_the_configured_time_for_a_connection_then_is_told_to_retry(
+async def test_the_pool_waits_as_configured_for_a_connection_then_the_request_is_told_to_retry(
     make_settings: Callable[..., Settings],
 ) -> None:
     assert Settings.model_fields["database_pool_timeout_seconds"].default == 45.0
