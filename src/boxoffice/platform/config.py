@@ -151,11 +151,8 @@ class Settings(BaseSettings):
     # Database: SQLite by default; postgresql+asyncpg:// or mysql+asyncmy:// in production.
     database_url: str = ""
     database_pool_size: int = 10
-    # How long a request waits for a pooled connection before it is answered 503 "try
-    # again": below the gateway's 60-s read timeout (deploy/nginx), so that a request that
-    # got its connection late still answers before the gateway gives up on it, and above
-    # SQLAlchemy's default of 30 s, which in a sale's first seconds failed the orders and
-    # payments of buyers let in before flow control could judge (docs/decisions.md).
+    # Seconds a request waits for a pooled connection before its 503 "try again"; under
+    # the gateway's 60-s read timeout (why 45, not SQLAlchemy's 30: docs/decisions.md).
     database_pool_timeout_seconds: float = Field(default=45.0, gt=0, le=55)
     database_echo: bool = False
 

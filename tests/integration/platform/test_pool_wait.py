@@ -1,19 +1,15 @@
-"""How long a unit of work waits for a pooled connection is the setting's, on every backend.
-
-SQLAlchemy's own default (30 s) had failed, in a sale's first seconds, orders and payments
-that would have had their connection a few seconds later, well before the gateway's 60-s
-read timeout (docs/decisions.md). The wait is now ``database_pool_timeout_seconds``; a wait
-that runs out is still a 503 "try again", never a 500.
-"""
+"""How long a unit of work waits for a pooled connection is the setting's, on every backend
+(``database_pool_timeout_seconds``, docs/decisions.md); a wait that runs out is still a 503
+"try again", never a 500."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.platform.config import Settings
 from boxoffice.platform.errors import response_for
@@ -27,7 +23,7 @@ async def test_the_pool_waits_as_configured_for_a_connection_then_the_request_is
 ) -> None:
     assert Settings.model_fields["database_pool_timeout_seconds"].default == 45.0
     runtime = build_runtime(make_settings(database_pool_size=1, database_pool_timeout_seconds=0.2))
-    held: list[Any] = []
+    held: list[AsyncConnection] = []
     try:
         assert runtime.engine.pool.timeout() == 0.2  # type: ignore[attr-defined]
         # Every connection the pool may open, checked out and kept.
