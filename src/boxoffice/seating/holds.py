@@ -123,7 +123,7 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
     except PoolTimeout:
         if marked:
             await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
-        raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
+        raise pool_exhausted() from None
     except BaseException:
         if marked:
             await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
@@ -313,12 +313,20 @@ async def database_reachable() -> AsyncIterator[None]:
     try:
         yield
     except PoolTimeout:
-        raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
+        raise pool_exhausted() from None
     except DBAPIError as error:
         if unreachable(error):
             log.warning("database_unavailable", error=str(error.orig))
             raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
         raise
+
+
+def pool_exhausted() -> SeatingBusy:
+    """The 503 for a request that waited out the pool's ``database_pool_timeout_seconds``,
+    logged as the platform logs the other contexts' (``backend_unavailable``), so that an
+    operator sees a pressed sale's refused holds beside its refused orders and payments."""
+    log.warning("backend_unavailable", context="seating", error="TimeoutError")
+    return SeatingBusy("Seat selection is busy; try again in a moment.")
 
 
 def _board_update(
