@@ -24,6 +24,7 @@ from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.kakaopay import KakaoPayProvider
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
+from boxoffice.platform.connection_gate import Priority
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 
@@ -50,7 +51,7 @@ async def _claim(runtime: Runtime, confirm: _Confirm) -> settlement.Claim | Orde
     duplicate confirm), and anything else not payable is refused."""
     order_id, user, provider = confirm.order_id, confirm.user, confirm.provider
     reference, amount = confirm.reference, confirm.amount
-    async with runtime.uow() as uow:
+    async with runtime.uow(priority=Priority.FINISHING) as uow:
         claimable = await settlement.start_confirming(
             uow, order_id, user_id=user.id if user else None, provider=provider, amount=amount
         )
@@ -58,7 +59,7 @@ async def _claim(runtime: Runtime, confirm: _Confirm) -> settlement.Claim | Orde
             return await settlement.record_attempt(
                 uow, claimable, provider=provider, reference=reference
             )
-    async with runtime.uow() as uow:
+    async with runtime.uow(priority=Priority.FINISHING) as uow:
         order = await lock_order(uow, order_id)
         if order is None or (user is not None and order.user_id != user.id):
             raise OrderNotFound(f"Order {order_id} not found.")

@@ -40,6 +40,7 @@ from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderCreate, OrderRead
 from boxoffice.orders.views import Line
+from boxoffice.platform.connection_gate import Priority
 from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict, IdempotencyConflict, Unprocessable
 from boxoffice.platform.ids import new_id
@@ -82,7 +83,7 @@ async def create_order(
         )
     provider = providers_of(runtime).get(body.payment_provider)
     request_hash = _request_hash(body)
-    async with runtime.uow() as uow:
+    async with runtime.uow(priority=Priority.FINISHING) as uow:
         try:
             order = await _place(uow, runtime, user, body, provider, idempotency_key, request_hash)
             await uow.commit()
@@ -276,7 +277,7 @@ async def _open_checkout(
     try:
         checkout = await provider.prepare(request)
     except payments.PaymentError as exc:
-        async with runtime.uow() as uow:
+        async with runtime.uow(priority=Priority.FINISHING) as uow:
             locked = await lock_order(uow, request.order_id)
             if locked is not None and locked.status == OrderStatus.PENDING.value:
                 await end_pending(
@@ -288,7 +289,7 @@ async def _open_checkout(
             order_id=request.order_id,
             provider_code=exc.code,
         ) from exc
-    async with runtime.uow() as uow:
+    async with runtime.uow(priority=Priority.FINISHING) as uow:
         locked = await lock_order(uow, request.order_id)
         assert locked is not None
         locked.checkout = dumps(checkout.params).decode()

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
@@ -181,6 +182,14 @@ def backend_name(url: str) -> str:
     """``sqlite``, ``postgresql`` or ``mysql`` for a database URL."""
     name = make_url(url).get_backend_name()
     return "mysql" if name == "mariadb" else name
+
+
+def pool_capacity(engine: AsyncEngine) -> int:
+    """How many connections ``engine``'s pool lends at once (:func:`create_engine` opens
+    no overflow connections)."""
+    pool = engine.pool
+    assert isinstance(pool, QueuePool), "create_engine's engines pool their connections"
+    return pool.size()
 
 
 def create_engine(

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from boxoffice.platform.authz import Authorisations
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.config import Settings
-from boxoffice.platform.db import READ_ONLY, create_engine, session_factory
+from boxoffice.platform.connection_gate import ConnectionGate, Priority
+from boxoffice.platform.db import READ_ONLY, create_engine, pool_capacity, session_factory
 from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
@@ -92,6 +93,8 @@ class Runtime:
     adapters: Adapters = field(default_factory=Adapters)
     # Sessions whose transactions only read (on SQLite: a deferred BEGIN, no write lock).
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    # Lends the pool's connections by priority when it has none (platform/connection_gate.py).
+    connection_gate: ConnectionGate | None = None
 
     async def principal(self, access_token: str) -> Principal:
         """The user an access token names, as authorised now: raises ``InvalidToken`` /
@@ -100,12 +103,20 @@ class Runtime:
         claimed = self.verified_tokens.principal(self, access_token)
         return await self.authorisations.current(claimed)
 
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+    def uow(self, *, read_only: bool = False, priority: Priority = Priority.NORMAL) -> UnitOfWork:
         """A unit of work; ``read_only`` for a use case that writes nothing (on SQLite it
-        then reads a snapshot without waiting for, or holding up, writers)."""
+        then reads a snapshot without waiting for, or holding up, writers); ``priority``,
+        how soon it gets a connection when several wait for one."""
+        sessions = self.sessions
         if read_only and self.read_sessions is not None:
-            return UnitOfWork(self.read_sessions, self.clock, read_only=True)
-        return UnitOfWork(self.sessions, self.clock, read_only=read_only)
+            sessions = self.read_sessions
+        return UnitOfWork(
+            sessions,
+            self.clock,
+            read_only=read_only,
+            gate=self.connection_gate,
+            priority=priority,
+        )
 
     async def close(self) -> None:
         if self.cache is not None:
@@ -143,6 +154,9 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         engine=engine,
         sessions=session_factory(engine),
         read_sessions=session_factory(engine.execution_options(**{READ_ONLY: True})),
+        connection_gate=ConnectionGate(
+            pool_capacity(engine), settings.database_pool_timeout_seconds
+        ),
         kv=kv,
         limiter=RateLimiter(settings.redis_url, settings.redis_prefix),
         keys=load_keys(settings),

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.connection_gate import ConnectionGate, Priority
 from boxoffice.platform.db import table_of
 from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
@@ -39,10 +40,20 @@ OwnedT = TypeVar("OwnedT", bound=_Owned)
 
 class UnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, read_only: bool = False
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        gate: ConnectionGate | None = None,
+        priority: Priority = Priority.NORMAL,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
+        # Who gets a connection first when the pool has none (platform/connection_gate.py).
+        self._gate = gate
+        self._priority = priority
+        self._permit = False  # holds one of the gate's permits for its own connection
         # A use case that only reads says so (its sessions come from an engine carrying
         # READ_ONLY): on SQLite its transaction then begins deferred (a snapshot, no write
         # lock), so reads never queue behind writers.
@@ -80,11 +91,21 @@ class UnitOfWork:
             else:
                 if not self._entered:
                     raise RuntimeError("unit of work used outside 'async with'")
-                own = await self._sessions.kw["bind"].connect()
+                if self._gate is not None:
+                    await self._gate.acquire(self._priority)
+                    self._permit = True
+                try:
+                    own = await self._sessions.kw["bind"].connect()
+                except BaseException:
+                    self._give_back_permit()
+                    raise
                 try:
                     await own.begin()
                 except BaseException:
-                    await own.close()
+                    try:
+                        await own.close()
+                    finally:
+                        self._give_back_permit()
                     raise
                 self._connection = self._own = own
         return self._connection
@@ -122,8 +143,16 @@ class UnitOfWork:
             if session is not None:
                 await session.close()
         finally:
-            if own is not None:
-                await own.close()
+            try:
+                if own is not None:
+                    await own.close()
+            finally:
+                self._give_back_permit()
+
+    def _give_back_permit(self) -> None:
+        if self._permit and self._gate is not None:
+            self._permit = False
+            self._gate.release()
 
     def record(self, event: DomainEvent) -> None:
         """Publish ``event`` when (and only if) this unit of work commits."""

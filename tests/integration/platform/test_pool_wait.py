@@ -1,17 +1,22 @@
 """How long a unit of work waits for a pooled connection is the setting's, on every backend
 (``database_pool_timeout_seconds``, docs/decisions.md); a wait that runs out is still a 503
-"try again", never a 500."""
+"try again", never a 500; while units wait, the next connection goes to the one that
+finishes a purchase first (``platform/connection_gate.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.platform.config import Settings
+from boxoffice.platform.connection_gate import Priority
+from boxoffice.platform.db import pool_capacity
 from boxoffice.platform.errors import response_for
 from boxoffice.platform.runtime import build_runtime
 from tests.conftest import BACKENDS
@@ -41,4 +46,39 @@ async def test_the_pool_waits_as_configured_for_a_connection_then_the_request_is
     finally:
         for conn in held:
             await conn.close()
+        await runtime.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_when_the_pool_is_lent_out_a_settlement_gets_the_next_connection_first(
+    make_settings: Callable[..., Settings],
+) -> None:
+    runtime = build_runtime(make_settings(database_pool_size=1, database_pool_timeout_seconds=5))
+    holders = [runtime.uow() for _ in range(pool_capacity(runtime.engine))]
+    served: list[str] = []
+
+    async def unit(name: str, priority: Priority) -> None:
+        async with runtime.uow(priority=priority) as uow:
+            await (await uow.connection()).execute(text("SELECT 1"))
+            served.append(name)
+
+    try:
+        for holder in holders:  # every connection lent to a unit of work in progress
+            await holder.__aenter__()
+            await holder.connection()
+        waiting = []
+        for name, priority in [
+            ("hold", Priority.NORMAL),
+            ("order", Priority.FINISHING),
+            ("settlement", Priority.SETTLING),
+        ]:
+            waiting.append(asyncio.create_task(unit(name, priority)))
+            await asyncio.sleep(0.05)
+        assert served == []
+        await holders.pop().__aexit__(None, None, None)  # one connection comes back
+        await asyncio.wait_for(asyncio.gather(*waiting), 5)
+        assert served == ["settlement", "order", "hold"]
+    finally:
+        for holder in holders:
+            await holder.__aexit__(None, None, None)
         await runtime.close()
