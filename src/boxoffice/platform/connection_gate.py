@@ -11,7 +11,8 @@ order of asking: settling a captured payment, then the steps that finish a purch
 then everything else. It stands in front of the pool with as many permits as the pool
 has connections, so a unit that passed it finds a connection free (only units of work
 that open an ORM session before any Core statement take theirs from the pool directly;
-the checkout's hot steps do not).
+the checkout's hot steps do not). Database servers only: SQLite's writes already wait
+their turn, in order, for its one write lock (``platform/runtime.connection_gate``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,13 @@ from boxoffice.platform.authz import Authorisations
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.connection_gate import ConnectionGate, Priority
-from boxoffice.platform.db import READ_ONLY, create_engine, pool_capacity, session_factory
+from boxoffice.platform.db import (
+    READ_ONLY,
+    backend_name,
+    create_engine,
+    pool_capacity,
+    session_factory,
+)
 from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
@@ -136,6 +142,15 @@ def load_keys(settings: Settings) -> KeyRing:
     return KeyRing.from_files(path, settings.jwt_extra_public_key_files, settings.jwt_issuer)
 
 
+def connection_gate(engine: AsyncEngine, settings: Settings) -> ConnectionGate | None:
+    """The gate that lends a database server's pooled connections by priority; none on
+    SQLite, whose writes already wait their turn, in order, for its one write lock (a
+    gate there only added a queue before that one: docs/decisions.md)."""
+    if backend_name(settings.database_url) == "sqlite":
+        return None
+    return ConnectionGate(pool_capacity(engine), settings.database_pool_timeout_seconds)
+
+
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     settings.refuse_unsafe_production()
     engine = create_engine(
@@ -154,9 +169,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         engine=engine,
         sessions=session_factory(engine),
         read_sessions=session_factory(engine.execution_options(**{READ_ONLY: True})),
-        connection_gate=ConnectionGate(
-            pool_capacity(engine), settings.database_pool_timeout_seconds
-        ),
+        connection_gate=connection_gate(engine, settings),
         kv=kv,
         limiter=RateLimiter(settings.redis_url, settings.redis_prefix),
         keys=load_keys(settings),

@@ -1,7 +1,7 @@
 """How long a unit of work waits for a pooled connection is the setting's, on every backend
 (``database_pool_timeout_seconds``, docs/decisions.md); a wait that runs out is still a 503
-"try again", never a 500; while units wait, the next connection goes to the one that
-finishes a purchase first (``platform/connection_gate.py``)."""
+"try again", never a 500; while units wait for a database server's connection, the next
+one goes to the unit that finishes a purchase first (``platform/connection_gate.py``)."""
 
 from __future__ import annotations
 
@@ -49,11 +49,12 @@ async def test_the_pool_waits_as_configured_for_a_connection_then_the_request_is
         await runtime.close()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
 async def test_when_the_pool_is_lent_out_a_settlement_gets_the_next_connection_first(
     make_settings: Callable[..., Settings],
 ) -> None:
     runtime = build_runtime(make_settings(database_pool_size=1, database_pool_timeout_seconds=5))
+    assert runtime.connection_gate is not None
     holders = [runtime.uow() for _ in range(pool_capacity(runtime.engine))]
     served: list[str] = []
 
@@ -81,4 +82,15 @@ async def test_when_the_pool_is_lent_out_a_settlement_gets_the_next_connection_f
     finally:
         for holder in holders:
             await holder.__aexit__(None, None, None)
+        await runtime.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_has_no_gate_its_writes_queue_in_order_for_its_write_lock(
+    make_settings: Callable[..., Settings],
+) -> None:
+    runtime = build_runtime(make_settings())
+    try:
+        assert runtime.connection_gate is None
+    finally:
         await runtime.close()
