@@ -94,3 +94,44 @@ async def test_sqlite_has_no_gate_its_writes_queue_in_order_for_its_write_lock(
         assert runtime.connection_gate is None
     finally:
         await runtime.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+async def test_a_crowd_of_units_some_given_up_leaves_every_permit_and_connection_returned(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """300 units of every priority race for a pool of 4 connections; a third of them are
+    cancelled one after another, while they wait, work or give their connection back.
+    Every unit not cancelled runs, and afterwards the gate lends all its permits at once
+    and the pool has every connection back."""
+    runtime = build_runtime(make_settings(database_pool_size=2, database_pool_timeout_seconds=30))
+    gate = runtime.connection_gate
+    assert gate is not None
+    capacity = pool_capacity(runtime.engine)
+    ran: list[Priority] = []
+
+    async def unit(priority: Priority) -> None:
+        async with runtime.uow(priority=priority) as uow:
+            await (await uow.connection()).execute(text("SELECT 1"))
+            await asyncio.sleep(0.001)
+            ran.append(priority)
+
+    try:
+        tasks = [asyncio.create_task(unit(Priority(n % 3))) for n in range(300)]
+        for task in tasks[1::3]:  # given up at every stage: waiting, working, closing
+            await asyncio.sleep(0.0005)
+            task.cancel()
+        outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+        finished = [o for o in outcomes if not isinstance(o, BaseException)]
+        # Every unit not cancelled ran (some cancelled ones ran too, then were cancelled
+        # while they gave their connection back).
+        assert len(ran) >= len(finished) >= 200
+        assert all(o is None or isinstance(o, asyncio.CancelledError) for o in outcomes)
+        assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        for _ in range(capacity):  # every permit is free again: none waits
+            await asyncio.wait_for(gate.acquire(), 0.1)
+        gate.timeout = 0.05  # and there are no more than the pool's connections
+        with pytest.raises(sa_exc.TimeoutError):
+            await gate.acquire()
+    finally:
+        await runtime.close()
