@@ -13,6 +13,13 @@ has connections, so a unit that passed it finds a connection free (only units of
 that open an ORM session before any Core statement take theirs from the pool directly;
 the checkout's hot steps do not). Database servers only: SQLite's writes already wait
 their turn, in order, for its one write lock (``platform/runtime.connection_gate``).
+
+A unit opened inside another's (a nested read) asks the gate like any other, by its own
+priority, while its caller holds a permit: had the prioritised steps such a read on the
+Core path, a press could leave it waiting behind the very units holding the permits.
+They have none: the one read nested in them, the sale info's memo refreshing
+(``catalog.recent_sale_info`` inside placing an order), runs on a session, which takes
+its connection from the pool directly, as before the gate.
 """
 
 from __future__ import annotations
