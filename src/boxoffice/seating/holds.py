@@ -47,6 +47,7 @@ from boxoffice.seating.snapshot import Layout
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503
+_BUSY = "Seat selection is busy; try again in a moment."  # every 503 of seating's
 # How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
 # attempt the board lets through is checked again against the current one.
 SALE_INFO_SECONDS = 1.0
@@ -119,11 +120,8 @@ async def hold(runtime: Runtime, request: HoldAttempt, refresh: Refresh) -> Held
     # Standing places are picked in the claim: only chosen seats are marked first.
     marked = bool(wanted) and await _mark(adapters, show_id, wanted, pending, now)
     try:
-        return await _claim(runtime, request, refresh, hold_id, now)
-    except PoolTimeout:
-        if marked:
-            await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
-        raise pool_exhausted() from None
+        async with database_reachable():  # a pool that ran dry: 503 "busy", logged
+            return await _claim(runtime, request, refresh, hold_id, now)
     except BaseException:
         if marked:
             await _quietly(adapters.board.unmark(show_id, wanted, hold_id))
@@ -172,7 +170,7 @@ async def _claim(
             if not retry_transaction(error):
                 raise
             log.info("seat_claim_retry", show_id=request.info.show_id, attempt=attempt_number)
-    raise SeatingBusy("Seat selection is busy; try again in a moment.")
+    raise SeatingBusy(_BUSY)
 
 
 async def _checked(uow: UnitOfWork, request: HoldAttempt, now: datetime) -> HoldAttempt:
@@ -313,20 +311,16 @@ async def database_reachable() -> AsyncIterator[None]:
     try:
         yield
     except PoolTimeout:
-        raise pool_exhausted() from None
+        # Waited out ``database_pool_timeout_seconds``: logged as the platform logs the
+        # other contexts' (``backend_unavailable``), so that an operator sees a pressed
+        # sale's refused holds beside its refused orders and payments.
+        log.warning("backend_unavailable", context="seating", error="TimeoutError")
+        raise SeatingBusy(_BUSY) from None
     except DBAPIError as error:
         if unreachable(error):
             log.warning("database_unavailable", error=str(error.orig))
-            raise SeatingBusy("Seat selection is busy; try again in a moment.") from None
+            raise SeatingBusy(_BUSY) from None
         raise
-
-
-def pool_exhausted() -> SeatingBusy:
-    """The 503 for a request that waited out the pool's ``database_pool_timeout_seconds``,
-    logged as the platform logs the other contexts' (``backend_unavailable``), so that an
-    operator sees a pressed sale's refused holds beside its refused orders and payments."""
-    log.warning("backend_unavailable", context="seating", error="TimeoutError")
-    return SeatingBusy("Seat selection is busy; try again in a moment.")
 
 
 def _board_update(
