@@ -59,7 +59,7 @@ async def _claim(runtime: Runtime, confirm: _Confirm) -> settlement.Claim | Orde
             return await settlement.record_attempt(
                 uow, claimable, provider=provider, reference=reference
             )
-    async with runtime.uow(priority=Priority.FINISHING) as uow:
+    async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         if order is None or (user is not None and order.user_id != user.id):
             raise OrderNotFound(f"Order {order_id} not found.")

@@ -277,7 +277,7 @@ async def _open_checkout(
     try:
         checkout = await provider.prepare(request)
     except payments.PaymentError as exc:
-        async with runtime.uow(priority=Priority.FINISHING) as uow:
+        async with runtime.uow() as uow:
             locked = await lock_order(uow, request.order_id)
             if locked is not None and locked.status == OrderStatus.PENDING.value:
                 await end_pending(
@@ -289,7 +289,7 @@ async def _open_checkout(
             order_id=request.order_id,
             provider_code=exc.code,
         ) from exc
-    async with runtime.uow(priority=Priority.FINISHING) as uow:
+    async with runtime.uow() as uow:
         locked = await lock_order(uow, request.order_id)
         assert locked is not None
         locked.checkout = dumps(checkout.params).decode()

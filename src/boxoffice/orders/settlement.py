@@ -311,7 +311,7 @@ async def _settle_otherwise(
 ) -> Settlement:
     """A capture the common case did not settle: already settled (a repeat), or one we
     cannot honour (refunded in full)."""
-    async with runtime.uow(priority=Priority.SETTLING) as uow:
+    async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         if order is None:
             raise NotFound(f"Order {order_id} not found.")
@@ -332,7 +332,7 @@ async def _refuse_capture(
 ) -> Settlement:
     """Money was taken for an order we cannot honour: fail it and send it all back now."""
     log.warning("capture_refused", order_id=order_id, payment_id=payment_id, reason=reason)
-    async with runtime.uow(priority=Priority.SETTLING) as uow:
+    async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         assert order is not None
         payment = await lock_payment(uow, payment_id)
@@ -367,7 +367,7 @@ async def _refuse_capture(
         except IntegrityError:  # a refund of this payment exists already
             refund_id = ""
     sent = await refunds.execute_refund(runtime, refund_id) if refund_id else False
-    async with runtime.uow(priority=Priority.SETTLING) as uow:
+    async with runtime.uow() as uow:
         final = await uow.session.get(Order, order_id)
         assert final is not None
         return Settlement(final.status, paid=False, reason=reason, refund_sent=sent)

@@ -48,7 +48,6 @@ class ConnectionGate:
     ``TimeoutError``, which every route already answers 503 "try again"."""
 
     def __init__(self, capacity: int, timeout: float) -> None:
-        self.capacity = capacity
         self.timeout = timeout
         self._free = capacity
         self._order = itertools.count()

@@ -112,7 +112,8 @@ class Runtime:
     def uow(self, *, read_only: bool = False, priority: Priority = Priority.NORMAL) -> UnitOfWork:
         """A unit of work; ``read_only`` for a use case that writes nothing (on SQLite it
         then reads a snapshot without waiting for, or holding up, writers); ``priority``,
-        how soon it gets a connection when several wait for one."""
+        how soon it gets a connection when several wait for one (a unit whose first
+        statement is Core: platform/connection_gate.py)."""
         sessions = self.sessions
         if read_only and self.read_sessions is not None:
             sessions = self.read_sessions
