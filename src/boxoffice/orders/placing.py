@@ -35,10 +35,11 @@ from boxoffice.orders.errors import (
     PaymentProviderError,
 )
 from boxoffice.orders.lifecycle import end_pending, lock_order
-from boxoffice.orders.models import Order, OrderLine, Payment
+from boxoffice.orders.models import Order, OrderLine
 from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderCreate, OrderRead
+from boxoffice.orders.settlement_sql import insert_payment
 from boxoffice.orders.views import Line
 from boxoffice.platform.connection_gate import Priority
 from boxoffice.platform.db import table_of
@@ -294,19 +295,13 @@ async def _open_checkout(
         assert locked is not None
         locked.checkout = dumps(checkout.params).decode()
         if checkout.reference is not None:
-            now = uow.clock.now()
-            uow.session.add(
-                Payment(
-                    id=new_id(),
-                    order_id=request.order_id,
-                    provider=provider.name,
-                    reference=checkout.reference,
-                    status=lifecycle.READY,
-                    amount=request.amount,
-                    captured_amount=0,
-                    refunded_amount=0,
-                    created_at=now,
-                    updated_at=now,
-                )
+            await insert_payment(
+                await uow.connection(),
+                order_id=request.order_id,
+                provider=provider.name,
+                reference=checkout.reference,
+                status=lifecycle.READY,
+                amount=request.amount,
+                now=uow.clock.now(),
             )
         await uow.commit()

@@ -50,12 +50,12 @@ from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
 from boxoffice.orders.settlement_sql import (
     ATTEMPT_BY_REFERENCE,
-    INSERT_PAYMENT,
     MARK_PAID,
     PAYMENTS,
     START_CONFIRMING,
     apply_capture,
     capture_payment,
+    insert_payment,
     receipt_of,
 )
 from boxoffice.platform.connection_gate import Priority
@@ -136,28 +136,23 @@ async def record_attempt(
         existing = (await conn.execute(ATTEMPT_BY_REFERENCE, params)).first()
         if existing is not None and existing.order_id != order.id:
             raise PaymentInProgress("This payment belongs to another order.")
-    attempt = {"status": CONFIRMING, "updated_at": now}
-    attempt |= {"failure_code": None, "failure_message": None}
     if existing is not None:
         payment_id = existing.id
+        attempt = {"status": CONFIRMING, "updated_at": now}
+        attempt |= {"failure_code": None, "failure_message": None}
         await conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == payment_id).values(**attempt))
     else:
         payment_id = new_id()
         reference = reference or f"pay_{payment_id}"
-        await conn.execute(
-            INSERT_PAYMENT,
-            {
-                "id": payment_id,
-                "order_id": order.id,
-                "provider": provider,
-                "reference": reference,
-                "amount": order.amount,
-                "captured_amount": 0,
-                "refunded_amount": 0,
-                "created_at": now,
-                "approved_at": None,
-                **attempt,
-            },
+        await insert_payment(
+            conn,
+            payment_id=payment_id,
+            order_id=order.id,
+            provider=provider,
+            reference=reference,
+            status=CONFIRMING,
+            amount=order.amount,
+            now=now,
         )
     await uow.commit()
     assert reference is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, String, and_, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.orders.domain import OrderStatus
 from boxoffice.orders.lifecycle import (
@@ -21,6 +22,7 @@ from boxoffice.orders.lifecycle import (
 from boxoffice.orders.models import Order, Payment
 from boxoffice.orders.payments.base import ProviderPayment
 from boxoffice.platform.db import RowUpdate, UTCDateTime, table_of
+from boxoffice.platform.ids import new_id
 from boxoffice.platform.uow import UnitOfWork
 
 ORDERS, PAYMENTS = table_of(Order), table_of(Payment)
@@ -75,6 +77,41 @@ CAPTURE = (
         updated_at=bindparam("now", type_=UTCDateTime()),
     )
 )
+
+
+async def insert_payment(
+    conn: AsyncConnection,
+    *,
+    order_id: str,
+    provider: str,
+    reference: str,
+    status: str,
+    amount: int,
+    now: datetime,
+    payment_id: str | None = None,
+) -> str:
+    """A new payment of the order (nothing captured or refunded yet) in ``conn``'s
+    transaction, the one way every path records one; its id. No commit."""
+    payment_id = payment_id or new_id()
+    await conn.execute(
+        INSERT_PAYMENT,
+        {
+            "id": payment_id,
+            "order_id": order_id,
+            "provider": provider,
+            "reference": reference,
+            "status": status,
+            "amount": amount,
+            "captured_amount": 0,
+            "refunded_amount": 0,
+            "failure_code": None,
+            "failure_message": None,
+            "created_at": now,
+            "updated_at": now,
+            "approved_at": None,
+        },
+    )
+    return payment_id
 
 
 def receipt_of(captured: ProviderPayment) -> tuple[str | None, str | None]:

@@ -33,6 +33,7 @@ from boxoffice.orders import lifecycle, settlement
 from boxoffice.orders.models import Order, Payment, WebhookReceipt
 from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.registry import providers_of
+from boxoffice.orders.settlement_sql import insert_payment
 from boxoffice.platform import kv
 from boxoffice.platform.errors import BadRequest, ServiceUnavailable
 from boxoffice.platform.ids import new_id
@@ -175,23 +176,19 @@ async def _settle(runtime: Runtime, payment_key: str, view: payments.ProviderPay
             select(Payment).where(Payment.provider == "toss", Payment.reference == payment_key)
         )
         if payment is None:  # captured, yet we never recorded the confirm: settle it now
-            now = uow.clock.now()
-            payment = Payment(
-                id=new_id(),
+            payment_id = await insert_payment(
+                await uow.connection(),
                 order_id=order.id,
                 provider="toss",
                 reference=payment_key,
                 status=lifecycle.UNKNOWN,
                 amount=order.amount,
-                captured_amount=0,
-                refunded_amount=0,
-                created_at=now,
-                updated_at=now,
+                now=uow.clock.now(),
             )
-            uow.session.add(payment)
             await uow.commit()
-        payment_id = payment.id
-        if payment.status in lifecycle.CAPTURED_STATES:
+        elif payment.status in lifecycle.CAPTURED_STATES:
             return "already_settled"
+        else:
+            payment_id = payment.id
     result = await settlement.settle_capture(runtime, view.order_id, payment_id, view)
     return "settled" if result.paid else "refunded"
