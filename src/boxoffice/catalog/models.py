@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime, owned_by
 from boxoffice.platform.media import StoredImageColumns
 
 # Lengths match seating's seat columns, which copy these values per show.
@@ -29,12 +29,8 @@ NUMBER_LENGTH = 16
 GRADE_LENGTH = 32
 
 # A row that belongs to one venue or one event and is deleted with it.
-OwnedByVenue = Annotated[
-    str, mapped_column(Id(), ForeignKey("catalog_venues.id", ondelete="CASCADE"))
-]
-OwnedByEvent = Annotated[
-    str, mapped_column(Id(), ForeignKey("catalog_events.id", ondelete="CASCADE"))
-]
+OwnedByVenue = Annotated[str, owned_by("catalog_venues.id")]
+OwnedByEvent = Annotated[str, owned_by("catalog_events.id")]
 
 
 class Category(Base):

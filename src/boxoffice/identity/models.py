@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from typing import Annotated
+
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime, owned_by
+
+# A row that belongs to one user and is deleted with the account's row.
+OwnedByUser = Annotated[str, owned_by("identity_users.id")]
 
 
 class User(Base):
@@ -31,7 +36,7 @@ class RefreshToken(Base):
     __table_args__ = (Index("ix_identity_refresh_tokens_family", "family_id"),)
 
     id: Mapped[IdKey]
-    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnedByUser]
     family_id: Mapped[IdColumn]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[UTCTime]
@@ -45,7 +50,7 @@ class SocialAccount(Base):
     __table_args__ = (UniqueConstraint("provider", "subject"),)
 
     id: Mapped[IdKey]
-    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnedByUser]
     provider: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -55,7 +60,7 @@ class SocialAccount(Base):
 class SellerProfile(Base):
     __tablename__ = "identity_seller_profiles"
 
-    user_id: Mapped[IdKey] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnedByUser] = mapped_column(primary_key=True)
     business_name: Mapped[str] = mapped_column(String(200))
     business_number: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
@@ -70,7 +75,7 @@ class PasswordReset(Base):
     __table_args__ = (Index("ix_identity_password_resets_user_id", "user_id"),)
 
     id: Mapped[IdKey]
-    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnedByUser]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[UTCTime]
     expires_at: Mapped[UTCTime]
@@ -85,7 +90,7 @@ class EmailVerification(Base):
     __table_args__ = (Index("ix_identity_email_verifications_user_id", "user_id"),)
 
     id: Mapped[IdKey]
-    user_id: Mapped[IdColumn] = mapped_column(ForeignKey("identity_users.id", ondelete="CASCADE"))
+    user_id: Mapped[OwnedByUser]
     email: Mapped[str] = mapped_column(String(254))
     changes_email: Mapped[bool] = mapped_column(default=False)  # a change of e-mail to confirm
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

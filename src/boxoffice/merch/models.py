@@ -7,13 +7,11 @@ from typing import Annotated
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime
+from boxoffice.platform.db import Base, Id, IdColumn, IdKey, UTCTime, owned_by
 from boxoffice.platform.media import StoredImageColumns
 
 # A row that belongs to one product and is deleted with it.
-OwnedByProduct = Annotated[
-    str, mapped_column(Id(), ForeignKey("merch_products.id", ondelete="CASCADE"))
-]
+OwnedByProduct = Annotated[str, owned_by("merch_products.id")]
 
 
 class Product(Base):
@@ -79,9 +77,7 @@ class StockAdjustment(Base):
 
     id: Mapped[IdKey]
     product_id: Mapped[OwnedByProduct]
-    variant_id: Mapped[str] = mapped_column(
-        Id(), ForeignKey("merch_variants.id", ondelete="CASCADE")
-    )
+    variant_id: Mapped[str] = owned_by("merch_variants.id")
     sku: Mapped[str] = mapped_column(String(64))
     delta: Mapped[int] = mapped_column(Integer())
     stock_after: Mapped[int] = mapped_column(Integer())

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from typing import Annotated
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime
+from boxoffice.platform.db import Base, IdColumn, IdKey, UTCTime, owned_by
+
+# A row that belongs to one order and is deleted with it.
+OwnedByOrder = Annotated[str, owned_by("orders_orders.id")]
 
 
 class Order(Base):
@@ -56,7 +61,7 @@ class OrderLine(Base):
     __table_args__ = (Index("ix_orders_lines_order_id", "order_id"),)
 
     id: Mapped[IdKey]
-    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    order_id: Mapped[OwnedByOrder]
     position: Mapped[int] = mapped_column(Integer())
     kind: Mapped[str] = mapped_column(String(16))  # seat | merch
     ref: Mapped[str] = mapped_column(String(64))  # seat id or SKU
@@ -80,7 +85,7 @@ class Payment(Base):
     )
 
     id: Mapped[IdKey]
-    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
+    order_id: Mapped[OwnedByOrder]
     provider: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str | None] = mapped_column(String(200))  # paymentKey / tid / internal id
     status: Mapped[str] = mapped_column(String(16))
@@ -109,10 +114,8 @@ class Refund(Base):
     )
 
     id: Mapped[IdKey]
-    order_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_orders.id", ondelete="CASCADE"))
-    payment_id: Mapped[IdColumn] = mapped_column(
-        ForeignKey("orders_payments.id", ondelete="CASCADE")
-    )
+    order_id: Mapped[OwnedByOrder]
+    payment_id: Mapped[str] = owned_by("orders_payments.id")
     kind: Mapped[str] = mapped_column(String(16))  # cancellation | event | show | automatic
     status: Mapped[str] = mapped_column(String(16))  # pending | done | failed
     amount: Mapped[int] = mapped_column(BigInteger())
@@ -134,8 +137,8 @@ class RefundLine(Base):
     __table_args__ = (Index("ix_orders_refund_lines_refund_id", "refund_id"),)
 
     id: Mapped[IdKey]
-    refund_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_refunds.id", ondelete="CASCADE"))
-    line_id: Mapped[IdColumn] = mapped_column(ForeignKey("orders_lines.id", ondelete="CASCADE"))
+    refund_id: Mapped[str] = owned_by("orders_refunds.id")
+    line_id: Mapped[str] = owned_by("orders_lines.id")
     position: Mapped[int] = mapped_column(Integer())
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(64))

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 from sqlalchemy import (
     DateTime,
+    ForeignKey,
     MetaData,
     Row,
     String,
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -176,6 +177,12 @@ def Id() -> String:  # noqa: N802 - reads like a type in column declarations
 IdKey = Annotated[str, mapped_column(Id(), primary_key=True)]
 IdColumn = Annotated[str, mapped_column(Id())]
 UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+def owned_by(parent: str) -> MappedColumn[Any]:
+    """The id of the row (``parent``: ``"table.id"``) this one belongs to and is deleted
+    with: ``OwnedByVenue = Annotated[str, owned_by("catalog_venues.id")]``."""
+    return mapped_column(Id(), ForeignKey(parent, ondelete="CASCADE"))
 
 
 def backend_name(url: str) -> str:
