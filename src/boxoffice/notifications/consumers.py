@@ -13,6 +13,7 @@ from boxoffice.identity.events import (
     UserRegistered,
 )
 from boxoffice.notifications import service, webhooks
+from boxoffice.notifications.events import WebhookDue
 from boxoffice.orders.events import OrderCancelled, OrderPaid
 from boxoffice.platform.jobs import JobSpec
 from boxoffice.platform.messaging import Consumer, Delivery
@@ -98,9 +99,7 @@ _FAN_OUTS: list[Consumer[Any]] = [
 ]
 CONSUMERS: list[Consumer[Any]] = [
     *_FAN_OUTS,
-    Consumer(
-        "notifications.webhooks_send", webhooks.WebhookDue, webhooks.send, acts_outside_db=True
-    ),
+    Consumer("notifications.webhooks_send", WebhookDue, webhooks.send, acts_outside_db=True),
     Consumer(
         "notifications.welcome_email",
         UserRegistered,

@@ -20,7 +20,6 @@ import hmac
 import ipaddress
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +29,9 @@ from sqlalchemy import func, select
 
 from boxoffice.catalog import service as catalog
 from boxoffice.notifications.errors import WebhookEndpointDisabled, WebhookTargetRefused
+from boxoffice.notifications.events import WebhookDue
 from boxoffice.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from boxoffice.platform.errors import Conflict, NotFound
-from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.messaging import Delivery
@@ -45,19 +44,6 @@ log = structlog.get_logger("boxoffice.webhooks")
 EVENT_TYPES = ("order.paid", "order.refunded", "ticket.checked_in", "show.sold_out")
 MAX_ENDPOINTS = 10
 SIGNATURE_HEADER = "Boxoffice-Signature"
-
-
-@dataclass(frozen=True, kw_only=True)
-class WebhookDue(DomainEvent):
-    """One delivery to send (the sender's topic)."""
-
-    context, name = "notifications", "WebhookDue"
-    delivery_id: str
-    endpoint_id: str
-
-    @property
-    def aggregate_id(self) -> str:
-        return self.endpoint_id
 
 
 class NotYetInOrder(Exception):
