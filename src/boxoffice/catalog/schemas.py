@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from boxoffice.catalog.domain import MAX_VENUE_SEATS
+from boxoffice.platform.schemas import Strict
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -19,10 +20,6 @@ SeatNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
 Price = Annotated[int, Field(ge=0, le=1_000_000_000)]
 LimitScope = Literal["show", "event"]  # max_tickets_per_user counts per show, or per event
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # Venues

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from boxoffice.catalog.schemas import GradeCode, Price, Strict
+from boxoffice.catalog.schemas import GradeCode, Price
+from boxoffice.platform.schemas import Strict
 
 TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from boxoffice.identity.domain import normalise_email
+from boxoffice.platform.schemas import Strict
 
 
 def _normalised(value: object) -> object:
@@ -44,10 +45,6 @@ EmailAddress = Annotated[
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 -]{7,20}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SignUp(Strict):

@@ -7,17 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from boxoffice.platform.schemas import Strict
+
 ProviderName = Literal["internal", "toss", "kakaopay"]
 
 
-class ItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ItemIn(Strict):
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=100)
 
 
-class OrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OrderCreate(Strict):
     hold_id: str | None = Field(default=None, max_length=64)
     items: list[ItemIn] = Field(default_factory=list, max_length=50)
     payment_provider: ProviderName = "internal"
@@ -63,10 +63,9 @@ class OrderRead(BaseModel):
     suggested_products: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class CompCreate(BaseModel):
+class CompCreate(Strict):
     """``POST /shows/{id}/comps``: seats given to an account, by its e-mail."""
 
-    model_config = ConfigDict(extra="forbid")
     seat_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=100
     )
@@ -90,16 +89,14 @@ class TossConfirm(BaseModel):
     amount: int = Field(ge=0, le=MAX_AMOUNT)
 
 
-class RefundLinePick(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RefundLinePick(Strict):
     position: int = Field(ge=0, le=10_000, description="the line's ``position`` in the order")
     quantity: int | None = Field(
         default=None, ge=1, le=10_000, description="units to refund; default: all that are left"
     )
 
 
-class RefundQuoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RefundQuoteRequest(Strict):
     lines: list[RefundLinePick] = Field(min_length=1, max_length=200)
 
 
@@ -154,8 +151,7 @@ class RefundPage(BaseModel):
     items: list[RefundRead]
 
 
-class CancelRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelRequest(Strict):
     reason: str = Field(default="requested by the buyer", max_length=500)
     refund_used: bool = Field(
         default=False,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from boxoffice.platform.db import record_of
+from boxoffice.platform.schemas import Strict
 
 if TYPE_CHECKING:
     from boxoffice.tickets.models import Ticket, TicketTransfer
@@ -53,8 +54,7 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
-class CheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CheckIn(Strict):
     code: str = Field(min_length=1, max_length=128)
     show_id: str = Field(min_length=1, max_length=64, description="the show the door scans for")
 
@@ -105,8 +105,7 @@ class DoorCountRead(BaseModel):
     checked_in: int
 
 
-class TransferCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransferCreate(Strict):
     to_email: str = Field(
         min_length=3,
         max_length=254,
