@@ -21,7 +21,7 @@ from boxoffice.batch.runner import JobRunner, instance_id
 from boxoffice.batch.schedule import ScheduledJob, effective_jobs
 from boxoffice.batch.scheduler import SCHEDULER_LEASE, leases_for
 from boxoffice.batch.schemas import JobRead, RunRead
-from boxoffice.platform import cursors
+from boxoffice.platform import cursors, listing
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 
@@ -143,11 +143,7 @@ async def list_runs(
     cursor: str | None = None,
 ) -> tuple[list[JobRun], str | None]:
     """Runs newest first, optionally of one job or status; keyset-paginated."""
-    query = select(JobRun)
-    if job is not None:
-        query = query.where(JobRun.job == job)
-    if status is not None:
-        query = query.where(JobRun.status == status)
+    query = listing.where_given(select(JobRun), (JobRun.job, job), (JobRun.status, status))
     if cursor is not None:
         started, run_id = _decode_cursor(cursor)
         query = query.where(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -17,7 +17,17 @@ from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 
 Row = TypeVar("Row")
+Columns = TypeVarTuple("Columns")
 EXPORT_PAGE = 500  # rows per read while exporting: the memory a stream holds at once
+
+
+def where_given(query: Select[*Columns], *filters: tuple[Any, object | None]) -> Select[*Columns]:
+    """``query`` narrowed, for each ``(column, value)`` whose value is given (not None), to
+    rows whose column equals it: a list's optional filters."""
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return query
 
 
 async def keyset_page(

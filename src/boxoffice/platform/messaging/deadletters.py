@@ -26,11 +26,9 @@ async def list_dead_letters(
     cursor: str | None = None,
 ) -> tuple[list[DeadLetter], str | None]:
     """Newest first; ``cursor`` is the id of the last item of the previous page."""
-    stmt = select(DeadLetter)
-    if status is not None:
-        stmt = stmt.where(DeadLetter.status == status)
-    if kind is not None:
-        stmt = stmt.where(DeadLetter.kind == kind)
+    stmt = listing.where_given(
+        select(DeadLetter), (DeadLetter.status, status), (DeadLetter.kind, kind)
+    )
     return await listing.keyset_page(uow, stmt, DeadLetter.id, cursor, limit, newest_first=True)
 
 
