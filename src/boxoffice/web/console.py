@@ -10,65 +10,55 @@ same ``SellerUser`` dependency and the same ownership check as ``GET /shows/{id}
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from boxoffice.platform.deps import PathId, RuntimeDep, SellerUser
 from boxoffice.web import console_views
-from boxoffice.web.rendering import render
+from boxoffice.web.rendering import render, shell
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Id = PathId
 DOOR_PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=()"
+Page = Callable[..., Awaitable[HTMLResponse]]
 
 
-@router.get("")
-async def events(request: Request) -> HTMLResponse:
-    return render(request, "console/events.html", section="events")
+def _event_page(template: str) -> Page:
+    async def page(request: Request, event_id: Id) -> HTMLResponse:
+        return render(request, template, section="events", event_id=event_id)
+
+    return page
 
 
-@router.get("/new")
-async def new_event(request: Request) -> HTMLResponse:
-    """The venue editor, then the event with its prices and shows (all through the API)."""
-    return render(request, "console/new.html", section="events")
+def _show_page(template: str) -> Page:
+    async def page(request: Request, show_id: Id) -> HTMLResponse:
+        return render(request, template, section="events", show_id=show_id)
+
+    return page
 
 
-@router.get("/events/{event_id}")
-async def event(request: Request, event_id: Id) -> HTMLResponse:
-    return render(request, "console/event.html", section="events", event_id=event_id)
-
-
-@router.get("/events/{event_id}/goods")
-async def event_goods(request: Request, event_id: Id) -> HTMLResponse:
-    """The event's goods: products with their variants and stock, through the merch API."""
-    return render(request, "console/goods.html", section="events", event_id=event_id)
-
-
-@router.get("/shows/{show_id}")
-async def show_dashboard(request: Request, show_id: Id) -> HTMLResponse:
-    return render(request, "console/dashboard.html", section="events", show_id=show_id)
-
-
-@router.get("/shows/{show_id}/box-office")
-async def show_box_office(request: Request, show_id: Id) -> HTMLResponse:
-    """Seats kept back from the sale: selected on the map, blocked and released (the API's
-    ``/shows/{id}/blocks``)."""
-    return render(request, "console/box_office.html", section="events", show_id=show_id)
-
-
-@router.get("/shows/{show_id}/orders")
-async def show_orders(request: Request, show_id: Id) -> HTMLResponse:
-    return render(request, "console/orders.html", section="events", show_id=show_id)
-
-
-@router.get("/shows/{show_id}/attendees")
-async def show_attendees(request: Request, show_id: Id) -> HTMLResponse:
-    return render(request, "console/attendees.html", section="events", show_id=show_id)
-
-
-@router.get("/door")
-async def door_pick(request: Request) -> HTMLResponse:
-    return render(request, "console/door.html", section="door", show_id="")
+# Pages that are only their template (and the path's id): their scripts do the work
+# through the API, as the shop's shells do.
+_PAGES: dict[str, Page] = {
+    "": shell("console/events.html", section="events"),
+    # The venue editor, then the event with its prices and shows.
+    "/new": shell("console/new.html", section="events"),
+    "/events/{event_id}": _event_page("console/event.html"),
+    # The event's goods: products with their variants and stock, through the merch API.
+    "/events/{event_id}/goods": _event_page("console/goods.html"),
+    "/shows/{show_id}": _show_page("console/dashboard.html"),
+    # Seats kept back from the sale: selected on the map, blocked and released (the API's
+    # /shows/{id}/blocks).
+    "/shows/{show_id}/box-office": _show_page("console/box_office.html"),
+    "/shows/{show_id}/orders": _show_page("console/orders.html"),
+    "/shows/{show_id}/attendees": _show_page("console/attendees.html"),
+    "/door": shell("console/door.html", section="door", show_id=""),
+    "/admin": shell("console/admin.html", section="admin"),
+}
+for _path, _page in _PAGES.items():
+    router.add_api_route(_path, _page, methods=["GET"])
 
 
 @router.get("/door/{show_id}")
@@ -81,11 +71,6 @@ async def door(request: Request, show_id: Id) -> HTMLResponse:
         show_id=show_id,
         headers={"Permissions-Policy": DOOR_PERMISSIONS},
     )
-
-
-@router.get("/admin")
-async def admin(request: Request) -> HTMLResponse:
-    return render(request, "console/admin.html", section="admin")
 
 
 @router.get("/shows/{show_id}/live")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,15 @@ def render(
     all_headers["Content-Language"] = locale
     all_headers.update(headers or {})
     return HTMLResponse(body, status_code=status_code, headers=all_headers)
+
+
+def shell(template: str, **context: Any) -> Callable[[Request], Awaitable[HTMLResponse]]:
+    """A page that is only its template (and ``context``): its script does the work."""
+
+    async def page(request: Request) -> HTMLResponse:
+        return render(request, template, **context)
+
+    return page
 
 
 def fragment(request: Request, template: str, **context: Any) -> HTMLResponse:

@@ -8,7 +8,6 @@ Pages are public shells; what belongs to one user (a hold, orders, tickets) is a
 from __future__ import annotations
 
 import gzip
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -22,7 +21,7 @@ from boxoffice.platform.deps import CurrentUser, OptionalUser, PathId, ReadUoW, 
 from boxoffice.platform.errors import NotFound
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.web import i18n, views
-from boxoffice.web.rendering import STATIC, fragment, origin_of, render
+from boxoffice.web.rendering import STATIC, fragment, origin_of, render, shell
 from boxoffice.web.seatplan import plan
 
 router = APIRouter(include_in_schema=False)
@@ -157,20 +156,11 @@ _SECRET_SHELLS = {
 }
 
 
-def _shell(
-    template: str, headers: dict[str, str] | None
-) -> Callable[[Request], Awaitable[Response]]:
-    async def page(request: Request) -> Response:
-        return render(request, template, headers=headers)
-
-    return page
-
-
 for _path, _template in _SHELLS.items():
-    router.add_api_route(_path, _shell(_template, None), methods=["GET"])
+    router.add_api_route(_path, shell(_template), methods=["GET"])
 for _path, _template in _SECRET_SHELLS.items():
     router.add_api_route(
-        _path, _shell(_template, {"Referrer-Policy": "no-referrer"}), methods=["GET"]
+        _path, shell(_template, headers={"Referrer-Policy": "no-referrer"}), methods=["GET"]
     )
 
 
