@@ -48,6 +48,7 @@ from boxoffice.catalog.schemas import (
 )
 from boxoffice.catalog.seller import OwnedShow, owned_show, seller_event_view, seller_events
 from boxoffice.catalog.venues import create_venue, get_venue, require_approved_seller, seat_specs
+from boxoffice.platform.events import DomainEvent
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -179,13 +180,9 @@ async def publish_event(
             "Add at least one show before publishing.",
             errors=[{"loc": ["shows"], "msg": "an event needs a show to be published"}],
         )
-    now = uow.clock.now()
-    event.status = EventStatus.PUBLISHED.value
-    event.published_at = event.updated_at = now
-    uow.record(EventPublished(event_id=event.id, seller_id=event.seller_id, title=event.title))
-    await invalidate_event(uow, runtime, event.id)
-    await uow.commit()
-    return event
+    event.published_at = now = uow.clock.now()
+    published = EventPublished(event_id=event.id, seller_id=event.seller_id, title=event.title)
+    return await _commit_status(uow, runtime, event, EventStatus.PUBLISHED, now, published)
 
 
 async def cancel_event(
@@ -196,15 +193,27 @@ async def cancel_event(
     event = await owned_event(uow, principal, event_id)
     if not domain.can_cancel(event.status):
         raise EventStateConflict(f"A {event.status} event cannot be cancelled.")
-    now = uow.clock.now()
-    event.status = EventStatus.CANCELLED.value
-    event.cancelled_at = event.updated_at = now
+    event.cancelled_at = now = uow.clock.now()
     event.cancel_reason = reason or None
-    uow.record(
-        EventCancelled(
-            event_id=event.id, seller_id=event.seller_id, title=event.title, reason=reason
-        )
+    cancelled = EventCancelled(
+        event_id=event.id, seller_id=event.seller_id, title=event.title, reason=reason
     )
+    return await _commit_status(uow, runtime, event, EventStatus.CANCELLED, now, cancelled)
+
+
+async def _commit_status(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    event: Event,
+    status: EventStatus,
+    now: datetime,
+    change: DomainEvent,
+) -> Event:
+    """The event in ``status`` (its caller checked the move and stamped when), the change
+    recorded for whoever listens and the event's cached reads dropped after the commit.
+    Commits."""
+    event.status, event.updated_at = status.value, now
+    uow.record(change)
     await invalidate_event(uow, runtime, event.id)
     await uow.commit()
     return event
