@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from boxoffice.platform.errors import Unprocessable
@@ -65,18 +65,10 @@ class ProductSuggestion:
     variants: tuple[SuggestedVariant, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape hold and order responses carry under ``suggested_products``."""
-        return {
-            "product_id": self.product_id,
-            "event_id": self.event_id,
-            "name": self.name,
-            "price": self.price,
-            "currency": self.currency,
-            "image_url": self.image_url,
-            "variants": [
-                {"sku": v.sku, "option": v.option, "in_stock": v.in_stock} for v in self.variants
-            ],
-        }
+        """The JSON shape hold and order responses carry under ``suggested_products``: the
+        fields by name, ``variants`` a list."""
+        shape = asdict(self)
+        return {**shape, "variants": list(shape["variants"])}
 
 
 class InvalidDelivery(Unprocessable):
@@ -203,14 +195,5 @@ class Delivery:
         return cls(method=method, address=address)
 
     def to_dict(self) -> dict[str, Any]:
-        address = None
-        if self.address is not None:
-            a = self.address
-            address = {
-                "recipient": a.recipient,
-                "phone": a.phone,
-                "postal_code": a.postal_code,
-                "address1": a.address1,
-                "address2": a.address2,
-            }
-        return {"method": self.method, "address": address}
+        """``method`` and ``address`` (its fields, or None): what :meth:`from_dict` reads."""
+        return asdict(self)
