@@ -41,24 +41,20 @@ def _show_page(template: str) -> Page:
 
 # Pages that are only their template (and the path's id): their scripts do the work
 # through the API, as the shop's shells do.
-_PAGES: dict[str, Page] = {
-    "": shell("console/events.html", section="events"),
-    # The venue editor, then the event with its prices and shows.
-    "/new": shell("console/new.html", section="events"),
-    "/events/{event_id}": _event_page("console/event.html"),
-    # The event's goods: products with their variants and stock, through the merch API.
-    "/events/{event_id}/goods": _event_page("console/goods.html"),
-    "/shows/{show_id}": _show_page("console/dashboard.html"),
-    # Seats kept back from the sale: selected on the map, blocked and released (the API's
-    # /shows/{id}/blocks).
-    "/shows/{show_id}/box-office": _show_page("console/box_office.html"),
-    "/shows/{show_id}/orders": _show_page("console/orders.html"),
-    "/shows/{show_id}/attendees": _show_page("console/attendees.html"),
-    "/door": shell("console/door.html", section="door", show_id=""),
-    "/admin": shell("console/admin.html", section="admin"),
-}
-for _path, _page in _PAGES.items():
-    router.add_api_route(_path, _page, methods=["GET"])
+router.add_api_route("", shell("console/events.html", section="events"))
+# The venue editor, then the event with its prices and shows.
+router.add_api_route("/new", shell("console/new.html", section="events"))
+router.add_api_route("/events/{event_id}", _event_page("console/event.html"))
+# The event's goods: products with their variants and stock, through the merch API.
+router.add_api_route("/events/{event_id}/goods", _event_page("console/goods.html"))
+router.add_api_route("/shows/{show_id}", _show_page("console/dashboard.html"))
+# Seats kept back from the sale: selected on the map, blocked and released (the API's
+# /shows/{id}/blocks).
+router.add_api_route("/shows/{show_id}/box-office", _show_page("console/box_office.html"))
+router.add_api_route("/shows/{show_id}/orders", _show_page("console/orders.html"))
+router.add_api_route("/shows/{show_id}/attendees", _show_page("console/attendees.html"))
+router.add_api_route("/door", shell("console/door.html", section="door", show_id=""))
+router.add_api_route("/admin", shell("console/admin.html", section="admin"))
 
 
 @router.get("/door/{show_id}")
