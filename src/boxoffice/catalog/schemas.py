@@ -11,6 +11,8 @@ from boxoffice.catalog.domain import MAX_VENUE_SEATS
 from boxoffice.platform.schemas import Strict
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 SectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 RowLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 GradeCode = Annotated[
@@ -312,21 +314,18 @@ class CategoryRead(BaseModel):
 
 class CategoryCreate(Strict):
     code: CategoryCode
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     position: int = Field(default=0, ge=0, le=100_000)
 
 
 class CategoryUpdate(Strict):
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    name: Name | None = None
     position: int | None = Field(default=None, ge=0, le=100_000)
     active: bool | None = None
 
 
 class ListingQuery(BaseModel):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    q: SearchText | None = None
     category: Annotated[str, StringConstraints(max_length=32)] | None = None
     starts_from: AwareDatetime | None = None
     starts_to: AwareDatetime | None = None
@@ -359,7 +358,7 @@ class SellerEventPage(BaseModel):
 
 
 class SellerEventQuery(BaseModel):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    q: SearchText | None = None
     status: Literal["draft", "published", "cancelled"] | None = None
     cursor: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: int = Field(default=20, ge=1, le=100)

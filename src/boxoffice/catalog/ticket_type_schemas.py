@@ -7,16 +7,15 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from boxoffice.catalog.schemas import GradeCode, Price
+from boxoffice.catalog.schemas import GradeCode, Name, Price
 from boxoffice.platform.schemas import Strict
 
-TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 
 
 class TicketTypeCreate(Strict):
     grade: GradeCode
-    name: TypeName
+    name: Name
     price: Price
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
@@ -26,7 +25,7 @@ class TicketTypeCreate(Strict):
 
 
 class TicketTypeUpdate(Strict):
-    name: TypeName | None = None
+    name: Name | None = None
     price: Price | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
