@@ -12,6 +12,7 @@ from boxoffice.batch.schemas import BatchHealth, JobList, RunAccepted, RunPage, 
 from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
+from boxoffice.platform.pages import page_answer
 from boxoffice.platform.security import Role
 
 router = APIRouter(tags=["batch"])
@@ -40,14 +41,10 @@ async def list_job_runs(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Any:
-    runs, next_cursor = await service.list_runs(
-        uow,
-        job=job,
-        status=None if run_status is None else run_status.value,
-        limit=limit,
-        cursor=cursor,
+    wanted = None if run_status is None else run_status.value
+    return page_answer(
+        await service.list_runs(uow, job=job, status=wanted, limit=limit, cursor=cursor)
     )
-    return {"items": runs, "next_cursor": next_cursor}
 
 
 @router.get(

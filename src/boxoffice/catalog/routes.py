@@ -29,6 +29,7 @@ from boxoffice.platform import media
 from boxoffice.platform.deps import AdminUser, OptionalUser, ReadUoW, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.openapi import ADMIN_RESPONSES, owner_problems, problems
+from boxoffice.platform.pages import page_answer
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 
@@ -186,8 +187,7 @@ async def list_seller_events(
 ) -> Any:
     """The caller's own events in every state (drafts too; every seller's for an admin),
     newest first, title search ``q``, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.seller_events(uow, seller, query)
-    return {"items": items, "next_cursor": next_cursor}
+    return page_answer(await service.seller_events(uow, seller, query))
 
 
 # Shows

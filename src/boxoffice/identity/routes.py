@@ -31,6 +31,7 @@ from boxoffice.identity.schemas import (
 )
 from boxoffice.platform.deps import AdminUser, ClientAddress, CurrentUser, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
+from boxoffice.platform.pages import page_answer
 
 router = APIRouter(tags=["identity"])
 wellknown = APIRouter(tags=["identity"])
@@ -212,8 +213,7 @@ async def admin_search_users(
     uow: ReadUoW, admin: AdminUser, query: Annotated[UserSearch, Query()]
 ) -> Any:
     """Users whose e-mail or name contains ``q``, newest first, keyset-paged (``cursor``)."""
-    items, next_cursor = await service.search_users(uow, query)
-    return {"items": items, "next_cursor": next_cursor}
+    return page_answer(await service.search_users(uow, query))
 
 
 @router.patch(

@@ -10,6 +10,7 @@ from boxoffice.notifications import service
 from boxoffice.notifications.schemas import DeadLetterPage, DeadLetterQuery, DeadLetterRead
 from boxoffice.platform.deps import AdminUser, UoW
 from boxoffice.platform.openapi import ADMIN_RESPONSES, problems
+from boxoffice.platform.pages import page_answer
 
 router = APIRouter(tags=["operations"])
 
@@ -19,8 +20,7 @@ async def list_dead_letters(
     uow: UoW, admin: AdminUser, query: Annotated[DeadLetterQuery, Query()]
 ) -> Any:
     """Events and e-mails that failed for good (``status=dead``), newest first."""
-    items, next_cursor = await service.dead_letters(uow, query)
-    return {"items": items, "next_cursor": next_cursor}
+    return page_answer(await service.dead_letters(uow, query))
 
 
 @router.post(

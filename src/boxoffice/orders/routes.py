@@ -24,11 +24,12 @@ from boxoffice.orders.schemas import (
     RefundRequest,
     TossConfirm,
 )
-from boxoffice.platform.deps import CurrentUser, PageCursor, PageLimit, ReadUoW, RuntimeDep, UoW
+from boxoffice.platform.deps import CurrentUser, Page, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.downloads import attachment
 from boxoffice.platform.errors import BadRequest, DomainError
 from boxoffice.platform.jsonutil import dumps
 from boxoffice.platform.openapi import problems
+from boxoffice.platform.pages import page_answer
 from boxoffice.platform.runtime import Runtime
 
 router = APIRouter(tags=["orders"])
@@ -54,14 +55,8 @@ def _result_redirect(runtime: Runtime, **params: str | None) -> RedirectResponse
 
 
 @router.get("/users/me/orders", response_model=OrderPage)
-async def list_my_orders(
-    uow: UoW,
-    user: CurrentUser,
-    cursor: PageCursor = None,
-    limit: PageLimit = 20,
-) -> Any:
-    views, next_cursor = await service.list_orders(uow, user, cursor=cursor, limit=limit)
-    return OrderPage(items=views, next_cursor=next_cursor)
+async def list_my_orders(uow: UoW, user: CurrentUser, page: Page) -> Any:
+    return page_answer(await service.list_orders(uow, user, cursor=page.cursor, limit=page.limit))
 
 
 @router.get(

@@ -20,6 +20,7 @@ from boxoffice.orders.schemas import (
 from boxoffice.platform import csvsafe
 from boxoffice.platform.deps import PathId, ReadUoW, RuntimeDep, SellerUser
 from boxoffice.platform.openapi import owner_problems, problems
+from boxoffice.platform.pages import page_answer
 
 router = APIRouter(tags=["orders"])
 
@@ -33,8 +34,7 @@ async def list_show_orders(
 ) -> Any:
     """The show's orders, newest first, keyset-paged (``cursor``); ``status`` filter, ``q`` =
     a buyer's e-mail or an order id."""
-    items, next_cursor = await service.show_orders(uow, seller, show_id, query)
-    return {"items": items, "next_cursor": next_cursor}
+    return page_answer(await service.show_orders(uow, seller, show_id, query))
 
 
 @router.get(

@@ -7,6 +7,7 @@ that cost more than the work of a cached read.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -19,9 +20,24 @@ from boxoffice.platform.uow import UnitOfWork
 
 # An id in a path: opaque, short; an unknown one is looked up and answered 404.
 PathId = Annotated[str, Path(min_length=1, max_length=64)]
-# A page of the caller's own list: the ``next_cursor`` the last page gave, and its size.
-PageCursor = Annotated[str | None, Query(max_length=64)]
-PageLimit = Annotated[int, Query(ge=1, le=100)]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page of the caller's own list: the ``next_cursor`` the last page gave, and its size."""
+
+    cursor: str | None
+    limit: int
+
+
+async def page_request(
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> PageRequest:
+    return PageRequest(cursor, limit)
+
+
+Page = Annotated[PageRequest, Depends(page_request)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 

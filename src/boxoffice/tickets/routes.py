@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from boxoffice.platform.deps import (
     CurrentUser,
-    PageCursor,
-    PageLimit,
+    Page,
     ReadUoW,
     RuntimeDep,
     StaffUser,
@@ -35,13 +34,10 @@ _ERRORS = problems(401, {404: "no such ticket for this user"})
 
 
 @router.get("/users/me/tickets", response_model=TicketPage)
-async def list_my_tickets(
-    uow: UoW,
-    user: CurrentUser,
-    cursor: PageCursor = None,
-    limit: PageLimit = 20,
-) -> Any:
-    tickets, next_cursor = await service.list_tickets(uow, user, cursor=cursor, limit=limit)
+async def list_my_tickets(uow: UoW, user: CurrentUser, page: Page) -> Any:
+    tickets, next_cursor = await service.list_tickets(
+        uow, user, cursor=page.cursor, limit=page.limit
+    )
     return TicketPage(items=[TicketRead.of_ticket(t) for t in tickets], next_cursor=next_cursor)
 
 

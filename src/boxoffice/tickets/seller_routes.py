@@ -16,6 +16,7 @@ from boxoffice.platform.deps import (
     StaffUser,
 )
 from boxoffice.platform.openapi import owner_problems, problems
+from boxoffice.platform.pages import page_answer
 from boxoffice.tickets import service
 from boxoffice.tickets.schemas import AttendeePage, AttendeeQuery, DoorCountRead
 
@@ -32,12 +33,7 @@ async def list_show_attendees(
     """The show's tickets with their holders in issue order, keyset-paged (``cursor``), and
     the door count (``live``, ``checked_in``); ``q`` = a holder's e-mail or an order id."""
     items, next_cursor, count = await service.show_attendees(uow, seller, show_id, query)
-    return {
-        "items": items,
-        "next_cursor": next_cursor,
-        "live": count.live,
-        "checked_in": count.checked_in,
-    }
+    return page_answer((items, next_cursor), live=count.live, checked_in=count.checked_in)
 
 
 @router.get(
