@@ -7,6 +7,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from boxoffice.platform.schemas import Strict
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Option = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Sku = Annotated[
@@ -18,10 +20,6 @@ Price = Annotated[int, Field(ge=0, le=100_000_000, description="minor units of t
 Stock = Annotated[int, Field(ge=0, le=1_000_000)]
 Limit = Annotated[int, Field(ge=1, le=1000, description="units one user may buy in all")]
 Status = Literal["on_sale", "sold_out", "hidden"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class VariantCreate(Strict):

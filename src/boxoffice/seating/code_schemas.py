@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+
+from boxoffice.platform.schemas import Strict
 
 CodeText = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{3,40}$")
@@ -13,11 +15,9 @@ CodeText = Annotated[
 Limit = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
-class CodeCreate(BaseModel):
+class CodeCreate(Strict):
     """One code (``code``) or a batch of ``count`` unique random ones (``prefix`` + 10
     characters); each does what the other fields say."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: CodeText | None = None
     count: Annotated[int, Field(ge=1, le=10_000)] | None = None
@@ -32,9 +32,7 @@ class CodeCreate(BaseModel):
     valid_until: AwareDatetime | None = None
 
 
-class CodeUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CodeUpdate(Strict):
     active: bool
 
 
