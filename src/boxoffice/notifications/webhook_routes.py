@@ -13,20 +13,19 @@ from boxoffice.notifications.models import WebhookAttempt, WebhookDelivery, Webh
 from boxoffice.platform.db import record_of
 from boxoffice.platform.deps import RuntimeDep, SellerUser, UoW
 from boxoffice.platform.openapi import problems
+from boxoffice.platform.schemas import Strict
 
 router = APIRouter(tags=["webhooks"])
 _ERRORS = problems(401, {403: "not an approved seller", 404: "no such endpoint of this seller"})
 EventType = Literal["order.paid", "order.refunded", "ticket.checked_in", "show.sold_out"]
 
 
-class EndpointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EndpointCreate(Strict):
     url: str = Field(min_length=8, max_length=500, description="https:// (public addresses only)")
     events: list[EventType] = Field(min_length=1, max_length=len(webhooks.EVENT_TYPES))
 
 
-class EndpointUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EndpointUpdate(Strict):
     active: bool
 
 
