@@ -121,9 +121,11 @@ async def cancel_order(
             await end_pending(uow, runtime, order, OrderStatus.CANCELLED, reason)
             await uow.commit()
             return await views.order_view(uow, order)
-    await refund_order_lines(
-        runtime, user, order_id, None, reason, refund_used=refund_used, charge_fee=charge_fee
-    )
+        # A paid one: its refund claimed under the same lock, in this transaction.
+        claimed = await _claim_lines(
+            uow, user, order, None, reason, refund_used=refund_used, charge_fee=charge_fee
+        )
+    await _send(runtime, claimed)
     return await views.read_order(runtime, order_id)
 
 
@@ -148,27 +150,48 @@ async def refund_order_lines(
     ``LineNotRefundable``, ``OrderNotCancellable``, ``PaymentInProgress`` (another refund of
     the order is in flight), ``PaymentProviderError`` (the refund could not be made now; a
     refund still pending is completed by reconciliation)."""
-    admin = user.has_role(Role.ADMIN)
     async with runtime.uow() as uow:
         order = await _visible(uow, user, order_id, lock=True)
-        operator = await _operates(uow, user, order)
-        if order.status != OrderStatus.PAID.value:
-            raise OrderNotCancellable(f"The order is {order.status}.", order_status=order.status)
-        lines = await refund_claims.order_lines(uow, order.id, lock=True)
-        chosen = refund_claims.pick(lines, _as_picks(picks))
-        seats = [line.ref for line, _ in chosen if line.kind == "seat"]
-        await _check_tickets(uow, order, seats, admin=admin and refund_used, operator=operator)
-        quote = await refund_claims.price(uow, order, chosen, waive_fee=operator and not charge_fee)
-        if not quote.allowed:
-            raise CancellationClosed(
-                "Tickets cannot be cancelled this close to the show.", rule=quote.rule
-            )
-        refund_id = await refund_claims.claim(uow, order, quote, reason, kind="cancellation")
-    if not await refunds.execute_refund(runtime, refund_id):
-        raise PaymentProviderError(
-            "The refund could not be completed now; it will be retried.", order_id=order_id
+        claimed = await _claim_lines(
+            uow, user, order, picks, reason, refund_used=refund_used, charge_fee=charge_fee
         )
-    return refund_id
+    await _send(runtime, claimed)
+    return claimed.refund_id
+
+
+async def _claim_lines(
+    uow: UnitOfWork,
+    user: Principal,
+    order: Order,
+    picks: Sequence[tuple[int, int | None]] | None,
+    reason: str,
+    *,
+    refund_used: bool,
+    charge_fee: bool,
+) -> refund_claims.Claimed:
+    """:func:`refund_order_lines`'s claim, in ``uow`` and under the order's lock. Commits."""
+    operator = await _operates(uow, user, order)
+    if order.status != OrderStatus.PAID.value:
+        raise OrderNotCancellable(f"The order is {order.status}.", order_status=order.status)
+    lines = await refund_claims.order_lines(uow, order.id, lock=True)
+    chosen = refund_claims.pick(lines, _as_picks(picks))
+    seats = [line.ref for line, _ in chosen if line.kind == "seat"]
+    admin = user.has_role(Role.ADMIN)
+    await _check_tickets(uow, order, seats, admin=admin and refund_used, operator=operator)
+    quote = await refund_claims.price(uow, order, chosen, waive_fee=operator and not charge_fee)
+    if not quote.allowed:
+        raise CancellationClosed(
+            "Tickets cannot be cancelled this close to the show.", rule=quote.rule
+        )
+    return await refund_claims.claim(uow, order, quote, reason, kind="cancellation")
+
+
+async def _send(runtime: Runtime, claimed: refund_claims.Claimed) -> None:
+    if not await refunds.execute_refund(runtime, claimed):
+        raise PaymentProviderError(
+            "The refund could not be completed now; it will be retried.",
+            order_id=claimed.order_id,
+        )
 
 
 def _as_picks(pairs: Sequence[tuple[int, int | None]] | None) -> list[Pick] | None:
@@ -323,8 +346,8 @@ async def _refund_all(
         )
     refunded = 0
     for order_id in order_ids:
-        refund_id = await _refund_one(runtime, order_id, reason, kind=kind, refund_used=refund_used)
-        if refund_id and await refunds.execute_refund(runtime, refund_id):
+        claimed = await _refund_one(runtime, order_id, reason, kind=kind, refund_used=refund_used)
+        if claimed and await refunds.execute_refund(runtime, claimed):
             refunded += 1
     log.info("orders_refunded", reason=reason, count=refunded)
     return refunded
@@ -332,7 +355,7 @@ async def _refund_all(
 
 async def _refund_one(
     runtime: Runtime, order_id: str, reason: str, *, kind: str, refund_used: bool
-) -> str | None:
+) -> refund_claims.Claimed | None:
     async with runtime.uow() as uow:
         order = await lock_order(uow, order_id)
         if order is None:
@@ -362,7 +385,9 @@ async def _refund_one(
             return None
 
 
-async def _return_fees(uow: UnitOfWork, order: Order, reason: str, *, kind: str) -> str | None:
+async def _return_fees(
+    uow: UnitOfWork, order: Order, reason: str, *, kind: str
+) -> refund_claims.Claimed | None:
     """An order its buyer cancelled with a fee, of a show or event that will not happen:
     the fee goes back (a refund of no lines; its own claim, so a second sweep finds it
     taken)."""

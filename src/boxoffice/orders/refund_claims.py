@@ -29,6 +29,19 @@ from boxoffice.tickets import service as tickets
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A refund just written, pending, with what its provider needs to send it (so the
+    sender need not read it back)."""
+
+    refund_id: str
+    order_id: str
+    provider: str
+    reference: str
+    amount: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Pick:
     """Units of the line at ``position``; ``quantity`` None: every unit not yet refunded."""
 
@@ -165,8 +178,8 @@ async def claim(
     kind: str,
     fee_returned: int = 0,
     key: str | None = None,
-) -> str:
-    """Write the refund of ``quote``'s lines, pending, and commit; returns its id; with
+) -> Claimed:
+    """Write the refund of ``quote``'s lines, pending, and commit; returns it; with
     ``fee_returned`` it also gives back that much of the fees the order kept before. Raises
     ``OrderNotCancellable`` (no captured payment) and ``PaymentInProgress`` (another
     refund of the order is in flight: one at a time; or ``key`` was claimed before)."""
@@ -201,7 +214,10 @@ async def claim(
         await uow.commit()
     except IntegrityError as exc:
         raise PaymentInProgress("A refund of this order is already under way.") from exc
-    return refund.id
+    assert payment.reference is not None
+    return Claimed(
+        refund.id, order.id, payment.provider, payment.reference, refund.amount, refund.reason
+    )
 
 
 def _refund_line(refund_id: str, priced: Priced, voided: dict[str, list[str]]) -> RefundLine:

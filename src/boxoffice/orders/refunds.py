@@ -44,36 +44,29 @@ _KEPT_MONEY = frozenset(
 # --- refunds -------------------------------------------------------------------------------
 
 
-async def execute_refund(runtime: Runtime, refund_id: str) -> bool:
-    """Send a pending refund to the provider and apply it. True once it is done.
+async def execute_refund(runtime: Runtime, refund: str | refund_claims.Claimed) -> bool:
+    """Send a pending refund (its id, or the claim that has just written it) to the provider
+    and apply it. True once it is done.
 
     A refusal marks it failed (and frees the claim so it can be asked again); an unknown
     outcome leaves it pending for :func:`reconcile`.
     """
-    async with runtime.uow() as uow:
-        refund = await uow.session.get(Refund, refund_id)
-        if refund is None or refund.status != "pending":
-            return refund is not None and refund.status == "done"
-        payment = await uow.session.get(Payment, refund.payment_id)
-        assert payment is not None
-        assert payment.reference is not None
-        reference, order_id, amount, reason = (
-            payment.reference,
-            refund.order_id,
-            refund.amount,
-            refund.reason,
-        )
-        provider_name = payment.provider
-    if amount == 0:
+    if isinstance(refund, str):
+        pending = await _pending(runtime, refund)
+        if not isinstance(pending, refund_claims.Claimed):
+            return pending
+        refund = pending
+    refund_id = refund.refund_id
+    if refund.amount == 0:
         await complete_refund(runtime, refund_id)
         return True
-    provider = providers_of(runtime).get(provider_name)
+    provider = providers_of(runtime).get(refund.provider)
     try:
         await provider.cancel(
-            reference=reference,
-            order_id=order_id,
-            amount=amount,
-            reason=reason,
+            reference=refund.reference,
+            order_id=refund.order_id,
+            amount=refund.amount,
+            reason=refund.reason,
             idempotency_key=f"refund-{refund_id}",
         )
     except PaymentAlreadyProcessed:
@@ -86,6 +79,25 @@ async def execute_refund(runtime: Runtime, refund_id: str) -> bool:
         return False
     await complete_refund(runtime, refund_id)
     return True
+
+
+async def _pending(runtime: Runtime, refund_id: str) -> refund_claims.Claimed | bool:
+    """The refund as its provider needs it while it is pending; else whether it is done."""
+    async with runtime.uow() as uow:
+        refund = await uow.session.get(Refund, refund_id)
+        if refund is None or refund.status != "pending":
+            return refund is not None and refund.status == "done"
+        payment = await uow.session.get(Payment, refund.payment_id)
+        assert payment is not None
+        assert payment.reference is not None
+        return refund_claims.Claimed(
+            refund_id,
+            refund.order_id,
+            payment.provider,
+            payment.reference,
+            refund.amount,
+            refund.reason,
+        )
 
 
 async def refund_if_seen(runtime: Runtime, refund_id: str) -> bool:

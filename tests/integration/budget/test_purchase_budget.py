@@ -3,7 +3,7 @@
 A flash sale's checkout is as fast as its round trips allow: each database round trip
 and Redis command is paid for in Python on the API process. These tests count them per
 step of a purchase (hold won, hold refused, order placed, order replayed, order paid
-with the internal provider) on PostgreSQL and SQLite with Redis, and fail when a step
+with the internal provider, a paid order cancelled) on PostgreSQL and SQLite with Redis, and fail when a step
 needs more than its budget (docs/checkout.md says why each budget is what it is).
 """
 
@@ -52,6 +52,11 @@ BUDGETS = {
     # claim (4), then settle (8); the provider's capture (its link and counter side by side),
     # sale info, board, line
     "pay": (12, 8, 7, 5),
+    # a paid order cancelled by its buyer (internal provider): the refund claimed under the
+    # order's lock in the transaction that found it paid (13), sent to the provider without
+    # reading it back, booked (16: payment, refund, seats, order, outbox), the order read
+    # back (6); the caller's authorisation, the provider's refund, the seats on the board
+    "cancel": (35, 29, 9, 8),
 }
 
 
@@ -91,6 +96,12 @@ async def test_each_step_of_a_purchase_stays_within_its_budget(
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "paid"
     assert len(paid.json()["ticket_ids"]) == 1
+    async with counting(runtime.engine) as costs["cancel"]:
+        cancelled = await client.post(
+            f"{API}/orders/{order.json()['id']}/cancel", json={}, headers=fan.headers
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "refunded"
     over = {
         step: str(cost)
         for step, cost in costs.items()
