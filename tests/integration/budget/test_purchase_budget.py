@@ -3,8 +3,9 @@
 A flash sale's checkout is as fast as its round trips allow: each database round trip
 and Redis command is paid for in Python on the API process. These tests count them per
 step of a purchase (hold won, hold refused, order placed, order replayed, order paid
-with the internal provider, a paid order cancelled) on PostgreSQL and SQLite with Redis, and fail when a step
-needs more than its budget (docs/checkout.md says why each budget is what it is).
+with the internal provider) and of a paid order's cancellation, on PostgreSQL and SQLite
+with Redis, and fail when a step needs more than its budget (docs/checkout.md says why
+each budget is what it is).
 """
 
 from __future__ import annotations
