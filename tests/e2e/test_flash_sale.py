@@ -43,7 +43,11 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
             "--processes",
             "2",
             "--cancel-rate",
-            "0.1",
+            # A seat given back is on open sale too until the sweeper's next offer run
+            # (docs/selling.md): buyers still trying may take it first, more so on a loaded
+            # machine. One in five cancels gives back enough seats that some reach the
+            # waitlist (at one in ten, a CI run once saw every returned seat go to open sale).
+            "0.2",
             "--waitlist",
             "--waitlist-wait-seconds",
             "60",
@@ -67,7 +71,7 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     # cancellation gave back after the sell-out is resold to a fan on the waitlist.
     assert report["tickets_sold"] == report["seats_sold"] == 100
     waitlist = report["waitlist"]
-    assert waitlist["seats_returned_after_buying"] > 0  # 10 % cancel: the case is exercised
+    assert waitlist["seats_returned_after_buying"] > 0  # 20 % cancel: the case is exercised
     assert waitlist["seats_resold_to_the_waitlist"] > 0
     assert waitlist["unsold_seats_while_fans_waited"] == 0
     assert waitlist["fans_offered_two_seats_at_once"] == 0
