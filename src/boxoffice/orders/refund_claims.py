@@ -40,6 +40,18 @@ class Claimed:
     amount: int
     reason: str
 
+    @classmethod
+    def of(cls, refund: Refund, payment: Payment) -> Claimed:
+        assert payment.reference is not None
+        return cls(
+            refund.id,
+            refund.order_id,
+            payment.provider,
+            payment.reference,
+            refund.amount,
+            refund.reason,
+        )
+
 
 @dataclass(frozen=True)
 class Pick:
@@ -214,10 +226,7 @@ async def claim(
         await uow.commit()
     except IntegrityError as exc:
         raise PaymentInProgress("A refund of this order is already under way.") from exc
-    assert payment.reference is not None
-    return Claimed(
-        refund.id, order.id, payment.provider, payment.reference, refund.amount, refund.reason
-    )
+    return Claimed.of(refund, payment)
 
 
 def _refund_line(refund_id: str, priced: Priced, voided: dict[str, list[str]]) -> RefundLine:

@@ -89,15 +89,7 @@ async def _pending(runtime: Runtime, refund_id: str) -> refund_claims.Claimed | 
             return refund is not None and refund.status == "done"
         payment = await uow.session.get(Payment, refund.payment_id)
         assert payment is not None
-        assert payment.reference is not None
-        return refund_claims.Claimed(
-            refund_id,
-            refund.order_id,
-            payment.provider,
-            payment.reference,
-            refund.amount,
-            refund.reason,
-        )
+        return refund_claims.Claimed.of(refund, payment)
 
 
 async def refund_if_seen(runtime: Runtime, refund_id: str) -> bool:
