@@ -27,6 +27,7 @@ from boxoffice.orders import (
     webhooks,
 )
 from boxoffice.orders import models as models  # tables visible to Alembic
+from boxoffice.orders.domain import CancellationQuote
 from boxoffice.orders.models import Order
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderRead
@@ -69,6 +70,16 @@ async def get_order(runtime: Runtime, user: Principal, order_id: str) -> OrderVi
     Its own short unit of work."""
     async with runtime.uow() as uow:
         return await views.order_view(uow, await views.visible_order(uow, user, order_id))
+
+
+async def order_and_cancellation_terms(
+    runtime: Runtime, user: Principal, order_id: str
+) -> tuple[OrderView, CancellationQuote]:
+    """The order and what cancelling it would return now, read in one read-only unit of
+    work (the shop's cancel form shows both); ``OrderNotFound`` as :func:`get_order`."""
+    async with runtime.uow(read_only=True) as uow:
+        view = await views.order_view(uow, await views.visible_order(uow, user, order_id))
+        return view, await cancelling.cancellation_terms(uow, runtime, user, order_id)
 
 
 async def list_orders(

@@ -225,9 +225,7 @@ async def order_fragment(
 async def cancel_fragment(
     request: Request, order_id: Id, runtime: RuntimeDep, user: CurrentUser
 ) -> HTMLResponse:
-    order = await orders.get_order(runtime, user, order_id)
-    async with runtime.uow() as uow:
-        terms = await orders.cancellation_terms(uow, runtime, user, order_id)
+    order, terms = await orders.order_and_cancellation_terms(runtime, user, order_id)
     return fragment(request, "fragments/cancel.html", order=order, terms=terms)
 
 
