@@ -1,28 +1,26 @@
 """E-mail verification by an e-mailed link (``docs/accounts.md``).
 
 A password sign-up's welcome e-mail carries a link; the account can ask for a new one
-(``PER_ACCOUNT_PER_HOUR``). Like a password-reset link, the link is a random secret of
-which only a SHA-256 is kept, valid ``VERIFY_HOURS`` and once (one conditional UPDATE),
-and it proves the address it was sent to: a link for an address the account no longer has
-verifies nothing. Social sign-ins come verified when the provider says so. Unverified
-accounts browse, queue and hold; an event's seller may require a verified e-mail to buy
-(``requires_verified_email``, checked when the order is placed).
+(``PER_ACCOUNT_PER_HOUR``). Like a password-reset link, the link (``links.py``) is a random
+secret of which only a SHA-256 is kept, valid ``VERIFY_HOURS`` and once (one conditional
+UPDATE), and it proves the address it was sent to: a link for an address the account no
+longer has verifies nothing. Social sign-ins come verified when the provider says so.
+Unverified accounts browse, queue and hold; an event's seller may require a verified e-mail
+to buy (``requires_verified_email``, checked when the order is placed).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from boxoffice.identity import links
 from boxoffice.identity.errors import EmailTaken, VerificationTokenInvalid
 from boxoffice.identity.events import EmailChanged, EmailVerificationRequested
 from boxoffice.identity.models import EmailVerification, User
-from boxoffice.platform.ids import new_id
 from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
@@ -32,22 +30,14 @@ VERIFY_HOURS = 24
 PER_ACCOUNT_PER_HOUR = 3
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def new_link(
     uow: UnitOfWork, runtime: Runtime, user: User, *, to: str | None = None
 ) -> tuple[str, str]:
     """A link for the user's current e-mail, or confirming a change ``to`` another (no
     commit): ``(verify_url, expires_at)``."""
-    secret, now = secrets.token_urlsafe(32), uow.clock.now()
-    expires_at = now + timedelta(hours=VERIFY_HOURS)
-    uow.session.add(
-        EmailVerification(
-            id=new_id(), user_id=user.id, email=to or user.email, changes_email=to is not None,
-            token_hash=_hash(secret), created_at=now, expires_at=expires_at,
-        )
+    secret, expires_at = links.issue(
+        uow, EmailVerification, user.id, timedelta(hours=VERIFY_HOURS),
+        email=to or user.email, changes_email=to is not None,
     )  # fmt: skip
     base = runtime.settings.public_url.rstrip("/")
     return f"{base}/verify-email?{urlencode({'token': secret})}", expires_at.isoformat()
@@ -72,21 +62,14 @@ async def request_link(uow: UnitOfWork, runtime: Runtime, principal: Principal) 
 async def verify(uow: UnitOfWork, token: str) -> User:
     """Mark the link's address verified; commits. Raises ``VerificationTokenInvalid``."""
     now = uow.clock.now()
-    link = await uow.session.scalar(
-        select(EmailVerification).where(EmailVerification.token_hash == _hash(token))
-    )
+    link = await links.usable(uow, EmailVerification, token, now)
     invalid = "This verification link is not valid any more; ask for a new one."
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    if link is None:
         raise VerificationTokenInvalid(invalid)
     user = await uow.session.get(User, link.user_id)
     if user is None or (user.email != link.email and not link.changes_email):
         raise VerificationTokenInvalid(invalid)  # the account changed its e-mail since
-    spent = await uow.session.execute(
-        update(EmailVerification)
-        .where(EmailVerification.id == link.id, EmailVerification.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if not await links.spend(uow, link, now):  # another use spent it first
         raise VerificationTokenInvalid(invalid)
     if user.email != link.email:  # a change of e-mail, confirmed from the new address
         await change_email(uow, user, link.email)
@@ -104,11 +87,7 @@ async def change_email(uow: UnitOfWork, user: User, email: str) -> None:
     if await uow.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken("An account with this e-mail already exists.")
     old, user.email = user.email, email
-    await uow.session.execute(
-        update(EmailVerification)
-        .where(EmailVerification.user_id == user.id, EmailVerification.used_at.is_(None))
-        .values(used_at=uow.clock.now())
-    )
+    await links.void_unspent(uow, EmailVerification, user.id, uow.clock.now())
     uow.record(
         EmailChanged(
             user_id=user.id, old_email=old, new_email=email, display_name=user.name,
