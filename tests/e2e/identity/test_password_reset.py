@@ -44,13 +44,21 @@ def _reset_mails(smtp: SmtpServer, fan: Caller) -> list[EmailMessage]:
     return [m for m in smtp.inbox.to(fan.email) if "비밀번호 재설정" in str(m["Subject"])]
 
 
-async def _link_token(runtime: Runtime, smtp: SmtpServer, fan: Caller) -> str:
+async def _link_tokens(runtime: Runtime, smtp: SmtpServer, fan: Caller) -> list[str]:
+    """The secrets of every reset link e-mailed to the fan so far."""
     await runtime.adapters.get(InProcessBus).run_once()
-    (mail,) = _reset_mails(smtp, fan)
-    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    url = re.search(r"https?://\S+reset-password\?\S+", text)
-    assert url is not None, text
-    return parse_qs(urlsplit(url.group(0)).query)["token"][0]
+    tokens = []
+    for mail in _reset_mails(smtp, fan):
+        text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        url = re.search(r"https?://\S+reset-password\?\S+", text)
+        assert url is not None, text
+        tokens.append(parse_qs(urlsplit(url.group(0)).query)["token"][0])
+    return tokens
+
+
+async def _link_token(runtime: Runtime, smtp: SmtpServer, fan: Caller) -> str:
+    (token,) = await _link_tokens(runtime, smtp, fan)
+    return token
 
 
 async def _confirm(client: httpx.AsyncClient, token: str, password: str) -> httpx.Response:
@@ -120,3 +128,24 @@ async def test_an_expired_link_is_refused_and_asking_is_limited_per_address(
     answers = [(await _ask(client, unique_email("spray"))).status_code for _ in range(12)]
     assert 429 in answers
     assert len(_reset_mails(smtp, fan)) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_using_a_link_voids_the_accounts_other_links(
+    client: httpx.AsyncClient, runtime: Runtime, smtp: SmtpServer
+) -> None:
+    """Asked twice, the account has two links; the one used sets the password and the other
+    no longer works (counted in the database: both spent)."""
+    fan = await customer(client, "twice")
+    for _ in range(2):
+        assert (await _ask(client, fan.email)).status_code == 202
+    used, other = await _link_tokens(runtime, smtp, fan)
+    assert (await _confirm(client, used, NEW_PASSWORD)).status_code == 204
+    refused = await _confirm(client, other, f"{NEW_PASSWORD}-again")
+    assert_problem(refused, 422, "reset_token_invalid")
+    unspent = "SELECT count(*) FROM identity_password_resets WHERE used_at IS NULL"
+    assert await count_rows(runtime, unspent) == 0
+    login = await client.post(
+        f"{API}/auth/login", json={"email": fan.email, "password": NEW_PASSWORD}
+    )
+    assert login.status_code == 200
