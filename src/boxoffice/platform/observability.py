@@ -77,10 +77,12 @@ class Metrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        # By the answer's class too (2xx, 4xx, 5xx): on a hold, a slow refusal (409) and a
+        # slow win (201) have different causes, and one histogram would mix them.
         self.latency = Histogram(
             "boxoffice_http_request_duration_seconds",
-            "HTTP request latency by route",
-            ["method", "route"],
+            "HTTP request latency by route and class of answer",
+            ["method", "route", "status_class"],
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
@@ -125,7 +127,7 @@ class RequestContextMiddleware:
             )
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.latency.labels(method, route, f"{status // 100}xx").observe(elapsed)
             if status >= 500:
                 self.log.warning(
                     "request",
