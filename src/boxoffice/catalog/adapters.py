@@ -1,11 +1,13 @@
-"""What catalog attaches to the runtime at start-up: cache, view counter, storage, settings."""
+"""What catalog attaches to the runtime at start-up: cache, view counter, storage, settings,
+and the gzip kept of its public reads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boxoffice.catalog.views import MemoryViewCounter, RedisViewCounter, ViewCounter
 from boxoffice.platform.cache import Cache, attach_cache
+from boxoffice.platform.compression import GzipMemo
 from boxoffice.platform.config import CatalogSettings
 from boxoffice.platform.kv import RedisStore
 from boxoffice.platform.runtime import Runtime
@@ -20,6 +22,7 @@ class CatalogAdapters:
     cache: Cache
     views: ViewCounter
     storage: Storage
+    gzip: GzipMemo = field(default_factory=GzipMemo)
 
 
 def event_tag(event_id: str) -> str:

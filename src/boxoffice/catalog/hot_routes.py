@@ -1,6 +1,7 @@
 """catalog's hot reads, each declared once (``platform/hotroutes.py``): the event page and
 the listing are what every fan opens before a sale, thousands of times a minute. Both
-answer from catalog's cache with the text it keeps: no JSON is parsed or made on a hit."""
+answer from catalog's cache with the text it keeps: no JSON is parsed or made on a hit, and
+a client that accepts gzip gets the compressed bytes each process keeps of that text."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import StringConstraints, TypeAdapter
 
 from boxoffice.catalog import reads
 from boxoffice.catalog.schemas import EventPage, EventRead, ListingQuery
+from boxoffice.platform.compression import ENCODED, VARY, accepts_gzip
 from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import HotRoute
 from boxoffice.platform.openapi import problems
@@ -22,7 +24,8 @@ async def list_events(request: FastRequest) -> FastResponse:
     """Published events with a show to come (or in the range asked), soonest first,
     keyset-paginated (``cursor``, ``limit``; ``next_cursor`` in the answer)."""
     query = request.query(ListingQuery)
-    return FastResponse(200, (await reads.list_events(request.runtime, query)).encode())
+    gzip = accepts_gzip(request.header(b"accept-encoding"))
+    return _answer(await reads.list_events(request.runtime, query, gzip=gzip), gzip)
 
 
 async def get_event(request: FastRequest) -> FastResponse:
@@ -30,7 +33,14 @@ async def get_event(request: FastRequest) -> FastResponse:
     and admins."""
     user = await request.optional_user()
     event_id = request.param("event_id", _ID)
-    return FastResponse(200, await reads.event_detail(request.runtime, user, event_id))
+    gzip = accepts_gzip(request.header(b"accept-encoding"))
+    return _answer(await reads.event_detail(request.runtime, user, event_id, gzip=gzip), gzip)
+
+
+def _answer(body: bytes, gzip: bool) -> FastResponse:
+    """200 with ``body``, gzip if the client accepts it (kept per process, not compressed
+    per request: ``platform/compression.py``); caches in between told that it varies."""
+    return FastResponse(200, body, headers=(VARY, ENCODED) if gzip else (VARY,))
 
 
 HOT_ROUTES = [

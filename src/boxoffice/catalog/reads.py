@@ -138,9 +138,10 @@ async def event_detail(
     event_id: str,
     *,
     count_view: bool = True,
+    gzip: bool = False,
 ) -> bytes:
-    """The event as JSON, counting a view of a published event; from catalog's cache, or
-    rendered in a short unit of work of its own.
+    """The event as JSON (gzipped with ``gzip``), counting a view of a published event;
+    from catalog's cache, or rendered in a short unit of work of its own.
 
     Drafts are visible to their seller and admins only (404 for everyone else) and are
     never cached; ``view_count`` adds the views not yet flushed to the database.
@@ -164,7 +165,10 @@ async def event_detail(
         unflushed = await state.views.add_and_count(event_id)
     else:
         unflushed = (await state.views.unflushed([event_id]))[event_id]
-    return f"{head}{int(views) + unflushed}{tail}".encode()
+    count = int(views) + unflushed
+    if gzip:  # the text up to the count is the same for every view: compressed once
+        return state.gzip.around(key, head, f"{count}{tail}")
+    return f"{head}{count}{tail}".encode()
 
 
 def _listing_key(query: ListingQuery, starts_from: datetime) -> str:
@@ -179,10 +183,10 @@ def _listing_key(query: ListingQuery, starts_from: datetime) -> str:
     return "catalog:list:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
-async def list_events(runtime: Runtime, query: ListingQuery) -> str:
+async def list_events(runtime: Runtime, query: ListingQuery, *, gzip: bool = False) -> bytes:
     """Published events with a show still to come (or in the asked range), ordered by
-    first show then id, keyset-paginated. Three queries per page (in a short unit of work
-    of its own), cached per query."""
+    first show then id, keyset-paginated, as JSON (gzipped with ``gzip``). Three queries
+    per page (in a short unit of work of its own), cached per query."""
     if query.cursor:
         try:
             cursor = cursors.decode_cursor(query.cursor)
@@ -200,15 +204,12 @@ async def list_events(runtime: Runtime, query: ListingQuery) -> str:
             page = await _listing_page(uow, runtime, query, starts_from, cursor)
         return page.model_dump_json()
 
+    key = _listing_key(query, starts_from)
     result = await cached(
-        state.cache,
-        _listing_key(query, starts_from),
-        [LIST_TAG],
-        compute,
-        ttl=state.settings.listing_cache_seconds,
+        state.cache, key, [LIST_TAG], compute, ttl=state.settings.listing_cache_seconds
     )
     assert result is not None
-    return result
+    return state.gzip.whole(key, result) if gzip else result.encode()
 
 
 async def _listing_page(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from boxoffice.platform.compression import accepts_gzip
 from boxoffice.platform.deps import CurrentUser, PathId, RuntimeDep, SellerUser, UoW
 from boxoffice.platform.openapi import owner_problems, problems
 from boxoffice.seating import box_office, service, waitlist
@@ -44,7 +45,7 @@ async def get_seat_map(
     if answer.seat_map is None:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     body = answer.seat_map.body
-    if "gzip" in request.headers.get("accept-encoding", "").lower():
+    if accepts_gzip(request.headers.get("accept-encoding")):
         body = service.gzip_seat_map(runtime, answer.seat_map)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from boxoffice.catalog.contracts import ShowNotFound
+from boxoffice.platform import compression
 from boxoffice.platform.singleflight import SingleFlight
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.board import SeatBoard
@@ -217,7 +217,7 @@ class SnapshotCache:
     @staticmethod
     def gzip(seat_map: SeatMap) -> bytes:
         if seat_map.gzipped is None:
-            seat_map.gzipped = gzip.compress(seat_map.body, compresslevel=5)
+            seat_map.gzipped = compression.compress(seat_map.body)
         return seat_map.gzipped
 
 

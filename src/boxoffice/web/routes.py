@@ -7,7 +7,6 @@ Pages are public shells; what belongs to one user (a hold, orders, tickets) is a
 
 from __future__ import annotations
 
-import gzip
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -16,6 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import ListingQuery
 from boxoffice.orders import service as orders
+from boxoffice.platform import compression
+from boxoffice.platform.compression import accepts_gzip
 from boxoffice.platform.config import WebSettings
 from boxoffice.platform.deps import CurrentUser, OptionalUser, PathId, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.errors import NotFound
@@ -103,8 +104,8 @@ async def seat_plan(request: Request, show_id: Id, uow: ReadUoW, runtime: Runtim
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     body = dumps(plan(await catalog.get_venue(uow, show.venue.id)))
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+    if accepts_gzip(request.headers.get("accept-encoding")):
+        body = compression.compress(body)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
