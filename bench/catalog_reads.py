@@ -3,14 +3,16 @@ catalog cache on and off; prints JSON.
 
     .venv/bin/python bench/catalog_reads.py                      # SQLite, memory cache
     .venv/bin/python bench/catalog_reads.py --postgres --redis   # PostgreSQL, Redis cache
+    .venv/bin/python bench/catalog_reads.py --gzip               # + the cached reads in gzip
 
 Real `boxoffice serve` processes (uvicorn, one worker) serve: one with the cache on, one
 with ``BOXOFFICE_CACHE_ENABLED=false``, on the same database, measured in alternating
 slices so that other work on a shared machine weighs on both alike. This process seeds the
 catalog over HTTP as the demo seller (``--events`` published events with two shows
 each), then loads the detail (a random event per request; each counts a view) and the
-listing (first pages of four queries) routes. The load generator shares the machine's
-cores with the server; its CPU share is reported.
+listing (first pages of four queries) routes; with ``--gzip`` the cache-on server is also
+loaded with ``Accept-Encoding: gzip`` (the answers' mean size is reported). The load
+generator shares the machine's cores with the server; its CPU share is reported.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -149,13 +153,32 @@ async def stadium(base: str) -> dict[str, Any]:
         }
 
 
+@dataclass
+class Slice:
+    """What a load slice (or several, added up) saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    body_bytes: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0  # this process's
+
+    def __iadd__(self, other: Slice) -> Slice:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.body_bytes += other.body_bytes
+        self.wall += other.wall
+        self.cpu += other.cpu
+        return self
+
+
 async def _slice(
-    base: str, make_path: Any, concurrency: int, seconds: float
-) -> tuple[list[float], dict[str, int], float, float]:
-    """Latencies, errors, wall time and this process's CPU time of one load slice, on
-    ``concurrency`` keep-alive connections of the lean client."""
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
+    base: str, make_path: Any, concurrency: int, seconds: float, headers: bytes = b""
+) -> Slice:
+    """One load slice on ``concurrency`` keep-alive connections of the lean client, each
+    request sending ``headers``."""
+    seen = Slice()
+    latencies, errors = seen.latencies, seen.errors
     deadline = time.perf_counter() + seconds
     url = httpx.URL(base)
 
@@ -165,35 +188,39 @@ async def _slice(
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
-                    status, _ = await connection.request("GET", make_path())
+                    status, body = await connection.request("GET", make_path(), headers=headers)
                 except (ConnectionError, OSError, asyncio.IncompleteReadError) as exc:
                     connection.close()  # a dropped connection is a failed request
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    errors[type(exc).__name__] += 1
                     continue
                 latencies.append(time.perf_counter() - started)
+                seen.body_bytes += len(body)
                 if status >= 400:
-                    errors[str(status)] = errors.get(str(status), 0) + 1
+                    errors[str(status)] += 1
         finally:
             connection.close()
 
     cpu = time.process_time()
     wall = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, errors, time.perf_counter() - wall, time.process_time() - cpu
+    seen.wall, seen.cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return seen
 
 
-def _summary(
-    latencies: list[float], errors: dict[str, int], wall: float, cpu: float
-) -> dict[str, Any]:
+def _summary(seen: Slice) -> dict[str, Any]:
+    latencies = seen.latencies
     return {
         "requests": len(latencies),
-        "errors": sum(errors.values()),
-        "errors_by_kind": errors,
-        "requests_per_second": round(len(latencies) / wall, 1),
+        "errors": sum(seen.errors.values()),
+        "errors_by_kind": dict(seen.errors),
+        "requests_per_second": round(len(latencies) / seen.wall, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-        "load_generator_cpu_share_of_machine": round(cpu / wall / (os.cpu_count() or 1), 3),
+        "bytes_per_answer": round(seen.body_bytes / max(len(latencies), 1)),
+        "load_generator_cpu_share_of_machine": round(
+            seen.cpu / seen.wall / (os.cpu_count() or 1), 3
+        ),
     }
 
 
@@ -216,23 +243,24 @@ async def measure(
     def listing() -> str:
         return f"{API}/events?{urlencode(rng.choice(listings))}"
 
-    results: dict[str, dict[str, Any]] = {mode: {} for mode in bases}
-    for base in bases.values():  # warm-up (and fill the caches)
-        await _slice(base, detail, args.concurrency, 1.0)
-        await _slice(base, listing, args.concurrency, 1.0)
+    # each mode: a server and the request headers it is loaded with
+    modes = {mode: (base, b"") for mode, base in bases.items()}
+    if args.gzip:
+        modes["cache_on_gzip"] = (bases["cache_on"], b"Accept-Encoding: gzip\r\n")
+    results: dict[str, dict[str, Any]] = {mode: {} for mode in modes}
+    for base, headers in modes.values():  # warm-up (and fill the caches)
+        await _slice(base, detail, args.concurrency, 1.0, headers)
+        await _slice(base, listing, args.concurrency, 1.0, headers)
     slice_seconds = args.seconds / args.rounds
     for route, make_path in (("event_detail", detail), ("event_listing", listing)):
-        totals: dict[str, tuple[list[float], dict[str, int], float, float]] = {
-            mode: ([], {}, 0.0, 0.0) for mode in bases
-        }
+        totals = {mode: Slice() for mode in modes}
         for _ in range(args.rounds):
-            for mode, base in bases.items():
-                lat, err, wall, cpu = await _slice(base, make_path, args.concurrency, slice_seconds)
-                old = totals[mode]
-                merged = {k: old[1].get(k, 0) + err.get(k, 0) for k in {*old[1], *err}}
-                totals[mode] = (old[0] + lat, merged, old[2] + wall, old[3] + cpu)
+            for mode, (base, headers) in modes.items():
+                totals[mode] += await _slice(
+                    base, make_path, args.concurrency, slice_seconds, headers
+                )
         for mode, total in totals.items():
-            results[mode][route] = _summary(*total)
+            results[mode][route] = _summary(total)
     return results
 
 
@@ -319,6 +347,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating slices per route")
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
     parser.add_argument("--redis", action="store_true", help="use the local Redis for the cache")
+    parser.add_argument(
+        "--gzip", action="store_true", help="also the cached reads asked with Accept-Encoding: gzip"
+    )
     parser.add_argument(
         "--no-stadium", dest="stadium", action="store_false", help="skip the 70,000-seat venue"
     )
