@@ -166,8 +166,8 @@ async def event_detail(
     else:
         unflushed = (await state.views.unflushed([event_id]))[event_id]
     count = int(views) + unflushed
-    if gzip:  # the text up to the count is the same for every view: compressed once
-        return state.gzip.around(key, head, f"{count}{tail}")
+    if gzip:  # the text around the count is the same for every view: compressed once
+        return state.gzip.around(key, head, str(count), tail)
     return f"{head}{count}{tail}".encode()
 
 

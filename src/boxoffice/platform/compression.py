@@ -6,25 +6,32 @@ thousands of fans; compressing each answer anew would cost more CPU than renderi
 (~70 µs for a 2 KB event on this project's 2-core machine, against the ~20 µs a cached hit
 takes). :class:`GzipMemo` keeps the compressed form beside the text it was made from and
 gives it back while the text is the same. An answer with one changing part (the event's
-view count) keeps its unchanging head compressed, with the compressor's state after it,
-and compresses only the rest per request (~14 µs): one gzip stream, as any client reads it.
+view count) keeps what comes before and after it compressed, and puts the count between
+them uncompressed per request, with the trailer's CRC carried on (two microseconds, where
+compressing the rest anew would cost ~14 µs): one gzip stream, as any client reads it. That
+framing (RFC 1951's stored block, RFC 1952's trailer) is written here, being a dozen lines
+that zlib does not offer.
 """
 
 from __future__ import annotations
 
 import gzip
+import struct
 import zlib
 from collections import OrderedDict
 from typing import TypeVar
 
-LEVEL = 5  # zlib's level: nearly level 9's size for JSON at a third of its time
+LEVEL = 6  # zlib's default: a 38 KB listing in 2.8 KB (level 9: 2.7 KB, in 1.6× the time)
 VARY = (b"vary", b"accept-encoding")
 ENCODED = (b"content-encoding", b"gzip")
-# A head's window and hash table: 4 KB and 16 KB (32 KB of memory a kept compressor, not
-# zlib's 256 KB): answers of a few KB compress as well, and a copy per request is cheap.
-_WINDOW_BITS, _MEMORY_LEVEL = 12, 5
-_GZIP_CONTAINER = 16  # added to the window bits: a gzip header and trailer, not zlib's
+# A gzip member's header (RFC 1952): deflate, no name, no time, no OS said.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_TRAILER = struct.Struct("<II")  # CRC-32 and length (mod 2**32) of what was compressed
+_STORED_MAX = 0xFFFF
 V = TypeVar("V")
+# what ``around`` keeps: head, tail, gzip header + head's blocks, tail's blocks, head's
+# CRC-32 and length, tail's bytes
+_Cut = tuple[str, str, bytes, bytes, int, int, bytes]
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -69,7 +76,7 @@ class GzipMemo:
     def __init__(self, entries: int = 256) -> None:
         self._entries = entries
         self._whole: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
-        self._heads: OrderedDict[str, tuple[str, bytes, zlib._Compress]] = OrderedDict()
+        self._heads: OrderedDict[str, _Cut] = OrderedDict()
 
     def whole(self, key: str, text: str) -> bytes:
         """``text`` gzipped: compressed on the first call and whenever the text changed."""
@@ -81,25 +88,54 @@ class GzipMemo:
         _keep(self._whole, key, (text, body), self._entries)
         return body
 
-    def around(self, key: str, head: str, rest: str) -> bytes:
-        """``head + rest`` gzipped, where ``head`` is the same call after call and ``rest``
-        changes: the head is compressed once, and each call carries on from a copy of the
-        compressor's state after it."""
+    def around(self, key: str, head: str, changing: str, tail: str) -> bytes:
+        """``head + changing + tail`` gzipped, where ``head`` and ``tail`` are the same call
+        after call and ``changing`` (a count) is short: the head and the tail are compressed
+        once, each into deflate blocks of its own, the head's ending on a byte (a sync
+        flush); each call puts ``changing`` between them as a stored block and adds the
+        trailer (CRC-32 carried on through the three, and the length): one gzip stream."""
         kept = self._heads.get(key)
-        if kept is not None and kept[0] == head:
+        if kept is not None and kept[0] == head and kept[1] == tail:
             self._heads.move_to_end(key)
-            _, prefix, after_head = kept
         else:
-            after_head = zlib.compressobj(
-                LEVEL, zlib.DEFLATED, _GZIP_CONTAINER + _WINDOW_BITS, _MEMORY_LEVEL
+            fixed = head.encode()
+            prefix = _raw_deflate(fixed, zlib.Z_SYNC_FLUSH)
+            ending = tail.encode()
+            kept = (
+                head,
+                tail,
+                _GZIP_HEADER + prefix,
+                _raw_deflate(ending, zlib.Z_FINISH),
+                zlib.crc32(fixed),
+                len(fixed),
+                ending,
             )
-            prefix = after_head.compress(head.encode())
-            _keep(self._heads, key, (head, prefix, after_head), self._entries)
-        compressor = after_head.copy()
-        return prefix + compressor.compress(rest.encode()) + compressor.flush()
+            _keep(self._heads, key, kept, self._entries)
+        _, _, prefix, suffix, crc, size, ending = kept
+        middle = changing.encode()
+        crc = zlib.crc32(ending, zlib.crc32(middle, crc))
+        trailer = _TRAILER.pack(crc, (size + len(middle) + len(ending)) & 0xFFFFFFFF)
+        return b"".join((prefix, *_stored_blocks(middle), suffix, trailer))
 
     def __len__(self) -> int:
         return len(self._whole) + len(self._heads)
+
+
+def _raw_deflate(data: bytes, flush: int) -> bytes:
+    """``data`` as deflate blocks without a container: ``Z_SYNC_FLUSH`` leaves them open
+    and ending on a byte, ``Z_FINISH`` ends the stream with them."""
+    deflate = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(data) + deflate.flush(flush)
+
+
+def _stored_blocks(data: bytes) -> list[bytes]:
+    """``data`` as deflate's stored (uncompressed) blocks, none final (RFC 1951 §3.2.4);
+    they follow blocks that ended on a byte, and end on one."""
+    blocks: list[bytes] = []
+    for start in range(0, len(data), _STORED_MAX):
+        chunk = data[start : start + _STORED_MAX]
+        blocks += (b"\x00", struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF), chunk)
+    return blocks
 
 
 def _keep(entries: OrderedDict[str, V], key: str, value: V, limit: int) -> None:
