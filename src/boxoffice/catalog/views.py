@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from redis.asyncio.cluster import RedisCluster
+
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.redisconn import RedisClient
 
@@ -77,6 +80,13 @@ redis.call('SET', KEYS[3], ARGV[1])
 return {ARGV[1], redis.call('HGETALL', KEYS[2])}
 """
 
+# KEYS: live hash, pending hash. ARGV: the event. One view counted; its views not yet
+# flushed returned, this one included (atomic: a flush's swap comes before or after both).
+_ADD_AND_COUNT = """
+local live = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return live + tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+"""
+
 # KEYS: pending hash, batch id. ARGV: the batch id that was applied.
 _FINISH = """
 if redis.call('GET', KEYS[2]) == ARGV[1] then
@@ -95,17 +105,21 @@ class RedisViewCounter:
         self.live, self.pending, self.batch = f"{base}:live", f"{base}:pending", f"{base}:batch"
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
+        self._count = client.register_script(_ADD_AND_COUNT)
+        # Every event page read counts a view: sent with the other commands of the loop's
+        # turn (a cluster routes each call by its key instead).
+        self._batch = None if isinstance(client, RedisCluster) else AutoPipeline(client)
 
     async def add(self, event_id: str, amount: int = 1) -> None:
         await self.client.hincrby(self.live, event_id, amount)
 
     async def add_and_count(self, event_id: str) -> int:
-        """Count one view; the event's views not yet flushed, this one included (one round trip)."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hincrby(self.live, event_id, 1)
-            pipe.hget(self.pending, event_id)
-            live, pending = await pipe.execute()
-        return int(live) + int(pending or 0)
+        """Count one view; the event's views not yet flushed, this one included (one script,
+        in the turn's pipeline)."""
+        keys, args = [self.live, self.pending], [event_id]
+        if self._batch is None:
+            return int(await self._count(keys=keys, args=args))
+        return int(await self._batch.evalsha(_ADD_AND_COUNT, self._count.sha, keys, args))
 
     async def unflushed(self, event_ids: Sequence[str]) -> dict[str, int]:
         if not event_ids:

@@ -122,7 +122,9 @@ async def test_every_lua_script_runs_on_the_cluster_with_its_keys_in_one_slot(
     batch = await views.take_batch()
     assert batch is not None
     assert batch.counts == {"event-1": 3}
+    assert await views.add_and_count("event-1") == 4  # 3 pending, 1 live
     await views.finish_batch(batch.batch_id)
+    assert await views.add_and_count("event-1") == 2
     leases = RedisLeases(cluster, redis_prefix)
     assert await leases.acquire("dispatcher", "me", 5)
     assert await leases.acquire("dispatcher", "me", 5)  # the renewal script
