@@ -275,7 +275,8 @@ class RedisQueueStore(QueueStore):
         return AdmitResult(int(serving), int(issued), int(active), tuple(admitted))
 
     async def finish(self, show_id: str, user_id: str) -> None:
-        await self._client.zrem(self._key(show_id, "active"), user_id)
+        # Through the turn's pipeline: every purchase of a queued sale ends here.
+        await self._batch.execute("ZREM", self._key(show_id, "active"), user_id)
 
     async def state(self, show_id: str, now_ms: int) -> ServingState:
         serving, issued, rate, sold_out, last = await self._client.hmget(  # type: ignore[misc]
