@@ -76,3 +76,22 @@ async def test_a_dead_connection_fails_every_caller_of_the_batch() -> None:
     )
     assert all(isinstance(result, RedisConnectionError) for result in results)
     await dead.aclose()
+
+
+async def test_a_caller_alone_in_its_turn_gets_its_reply_or_its_error(
+    client: Redis, redis_prefix: str
+) -> None:
+    # Sent without a pipeline (one command): the same replies, errors and script loading.
+    batch = AutoPipeline(client)
+    await client.set(f"{redis_prefix}:word", "hello")
+    assert await batch.execute("INCR", f"{redis_prefix}:alone") == 1
+    assert await batch.execute("GET", f"{redis_prefix}:word") == "hello"
+    with pytest.raises(ResponseError):
+        await batch.execute("INCR", f"{redis_prefix}:word")
+    script = f"-- alone {redis_prefix}\n{SCRIPT}"
+    sha = hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts so
+    assert await batch.evalsha(script, sha, [f"{redis_prefix}:scripted-alone"], [5]) == 5
+    nobody = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(RedisConnectionError):
+        await AutoPipeline(nobody).execute("PING")
+    await nobody.aclose()
