@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio.cluster import RedisCluster
-
-from boxoffice.platform.autopipeline import AutoPipeline
+from boxoffice.platform.autopipeline import batching
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.redisconn import RedisClient
 
@@ -108,7 +106,7 @@ class RedisViewCounter:
         self._count = client.register_script(_ADD_AND_COUNT)
         # Every event page read counts a view: sent with the other commands of the loop's
         # turn (a cluster routes each call by its key instead).
-        self._batch = None if isinstance(client, RedisCluster) else AutoPipeline(client)
+        self._batch = batching(client)
 
     async def add(self, event_id: str, amount: int = 1) -> None:
         await self.client.hincrby(self.live, event_id, amount)

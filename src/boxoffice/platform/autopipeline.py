@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from boxoffice.platform.redisconn import RedisClient
@@ -93,3 +94,9 @@ class AutoPipeline:
     async def close(self) -> None:
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+
+
+def batching(client: RedisClient) -> AutoPipeline | None:
+    """An auto-pipeline for ``client``'s commands, or None on a Redis Cluster, which routes
+    each call by its key (a batch of keys in several slots is not one node's to answer)."""
+    return None if isinstance(client, RedisCluster) else AutoPipeline(client)

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from redis.asyncio.cluster import RedisCluster
 
-from boxoffice.platform.autopipeline import AutoPipeline
+from boxoffice.platform.autopipeline import batching
 from boxoffice.platform.config import CacheSettings
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.kv import RedisStore
@@ -184,7 +184,7 @@ class RedisCache:
     ) -> None:
         self.client = client
         # Reads of the same turn share one round trip (a sale reads sale info per request).
-        self._batch = None if isinstance(client, RedisCluster) else AutoPipeline(client)
+        self._batch = batching(client)
         self.prefix = f"{prefix}:cache"
         self.max_ttl = max_ttl
         self.tag_ttl = int(max_ttl * tag_ttl_factor) + 1

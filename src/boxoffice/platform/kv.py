@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from boxoffice.platform.autopipeline import AutoPipeline
+from boxoffice.platform.autopipeline import batching
 from boxoffice.platform.redisconn import RedisClient, command_client
 
 
@@ -135,7 +135,7 @@ class RedisStore:
         self.client: RedisClient = command_client(url, max_connections=max_connections)
         # Reads made on hot paths (every authenticated request: platform/authz.py) travel
         # together with the other requests' of the same event-loop turn.
-        self._batch = None if isinstance(self.client, RedisCluster) else AutoPipeline(self.client)
+        self._batch = batching(self.client)
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
