@@ -16,7 +16,6 @@ from boxoffice.catalog import service as catalog
 from boxoffice.catalog.schemas import ListingQuery
 from boxoffice.orders import service as orders
 from boxoffice.platform import compression
-from boxoffice.platform.compression import accepts_gzip
 from boxoffice.platform.config import WebSettings
 from boxoffice.platform.deps import CurrentUser, OptionalUser, PathId, ReadUoW, RuntimeDep, UoW
 from boxoffice.platform.errors import NotFound
@@ -104,7 +103,7 @@ async def seat_plan(request: Request, show_id: Id, uow: ReadUoW, runtime: Runtim
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     body = dumps(plan(await catalog.get_venue(uow, show.venue.id)))
-    if accepts_gzip(request.headers.get("accept-encoding")):
+    if compression.accepts_gzip(request.headers.get("accept-encoding")):
         body = compression.compress(body)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
