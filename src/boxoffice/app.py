@@ -158,12 +158,27 @@ def _start_fast_lane(
         stack.callback(setattr, app, "fast_lane", None)
 
 
+# Python's default is (700, 10, 10): a full collection is considered after every 10th
+# middle one. See _freeze_start_up.
+COLLECTOR_THRESHOLDS = (700, 10, 100)
+
+
 def _freeze_start_up(stack: AsyncExitStack) -> None:
     """What start-up built lives as long as the process: frozen, no full collection walks it
     again (one took ~200 ms of an API worker's loop under the purchase bench); given back to
-    the collector when the process's runtime closes."""
+    the collector when the process's runtime closes.
+
+    And full collections are considered ten times less often (``COLLECTOR_THRESHOLDS``): a
+    crowd's live streams grow the heap by 25 % again and again, and each time Python walked
+    all of it. In the arrival bench (20,000 fans at 1,000/s) each API process spent ~4 s in
+    nine gen-2 collections of ~0.4 s, a pause every request in flight waited out; now one
+    (docs/waitroom.md). Cyclic garbage is still found by the young collections, and by a
+    full one at most every ~700,000 allocations, so memory stays bounded.
+    """
     gc.freeze()
     stack.callback(gc.unfreeze)
+    stack.callback(gc.set_threshold, *gc.get_threshold())
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 def _modules(chosen: list[str]) -> list[ContextModule]:
