@@ -159,8 +159,8 @@ def _start_fast_lane(
 
 
 # Python's default is (700, 10, 10): a full collection is considered after every 10th
-# middle one. See _freeze_start_up.
-COLLECTOR_THRESHOLDS = (700, 10, 100)
+# middle one; here after every 1,000th. See _freeze_start_up.
+COLLECTOR_THRESHOLDS = (700, 10, 1000)
 
 
 def _freeze_start_up(stack: AsyncExitStack) -> None:
@@ -168,12 +168,14 @@ def _freeze_start_up(stack: AsyncExitStack) -> None:
     again (one took ~200 ms of an API worker's loop under the purchase bench); given back to
     the collector when the process's runtime closes.
 
-    And full collections are considered ten times less often (``COLLECTOR_THRESHOLDS``): a
-    crowd's live streams grow the heap by 25 % again and again, and each time Python walked
-    all of it. In the arrival bench (20,000 fans at 1,000/s) each API process spent ~4 s in
-    nine gen-2 collections of ~0.4 s, a pause every request in flight waited out; now one
-    (docs/waitroom.md). Cyclic garbage is still found by the young collections, and by a
-    full one at most every ~700,000 allocations, so memory stays bounded.
+    And full collections are considered a hundred times less often
+    (``COLLECTOR_THRESHOLDS``): a crowd's live streams grow the heap by a quarter again and
+    again, and each time Python walked all of it. In the arrival bench (20,000 fans at
+    1,000/s) each API process spent ~4 s in nine gen-2 collections of ~0.4 s, pauses every
+    request in flight waited out, and they found almost nothing: with a tenth as many, the
+    one left (0.6-0.8 s) found 40-120 unreachable objects among ~700,000, and the young
+    collections ~3,500 (docs/waitroom.md). A full collection still comes after ~7 million
+    allocations, so what little cyclic garbage outlives the young ones is still freed.
     """
     gc.freeze()
     stack.callback(gc.unfreeze)
