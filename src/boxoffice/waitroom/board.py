@@ -4,7 +4,9 @@ One subscription per show per process (Redis pub/sub in production) keeps the va
 memory; polls read it, and each update wakes every SSE stream of that show at once. No
 stream and no poll queries Redis for the serving number. A show nobody published for a
 while (dispatcher restarting, pub/sub reconnecting) is re-read once per show, not per
-stream. One process-wide timer wakes every stream for its heartbeat.
+stream. One process-wide timer gives each stream its heartbeat ``heartbeat_seconds`` after
+the last one (after it opened, at first), so a crowd's streams, opened over a minute, get
+theirs spread over it too, not all in one turn.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ REMEMBERED_ENTRIES = 300_000  # about 80 MB at most
 class Listener:
     """One SSE stream's mailbox: woken by ticks, by heartbeats and when its show closes."""
 
-    __slots__ = ("_waiter", "distant", "heartbeat_due", "number", "quiet_until", "show_id")
+    __slots__ = (
+        "_waiter",
+        "distant",
+        "heartbeat_at",
+        "heartbeat_due",
+        "number",
+        "quiet_until",
+        "show_id",
+    )
 
-    def __init__(self, show_id: str) -> None:
+    def __init__(self, show_id: str, heartbeat_at: float) -> None:
         self.show_id = show_id
+        self.heartbeat_at = heartbeat_at  # monotonic seconds: its next heartbeat
         self.heartbeat_due = False
         self._waiter: asyncio.Future[None] | None = None
         # A stream far back in the line (number - serving > distant) that was just told its
@@ -195,7 +206,7 @@ class ServingBoard:
     # --- streams ---------------------------------------------------------------------
     @contextlib.contextmanager
     def listening(self, show_id: str, entry_id: str | None = None) -> Iterator[Listener]:
-        listener = Listener(show_id)
+        listener = Listener(show_id, time.monotonic() + self._heartbeat)
         self._listeners.setdefault(show_id, set()).add(listener)
         if entry_id is not None:
             self._by_entry.setdefault(entry_id, set()).add(listener)
@@ -239,10 +250,26 @@ class ServingBoard:
 
     async def _heartbeats(self) -> None:
         while True:
-            await asyncio.sleep(self._heartbeat)
-            for group in list(self._listeners.values()):
-                for listener in list(group):
+            await asyncio.sleep(min(1.0, self._heartbeat))
+            self.wake_for_heartbeats(time.monotonic())
+
+    def wake_for_heartbeats(self, now: float) -> int:
+        """Wakes the streams whose heartbeat is due at ``now`` (monotonic seconds); their
+        next one is due ``heartbeat_seconds`` later. How many were woken.
+
+        Waking every stream at once, as the timer did, wrote to all of them in one turn: in
+        the arrival bench (20,000 fans at 1,000/s) the first heartbeat, 15 s in, wrote to
+        every stream each API process held, and joins answered in that second waited 1-2 s
+        (p50 1.2 s) where they took 20-60 ms before (docs/waitroom.md).
+        """
+        woken = 0
+        for group in list(self._listeners.values()):
+            for listener in list(group):
+                if listener.heartbeat_at <= now:
+                    listener.heartbeat_at = now + self._heartbeat
                     listener.wake(heartbeat=True)
+                    woken += 1
+        return woken
 
     async def _refresh_stale(self) -> None:
         while True:

@@ -92,3 +92,29 @@ async def test_a_queue_read_back_empty_is_a_reset_too() -> None:
     assert board.resets == {"show": 1}
     board.deliver(ServingState("show", serving=0, issued=0, rate=0.0, at_ms=0))
     assert board.resets == {"show": 1}  # once: nothing was admitted in the new queue
+
+
+async def test_each_stream_gets_its_heartbeat_a_period_after_its_last_not_all_at_once() -> None:
+    """Streams opened over time are woken for their heartbeats over time: a crowd's
+    thousands are not all written to in one turn (docs/waitroom.md)."""
+    board = ServingBoard(MemoryQueueStore(), heartbeat_seconds=15, stale_after_seconds=60)
+    with board.listening("show", "show.early") as early, board.listening("show") as late:
+        late.heartbeat_at = early.heartbeat_at + 10  # opened 10 s after the first
+        first = early.heartbeat_at
+        woken = [asyncio.create_task(early.wait()), asyncio.create_task(late.wait())]
+        await asyncio.sleep(0)
+
+        assert board.wake_for_heartbeats(first - 0.5) == 0
+        assert board.wake_for_heartbeats(first) == 1
+        await asyncio.sleep(0)
+        assert [task.done() for task in woken] == [True, False]
+        assert early.heartbeat_due
+        assert not late.heartbeat_due
+        assert early.heartbeat_at == first + 15  # the next one a period later
+
+        assert board.wake_for_heartbeats(first + 9) == 0
+        assert board.wake_for_heartbeats(first + 10) == 1
+        await asyncio.sleep(0)
+        assert woken[1].done()
+        assert late.heartbeat_due
+        assert board.wake_for_heartbeats(first + 15) == 1  # the first stream's second one
