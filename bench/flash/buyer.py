@@ -15,6 +15,7 @@ Every such answer is recorded in ``problems``; a 500 is recorded and never retri
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import random
@@ -388,6 +389,11 @@ def process_main(
     """Entry point of one load-generator process: results go to ``out_path`` as JSON."""
     plan = Plan(**plan_dict)
     # uvloop, as the servers use: the fans' own machines would not share these two cores.
+    # The collector off while buying, as in bench/arrival.py: full collections of a heap
+    # that grows with every buyer's connection would pause this process's schedule.
+    gc.collect()
+    gc.disable()
     results = uvloop.run(run_buyers(plan, buyers, seed, progress))
+    gc.enable()
     with open(out_path, "w") as handle:
         json.dump([asdict(r) for r in results], handle)
