@@ -227,17 +227,25 @@ async def _owned(runtime: Runtime, user: Principal, entry_id: str) -> tuple[Wait
     return waitroom, entry
 
 
+async def _owned_waiting(
+    runtime: Runtime, user: Principal, entry_id: str
+) -> tuple[Waitroom, Entry]:
+    """As ``_owned``; a waiting entry this process has seen comes from memory, not Redis."""
+    waitroom = room(runtime)
+    entry = waitroom.board.recall(entry_id)
+    if entry is None:
+        return await _owned(runtime, user, entry_id)
+    if entry.user_id != user.id:
+        raise NotFound("No such queue entry.")
+    return waitroom, entry
+
+
 async def get_entry(runtime: Runtime, user: Principal, entry_id: str) -> QueueEntryRead:
     """The user's entry with its position from this process's serving number (no scan).
 
     A waiting entry this process has seen is answered from memory, without Redis.
     """
-    waitroom = room(runtime)
-    entry = waitroom.board.recall(entry_id)
-    if entry is None:
-        waitroom, entry = await _owned(runtime, user, entry_id)
-    elif entry.user_id != user.id:
-        raise NotFound("No such queue entry.")
+    waitroom, entry = await _owned_waiting(runtime, user, entry_id)
     read = await _read(runtime, waitroom, entry, await _sale_info(waitroom, entry.show_id))
     if read.status is Status.WAITING:
         waitroom.board.remember(entry)
@@ -261,8 +269,10 @@ async def leave(runtime: Runtime, user: Principal, entry_id: str) -> None:
 async def open_stream(
     runtime: Runtime, user: Principal, entry_id: str, last_event_id: str | None
 ) -> AsyncIterator[str]:
-    """The entry's Server-Sent Events; raises NotFound before the stream starts."""
-    waitroom, entry = await _owned(runtime, user, entry_id)
+    """The entry's Server-Sent Events; raises NotFound before the stream starts. A fan's
+    stream usually opens just after the join: on the process that answered it, the entry
+    needs no Redis read."""
+    waitroom, entry = await _owned_waiting(runtime, user, entry_id)
     info = await _sale_info(waitroom, entry.show_id)
     return streams.entry_events(runtime, waitroom, entry, info, last_event_id)
 
