@@ -168,14 +168,14 @@ def _freeze_start_up(stack: AsyncExitStack) -> None:
     again (one took ~200 ms of an API worker's loop under the purchase bench); given back to
     the collector when the process's runtime closes.
 
-    And full collections are considered a hundred times less often
+    And full collections are considered after every 1,000th middle one, not every 10th
     (``COLLECTOR_THRESHOLDS``): a crowd's live streams grow the heap by a quarter again and
     again, and each time Python walked all of it. In the arrival bench (20,000 fans at
     1,000/s) each API process spent ~4 s in nine gen-2 collections of ~0.4 s, pauses every
-    request in flight waited out, and they found almost nothing: with a tenth as many, the
-    one left (0.6-0.8 s) found 40-120 unreachable objects among ~700,000, and the young
-    collections ~3,500 (docs/waitroom.md). A full collection still comes after ~7 million
-    allocations, so what little cyclic garbage outlives the young ones is still freed.
+    request in flight waited out; a full collection of that heap (0.6-0.8 s) found 40-120
+    unreachable objects among ~700,000, and a whole run's young collections ~3,500
+    (docs/waitroom.md). A full collection still comes after ~7 million allocations, so the
+    little cyclic garbage that outlives the young ones is still freed.
     """
     gc.freeze()
     stack.callback(gc.unfreeze)
