@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from boxoffice.platform.autopipeline import batching
+from boxoffice.platform.autopipeline import AutoPipeline
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.redisconn import RedisClient
 
@@ -105,8 +105,8 @@ class RedisViewCounter:
         self._finish = client.register_script(_FINISH)
         self._count = client.register_script(_ADD_AND_COUNT)
         # Every event page read counts a view: sent with the other commands of the loop's
-        # turn (a cluster routes each call by its key instead).
-        self._batch = batching(client)
+        # turn (the keys share a slot, so a cluster's pipeline takes them to one node).
+        self._batch = AutoPipeline(client)
 
     async def add(self, event_id: str, amount: int = 1) -> None:
         await self.client.hincrby(self.live, event_id, amount)
@@ -115,8 +115,6 @@ class RedisViewCounter:
         """Count one view; the event's views not yet flushed, this one included (one script,
         in the turn's pipeline)."""
         keys, args = [self.live, self.pending], [event_id]
-        if self._batch is None:
-            return int(await self._count(keys=keys, args=args))
         return int(await self._batch.evalsha(_ADD_AND_COUNT, self._count.sha, keys, args))
 
     async def unflushed(self, event_ids: Sequence[str]) -> dict[str, int]:
