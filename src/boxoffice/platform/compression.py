@@ -19,7 +19,7 @@ import gzip
 import struct
 import zlib
 from collections import OrderedDict
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 LEVEL = 6  # zlib's default: a 38 KB listing in 2.8 KB (level 9: 2.7 KB, in 1.6× the time)
 VARY = (b"vary", b"accept-encoding")
@@ -29,9 +29,18 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _TRAILER = struct.Struct("<II")  # CRC-32 and length (mod 2**32) of what was compressed
 _STORED_MAX = 0xFFFF
 V = TypeVar("V")
-# what ``around`` keeps: head, tail, gzip header + head's blocks, tail's blocks, head's
-# CRC-32 and length, tail's bytes
-_Cut = tuple[str, str, bytes, bytes, int, int, bytes]
+
+
+class _Cut(NamedTuple):
+    """What ``around`` keeps of an answer cut around its changing part."""
+
+    head: str
+    tail: str
+    prefix: bytes  # the gzip header and the head's deflate blocks
+    suffix: bytes  # the tail's deflate blocks, the last one final
+    crc: int  # CRC-32 of the head
+    size: int  # the head's length in bytes
+    ending: bytes  # the tail's bytes (its CRC-32 is carried on after the changing part)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -95,20 +104,20 @@ class GzipMemo:
         flush); each call puts ``changing`` between them as a stored block and adds the
         trailer (CRC-32 carried on through the three, and the length): one gzip stream."""
         kept = self._heads.get(key)
-        if kept is not None and kept[0] == head and kept[1] == tail:
+        if kept is not None and kept.head == head and kept.tail == tail:
             self._heads.move_to_end(key)
         else:
             fixed = head.encode()
             prefix = _raw_deflate(fixed, zlib.Z_SYNC_FLUSH)
             ending = tail.encode()
-            kept = (
+            kept = _Cut(
                 head,
                 tail,
-                _GZIP_HEADER + prefix,
-                _raw_deflate(ending, zlib.Z_FINISH),
-                zlib.crc32(fixed),
-                len(fixed),
-                ending,
+                prefix=_GZIP_HEADER + prefix,
+                suffix=_raw_deflate(ending, zlib.Z_FINISH),
+                crc=zlib.crc32(fixed),
+                size=len(fixed),
+                ending=ending,
             )
             _keep(self._heads, key, kept, self._entries)
         _, _, prefix, suffix, crc, size, ending = kept
