@@ -8,8 +8,14 @@ timeouts fail them. So the dispatcher admits at a *share* of every show's rate, 
 once a second from the checkout's pressure (``platform/pressure.py``): cut by
 ``flow_cut`` after a second in which more than ``flow_strained_share`` of the checkout's
 requests were strained, grown back by ``flow_step`` after a calm one, never under
-``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. The
-measured admit rate that fans' ``eta_seconds`` are made from follows by itself.
+``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. A second
+in which *no* checkout request was strained says more: the checkout has room, so the share
+grows back half of the way to the full rate (at least ``flow_step``). Strain lasts as long
+as the crowd let in before it takes to drain, so it cuts the share for many seconds in a
+row, often to the floor; when the crowd has thinned (in a sale, often when seats come back
+from cancelled orders) growing back by ``flow_step`` alone kept the line trickling in at a
+tenth of its rate for a quarter of a minute while the checkout stood idle. The measured
+admit rate that fans' ``eta_seconds`` are made from follows by itself.
 
 The same share bounds how many admitted people may be active at once (``max_active``):
 people admitted keep asking the checkout until they have bought or given up, so a rate
@@ -27,6 +33,8 @@ from boxoffice.platform.pressure import Pressure
 
 # A second with fewer checkout requests than this says nothing either way.
 MIN_REQUESTS = 5
+# What a second without any strain gives back: this part of the way to the full rate.
+CALM_RECOVERY = 0.5
 # The seconds judged end this long before the dispatcher's own: the API processes add a
 # second's counts at their first request of the next one, which a busy loop delays.
 JUDGE_LAG_SECONDS = 2
@@ -53,6 +61,9 @@ class Flow:
             pressure.strained_share > settings.flow_strained_share
         ):
             self.share = max(settings.flow_floor, self.share * settings.flow_cut)
+        elif pressure.strained == 0:  # not one request strained: the checkout has room
+            step = max(settings.flow_step, (1.0 - self.share) * CALM_RECOVERY)
+            self.share = min(1.0, self.share + step)
         else:
             self.share = min(1.0, self.share + settings.flow_step)
         return self.share

@@ -20,6 +20,7 @@ from tests.support.waitroom import Shows, sale_info
 START = datetime(2026, 12, 24, 20, 0, tzinfo=UTC)
 STRAINED = Pressure(served=40, strained=20)
 CALM = Pressure(served=40, strained=2)
+UNSTRAINED = Pressure(served=40, strained=0)
 
 
 def test_strained_seconds_cut_the_share_down_to_the_floor_and_calm_ones_grow_it_back() -> None:
@@ -27,6 +28,19 @@ def test_strained_seconds_cut_the_share_down_to_the_floor_and_calm_ones_grow_it_
     assert [flow.judge(second, STRAINED) for second in (1, 2, 3)] == [0.5, 0.25, 0.2]
     shares = [round(flow.judge(second, CALM), 3) for second in range(4, 14)]
     assert shares == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0]
+
+
+def test_a_second_without_any_strain_grows_the_share_half_the_way_back() -> None:
+    # Strain cuts for as long as the crowd let in before it drains; once not one request
+    # is strained the checkout has room, and the line should not trickle in at the floor.
+    flow = Flow(WaitroomSettings(flow_cut=0.5, flow_step=0.05, flow_floor=0.1), share=0.1)
+    idle = Pressure(served=0, strained=0)
+    shares = [round(flow.judge(s, p), 3) for s, p in enumerate([UNSTRAINED, idle, CALM], 1)]
+    assert shares == [0.55, 0.775, 0.825]  # half the way, half again, then the step
+    flow.share = 0.98
+    assert flow.judge(4, UNSTRAINED) == 1.0  # never past the full rate
+    flow.share = 0.97
+    assert flow.judge(5, UNSTRAINED) == pytest.approx(1.0)  # at least the step
 
 
 def test_a_second_with_few_requests_or_a_share_at_the_threshold_is_calm() -> None:
@@ -89,10 +103,11 @@ async def test_the_dispatcher_admits_at_the_share_a_strained_checkout_leaves() -
         await sale.second(strained=strained) for strained in [False] * 3 + [True] * 4 + [False] * 6
     ]
     # Calm: the full 40 a second. Strained from the 4th second, judged two seconds late:
-    # halved each second down to the floor (10); calm again, 5 % of the rate back a second.
+    # halved each second down to the floor (10); then not one request strained: half of
+    # what was cut comes back each second.
     assert per_second[:5] == [30, 40, 40, 40, 40]  # the first tick starts the clock
     assert per_second[5:9] == [20, 10, 10, 10]
-    assert per_second[9:] == pytest.approx([12, 14, 16, 18], abs=1)  # fractions carry
+    assert per_second[9:] == pytest.approx([25, 32.5, 36.25, 38.1], abs=1)  # fractions carry
     assert sale.run.flow.share < 1.0
 
 
