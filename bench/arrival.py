@@ -32,7 +32,6 @@ import gc
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from bench import flash_sale  # noqa: E402
 from bench.common import finish, latency_summary, machine  # noqa: E402
-from bench.purchase import backend_pids, cpu_seconds, descendants  # noqa: E402
+from bench.flash.cpu import process_cpu  # noqa: E402
 
 API = "/api/v1"
 HEAD_END = b"\r\n\r\n"
@@ -230,21 +229,6 @@ async def arrive(
         if protocol.transport is not None:
             protocol.transport.close()
     return fans, ended
-
-
-def process_cpu(topology: Any) -> dict[str, float]:
-    """CPU seconds so far of each kind of server process (the API processes summed)."""
-    api = [pid for name, pid in topology.pids.items() if name.startswith("api-")]
-    nginx = descendants(topology.pids["nginx"])
-    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True)
-    redis = {int(pid) for pid in found.stdout.split()}
-    return {
-        "api": cpu_seconds(api),
-        "nginx": cpu_seconds(nginx),
-        "dispatcher": cpu_seconds([topology.pids["dispatcher"]]),
-        "redis": cpu_seconds(sorted(redis)),
-        "postgresql": cpu_seconds(sorted(backend_pids() - redis)),
-    }
 
 
 def report_of(

@@ -12,6 +12,8 @@ seller would, seeds the buyers (signed in before the sale opens: access tokens a
 with the topology's key; login itself is measured by bench/auth.py), then runs the buyers
 in several load-generator processes. Afterwards it counts in the database: tickets sold,
 double-sold seats, orders lost, and buyers left without an outcome — the three must be 0.
+The report's ``cpu`` says where the machine's cores went (each kind of server process, and
+the load generator) during the arrival and until the sell-out (``bench/flash/cpu.py``).
 It writes the JSON report and PNG plots to --out.
 """
 
@@ -45,6 +47,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from bench.common import drop_postgres_database, finish, latency_summary, machine  # noqa: E402
 from bench.flash import buyer as buyers_module  # noqa: E402
+from bench.flash.cpu import CpuTimeline  # noqa: E402
 from bench.flash.waitlist import report as waitlist_report  # noqa: E402
 from bench.invariants import (  # noqa: E402
     LIVE_TICKETS,
@@ -564,12 +567,25 @@ def main() -> None:
         }
         started = time.monotonic()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        results = run_load(plan, tokens, processes, state_dir)
+        timeline = CpuTimeline(topology, plan["started_at"])
+        timeline.sample()
+        timeline.start()
+        try:
+            results = run_load(plan, tokens, processes, state_dir)
+        finally:
+            timeline.stop()
         wall = time.monotonic() - started
         # Only the load generator's processes end (and are reaped) inside run_load.
         reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_cpu = reaped.ru_utime + reaped.ru_stime - children.ru_utime - children.ru_stime
         summary = summarise(results, sale["seats"], args, wall)
+        cores = os.cpu_count() or 1
+        sold_out_at = summary["time_to_sell_out_seconds"] or wall
+        # Where the cores went: while the crowd arrived, and until the last seat was sold.
+        summary["cpu"] = {
+            "arrival": timeline.between(0.0, min(args.arrival_seconds, sold_out_at), cores),
+            "until_sold_out": timeline.between(0.0, sold_out_at, cores),
+        }
         checks = asyncio.run(verify(database_url, sale["show_id"], results))
         if args.waitlist:
             checks["waitlist"] = asyncio.run(
