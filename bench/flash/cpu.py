@@ -64,8 +64,10 @@ class CpuTimeline(threading.Thread):
         """Each kind's CPU seconds at ``moment``, interpolated between the two samples."""
         before = [s for s in self.samples if s[0] <= moment]
         after = [s for s in self.samples if s[0] >= moment]
-        if not before or not after:
-            return (before or after)[-1 if before else 0][1]
+        if not before:
+            return after[0][1]
+        if not after:
+            return before[-1][1]
         (t0, a), (t1, b) = before[-1], after[0]
         weight = (moment - t0) / (t1 - t0) if t1 > t0 else 0.0
         return {role: a[role] + (b.get(role, a[role]) - a[role]) * weight for role in a}

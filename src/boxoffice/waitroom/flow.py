@@ -13,8 +13,8 @@ in which *no* checkout request was strained says more: the checkout has room, so
 grows back half of the way to the full rate (at least ``flow_step``). Strain lasts as long
 as the crowd let in before it takes to drain, so it cuts the share for many seconds in a
 row, often to the floor; when the crowd has thinned (in a sale, often when seats come back
-from cancelled orders) growing back by ``flow_step`` alone kept the line trickling in at a
-tenth of its rate for a quarter of a minute while the checkout stood idle. The measured
+after every seat was held) growing back by ``flow_step`` alone kept the line trickling in
+at a tenth of its rate for a quarter of a minute while the checkout stood idle. The measured
 admit rate that fans' ``eta_seconds`` are made from follows by itself.
 
 The same share bounds how many admitted people may be active at once (``max_active``):
