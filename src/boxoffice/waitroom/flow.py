@@ -9,8 +9,10 @@ once a second from the checkout's pressure (``platform/pressure.py``): cut by
 ``flow_cut`` after a second in which more than ``flow_strained_share`` of the checkout's
 requests were strained, grown back by ``flow_step`` after a calm one, never under
 ``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. A second
-in which *no* checkout request was strained says more: the checkout has room, so the share
-grows back half of the way to the full rate (at least ``flow_step``). Strain lasts as long
+of checkout requests *none* of which was strained says more: the checkout has room, so the
+share grows back half of the way to the full rate (at least ``flow_step``); a second with
+too few requests to judge still grows it by the step only (a checkout so jammed that
+hardly anything is answered must not look idle). Strain lasts as long
 as the crowd let in before it takes to drain, so it cuts the share for many seconds in a
 row, often to the floor; when the crowd has thinned (in a sale, often when seats come back
 after every seat was held) growing back by ``flow_step`` alone kept the line trickling in
@@ -57,11 +59,10 @@ class Flow:
         """The share after ``second`` pressed the checkout with ``pressure``."""
         self.judged = second
         settings = self.settings
-        if pressure.served >= MIN_REQUESTS and (
-            pressure.strained_share > settings.flow_strained_share
-        ):
+        enough = pressure.served >= MIN_REQUESTS  # requests to judge by
+        if enough and pressure.strained_share > settings.flow_strained_share:
             self.share = max(settings.flow_floor, self.share * settings.flow_cut)
-        elif pressure.strained == 0:  # not one request strained: the checkout has room
+        elif enough and pressure.strained == 0:  # not one request strained: it has room
             step = max(settings.flow_step, (1.0 - self.share) * CALM_RECOVERY)
             self.share = min(1.0, self.share + step)
         else:

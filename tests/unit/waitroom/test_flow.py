@@ -33,13 +33,16 @@ def test_strained_seconds_cut_the_share_down_to_the_floor_and_calm_ones_grow_it_
 def test_a_second_without_any_strain_grows_the_share_half_the_way_back() -> None:
     # Strain cuts for as long as the crowd let in before it drains; once not one request
     # is strained the checkout has room, and the line should not trickle in at the floor.
+    # Too few requests to judge (a checkout so jammed that hardly anything is answered
+    # looks like this too) and some strain under the threshold grow it by the step only.
     flow = Flow(WaitroomSettings(flow_cut=0.5, flow_step=0.05, flow_floor=0.1), share=0.1)
-    idle = Pressure(served=0, strained=0)
-    shares = [round(flow.judge(s, p), 3) for s, p in enumerate([UNSTRAINED, idle, CALM], 1)]
-    assert shares == [0.55, 0.775, 0.825]  # half the way, half again, then the step
+    few = Pressure(served=4, strained=0)
+    seconds = [UNSTRAINED, few, CALM, UNSTRAINED]
+    shares = [round(flow.judge(s, p), 4) for s, p in enumerate(seconds, 1)]
+    assert shares == [0.55, 0.6, 0.65, 0.825]
     flow.share = 0.92
-    assert flow.judge(4, UNSTRAINED) == pytest.approx(0.97)  # at least the step
-    assert flow.judge(5, UNSTRAINED) == 1.0  # never past the full rate
+    assert flow.judge(5, UNSTRAINED) == pytest.approx(0.97)  # at least the step
+    assert flow.judge(6, UNSTRAINED) == 1.0  # never past the full rate
 
 
 def test_a_second_with_few_requests_or_a_share_at_the_threshold_is_calm() -> None:
