@@ -8,15 +8,16 @@ timeouts fail them. So the dispatcher admits at a *share* of every show's rate, 
 once a second from the checkout's pressure (``platform/pressure.py``): cut by
 ``flow_cut`` after a second in which more than ``flow_strained_share`` of the checkout's
 requests were strained, grown back by ``flow_step`` after a calm one, never under
-``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender. A second
-of checkout requests *none* of which was strained says more: the checkout has room, so the
-share grows back half of the way to the full rate (at least ``flow_step``); a second with
-too few requests to judge still grows it by the step only (a checkout so jammed that
-hardly anything is answered must not look idle). Strain lasts as long
-as the crowd let in before it takes to drain, so it cuts the share for many seconds in a
-row, often to the floor; when the crowd has thinned (in a sale, often when seats come back
-after every seat was held) growing back by ``flow_step`` alone kept the line trickling in
-at a tenth of its rate for a quarter of a minute while the checkout stood idle. The measured
+``flow_floor`` — additive increase, multiplicative decrease, as TCP paces a sender.
+
+A second of checkout requests *none* of which was strained says more: the checkout has
+room, so the share grows back half of the way to the full rate (at least ``flow_step``); a
+second with too few requests to judge still grows it by the step only (a checkout so
+jammed that hardly anything is answered must not look idle). Strain lasts as long as the
+crowd let in before it takes to drain, so it cuts the share for many seconds in a row,
+often to the floor; when the crowd has thinned (in a sale, often when seats come back after
+every seat was held) growing back by ``flow_step`` alone kept the line trickling in at a
+tenth of its rate for a quarter of a minute while the checkout stood idle. The measured
 admit rate that fans' ``eta_seconds`` are made from follows by itself.
 
 The same share bounds how many admitted people may be active at once (``max_active``):
