@@ -120,11 +120,11 @@ class GzipMemo:
                 ending=ending,
             )
             _keep(self._heads, key, kept, self._entries)
-        _, _, prefix, suffix, crc, size, ending = kept
         middle = changing.encode()
-        crc = zlib.crc32(ending, zlib.crc32(middle, crc))
-        trailer = _TRAILER.pack(crc, (size + len(middle) + len(ending)) & 0xFFFFFFFF)
-        return b"".join((prefix, *_stored_blocks(middle), suffix, trailer))
+        crc = zlib.crc32(kept.ending, zlib.crc32(middle, kept.crc))
+        size = kept.size + len(middle) + len(kept.ending)
+        trailer = _TRAILER.pack(crc, size & 0xFFFFFFFF)
+        return b"".join((kept.prefix, *_stored_blocks(middle), kept.suffix, trailer))
 
     def __len__(self) -> int:
         return len(self._whole) + len(self._heads)
