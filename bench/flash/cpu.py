@@ -4,12 +4,11 @@ of the load generator), read from /proc, once or every half second through a run
 from __future__ import annotations
 
 import multiprocessing
-import subprocess
 import threading
 import time
 from typing import Any
 
-from bench.purchase import backend_pids, cpu_seconds, descendants
+from bench.purchase import cpu_seconds, descendants, pids_named
 
 
 def process_cpu(topology: Any) -> dict[str, float]:
@@ -24,10 +23,9 @@ def process_cpu(topology: Any) -> dict[str, float]:
             roles["nginx"] = descendants(pid)
         else:
             roles[name] = [pid]
-    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True)
-    redis = {int(pid) for pid in found.stdout.split()}
-    roles["redis"] = sorted(redis)
-    roles["postgresql"] = sorted(backend_pids() - redis)
+    servers = pids_named("redis-server", "postgres")
+    roles["redis"] = sorted(servers["redis-server"])
+    roles["postgresql"] = sorted(servers["postgres"])
     return {role: cpu_seconds(pids) for role, pids in roles.items()}
 
 
