@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import resource
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "deploy"))
 
 from bench import flash_sale  # noqa: E402
-from bench.common import finish, latency_summary, machine  # noqa: E402
+from bench.common import collector_paused, finish, latency_summary, machine  # noqa: E402
 from bench.flash.cpu import process_cpu  # noqa: E402
 
 API = "/api/v1"
@@ -300,21 +299,19 @@ def main() -> None:
     with flash_sale.staged_sale(args, "arrival", args.fans) as staged:
         time.sleep(5)  # the seeding's tail (and the topology's start) settle first
         before, own = process_cpu(staged.topology), resource.getrusage(resource.RUSAGE_SELF)
-        gc.collect()
-        gc.disable()  # the fans are garbage only at the end; gathered after it, below
-        fans, ended = uvloop.run(
-            arrive(
-                args.port,
-                staged.sale["show_id"],
-                staged.tokens,
-                args.rate,
-                hold_seconds=args.hold_seconds,
-                answer_timeout=args.answer_timeout,
-                joins_only=args.joins_only,
+        with collector_paused():  # the fans are garbage only at the end
+            fans, ended = uvloop.run(
+                arrive(
+                    args.port,
+                    staged.sale["show_id"],
+                    staged.tokens,
+                    args.rate,
+                    hold_seconds=args.hold_seconds,
+                    answer_timeout=args.answer_timeout,
+                    joins_only=args.joins_only,
+                )
             )
-        )
-        after, mine = process_cpu(staged.topology), resource.getrusage(resource.RUSAGE_SELF)
-        gc.enable()
+            after, mine = process_cpu(staged.topology), resource.getrusage(resource.RUSAGE_SELF)
     own_cpu = mine.ru_utime + mine.ru_stime - own.ru_utime - own.ru_stime
     cpu = {kind: after[kind] - before[kind] for kind in before}
     report = {

@@ -15,7 +15,6 @@ Every such answer is recorded in ``problems``; a 500 is recorded and never retri
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import random
@@ -27,6 +26,7 @@ from typing import Any
 
 import uvloop
 
+from bench.common import collector_paused
 from bench.flash import waitlist
 from bench.flash.client import Client
 from bench.flash.http import PlaceLost, call, wait_for_admission
@@ -389,11 +389,7 @@ def process_main(
     """Entry point of one load-generator process: results go to ``out_path`` as JSON."""
     plan = Plan(**plan_dict)
     # uvloop, as the servers use: the fans' own machines would not share these two cores.
-    # The collector off while buying, as in bench/arrival.py: full collections of a heap
-    # that grows with every buyer's connection would pause this process's schedule.
-    gc.collect()
-    gc.disable()
-    results = uvloop.run(run_buyers(plan, buyers, seed, progress))
-    gc.enable()
+    with collector_paused():
+        results = uvloop.run(run_buyers(plan, buyers, seed, progress))
     with open(out_path, "w") as handle:
         json.dump([asdict(r) for r in results], handle)
