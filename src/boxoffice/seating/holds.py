@@ -29,7 +29,16 @@ from boxoffice.platform.db import retry_transaction, unreachable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
-from boxoffice.seating import claims, code_rules, codes, domain, limits, pricing, typed
+from boxoffice.seating import (
+    claims,
+    code_rules,
+    codes,
+    domain,
+    limits,
+    pricing,
+    suggestions,
+    typed,
+)
 from boxoffice.seating import standing as standing_areas
 from boxoffice.seating.adapters import Seating, seating_of
 from boxoffice.seating.contracts import HeldSeat, HeldSeats
@@ -51,6 +60,8 @@ _BUSY = "Seat selection is busy; try again in a moment."  # every 503 of seating
 # How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
 # attempt the board lets through is checked again against the current one.
 SALE_INFO_SECONDS = 1.0
+# How recent this process's copy of the board must be to offer seats with a refusal.
+SUGGEST_WITHIN_SECONDS = 1.0
 # Reads the sale info again in the claim's unit of work and refuses what it no longer
 # allows (the entry's memo may be a second old); returns the info to hold with.
 Refresh = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
@@ -152,8 +163,20 @@ async def _mark(
         await adapters.snapshots.load_in_background(show_id)
         return False
     if outcome.status == "taken":
-        raise SeatUnavailable("Some seats were just taken.", seat_ids=sorted(outcome.taken))
+        raise _refused(adapters, show_id, wanted, sorted(outcome.taken), now)
     return outcome.status == "ok"
+
+
+def _refused(
+    adapters: Seating, show_id: str, wanted: list[str], taken: list[str], now: datetime
+) -> SeatUnavailable:
+    """The 409 naming the seats ``taken`` and offering as many free seats side by side
+    (``suggested_seat_ids``, :mod:`~boxoffice.seating.suggestions`) from this process's
+    copy of the board, when it was current within ``SUGGEST_WITHIN_SECONDS``; none
+    otherwise, since a refusal spends no round trip on the offer."""
+    recent = adapters.snapshots.recent(show_id, SUGGEST_WITHIN_SECONDS)
+    offer = [] if recent is None else suggestions.offer(recent, wanted, set(taken), epoch_ms(now))
+    return SeatUnavailable("Some seats were just taken.", seat_ids=taken, suggested_seat_ids=offer)
 
 
 async def _claim(
@@ -208,7 +231,7 @@ async def _claim_once(
     if got != len(wanted):
         await uow.rollback()
         taken = await claims.taken_among(uow, show_id, wanted, now)
-        raise SeatUnavailable("Some seats were just taken.", seat_ids=taken or wanted)
+        raise _refused(seating_of(runtime), show_id, wanted, taken or wanted, now)
     if request.typed:
         chosen = {seat_id: t.id for seat_id, t in request.typed.items()}
         await typed.set_types(uow, show_id, hold_id, chosen)

@@ -70,7 +70,7 @@ HOT_ROUTES = [
         responses=problems(
             {
                 403: "admission_required / admission_invalid (queue on)",
-                409: "seat_unavailable, with the taken seat_ids",
+                409: "seat_unavailable, with the taken seat_ids and suggested_seat_ids",
                 422: "sale_not_open, purchase_limit_exceeded, validation_error, "
                 "ticket_type_unavailable, out_of_stock (a ticket type's cap), code_invalid, "
                 "code_exhausted",

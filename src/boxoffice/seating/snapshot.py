@@ -61,6 +61,9 @@ class Layout:
     index: dict[str, SeatPlace]
     # Rendered JSON prefixes per seat for one price list: b'{"id":...,"status":"'.
     _fragments: tuple[tuple[tuple[str, int], ...], list[bytes]] | None = None
+    # Each section's rows in map order, and each seat's (row, column) in its section.
+    _rows: dict[str, list[list[SeatPlace]]] | None = None
+    _places: dict[str, tuple[int, int]] | None = None
 
     def fragments(self, prices: dict[str, int]) -> list[bytes]:
         key = tuple(sorted(prices.items()))
@@ -82,11 +85,52 @@ class Layout:
             self._fragments = (key, rendered)
         return self._fragments[1]
 
+    def rows(self, section: str) -> list[list[SeatPlace]]:
+        """The section's rows in map order, each row's seats in map order."""
+        if self._rows is None:
+            self._rows, self._places = _row_index(self.seats)
+        return self._rows.get(section, [])
+
+    def place(self, seat_id: str) -> tuple[int, int]:
+        """The seat's row within its section and its column within the row."""
+        if self._places is None:
+            self._rows, self._places = _row_index(self.seats)
+        return self._places[seat_id]
+
+
+def _row_index(
+    seats: list[SeatPlace],
+) -> tuple[dict[str, list[list[SeatPlace]]], dict[str, tuple[int, int]]]:
+    by_row: dict[str, dict[str, list[SeatPlace]]] = {}
+    for seat in seats:
+        by_row.setdefault(seat.section, {}).setdefault(seat.row, []).append(seat)
+    rows = {section: list(section_rows.values()) for section, section_rows in by_row.items()}
+    places = {
+        seat.seat_id: (row_at, column)
+        for section_rows in rows.values()
+        for row_at, row in enumerate(section_rows)
+        for column, seat in enumerate(row)
+    }
+    return rows, places
+
 
 @dataclass
 class _Cached:
     view: BoardView
-    checked_at: float
+    checked_at: float  # when the board's version was last compared (0: compare next time)
+    current_at: float  # when the view was last known to be the board's current version
+    # Where this view has no run of free seats to offer: (expired count, section, grade, size).
+    no_run: set[tuple[int, str, str, int]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class RecentBoard:
+    """A show's layout and a view of its board that was current a moment ago, with what
+    :mod:`~boxoffice.seating.suggestions` learnt of it (where no run of seats is free)."""
+
+    layout: Layout
+    view: BoardView
+    no_run: set[tuple[int, str, str, int]]
 
 
 @dataclass
@@ -140,6 +184,14 @@ class SnapshotCache:
         if cached is not None:
             cached.checked_at = 0.0
 
+    def recent(self, show_id: str, within: float) -> RecentBoard | None:
+        """The show's layout and the view of its board this process already has, when that
+        view was the board's current one at most ``within`` seconds ago; no round trip."""
+        layout, cached = self.layouts.get(show_id), self.views.get(show_id)
+        if layout is None or cached is None or time.monotonic() - cached.current_at > within:
+            return None
+        return RecentBoard(layout, cached.view, cached.no_run)
+
     async def view(self, uow: UnitOfWork, show_id: str) -> BoardView:
         """The board as of at most ``REFRESH_SECONDS`` ago. A cold board is loaded from the
         database in the background (waited for briefly); meanwhile, and whenever the board
@@ -151,7 +203,7 @@ class SnapshotCache:
         try:
             version = await self.board.version(show_id)
             if cached is not None and version == cached.view.version:
-                cached.checked_at = now
+                cached.checked_at = cached.current_at = now
                 return cached.view
             if version is None:
                 await self.load_in_background(show_id, wait=LOAD_WAIT_SECONDS)
@@ -163,7 +215,7 @@ class SnapshotCache:
             self.views.pop(show_id, None)
             return BoardView.build(-1, dict(await marks_from_database(uow, show_id)))
         view = BoardView.build(*read)
-        self.views[show_id] = _Cached(view, now)
+        self.views[show_id] = _Cached(view, now, now)
         return view
 
     async def load_in_background(self, show_id: str, *, wait: float = 0.0) -> None:

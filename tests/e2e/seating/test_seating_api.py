@@ -19,6 +19,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
+from boxoffice.seating import holds
 from boxoffice.waitroom import admission
 from tests.conftest import BACKENDS
 from tests.support.api import API, assert_problem, customer, user_with_role
@@ -129,6 +130,34 @@ async def test_a_taken_seat_is_named_and_nothing_is_held(
     assert assert_problem(refused, 409, "seat_unavailable")["seat_ids"] == [b]
     again = await client.post(url, json={"seat_ids": [a, c]}, headers=two.headers)
     assert again.status_code == 201, again.text
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_a_refused_hold_offers_free_seats_side_by_side(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    show = await open_show(client, runtime, rows=2, seats_per_row=6, grades=(("R", 132000),))
+    one, two, three = await customer(client), await customer(client), await customer(client)
+    url = f"{API}/shows/{show.show_id}/holds"
+    row_a = show.seat_ids[:6]
+    # The seat map was just served: this process's copy of the board is current.
+    assert (await client.get(f"{API}/shows/{show.show_id}/seats")).status_code == 200
+    middle = row_a[2:4]
+    assert (
+        await client.post(url, json={"seat_ids": middle}, headers=one.headers)
+    ).status_code == 201
+    refused = await client.post(url, json={"seat_ids": middle}, headers=two.headers)
+    problem = assert_problem(refused, 409, "seat_unavailable")
+    assert problem["seat_ids"] == sorted(middle)
+    # Two free seats side by side, nearest the middle of those asked for (the earlier of
+    # the two runs as near): the first two of the row.
+    assert problem["suggested_seat_ids"] == row_a[:2]
+    offered = await client.post(url, json={"seat_ids": row_a[:2]}, headers=two.headers)
+    assert offered.status_code == 201, offered.text
+    # Without a recent copy of the board a refusal offers nothing (it spends no round trip).
+    monkeypatch.setattr(holds, "SUGGEST_WITHIN_SECONDS", -1.0)
+    refused = await client.post(url, json={"seat_ids": middle}, headers=three.headers)
+    assert assert_problem(refused, 409, "seat_unavailable")["suggested_seat_ids"] == []
 
 
 @pytest.mark.parametrize("use_redis", [False, True])

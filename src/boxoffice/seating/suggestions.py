@@ -1,0 +1,103 @@
+"""Seats to offer when a hold is refused: as many free seats side by side as were asked
+for, of the same grade, in the same section, in the row nearest to the first seat asked.
+
+In a flash sale a fan's seat map is seconds behind the board, so the seats they pick are
+often gone; a fan told only "taken" picks again from the same stale map, and after a few
+refusals gives up while seats are left. The refusal therefore names seats that were free
+a moment ago, from this process's own copy of the board (``docs/seating.md``, "When the
+seats are taken"). They are an offer, not a hold: the fan holds them like any others, and
+the board and the database judge that hold as usual.
+
+Pure: the layout, the board's view and the seats just refused in, the seat ids out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from boxoffice.seating.domain import BoardView
+from boxoffice.seating.snapshot import Layout, RecentBoard
+
+
+def offer(
+    recent: RecentBoard, wanted: Sequence[str], taken: Collection[str], now_ms: int
+) -> list[str]:
+    """:func:`nearest_free` on a recent view of the board, remembering for that view where
+    there is no run to offer, so that refusals in a sold-out section do not each scan it.
+    (Only the absence is remembered: seats the refusals name are taken in any case, and a
+    hold lapsing changes the view's expired count, which is part of what is remembered.)"""
+    anchor = recent.layout.index.get(wanted[0]) if wanted else None
+    if anchor is None:
+        return []
+    key = (recent.view.expired_count(now_ms), anchor.section, anchor.grade, len(wanted))
+    if key in recent.no_run:
+        return []
+    found = nearest_free(recent.layout, recent.view, wanted, taken, now_ms)
+    if not found:
+        recent.no_run.add(key)
+    return found
+
+
+def nearest_free(
+    layout: Layout,
+    view: BoardView,
+    wanted: Sequence[str],
+    taken: Collection[str],
+    now_ms: int,
+) -> list[str]:
+    """``len(wanted)`` free seats next to each other in one row, of the grade of the first
+    seat asked for, in its section: the row nearest to that seat's (the front one of two
+    as near), and within the row the run whose middle is nearest the middle of what was
+    asked for (the earlier of two as near). Empty when the section has no such run."""
+    anchor = layout.index.get(wanted[0]) if wanted else None
+    if anchor is None:
+        return []
+    rows = layout.rows(anchor.section)
+    row_at, _ = layout.place(anchor.seat_id)
+    # The middle of what was asked for in the first seat's row: where the run should sit.
+    columns = [
+        layout.place(seat_id)[1]
+        for seat_id in wanted
+        if (seat := layout.index.get(seat_id)) is not None
+        and (seat.section, seat.row) == (anchor.section, anchor.row)
+    ]
+    column = sum(columns) / len(columns)
+
+    marks, grade, size = view.marks, anchor.grade, len(wanted)
+    for index in _outward(row_at, len(rows)):
+        row = rows[index]
+        # Free: of the grade, not just refused, and unmarked or its mark lapsed (the rule
+        # the seat map shows, ``domain.mark_status``), written out: a full section is
+        # scanned seat by seat on every refusal in it.
+        free = [
+            seat.grade == grade
+            and seat.seat_id not in taken
+            and ((mark := marks.get(seat.seat_id)) is None or not mark.taken_at(now_ms))
+            for seat in row
+        ]
+        start = _nearest_run(free, size, column)
+        if start is not None:
+            return [seat.seat_id for seat in row[start : start + size]]
+    return []
+
+
+def _outward(start: int, count: int) -> list[int]:
+    """Row indexes by distance from ``start``, the front (lower) one first at each step."""
+    order = [start]
+    for step in range(1, count):
+        order.extend(i for i in (start - step, start + step) if 0 <= i < count)
+    return order
+
+
+def _nearest_run(free: Sequence[bool], size: int, column: float) -> int | None:
+    """Where the ``size`` consecutive free places whose middle is nearest ``column`` start."""
+    best: tuple[float, int] | None = None
+    streak = 0
+    for end, ok in enumerate(free):
+        streak = streak + 1 if ok else 0
+        if streak >= size:
+            start = end - size + 1
+            distance = abs((start + end) / 2 - column)
+            if best is None or distance < best[0]:
+                best = (distance, start)
+    return None if best is None else best[1]
