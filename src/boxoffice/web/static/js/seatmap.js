@@ -203,8 +203,15 @@ holdButton.addEventListener("click", async () => {
     if (!(error instanceof Problem)) { show(message, say("error")); }
     else if (error.code === "seat_unavailable") {
       for (const id of error.body.seat_ids || []) { const s = seats.get(id); if (s) s.status = "held"; chosen.delete(id); restyle(id); }
+      // The API offers as many free seats side by side (docs/seating.md): choose them for
+      // the fan, who holds them with one more press or picks others.
+      const offered = (error.body.suggested_seat_ids || []).filter((id) => seats.has(id));
+      if (offered.length) {
+        for (const id of [...chosen]) { chosen.delete(id); restyle(id); }
+        for (const id of offered) { seats.get(id).status = "available"; chosen.add(id); restyle(id); }
+      }
       refreshBasket();
-      show(message, say("seat_taken"));
+      show(message, say(offered.length ? "seat_offered" : "seat_taken"));
     } else if (error.code === "admission_required" || error.code === "admission_invalid") {
       location.assign(root.dataset.queueUrl);
     } else if (error.code === "purchase_limit_exceeded") show(message, error.message || say("limit", { n: limit }));
