@@ -274,6 +274,7 @@ def summarise(
     )
     allowed = admitted_by_sell_out / args.admit_rate if admitted_by_sell_out else None
     stream_events = sum(r.get("stream_events", 0) for r in results)
+    offers = [held for r in results for held in r.get("seat_offers", [])]
     reopened = Counter(
         "connection" if p[2] == 0 else str(p[2])
         for r in results
@@ -294,6 +295,9 @@ def summarise(
         ),
         "tickets_per_second_until_sold_out": round(seats / sold_out_at, 1) if sold_out_at else None,
         "steps": steps,
+        # Refused holds whose offer of free seats side by side the buyer then asked to hold
+        # (docs/seating.md), and how many of those holds were won.
+        "seat_offers": {"tried": len(offers), "held": sum(offers)},
         # What the waiting streams carried: the gateway, the API and the load generator
         # each pay for every event.
         "stream_events": {

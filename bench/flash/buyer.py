@@ -64,6 +64,7 @@ class BuyerResult:
     waitlisted: bool = False  # joined the sold-out show's waitlist (--waitlist)
     offers: list[str] = field(default_factory=list)  # holds the waitlist offered them
     stream_events: int = 0  # SSE events received while waiting (heartbeats excluded)
+    seat_offers: list[bool] = field(default_factory=list)  # a refusal's offer held? (each)
 
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
@@ -252,9 +253,14 @@ async def _shop(
     headers = dict(auth, **{"X-Admission-Token": admission or ""})
 
     hold: dict[str, Any] | None = None
+    offered: list[str] = []
     for _attempt in range(8):
-        await seat_map.refresh(client, plan, result)
-        seats = choose_seats(seat_map, plan, rng)
+        on_offer = bool(offered)
+        if offered:  # the shop chose the refusal's offer for the fan, who presses again
+            seats, offered = offered, []
+        else:
+            await seat_map.refresh(client, plan, result)
+            seats = choose_seats(seat_map, plan, rng)
         if not seats:
             result.outcome = "sold_out"
             return
@@ -270,12 +276,15 @@ async def _shop(
             headers=headers,
         )
         result.timed("hold", time.monotonic() - started)
+        if on_offer:
+            result.seat_offers.append(status == 201)
         if status == 201:
             hold = body
             break
         if status == 409:
             taken = set(body.get("seat_ids", seats))
             seat_map.available = [s for s in seat_map.available if s["id"] not in taken]
+            offered = list(body.get("suggested_seat_ids") or [])
             continue
         raise RuntimeError(f"hold answered {status} {body}")
     if hold is None:
