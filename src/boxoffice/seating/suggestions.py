@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import BoardView
 from boxoffice.seating.snapshot import Layout, RecentBoard
 
@@ -50,7 +51,7 @@ def nearest_free(
     as near), and within the row the run whose middle is nearest the middle of what was
     asked for (the earlier of two as near). Empty when the section has no such run."""
     anchor = layout.index.get(wanted[0]) if wanted else None
-    if anchor is None:
+    if anchor is None or anchor.row == STANDING_ROW:  # standing places go by quantity
         return []
     rows = layout.rows(anchor.section)
     row_at, _ = layout.place(anchor.seat_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import HELD_MARK, SOLD_MARK, BoardView, Mark
 from boxoffice.seating.snapshot import Layout, RecentBoard, SeatPlace
 from boxoffice.seating.suggestions import nearest_free, offer
@@ -100,3 +101,9 @@ def test_a_view_remembers_where_it_has_nothing_to_offer_until_a_hold_lapses() ->
     assert offer(recent, ["A-1-1"], ["A-1-1"], NOW + 1_000) == ["A-1-2"]
     assert offer(recent, ["A-1-1", "A-1-2"], ["A-1-1"], NOW + 1_000) == []
     assert recent.no_run == {(0, "A", "R", 1), (1, "A", "R", 2)}
+
+
+def test_standing_places_are_not_offered() -> None:
+    places = [SeatPlace(f"G-{n}", "Floor", STANDING_ROW, str(n), "GA") for n in range(1, 5)]
+    layout = Layout("show", "event", places, {p.seat_id: p for p in places})
+    assert nearest_free(layout, _view(sold=["G-1"]), ["G-1"], ["G-1"], NOW) == []
