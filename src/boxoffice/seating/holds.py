@@ -14,6 +14,7 @@ alone still refuses every double hold.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -171,11 +172,17 @@ def _refused(
     adapters: Seating, show_id: str, wanted: list[str], taken: list[str], now: datetime
 ) -> SeatUnavailable:
     """The 409 naming the seats ``taken`` and offering as many free seats side by side
-    (``suggested_seat_ids``, :mod:`~boxoffice.seating.suggestions`) from this process's
-    copy of the board, when it was current within ``SUGGEST_WITHIN_SECONDS``; none
-    otherwise, since a refusal spends no round trip on the offer."""
+    (``suggested_seat_ids``: one of the nearest runs at random, so that buyers refused
+    together are not all sent to one run; :mod:`~boxoffice.seating.suggestions`) from this
+    process's copy of the board, when it was current within ``SUGGEST_WITHIN_SECONDS``;
+    none otherwise, since a refusal spends no round trip on the offer."""
     recent = adapters.snapshots.recent(show_id, SUGGEST_WITHIN_SECONDS)
-    offer = [] if recent is None else suggestions.offer(recent, wanted, set(taken), epoch_ms(now))
+    pick = random.randrange(suggestions.SPREAD)  # noqa: S311 - spreading, not a secret
+    offer = (
+        []
+        if recent is None
+        else suggestions.offer(recent, wanted, set(taken), epoch_ms(now), pick=pick)
+    )
     return SeatUnavailable("Some seats were just taken.", seat_ids=taken, suggested_seat_ids=offer)
 
 

@@ -19,9 +19,16 @@ from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import BoardView
 from boxoffice.seating.snapshot import Layout, RecentBoard
 
+SPREAD = 4  # the nearest runs an offer is chosen among
+
 
 def offer(
-    recent: RecentBoard, wanted: Sequence[str], taken: Collection[str], now_ms: int
+    recent: RecentBoard,
+    wanted: Sequence[str],
+    taken: Collection[str],
+    now_ms: int,
+    *,
+    pick: int = 0,
 ) -> list[str]:
     """:func:`nearest_free` on a recent view of the board, remembering for that view where
     there is no run to offer, so that refusals in a sold-out section do not each scan it.
@@ -33,7 +40,7 @@ def offer(
     key = (recent.view.expired_count(now_ms), anchor.section, anchor.grade, len(wanted))
     if key in recent.no_run:
         return []
-    found = nearest_free(recent.layout, recent.view, wanted, taken, now_ms)
+    found = nearest_free(recent.layout, recent.view, wanted, taken, now_ms, pick=pick)
     if not found:
         recent.no_run.add(key)
     return found
@@ -45,11 +52,16 @@ def nearest_free(
     wanted: Sequence[str],
     taken: Collection[str],
     now_ms: int,
+    *,
+    pick: int = 0,
 ) -> list[str]:
     """``len(wanted)`` free seats next to each other in one row, of the grade of the first
-    seat asked for, in its section: the row nearest to that seat's (the front one of two
-    as near), and within the row the run whose middle is nearest the middle of what was
-    asked for (the earlier of two as near). Empty when the section has no such run."""
+    seat asked for, in its section. The candidates are the ``SPREAD`` nearest such runs
+    that do not overlap: rows by nearness to that seat's (the front one of two as near),
+    within a row by how near the run's middle is to the middle of what was asked for (the
+    earlier of two as near). ``pick`` chooses among them (0: the nearest), so that the
+    refusals of one moment, often of the same few seats, are not all offered the same
+    run. Empty when the section has no such run."""
     anchor = layout.index.get(wanted[0]) if wanted else None
     if anchor is None or anchor.row == STANDING_ROW:  # standing places go by quantity
         return []
@@ -65,6 +77,7 @@ def nearest_free(
     column = sum(columns) / len(columns)
 
     marks, grade, size = view.marks, anchor.grade, len(wanted)
+    found: list[list[str]] = []
     for index in _outward(row_at, len(rows)):
         row = rows[index]
         # Free: of the grade, not just refused, and unmarked or its mark lapsed (the rule
@@ -76,10 +89,11 @@ def nearest_free(
             and ((mark := marks.get(seat.seat_id)) is None or not mark.taken_at(now_ms))
             for seat in row
         ]
-        start = _nearest_run(free, size, column)
-        if start is not None:
-            return [seat.seat_id for seat in row[start : start + size]]
-    return []
+        for start in _runs(free, size, column):
+            found.append([seat.seat_id for seat in row[start : start + size]])
+            if len(found) == SPREAD:
+                return found[pick % SPREAD]
+    return found[pick % len(found)] if found else []
 
 
 def _outward(start: int, count: int) -> list[int]:
@@ -90,15 +104,18 @@ def _outward(start: int, count: int) -> list[int]:
     return order
 
 
-def _nearest_run(free: Sequence[bool], size: int, column: float) -> int | None:
-    """Where the ``size`` consecutive free places whose middle is nearest ``column`` start."""
-    best: tuple[float, int] | None = None
+def _runs(free: Sequence[bool], size: int, column: float) -> list[int]:
+    """Where runs of ``size`` consecutive free places start, nearest ``column`` first (by
+    their middle; the earlier of two as near), leaving out runs overlapping a nearer one."""
+    starts = []
     streak = 0
     for end, ok in enumerate(free):
         streak = streak + 1 if ok else 0
         if streak >= size:
-            start = end - size + 1
-            distance = abs((start + end) / 2 - column)
-            if best is None or distance < best[0]:
-                best = (distance, start)
-    return None if best is None else best[1]
+            starts.append(end - size + 1)
+    starts.sort(key=lambda start: (abs(start + (size - 1) / 2 - column), start))
+    chosen: list[int] = []
+    for start in starts:
+        if all(abs(start - other) >= size for other in chosen):
+            chosen.append(start)
+    return chosen

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import HELD_MARK, SOLD_MARK, BoardView, Mark
 from boxoffice.seating.snapshot import Layout, RecentBoard, SeatPlace
-from boxoffice.seating.suggestions import nearest_free, offer
+from boxoffice.seating.suggestions import SPREAD, nearest_free, offer
 
 NOW = 1_000_000
 
@@ -107,3 +107,23 @@ def test_standing_places_are_not_offered() -> None:
     places = [SeatPlace(f"G-{n}", "Floor", STANDING_ROW, str(n), "GA") for n in range(1, 5)]
     layout = Layout("show", "event", places, {p.seat_id: p for p in places})
     assert nearest_free(layout, _view(sold=["G-1"]), ["G-1"], ["G-1"], NOW) == []
+
+
+def test_pick_spreads_offers_over_the_nearest_runs_that_do_not_overlap() -> None:
+    layout = _layout({"1": 6, "2": 6})
+    view = _view(sold=["A-1-3", "A-1-4"])
+    asked = ["A-1-3", "A-1-4"]
+    offers = [nearest_free(layout, view, asked, asked, NOW, pick=p) for p in range(5)]
+    # Row 1: 1-2 and 5-6 (as near, the earlier first); row 2: 3-4, then 1-2 (2-3 and 4-5
+    # overlap 3-4); the fifth pick comes round to the first.
+    assert offers == [
+        ["A-1-1", "A-1-2"],
+        ["A-1-5", "A-1-6"],
+        ["A-2-3", "A-2-4"],
+        ["A-2-1", "A-2-2"],
+        ["A-1-1", "A-1-2"],
+    ]
+    assert len({tuple(o) for o in offers}) == SPREAD
+    # Fewer runs than the spread: the picks go round the runs there are.
+    view = _view(sold=["A-1-3", "A-1-4", *[f"A-2-{n}" for n in range(1, 7)]])
+    assert nearest_free(layout, view, asked, asked, NOW, pick=2) == ["A-1-1", "A-1-2"]
