@@ -1,5 +1,5 @@
 """Seats to offer when a hold is refused: as many free seats side by side as were asked
-for, of the same grade, in the same section, in the row nearest to the first seat asked.
+for, of the same grade, in the same section, one of the runs nearest the seats asked for.
 
 In a flash sale a fan's seat map is seconds behind the board, so the seats they pick are
 often gone; a fan told only "taken" picks again from the same stale map, and after a few
@@ -8,7 +8,8 @@ a moment ago, from this process's own copy of the board (``docs/seating.md``, "W
 seats are taken"). They are an offer, not a hold: the fan holds them like any others, and
 the board and the database judge that hold as usual.
 
-Pure: the layout, the board's view and the seats just refused in, the seat ids out.
+Pure but for what :func:`offer` remembers of a view: the layout, the board's view and the
+seats just refused in, the seat ids out.
 """
 
 from __future__ import annotations
