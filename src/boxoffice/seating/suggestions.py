@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from boxoffice.catalog.contracts import STANDING_ROW
-from boxoffice.seating.domain import BoardView
-from boxoffice.seating.snapshot import Layout, RecentBoard
+from boxoffice.seating.snapshot import RecentBoard, SeatPlace
 
 SPREAD = 4  # the nearest runs an offer is chosen among
 
@@ -31,41 +30,36 @@ def offer(
     *,
     pick: int = 0,
 ) -> list[str]:
-    """:func:`nearest_free` on a recent view of the board, remembering for that view where
-    there is no run to offer, so that refusals in a sold-out section do not each scan it.
-    (Only the absence is remembered: seats the refusals name are taken in any case, and a
-    hold lapsing changes the view's expired count, which is part of what is remembered.)"""
-    anchor = recent.layout.index.get(wanted[0]) if wanted else None
-    if anchor is None:
-        return []
-    key = (recent.view.expired_count(now_ms), anchor.section, anchor.grade, len(wanted))
-    if key in recent.no_run:
-        return []
-    found = nearest_free(recent.layout, recent.view, wanted, taken, now_ms, pick=pick)
-    if not found:
-        recent.no_run.add(key)
-    return found
-
-
-def nearest_free(
-    layout: Layout,
-    view: BoardView,
-    wanted: Sequence[str],
-    taken: Collection[str],
-    now_ms: int,
-    *,
-    pick: int = 0,
-) -> list[str]:
     """``len(wanted)`` free seats next to each other in one row, of the grade of the first
     seat asked for, in its section. The candidates are the ``SPREAD`` nearest such runs
     that do not overlap: rows by nearness to that seat's (the front one of two as near),
     within a row by how near the run's middle is to the middle of what was asked for (the
     earlier of two as near). ``pick`` chooses among them (0: the nearest), so that the
     refusals of one moment, often of the same few seats, are not all offered the same
-    run. Empty when the section has no such run."""
-    anchor = layout.index.get(wanted[0]) if wanted else None
+    run. Empty when the section has no such run.
+
+    What is remembered for the view is where it has no run to offer, so that refusals in
+    a sold-out section do not each scan it (only the absence: seats the refusals name are
+    taken in any case, and a hold lapsing changes the view's expired count, which is part
+    of what is remembered)."""
+    anchor = recent.layout.index.get(wanted[0]) if wanted else None
     if anchor is None or anchor.row == STANDING_ROW:  # standing places go by quantity
         return []
+    key = (recent.view.expired_count(now_ms), anchor.section, anchor.grade, len(wanted))
+    if key in recent.no_run:
+        return []
+    found = _nearest_runs(recent, anchor, wanted, taken, now_ms)
+    if not found:
+        recent.no_run.add(key)
+        return []
+    return found[pick % len(found)]
+
+
+def _nearest_runs(
+    recent: RecentBoard, anchor: SeatPlace, wanted: Sequence[str], taken: Collection[str], now: int
+) -> list[list[str]]:
+    """Up to ``SPREAD`` runs, nearest first (see :func:`offer`)."""
+    layout = recent.layout
     rows = layout.rows(anchor.section)
     row_at, _ = layout.place(anchor.seat_id)
     # The middle of what was asked for in the first seat's row: where the run should sit.
@@ -77,7 +71,7 @@ def nearest_free(
     ]
     column = sum(columns) / len(columns)
 
-    marks, grade, size = view.marks, anchor.grade, len(wanted)
+    marks, grade, size = recent.view.marks, anchor.grade, len(wanted)
     found: list[list[str]] = []
     for index in _outward(row_at, len(rows)):
         row = rows[index]
@@ -87,14 +81,14 @@ def nearest_free(
         free = [
             seat.grade == grade
             and seat.seat_id not in taken
-            and ((mark := marks.get(seat.seat_id)) is None or not mark.taken_at(now_ms))
+            and ((mark := marks.get(seat.seat_id)) is None or not mark.taken_at(now))
             for seat in row
         ]
         for start in _runs(free, size, column):
             found.append([seat.seat_id for seat in row[start : start + size]])
             if len(found) == SPREAD:
-                return found[pick % SPREAD]
-    return found[pick % len(found)] if found else []
+                return found
+    return found
 
 
 def _outward(start: int, count: int) -> list[int]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import HELD_MARK, SOLD_MARK, BoardView, Mark
 from boxoffice.seating.snapshot import Layout, RecentBoard, SeatPlace
-from boxoffice.seating.suggestions import SPREAD, nearest_free, offer
+from boxoffice.seating.suggestions import SPREAD, offer
 
 NOW = 1_000_000
 
@@ -25,6 +25,13 @@ def _view(sold: Sequence[str] = (), held: dict[str, int] | None = None) -> Board
     marks = {seat: Mark(SOLD_MARK, "order", 0) for seat in sold}
     marks.update({seat: Mark(HELD_MARK, "hold", until) for seat, until in (held or {}).items()})
     return BoardView.build(7, marks)
+
+
+def nearest_free(
+    layout: Layout, view: BoardView, asked: list[str], taken: list[str], now: int, *, pick: int = 0
+) -> list[str]:
+    """The offer on a view seen for the first time."""
+    return offer(RecentBoard(layout, view, set()), asked, taken, now, pick=pick)
 
 
 def test_the_nearest_run_in_the_same_row_comes_first() -> None:
