@@ -14,7 +14,6 @@ alone still refuses every double hold.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -47,7 +46,6 @@ from boxoffice.seating.domain import HELD_MARK, PENDING_MARK, SOLD_MARK, Mark, e
 from boxoffice.seating.errors import (
     PurchaseLimitExceeded,
     SeatingBusy,
-    SeatUnavailable,
     TicketTypeSoldOut,
     UnknownSeats,
 )
@@ -61,8 +59,6 @@ _BUSY = "Seat selection is busy; try again in a moment."  # every 503 of seating
 # How stale the sale info that refuses a contended attempt may be (docs/seating.md); an
 # attempt the board lets through is checked again against the current one.
 SALE_INFO_SECONDS = 1.0
-# How recent this process's copy of the board must be to offer seats with a refusal.
-SUGGEST_WITHIN_SECONDS = 1.0
 # Reads the sale info again in the claim's unit of work and refuses what it no longer
 # allows (the entry's memo may be a second old); returns the info to hold with.
 Refresh = Callable[[UnitOfWork], Awaitable[ShowSaleInfo]]
@@ -164,26 +160,8 @@ async def _mark(
         await adapters.snapshots.load_in_background(show_id)
         return False
     if outcome.status == "taken":
-        raise _refused(adapters, show_id, wanted, sorted(outcome.taken), now)
+        raise suggestions.refusal(adapters.snapshots, show_id, wanted, sorted(outcome.taken), now)
     return outcome.status == "ok"
-
-
-def _refused(
-    adapters: Seating, show_id: str, wanted: list[str], taken: list[str], now: datetime
-) -> SeatUnavailable:
-    """The 409 naming the seats ``taken`` and offering as many free seats side by side
-    (``suggested_seat_ids``: one of the nearest runs at random, so that buyers refused
-    together are not all sent to one run; :mod:`~boxoffice.seating.suggestions`) from this
-    process's copy of the board, when it was current within ``SUGGEST_WITHIN_SECONDS``;
-    none otherwise, since a refusal spends no round trip on the offer."""
-    recent = adapters.snapshots.recent(show_id, SUGGEST_WITHIN_SECONDS)
-    pick = random.randrange(suggestions.SPREAD)  # noqa: S311 - spreading, not a secret
-    offer = (
-        []
-        if recent is None
-        else suggestions.offer(recent, wanted, set(taken), epoch_ms(now), pick=pick)
-    )
-    return SeatUnavailable("Some seats were just taken.", seat_ids=taken, suggested_seat_ids=offer)
 
 
 async def _claim(
@@ -238,7 +216,9 @@ async def _claim_once(
     if got != len(wanted):
         await uow.rollback()
         taken = await claims.taken_among(uow, show_id, wanted, now)
-        raise _refused(seating_of(runtime), show_id, wanted, taken or wanted, now)
+        raise suggestions.refusal(
+            seating_of(runtime).snapshots, show_id, wanted, taken or wanted, now
+        )
     if request.typed:
         chosen = {seat_id: t.id for seat_id, t in request.typed.items()}
         await typed.set_types(uow, show_id, hold_id, chosen)

@@ -8,18 +8,38 @@ a moment ago, from this process's own copy of the board (``docs/seating.md``, "W
 seats are taken"). They are an offer, not a hold: the fan holds them like any others, and
 the board and the database judge that hold as usual.
 
-Pure but for what :func:`offer` remembers of a view: the layout, the board's view and the
-seats just refused in, the seat ids out.
+Pure but for the refusal's random pick and what :func:`offer` remembers of a view: the
+layout, the board's view and the seats just refused in, the seat ids out.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from boxoffice.catalog.contracts import STANDING_ROW
-from boxoffice.seating.snapshot import RecentBoard, SeatPlace
+from boxoffice.seating.domain import epoch_ms
+from boxoffice.seating.errors import SeatUnavailable
+from boxoffice.seating.snapshot import RecentBoard, SeatPlace, SnapshotCache
 
 SPREAD = 4  # the nearest runs an offer is chosen among
+# How recent this process's copy of the board must be to offer seats with a refusal.
+SUGGEST_WITHIN_SECONDS = 1.0
+
+
+def refusal(
+    snapshots: SnapshotCache, show_id: str, wanted: list[str], taken: list[str], now: datetime
+) -> SeatUnavailable:
+    """The 409 naming the seats ``taken`` and offering as many free seats side by side
+    (``suggested_seat_ids``: one of the nearest runs at random, so that buyers refused
+    together are not all sent to one run) from this process's copy of the board, when it
+    was current within ``SUGGEST_WITHIN_SECONDS``; none otherwise, since a refusal spends
+    no round trip on the offer."""
+    recent = snapshots.recent(show_id, SUGGEST_WITHIN_SECONDS)
+    pick = random.randrange(SPREAD)  # noqa: S311 - spreading, not a secret
+    found = [] if recent is None else offer(recent, wanted, set(taken), epoch_ms(now), pick=pick)
+    return SeatUnavailable("Some seats were just taken.", seat_ids=taken, suggested_seat_ids=found)
 
 
 def offer(

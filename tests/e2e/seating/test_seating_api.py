@@ -19,7 +19,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
-from boxoffice.seating import holds
+from boxoffice.seating import suggestions
 from boxoffice.waitroom import admission
 from tests.conftest import BACKENDS
 from tests.support.api import API, assert_problem, customer, user_with_role
@@ -159,7 +159,7 @@ async def test_a_refused_hold_offers_free_seats_side_by_side(
     )
     assert offered.status_code == 201, offered.text
     # Without a recent copy of the board a refusal offers nothing (it spends no round trip).
-    monkeypatch.setattr(holds, "SUGGEST_WITHIN_SECONDS", -1.0)
+    monkeypatch.setattr(suggestions, "SUGGEST_WITHIN_SECONDS", -1.0)
     refused = await client.post(url, json={"seat_ids": middle}, headers=three.headers)
     assert assert_problem(refused, 409, "seat_unavailable")["suggested_seat_ids"] == []
 
