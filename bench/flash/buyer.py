@@ -256,7 +256,7 @@ async def _shop(
     offered: list[str] = []
     for _attempt in range(8):
         on_offer = bool(offered)
-        if offered:  # the shop chose the refusal's offer for the fan, who presses again
+        if on_offer:  # the shop chose the refusal's offer for the fan, who presses again
             seats, offered = offered, []
         else:
             await seat_map.refresh(client, plan, result)

@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import orjson
 import structlog
@@ -61,9 +62,6 @@ class Layout:
     index: dict[str, SeatPlace]
     # Rendered JSON prefixes per seat for one price list: b'{"id":...,"status":"'.
     _fragments: tuple[tuple[tuple[str, int], ...], list[bytes]] | None = None
-    # Each section's rows in map order, and each seat's (row, column) in its section.
-    _rows: dict[str, list[list[SeatPlace]]] | None = None
-    _places: dict[str, tuple[int, int]] | None = None
 
     def fragments(self, prices: dict[str, int]) -> list[bytes]:
         key = tuple(sorted(prices.items()))
@@ -85,33 +83,28 @@ class Layout:
             self._fragments = (key, rendered)
         return self._fragments[1]
 
+    @cached_property
+    def _row_index(self) -> tuple[dict[str, list[list[SeatPlace]]], dict[str, tuple[int, int]]]:
+        """Each section's rows in map order, and each seat's (row, column) in its section."""
+        by_row: dict[str, dict[str, list[SeatPlace]]] = {}
+        for seat in self.seats:
+            by_row.setdefault(seat.section, {}).setdefault(seat.row, []).append(seat)
+        rows = {section: list(section_rows.values()) for section, section_rows in by_row.items()}
+        places = {
+            seat.seat_id: (row_at, column)
+            for section_rows in rows.values()
+            for row_at, row in enumerate(section_rows)
+            for column, seat in enumerate(row)
+        }
+        return rows, places
+
     def rows(self, section: str) -> list[list[SeatPlace]]:
         """The section's rows in map order, each row's seats in map order."""
-        if self._rows is None:
-            self._rows, self._places = _row_index(self.seats)
-        return self._rows.get(section, [])
+        return self._row_index[0].get(section, [])
 
     def place(self, seat_id: str) -> tuple[int, int]:
         """The seat's row within its section and its column within the row."""
-        if self._places is None:
-            self._rows, self._places = _row_index(self.seats)
-        return self._places[seat_id]
-
-
-def _row_index(
-    seats: list[SeatPlace],
-) -> tuple[dict[str, list[list[SeatPlace]]], dict[str, tuple[int, int]]]:
-    by_row: dict[str, dict[str, list[SeatPlace]]] = {}
-    for seat in seats:
-        by_row.setdefault(seat.section, {}).setdefault(seat.row, []).append(seat)
-    rows = {section: list(section_rows.values()) for section, section_rows in by_row.items()}
-    places = {
-        seat.seat_id: (row_at, column)
-        for section_rows in rows.values()
-        for row_at, row in enumerate(section_rows)
-        for column, seat in enumerate(row)
-    }
-    return rows, places
+        return self._row_index[1][seat_id]
 
 
 @dataclass

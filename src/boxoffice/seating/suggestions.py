@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from boxoffice.catalog.contracts import STANDING_ROW
-from boxoffice.seating.domain import epoch_ms
+from boxoffice.seating.domain import AVAILABLE, epoch_ms
 from boxoffice.seating.errors import SeatUnavailable
 from boxoffice.seating.snapshot import RecentBoard, SeatPlace, SnapshotCache
 
@@ -91,17 +91,15 @@ def _nearest_runs(
     ]
     column = sum(columns) / len(columns)
 
-    marks, grade, size = recent.view.marks, anchor.grade, len(wanted)
+    view, grade, size = recent.view, anchor.grade, len(wanted)
     found: list[list[str]] = []
     for index in _outward(row_at, len(rows)):
         row = rows[index]
-        # Free: of the grade, not just refused, and unmarked or its mark lapsed (the rule
-        # the seat map shows, ``domain.mark_status``), written out: a full section is
-        # scanned seat by seat on every refusal in it.
+        # Free: of the grade, not just refused, and available as the seat map shows it.
         free = [
             seat.grade == grade
             and seat.seat_id not in taken
-            and ((mark := marks.get(seat.seat_id)) is None or not mark.taken_at(now))
+            and view.status_of(seat.seat_id, now) == AVAILABLE
             for seat in row
         ]
         for start in _runs(free, size, column):
