@@ -7,6 +7,7 @@ import pytest
 from tests.e2e.web.conftest import Shop, new_page
 from tests.e2e.web.helpers import hold_and_checkout, log_in
 from tests.support.api import API, customer
+from tests.support.browser import screenshot
 from tests.support.catalog import open_show
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,7 @@ async def test_taken_seats_are_replaced_by_an_offer_the_fan_can_hold(
     for seat_id in row_a[2:4]:
         classes = await fan.get_attribute(f'circle[data-id="{seat_id}"]', "class") or ""
         assert "taken" in classes.split(), classes
+    await screenshot(fan, "seat-map-offer")
     hold_id = await hold_and_checkout(fan)
     held = await shop.http.get(f"{API}/holds/{hold_id}", headers=fan_account.headers)
     assert sorted(held.json()["seat_ids"]) == sorted(mine)
