@@ -6,7 +6,6 @@ migrations are the only way the schema changes.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,9 +39,8 @@ from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import await_only
 
-from boxoffice.platform.sqlite_inline import inline_creator
+from boxoffice.platform.sqlite_inline import SQLITE_BUSY_SECONDS, configure_writers, inline_creator
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -222,7 +220,7 @@ def create_engine(
             async_creator=inline_creator(url, busy_seconds=SQLITE_BUSY_SECONDS),
             hide_parameters=True,  # errors and logs never carry e-mails, names, token hashes
         )
-        _configure_sqlite(engine)
+        configure_writers(engine, db_path or ":memory:")
         return engine
     kwargs: dict[str, Any] = {
         "echo": echo,
@@ -260,67 +258,6 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     # (a fresh one when the server restarted): no request sees the dead connection.
     if _driver_closed(dbapi_connection):
         raise sa_exc.DisconnectionError("the server closed this connection")
-
-
-# How long a statement waits for another *process's* write lock on the SQLite file; in this
-# process nothing waits on it (writers queue on an asyncio lock, readers read WAL
-# snapshots), and the wait would hold up the event loop (see platform/sqlite_inline).
-SQLITE_BUSY_SECONDS = 5.0
-READ_ONLY = "boxoffice_read_only"  # execution option: a transaction that only reads
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """SQLite has one writer. A transaction that writes takes the write lock at BEGIN
-    (``BEGIN IMMEDIATE``), so two of them never both read, then both try to upgrade
-    (SQLITE_BUSY that no timeout can cure); and in this process writers queue for it on
-    an asyncio lock first, in order, woken the moment it is free, instead of sleeping in
-    SQLite's busy handler (whose naps grow to 100 ms) while the event loop could run the
-    writer ahead of them. A transaction marked read-only begins deferred: with WAL it
-    reads a snapshot and neither waits for writers nor holds them up."""
-    sync_engine = engine.sync_engine
-    writer = asyncio.Lock()
-
-    @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-            return
-        await_only(writer.acquire())
-        conn.connection.info["writer"] = True
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            _release(conn.connection.info)
-            raise
-
-    def _release(info: dict[str, Any]) -> None:
-        if info.pop("writer", False):
-            writer.release()
-
-    @event.listens_for(sync_engine, "commit")
-    @event.listens_for(sync_engine, "rollback")
-    def _on_end(conn: Any) -> None:
-        try:
-            info = conn.connection.info
-        except sa_exc.SQLAlchemyError:  # invalidated or closed: the pool's events free it
-            return
-        _release(info)
-
-    # Whatever ends a connection's use without a commit or rollback frees the lock too.
-    @event.listens_for(sync_engine.pool, "checkin")
-    @event.listens_for(sync_engine.pool, "invalidate")
-    def _on_release(_dbapi_conn: Any, record: Any, *_rest: Any) -> None:
-        if record is not None:
-            _release(record.info)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,7 +14,6 @@ from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.connection_gate import ConnectionGate, Priority
 from boxoffice.platform.db import (
-    READ_ONLY,
     backend_name,
     create_engine,
     pool_capacity,
@@ -24,6 +23,7 @@ from boxoffice.platform.kv import KeyValueStore, MemoryStore, RedisStore
 from boxoffice.platform.observability import Metrics
 from boxoffice.platform.ratelimit import RateLimiter
 from boxoffice.platform.security import KeyRing, Principal, VerifiedTokens, generate_key_file
+from boxoffice.platform.sqlite_inline import READ_ONLY
 from boxoffice.platform.uow import UnitOfWork
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ database's cost (py-spy: the loop's self-pipe writes alone ~10 % of the samples)
 
 Here the connection object SQLAlchemy's aiosqlite dialect drives is a thin shell whose
 coroutines call :mod:`sqlite3` directly and return without suspending. That is safe
-because nothing in this process waits on SQLite's lock: writers queue on the engine's
-asyncio lock before ``BEGIN IMMEDIATE`` (:func:`boxoffice.platform.db._configure_sqlite`)
+because nothing in this process waits on SQLite's lock: writers queue on the file's
+asyncio lock before ``BEGIN IMMEDIATE`` (:func:`configure_writers`)
 and readers read WAL snapshots, which never wait. Another *process* writing the same file
 (a CLI command during ``boxoffice run``) can make a statement wait for SQLite's lock; the
 loop then waits with it, at most ``busy_seconds``. The dialect, its statement cache,
@@ -19,11 +19,17 @@ its errors (aiosqlite re-exports sqlite3's) and the pool are SQLAlchemy's, uncha
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_only
 
 
 class _Cursor:
@@ -151,3 +157,85 @@ def inline_creator(
         return InlineConnection(sqlite3.connect(database, **kwargs))
 
     return connect
+
+
+# How long a statement waits for another *process's* write lock on the SQLite file; in this
+# process nothing waits on it (writers queue on an asyncio lock, readers read WAL
+# snapshots), and the wait holds up the event loop (see the module's doc).
+SQLITE_BUSY_SECONDS = 5.0
+READ_ONLY = "boxoffice_read_only"  # execution option: a transaction that only reads
+
+
+# The queue of writers to each SQLite file, per event loop: shared by every engine on the
+# file in this process (two apps in one test, an app and a worker), for an engine's own
+# lock would let another engine's writer sleep in SQLite's busy handler on the loop's
+# thread, where the transaction it waits for can never finish (the busy timeout's 503).
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _writer_queue(database: str) -> asyncio.Lock:
+    per_loop = _WRITERS.setdefault(asyncio.get_running_loop(), {})
+    lock = per_loop.get(database)
+    if lock is None:
+        lock = per_loop[database] = asyncio.Lock()
+    return lock
+
+
+def configure_writers(engine: AsyncEngine, database: str) -> None:
+    """SQLite has one writer. A transaction that writes takes the write lock at BEGIN
+    (``BEGIN IMMEDIATE``), so two of them never both read, then both try to upgrade
+    (SQLITE_BUSY that no timeout can cure); and in this process writers queue for it on
+    an asyncio lock first (one per file, :func:`_writer_queue`), in order, woken the
+    moment it is free, instead of sleeping in SQLite's busy handler (whose naps grow to
+    100 ms) while the event loop could run the writer ahead of them. A transaction marked
+    read-only begins deferred: with WAL it reads a snapshot and neither waits for writers
+    nor holds them up."""
+    sync_engine = engine.sync_engine
+    # An in-memory database is the connection's own: its engine queues alone.
+    key = os.path.realpath(database) if database != ":memory:" else f"memory:{id(engine)}"
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writer = _writer_queue(key)
+        await_only(writer.acquire())
+        conn.connection.info["writer"] = writer
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn.connection.info)
+            raise
+
+    def _release(info: dict[str, Any]) -> None:
+        writer = info.pop("writer", None)
+        if writer is not None:
+            writer.release()
+
+    @event.listens_for(sync_engine, "commit")
+    @event.listens_for(sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        try:
+            info = conn.connection.info
+        except sa_exc.SQLAlchemyError:  # invalidated or closed: the pool's events free it
+            return
+        _release(info)
+
+    # Whatever ends a connection's use without a commit or rollback frees the lock too.
+    @event.listens_for(sync_engine.pool, "checkin")
+    @event.listens_for(sync_engine.pool, "invalidate")
+    def _on_release(_dbapi_conn: Any, record: Any, *_rest: Any) -> None:
+        if record is not None:
+            _release(record.info)

@@ -87,3 +87,28 @@ async def test_concurrent_writers_in_one_process_each_commit_once(engine: AsyncE
     await asyncio.gather(*(bump() for _ in range(50)))
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT n FROM c"))).scalar() == 50
+
+
+async def test_writers_of_two_engines_on_one_file_queue_together(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Two engines on one file in one process (two apps in a test, an app and a worker):
+    a writer of one waits its turn behind the other's open transaction instead of sleeping
+    in SQLite's busy handler on the loop's thread, where that transaction cannot finish."""
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}", pool_size=5)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE c (k TEXT PRIMARY KEY, n INTEGER)"))
+        await conn.execute(text("INSERT INTO c VALUES ('x', 0)"))
+
+    async def bump(through: AsyncEngine) -> None:
+        async with through.begin() as conn:
+            n = (await conn.execute(text("SELECT n FROM c WHERE k = 'x'"))).scalar_one()
+            await asyncio.sleep(0.01)  # the other engine's writers run meanwhile
+            await conn.execute(text("UPDATE c SET n = :n WHERE k = 'x'"), {"n": n + 1})
+
+    try:
+        await asyncio.gather(*(bump(e) for _ in range(10) for e in (engine, other)))
+    finally:
+        await other.dispose()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT n FROM c"))).scalar() == 20
