@@ -167,9 +167,10 @@ READ_ONLY = "boxoffice_read_only"  # execution option: a transaction that only r
 
 
 # The queue of writers to each SQLite file, per event loop: shared by every engine on the
-# file in this process (two apps in one test, an app and a worker), for an engine's own
-# lock would let another engine's writer sleep in SQLite's busy handler on the loop's
-# thread, where the transaction it waits for can never finish (the busy timeout's 503).
+# file in this process (two apps in one test, the statistics job's beside the app's), for
+# an engine's own lock would let another engine's writer sleep in SQLite's busy handler on
+# the loop's thread, where the transaction it waits for cannot finish (the busy timeout's
+# 503).
 _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
