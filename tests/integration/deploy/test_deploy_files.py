@@ -311,6 +311,33 @@ def test_gateway_sends_the_checkout_and_the_streams_to_their_own_replicas(tmp_pa
     )
 
 
+def test_gateway_sends_a_fans_stream_to_the_process_that_answered_the_join(
+    tmp_path: Path,
+) -> None:
+    """Three API processes, each with a request port and a stream port: every fan's join
+    and stream land on the same process (the stream finds the token verified and the entry
+    in memory), and the fans are spread over the processes."""
+    requests = [_Named(f"api-{i}") for i in range(3)]
+    streams = [_Named(f"api-{i}") for i in range(3)]
+    listen = _free_port()
+    conf = render_gateway(
+        listen,
+        [f"127.0.0.1:{u.server_address[1]}" for u in requests],
+        streams=[f"127.0.0.1:{u.server_address[1]}" for u in streams],
+    )
+    with _gateway(tmp_path, listen, conf) as base:
+        landed = []
+        for fan in range(30):
+            token = {"Authorization": f"Bearer token-of-fan-{fan}"}
+            join = httpx.post(f"{base}/api/v1/shows/s1/queue", headers=token, timeout=5)
+            stream = httpx.get(f"{base}/api/v1/queue/e{fan}/stream", headers=token, timeout=5)
+            landed.append((join.text, stream.text))
+    for upstream in requests + streams:
+        upstream.shutdown()
+    assert all(join == stream for join, stream in landed), landed
+    assert len({join for join, _ in landed}) >= 2, landed
+
+
 def test_the_gateways_of_compose_and_kubernetes_fill_every_placeholder() -> None:
     template = (DEPLOY / "nginx" / "boxoffice.conf.template").read_text()
     wanted = set(re.findall(r"\$\{(BOXOFFICE_[A-Z_]+)\}", template))
