@@ -16,6 +16,7 @@ from boxoffice.platform.fastlane import FastRequest, FastResponse
 from boxoffice.platform.hotroutes import Header, HotRoute
 from boxoffice.platform.openapi import problems
 from boxoffice.seating import service
+from boxoffice.seating.best_available import Wanted
 from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.schemas import HoldCreate, HoldRead
 
@@ -31,10 +32,12 @@ async def _answer(request: FastRequest, held: HeldSeats, status: int) -> FastRes
 
 async def hold_seats(request: FastRequest) -> FastResponse:
     """Hold the seats, all or none, for the hold's minutes (the show's queue on: with the
-    admission token the waiting room gave)."""
+    admission token the waiting room gave); or, with ``best_available``, as many seats
+    side by side as asked for, which the shop chooses."""
     user = await request.user()
     show_id = request.param("show_id", _ID)
     body = await request.model(HoldCreate)
+    best = body.best_available
     held = await service.hold_seats(
         request.runtime,
         show_id=show_id,
@@ -44,6 +47,7 @@ async def hold_seats(request: FastRequest) -> FastResponse:
         ticket_types=body.ticket_types,
         code=body.code,
         standing={area.section: area.quantity for area in body.standing or ()},
+        best=None if best is None else Wanted(best.quantity, best.grade, best.section),
     )
     return await _answer(request, held, 201)
 
@@ -70,7 +74,8 @@ HOT_ROUTES = [
         responses=problems(
             {
                 403: "admission_required / admission_invalid (queue on)",
-                409: "seat_unavailable, with the taken seat_ids and suggested_seat_ids",
+                409: "seat_unavailable, with the taken seat_ids and suggested_seat_ids (best "
+                "available: none free side by side, seat_ids empty)",
                 422: "sale_not_open, purchase_limit_exceeded, validation_error, "
                 "ticket_type_unavailable, out_of_stock (a ticket type's cap), code_invalid, "
                 "code_exhausted",

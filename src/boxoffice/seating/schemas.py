@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from boxoffice.platform.db import record_of
 from boxoffice.seating.contracts import HeldSeats
@@ -18,6 +18,15 @@ class StandingIn(BaseModel):
     quantity: int = Field(ge=1, le=50)
 
 
+class BestAvailableIn(BaseModel):
+    """Seats the shop chooses: this many side by side, of this grade, in this section
+    (either left out: any). docs/seating.md, "Best available"."""
+
+    quantity: int = Field(ge=1, le=50)
+    grade: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    section: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
 class HoldCreate(BaseModel):
     # Chosen seats; may be empty when standing places are asked for (at least one of them).
     seat_ids: list[SeatId] = Field(default_factory=list, max_length=50)
@@ -27,6 +36,16 @@ class HoldCreate(BaseModel):
     ticket_types: dict[SeatId, SeatId] | None = Field(default=None, max_length=50)
     # A presale code or voucher of the event (docs/selling.md).
     code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    # Instead of seat_ids, standing and ticket_types: the shop chooses the seats.
+    best_available: BestAvailableIn | None = None
+
+    @model_validator(mode="after")
+    def _chosen_one_way(self) -> Self:
+        if self.best_available is not None and (
+            self.seat_ids or self.standing or self.ticket_types
+        ):
+            raise ValueError("best_available is asked instead of seat_ids, standing and types")
+        return self
 
 
 class _Seat(BaseModel):

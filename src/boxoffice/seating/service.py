@@ -27,6 +27,7 @@ from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import (
+    best_available,
     box_office,
     claims,
     codes,
@@ -150,13 +151,16 @@ async def hold_seats(
     ticket_types: Mapping[str, str] | None = None,
     code: str | None = None,
     standing: Mapping[str, int] | None = None,
+    best: best_available.Wanted | None = None,
 ) -> HeldSeats:
     """Hold all of ``seat_ids`` for ``user`` or none. Commits. ``ticket_types`` names the
     type of some seats (seat id -> ticket type id); the others are at the grade's price.
     ``code``: a presale code or voucher of the event (its presale window, hidden type,
     discount), reserved by the hold (``CodeInvalid``, ``CodeExhausted``: 422).
     ``standing``: places of standing areas by quantity (section -> places; 422
-    ``out_of_stock`` when fewer are left).
+    ``out_of_stock`` when fewer are left). ``best``: instead of seats, how many the shop
+    chooses (``best_available.py``; 409 ``seat_unavailable`` without ``seat_ids`` when no
+    run of them is free).
 
     Raises ``AdmissionRequired``/``AdmissionInvalid`` (403) when the show's queue is on,
     ``SaleNotOpen`` (422), ``PurchaseLimitExceeded`` (422), ``SeatUnavailable`` (409,
@@ -180,6 +184,9 @@ async def hold_seats(
         if code is not None and info is not None:
             redeemed = await redeeming.resolve(runtime, info, code)
         info = await admitted(runtime, info, show_id, user, admission_token, redeemed)
+        if best is not None:
+            chooser = best_available.Chooser(info, layout, user.id, best, redeemed)
+            return await chooser.hold(runtime, refresh)
         request = holds.attempt(info, layout, user.id, seat_ids, standing=standing)
         if ticket_types:
             typed = await typed_choice(runtime, request, ticket_types, redeemed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -41,6 +41,8 @@ from boxoffice.seating.models import Seat, ShowInventory
 
 log = structlog.get_logger("boxoffice.seating")
 REFRESH_SECONDS = 0.2
+# How long seats chosen for a best-available request are kept from the next ones.
+CHOSEN_SECONDS = 2.0
 LOAD_WAIT_SECONDS = 2.0
 _STATUS_BYTES = {s: s.encode() for s in ("available", "held", "sold")}
 
@@ -98,6 +100,10 @@ class Layout:
         }
         return rows, places
 
+    def sections(self) -> list[str]:
+        """The sections in map order."""
+        return list(self._row_index[0])
+
     def rows(self, section: str) -> list[list[SeatPlace]]:
         """The section's rows in map order, each row's seats in map order."""
         return self._row_index[0].get(section, [])
@@ -127,6 +133,28 @@ class RecentBoard:
 
 
 @dataclass
+class RecentChoices:
+    """Seats this process chose a moment ago for best-available holds
+    (``best_available.py``), per show: kept from its next choices for ``CHOSEN_SECONDS``,
+    by when its view of the board shows them held (or free again, if that hold failed)."""
+
+    shows: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def recent(self, show_id: str, now: float) -> set[str]:
+        chosen = self.shows.get(show_id)
+        if not chosen:
+            return set()
+        for seat_id in [s for s, until in chosen.items() if until <= now]:
+            del chosen[seat_id]
+        return set(chosen)
+
+    def add(self, show_id: str, seat_ids: Collection[str], now: float) -> None:
+        chosen = self.shows.setdefault(show_id, {})
+        for seat_id in seat_ids:
+            chosen[seat_id] = now + CHOSEN_SECONDS
+
+
+@dataclass
 class SeatMap:
     etag: str
     body: bytes
@@ -144,6 +172,7 @@ class SnapshotCache:
     rendered: dict[str, SeatMap] = field(default_factory=dict)
     loading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     layout_reads: SingleFlight[str, Layout] = field(default_factory=SingleFlight)
+    chosen: RecentChoices = field(default_factory=RecentChoices)
 
     async def layout(self, show_id: str) -> Layout:
         """The show's seats in map order (read once per process, in its own short

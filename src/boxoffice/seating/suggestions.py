@@ -102,7 +102,7 @@ def _nearest_runs(
             and view.status_of(seat.seat_id, now) == AVAILABLE
             for seat in row
         ]
-        for start in _runs(free, size, column):
+        for start in free_runs(free, size, column):
             found.append([seat.seat_id for seat in row[start : start + size]])
             if len(found) == SPREAD:
                 return found
@@ -117,7 +117,7 @@ def _outward(start: int, count: int) -> list[int]:
     return order
 
 
-def _runs(free: Sequence[bool], size: int, column: float) -> list[int]:
+def free_runs(free: Sequence[bool], size: int, column: float) -> list[int]:
     """Where runs of ``size`` consecutive free places start, nearest ``column`` first (by
     their middle; the earlier of two as near), leaving out runs overlapping a nearer one."""
     starts = []

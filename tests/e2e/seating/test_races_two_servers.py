@@ -1,9 +1,11 @@
 """1,000 hold attempts through two real server processes sharing the database (and Redis):
-every seat is held at most once, counted in the database; also with Redis failing."""
+every seat is held at most once, counted in the database; also with Redis failing, and
+with the shop choosing the seats (best available)."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections import Counter
 from pathlib import Path
@@ -27,8 +29,13 @@ ATTEMPTS = 1000
 
 
 async def hammer(
-    urls: list[str], show: ShowSetup, tokens: list[str], requests: list[list[str]]
+    urls: list[str],
+    show: ShowSetup,
+    tokens: list[str],
+    requests: list[list[str]],
+    bodies: list[dict[str, Any]] | None = None,
 ) -> list[tuple[int, dict[str, Any], list[str]]]:
+    """Each request holds its seats (or sends its body instead, with no seats of its own)."""
     # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout, so a busy
     # client never sends on a connection the server is closing.
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=1.0)
@@ -37,11 +44,12 @@ async def hammer(
     async def one(i: int, seats: list[str]) -> tuple[int, dict[str, Any], list[str]]:
         response = await clients[i % len(clients)].post(
             f"{API}/shows/{show.show_id}/holds",
-            json={"seat_ids": seats},
+            json=bodies[i] if bodies else {"seat_ids": seats},
             headers={"Authorization": f"Bearer {tokens[i]}"},
         )
         return response.status_code, response.json(), seats
 
+    requests = requests or [[] for _ in bodies or ()]
     try:
         return await asyncio.gather(*(one(i, seats) for i, seats in enumerate(requests)))
     finally:
@@ -163,3 +171,35 @@ async def test_one_user_on_eight_devices_across_two_servers_gets_at_most_four_se
     assert {b["code"] for s, b, _ in outcomes if s == 422} == {"purchase_limit_exceeded"}
     async with runtime.uow() as uow:
         assert await assert_no_double_hold(uow, show.show_id, runtime.clock.now()) == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("backend", "use_redis"), [("postgresql", True), ("sqlite", False)])
+async def test_best_available_holds_on_two_servers_share_no_seat_and_sit_together(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    show = await open_show(client, runtime, rows=5, seats_per_row=20)
+    place = {
+        seat["id"]: seat
+        for seat in (await client.get(f"{API}/shows/{show.show_id}/seats")).json()["seats"]
+    }
+    env = server_env(settings)
+    count = 300  # asking for ~750 seats of 100
+    rng = random.Random(21)
+    bodies = [{"best_available": {"quantity": rng.randint(1, 4)}} for _ in range(count)]
+    with servers([env, env], tmp_path) as urls:
+        outcomes = await hammer(urls, show, bearer_tokens(runtime, count), [], bodies)
+    statuses = await judge(runtime, show, outcomes)
+    assert set(statuses) <= {201, 409}, statuses
+    for (status, body, _), asked in zip(outcomes, bodies, strict=True):
+        if status == 409:
+            assert body["seat_ids"] == []
+            continue
+        seats = [place[seat_id] for seat_id in body["seat_ids"]]
+        assert len(seats) == asked["best_available"]["quantity"]
+        assert len({(s["section"], s["row"], s["grade"]) for s in seats}) == 1
+        numbers = sorted(int(s["number"]) for s in seats)
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), numbers
+    # Runs of one to four of 100 seats: the crowd leaves few seats no one could sit in.
+    async with runtime.uow() as uow:
+        assert await assert_no_double_hold(uow, show.show_id, runtime.clock.now()) >= 90

@@ -19,7 +19,7 @@ from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.config import Settings
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Role
-from boxoffice.seating import suggestions
+from boxoffice.seating import best_available, suggestions
 from boxoffice.waitroom import admission
 from tests.conftest import BACKENDS
 from tests.support.api import API, assert_problem, customer, user_with_role
@@ -162,6 +162,62 @@ async def test_a_refused_hold_offers_free_seats_side_by_side(
     monkeypatch.setattr(suggestions, "SUGGEST_WITHIN_SECONDS", -1.0)
     refused = await client.post(url, json={"seat_ids": middle}, headers=three.headers)
     assert assert_problem(refused, 409, "seat_unavailable")["suggested_seat_ids"] == []
+
+
+@pytest.mark.parametrize("use_redis", [False, True])
+async def test_best_available_holds_the_best_free_seats_side_by_side(
+    client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two rows of VIP, then two of R, four seats each; the best run only (no spreading).
+    monkeypatch.setattr(best_available, "SPREAD", 1)
+    show = await open_show(client, runtime, rows=4, seats_per_row=4)
+    seat_map = (await client.get(f"{API}/shows/{show.show_id}/seats")).json()["seats"]
+    rows: dict[str, list[str]] = {}
+    for seat in seat_map:
+        rows.setdefault(f"{seat['grade']}{seat['row']}", []).append(seat["id"])
+    vip_front, _, r_front, r_back = rows.values()
+    url = f"{API}/shows/{show.show_id}/holds"
+
+    async def best(quantity: int, **where: str) -> httpx.Response:
+        body = {"best_available": {"quantity": quantity, **where}}
+        return await client.post(url, json=body, headers=(await customer(client)).headers)
+
+    first = await best(2, grade="R")
+    assert first.status_code == 201, first.text
+    assert first.json()["seat_ids"] == r_front[1:3]  # the front row's middle
+    assert (await best(2, grade="R")).json()["seat_ids"] == r_back[1:3]
+    # Row by row, the R seats left are 1 and 4: none side by side.
+    none_together = assert_problem(await best(2, grade="R"), 409, "seat_unavailable")
+    assert none_together["seat_ids"] == []
+    assert (await best(1, grade="R")).json()["seat_ids"] == [r_front[0]]
+    # Any grade: sections in map order, VIP first.
+    assert (await best(4)).json()["seat_ids"] == vip_front
+
+
+async def test_best_available_bad_requests_get_problem_answers(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    show = await open_show(client, runtime, max_tickets_per_user=2)
+    fan = await customer(client)
+    url = f"{API}/shows/{show.show_id}/holds"
+
+    async def hold(body: dict[str, Any]) -> httpx.Response:
+        return await client.post(url, json=body, headers=fan.headers)
+
+    both = {"seat_ids": show.seat_ids[:1], "best_available": {"quantity": 1}}
+    assert_problem(await hold(both), 422, "validation_error")
+    assert_problem(await hold({"best_available": {"quantity": 0}}), 422, "validation_error")
+    unknown = await hold({"best_available": {"quantity": 1, "grade": "S"}})
+    assert assert_problem(unknown, 422, "validation_error")["errors"][0]["loc"] == [
+        "body",
+        "best_available",
+        "grade",
+    ]
+    nowhere = await hold({"best_available": {"quantity": 1, "section": "Balcony"}})
+    assert_problem(nowhere, 422, "validation_error")
+    too_many = await hold({"best_available": {"quantity": 3}})
+    assert_problem(too_many, 422, "purchase_limit_exceeded")
+    assert (await hold({"best_available": {"quantity": 2, "grade": "VIP"}})).status_code == 201
 
 
 @pytest.mark.parametrize("use_redis", [False, True])

@@ -1,0 +1,137 @@
+"""Seats the shop chooses: "the best N seats side by side" (``best_available`` in the hold).
+
+In a sale's first minutes a fan's seat map is seconds behind the board, so seats picked on
+it are often gone: each refusal costs the fan a round trip and the shop a request, and a
+fan refused often enough gives up while seats are left (``docs/seating.md``, "When the
+seats are taken"). A fan who asks for a number of seats instead (of a grade, in a section,
+or anywhere) lets the shop choose from its own copy of the board, at most
+``snapshot.REFRESH_SECONDS`` old, and hold them in the same request.
+
+Which seats: runs of ``quantity`` free seats next to each other in one row, all of one
+grade; sections in map order, rows front first, within a row the run nearest its middle.
+Concurrent requests would all choose the one best run, so each takes one of the
+``SPREAD`` best at random, and seats this process chose a moment ago for another request
+are left out. The hold itself is the usual one (the board marks, the database judges);
+when it is refused the seats it names are left out and the shop chooses again, up to
+``ATTEMPTS`` times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+
+from boxoffice.catalog.contracts import STANDING_ROW, ShowSaleInfo
+from boxoffice.platform.runtime import Runtime
+from boxoffice.seating import holds, suggestions
+from boxoffice.seating.adapters import seating_of
+from boxoffice.seating.code_rules import CodeInfo
+from boxoffice.seating.contracts import HeldSeats
+from boxoffice.seating.domain import AVAILABLE, BoardView, epoch_ms
+from boxoffice.seating.errors import SeatUnavailable, UnknownSeats
+from boxoffice.seating.snapshot import Layout
+
+SPREAD = 8  # the best runs one choice is made among
+ATTEMPTS = 3  # choices per request: a refused one is followed by another
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the fan asked the shop to choose: how many seats, of which grade and in which
+    section (None: any)."""
+
+    quantity: int
+    grade: str | None = None
+    section: str | None = None
+
+    def where(self) -> str:
+        grade = f" of grade {self.grade}" if self.grade else ""
+        return grade + (f" in section {self.section}" if self.section else "")
+
+
+def check(layout: Layout, wanted: Wanted) -> None:
+    """``UnknownSeats`` (422) for a grade or section the show's map does not have."""
+    seats = layout.seats
+    if wanted.grade is not None and all(seat.grade != wanted.grade for seat in seats):
+        raise UnknownSeats(f"This show has no seats of grade {wanted.grade}.", errors=_at("grade"))
+    if wanted.section is not None and not layout.rows(wanted.section):
+        raise UnknownSeats(f"This show has no section {wanted.section}.", errors=_at("section"))
+
+
+def _at(name: str) -> list[dict[str, object]]:
+    return [{"loc": ["body", "best_available", name], "msg": f"unknown {name}"}]
+
+
+def best_runs(
+    layout: Layout, view: BoardView, wanted: Wanted, now_ms: int, left_out: Collection[str]
+) -> list[list[str]]:
+    """Up to ``SPREAD`` runs of ``wanted.quantity`` free seats side by side, best first (see
+    the module's docstring), none of them in ``left_out``."""
+    found: list[list[str]] = []
+    sections = [wanted.section] if wanted.section else layout.sections()
+    for section in sections:
+        for row in layout.rows(section):
+            if row[0].row == STANDING_ROW:  # standing places go by quantity, not by seat
+                continue
+            middle = (len(row) - 1) / 2
+            at = 0
+            for grade, group in itertools.groupby(row, key=lambda seat: seat.grade):
+                seats = list(group)
+                if wanted.grade is None or grade == wanted.grade:
+                    free = [
+                        seat.seat_id not in left_out
+                        and view.status_of(seat.seat_id, now_ms) == AVAILABLE
+                        for seat in seats
+                    ]
+                    size = wanted.quantity
+                    for start in suggestions.free_runs(free, size, middle - at):
+                        found.append([seat.seat_id for seat in seats[start : start + size]])
+                        if len(found) == SPREAD:
+                            return found
+                at += len(seats)
+    return found
+
+
+@dataclass(frozen=True)
+class Chooser:
+    """One best-available hold request, its show and buyer resolved."""
+
+    info: ShowSaleInfo
+    layout: Layout
+    user_id: str
+    wanted: Wanted
+    code: CodeInfo | None = None
+
+    async def hold(self, runtime: Runtime, refresh: holds.Refresh) -> HeldSeats:
+        """Choose seats and hold them (see the module's docstring). Raises ``UnknownSeats``
+        (422) for a grade or section the map does not have, ``SeatUnavailable`` (409, no
+        ``seat_ids``) when no run is free or every choice was taken first, and otherwise
+        what :func:`holds.hold` raises."""
+        check(self.layout, self.wanted)
+        adapters = seating_of(runtime)
+        show_id, wanted = self.info.show_id, self.wanted
+        refused: set[str] = set()
+        for _attempt in range(ATTEMPTS):
+            async with runtime.uow(read_only=True) as uow:
+                view = await adapters.snapshots.view(uow, show_id)
+            moment = time.monotonic()
+            left_out = refused | adapters.snapshots.chosen.recent(show_id, moment)
+            now_ms = epoch_ms(runtime.clock.now())
+            runs = best_runs(self.layout, view, wanted, now_ms, left_out)
+            if not runs:
+                break
+            seats = runs[random.randrange(len(runs))]  # noqa: S311 - spreading, not a secret
+            adapters.snapshots.chosen.add(show_id, seats, moment)
+            request = holds.attempt(self.info, self.layout, self.user_id, seats)
+            try:
+                return await holds.hold(runtime, replace(request, code=self.code), refresh)
+            except SeatUnavailable as error:
+                refused.update(error.extra.get("seat_ids") or seats)
+        raise SeatUnavailable(
+            f"No {wanted.quantity} seats side by side are free{wanted.where()} now.",
+            seat_ids=[],
+            suggested_seat_ids=[],
+        )
