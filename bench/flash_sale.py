@@ -141,6 +141,7 @@ def setup_sale(gateway: str, args: argparse.Namespace) -> dict[str, Any]:
         "show_id": show.json()["id"],
         "seats": len(seat_map["seats"]),
         "section_rank": {name: rank for rank, (name, _g, _p) in enumerate(SECTIONS)},
+        "section_grades": {name: grade for name, grade, _p in SECTIONS},
     }
 
 
@@ -275,6 +276,7 @@ def summarise(
     allowed = admitted_by_sell_out / args.admit_rate if admitted_by_sell_out else None
     stream_events = sum(r.get("stream_events", 0) for r in results)
     offers = [held for r in results for held in r.get("seat_offers", [])]
+    best = [held for r in results for held in r.get("best_available", [])]
     reopened = Counter(
         "connection" if p[2] == 0 else str(p[2])
         for r in results
@@ -298,6 +300,8 @@ def summarise(
         # Refused holds whose offer of free seats side by side the buyer then asked to hold
         # (docs/seating.md), and how many of those holds were won.
         "seat_offers": {"tried": len(offers), "held": sum(offers)},
+        # Holds that let the shop choose the seats (--best-available), and how many were won.
+        "best_available_holds": {"tried": len(best), "held": sum(best)},
         # What the waiting streams carried: the gateway, the API and the load generator
         # each pay for every event.
         "stream_events": {
@@ -537,6 +541,13 @@ def main() -> None:
         help="fans told 'sold out' join the waitlist; cancels come after the sell-out",
     )
     parser.add_argument("--waitlist-share", type=float, default=0.5)
+    parser.add_argument(
+        "--best-available",
+        type=float,
+        default=0.0,
+        help="share of the buyers who let the shop choose their seats (docs/seating.md, "
+        "'Best available') instead of picking them on the map",
+    )
     parser.add_argument("--waitlist-wait-seconds", type=float, default=180.0)
     parser.add_argument(
         "--buyers-out",
@@ -561,6 +572,8 @@ def main() -> None:
             "base_url": topology.gateway_url,
             "show_id": sale["show_id"],
             "section_rank": sale["section_rank"],
+            "section_grades": sale["section_grades"],
+            "best_available_share": args.best_available,
             "cancel_rate": args.cancel_rate,
             "max_tickets": 4,
             "arrival_seconds": args.arrival_seconds,

@@ -65,6 +65,7 @@ class BuyerResult:
     offers: list[str] = field(default_factory=list)  # holds the waitlist offered them
     stream_events: int = 0  # SSE events received while waiting (heartbeats excluded)
     seat_offers: list[bool] = field(default_factory=list)  # a refusal's offer held? (each)
+    best_available: list[bool] = field(default_factory=list)  # a best-available hold won?
 
     def timed(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
@@ -88,6 +89,8 @@ class Plan:
     waitlist: bool = False  # told "sold out", some join the waitlist; cancels wait for it
     waitlist_share: float = 0.5  # of the buyers told "sold out"
     waitlist_wait_seconds: float = 180.0
+    section_grades: dict[str, str] = field(default_factory=dict)
+    best_available_share: float = 0.0  # of the buyers: the shop chooses their seats
 
 
 class SeatMap:
@@ -149,12 +152,27 @@ class SeatMap:
         self.fetched_at = time.monotonic()
 
 
+def how_many(rng: random.Random) -> int:
+    """Most fans want two seats; some want one, three or four."""
+    return rng.choices([1, 2, 3, 4], weights=[2, 6, 1, 1])[0]
+
+
+def best_available_asks(plan: Plan, rng: random.Random) -> list[dict[str, Any]]:
+    """What a fan who lets the shop choose asks, in turn: as many seats as they want of the
+    grade of a section they pick as the map-pickers do (front ones most), then of any grade."""
+    quantity = min(how_many(rng), plan.max_tickets)
+    sections = list(plan.section_grades)
+    weights = [SECTION_WEIGHTS.get(plan.section_rank.get(s, 3), 1.0) for s in sections]
+    grade = plan.section_grades[rng.choices(sections, weights=weights)[0]]
+    return [{"quantity": quantity, "grade": grade}, {"quantity": quantity}]
+
+
 def choose_seats(seat_map: SeatMap, plan: Plan, rng: random.Random) -> list[str]:
     """Most fans want two seats in the front sections; some want one, three or four."""
     available = seat_map.available
     if not available:
         return []
-    wanted = rng.choices([1, 2, 3, 4], weights=[2, 6, 1, 1])[0]
+    wanted = how_many(rng)
     wanted = min(wanted, plan.max_tickets, len(available))
     cumulative = seat_map.cumulative_weights(plan)
     first = rng.choices(range(len(available)), cum_weights=cumulative)[0]
@@ -254,14 +272,20 @@ async def _shop(
 
     hold: dict[str, Any] | None = None
     offered: list[str] = []
+    # A fan who lets the shop choose asks that first; told no run is free, picks on the map.
+    asks = best_available_asks(plan, rng) if rng.random() < plan.best_available_share else []
     for _attempt in range(8):
-        on_offer = bool(offered)
-        if on_offer:  # the shop chose the refusal's offer for the fan, who presses again
+        on_offer, best = bool(offered), bool(asks)
+        if best:
+            seats, ask = [], {"best_available": asks.pop(0)}
+        elif on_offer:  # the shop chose the refusal's offer for the fan, who presses again
             seats, offered = offered, []
         else:
             await seat_map.refresh(client, plan, result)
             seats = choose_seats(seat_map, plan, rng)
-        if not seats:
+        if not best:
+            ask = {"seat_ids": seats}
+        if not seats and not best:
             result.outcome = "sold_out"
             return
         started = time.monotonic()
@@ -272,12 +296,14 @@ async def _shop(
             "hold",
             "POST",
             f"{API}/shows/{plan.show_id}/holds",
-            json={"seat_ids": seats},
+            json=ask,
             headers=headers,
         )
         result.timed("hold", time.monotonic() - started)
         if on_offer:
             result.seat_offers.append(status == 201)
+        if best:
+            result.best_available.append(status == 201)
         if status == 201:
             hold = body
             break

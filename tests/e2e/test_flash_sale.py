@@ -51,6 +51,9 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
             "--waitlist",
             "--waitlist-wait-seconds",
             "60",
+            # Half the fans let the shop choose their seats (docs/seating.md, "Best available").
+            "--best-available",
+            "0.5",
             "--port",
             str(free_port_to_listen_on_later()),  # not fixed: other runs may hold any one
             "--out",
@@ -76,6 +79,7 @@ def test_small_flash_sale_through_the_topology(tmp_path: Path) -> None:
     assert waitlist["unsold_seats_while_fans_waited"] == 0
     assert waitlist["fans_offered_two_seats_at_once"] == 0
     assert report["sold_seats_without_exactly_one_ticket"] == 0
+    assert report["best_available_holds"]["held"] > 0
     assert sum(report["outcomes"].values()) == 500
     for plot in report["plots"]:
         assert (out / plot).stat().st_size > 1000
