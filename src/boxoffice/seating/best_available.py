@@ -5,7 +5,7 @@ it are often gone: each refusal costs the fan a round trip and the shop a reques
 fan refused often enough gives up while seats are left (``docs/seating.md``, "When the
 seats are taken"). A fan who asks for a number of seats instead (of a grade, in a section,
 or anywhere) lets the shop choose from its own copy of the board, at most
-``snapshot.REFRESH_SECONDS`` old, and hold them in the same request.
+``VIEW_WITHIN_SECONDS`` old, and hold them in the same request.
 
 Which seats: runs of ``quantity`` free seats next to each other in one row, all of one
 grade; sections in map order, rows front first, within a row the run nearest its middle.
@@ -36,6 +36,10 @@ from boxoffice.seating.snapshot import Layout
 
 SPREAD = 8  # the best runs one choice is made among
 ATTEMPTS = 3  # choices per request: a refused one is followed by another
+# How recent this process's view of the board must be to choose from it without reading
+# the board again (a read is all of a show's marks: in a sale the board changes every
+# moment, and each request reading it cost more than its hold).
+VIEW_WITHIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,7 @@ class Chooser:
         show_id, wanted = self.info.show_id, self.wanted
         refused: set[str] = set()
         for _attempt in range(ATTEMPTS):
-            async with runtime.uow(read_only=True) as uow:
-                view = await adapters.snapshots.view(uow, show_id)
+            view = await adapters.snapshots.recent_view(show_id, VIEW_WITHIN_SECONDS)
             moment = time.monotonic()
             left_out = refused | adapters.snapshots.chosen.recent(show_id, moment)
             now_ms = epoch_ms(runtime.clock.now())

@@ -173,6 +173,7 @@ class SnapshotCache:
     loading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     layout_reads: SingleFlight[str, Layout] = field(default_factory=SingleFlight)
     chosen: RecentChoices = field(default_factory=RecentChoices)
+    view_reads: SingleFlight[str, BoardView] = field(default_factory=SingleFlight)
 
     async def layout(self, show_id: str) -> Layout:
         """The show's seats in map order (read once per process, in its own short
@@ -240,6 +241,20 @@ class SnapshotCache:
         self.views[show_id] = _Cached(view, now, now)
         return view
 
+    async def recent_view(self, show_id: str, within: float) -> BoardView:
+        """The view of the show's board this process has when it was current at most
+        ``within`` seconds ago (no round trip); otherwise :meth:`view` in a read-only unit
+        of its own, one at a time per show: the requests that find the view stale together
+        share one read of the board instead of each reading all of it."""
+        recent = self.recent(show_id, within)
+        if recent is not None:
+            return recent.view
+        return await self.view_reads.do(show_id, lambda: self._view_alone(show_id))
+
+    async def _view_alone(self, show_id: str) -> BoardView:
+        async with self.new_uow() as uow:
+            return await self.view(uow, show_id)
+
     async def load_in_background(self, show_id: str, *, wait: float = 0.0) -> None:
         """Load a cold board from the database: one load per process at a time, in its own
         short transaction, so no request waits for it while holding a connection (a
@@ -260,6 +275,7 @@ class SnapshotCache:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.loading.clear()
         await self.layout_reads.close()
+        await self.view_reads.close()
 
     async def _load(self, show_id: str) -> None:
         try:
