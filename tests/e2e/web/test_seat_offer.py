@@ -1,4 +1,5 @@
-"""A fan whose seats are taken while their map lags is offered the nearest free ones."""
+"""A fan whose seats are taken while their map lags is offered the nearest free ones; a fan
+who lets the shop choose gets the best seats together, or is told there are none."""
 
 from __future__ import annotations
 
@@ -57,3 +58,47 @@ async def test_taken_seats_are_replaced_by_an_offer_the_fan_can_hold(
     hold_id = await hold_and_checkout(fan)
     held = await shop.http.get(f"{API}/holds/{hold_id}", headers=fan_account.headers)
     assert sorted(held.json()["seat_ids"]) == sorted(mine)
+
+
+@pytest.mark.parametrize(("backend", "use_redis"), [("sqlite", False)], ids=["embedded"])
+async def test_a_fan_lets_the_shop_choose_the_best_seats_together(
+    shop: Shop, browser: object
+) -> None:
+    # VIP in row A, R in row B, four seats each.
+    setup = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=4)
+    row_a, row_b = setup.seat_ids[:4], setup.seat_ids[4:]
+    fan_account = await customer(shop.http, "jisoo")
+    fan = await new_page(browser)
+    await log_in(fan, shop.url, fan_account.email, f"/shows/{setup.show_id}/seats")
+    await fan.wait_for_selector("#picker[data-ready]")
+    # Three VIP seats asked for: once a rival holds the VIP row's second seat, no three are
+    # free together there, so the fan is told so and nothing is held.
+    rival = await customer(shop.http, "rival")
+    taken = await shop.http.post(
+        f"{API}/shows/{setup.show_id}/holds", json={"seat_ids": row_a[1:2]}, headers=rival.headers
+    )
+    assert taken.status_code == 201, taken.text
+    await fan.select_option("#best-quantity", "3")
+    await fan.select_option("#best-grade", "VIP")
+    said = await fan.eval_on_selector(
+        "#messages", "n => JSON.parse(n.textContent).best_none.replace('{n}', '3')"
+    )
+    await fan.click("#best-hold")
+    await fan.wait_for_function(
+        "said => document.getElementById('picker-message').textContent === said", arg=said
+    )
+    await screenshot(fan, "seat-map-best-none")
+    # Two of grade R: the shop holds two side by side and the fan goes on to pay.
+    await fan.select_option("#best-quantity", "2")
+    await fan.select_option("#best-grade", "R")
+    await fan.click("#best-hold")
+    await fan.wait_for_url("**/checkout/*")
+    await fan.wait_for_selector("#pay-form")
+    hold_id = fan.url.rsplit("/", 1)[1]
+    held = await shop.http.get(f"{API}/holds/{hold_id}", headers=fan_account.headers)
+    seats = held.json()["seat_ids"]
+    assert len(seats) == 2, seats
+    assert set(seats) <= set(row_b), seats
+    positions = sorted(row_b.index(seat) for seat in seats)
+    assert positions[1] == positions[0] + 1, positions
+    assert not fan.js_errors

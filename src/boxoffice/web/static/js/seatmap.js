@@ -190,34 +190,60 @@ function admissionToken() {
   } catch { return null; }
 }
 
-holdButton.addEventListener("click", async () => {
-  holdButton.disabled = true;
+// A refused hold, whoever chose the seats: what the fan is told, and the map brought up to date.
+function refused(error) {
+  if (!(error instanceof Problem)) show(message, say("error"));
+  else if (error.code === "seat_unavailable") {
+    for (const id of error.body.seat_ids || []) { const s = seats.get(id); if (s) s.status = "held"; chosen.delete(id); restyle(id); }
+    // The API offers as many free seats side by side (docs/seating.md): choose them for
+    // the fan, who holds them with one more press or picks others.
+    const offered = (error.body.suggested_seat_ids || []).filter((id) => seats.has(id));
+    if (offered.length) {
+      for (const id of [...chosen]) { chosen.delete(id); restyle(id); }
+      for (const id of offered) { seats.get(id).status = "available"; chosen.add(id); restyle(id); }
+    }
+    refreshBasket();
+    show(message, say(offered.length ? "seat_offered" : "seat_taken"));
+  } else if (error.code === "admission_required" || error.code === "admission_invalid") {
+    location.assign(root.dataset.queueUrl);
+  } else if (error.code === "purchase_limit_exceeded") show(message, error.message || say("limit", { n: limit }));
+  else if (error.code === "sale_not_open") show(message, say("sale_not_open"));
+  else show(message, error.message);
+}
+
+async function hold(body) {
   show(message, say("holding"));
   const headers = {};
   const token = admissionToken();
   if (token) headers["X-Admission-Token"] = token;
+  const held = await json(`/shows/${encodeURIComponent(showId)}/holds`, { method: "POST", headers, json: body });
+  location.assign(`/checkout/${encodeURIComponent(held.hold_id)}`);
+}
+
+holdButton.addEventListener("click", async () => {
+  holdButton.disabled = true;
   try {
-    const hold = await json(`/shows/${encodeURIComponent(showId)}/holds`, { method: "POST", headers, json: { seat_ids: [...chosen] } });
-    location.assign(`/checkout/${encodeURIComponent(hold.hold_id)}`);
+    await hold({ seat_ids: [...chosen] });
   } catch (error) {
-    if (!(error instanceof Problem)) { show(message, say("error")); }
-    else if (error.code === "seat_unavailable") {
-      for (const id of error.body.seat_ids || []) { const s = seats.get(id); if (s) s.status = "held"; chosen.delete(id); restyle(id); }
-      // The API offers as many free seats side by side (docs/seating.md): choose them for
-      // the fan, who holds them with one more press or picks others.
-      const offered = (error.body.suggested_seat_ids || []).filter((id) => seats.has(id));
-      if (offered.length) {
-        for (const id of [...chosen]) { chosen.delete(id); restyle(id); }
-        for (const id of offered) { seats.get(id).status = "available"; chosen.add(id); restyle(id); }
-      }
-      refreshBasket();
-      show(message, say(offered.length ? "seat_offered" : "seat_taken"));
-    } else if (error.code === "admission_required" || error.code === "admission_invalid") {
-      location.assign(root.dataset.queueUrl);
-    } else if (error.code === "purchase_limit_exceeded") show(message, error.message || say("limit", { n: limit }));
-    else if (error.code === "sale_not_open") show(message, say("sale_not_open"));
-    else show(message, error.message);
+    refused(error);
     holdButton.disabled = chosen.size === 0;
+  }
+});
+
+// The shop chooses: as many seats side by side as asked for, of a grade or any (docs/seating.md).
+const bestForm = document.getElementById("best-form");
+bestForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = document.getElementById("best-hold");
+  const quantity = Number(document.getElementById("best-quantity").value);
+  const grade = document.getElementById("best-grade").value;
+  button.disabled = true;
+  try {
+    await hold({ best_available: grade ? { quantity, grade } : { quantity } });
+  } catch (error) {
+    if (error instanceof Problem && error.code === "seat_unavailable") show(message, say("best_none", { n: quantity }));
+    else refused(error);
+    button.disabled = false;
   }
 });
 
