@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from boxoffice.catalog.contracts import STANDING_ROW, ShowSaleInfo
@@ -30,9 +30,9 @@ from boxoffice.seating import holds, suggestions
 from boxoffice.seating.adapters import seating_of
 from boxoffice.seating.code_rules import CodeInfo
 from boxoffice.seating.contracts import HeldSeats
-from boxoffice.seating.domain import AVAILABLE, BoardView, epoch_ms
+from boxoffice.seating.domain import epoch_ms
 from boxoffice.seating.errors import SeatUnavailable, UnknownSeats
-from boxoffice.seating.snapshot import Layout
+from boxoffice.seating.snapshot import FreeSeats, Layout
 
 SPREAD = 8  # the best runs one choice is made among
 ATTEMPTS = 3  # choices per request: a refused one is followed by another
@@ -58,8 +58,7 @@ class Wanted:
 
 def check(layout: Layout, wanted: Wanted) -> None:
     """``UnknownSeats`` (422) for a grade or section the show's map does not have."""
-    seats = layout.seats
-    if wanted.grade is not None and all(seat.grade != wanted.grade for seat in seats):
+    if wanted.grade is not None and wanted.grade not in layout.grades:
         raise UnknownSeats(f"This show has no seats of grade {wanted.grade}.", errors=_at("grade"))
     if wanted.section is not None and not layout.rows(wanted.section):
         raise UnknownSeats(f"This show has no section {wanted.section}.", errors=_at("section"))
@@ -70,33 +69,46 @@ def _at(name: str) -> list[dict[str, object]]:
 
 
 def best_runs(
-    layout: Layout, view: BoardView, wanted: Wanted, now_ms: int, left_out: Collection[str]
+    layout: Layout, free: FreeSeats, wanted: Wanted, left_out: AbstractSet[str]
 ) -> list[list[str]]:
     """Up to ``SPREAD`` runs of ``wanted.quantity`` free seats side by side, best first (see
-    the module's docstring), none of them in ``left_out``."""
+    the module's docstring), none of them in ``left_out``. Rows without that many free
+    seats are passed over unread, so a nearly full show costs little more than an empty one."""
     found: list[list[str]] = []
-    sections = [wanted.section] if wanted.section else layout.sections()
-    for section in sections:
-        for row in layout.rows(section):
+    size, taken = wanted.quantity, free.taken
+    first_row = layout.row_numbers[1]
+    for section in [wanted.section] if wanted.section else layout.sections():
+        for row_at, row in enumerate(layout.rows(section), start=first_row[section]):
+            if len(row) - free.taken_in_row[row_at] < size:
+                continue
             if row[0].row == STANDING_ROW:  # standing places go by quantity, not by seat
                 continue
-            middle = (len(row) - 1) / 2
-            at = 0
+            middle, at = (len(row) - 1) / 2, 0
             for grade, group in itertools.groupby(row, key=lambda seat: seat.grade):
                 seats = list(group)
                 if wanted.grade is None or grade == wanted.grade:
-                    free = [
-                        seat.seat_id not in left_out
-                        and view.status_of(seat.seat_id, now_ms) == AVAILABLE
-                        for seat in seats
-                    ]
-                    size = wanted.quantity
-                    for start in suggestions.free_runs(free, size, middle - at):
+                    flags = [s.seat_id not in taken and s.seat_id not in left_out for s in seats]
+                    for start in suggestions.free_runs(flags, size, middle - at):
                         found.append([seat.seat_id for seat in seats[start : start + size]])
                         if len(found) == SPREAD:
                             return found
                 at += len(seats)
     return found
+
+
+def choose_runs(
+    layout: Layout, free: FreeSeats, wanted: Wanted, left_out: AbstractSet[str]
+) -> list[list[str]]:
+    """:func:`best_runs`, from the list ``free`` kept of every run a request found in this
+    view when it found fewer than ``SPREAD`` (with none left out; the seats left out now are
+    taken from that list); kept there when that is so now."""
+    listed = free.runs.get(wanted)
+    if listed is not None:
+        return [run for run in listed if left_out.isdisjoint(run)]
+    runs = best_runs(layout, free, wanted, left_out)
+    if len(runs) < SPREAD and not left_out:
+        free.runs[wanted] = runs
+    return runs
 
 
 @dataclass(frozen=True)
@@ -120,14 +132,14 @@ class Chooser:
         refused: set[str] = set()
         for _attempt in range(ATTEMPTS):
             view = await adapters.snapshots.recent_view(show_id, VIEW_WITHIN_SECONDS)
-            moment = time.monotonic()
-            left_out = refused | adapters.snapshots.chosen.recent(show_id, moment)
-            now_ms = epoch_ms(runtime.clock.now())
-            runs = best_runs(self.layout, view, wanted, now_ms, left_out)
+            chosen, moment = adapters.snapshots.chosen, time.monotonic()
+            left_out = refused | chosen.recent(show_id, moment)
+            free = chosen.free_seats(self.layout, view, epoch_ms(runtime.clock.now()))
+            runs = choose_runs(self.layout, free, wanted, left_out)
             if not runs:
                 break
             seats = runs[random.randrange(len(runs))]  # noqa: S311 - spreading, not a secret
-            adapters.snapshots.chosen.add(show_id, seats, moment)
+            chosen.add(show_id, seats, moment)
             request = holds.attempt(self.info, self.layout, self.user_id, seats)
             try:
                 return await holds.hold(runtime, replace(request, code=self.code), refresh)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Collection
+from collections import Counter
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,6 +29,7 @@ from boxoffice.platform.singleflight import SingleFlight
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.board import SeatBoard
 from boxoffice.seating.domain import (
+    AVAILABLE,
     BLOCKED,
     HELD,
     HELD_MARK,
@@ -36,6 +38,7 @@ from boxoffice.seating.domain import (
     BoardView,
     Mark,
     epoch_ms,
+    mark_status,
 )
 from boxoffice.seating.models import Seat, ShowInventory
 
@@ -100,6 +103,25 @@ class Layout:
         }
         return rows, places
 
+    @cached_property
+    def row_numbers(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Each seat's row numbered across the whole map (in map order), and the number of
+        each section's first row: ints, which count and hash faster than (section, row)."""
+        first: dict[str, int] = {}
+        of_seat: dict[str, int] = {}
+        number = 0
+        for section, rows in self._row_index[0].items():
+            first[section] = number
+            for row in rows:
+                for seat in row:
+                    of_seat[seat.seat_id] = number
+                number += 1
+        return of_seat, first
+
+    @cached_property
+    def grades(self) -> frozenset[str]:
+        return frozenset(seat.grade for seat in self.seats)
+
     def sections(self) -> list[str]:
         """The sections in map order."""
         return list(self._row_index[0])
@@ -133,12 +155,39 @@ class RecentBoard:
 
 
 @dataclass
+class FreeSeats:
+    """A view of a show's board as a best-available choice reads it (``best_available.py``):
+    the seats taken, how many in each row, and every run a request found when it found
+    fewer than it looks for (so the requests that find a nearly full show after it do not
+    scan all of it again). Made once per version of the view and count of lapsed holds."""
+
+    stamp: tuple[int, int]
+    taken: frozenset[str]
+    taken_in_row: Counter[int]  # seats taken by row, numbered as Layout.row_numbers
+    runs: dict[Hashable, list[list[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, layout: Layout, view: BoardView, now_ms: int) -> FreeSeats:
+        """From the marks alone (a nearly empty show has few): O(marks), not O(seats)."""
+        row_of = layout.row_numbers[0]
+        taken = frozenset(
+            seat_id
+            for seat_id, mark in view.marks.items()
+            if mark_status(mark, now_ms) != AVAILABLE and seat_id in row_of
+        )
+        rows = Counter(map(row_of.__getitem__, taken))
+        return cls((view.version, view.expired_count(now_ms)), taken, rows)
+
+
+@dataclass
 class RecentChoices:
-    """Seats this process chose a moment ago for best-available holds
-    (``best_available.py``), per show: kept from its next choices for ``CHOSEN_SECONDS``,
-    by when its view of the board shows them held (or free again, if that hold failed)."""
+    """What this process knows of its best-available choices (``best_available.py``), per
+    show: the seats it chose a moment ago, kept from its next choices for
+    ``CHOSEN_SECONDS`` (by when its view of the board shows them held, or free again if
+    that hold failed); and the free seats of its latest view."""
 
     shows: dict[str, dict[str, float]] = field(default_factory=dict)
+    free: dict[str, FreeSeats] = field(default_factory=dict)
 
     def recent(self, show_id: str, now: float) -> set[str]:
         chosen = self.shows.get(show_id)
@@ -152,6 +201,12 @@ class RecentChoices:
         chosen = self.shows.setdefault(show_id, {})
         for seat_id in seat_ids:
             chosen[seat_id] = now + CHOSEN_SECONDS
+
+    def free_seats(self, layout: Layout, view: BoardView, now_ms: int) -> FreeSeats:
+        known = self.free.get(layout.show_id)
+        if known is None or known.stamp != (view.version, view.expired_count(now_ms)):
+            known = self.free[layout.show_id] = FreeSeats.of(layout, view, now_ms)
+        return known
 
 
 @dataclass
