@@ -132,14 +132,14 @@ class Chooser:
         refused: set[str] = set()
         for _attempt in range(ATTEMPTS):
             view = await adapters.snapshots.recent_view(show_id, VIEW_WITHIN_SECONDS)
-            chosen, moment = adapters.snapshots.chosen, time.monotonic()
-            left_out = refused | chosen.recent(show_id, moment)
-            free = chosen.free_seats(self.layout, view, epoch_ms(runtime.clock.now()))
+            choices, moment = adapters.snapshots.choices, time.monotonic()
+            left_out = refused | choices.recent(show_id, moment)
+            free = choices.free_seats(self.layout, view, epoch_ms(runtime.clock.now()))
             runs = choose_runs(self.layout, free, wanted, left_out)
             if not runs:
                 break
             seats = runs[random.randrange(len(runs))]  # noqa: S311 - spreading, not a secret
-            chosen.add(show_id, seats, moment)
+            choices.add(show_id, seats, moment)
             request = holds.attempt(self.info, self.layout, self.user_id, seats)
             try:
                 return await holds.hold(runtime, replace(request, code=self.code), refresh)

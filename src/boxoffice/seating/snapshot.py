@@ -227,7 +227,7 @@ class SnapshotCache:
     rendered: dict[str, SeatMap] = field(default_factory=dict)
     loading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     layout_reads: SingleFlight[str, Layout] = field(default_factory=SingleFlight)
-    chosen: RecentChoices = field(default_factory=RecentChoices)
+    choices: RecentChoices = field(default_factory=RecentChoices)
     view_reads: SingleFlight[str, BoardView] = field(default_factory=SingleFlight)
 
     async def layout(self, show_id: str) -> Layout:
