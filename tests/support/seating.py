@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
@@ -11,7 +12,17 @@ from boxoffice.catalog.contracts import QueueSettings, SeatSpec, ShowSaleInfo
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating import service as seating
+from boxoffice.seating.domain import HELD_MARK, SOLD_MARK, BoardView, Mark
 from boxoffice.seating.models import Hold, Seat
+
+
+def board_view(
+    sold: Sequence[str] = (), held: dict[str, int] | None = None, *, version: int = 7
+) -> BoardView:
+    """A view of a show's board: ``sold`` seats, and ``held`` ones until their deadline."""
+    marks = {seat: Mark(SOLD_MARK, "order", 0) for seat in sold}
+    marks.update({seat: Mark(HELD_MARK, "hold", until) for seat, until in (held or {}).items()})
+    return BoardView.build(version, marks)
 
 
 def seat_specs(count: int, *, grades: tuple[str, ...] = ("VIP", "R", "S")) -> list[SeatSpec]:

@@ -3,13 +3,11 @@ grade; sections in map order, rows front first, the middle of a row first."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.best_available import SPREAD, Wanted, best_runs, check, choose_runs
-from boxoffice.seating.domain import HELD_MARK, SOLD_MARK, BoardView, Mark
+from boxoffice.seating.domain import BoardView
 from boxoffice.seating.errors import UnknownSeats
 from boxoffice.seating.snapshot import (
     CHOSEN_SECONDS,
@@ -18,6 +16,7 @@ from boxoffice.seating.snapshot import (
     RecentChoices,
     SeatPlace,
 )
+from tests.support.seating import board_view
 
 NOW = 1_000_000
 
@@ -32,19 +31,13 @@ def _layout(*rows: tuple[str, str, str, int]) -> Layout:
     return Layout("show", "event", seats, {s.seat_id: s for s in seats})
 
 
-def _view(sold: Sequence[str] = (), held: dict[str, int] | None = None) -> BoardView:
-    marks = {seat: Mark(SOLD_MARK, "order", 0) for seat in sold}
-    marks.update({seat: Mark(HELD_MARK, "hold", until) for seat, until in (held or {}).items()})
-    return BoardView.build(3, marks)
-
-
 def _runs(layout: Layout, view: BoardView, wanted: Wanted, left_out: set[str]) -> list[list[str]]:
     return best_runs(layout, FreeSeats.of(layout, view, NOW), wanted, left_out)
 
 
 def test_the_front_row_middle_run_comes_first_then_the_next_nearest() -> None:
     layout = _layout(("A", "1", "R", 6), ("A", "2", "R", 6))
-    runs = _runs(layout, _view(), Wanted(2), set())
+    runs = _runs(layout, board_view(), Wanted(2), set())
     assert runs[0] == ["A-1-3", "A-1-4"]
     assert runs[1:3] == [["A-1-1", "A-1-2"], ["A-1-5", "A-1-6"]]  # earlier of two as near
     assert runs[3] == ["A-2-3", "A-2-4"]
@@ -53,15 +46,15 @@ def test_the_front_row_middle_run_comes_first_then_the_next_nearest() -> None:
 def test_only_free_seats_side_by_side_are_chosen() -> None:
     layout = _layout(("A", "1", "R", 5), ("A", "2", "R", 5))
     # Row 1 has free seats 1, 2 and 4 but no three together; a lapsed hold is free again.
-    view = _view(sold=["A-1-3"], held={"A-1-5": NOW + 60_000, "A-2-1": NOW - 1})
+    view = board_view(sold=["A-1-3"], held={"A-1-5": NOW + 60_000, "A-2-1": NOW - 1})
     assert _runs(layout, view, Wanted(3), set()) == [["A-2-2", "A-2-3", "A-2-4"]]
 
 
 def test_seats_left_out_are_not_chosen() -> None:
     layout = _layout(("A", "1", "R", 4))
-    runs = _runs(layout, _view(), Wanted(2), {"A-1-2", "A-1-3"})
+    runs = _runs(layout, board_view(), Wanted(2), {"A-1-2", "A-1-3"})
     assert runs == []  # 1 and 4 are free, but not side by side
-    runs = _runs(layout, _view(), Wanted(1), {"A-1-2", "A-1-3"})
+    runs = _runs(layout, board_view(), Wanted(1), {"A-1-2", "A-1-3"})
     assert sorted(runs) == [["A-1-1"], ["A-1-4"]]
 
 
@@ -74,35 +67,35 @@ def test_a_run_keeps_to_one_grade_and_to_the_grade_asked_for() -> None:
         SeatPlace("s5", "A", "1", "5", "R"),
     ]
     layout = Layout("show", "event", seats, {s.seat_id: s for s in seats})
-    assert _runs(layout, _view(), Wanted(3), set()) == [["s3", "s4", "s5"]]
-    assert _runs(layout, _view(), Wanted(2, grade="VIP"), set()) == [["s1", "s2"]]
-    assert ["s2", "s3"] not in _runs(layout, _view(), Wanted(2), set())
+    assert _runs(layout, board_view(), Wanted(3), set()) == [["s3", "s4", "s5"]]
+    assert _runs(layout, board_view(), Wanted(2, grade="VIP"), set()) == [["s1", "s2"]]
+    assert ["s2", "s3"] not in _runs(layout, board_view(), Wanted(2), set())
 
 
 def test_sections_in_map_order_and_the_section_asked_for() -> None:
     layout = _layout(("B", "1", "R", 2), ("A", "1", "R", 2))
-    assert _runs(layout, _view(), Wanted(2), set()) == [
+    assert _runs(layout, board_view(), Wanted(2), set()) == [
         ["B-1-1", "B-1-2"],
         ["A-1-1", "A-1-2"],
     ]
-    assert _runs(layout, _view(), Wanted(2, section="A"), set()) == [["A-1-1", "A-1-2"]]
+    assert _runs(layout, board_view(), Wanted(2, section="A"), set()) == [["A-1-1", "A-1-2"]]
 
 
 def test_standing_places_are_never_chosen_as_seats() -> None:
     layout = _layout(("Floor", STANDING_ROW, "GA", 10), ("A", "1", "R", 2))
-    assert _runs(layout, _view(), Wanted(2), set()) == [["A-1-1", "A-1-2"]]
+    assert _runs(layout, board_view(), Wanted(2), set()) == [["A-1-1", "A-1-2"]]
 
 
 def test_at_most_spread_runs_are_offered_to_choose_among() -> None:
     layout = _layout(*[("A", str(row), "R", 20) for row in range(1, 6)])
-    runs = _runs(layout, _view(), Wanted(1), set())
+    runs = _runs(layout, board_view(), Wanted(1), set())
     assert len(runs) == SPREAD
     assert len({seat for run in runs for seat in run}) == SPREAD
 
 
 def test_nothing_free_side_by_side_gives_no_run() -> None:
     layout = _layout(("A", "1", "R", 3))
-    assert _runs(layout, _view(sold=["A-1-2"]), Wanted(2), set()) == []
+    assert _runs(layout, board_view(sold=["A-1-2"]), Wanted(2), set()) == []
 
 
 def test_an_unknown_grade_or_section_is_refused() -> None:
@@ -124,7 +117,7 @@ def test_seats_chosen_a_moment_ago_are_kept_from_the_next_choices() -> None:
 
 def test_a_nearly_full_views_few_runs_are_listed_once_and_filtered_after() -> None:
     layout = _layout(("A", "1", "R", 4), ("A", "2", "R", 4))
-    free = FreeSeats.of(layout, _view(sold=["A-1-1", "A-1-2", "A-2-1"]), NOW)
+    free = FreeSeats.of(layout, board_view(sold=["A-1-1", "A-1-2", "A-2-1"]), NOW)
     assert free.taken_in_row == {0: 2, 1: 1}  # rows numbered across the map
     both = [["A-1-3", "A-1-4"], ["A-2-2", "A-2-3"]]
     assert choose_runs(layout, free, Wanted(2), set()) == both
@@ -136,11 +129,11 @@ def test_a_nearly_full_views_few_runs_are_listed_once_and_filtered_after() -> No
 
 def test_runs_are_not_listed_when_some_were_left_out_or_there_are_many() -> None:
     layout = _layout(("A", "1", "R", 4))
-    free = FreeSeats.of(layout, _view(), NOW)
+    free = FreeSeats.of(layout, board_view(), NOW)
     assert choose_runs(layout, free, Wanted(1), {"A-1-2"}) == [["A-1-3"], ["A-1-1"], ["A-1-4"]]
     assert free.runs == {}
     wide = _layout(("A", "1", "R", 20))
-    free = FreeSeats.of(wide, _view(), NOW)
+    free = FreeSeats.of(wide, board_view(), NOW)
     assert len(choose_runs(wide, free, Wanted(1), set())) == SPREAD
     assert free.runs == {}
 
@@ -148,7 +141,7 @@ def test_runs_are_not_listed_when_some_were_left_out_or_there_are_many() -> None
 def test_the_free_seats_are_made_again_when_the_view_moves_or_a_hold_lapses() -> None:
     layout = _layout(("A", "1", "R", 4))
     known = RecentChoices()
-    view = _view(held={"A-1-1": NOW + 10})
+    view = board_view(held={"A-1-1": NOW + 10})
     first = known.free_seats(layout, view, NOW)
     assert first.taken == {"A-1-1"}
     assert known.free_seats(layout, view, NOW + 5) is first
