@@ -273,6 +273,15 @@ def summarise(
         for r in results
         if r["admitted_at"] is not None and (sold_out_at is None or r["admitted_at"] <= sold_out_at)
     )
+    # Of them, those who never paid: let in to find no seats (or gave up). The ratio below
+    # counts them as the door doing its work, so it is reported beside it.
+    admitted_without_tickets = sum(
+        1
+        for r in results
+        if r["admitted_at"] is not None
+        and (sold_out_at is None or r["admitted_at"] <= sold_out_at)
+        and r["paid_at"] is None
+    )
     allowed = admitted_by_sell_out / args.admit_rate if admitted_by_sell_out else None
     stream_events = sum(r.get("stream_events", 0) for r in results)
     offers = [held for r in results for held in r.get("seat_offers", [])]
@@ -291,6 +300,7 @@ def summarise(
         "errors_sample": sorted({r["error"] for r in without if r["error"]})[:10],
         "time_to_sell_out_seconds": round(sold_out_at, 2) if sold_out_at is not None else None,
         "admitted_by_sell_out": admitted_by_sell_out,
+        "admitted_by_sell_out_without_tickets": admitted_without_tickets,
         "sell_out_time_the_admit_rate_allows_seconds": round(allowed, 2) if allowed else None,
         "sell_out_ratio_to_admit_rate_bound": (
             round(sold_out_at / allowed, 3) if sold_out_at is not None and allowed else None
