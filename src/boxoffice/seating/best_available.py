@@ -9,11 +9,11 @@ or anywhere) lets the shop choose from its own copy of the board, at most
 
 Which seats: runs of ``quantity`` free seats next to each other in one row, all of one
 grade; sections in map order, rows front first, within a row the run nearest its middle.
-Concurrent requests would all choose the one best run, so each takes one of the
-``SPREAD`` best at random, and seats this process chose a moment ago for another request
-are left out. The hold itself is the usual one (the board marks, the database judges);
-when it is refused the seats it names are left out and the shop chooses again, up to
-``ATTEMPTS`` times.
+Concurrent requests would all choose the one best run, so each takes one of the runs
+of the best row among the ``SPREAD`` best at random, and seats this process chose a
+moment ago for another request are left out. The hold itself is the usual one (the board
+marks, the database judges); when it is refused the seats it names are left out and the
+shop chooses again, up to ``ATTEMPTS`` times.
 """
 
 from __future__ import annotations
@@ -111,6 +111,15 @@ def choose_runs(
     return runs
 
 
+def pick(layout: Layout, runs: list[list[str]]) -> list[str]:
+    """One of the runs in the best row that has any, at random: a fan alone in the shop
+    gets a seat in the best row free, and fans choosing at the same moment are spread
+    along it instead of all sent to its middle."""
+    best_row = layout.row_numbers[0][runs[0][0]]
+    in_row = [run for run in runs if layout.row_numbers[0][run[0]] == best_row]
+    return in_row[random.randrange(len(in_row))]  # noqa: S311 - spreading, not a secret
+
+
 @dataclass(frozen=True)
 class Chooser:
     """One best-available hold request, its show and buyer resolved."""
@@ -138,7 +147,7 @@ class Chooser:
             runs = choose_runs(self.layout, free, wanted, left_out)
             if not runs:
                 break
-            seats = runs[random.randrange(len(runs))]  # noqa: S311 - spreading, not a secret
+            seats = pick(self.layout, runs)
             choices.add(show_id, seats, moment)
             request = holds.attempt(self.info, self.layout, self.user_id, seats)
             try:

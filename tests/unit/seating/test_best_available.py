@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.catalog.contracts import STANDING_ROW
-from boxoffice.seating.best_available import SPREAD, Wanted, best_runs, check, choose_runs
+from boxoffice.seating.best_available import (
+    SPREAD,
+    Wanted,
+    best_runs,
+    check,
+    choose_runs,
+    pick,
+)
 from boxoffice.seating.domain import BoardView
 from boxoffice.seating.errors import UnknownSeats
 from boxoffice.seating.snapshot import (
@@ -147,3 +154,11 @@ def test_the_free_seats_are_made_again_when_the_view_moves_or_a_hold_lapses() ->
     assert known.free_seats(layout, view, NOW + 5) is first
     assert known.free_seats(layout, view, NOW + 10).taken == set()  # the hold lapsed
     assert known.free_seats(layout, BoardView.build(9, {}), NOW + 10) is not first
+
+
+def test_a_choice_is_made_among_the_runs_of_the_best_row_only() -> None:
+    layout = _layout(("A", "1", "R", 6), ("A", "2", "R", 6))
+    runs = _runs(layout, board_view(), Wanted(2), set())
+    assert len(runs) == 6  # three in each row
+    picked = {tuple(pick(layout, runs)) for _ in range(200)}
+    assert picked == {("A-1-3", "A-1-4"), ("A-1-1", "A-1-2"), ("A-1-5", "A-1-6")}
