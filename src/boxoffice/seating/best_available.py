@@ -32,7 +32,8 @@ from boxoffice.seating.code_rules import CodeInfo
 from boxoffice.seating.contracts import HeldSeats
 from boxoffice.seating.domain import epoch_ms
 from boxoffice.seating.errors import SeatUnavailable, UnknownSeats
-from boxoffice.seating.snapshot import FreeSeats, Layout
+from boxoffice.seating.layout import Layout
+from boxoffice.seating.snapshot import FreeSeats
 
 SPREAD = 8  # the best runs one choice is made among
 ATTEMPTS = 3  # choices per request: a refused one is followed by another

@@ -50,8 +50,8 @@ from boxoffice.seating.errors import (
     UnknownSeats,
 )
 from boxoffice.seating.events import SeatsHeld
+from boxoffice.seating.layout import Layout
 from boxoffice.seating.lifecycle import HoldStatus, encode_seats
-from boxoffice.seating.snapshot import Layout
 
 log = structlog.get_logger("boxoffice.seating")
 ATTEMPTS = 4  # a deadlock or serialization failure is retried; then 503

@@ -5,7 +5,8 @@ show's prices for a few seconds, and the last board version it read. A request c
 the board's version at most every ``REFRESH_SECONDS`` (one Redis round trip) and re-reads
 the marks only when the version moved; this process's own changes invalidate at once.
 The rendered body (and its gzip) is cached per ETag, so a 70,000-seat map is rendered
-once per change, not once per viewer.
+once per change, not once per viewer. A show nobody asks about for ``IDLE_SECONDS`` is
+forgotten, so a long-lived process holds only the shows on sale now.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import orjson
 import structlog
@@ -40,6 +40,7 @@ from boxoffice.seating.domain import (
     epoch_ms,
     mark_status,
 )
+from boxoffice.seating.layout import Layout, SeatPlace
 from boxoffice.seating.models import Seat, ShowInventory
 
 log = structlog.get_logger("boxoffice.seating")
@@ -47,92 +48,12 @@ REFRESH_SECONDS = 0.2
 # How long seats chosen for a best-available request are kept from the next ones.
 CHOSEN_SECONDS = 2.0
 LOAD_WAIT_SECONDS = 2.0
+# A show nobody asked this process about for IDLE_SECONDS is forgotten (its layout, views,
+# rendered map and choices), looked for at most every SWEEP_SECONDS: a process that serves
+# shows for months keeps only those on sale now.
+IDLE_SECONDS = 900.0
+SWEEP_SECONDS = 60.0
 _STATUS_BYTES = {s: s.encode() for s in ("available", "held", "sold")}
-
-
-@dataclass(frozen=True)
-class SeatPlace:
-    seat_id: str
-    section: str
-    row: str
-    number: str
-    grade: str
-
-
-@dataclass
-class Layout:
-    show_id: str
-    event_id: str
-    seats: list[SeatPlace]
-    index: dict[str, SeatPlace]
-    # Rendered JSON prefixes per seat for one price list: b'{"id":...,"status":"'.
-    _fragments: tuple[tuple[tuple[str, int], ...], list[bytes]] | None = None
-
-    def fragments(self, prices: dict[str, int]) -> list[bytes]:
-        key = tuple(sorted(prices.items()))
-        if self._fragments is None or self._fragments[0] != key:
-            rendered = []
-            for seat in self.seats:
-                head = orjson.dumps(
-                    {
-                        "id": seat.seat_id,
-                        "section": seat.section,
-                        "row": seat.row,
-                        "number": seat.number,
-                        "grade": seat.grade,
-                        "price": prices.get(seat.grade, 0),
-                        "status": "",
-                    }
-                )
-                rendered.append(head[:-2])  # drop the closing '"}' of the empty status
-            self._fragments = (key, rendered)
-        return self._fragments[1]
-
-    @cached_property
-    def _row_index(self) -> tuple[dict[str, list[list[SeatPlace]]], dict[str, tuple[int, int]]]:
-        """Each section's rows in map order, and each seat's (row, column) in its section."""
-        by_row: dict[str, dict[str, list[SeatPlace]]] = {}
-        for seat in self.seats:
-            by_row.setdefault(seat.section, {}).setdefault(seat.row, []).append(seat)
-        rows = {section: list(section_rows.values()) for section, section_rows in by_row.items()}
-        places = {
-            seat.seat_id: (row_at, column)
-            for section_rows in rows.values()
-            for row_at, row in enumerate(section_rows)
-            for column, seat in enumerate(row)
-        }
-        return rows, places
-
-    @cached_property
-    def row_numbers(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Each seat's row numbered across the whole map (in map order), and the number of
-        each section's first row: ints, which count and hash faster than (section, row)."""
-        first: dict[str, int] = {}
-        of_seat: dict[str, int] = {}
-        number = 0
-        for section, rows in self._row_index[0].items():
-            first[section] = number
-            for row in rows:
-                for seat in row:
-                    of_seat[seat.seat_id] = number
-                number += 1
-        return of_seat, first
-
-    @cached_property
-    def grades(self) -> frozenset[str]:
-        return frozenset(seat.grade for seat in self.seats)
-
-    def sections(self) -> list[str]:
-        """The sections in map order."""
-        return list(self._row_index[0])
-
-    def rows(self, section: str) -> list[list[SeatPlace]]:
-        """The section's rows in map order, each row's seats in map order."""
-        return self._row_index[0].get(section, [])
-
-    def place(self, seat_id: str) -> tuple[int, int]:
-        """The seat's row within its section and its column within the row."""
-        return self._row_index[1][seat_id]
 
 
 @dataclass
@@ -202,6 +123,10 @@ class RecentChoices:
         for seat_id in seat_ids:
             chosen[seat_id] = now + CHOSEN_SECONDS
 
+    def forget(self, show_id: str) -> None:
+        self.shows.pop(show_id, None)
+        self.free.pop(show_id, None)
+
     def free_seats(self, layout: Layout, view: BoardView, now_ms: int) -> FreeSeats:
         known = self.free.get(layout.show_id)
         if known is None or known.stamp != (view.version, view.expired_count(now_ms)):
@@ -229,11 +154,31 @@ class SnapshotCache:
     layout_reads: SingleFlight[str, Layout] = field(default_factory=SingleFlight)
     choices: RecentChoices = field(default_factory=RecentChoices)
     view_reads: SingleFlight[str, BoardView] = field(default_factory=SingleFlight)
+    used: dict[str, float] = field(default_factory=dict)  # show id -> last asked (monotonic)
+    swept_at: float = 0.0
+
+    def touch(self, show_id: str, now: float) -> None:
+        """The show was asked about; shows idle for ``IDLE_SECONDS`` are forgotten."""
+        self.used[show_id] = now
+        if now - self.swept_at >= SWEEP_SECONDS:
+            self.forget_idle(now)
+
+    def forget_idle(self, now: float) -> None:
+        self.swept_at = now
+        for show_id, used_at in list(self.used.items()):
+            task = self.loading.get(show_id)
+            if now - used_at <= IDLE_SECONDS or (task is not None and not task.done()):
+                continue
+            del self.used[show_id]
+            for memo in (self.layouts, self.views, self.rendered, self.loading):
+                memo.pop(show_id, None)
+            self.choices.forget(show_id)
 
     async def layout(self, show_id: str) -> Layout:
         """The show's seats in map order (read once per process, in its own short
         transaction, since seats never move once a show exists). The first requests of a
         show arriving together share one read."""
+        self.touch(show_id, time.monotonic())
         layout = self.layouts.get(show_id)
         if layout is not None:
             return layout
@@ -276,6 +221,7 @@ class SnapshotCache:
         cannot be reached, the database answers."""
         cached = self.views.get(show_id)
         now = time.monotonic()
+        self.touch(show_id, now)
         if cached is not None and now - cached.checked_at < REFRESH_SECONDS:
             return cached.view
         try:

@@ -20,8 +20,8 @@ from boxoffice.platform.db import UTCDateTime, table_of
 from boxoffice.platform.uow import UnitOfWork
 from boxoffice.seating.domain import AVAILABLE, HELD
 from boxoffice.seating.errors import StandingSoldOut, UnknownSeats
+from boxoffice.seating.layout import Layout
 from boxoffice.seating.models import Seat
-from boxoffice.seating.snapshot import Layout
 
 SEATS = table_of(Seat)
 MAX_QUANTITY = 50

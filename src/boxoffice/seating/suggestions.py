@@ -21,7 +21,8 @@ from datetime import datetime
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import AVAILABLE, epoch_ms
 from boxoffice.seating.errors import SeatUnavailable
-from boxoffice.seating.snapshot import RecentBoard, SeatPlace, SnapshotCache
+from boxoffice.seating.layout import SeatPlace
+from boxoffice.seating.snapshot import RecentBoard, SnapshotCache
 
 SPREAD = 4  # the nearest runs an offer is chosen among
 # How recent this process's copy of the board must be to offer seats with a refusal.

@@ -16,13 +16,8 @@ from boxoffice.seating.best_available import (
 )
 from boxoffice.seating.domain import BoardView
 from boxoffice.seating.errors import UnknownSeats
-from boxoffice.seating.snapshot import (
-    CHOSEN_SECONDS,
-    FreeSeats,
-    Layout,
-    RecentChoices,
-    SeatPlace,
-)
+from boxoffice.seating.layout import Layout, SeatPlace
+from boxoffice.seating.snapshot import CHOSEN_SECONDS, FreeSeats, RecentChoices
 from tests.support.seating import board_view
 
 NOW = 1_000_000

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from boxoffice.catalog.contracts import STANDING_ROW
 from boxoffice.seating.domain import BoardView
-from boxoffice.seating.snapshot import Layout, RecentBoard, SeatPlace
+from boxoffice.seating.layout import Layout, SeatPlace
+from boxoffice.seating.snapshot import RecentBoard
 from boxoffice.seating.suggestions import SPREAD, offer
 from tests.support.seating import board_view
 
