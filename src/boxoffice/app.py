@@ -138,7 +138,7 @@ def create_app(
         shop.install(app, settings)
 
     # Metrics need the runtime's registry, which exists only once the lifespan has run.
-    app.add_middleware(RequestTextGuard)
+    app.add_middleware(RequestTextGuard, json_only_under=API_PREFIX)
     app.add_middleware(BodySizeLimitMiddleware, **limits)
     app.add_middleware(_LazyRequestContext, fastapi_app=app, route_templates=templates)
     return app

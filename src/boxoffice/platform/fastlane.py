@@ -35,7 +35,7 @@ from boxoffice.platform.limits_mw import BodySizeLimitMiddleware
 from boxoffice.platform.observability import RequestContextMiddleware
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
-from boxoffice.platform.text_guard import RequestTextGuard
+from boxoffice.platform.text_guard import RequestTextGuard, is_json_type
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 M = TypeVar("M", bound=BaseModel)
@@ -66,14 +66,15 @@ class FastRequest:
                 return b"".join(chunks)
 
     async def model(self, schema: type[M]) -> M:
-        """The JSON body as ``schema``; malformed JSON is 400, and a missing body, a body of
-        another content type (``text/plain``) or one that does not fit the schema 422
-        ``validation_error``, exactly as FastAPI answers them."""
+        """The JSON body as ``schema``; malformed JSON is 400, and a missing body, a form
+        body or one that does not fit the schema 422 ``validation_error``, exactly as
+        FastAPI answers them (a body of any other type was refused 415 by
+        ``RequestTextGuard``)."""
         raw = await self.body()
         if not raw:
             raise RequestValidationError([_MISSING_BODY])
         try:
-            if not _is_json(self.header(b"content-type")):
+            if not is_json_type(self.header(b"content-type")):
                 # FastAPI validates such a body as bytes: not an object, 422 (never parsed)
                 return schema.model_validate(raw, from_attributes=True)
             return schema.model_validate_json(raw)
@@ -180,7 +181,10 @@ class FastLane:
         for route in routes:
             self._by_method.setdefault(route.method, []).append(route)
         templates = {id(route): route.path for route in routes}
-        limited = BodySizeLimitMiddleware(RequestTextGuard(self._answer), **limits)
+        # Every fast route is the API's: its bodies are JSON.
+        limited = BodySizeLimitMiddleware(
+            RequestTextGuard(self._answer, json_only_under="/"), **limits
+        )
         self._serve: ASGIApp = RequestContextMiddleware(limited, runtime.metrics, templates)
 
     def match(self, scope: Scope) -> tuple[FastRoute, dict[str, str]] | None:
@@ -259,14 +263,6 @@ async def _close(chunks: AsyncIterator[str]) -> None:
 
 
 _MISSING_BODY = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
-
-
-def _is_json(content_type: str | None) -> bool:
-    """Whether FastAPI would parse a body of this type as JSON (none given: it tries)."""
-    if not content_type:
-        return True
-    main, _, sub = content_type.split(";", 1)[0].strip().lower().partition("/")
-    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def _invalid(exc: ValidationError, *where: str) -> RequestValidationError:

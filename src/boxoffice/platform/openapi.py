@@ -8,7 +8,8 @@ declared route by route:
 
 - any input (parameters or a body): 400 (malformed JSON, a refused request) and 422
   (validation, unstorable text);
-- a body: 413 (size limit) and 415 (content type, where the route checks one);
+- a body: 413 (size limit) and 415 (a body neither JSON nor a form; an upload that is not
+  an image);
 - a path id: 404;
 - signed in (bearer security declared): 401, and 403 (roles, ownership, approval);
 - signed in and changing something (not GET): 409 (state conflicts, idempotency);

@@ -7,6 +7,13 @@ in front of FastAPI's routes and the fast lane alike, answers such requests 422
 ``validation_error`` before any handler sees them: the path, the query string and JSON or
 form bodies. JSON nested deeper than :data:`MAX_JSON_DEPTH` is 400 (Python's parser would
 recurse until it fails). The common case costs two substring searches over the body.
+
+The API takes JSON (API.md): a body of a type that is neither JSON nor a form
+(``text/plain``, ``application/xml``) sent to a route under ``json_only_under`` (the app
+passes ``/api/v1``) is 415 ``unsupported_media_type`` here, before any handler parses it,
+on both lanes alike. A body without a type is read as JSON. Forms (urlencoded or
+multipart) go on to the routes: the upload routes take them, and a JSON route refuses one
+422 as FastAPI does (``FastRequest.model`` on the fast lane).
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ _MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
 
 
 class RequestTextGuard:
-    """422 for unstorable text in the path, query or a JSON/form body; 400 for deep JSON."""
+    """422 for unstorable text in the path, query or a JSON/form body; 400 for deep JSON;
+    415 under the API for a body that is neither JSON nor a form."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, json_only_under: str | None = None) -> None:
         self.app = app
+        self.json_only_under = json_only_under  # paths whose bodies must be JSON (the API's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +60,15 @@ class RequestTextGuard:
         except DomainError as exc:  # the size limit's 413, or a client gone away
             await response_for(exc, scope["path"])(scope, receive, send)
             return
-        refusal = _check_json(body) if kind == "json" else _check_form(body)
+        if (
+            kind == "other"
+            and body
+            and self.json_only_under is not None
+            and scope["path"].startswith(self.json_only_under)
+        ):
+            await _not_json(scope)(scope, receive, send)
+            return
+        refusal = _check_form(body) if kind == "form" else _check_json(body)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -76,19 +93,44 @@ def _bad_target(scope: Scope) -> str | None:
     return None
 
 
-def _body_kind(scope: Scope) -> str | None:
-    if scope["method"] in ("GET", "HEAD", "OPTIONS"):
-        return None
-    content_type = b""
+def is_json_type(content_type: str | None) -> bool:
+    """Whether a body of this type is read as JSON (none given: it is)."""
+    if not content_type:
+        return True
+    main, _, sub = content_type.split(";", 1)[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def _content_type(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"content-type":
-            content_type = value.lower()
-            break
-    if content_type.startswith(b"application/x-www-form-urlencoded"):
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _body_kind(scope: Scope) -> str | None:
+    """``json``, ``form`` or ``other`` (a declared type that is neither); None: no body to
+    read here (a GET, or a multipart upload: binary, its text fields checked by the route)."""
+    if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        return None
+    content_type = _content_type(scope).lower()
+    if is_json_type(content_type):
+        return "json"
+    if content_type.startswith("application/x-www-form-urlencoded"):
         return "form"
-    if content_type.startswith(b"multipart/"):
-        return None  # uploads are binary; their text fields are checked by the route
-    return "json"  # JSON, or a body sent without a type that a JSON route will parse
+    if content_type.startswith("multipart/"):
+        return None
+    return "other"
+
+
+def _not_json(scope: Scope) -> Response:
+    return problem(
+        415,
+        "unsupported_media_type",
+        "Unsupported media type",
+        f"This API takes JSON: send the body as 'Content-Type: application/json', not "
+        f"{_content_type(scope).split(';', 1)[0].strip()!r}.",
+    )
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message]:
