@@ -40,6 +40,8 @@ async def test_a_forgotten_password_is_reset_from_the_emailed_link(
     page = await new_page(browser)
     await page.goto(f"{shop.url}/login")
     await page.click("a[href='/forgot-password']")
+    # The login page has an #email field too: fill only once the forgot page is there.
+    await page.wait_for_selector("#forgot-form")
     await page.fill("#email", fan_account.email)
     await page.click("#forgot-form button[type=submit]")
     await page.wait_for_selector("#forgot-sent:not([hidden])")
