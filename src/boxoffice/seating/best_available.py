@@ -9,11 +9,12 @@ or anywhere) lets the shop choose from its own copy of the board, at most
 
 Which seats: runs of ``quantity`` free seats next to each other in one row, all of one
 grade; sections in map order, rows front first, within a row the run nearest its middle.
-Concurrent requests would all choose the one best run, so each takes one of the runs
-of the best row among the ``SPREAD`` best at random, and seats this process chose a
-moment ago for another request are left out. The hold itself is the usual one (the board
-marks, the database judges); when it is refused the seats it names are left out and the
-shop chooses again, up to ``ATTEMPTS`` times.
+A request alone gets the best run. Concurrent requests would all choose that one run,
+so where this process chose seats a moment ago, or a choice was just refused, a request
+takes one of the runs of the best row among the ``SPREAD`` best at random, and seats this
+process chose a moment ago for another request are left out. The hold itself is the usual
+one (the board marks, the database judges); when it is refused the seats it names are left
+out and the shop chooses again, up to ``ATTEMPTS`` times.
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ def choose_runs(
     return runs
 
 
-def pick(layout: Layout, runs: list[list[str]]) -> list[str]:
-    """One of the runs in the best row that has any, at random: a fan alone in the shop
-    gets a seat in the best row free, and fans choosing at the same moment are spread
-    along it instead of all sent to its middle."""
+def pick(layout: Layout, runs: list[list[str]], *, crowded: bool) -> list[str]:
+    """The best run for a fan alone (``crowded`` False); in a crowd, one of the runs in the
+    best row at random, so that fans choosing at the same moment are spread along it
+    instead of all sent to its middle."""
+    if not crowded:
+        return runs[0]
     best_row = layout.row_numbers[0][runs[0][0]]
     in_row = [run for run in runs if layout.row_numbers[0][run[0]] == best_row]
     return in_row[random.randrange(len(in_row))]  # noqa: S311 - spreading, not a secret
@@ -148,7 +151,9 @@ class Chooser:
             runs = choose_runs(self.layout, free, wanted, left_out)
             if not runs:
                 break
-            seats = pick(self.layout, runs)
+            # Others choosing too: this process chose for them a moment ago, or they
+            # took what this request chose.
+            seats = pick(self.layout, runs, crowded=bool(left_out))
             choices.add(show_id, seats, moment)
             request = holds.attempt(self.info, self.layout, self.user_id, seats)
             try:

@@ -151,9 +151,16 @@ def test_the_free_seats_are_made_again_when_the_view_moves_or_a_hold_lapses() ->
     assert known.free_seats(layout, BoardView.build(9, {}), NOW + 10) is not first
 
 
-def test_a_choice_is_made_among_the_runs_of_the_best_row_only() -> None:
+def test_in_a_crowd_a_choice_is_made_among_the_runs_of_the_best_row_only() -> None:
     layout = _layout(("A", "1", "R", 6), ("A", "2", "R", 6))
     runs = _runs(layout, board_view(), Wanted(2), set())
     assert len(runs) == 6  # three in each row
-    picked = {tuple(pick(layout, runs)) for _ in range(200)}
+    picked = {tuple(pick(layout, runs, crowded=True)) for _ in range(200)}
     assert picked == {("A-1-3", "A-1-4"), ("A-1-1", "A-1-2"), ("A-1-5", "A-1-6")}
+
+
+def test_a_fan_alone_gets_the_best_run() -> None:
+    layout = _layout(("A", "1", "R", 18), ("A", "2", "R", 18))
+    runs = _runs(layout, board_view(), Wanted(2), set())
+    alone = {tuple(pick(layout, runs, crowded=False)) for _ in range(50)}
+    assert alone == {("A-1-9", "A-1-10")}
