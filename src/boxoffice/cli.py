@@ -39,6 +39,20 @@ def _settings() -> Settings:
     return settings
 
 
+def _serving_at(settings: Settings, host: str, port: int) -> Settings:
+    """Without BOXOFFICE_PUBLIC_URL, links (images, e-mails, payment returns) name the
+    address this process serves at, not the default port's: a shop run with ``--port``
+    would otherwise draw broken posters. A wildcard bind is reached at the loopback. The
+    app uvicorn builds reads it from the environment."""
+    if "public_url" in settings.model_fields_set:
+        return settings
+    reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - compared, not bound
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    os.environ["BOXOFFICE_PUBLIC_URL"] = url = f"http://{reachable}:{port}"
+    return settings.model_copy(update={"public_url": url})
+
+
 @cli.command()
 def migrate() -> None:
     """Apply every database migration (Alembic upgrade to heads)."""
@@ -77,7 +91,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (the database must already be migrated)."""
-    _settings()
+    _serving_at(_settings(), host, port)
     if contexts:
         os.environ[CONTEXTS_ENV] = contexts
     os.environ[IN_PROCESS_ROLES_ENV] = "0"
@@ -112,7 +126,7 @@ def run(
     seed_demo: Annotated[bool, typer.Option("--demo/--no-demo", help="seed demo data")] = True,
 ) -> None:
     """Everything in one process, embedded by default: migrate, seed demo data, serve."""
-    settings = _settings()
+    settings = _serving_at(_settings(), host, port)
     if not settings.is_production and "log_json" not in settings.model_fields_set:
         # A person reads this terminal: readable lines unless JSON was asked for.
         os.environ["BOXOFFICE_LOG_JSON"] = "false"

@@ -22,6 +22,15 @@ def test_boxoffice_run_serves_the_auth_walkthrough(tmp_path: Path) -> None:
         assert "/api/v1/auth/login" in http.get("/openapi.json").json()["paths"]
         assert http.get("/ready").json()["status"] == "ready"
 
+        # The demo's posters are linked at the port it was started on, and are served there.
+        cards = http.get(f"{API}/events").json()["items"]
+        posters = [card["poster_url"] for card in cards if card.get("poster_url")]
+        assert posters, cards
+        assert all(url.startswith(f"http://127.0.0.1:{port}/media/") for url in posters), posters
+        poster = http.get(posters[0])
+        assert poster.status_code == 200
+        assert poster.headers["content-type"].startswith("image/")
+
         # The demo accounts printed by `boxoffice run` work.
         admin = http.post(
             f"{API}/auth/login",
