@@ -26,15 +26,25 @@ async def box(page: Any, selector: str) -> dict[str, float]:
     )
 
 
+async def seat_picker(
+    shop: Shop, browser: object, viewport: dict[str, int] | None = None
+) -> tuple[list[str], Any]:
+    """A fan on the seat picker of a show taller than a screen: its seat ids and the page."""
+    setup = await open_show(shop.http, shop.runtime, rows=14, seats_per_row=8)
+    fan_account = await customer(shop.http, "yuna")
+    fan = await new_page(browser)
+    if viewport:
+        await fan.set_viewport_size(viewport)
+    await log_in(fan, shop.url, fan_account.email, f"/shows/{setup.show_id}/seats")
+    await fan.wait_for_selector("#picker[data-ready]")
+    return setup.seat_ids, fan
+
+
 @pytest.mark.parametrize(("backend", "use_redis"), [("sqlite", False)], ids=["embedded"])
 async def test_the_basket_covers_the_map_only_once_it_holds_a_seat(
     shop: Shop, browser: object
 ) -> None:
-    setup = await open_show(shop.http, shop.runtime, rows=14, seats_per_row=8)
-    fan_account = await customer(shop.http, "yuna")
-    fan = await new_page(browser)
-    await log_in(fan, shop.url, fan_account.email, f"/shows/{setup.show_id}/seats")
-    await fan.wait_for_selector("#picker[data-ready]")
+    seat_ids, fan = await seat_picker(shop, browser)
     screen = await fan.evaluate("() => window.innerHeight")
 
     # Nothing chosen: the basket waits below the map and the list, not over them.
@@ -42,8 +52,8 @@ async def test_the_basket_covers_the_map_only_once_it_holds_a_seat(
     assert house["bottom"] > screen, "the map should run past the screen, as a real house's does"
     assert basket["top"] >= house["bottom"], (basket, house)
 
-    await fan.click(f'circle[data-id="{setup.seat_ids[0]}"]')
-    await fan.click(f'circle[data-id="{setup.seat_ids[1]}"]')
+    await fan.click(f'circle[data-id="{seat_ids[0]}"]')
+    await fan.click(f'circle[data-id="{seat_ids[1]}"]')
     assert await fan.text_content("#chosen-count") == "2"
     await fan.evaluate("() => window.scrollTo(0, 0)")
     # Chosen: the basket is a bar at the screen's bottom, the hold button on it, and it
@@ -61,13 +71,8 @@ async def test_the_basket_covers_the_map_only_once_it_holds_a_seat(
 async def test_on_a_wide_screen_the_basket_stands_beside_the_map(
     shop: Shop, browser: object
 ) -> None:
-    setup = await open_show(shop.http, shop.runtime, rows=14, seats_per_row=8)
-    fan_account = await customer(shop.http, "hana")
-    fan = await new_page(browser)
-    await fan.set_viewport_size({"width": 1280, "height": 900})
-    await log_in(fan, shop.url, fan_account.email, f"/shows/{setup.show_id}/seats")
-    await fan.wait_for_selector("#picker[data-ready]")
-    await fan.click(f'circle[data-id="{setup.seat_ids[0]}"]')
+    seat_ids, fan = await seat_picker(shop, browser, {"width": 1280, "height": 900})
+    await fan.click(f'circle[data-id="{seat_ids[0]}"]')
     await fan.evaluate("() => window.scrollTo(0, 0)")
 
     house, basket = await box(fan, ".map-wrap"), await box(fan, ".basket")
