@@ -61,8 +61,9 @@ function showRoles() {
 // A table filled from a keyset-paged API list, with its filter form and a "More" button.
 export function pagedTable(table, form, url, render) {
   const body = table.querySelector("tbody");
-  const more = table.parentElement.querySelector("[data-more]");
-  const empty = table.parentElement.querySelector("[data-empty]");
+  const around = table.closest(".grid-wrap").parentElement; // the list's note and button
+  const more = around.querySelector("[data-more]");
+  const empty = around.querySelector("[data-empty]");
   let cursor = null;
   async function load(reset) {
     const params = new URLSearchParams(form ? new FormData(form) : undefined);
