@@ -112,7 +112,7 @@ async function follow() {
         if (refused(problem) || response.status === 401) { fail(problem); return; }
         throw problem;
       }
-      state.textContent = "●";
+      state.textContent = `● ${say("live")}`; // a dot alone says nothing to a screen reader
       state.className = "live";
       for await (const { event, data } of serverEvents(response)) {
         if (event === "history" && data) seed(JSON.parse(data));
