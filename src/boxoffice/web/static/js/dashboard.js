@@ -81,12 +81,16 @@ function lineChart() {
   Object.assign(svg.dataset, { points: String(history.length), last: String(history[history.length - 1].waiting), peak: String(peak) });
 }
 
+// Counts grouped the page language's way (70,200), rates to a tenth (0.7, not 0.719).
+const figure = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
+
 function paint(data) {
   latest = data;
   for (const node of root.querySelectorAll("[data-stat]")) {
     const value = pick(data, node.dataset.stat);
     if (node.dataset.stat === "starts_at") node.textContent = when(value);
     else if (node.hasAttribute("data-money")) node.textContent = money(value, data.sales.currency);
+    else if (typeof value === "number") node.textContent = figure.format(value);
     else node.textContent = value == null ? "–" : String(value);
   }
   chart(data.sales.orders_per_minute);
