@@ -56,6 +56,16 @@ async def test_a_seller_refunds_from_the_orders_list_with_the_fee_computed(
     await expect(dialog.locator("[data-field=refund]")).to_have_text(f"₩{kept['amount'] - 8000:,}")
     await expect(dialog.locator("[data-field=refundable]")).to_have_text(f"₩{kept['amount']:,}")
     await shop.check_accessibility(page, "console refund dialog")
+    # Each line is a small box and its words, inside the dialog (the reason field's full
+    # width once stretched the boxes too and pushed the words out of it).
+    lines = dialog.locator("[data-field=lines] label")
+    await expect(lines).to_have_count(2)
+    for line in await lines.all():
+        tick = await line.locator("input[type=checkbox]").bounding_box()
+        assert tick is not None
+        assert tick["width"] < 32, tick
+        spill = await line.evaluate("n => n.scrollWidth - n.clientWidth")
+        assert spill <= 0, spill
     await screenshot(page, "console-refund")
     await page.fill("#refund-reason", "The balcony is closed")
     await page.click("#refund-dialog [data-refund-mode=fee]")
