@@ -63,6 +63,11 @@ async def test_the_basket_covers_the_map_only_once_it_holds_a_seat(
     assert bar["top"] <= hold["top"], (bar, hold)
     assert hold["bottom"] <= screen, (hold, screen)
     assert bar["bottom"] - bar["top"] < screen / 5, (bar, screen)
+    # Both seats named on the bar without scrolling it (their prices are in its total).
+    shown = await box(fan, "#chosen")
+    for n in (1, 2):
+        seat = await box(fan, f"#chosen li:nth-child({n})")
+        assert seat["bottom"] <= shown["bottom"] + 0.5, (n, seat, shown)
     await screenshot(fan, "seat-picker-phone-basket")
     assert await fan.is_enabled("#hold")
 

@@ -121,7 +121,10 @@ function listSection(name) {
 function refreshBasket() {
   chosenList.replaceChildren(...[...chosen].map((id) => {
     const item = document.createElement("li");
-    item.textContent = `${label(seats.get(id))} · ${money(seats.get(id).price, currency)}`;
+    const price = document.createElement("span");
+    price.className = "price"; // left out of a phone's basket bar, which shows the total
+    price.textContent = ` · ${money(seats.get(id).price, currency)}`;
+    item.append(label(seats.get(id)), price);
     return item;
   }));
   document.getElementById("chosen-count").textContent = chosen.size;
