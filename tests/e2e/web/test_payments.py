@@ -81,6 +81,9 @@ async def test_a_declined_payment_says_so_and_charges_nothing(shop: Shop, browse
     await fan.click("#pay")
     message = fan.locator("#checkout-message")
     await message.filter(has_text="결제가 거절").wait_for()
+    # The order keeps the method it was placed with, so the page offers no other one.
+    assert "다른 결제 수단" not in (await message.text_content() or "")
+    assert await fan.is_disabled("input[name=provider][value=kakaopay]")
     await screenshot(fan, "payment-declined")
     assert await internal.totals() == (0, 0)  # type: ignore[attr-defined]
 
