@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from boxoffice.orders.payments.registry import providers_of
 from tests.e2e.web.conftest import Shop, new_page
@@ -119,8 +120,10 @@ async def test_an_expired_hold_says_the_seats_were_released(shop: Shop, browser:
     fan = await _at_checkout(shop, browser, show)
     shop.clock.advance(timedelta(minutes=3))  # the hold's minutes pass
     await fan.click("#pay")
-    await fan.locator("#checkout-message").filter(has_text="시간이 지나").wait_for()
-    await fan.wait_for_selector("[data-hold-ended]")
+    await expect(fan.locator("[data-hold-ended]")).to_contain_text("시간이 지나")
+    # Said once, beside the way back to the seats (not again under the page).
+    await expect(fan.locator("#checkout-message")).to_be_hidden()
+    await expect(fan.get_by_role("link", name="좌석 다시 선택하기")).to_be_visible()
     await screenshot(fan, "hold-expired")
 
 

@@ -95,6 +95,9 @@ function wire() {
         sessionStorage.removeItem(ORDER_KEY);
         await loadFragment(root).catch(() => {});
         wire();
+        // The hold's page says it ended, with the way back to the seats: said once.
+        const ended = root.querySelector("[data-hold-ended]");
+        if (ended) { message.hidden = true; ended.scrollIntoView({ block: "center" }); return; }
       }
       message.scrollIntoView({ block: "center" });
     } finally { button.disabled = false; }
