@@ -25,6 +25,7 @@ from boxoffice.tickets.schemas import (
     TransferAnswer,
     TransferCreate,
     TransferList,
+    TransferListed,
     TransferRead,
 )
 
@@ -119,7 +120,7 @@ async def offer_ticket_transfer(
 async def list_my_transfers(uow: ReadUoW, user: CurrentUser) -> Any:
     """Transfers sent and received (to this account or its e-mail), newest first (100)."""
     rows = await service.my_transfers(uow, user)
-    return TransferList(items=[TransferRead.of_transfer(t, direction) for t, direction in rows])
+    return TransferList(items=[TransferListed.of_listed(*row) for row in rows])
 
 
 def _answer(answered: Any, direction: str) -> TransferAnswer:

@@ -140,5 +140,20 @@ class TransferAnswer(BaseModel):
     )
 
 
+class TransferListed(TransferRead):
+    """A transfer in the user's list, with the ticket it gives: the receiver answers
+    knowing which show and seat they are offered."""
+
+    title: str
+    starts_at: datetime | None
+    seat: SeatRead
+
+    @classmethod
+    def of_listed(cls, transfer: TicketTransfer, direction: str, ticket: Ticket) -> TransferListed:
+        """The transfer as ``of_transfer`` reads it; the show and seat from its ticket."""
+        read = TransferRead.of_transfer(transfer, direction).model_dump()
+        return record_of(cls, ticket, seat=SeatRead.of_ticket(ticket), **read)
+
+
 class TransferList(BaseModel):
-    items: list[TransferRead]
+    items: list[TransferListed]

@@ -148,7 +148,7 @@ async def export_of(uow: UnitOfWork, user: Principal) -> dict[str, Any]:
         "tickets": [{f: getattr(t, f) for f in ticket_fields} for t in tickets],
         "transfers": [
             {**{f: getattr(t, f) for f in transfer_fields.split()}, "direction": direction}
-            for t, direction in await transfers.mine(uow, user, limit=10_000)
+            for t, direction, _ticket in await transfers.mine(uow, user, limit=10_000)
         ],
     }
 

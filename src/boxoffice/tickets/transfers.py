@@ -227,13 +227,14 @@ async def _end(uow: UnitOfWork, transfer: TicketTransfer, status: str) -> Answer
 
 async def mine(
     uow: UnitOfWork, user: Principal, *, limit: int = 100
-) -> list[tuple[TicketTransfer, str]]:
+) -> list[tuple[TicketTransfer, str, Ticket]]:
     """The user's transfers, sent and received (by account or by the e-mail it has now),
-    newest first, each with its direction (``sent`` or ``received``)."""
+    newest first, each with its direction (``sent`` or ``received``) and the ticket given."""
     email = identity.normalise_email(user.email)
     rows = (
         await uow.session.execute(
-            select(TicketTransfer)
+            select(TicketTransfer, Ticket)
+            .join(Ticket, Ticket.id == TicketTransfer.ticket_id)
             .where(
                 or_(
                     TicketTransfer.from_user_id == user.id,
@@ -244,5 +245,5 @@ async def mine(
             .order_by(TicketTransfer.id.desc())
             .limit(limit)
         )
-    ).scalars()
-    return [(t, "sent" if t.from_user_id == user.id else "received") for t in rows]
+    ).all()
+    return [(t, "sent" if t.from_user_id == user.id else "received", ticket) for t, ticket in rows]

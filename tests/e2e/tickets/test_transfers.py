@@ -93,6 +93,13 @@ async def test_a_transfer_moves_the_ticket_and_the_old_code_stops_working(
     assert_problem(await _offer(client, fan, given["id"], other.email), 409, "transfer_pending")
     received = (await client.get(f"{API}/users/me/transfers", headers=other.headers)).json()
     assert [(t["id"], t["direction"]) for t in received["items"]] == [(transfer["id"], "received")]
+    # The receiver is told which show and seat they are offered before they answer.
+    listed = received["items"][0]
+    assert (listed["title"], listed["starts_at"], listed["seat"]) == (
+        given["title"],
+        given["starts_at"],
+        given["seat"],
+    )
     # until accepted the ticket is the holder's, and works at the door
     assert {t["status"] for t in await _tickets(client, fan)} == {"valid"}
 

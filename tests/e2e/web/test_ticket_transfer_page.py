@@ -40,6 +40,13 @@ async def test_a_fan_gives_a_ticket_to_a_friend_who_accepts_it(shop: Shop, brows
 
     other = await new_page(browser, locale="en-US")
     await log_in(other, shop.url, friend.email, "/account/tickets")
+    # The friend is told which show and seat they are offered before answering.
+    offer = other.locator("#transfer-list li[data-status=pending]")
+    await expect(offer).to_contain_text(ticket["title"])
+    seat = ticket["seat"]
+    await expect(offer).to_contain_text(
+        f"Section {seat['section']}, row {seat['row']}, seat {seat['number']}"
+    )
     await other.click("#transfer-list button[data-verb=accept]")
     await expect(other.locator("#transfer-list li[data-status=accepted]")).to_have_count(1)
     await expect(other.locator("#tickets [data-ticket]")).to_have_count(1)

@@ -150,6 +150,14 @@ export function say(name, values = {}) {
   return text;
 }
 
+// A moment as the page's language writes it, in Seoul's time (the shop's times are KST).
+export function when(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(document.documentElement.lang, {
+    timeZone: "Asia/Seoul", dateStyle: "medium", timeStyle: "short",
+  });
+}
+
 export function money(amount, currency = "KRW") {
   const ko = document.documentElement.lang === "ko";
   if (currency === "KRW") return ko ? `${amount.toLocaleString("ko-KR")}원` : `₩${amount.toLocaleString("en-US")}`;

@@ -1,13 +1,8 @@
 // The console's shared parts: who may see what (a cosmetic hint: the API decides), lists
 // read from the API page by page, CSV downloads with the token, the event page.
-import { Problem, call, json, money, say, session } from "./api.js";
+import { Problem, call, json, money, say, session, when } from "./api.js";
 
-export function when(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(document.documentElement.lang, {
-    timeZone: "Asia/Seoul", dateStyle: "medium", timeStyle: "short",
-  });
-}
+export { when };
 
 export function cell(row, content) {
   const td = document.createElement("td");

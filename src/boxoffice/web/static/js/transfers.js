@@ -2,7 +2,7 @@
 // (POST /tickets/{id}/transfers), offers to me are accepted or declined, mine taken back
 // (POST /transfers/{id}/accept|decline|cancel); the list is GET /users/me/transfers.
 // After a change the tickets are read again (an accepted one is a new ticket, a new code).
-import { Problem, json, loadFragment, say, show } from "./api.js";
+import { Problem, json, loadFragment, say, show, when } from "./api.js";
 
 const section = document.getElementById("transfers");
 const list = document.getElementById("transfer-list");
@@ -25,9 +25,10 @@ async function refresh() {
     item.dataset.transfer = t.id;
     item.dataset.status = t.status;
     const status = say(`status_${t.status}`);
+    const ticket = `${t.title} · ${when(t.starts_at)} · ${say("seat", t.seat)}`;
     item.append(t.direction === "sent"
-      ? say("transfer_out", { email: t.to_email, status })
-      : say("transfer_received", { status }));
+      ? say("transfer_out", { email: t.to_email, ticket, status })
+      : say("transfer_received", { ticket, status }));
     if (t.status === "pending") {
       if (t.direction === "received") item.append(" ", action("accept", t, "accept"), " ", action("decline", t, "decline"));
       else item.append(" ", action("take_back", t, "cancel"));
