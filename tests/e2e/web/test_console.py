@@ -208,6 +208,8 @@ async def test_an_admin_approves_a_seller_and_retries_a_dead_letter(
     retry = page.locator(f'button[data-retry="{letter_id}"]')
     await retry.click()
     await retry.wait_for(state="detached")
+    # The list, empty now, says so.
+    await expect(page.locator("#dead-letters tbody")).to_have_text("Nothing here yet.")
     async with shop.runtime.uow() as uow:
         letter = await uow.session.get(DeadLetter, letter_id)
         assert letter is not None

@@ -55,11 +55,23 @@ function userRow(user) {
 const reloadUsers = pagedTable(document.getElementById("users"), document.getElementById("user-search"), "/admin/users", userRow);
 
 // A table filled at once from an API list (a plain list, or a page's items), one row each.
+// An empty list says so in its one row, as the paged lists do under theirs.
+function nothing(table) {
+  const tr = document.createElement("tr");
+  const td = document.createElement("td");
+  td.colSpan = table.querySelectorAll("thead th").length;
+  td.className = "muted";
+  td.textContent = say("none");
+  tr.append(td);
+  return tr;
+}
+
 async function fillTable(id, url, row) {
   const table = document.getElementById(id);
   try {
     const list = await json(url);
-    table.querySelector("tbody").replaceChildren(...(Array.isArray(list) ? list : list.items).map(row));
+    const items = Array.isArray(list) ? list : list.items;
+    table.querySelector("tbody").replaceChildren(...(items.length ? items.map(row) : [nothing(table)]));
     table.dataset.loaded = "1";
   } catch (error) { fail(error); }
 }
