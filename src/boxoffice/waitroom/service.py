@@ -191,9 +191,12 @@ async def join(
     except OpeningNeeded:  # the sale just opened and the dispatcher has not numbered yet
         # One opening per process at a time (the pre-queue may be long); the store's
         # opened flag makes a second opener, here or elsewhere, do nothing.
-        async with waitroom.openings.setdefault(show_id, asyncio.Lock()):
+        opening = waitroom.openings.setdefault(show_id, asyncio.Lock())
+        async with opening:
             if not await waitroom.store.is_open(show_id):
                 await open_pre_queue(waitroom.store, show_id)
+        if not opening.locked() and waitroom.openings.get(show_id) is opening:
+            del waitroom.openings[show_id]  # a show opens once: no lock kept for months
         entry, created = await waitroom.store.join(  # counted once already, above
             show_id, user.id, entry_id=entry_id, now_ms=now_ms(runtime.clock), pre_queue=False
         )

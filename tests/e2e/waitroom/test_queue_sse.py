@@ -214,6 +214,34 @@ async def test_entries_are_private_and_sales_must_be_open(
     assert read.json()["status"] == "left"
 
 
+async def test_the_first_join_after_the_opening_numbers_the_pre_queue_and_keeps_no_lock(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    # No dispatcher runs here: the first join after the sale opens numbers the pre-queue.
+    early = await open_show(
+        http, server.runtime, queue={**QUEUE, "pre_queue_minutes": 24 * 60}, sale_open=False
+    )
+    fans = [await customer(http) for _ in range(3)]
+    waiting = [(await join(http, fan, early.show_id)).json() for fan in fans[:2]]
+    assert [entry["number"] for entry in waiting] == [None, None]
+    opened = await http.patch(
+        f"{API}/events/{early.event_id}",
+        json={"sale_opens_at": datetime.now(UTC).isoformat()},
+        headers=early.seller.headers,
+    )
+    assert opened.status_code == 200, opened.text
+
+    last = await join(http, fans[2], early.show_id)
+    assert last.status_code == 201, last.text
+    assert last.json()["number"] == 3  # after the two who came early, in a random order
+    numbers = [
+        (await http.get(f"{API}/queue/{entry['entry_id']}", headers=fan.headers)).json()["number"]
+        for fan, entry in zip(fans[:2], waiting, strict=True)
+    ]
+    assert sorted(numbers) == [1, 2]
+    assert server.room.openings == {}  # the opening's lock is not kept once it is done
+
+
 async def test_joins_are_rate_limited_per_user(server: Server, http: httpx.AsyncClient) -> None:
     server.room.settings.joins_per_user_per_minute = 3
     show_id = await queued_show(server, http)
