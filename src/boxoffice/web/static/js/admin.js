@@ -1,7 +1,7 @@
 // The admin's desk, over the admin API: users (search, approve sellers), dead letters
 // (retry), batch jobs (run now), and the platform's health at a glance.
-import { json, say } from "./api.js";
-import { button, cell, fail, pagedTable, when } from "./console.js";
+import { json, say, when } from "./api.js";
+import { button, cell, fail, pagedTable } from "./console.js";
 
 const ROLES = ["customer", "seller", "staff", "admin"];
 

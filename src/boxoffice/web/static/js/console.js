@@ -2,8 +2,6 @@
 // read from the API page by page, CSV downloads with the token, the event page.
 import { Problem, call, json, money, say, session, when } from "./api.js";
 
-export { when };
-
 export function cell(row, content) {
   const td = document.createElement("td");
   if (content instanceof Node) td.append(content); else td.textContent = content ?? "";

@@ -1,8 +1,8 @@
 // The live sale dashboard: a stream of the show's figures (SSE read with fetch, as the
 // waiting room reads its own: EventSource cannot send the token), a chart of the pace,
 // and the waiting line's settings saved through PATCH /events/{id}.
-import { Problem, call, json, money, say, serverEvents } from "./api.js";
-import { fail, refused, when } from "./console.js";
+import { Problem, call, json, money, say, serverEvents, when } from "./api.js";
+import { fail, refused } from "./console.js";
 
 const root = document.getElementById("dashboard");
 const showId = root.dataset.show;

@@ -1,7 +1,7 @@
 // The door: a typed code or the camera (jsQR, served from this site) → POST /checkin with
 // the show the door scans for; the verdict at once, and the count checked in / sold.
-import { Problem, json, say } from "./api.js";
-import { fail, when } from "./console.js";
+import { Problem, json, say, when } from "./api.js";
+import { fail } from "./console.js";
 
 const pickShow = new URLSearchParams(location.search).get("show");
 if (pickShow && !document.getElementById("door")) location.replace(`/console/door/${encodeURIComponent(pickShow.trim())}`);

@@ -1,7 +1,6 @@
 // Moving or cancelling one show from the console's event page, through the API
 // (POST /shows/{id}/reschedule, POST /shows/{id}/cancel); the event is read again after.
-import { Problem, json, say } from "./api.js";
-import { when } from "./console.js";
+import { Problem, json, say, when } from "./api.js";
 
 const dialog = document.getElementById("show-dialog");
 const form = document.getElementById("show-change-form");
