@@ -54,18 +54,15 @@ function userRow(user) {
 
 const reloadUsers = pagedTable(document.getElementById("users"), document.getElementById("user-search"), "/admin/users", userRow);
 
-// A table filled at once from an API list (a plain list, or a page's items), one row each.
 // An empty list says so in its one row, as the paged lists do under theirs.
 function nothing(table) {
   const tr = document.createElement("tr");
-  const td = document.createElement("td");
-  td.colSpan = table.querySelectorAll("thead th").length;
-  td.className = "muted";
-  td.textContent = say("none");
-  tr.append(td);
+  cell(tr, say("none"));
+  Object.assign(tr.firstChild, { colSpan: table.querySelectorAll("thead th").length, className: "muted" });
   return tr;
 }
 
+// A table filled at once from an API list (a plain list, or a page's items), one row each.
 async function fillTable(id, url, row) {
   const table = document.getElementById(id);
   try {
