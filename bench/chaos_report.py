@@ -56,13 +56,14 @@ async def emails_and_tickets(
                 ):
                     row = await conn.execute(text(sql), {"show": show_id, **params})
                     counts[name] = int(row.scalar() or 0)
-            counts["emails_missing"] = (
-                counts["confirmations_missing"] + counts["refund_notices_missing"]
-            )
-            waited = time.monotonic() - started
-            if not any(counts.values()) or waited > wait_seconds:
-                backlog = await _mail_backlog(conn) if counts["emails_missing"] else {}
-                return {**counts, "waited_for_worker_seconds": round(waited, 1), **backlog}
+                counts["emails_missing"] = (
+                    counts["confirmations_missing"] + counts["refund_notices_missing"]
+                )
+                waited = time.monotonic() - started
+                if not any(counts.values()) or waited > wait_seconds:
+                    # read on the connection still open (after its block it is closed)
+                    backlog = await _mail_backlog(conn) if counts["emails_missing"] else {}
+                    return {**counts, "waited_for_worker_seconds": round(waited, 1), **backlog}
             await asyncio.sleep(2)
     finally:
         await engine.dispose()
