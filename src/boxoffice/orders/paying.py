@@ -138,10 +138,16 @@ async def confirm_toss(
 async def approve_kakaopay(runtime: Runtime, *, order_id: str, pg_token: str) -> OrderRead:
     """Approve the KakaoPay payment of the order with the ``pg_token`` of the redirect."""
     async with runtime.uow() as uow:
+        # The newest one given up last: a checkout opened again (POST /orders/{id}/payment)
+        # aborts the one before, which may bear the same time.
         tid = await uow.session.scalar(
             select(Payment.reference)
             .where(Payment.order_id == order_id, Payment.provider == "kakaopay")
-            .order_by(Payment.created_at.desc())
+            .order_by(
+                (Payment.status == lifecycle.ABORTED).asc(),
+                Payment.created_at.desc(),
+                Payment.id.desc(),
+            )
             .limit(1)
         )
     if tid is None:

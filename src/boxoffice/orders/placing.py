@@ -18,7 +18,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.catalog import service as catalog
@@ -31,11 +31,13 @@ from boxoffice.orders.errors import (
     EmailNotVerified,
     EmptyOrder,
     IdempotencyKeyMissing,
+    OrderNotFound,
     OrderNotPayable,
+    PaymentInProgress,
     PaymentProviderError,
 )
 from boxoffice.orders.lifecycle import end_pending, lock_order
-from boxoffice.orders.models import Order, OrderLine
+from boxoffice.orders.models import Order, OrderLine, Payment
 from boxoffice.orders.payments import base as payments
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.schemas import OrderCreate, OrderRead
@@ -270,17 +272,65 @@ async def _replay(uow: UnitOfWork, order: Order, request_hash: str) -> OrderRead
     return await views.order_view(uow, order)
 
 
+async def change_payment(
+    runtime: Runtime, user: Principal, order_id: str, provider_name: str
+) -> OrderRead:
+    """Pay a pending order another way, or open a fresh checkout the same way (a KakaoPay
+    payment the buyer cancelled or that failed is dead at KakaoPay: its ``tid`` cannot be
+    approved again). The order, its hold and its goods stay as they are; only how it is
+    paid changes. Refused while a payment of it is being confirmed or its outcome is not
+    known yet (``PaymentInProgress``), and once it is no longer pending. A checkout the
+    provider could not open leaves the order pending, to be tried again."""
+    provider = providers_of(runtime).get(provider_name)
+    async with runtime.uow(priority=Priority.FINISHING) as uow:
+        order = await lock_order(uow, order_id)
+        if order is None or order.user_id != user.id:
+            raise OrderNotFound(f"Order {order_id} not found.")
+        if order.status != OrderStatus.PENDING.value:
+            raise OrderNotPayable(f"The order is {order.status}.", order_status=order.status)
+        if order.confirming_since is not None:
+            raise PaymentInProgress(
+                "A payment for this order is being confirmed; its outcome comes first."
+            )
+        now = uow.clock.now()
+        # An opened checkout never approved (a KakaoPay tid) is given up: its redirect can
+        # no longer pay this order (approve reads the newest attempt; confirm the provider).
+        await uow.session.execute(
+            update(Payment)
+            .where(Payment.order_id == order.id, Payment.status == lifecycle.READY)
+            .values(status=lifecycle.ABORTED, failure_code="payment_changed", updated_at=now)
+        )
+        request = _payment_request(
+            {c: getattr(order, c) for c in ("id", "name", "amount", "currency", "user_id")}
+            | {"ticket_count": order.ticket_count}
+        )
+        checkout = await provider.prepare(request) if provider.prepares_offline else None
+        order.provider, order.updated_at = provider.name, now
+        order.checkout = dumps(checkout.params).decode() if checkout is not None else None
+        await uow.commit()
+    if checkout is None:
+        await _open_checkout(runtime, request, provider, fail_order=False)
+    log.info("order_payment_changed", order_id=order_id, provider=provider.name)
+    return await views.read_order(runtime, order_id)
+
+
 async def _open_checkout(
-    runtime: Runtime, request: payments.PaymentRequest, provider: payments.PaymentProvider
+    runtime: Runtime,
+    request: payments.PaymentRequest,
+    provider: payments.PaymentProvider,
+    *,
+    fail_order: bool = True,
 ) -> None:
     """A provider whose checkout is opened by a call (KakaoPay's ``ready``): called after
-    the order committed, its answer kept in a second short transaction."""
+    the order committed, its answer kept in a second short transaction. When the call
+    fails, a new order fails with it (``fail_order``); one changing how it is paid stays
+    pending."""
     try:
         checkout = await provider.prepare(request)
     except payments.PaymentError as exc:
         async with runtime.uow() as uow:
             locked = await lock_order(uow, request.order_id)
-            if locked is not None and locked.status == OrderStatus.PENDING.value:
+            if fail_order and locked is not None and locked.status == OrderStatus.PENDING.value:
                 await end_pending(
                     uow, runtime, locked, OrderStatus.FAILED, f"checkout failed: {exc.code}"
                 )
@@ -293,6 +343,8 @@ async def _open_checkout(
     async with runtime.uow() as uow:
         locked = await lock_order(uow, request.order_id)
         assert locked is not None
+        if locked.provider != provider.name or locked.status != OrderStatus.PENDING.value:
+            return  # changed again (or ended) while the provider answered: that one stands
         locked.checkout = dumps(checkout.params).decode()
         if checkout.reference is not None:
             await insert_payment(

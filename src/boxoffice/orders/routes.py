@@ -17,6 +17,7 @@ from boxoffice.orders.schemas import (
     CancelRequest,
     OrderPage,
     OrderRead,
+    PaymentChange,
     RefundPage,
     RefundQuote,
     RefundQuoteRequest,
@@ -90,6 +91,21 @@ async def cancel_order(
         refund_used=body.refund_used,
         charge_fee=body.charge_fee,
     )
+
+
+@router.post(
+    "/orders/{order_id}/payment",
+    response_model=OrderRead,
+    responses=_ERRORS
+    | problems({409: "order_not_payable, conflict (payment in progress)"}, 422, 502),
+)
+async def change_order_payment(
+    order_id: str, body: PaymentChange, runtime: RuntimeDep, user: CurrentUser
+) -> Any:
+    """Pay a pending order another way (after a declined card, say), or open a fresh checkout
+    the same way; its seats stay held and its amount stays. Answers the order with its new
+    ``payment`` checkout."""
+    return await service.change_payment(runtime, user, order_id, body.payment_provider)
 
 
 @router.get("/orders/{order_id}/cancellation", response_model=CancellationTerms, responses=_ERRORS)

@@ -24,6 +24,10 @@ class OrderCreate(Strict):
     delivery: dict[str, Any] | None = None
 
 
+class PaymentChange(Strict):
+    payment_provider: ProviderName
+
+
 class LineRead(BaseModel):
     # Read by attribute from a line's row, or from a ``views.Line`` not yet written (which
     # has no ``refunded_quantity``: the default, nothing refunded).

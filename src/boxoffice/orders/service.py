@@ -40,6 +40,7 @@ log = structlog.get_logger("boxoffice.orders")
 
 OrderView = OrderRead
 create_order = placing.create_order
+change_payment = placing.change_payment
 pay_internal = paying.pay_internal
 confirm_toss = paying.confirm_toss
 approve_kakaopay = paying.approve_kakaopay
