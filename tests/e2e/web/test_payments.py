@@ -23,7 +23,7 @@ from tests.support.api import API, customer
 from tests.support.browser import screenshot
 from tests.support.catalog import ShowSetup, open_show
 from tests.support.merch import create_product
-from tests.support.orders import place_order
+from tests.support.orders import count_rows, place_order
 
 pytestmark = pytest.mark.slow
 
@@ -82,9 +82,7 @@ async def test_a_declined_payment_says_so_and_charges_nothing(shop: Shop, browse
     await fan.click("#pay")
     message = fan.locator("#checkout-message")
     await message.filter(has_text="결제가 거절").wait_for()
-    # The order keeps the method it was placed with, so the page offers no other one.
-    assert "다른 결제 수단" not in (await message.text_content() or "")
-    assert await fan.is_disabled("input[name=provider][value=kakaopay]")
+    assert "다른 결제 수단" in (await message.text_content() or "")  # the seats stay held
     await screenshot(fan, "payment-declined")
     assert await internal.totals() == (0, 0)  # type: ignore[attr-defined]
 
@@ -92,6 +90,41 @@ async def test_a_declined_payment_says_so_and_charges_nothing(shop: Shop, browse
     await fan.click("#pay")  # trying again pays the same order
     await fan.wait_for_url("**/checkout/result?*")
     await fan.wait_for_selector(".order[data-status=paid]")
+
+
+async def test_after_a_declined_payment_the_fan_pays_the_same_order_another_way(
+    shop: Shop, browser: object, toss: TossStandIn
+) -> None:
+    show = await open_show(shop.http, shop.runtime, rows=2, seats_per_row=10)
+    fan: Any = await _at_checkout(shop, browser, show)
+    internal = providers_of(shop.runtime).get("internal")
+    internal.mode = "fail"  # type: ignore[attr-defined]
+    await fan.check("input[name=provider][value=internal]")
+    await fan.click("#pay")
+    await fan.locator("#checkout-message").filter(has_text="결제가 거절").wait_for()
+    placed = "Object.keys(sessionStorage).filter((k) => k.startsWith('bo.order.'))"
+    [key] = await fan.evaluate(placed)  # the order the card was declined for
+    order_id = await fan.evaluate(f"JSON.parse(sessionStorage.getItem('{key}')).id")
+    # Where a provider's failed payment lands: the order, waiting, and the way back to pay it.
+    await fan.goto(f"{shop.url}/checkout/result?order_id={order_id}&status=failed")
+    await fan.click(".order[data-status=pending] a[href^='/checkout/']")
+    await fan.wait_for_selector("#pay-form")
+    assert await fan.is_checked("input[name=provider][value=internal]")  # the way it had
+
+    await fan.check("input[name=provider][value=toss]")  # another way, the same seats
+    await fan.click("#pay")
+    await fan.wait_for_url(f"{toss.server.url}/window?*")
+    await fan.click("button[value=pay]")
+    await fan.wait_for_url(f"{shop.url}/checkout/result?*")
+    assert "status=paid" in fan.url
+    await fan.wait_for_selector(".order[data-status=paid]")
+    assert toss.captured == 2 * show.grade_prices["VIP"]
+    assert await internal.totals() == (0, 0)  # type: ignore[attr-defined]
+    orders = "SELECT count(*) FROM orders_orders WHERE show_id = :s AND provider = 'toss'"
+    assert await count_rows(shop.runtime, orders, s=show.show_id) == 1  # not placed again
+    everything = "SELECT count(*) FROM orders_orders WHERE show_id = :s"
+    assert await count_rows(shop.runtime, everything, s=show.show_id) == 1
+    assert not fan.js_errors, fan.js_errors
 
 
 async def test_a_payment_the_gateway_gave_up_on_is_looked_up_not_failed(

@@ -53,6 +53,13 @@ async function redirectToProvider(order) {
   }
 }
 
+const remember = (order) => sessionStorage.setItem(ORDER_KEY, JSON.stringify({ id: order.id, currency: order.currency, payment: order.payment }));
+
+// The goods and their delivery are the order's once it is placed; how it is paid is not.
+function freezeGoods(form) {
+  for (const input of form.querySelectorAll(".goods-pick input, .goods-pick select, input[name=delivery]")) input.disabled = true;
+}
+
 async function pay(form) {
   const provider = form.querySelector("input[name=provider]:checked").value;
   // The order placed by an earlier try (a declined card): paid again, not placed twice.
@@ -64,8 +71,13 @@ async function pay(form) {
     const headers = { "Idempotency-Key": `web-${holdId}-${Date.now()}` };
     const place = () => json("/orders", { method: "POST", headers, json: body });
     order = await orLookedUp(place, place);
-    sessionStorage.setItem(ORDER_KEY, JSON.stringify({ id: order.id, currency: order.currency, payment: order.payment }));
-    for (const input of form.querySelectorAll(".goods-pick input, .goods-pick select, input[name=provider], input[name=delivery]")) input.disabled = true;
+    remember(order);
+    freezeGoods(form);
+  } else if (order.payment.provider !== provider || provider === "kakaopay") {
+    // Another way to pay it, or a fresh KakaoPay checkout (one the fan left is dead there):
+    // the same order, its seats still held.
+    order = await json(`/orders/${encodeURIComponent(order.id)}/payment`, { method: "POST", json: { payment_provider: provider } });
+    remember(order);
   }
   if (order.payment.provider !== "internal") { await redirectToProvider(order); return; }
   const id = encodeURIComponent(order.id);
@@ -80,6 +92,12 @@ async function pay(form) {
 function wire() {
   const form = document.getElementById("pay-form");
   if (!form) return;
+  const placed = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "null");
+  if (placed) {  // back from a provider, or the page reloaded: the order placed stands
+    freezeGoods(form);
+    const way = form.querySelector(`input[name=provider][value="${CSS.escape(placed.payment.provider)}"]`);
+    if (way) way.checked = true;
+  }
   form.addEventListener("input", () => recalc(form));
   form.addEventListener("change", () => recalc(form));
   form.addEventListener("submit", async (event) => {
