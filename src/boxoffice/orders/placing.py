@@ -293,17 +293,15 @@ async def change_payment(
                 "A payment for this order is being confirmed; its outcome comes first."
             )
         now = uow.clock.now()
-        # An opened checkout never approved (a KakaoPay tid) is given up: its redirect can
-        # no longer pay this order (approve reads the newest attempt; confirm the provider).
+        # A checkout opened and never approved (a KakaoPay tid) is given up: approve takes
+        # the newest attempt not aborted, and every confirm checks the order's provider.
         await uow.session.execute(
             update(Payment)
             .where(Payment.order_id == order.id, Payment.status == lifecycle.READY)
             .values(status=lifecycle.ABORTED, failure_code="payment_changed", updated_at=now)
         )
-        request = _payment_request(
-            {c: getattr(order, c) for c in ("id", "name", "amount", "currency", "user_id")}
-            | {"ticket_count": order.ticket_count}
-        )
+        fields = ("id", "name", "amount", "currency", "user_id", "ticket_count")
+        request = _payment_request({name: getattr(order, name) for name in fields})
         checkout = await provider.prepare(request) if provider.prepares_offline else None
         order.provider, order.updated_at = provider.name, now
         order.checkout = dumps(checkout.params).decode() if checkout is not None else None
