@@ -9,6 +9,15 @@ export function cell(row, content) {
   return td;
 }
 
+// A moment in a table: <time datetime> with its local reading, kept on one line (.grid time).
+export function moment(iso) {
+  if (!iso) return "";
+  const time = document.createElement("time");
+  time.dateTime = iso;
+  time.textContent = when(iso);
+  return time;
+}
+
 export function link(href, text) {
   const a = document.createElement("a");
   a.href = href;
@@ -112,8 +121,8 @@ function eventRow(event) {
   tr.append(th);
   cell(tr, say(event.status));
   cell(tr, String(event.show_count));
-  cell(tr, when(event.first_starts_at));
-  cell(tr, when(event.sale_opens_at));
+  cell(tr, moment(event.first_starts_at));
+  cell(tr, moment(event.sale_opens_at));
   return tr;
 }
 
@@ -123,8 +132,8 @@ function orderRow(order) {
   cell(tr, order.buyer.email || order.buyer.id);
   cell(tr, order.status);
   cell(tr, String(order.ticket_count));
-  cell(tr, money(order.amount - order.refunded_amount, order.currency));
-  cell(tr, when(order.paid_at));
+  cell(tr, money(order.amount - order.refunded_amount, order.currency)).className = "num";
+  cell(tr, moment(order.paid_at));
   const label = document.getElementById("orders")?.dataset.refundLabel;
   cell(tr, order.status === "paid" && label ? button(label, { refund: order.id, buyer: order.buyer.email || "" }) : "");
   tr.dataset.order = order.id;
@@ -137,7 +146,7 @@ function attendeeRow(attendee) {
   cell(tr, say("seat", attendee.seat));
   cell(tr, attendee.seat.grade);
   cell(tr, attendee.status);
-  cell(tr, when(attendee.checked_in_at));
+  cell(tr, moment(attendee.checked_in_at));
   return tr;
 }
 
@@ -160,7 +169,7 @@ async function eventPage(node) {
   body.replaceChildren();
   for (const show of event.shows) {
     const tr = document.createElement("tr");
-    cell(tr, when(show.starts_at));
+    cell(tr, moment(show.starts_at));
     cell(tr, String(show.seat_count));
     cell(tr, show.status);
     const links = document.createElement("span");
