@@ -48,6 +48,7 @@ from boxoffice.platform.db import table_of
 from boxoffice.platform.errors import Conflict, IdempotencyConflict, Unprocessable
 from boxoffice.platform.ids import new_id
 from boxoffice.platform.jsonutil import dumps
+from boxoffice.platform.ratelimit import Rule
 from boxoffice.platform.runtime import Runtime
 from boxoffice.platform.security import Principal
 from boxoffice.platform.uow import UnitOfWork
@@ -58,6 +59,9 @@ INSERT_ORDER, INSERT_LINES = insert(table_of(Order)), insert(table_of(OrderLine)
 
 # A merch-only order (no hold to expire with) lapses after this long unpaid.
 MERCH_ORDER_MINUTES = 15
+# Changes of one order's payment a buyer may make (each may call a provider: KakaoPay's
+# ready): a fan tries a few ways; a script opening checkouts in a loop is stopped.
+PAYMENT_CHANGES = Rule("order-payment-change", 10, 600)
 
 
 def _request_hash(body: OrderCreate) -> str:
@@ -282,6 +286,12 @@ async def change_payment(
     known yet (``PaymentInProgress``), and once it is no longer pending. A checkout the
     provider could not open leaves the order pending, to be tried again."""
     provider = providers_of(runtime).get(provider_name)
+    await runtime.limiter.hit(
+        PAYMENT_CHANGES,
+        user.id,
+        order_id,  # per buyer too: a stranger's tries never spend the buyer's
+        detail="Too many changes of this order's payment; try again in a few minutes.",
+    )
     async with runtime.uow(priority=Priority.FINISHING) as uow:
         order = await lock_order(uow, order_id)
         if order is None or order.user_id != user.id:

@@ -97,7 +97,7 @@ async def cancel_order(
     "/orders/{order_id}/payment",
     response_model=OrderRead,
     responses=_ERRORS
-    | problems({409: "order_not_payable, conflict (payment in progress)"}, 422, 502),
+    | problems({409: "order_not_payable, conflict (payment in progress)"}, 422, 429, 502),
 )
 async def change_order_payment(
     order_id: str, body: PaymentChange, runtime: RuntimeDep, user: CurrentUser

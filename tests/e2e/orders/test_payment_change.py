@@ -190,3 +190,26 @@ async def test_a_change_racing_the_confirm_never_takes_money_for_a_way_given_up(
             assert (status, captured, toss_taken) == ("pending", 0, 0)
             assert any(a.status_code == 200 for a in changes)
         assert kakaopay.captured == captured_before[1]
+
+
+async def test_a_buyer_changing_one_order_in_a_loop_is_stopped_and_a_stranger_spends_nothing(
+    client: httpx.AsyncClient,
+    show: ShowSetup,
+    fan: Caller,
+    other: Caller,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    """Each change may call KakaoPay's ready: ten per order in ten minutes, then 429."""
+    order = await new_order(client, fan, show, "internal")
+    for _ in range(5):  # a stranger's tries: refused, and not counted against the buyer
+        assert_problem(await _change(client, other, order["id"], "kakaopay"), 404, "not_found")
+    for _ in range(10):
+        changed = await _change(client, fan, order["id"], "kakaopay")
+        assert changed.status_code == 200, changed.text
+    stopped = await _change(client, fan, order["id"], "internal")
+    assert_problem(stopped, 429, "rate_limited")
+    assert int(stopped.headers["retry-after"]) > 0
+    assert len(kakaopay.payments) == 10
+    assert (await client.get(f"{API}/orders/{order['id']}", headers=fan.headers)).json()["payment"][
+        "provider"
+    ] == "kakaopay"
