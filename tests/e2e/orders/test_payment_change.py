@@ -7,12 +7,15 @@ stand-ins and in the database."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from boxoffice.orders import service as orders
 from boxoffice.orders.payments.registry import providers_of
 from boxoffice.orders.payments.toss import TossProvider
+from boxoffice.platform.clock import FrozenClock
 from boxoffice.platform.runtime import Runtime
 from tests.conftest import BACKENDS
 from tests.stubs.kakaopay import KakaoPayStandIn
@@ -213,3 +216,34 @@ async def test_a_buyer_changing_one_order_in_a_loop_is_stopped_and_a_stranger_sp
     assert (await client.get(f"{API}/orders/{order['id']}", headers=fan.headers)).json()["payment"][
         "provider"
     ] == "kakaopay"
+
+
+async def test_an_outcome_not_known_yet_comes_first_then_the_order_may_change(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    show: ShowSetup,
+    fan: Caller,
+    toss: TossStandIn,
+    kakaopay: KakaoPayStandIn,
+) -> None:
+    """Toss answered 500 to the confirm: whether the card was charged is not known, so the
+    order may not change its way until reconciliation has settled it (not captured)."""
+    order = await new_order(client, fan, show, "toss")
+    key = toss.authorize(order["id"], order["amount"])
+    toss_client = providers_of(runtime).get("toss")
+    assert isinstance(toss_client, TossProvider)
+    toss_client.test_code = "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING"
+    confirm = {"paymentKey": key, "orderId": order["id"], "amount": order["amount"]}
+    unknown = await client.post(f"{API}/payments/toss/confirm", json=confirm, headers=fan.headers)
+    assert_problem(unknown, 502, "payment_provider_error")
+    toss_client.test_code = None
+
+    assert_problem(await _change(client, fan, order["id"], "kakaopay"), 409, "conflict")
+    assert kakaopay.payments == {}  # nothing opened at KakaoPay meanwhile
+
+    clock.advance(timedelta(seconds=61))
+    assert await orders.reconcile_payments(runtime) == 1  # Toss: not captured
+    changed = await _change(client, fan, order["id"], "kakaopay")
+    assert changed.status_code == 200, changed.text
+    assert (toss.captured, changed.json()["status"]) == (0, "pending")
