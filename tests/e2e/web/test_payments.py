@@ -107,6 +107,11 @@ async def test_after_a_declined_payment_the_fan_pays_the_same_order_another_way(
     order_id = await fan.evaluate(f"JSON.parse(sessionStorage.getItem('{key}')).id")
     # Where a provider's failed payment lands: the order, waiting, and the way back to pay it.
     await fan.goto(f"{shop.url}/checkout/result?order_id={order_id}&status=failed")
+    await fan.wait_for_selector(".order[data-status=pending]")
+    # The order is pending because the payment failed, not because it is being confirmed.
+    await expect(fan.locator("#result-message")).to_have_text(
+        "결제가 완료되지 않았습니다. 청구된 금액은 없습니다."
+    )
     await fan.click(".order[data-status=pending] a[href^='/checkout/']")
     await fan.wait_for_selector("#pay-form")
     assert await fan.is_checked("input[name=provider][value=internal]")  # the way it had

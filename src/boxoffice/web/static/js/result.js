@@ -14,7 +14,11 @@ const orderId = params.get("order_id");
 if (orderId && /^[A-Za-z0-9_-]{1,64}$/.test(orderId)) {
   const box = document.getElementById("result-order");
   loadFragment(box, `/fragments/orders/${encodeURIComponent(orderId)}`).then(() => {
+    // The order's own state says it better (paid after all, expired meanwhile), except that
+    // an order still pending after a payment that failed or was cancelled is not "being
+    // confirmed": it waits for the fan, and the redirect's words stand.
     const shown = box.querySelector("[data-status]")?.dataset.status;
-    if (shown && !code) show(message, pick(`[data-status="${CSS.escape(shown)}"]`) || message.textContent);
+    const waitsForFan = shown === "pending" && status !== "pending";
+    if (shown && !code && !waitsForFan) show(message, pick(`[data-status="${CSS.escape(shown)}"]`) || message.textContent);
   }).catch(() => {});
 }
