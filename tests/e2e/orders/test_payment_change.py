@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,31 @@ async def _status(client: httpx.AsyncClient, caller: Caller, order_id: str) -> s
     return str(response.json()["status"])
 
 
+async def _card_confirm_answered(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    toss: TossStandIn,
+    fan: Caller,
+    order: dict[str, Any],
+    test_code: str,
+) -> tuple[httpx.Response, dict[str, Any]]:
+    """The fan's card authorised at Toss, and the confirm answered as Toss's ``test_code``
+    makes it (a refusal, a failure of Toss's own); returns that answer and the confirm's
+    body, to send again."""
+    key = toss.authorize(order["id"], order["amount"])
+    toss_client = providers_of(runtime).get("toss")
+    assert isinstance(toss_client, TossProvider)
+    confirm = {"paymentKey": key, "orderId": order["id"], "amount": order["amount"]}
+    toss_client.test_code = test_code
+    try:
+        answer = await client.post(
+            f"{API}/payments/toss/confirm", json=confirm, headers=fan.headers
+        )
+    finally:
+        toss_client.test_code = None
+    return answer, confirm
+
+
 async def test_after_a_declined_card_kakaopay_pays_the_same_order_and_seats(
     client: httpx.AsyncClient,
     runtime: Runtime,
@@ -52,14 +78,10 @@ async def test_after_a_declined_card_kakaopay_pays_the_same_order_and_seats(
     kakaopay: KakaoPayStandIn,
 ) -> None:
     order = await new_order(client, fan, show, "toss")
-    key = toss.authorize(order["id"], order["amount"])
-    toss_client = providers_of(runtime).get("toss")
-    assert isinstance(toss_client, TossProvider)
-    toss_client.test_code = "REJECT_CARD_PAYMENT"
-    confirm = {"paymentKey": key, "orderId": order["id"], "amount": order["amount"]}
-    declined = await client.post(f"{API}/payments/toss/confirm", json=confirm, headers=fan.headers)
+    declined, confirm = await _card_confirm_answered(
+        client, runtime, toss, fan, order, "REJECT_CARD_PAYMENT"
+    )
     assert_problem(declined, 422, "payment_rejected")
-    toss_client.test_code = None
 
     changed = await _change(client, fan, order["id"], "kakaopay")
 
@@ -230,14 +252,10 @@ async def test_an_outcome_not_known_yet_comes_first_then_the_order_may_change(
     """Toss answered 500 to the confirm: whether the card was charged is not known, so the
     order may not change its way until reconciliation has settled it (not captured)."""
     order = await new_order(client, fan, show, "toss")
-    key = toss.authorize(order["id"], order["amount"])
-    toss_client = providers_of(runtime).get("toss")
-    assert isinstance(toss_client, TossProvider)
-    toss_client.test_code = "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING"
-    confirm = {"paymentKey": key, "orderId": order["id"], "amount": order["amount"]}
-    unknown = await client.post(f"{API}/payments/toss/confirm", json=confirm, headers=fan.headers)
+    unknown, _ = await _card_confirm_answered(
+        client, runtime, toss, fan, order, "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING"
+    )
     assert_problem(unknown, 502, "payment_provider_error")
-    toss_client.test_code = None
 
     assert_problem(await _change(client, fan, order["id"], "kakaopay"), 409, "conflict")
     assert kakaopay.payments == {}  # nothing opened at KakaoPay meanwhile
