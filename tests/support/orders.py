@@ -113,6 +113,14 @@ async def new_order(
     return order
 
 
+async def read_order(client: httpx.AsyncClient, caller: Caller, order_id: str) -> dict[str, Any]:
+    """The order as its buyer reads it (``GET /orders/{id}``), which must answer 200."""
+    response = await client.get(f"{API}/orders/{order_id}", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def paid_order(
     client: httpx.AsyncClient, caller: Caller, show: ShowSetup, *, seats: int = 2, offset: int = 0
 ) -> dict[str, Any]:

@@ -25,7 +25,15 @@ from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, customer, user_with_role
 from tests.support.catalog import ShowSetup
 from tests.support.merch import create_product, stock_of, units_in
-from tests.support.orders import count_rows, hold_seats, new_order, paid_order, pay, place_order
+from tests.support.orders import (
+    count_rows,
+    hold_seats,
+    new_order,
+    paid_order,
+    pay,
+    place_order,
+    read_order,
+)
 
 
 def _refund(
@@ -38,13 +46,6 @@ def _refund(
     return client.post(
         f"{API}/orders/{order_id}/refunds", json={"lines": lines, **body}, headers=caller.headers
     )
-
-
-async def _order(client: httpx.AsyncClient, caller: Caller, order_id: str) -> dict[str, Any]:
-    response = await client.get(f"{API}/orders/{order_id}", headers=caller.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def _ticket_statuses(runtime: Runtime, order_id: str, seat_id: str) -> list[str]:
@@ -102,7 +103,7 @@ async def test_a_buyer_returns_one_seat_then_the_other(
             "fee": 0,
         }
     ]
-    now = await _order(client, fan, order["id"])
+    now = await read_order(client, fan, order["id"])
     assert (now["status"], now["refunded_amount"]) == ("paid", first["amount"])
     assert [line["refunded_quantity"] for line in now["lines"]] == [1, 0]
     assert await _ticket_statuses(runtime, order["id"], first["ref"]) == ["void"]
@@ -123,7 +124,7 @@ async def test_a_buyer_returns_one_seat_then_the_other(
 
     rest = await _refund(client, fan, order["id"], [{"position": 1}])
     assert rest.status_code == 201, rest.text
-    done = await _order(client, fan, order["id"])
+    done = await read_order(client, fan, order["id"])
     assert (done["status"], done["refunded_amount"], done["fee"]) == (
         "refunded",
         order["amount"],
@@ -167,7 +168,7 @@ async def test_the_fee_window_applies_per_line_and_splitting_costs_the_same(
         )
         fees += expected_fee
     assert fees == whole["fee"]
-    done = await _order(client, fan, order["id"])
+    done = await read_order(client, fan, order["id"])
     assert (done["status"], done["fee"], done["refunded_amount"]) == (
         "partially_refunded",
         fees,
@@ -194,7 +195,7 @@ async def test_operators_refund_a_line_in_full_after_the_buyers_cutoff(
     assert (refund.json()["amount"], refund.json()["fee"]) == (order["lines"][1]["amount"], 0)
     seen = await client.get(f"{API}/orders/{order['id']}/refunds", headers=fan.headers)
     assert [r["reason"] for r in seen.json()["items"]] == ["seat broken"]
-    assert (await _order(client, fan, order["id"]))["status"] == "paid"
+    assert (await read_order(client, fan, order["id"]))["status"] == "paid"
 
 
 async def test_goods_are_returned_by_the_unit(
@@ -232,7 +233,7 @@ async def test_goods_are_returned_by_the_unit(
     last = await _refund(client, fan, order["id"], [{"position": goods["position"]}])
     assert last.status_code == 201, last.text
     assert await stock_of(runtime, "LS-01") == 5
-    after = await _order(client, fan, order["id"])
+    after = await read_order(client, fan, order["id"])
     assert (after["status"], after["refunded_amount"]) == ("paid", 3 * 35000)
 
 
@@ -258,7 +259,7 @@ async def test_a_bad_request_is_refused_clearly_and_changes_nothing(
         "validation_error",
     )
     assert_problem(await _refund(client, fan, "nope", [{"position": 0}]), 404, "not_found")
-    after = await _order(client, fan, order["id"])
+    after = await read_order(client, fan, order["id"])
     assert (after["status"], after["refunded_amount"]) == ("paid", 0)
     assert [line["refunded_quantity"] for line in after["lines"]] == [0, 0]
     assert await count_rows(runtime, "SELECT count(*) FROM orders_refunds") == 0
@@ -315,7 +316,7 @@ async def test_given_away_and_checked_in_seats_and_a_refused_refund(
     assert await _ticket_statuses(runtime, order["id"], given["ref"]) == ["void", "valid"]
     receiver = (await client.get(f"{API}/users/me/tickets", headers=other.headers)).json()
     assert [t["status"] for t in receiver["items"]] == ["valid"]
-    after = await _order(client, fan, order["id"])
+    after = await read_order(client, fan, order["id"])
     assert [line["refunded_quantity"] for line in after["lines"]] == [0, 0, 1]
     assert await _seat_status(runtime, show, given["ref"]) == "sold"
     failed = (await client.get(f"{API}/orders/{order['id']}/refunds", headers=fan.headers)).json()
@@ -325,7 +326,7 @@ async def test_given_away_and_checked_in_seats_and_a_refused_refund(
     assert again.status_code == 201, again.text
     assert await _ticket_statuses(runtime, order["id"], given["ref"]) == ["void", "void"]
     assert toss.refunded == kept["amount"] + given["amount"]
-    assert (await _order(client, fan, order["id"]))["status"] == "paid"  # the used seat stays
+    assert (await read_order(client, fan, order["id"]))["status"] == "paid"  # the used seat stays
     # the checked-in seat: only an admin, saying so, refunds it — and the order is done
     admin = await user_with_role(client, runtime, Role.ADMIN)
     used_line = [{"position": 1}]
@@ -337,7 +338,7 @@ async def test_given_away_and_checked_in_seats_and_a_refused_refund(
     )
     last = await _refund(client, admin, order["id"], used_line, refund_used=True)
     assert last.status_code == 201, last.text
-    done = await _order(client, fan, order["id"])
+    done = await read_order(client, fan, order["id"])
     assert (done["status"], done["refunded_amount"]) == ("refunded", order["amount"])
     assert toss.refunded == order["amount"]
 
@@ -364,7 +365,7 @@ async def test_racing_refunds_of_an_order_return_each_unit_once(
     internal = providers_of(runtime).get("internal")
     assert isinstance(internal, InternalProvider)
     _, refunded_at_provider = await internal.totals()
-    after = await _order(client, fan, order["id"])
+    after = await read_order(client, fan, order["id"])
     refunded_lines = sum(line["refunded_quantity"] for line in after["lines"])
     done = await count_rows(
         runtime,

@@ -23,7 +23,7 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem, customer
 from tests.support.catalog import ShowSetup
-from tests.support.orders import count_rows, new_order, pay
+from tests.support.orders import count_rows, new_order, pay, read_order
 
 HELD = "SELECT count(*) FROM seating_seats WHERE show_id = :s AND status = 'held'"
 
@@ -39,9 +39,7 @@ async def _change(
 
 
 async def _status(client: httpx.AsyncClient, caller: Caller, order_id: str) -> str:
-    response = await client.get(f"{API}/orders/{order_id}", headers=caller.headers)
-    assert response.status_code == 200, response.text
-    return str(response.json()["status"])
+    return str((await read_order(client, caller, order_id))["status"])
 
 
 async def _card_confirm_answered(
@@ -235,9 +233,7 @@ async def test_a_buyer_changing_one_order_in_a_loop_is_stopped_and_a_stranger_sp
     assert_problem(stopped, 429, "rate_limited")
     assert int(stopped.headers["retry-after"]) > 0
     assert len(kakaopay.payments) == 10
-    assert (await client.get(f"{API}/orders/{order['id']}", headers=fan.headers)).json()["payment"][
-        "provider"
-    ] == "kakaopay"
+    assert (await read_order(client, fan, order["id"]))["payment"]["provider"] == "kakaopay"
 
 
 async def test_an_outcome_not_known_yet_comes_first_then_the_order_may_change(

@@ -19,19 +19,13 @@ from tests.stubs.kakaopay import KakaoPayStandIn
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem
 from tests.support.catalog import ShowSetup
-from tests.support.orders import count_rows, hold_seats, new_order, pay, place_order
+from tests.support.orders import count_rows, hold_seats, new_order, pay, place_order, read_order
 
 
 def _toss_client(runtime: Runtime) -> TossProvider:
     provider = providers_of(runtime).get("toss")
     assert isinstance(provider, TossProvider)
     return provider
-
-
-async def _order(client: httpx.AsyncClient, fan: Caller, order_id: str) -> dict:  # type: ignore[type-arg]
-    response = await client.get(f"{API}/orders/{order_id}", headers=fan.headers)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 async def _confirm(
@@ -57,7 +51,7 @@ async def test_card_rejected_leaves_the_order_payable(
     refused = await _confirm(client, fan, order, key)
     body = assert_problem(refused, 422, "payment_rejected")
     assert body["provider_code"] == "REJECT_CARD_PAYMENT"
-    assert (await _order(client, fan, order["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, order["id"]))["status"] == "pending"
     assert toss.captured == 0
     _toss_client(runtime).test_code = None
     paid = await _confirm(client, fan, order, key)
@@ -93,7 +87,7 @@ async def test_provider_500_is_reconciled_as_not_captured(
     assert_problem(failed, 502, "payment_provider_error")
     _toss_client(runtime).test_code = None
     # Unknown outcome: the order waits, and cannot be paid twice meanwhile.
-    assert (await _order(client, fan, order["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, order["id"]))["status"] == "pending"
     assert_problem(await _confirm(client, fan, order, key), 409, "conflict")
     assert await orders.reconcile_payments(runtime) == 0  # too fresh to give up on
     clock.advance(timedelta(seconds=61))
@@ -127,10 +121,10 @@ async def test_timeout_then_reconciliation_pays(
         assert "code=payment_provider_error" in answer.headers["location"]
     else:
         assert_problem(answer, 502, "payment_provider_error")
-    pending = await _order(client, fan, order["id"])
+    pending = await read_order(client, fan, order["id"])
     assert (pending["status"], pending["ticket_ids"]) == ("pending", [])
     assert await orders.reconcile_payments(runtime) == 1
-    paid = await _order(client, fan, order["id"])
+    paid = await read_order(client, fan, order["id"])
     assert paid["status"] == "paid"
     assert len(paid["ticket_ids"]) == 2
     assert await orders.reconcile_payments(runtime) == 0  # nothing left to settle
@@ -146,7 +140,7 @@ async def test_amount_tampering_confirms_nothing(
     assert body["expected"] == order["amount"]
     assert toss.payment(key)["status"] == "IN_PROGRESS"
     assert not [r for r in toss.requests if r[1] == "/v1/payments/confirm"]
-    assert (await _order(client, fan, order["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, order["id"]))["status"] == "pending"
 
 
 async def test_confirm_after_hold_expired_and_seats_taken_refunds_in_full(
@@ -166,7 +160,7 @@ async def test_confirm_after_hold_expired_and_seats_taken_refunds_in_full(
     late = await _confirm(client, fan, order, key)
     body = assert_problem(late, 409, "order_not_payable")
     assert body["refunded"] is True
-    failed = await _order(client, fan, order["id"])
+    failed = await read_order(client, fan, order["id"])
     assert failed["status"] == "failed"
     assert "refunded in full" in failed["failure_reason"]
     assert failed["ticket_ids"] == []
@@ -246,7 +240,7 @@ async def test_webhook_settles_after_a_lost_answer_and_is_deduplicated(
         f"{API}/webhooks/toss", json=event, headers={"tosspayments-webhook-transmission-id": "wh-2"}
     )
     assert other.json() == {"status": "already_settled"}
-    paid = await _order(client, fan, order["id"])
+    paid = await read_order(client, fan, order["id"])
     assert (paid["status"], len(paid["ticket_ids"])) == ("paid", 2)
     assert toss.captured == order["amount"]
 
@@ -269,7 +263,7 @@ async def test_forged_webhooks_change_nothing(
             headers={"tosspayments-webhook-transmission-id": f"forged-{n}"},
         )
         assert response.status_code == 200
-    assert (await _order(client, fan, order["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, order["id"]))["status"] == "pending"
     missing_id = await client.post(f"{API}/webhooks/toss", json={"data": claimed_done})
     assert_problem(missing_id, 400, "bad_request")
     garbage = await client.post(
@@ -303,7 +297,7 @@ async def test_toss_redirects(
     )
     assert success.status_code == 302
     assert "status=paid" in success.headers["location"]
-    assert (await _order(client, fan, order["id"]))["status"] == "paid"
+    assert (await read_order(client, fan, order["id"]))["status"] == "paid"
 
 
 async def test_kakaopay_cancel_redirect_takes_nothing(
@@ -319,7 +313,7 @@ async def test_kakaopay_cancel_redirect_takes_nothing(
     )
     assert "status=failed" in forged.headers["location"]
     assert kakaopay.captured == 0
-    assert (await _order(client, fan, order["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, order["id"]))["status"] == "pending"
 
 
 async def test_kakaopay_ready_failure_fails_the_order(
@@ -333,7 +327,7 @@ async def test_kakaopay_ready_failure_fails_the_order(
     kakaopay.fail_next["ready"] = (400, -780, "approval failure!")
     response = await place_order(client, fan, hold["hold_id"], "kakaopay")
     body = assert_problem(response, 502, "payment_provider_error")
-    assert (await _order(client, fan, body["order_id"]))["status"] == "failed"
+    assert (await read_order(client, fan, body["order_id"]))["status"] == "failed"
     held = await count_rows(
         runtime,
         "SELECT count(*) FROM seating_seats WHERE show_id = :s AND status = 'held'",

@@ -15,13 +15,7 @@ from tests.conftest import BACKENDS
 from tests.stubs.toss import TossStandIn
 from tests.support.api import API, Caller, assert_problem
 from tests.support.catalog import ShowSetup
-from tests.support.orders import count_rows, hold_seats, new_order
-
-
-async def _order(client: httpx.AsyncClient, fan: Caller, order_id: str) -> dict:  # type: ignore[type-arg]
-    response = await client.get(f"{API}/orders/{order_id}", headers=fan.headers)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+from tests.support.orders import count_rows, hold_seats, new_order, read_order
 
 
 @pytest.mark.parametrize("backend", BACKENDS[:2])
@@ -42,7 +36,7 @@ async def test_a_payment_toss_made_for_another_order_pays_nothing(
     )
     body = assert_problem(answer, 422, "payment_rejected")
     assert body["provider_code"] == "ORDER_MISMATCH"
-    assert (await _order(client, fan, target["id"]))["status"] == "pending"
+    assert (await read_order(client, fan, target["id"]))["status"] == "pending"
     tickets = await count_rows(
         runtime, "SELECT count(*) FROM tickets_tickets WHERE order_id = :o", o=target["id"]
     )
@@ -79,6 +73,6 @@ async def test_an_order_refunded_automatically_reports_what_was_refunded(
         headers=fan.headers,
     )
     assert assert_problem(late, 409, "order_not_payable")["refunded"] is True
-    failed = await _order(client, fan, order["id"])
+    failed = await read_order(client, fan, order["id"])
     assert (failed["status"], failed["refunded_amount"]) == ("failed", order["amount"])
     assert toss.refunded == order["amount"]
