@@ -1,5 +1,6 @@
 """Placing an order: idempotent on the buyer's key, priced by the server from the hold and
-the goods, the provider's checkout opened.
+the goods, the provider's checkout opened — and opened again, with the same provider or
+another, for a pending order (``change_payment``).
 
 One transaction in the common case: the hold is given to the new order by one conditional
 ``UPDATE`` (which returns the seats as they were held, at the price the buyer was

@@ -53,6 +53,9 @@ async function redirectToProvider(order) {
   }
 }
 
+// The order placed for this hold by an earlier try in this tab (a declined card, a trip to
+// a provider and back), or null.
+const remembered = () => JSON.parse(sessionStorage.getItem(ORDER_KEY) || "null");
 const remember = (order) => sessionStorage.setItem(ORDER_KEY, JSON.stringify({ id: order.id, currency: order.currency, payment: order.payment }));
 
 // The goods and their delivery are the order's once it is placed; how it is paid is not.
@@ -62,8 +65,7 @@ function freezeGoods(form) {
 
 async function pay(form) {
   const provider = form.querySelector("input[name=provider]:checked").value;
-  // The order placed by an earlier try (a declined card): paid again, not placed twice.
-  let order = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "null");
+  let order = remembered();  // paid again, not placed twice
   if (!order) {
     const picked = items(form).map(({ sku, quantity }) => ({ sku, quantity }));
     const body = { hold_id: holdId, items: picked, payment_provider: provider, delivery: picked.length ? delivery(form) : null };
@@ -92,7 +94,7 @@ async function pay(form) {
 function wire() {
   const form = document.getElementById("pay-form");
   if (!form) return;
-  const placed = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "null");
+  const placed = remembered();
   if (placed) {  // back from a provider, or the page reloaded: the order placed stands
     freezeGoods(form);
     const way = form.querySelector(`input[name=provider][value="${CSS.escape(placed.payment.provider)}"]`);
